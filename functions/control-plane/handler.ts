@@ -1,0 +1,32 @@
+/**
+ * Control-plane function: the model registry API (models, versions, aliases,
+ * artifact uploads) behind IAM-authenticated API Gateway routes.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ArtifactStore } from '../../src/aws/artifact-store.js';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { loadConfig } from '../../src/config.js';
+import { createApiHandler } from '../../src/http/api-handler.js';
+import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
+import { createObservability } from '../../src/observability.js';
+import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
+import { ModelRegistry } from '../../src/registry/registry.js';
+
+const config = loadConfig();
+const observability = createObservability('control-plane');
+const clients = createAwsClients();
+observability.tracer.captureAWSv3Client(clients.dynamo);
+observability.tracer.captureAWSv3Client(clients.s3);
+
+const routes = createControlPlaneRoutes({
+  registry: new ModelRegistry(clients.dynamo, config.registryTable),
+  artifacts: new ArtifactStore(clients.s3),
+  lakeBucket: config.lakeBucket,
+  inspect: inspectOnnxModel,
+  signUpload: (key, expiresIn) =>
+    getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn }),
+});
+
+/** Lambda entry point. */
+export const handler = createApiHandler(routes, observability);

@@ -1,0 +1,29 @@
+/**
+ * Predict function (data plane): Open Inference Protocol v2 and KServe v1 over
+ * API Gateway. Everything per container is built once, at module load.
+ */
+import { createAwsClients } from '../../src/aws/clients.js';
+import { ArtifactStore } from '../../src/aws/artifact-store.js';
+import { loadConfig } from '../../src/config.js';
+import { createApiHandler } from '../../src/http/api-handler.js';
+import { ModelLoader } from '../../src/inference/model-loader.js';
+import { servingSessionOptions } from '../../src/inference/onnx-session.js';
+import { createPredictRoutes } from '../../src/inference/predict-routes.js';
+import { ModelResolver } from '../../src/inference/resolver.js';
+import { createObservability } from '../../src/observability.js';
+import { ModelRegistry } from '../../src/registry/registry.js';
+
+const config = loadConfig();
+const observability = createObservability('predict');
+const clients = createAwsClients();
+observability.tracer.captureAWSv3Client(clients.dynamo);
+observability.tracer.captureAWSv3Client(clients.s3);
+
+const registry = new ModelRegistry(clients.dynamo, config.registryTable);
+const routes = createPredictRoutes({
+  resolver: new ModelResolver(registry, config.aliasCacheTtlMs),
+  loader: new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb)),
+});
+
+/** Lambda entry point. */
+export const handler = createApiHandler(routes, observability);

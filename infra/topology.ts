@@ -1,0 +1,161 @@
+/**
+ * The one description of the platform's topology: functions, their routes and
+ * triggers, the lake bucket, the registry table and the queues.
+ *
+ * Both the CDK stack (`infra/`) and the local cloud (`local/`) read this file,
+ * so the deployed platform and the one on a laptop cannot drift apart.
+ * It is plain data: no CDK or AWS SDK import may appear here.
+ */
+
+/** How a route is authenticated. `apiKey`: API Gateway API key + usage plan; `iam`: SigV4. */
+export type RouteAuth = 'apiKey' | 'iam';
+
+/** HTTP methods the platform uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One API Gateway route, in REST API resource syntax (`/v2/models/{name}/infer`). */
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly auth: RouteAuth;
+}
+
+/** An S3 `ObjectCreated` notification on the lake bucket delivered to a function. */
+export interface BucketTriggerSpec {
+  readonly prefix: string;
+  readonly suffix?: string;
+}
+
+/** An SQS event source mapping. */
+export interface QueueTriggerSpec {
+  readonly queue: QueueId;
+  readonly batchSize: number;
+  /** Whether the handler returns `batchItemFailures` (partial batch responses). */
+  readonly reportBatchItemFailures: boolean;
+}
+
+/** Resources a function may touch; turned into least-privilege grants in AWS. */
+export interface FunctionAccess {
+  readonly registry?: 'read' | 'readWrite';
+  readonly lake?: 'read' | 'readWrite';
+  readonly queues?: { readonly [K in QueueId]?: 'send' | 'consume' };
+}
+
+/** One Lambda function of the platform. */
+export interface FunctionSpec {
+  /** Stable id: CDK construct id suffix and local-cloud name. Treated as a contract. */
+  readonly id: string;
+  /** Handler entry file, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Whether the function needs the onnxruntime layer. */
+  readonly onnxRuntime: boolean;
+  readonly access: FunctionAccess;
+  readonly routes: readonly RouteSpec[];
+  readonly bucketTriggers: readonly BucketTriggerSpec[];
+  readonly queueTriggers: readonly QueueTriggerSpec[];
+}
+
+/** Queue ids known to the platform. */
+export type QueueId = 'training';
+
+/** An SQS queue with its dead-letter queue. */
+export interface QueueSpec {
+  readonly id: QueueId;
+  /** Local queue name; in AWS CloudFormation names it. */
+  readonly localName: string;
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message is moved to the DLQ. */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+}
+
+/** Environment variable names through which functions learn where resources are. */
+export const ENV = {
+  registryTable: 'REGISTRY_TABLE',
+  lakeBucket: 'LAKE_BUCKET',
+  trainingQueueUrl: 'TRAINING_QUEUE_URL',
+  modelCacheDir: 'MODEL_CACHE_DIR',
+  aliasCacheTtlMs: 'ALIAS_CACHE_TTL_MS',
+  memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+} as const;
+
+const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
+const controlPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'iam' });
+
+/** Maximum request/response payload: the Lambda synchronous invocation limit. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** A platform topology; the local cloud also accepts others (its own tests use small ones). */
+export interface Topology {
+  readonly lake: { readonly localName: string };
+  readonly registry: { readonly localName: string };
+  readonly queues: readonly QueueSpec[];
+  readonly functions: readonly FunctionSpec[];
+}
+
+/** The platform's topology. */
+export const topology: Topology = {
+  lake: { localName: 'lake' },
+  registry: { localName: 'registry' },
+  queues: [
+    {
+      id: 'training',
+      localName: 'training-jobs',
+      visibilityTimeoutSeconds: 900,
+      maxReceiveCount: 3,
+      retentionDays: 14,
+    },
+  ],
+  functions: [
+    {
+      id: 'predict',
+      entry: 'functions/predict/handler.ts',
+      description: 'Data plane: Open Inference Protocol v2 and KServe v1 predictions with ONNX Runtime',
+      memoryMb: 1769,
+      timeoutSeconds: 29,
+      onnxRuntime: true,
+      access: { registry: 'read', lake: 'read' },
+      routes: [
+        dataPlane('GET', '/v2/health/live'),
+        dataPlane('GET', '/v2/health/ready'),
+        dataPlane('GET', '/v2/models/{name}'),
+        dataPlane('GET', '/v2/models/{name}/ready'),
+        dataPlane('POST', '/v2/models/{name}/infer'),
+        dataPlane('GET', '/v2/models/{name}/versions/{version}'),
+        dataPlane('GET', '/v2/models/{name}/versions/{version}/ready'),
+        dataPlane('POST', '/v2/models/{name}/versions/{version}/infer'),
+        // KServe v1: `/v1/models/iris:predict`; the segment carries name and verb.
+        dataPlane('POST', '/v1/models/{nameAndVerb}'),
+      ],
+      bucketTriggers: [],
+      queueTriggers: [],
+    },
+    {
+      id: 'control-plane',
+      entry: 'functions/control-plane/handler.ts',
+      description: 'Control plane: model registry, versions, aliases and artifact uploads',
+      memoryMb: 1024,
+      timeoutSeconds: 29,
+      onnxRuntime: true,
+      access: { registry: 'readWrite', lake: 'readWrite' },
+      routes: [
+        controlPlane('GET', '/models'),
+        controlPlane('POST', '/models'),
+        controlPlane('GET', '/models/{name}'),
+        controlPlane('GET', '/models/{name}/versions'),
+        controlPlane('POST', '/models/{name}/versions'),
+        controlPlane('GET', '/models/{name}/versions/{version}'),
+        controlPlane('POST', '/models/{name}/uploads'),
+        controlPlane('GET', '/models/{name}/aliases'),
+        controlPlane('GET', '/models/{name}/aliases/{alias}'),
+        controlPlane('PUT', '/models/{name}/aliases/{alias}'),
+        controlPlane('DELETE', '/models/{name}/aliases/{alias}'),
+      ],
+      bucketTriggers: [],
+      queueTriggers: [],
+    },
+  ],
+};

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildOnnxRuntimeLayer, DEFAULT_LAYER_BUDGET_BYTES } from './build.js';
+import type { LayerArch } from './build.js';
+
+// npm install + zip of a ~45 MB layer: far above the repo's default per-test timeout.
+const BUILD_TIMEOUT_MS = 180_000;
+
+// Build for the host's CPU so the run-proof can load the binaries; on a non-linux host it is skipped.
+const HOST_ARCH: LayerArch = process.arch === 'arm64' ? 'arm64' : 'x64';
+const EXPECTED_PROOF = process.platform === 'linux' ? 'ran' : 'skipped (cross-arch)';
+
+const tempDirs: string[] = [];
+
+async function makeTempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'onnxruntime-layer-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
+
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('buildOnnxRuntimeLayer', () => {
+  it(
+    `builds a linux/${HOST_ARCH} layer that loads and runs a model, within budget, and zips it`,
+    async () => {
+      // Prepare
+      const root = await makeTempDir();
+      const outDir = path.join(root, HOST_ARCH);
+
+      // Act
+      const report = await buildOnnxRuntimeLayer({ arch: HOST_ARCH, outDir });
+
+      // Assess
+      const binDir = path.join(outDir, 'nodejs', 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+      expect(await listDir(binDir)).toEqual(['linux']);
+      expect(await listDir(path.join(binDir, 'linux'))).toEqual([HOST_ARCH]);
+      expect(await listDir(path.join(binDir, 'linux', HOST_ARCH))).toContain('onnxruntime_binding.node');
+      expect(report.arch).toBe(HOST_ARCH);
+      expect(report.outDir).toBe(outDir);
+      expect(report.proof).toBe(EXPECTED_PROOF);
+      expect(report.unzippedBytes).toBeGreaterThan(0);
+      expect(report.unzippedBytes).toBeLessThanOrEqual(DEFAULT_LAYER_BUDGET_BYTES);
+      expect(report.zippedBytes).toBeGreaterThan(0);
+      expect(report.zippedBytes).toBeLessThan(report.unzippedBytes);
+      expect(report.zipPath).toBe(path.join(root, `onnxruntime-${HOST_ARCH}.zip`));
+      expect(existsSync(report.zipPath)).toBe(true);
+      expect(report.onnxruntimeVersion).toMatch(/^\d+\.\d+\.\d+/);
+    },
+    BUILD_TIMEOUT_MS,
+  );
+
+  it(
+    'rejects naming the size and the budget, without writing a zip, when the layer is over budget',
+    async () => {
+      // Prepare
+      const root = await makeTempDir();
+      const outDir = path.join(root, HOST_ARCH);
+      const budgetBytes = 1024 * 1024;
+
+      // Act
+      const build = buildOnnxRuntimeLayer({ arch: HOST_ARCH, outDir, budgetBytes });
+
+      // Assess
+      await expect(build).rejects.toThrow(/over the budget of 1\.0 MB \(1048576 bytes\)/);
+      expect(existsSync(path.join(root, `onnxruntime-${HOST_ARCH}.zip`))).toBe(false);
+    },
+    BUILD_TIMEOUT_MS,
+  );
+});

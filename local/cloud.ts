@@ -1,0 +1,182 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ENV, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type Topology } from '../infra/topology.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
+import { createGateway } from './gateway.js';
+import { LocalFunction } from './local-function.js';
+import { provisionResources, type ProvisionedResources } from './provision.js';
+import { createS3Dispatcher } from './s3-notifications.js';
+import { apiClient, seedModel, type SeedModel } from './seed.js';
+import { SqsEventSource } from './sqs-event-source.js';
+
+/** Options of {@link startLocalCloud}. */
+export interface LocalCloudOptions {
+  /** State folder (DynamoDB, S3, API key, logs). */
+  readonly stateDir: string;
+  /** Gateway port; emulators take the next three. 0: all ports picked freely. */
+  readonly port: number;
+  /** @default the platform topology */
+  readonly topology?: Topology;
+  /** Sample models to register on first start. @default none */
+  readonly seed?: readonly SeedModel[];
+  /** Where progress and delivery failures are reported. @default silent */
+  readonly log?: (line: string) => void;
+}
+
+/** A running local cloud. */
+export interface LocalCloud {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly endpoints: EmulatorEndpoints;
+  readonly resources: ProvisionedResources;
+  readonly stateDir: string;
+  /** Invokes a function directly, as the AWS Lambda Invoke API would. */
+  invoke(functionId: string, event: unknown): Promise<unknown>;
+  /** Resolves when every S3 notification received so far has been delivered. */
+  settleNotifications(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Path of the file `npm start` writes the base URL, API key and endpoints to. */
+export const endpointsFile = (stateDir: string) => join(stateDir, 'endpoints.json');
+
+async function loadOrCreateApiKey(stateDir: string): Promise<string> {
+  const file = join(stateDir, 'api-key');
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing !== undefined && existing.trim() !== '') return existing.trim();
+  const key = randomBytes(24).toString('base64url');
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** Drops credentials and settings of a real AWS account from an environment. */
+function withoutAwsAccount(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith('AWS_')) clean[name] = value;
+  return clean;
+}
+
+/** The environment of a function container: the same variables the CDK stack sets, pointed at the emulators. */
+function functionEnv(spec: FunctionSpec, endpoints: EmulatorEndpoints, resources: ProvisionedResources, stateDir: string): NodeJS.ProcessEnv {
+  return {
+    ...withoutAwsAccount(process.env),
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_LAMBDA_FUNCTION_NAME: spec.id,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    POWERTOOLS_SERVICE_NAME: spec.id,
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    [ENV.registryTable]: resources.tableName,
+    [ENV.lakeBucket]: resources.bucketName,
+    [ENV.trainingQueueUrl]: resources.queues.training.url,
+    [ENV.modelCacheDir]: join(stateDir, 'tmp', spec.id),
+  };
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Starts the whole platform on this machine: emulators, the stack's resources,
+ * one container per function, the API gateway, bucket notifications and SQS
+ * event sources, all from the same topology the CDK stack reads.
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const topology = options.topology ?? platformTopology;
+  const log = options.log ?? (() => undefined);
+  const { stateDir } = options;
+  await mkdir(join(stateDir, 'logs'), { recursive: true });
+  const apiKey = await loadOrCreateApiKey(stateDir);
+  const port = (offset: number) => (options.port === 0 ? 0 : options.port + offset);
+
+  const emulators = await startEmulators({
+    stateDir,
+    ports: { dynamodb: port(1), s3: port(2), sqs: port(3) },
+    buckets: [topology.lake.localName],
+  });
+  const { endpoints } = emulators;
+  const sdkConfig = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
+  const dynamo = new DynamoDBClient(sdkConfig(endpoints.dynamodb));
+  const sqs = new SQSClient(sdkConfig(endpoints.sqs));
+  const resources = await provisionResources(topology, { dynamo, sqs });
+
+  const functions = new Map(
+    topology.functions.map((spec) => [
+      spec.id,
+      new LocalFunction(spec, functionEnv(spec, endpoints, resources, stateDir), join(stateDir, 'logs', `${spec.id}.log`)),
+    ]),
+  );
+  const invoke = (functionId: string, event: unknown) => {
+    const fn = functions.get(functionId);
+    if (fn === undefined) return Promise.reject(new Error(`no function '${functionId}'`));
+    return fn.invoke(event);
+  };
+  await Promise.all([...functions.values()].map((fn) => fn.warm()));
+
+  const gateway = createGateway({ functions: topology.functions, invoke, apiKey, maxBodyBytes: MAX_PAYLOAD_BYTES });
+  const gatewayPort = await listen(gateway, port(0));
+  const baseUrl = `http://127.0.0.1:${gatewayPort}`;
+
+  const dispatch = createS3Dispatcher(topology.functions, invoke, (functionId, record, error) =>
+    log(`S3 notification for ${record.s3.object.key} to ${functionId} failed after retries: ${(error as Error).message}`),
+  );
+  const deliveries = new Set<Promise<void>>();
+  emulators.onS3Event((event) => {
+    const delivery = dispatch(event).finally(() => deliveries.delete(delivery));
+    deliveries.add(delivery);
+  });
+
+  const sources = topology.functions.flatMap((spec) =>
+    spec.queueTriggers.map(
+      (trigger) =>
+        new SqsEventSource(sqs, resources.queues[trigger.queue], spec.id, trigger, invoke, (error) =>
+          log(`${spec.id} batch from ${trigger.queue} failed: ${(error as Error).message}`),
+        ),
+    ),
+  );
+  sources.forEach((source) => source.start());
+
+  const api = apiClient(baseUrl, apiKey);
+  for (const model of options.seed ?? []) {
+    if (await seedModel(api, model)) log(`registered sample model '${model.name}' and pointed its 'prod' alias at it`);
+  }
+
+  await writeFile(endpointsFile(stateDir), `${JSON.stringify({ baseUrl, apiKey, endpoints, resources }, null, 2)}\n`, { mode: 0o600 });
+
+  return {
+    baseUrl,
+    apiKey,
+    endpoints,
+    resources,
+    stateDir,
+    invoke,
+    settleNotifications: async () => {
+      while (deliveries.size > 0) await Promise.all([...deliveries]);
+    },
+    stop: async () => {
+      await Promise.all(sources.map((s) => s.stop()));
+      await new Promise<void>((resolve) => {
+        gateway.closeAllConnections();
+        gateway.close(() => resolve());
+      });
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+      dynamo.destroy();
+      sqs.destroy();
+      await emulators.close();
+    },
+  };
+}
+

@@ -1,0 +1,88 @@
+import dynalite from 'dynalite';
+import { createSqsServer } from 'local-aws-sqs';
+import S3rver from 's3rver';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { S3Event } from 'aws-lambda';
+
+/** Credentials the local cloud uses everywhere: s3rver checks signatures against them. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+/** Region of the local cloud. */
+export const LOCAL_REGION = 'us-east-1';
+
+/** Endpoints of the running emulators. */
+export interface EmulatorEndpoints {
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly sqs: string;
+}
+
+/** Running emulators. */
+export interface Emulators {
+  readonly endpoints: EmulatorEndpoints;
+  /** Subscribes to S3 bucket notifications (the S3 event JSON AWS sends). */
+  onS3Event(listener: (event: S3Event) => void): void;
+  close(): Promise<void>;
+}
+
+/** Where emulators listen and keep state. */
+export interface EmulatorOptions {
+  /** State folder: DynamoDB and S3 data survive restarts there. */
+  readonly stateDir: string;
+  /** Ports; 0 picks a free one. */
+  readonly ports: { readonly dynamodb: number; readonly s3: number; readonly sqs: number };
+  /** Buckets s3rver creates at start. */
+  readonly buckets: readonly string[];
+}
+
+const HOST = '127.0.0.1';
+// An IP endpoint makes the AWS SDK use path-style S3 addressing with no extra setting.
+const url = (port: number) => `http://${HOST}:${port}`;
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * Starts dynalite (DynamoDB, LevelDB state on disk), s3rver (S3, files on disk,
+ * bucket notifications) and local-aws-sqs (SQS JSON protocol, in memory) on loopback.
+ */
+export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
+  await mkdir(join(options.stateDir, 's3'), { recursive: true });
+  await mkdir(join(options.stateDir, 'dynamodb'), { recursive: true });
+
+  const dynamo = dynalite({ path: join(options.stateDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoPort = await listen(dynamo, options.ports.dynamodb);
+
+  const s3 = new S3rver({
+    address: HOST,
+    port: options.ports.s3,
+    silent: true,
+    directory: join(options.stateDir, 's3'),
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const s3Address = await s3.run();
+
+  const sqs = await createSqsServer({ port: options.ports.sqs, hostname: HOST, region: LOCAL_REGION, emulateQueueCreationLifecycle: false });
+  const sqsPort = (sqs.address() as AddressInfo).port;
+
+  return {
+    endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort) },
+    onS3Event: (listener) => s3.on('event', listener),
+    close: async () => {
+      await Promise.all([closeServer(dynamo), s3.close(), closeServer(sqs)]);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * `npm start`: the whole platform on this machine. Prints the base URL and the
+ * dev API key, and writes them to `<state dir>/endpoints.json`.
+ *
+ * Settings: `PORT` (gateway port, default 3000; emulators use the next three),
+ * `LOCAL_CLOUD_DIR` (state folder, default `.local-cloud`).
+ */
+import { resolve } from 'node:path';
+import { endpointsFile, startLocalCloud } from './cloud.js';
+import { SAMPLE_MODELS } from './seed.js';
+
+const port = Number(process.env['PORT'] ?? '3000');
+if (!Number.isInteger(port) || port < 0 || port > 65532) {
+  console.error(`PORT must be an integer between 0 and 65532, got '${process.env['PORT']}'`);
+  process.exit(2);
+}
+const stateDir = resolve(process.env['LOCAL_CLOUD_DIR'] ?? '.local-cloud');
+const log = (line: string) => console.log(`[local-cloud] ${line}`);
+
+log(`starting (state in ${stateDir}) ...`);
+const started = Date.now();
+const cloud = await startLocalCloud({ stateDir, port, seed: SAMPLE_MODELS, log });
+
+console.log(`
+Serverless AI platform running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
+
+  Base URL   ${cloud.baseUrl}
+  API key    ${cloud.apiKey}
+  Saved to   ${endpointsFile(stateDir)}
+  Logs       ${resolve(stateDir, 'logs')}/<function>.log
+  Emulators  DynamoDB ${cloud.endpoints.dynamodb}  S3 ${cloud.endpoints.s3}  SQS ${cloud.endpoints.sqs}
+
+Try a prediction:
+
+  curl -s ${cloud.baseUrl}/v1/models/iris:predict \\
+    -H 'x-api-key: ${cloud.apiKey}' -H 'content-type: application/json' \\
+    -d '{"instances":[{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}'
+
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping ...`);
+  await cloud.stop();
+  log('stopped');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,27 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * SDK retry attempts. Kept low: a request waiting on a throttled dependency is
+ * better answered 503 + Retry-After than held until API Gateway's 29 s timeout.
+ */
+const MAX_ATTEMPTS = 2;
+
+/**
+ * AWS SDK clients, created once per container and injected into domain code.
+ * Endpoints follow the standard `AWS_ENDPOINT_URL_<SERVICE>` settings, which is
+ * how the local cloud points the very same code at its emulators.
+ */
+export interface AwsClients {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+}
+
+/** Creates the SDK clients a function uses. */
+export function createAwsClients(): AwsClients {
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: MAX_ATTEMPTS }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { dynamo, s3: new S3Client({ maxAttempts: MAX_ATTEMPTS }) };
+}

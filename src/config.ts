@@ -1,0 +1,41 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ENV } from '../infra/topology.js';
+
+const schema = z.object({
+  [ENV.registryTable]: z.string().min(1),
+  [ENV.lakeBucket]: z.string().min(1),
+  [ENV.modelCacheDir]: z.string().min(1).default(join(tmpdir(), 'model-cache')),
+  [ENV.aliasCacheTtlMs]: z.coerce.number().int().nonnegative().default(10_000),
+  [ENV.memoryMb]: z.coerce.number().int().positive().default(1769),
+});
+
+/** Settings every platform function reads from its environment. */
+export interface PlatformConfig {
+  readonly registryTable: string;
+  readonly lakeBucket: string;
+  /** Where model artifacts are cached on local disk (Lambda's /tmp). */
+  readonly modelCacheDir: string;
+  /** How long resolved aliases are cached per container. */
+  readonly aliasCacheTtlMs: number;
+  /** Function memory: ONNX Runtime threads follow it. */
+  readonly memoryMb: number;
+}
+
+/** Reads the configuration once at start; throws naming every missing or invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid function configuration: ${problems}`);
+  }
+  const c = result.data;
+  return {
+    registryTable: c[ENV.registryTable],
+    lakeBucket: c[ENV.lakeBucket],
+    modelCacheDir: c[ENV.modelCacheDir],
+    aliasCacheTtlMs: c[ENV.aliasCacheTtlMs],
+    memoryMb: c[ENV.memoryMb],
+  };
+}

@@ -1,0 +1,46 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Observability } from '../observability.js';
+import { header } from './request.js';
+import { CORRELATION_HEADER, toErrorResponse } from './response.js';
+import { dispatch, type RouteTable } from './router.js';
+
+/** An API Gateway REST proxy handler. */
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** The correlation id of a request: the caller's `x-correlation-id`, else API Gateway's request id. */
+export function correlationIdOf(event: APIGatewayProxyEvent, context: Pick<Context, 'awsRequestId'>): string {
+  return header(event, CORRELATION_HEADER) ?? event.requestContext?.requestId ?? context.awsRequestId;
+}
+
+/**
+ * Wraps a route table into a Lambda handler: dispatches on method and resource,
+ * maps every error to HTTP in one place (`toErrorResponse`), tags logs and the
+ * response with the correlation id, and wires Powertools Logger, Metrics and Tracer.
+ */
+export function createApiHandler(routes: RouteTable, { logger, metrics, tracer }: Observability): ApiHandler {
+  const base = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const correlationId = correlationIdOf(event, context);
+    logger.setCorrelationId(correlationId);
+    try {
+      const response = await dispatch(routes, event);
+      metrics.addMetric('Requests', MetricUnit.Count, 1);
+      return { ...response, headers: { ...response.headers, [CORRELATION_HEADER]: correlationId } };
+    } catch (error) {
+      const { response, serverFault } = toErrorResponse(error, correlationId);
+      metrics.addMetric(serverFault ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);
+      const details = { statusCode: response.statusCode, method: event.httpMethod, path: event.path };
+      if (serverFault) logger.error('request failed', { ...details, error: error as Error });
+      else logger.warn('request rejected', { ...details, reason: (error as Error).message });
+      return response;
+    }
+  };
+  return middy(base)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}

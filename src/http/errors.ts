@@ -1,0 +1,115 @@
+/**
+ * Typed errors of the platform. Domain code throws these; `toErrorResponse`
+ * (in `response.ts`) is the one place that maps them, and every other error,
+ * to HTTP.
+ */
+
+/** An error that carries its HTTP status. 4xx messages are shown to callers; 5xx ones are not unless `expose`. */
+export class HttpError extends Error {
+  /** Whether the message may be shown to the caller. */
+  readonly expose: boolean;
+  /** Extra response headers (e.g. `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    options: { expose?: boolean; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.expose = options.expose ?? statusCode < 500;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** 400: the request is malformed or does not fit the model. */
+export class BadRequestError extends HttpError {
+  constructor(message: string, cause?: unknown) {
+    super(400, message, { cause });
+  }
+}
+
+/** 401: no credentials. */
+export class UnauthorizedError extends HttpError {
+  constructor(message = 'missing API key: send it in the x-api-key header') {
+    super(401, message);
+  }
+}
+
+/** 403: credentials present but not valid. */
+export class ForbiddenError extends HttpError {
+  constructor(message = 'invalid API key') {
+    super(403, message);
+  }
+}
+
+/** 404: unknown model, version, alias or route. */
+export class NotFoundError extends HttpError {
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+/** 405: the route exists but not with this method. */
+export class MethodNotAllowedError extends HttpError {
+  constructor(method: string, path: string) {
+    super(405, `method ${method} is not allowed on ${path}`);
+  }
+}
+
+/** 409: the resource already exists or is in a conflicting state. */
+export class ConflictError extends HttpError {
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+/** 412: an `If-Match` revision did not match (optimistic concurrency). */
+export class PreconditionFailedError extends HttpError {
+  constructor(message: string) {
+    super(412, message);
+  }
+}
+
+/** 413: the body exceeds the payload limit. */
+export class PayloadTooLargeError extends HttpError {
+  constructor(limitBytes: number, actualBytes: number) {
+    super(413, `request body is ${actualBytes} bytes; the limit is ${limitBytes} bytes (send bulk predictions through batch)`);
+  }
+}
+
+/** 415: the body is not JSON. */
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(contentType: string | undefined) {
+    super(415, `content-type must be application/json, got ${contentType === undefined ? 'none' : `'${contentType}'`}`);
+  }
+}
+
+/** 422: the request is well-formed but its content cannot be processed (e.g. an artifact that does not load). */
+export class UnprocessableError extends HttpError {
+  constructor(message: string, cause?: unknown) {
+    super(422, message, { cause });
+  }
+}
+
+/** 503: a dependency (registry, S3) is unavailable or throttling; the caller should retry. */
+export class DependencyUnavailableError extends HttpError {
+  constructor(dependency: string, retryAfterSeconds: number, cause?: unknown) {
+    super(503, `${dependency} is temporarily unavailable; retry after ${retryAfterSeconds} s`, {
+      expose: true,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+      cause,
+    });
+  }
+}
+
+/**
+ * 500-class error for one model version whose artifact cannot be served (sha256 mismatch,
+ * missing object). Other versions keep serving. The message names the version, never internals.
+ */
+export class ModelVersionUnavailableError extends HttpError {
+  constructor(model: string, version: number, reason: string, cause?: unknown) {
+    super(500, `model '${model}' version ${version} cannot be served: ${reason}`, { expose: true, cause });
+  }
+}

@@ -1,0 +1,52 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+
+/** A header value, looked up case-insensitively (API Gateway keeps the client's casing). */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** Whether a content type denotes JSON (`application/json`, `application/x+json`, with parameters). */
+function isJsonContentType(contentType: string): boolean {
+  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
+}
+
+/**
+ * Reads the JSON body of an API Gateway event: 415 if it is not declared as JSON,
+ * 413 above the payload limit, 400 if it is empty or does not parse.
+ */
+export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, limitBytes = MAX_PAYLOAD_BYTES): unknown {
+  const contentType = header(event, 'content-type');
+  if (contentType === undefined || !isJsonContentType(contentType)) throw new UnsupportedMediaTypeError(contentType);
+  const raw = event.isBase64Encoded && event.body !== null ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const size = raw === null ? 0 : Buffer.byteLength(raw, 'utf8');
+  if (size > limitBytes) throw new PayloadTooLargeError(limitBytes, size);
+  if (raw === null || raw.trim() === '') throw new BadRequestError('request body is empty; expected a JSON object');
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (error) {
+    throw new BadRequestError(`malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+/** Formats zod issues as `path: message; …` for a 400 body. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(body)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Validates a value against a zod schema; 400 naming the offending fields when it does not fit. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new BadRequestError(`invalid ${what}: ${describeIssues(result.error.issues)}`);
+  return result.data;
+}

@@ -1,0 +1,98 @@
+import type { InferenceSession } from 'onnxruntime-node';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ArtifactNotFoundError, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
+import { ModelVersionUnavailableError } from '../http/errors.js';
+import type { ModelVersion, TensorSpec } from '../registry/types.js';
+import { createSession, signatureOf } from './onnx-session.js';
+
+/** A model version ready to run: one session, created once per container. */
+export interface LoadedModel {
+  readonly version: ModelVersion;
+  readonly session: InferenceSession;
+  /** Input specs by name, as the session reports them. */
+  readonly inputs: ReadonlyMap<string, TensorSpec>;
+  readonly outputs: readonly TensorSpec[];
+}
+
+/**
+ * Loads model versions once per container: the artifact is fetched from S3 once,
+ * its sha256 checked against the registry, cached in `cacheDir` (Lambda's /tmp)
+ * and in memory as one `InferenceSession` per version. Concurrent requests for a
+ * version share one load. A failed load is not cached, so the next request retries;
+ * a version whose bytes no longer match fails alone, others keep serving.
+ */
+export class ModelLoader {
+  private readonly loads = new Map<string, Promise<LoadedModel>>();
+
+  constructor(
+    private readonly artifacts: ArtifactStore,
+    private readonly cacheDir: string,
+    private readonly sessionOptions: InferenceSession.SessionOptions,
+  ) {}
+
+  /** Number of sessions held (loaded or loading). */
+  get size(): number {
+    return this.loads.size;
+  }
+
+  /** The loaded model of a version, loading it on first use. */
+  load(version: ModelVersion): Promise<LoadedModel> {
+    const key = `${version.model}@${version.version}`;
+    let pending = this.loads.get(key);
+    if (pending === undefined) {
+      pending = this.loadUncached(version);
+      this.loads.set(key, pending);
+      pending.catch(() => this.loads.delete(key));
+    }
+    return pending;
+  }
+
+  private async loadUncached(version: ModelVersion): Promise<LoadedModel> {
+    const path = await this.verifiedFile(version);
+    let session: InferenceSession;
+    try {
+      session = await createSession(path, this.sessionOptions);
+    } catch (error) {
+      throw new ModelVersionUnavailableError(version.model, version.version, 'the artifact no longer loads in onnxruntime', error);
+    }
+    const signature = signatureOf(session);
+    return {
+      version,
+      session,
+      inputs: new Map(signature.inputs.map((spec) => [spec.name, spec])),
+      outputs: signature.outputs,
+    };
+  }
+
+  /** Path of a local copy whose sha256 matches the registry, downloading it if needed. */
+  private async verifiedFile(version: ModelVersion): Promise<string> {
+    const { artifact } = version;
+    const path = join(this.cacheDir, `${artifact.sha256}.onnx`);
+    const cached = await readFile(path).catch(() => undefined);
+    if (cached !== undefined && sha256Hex(cached) === artifact.sha256) return path;
+
+    let bytes: Uint8Array;
+    try {
+      ({ bytes } = await this.artifacts.fetch(artifact));
+    } catch (error) {
+      if (error instanceof ArtifactNotFoundError) {
+        throw new ModelVersionUnavailableError(version.model, version.version, `its artifact ${artifact.uri} is missing`, error);
+      }
+      throw error;
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== artifact.sha256) {
+      throw new ModelVersionUnavailableError(
+        version.model,
+        version.version,
+        `artifact integrity check failed (sha256 ${actual} does not match the registered ${artifact.sha256})`,
+      );
+    }
+    await mkdir(this.cacheDir, { recursive: true });
+    const partial = `${path}.${process.pid}.${Date.now()}.partial`;
+    await writeFile(partial, bytes);
+    await rename(partial, path);
+    return path;
+  }
+}

@@ -1,0 +1,56 @@
+import { InferenceSession } from 'onnxruntime-node';
+import type { ModelSignature, TensorSpec } from '../registry/types.js';
+import { v2DatatypeOf } from './datatypes.js';
+
+/** Memory at which Lambda grants one full vCPU. */
+const MB_PER_VCPU = 1769;
+/** Lambda's maximum vCPUs (at 10,240 MB). */
+const MAX_VCPUS = 6;
+
+/** Intra-op threads for a function of `memoryMb`: one per vCPU Lambda grants, at least one. */
+export function threadsForMemory(memoryMb: number): number {
+  return Math.min(MAX_VCPUS, Math.max(1, Math.floor(memoryMb / MB_PER_VCPU)));
+}
+
+/**
+ * Session options for serving: threads follow function memory, thread spinning
+ * is off (a spinning pool burns the vCPU credit Lambda bills for), sequential
+ * execution, full graph optimisation.
+ */
+export function servingSessionOptions(memoryMb: number): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threadsForMemory(memoryMb),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+function specOf(meta: InferenceSession.ValueMetadata): TensorSpec {
+  if (!meta.isTensor) throw new Error(`'${meta.name}' is not a tensor; only tensor inputs and outputs are supported`);
+  return { name: meta.name, datatype: v2DatatypeOf(meta.type), shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+}
+
+/** The input/output signature of a loaded session; symbolic dimensions become -1. */
+export function signatureOf(session: InferenceSession): ModelSignature {
+  return { inputs: session.inputMetadata.map(specOf), outputs: session.outputMetadata.map(specOf) };
+}
+
+/** Creates a session from a file path or model bytes. */
+export function createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  return typeof model === 'string' ? InferenceSession.create(model, options) : InferenceSession.create(model, options);
+}
+
+/**
+ * Loads model bytes in onnxruntime to prove they are a runnable ONNX model and
+ * reads their signature. Throws onnxruntime's error if they do not load.
+ */
+export async function inspectOnnxModel(bytes: Uint8Array): Promise<ModelSignature> {
+  const session = await createSession(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
+  try {
+    return signatureOf(session);
+  } finally {
+    await session.release();
+  }
+}

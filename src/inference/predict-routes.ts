@@ -1,0 +1,79 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { NotFoundError } from '../http/errors.js';
+import { header, parseJsonBody } from '../http/request.js';
+import { jsonResponse } from '../http/response.js';
+import { pathParam, type RouteTable } from '../http/router.js';
+import { assertModelName, parseVersionSelector } from '../registry/names.js';
+import type { ModelVersion } from '../registry/types.js';
+import type { ModelLoader } from './model-loader.js';
+import type { ModelResolver } from './resolver.js';
+import { predict } from './v1-protocol.js';
+import { infer, modelMetadata, parseInferRequest } from './v2-protocol.js';
+
+/** Response header naming the model version that answered (for A/B attribution). */
+export const MODEL_VERSION_HEADER = 'x-model-version';
+/** Request header whose value keeps a caller on one variant of a split alias. */
+export const ROUTING_KEY_HEADER = 'x-routing-key';
+
+/** What the data-plane routes need. */
+export interface PredictDeps {
+  readonly resolver: ModelResolver;
+  readonly loader: ModelLoader;
+}
+
+const answeredBy = (version: ModelVersion, body: unknown) =>
+  jsonResponse(200, body, { [MODEL_VERSION_HEADER]: String(version.version) });
+
+/**
+ * The data plane: Open Inference Protocol v2 and KServe v1 routes. A version
+ * segment may be a number or an alias; none means the model's default alias.
+ */
+export function createPredictRoutes({ resolver, loader }: PredictDeps): RouteTable {
+  const resolve = (event: APIGatewayProxyEvent, name: string) => {
+    const segment = event.pathParameters?.['version'];
+    return resolver.resolve(
+      assertModelName(name),
+      segment === undefined ? undefined : parseVersionSelector(segment),
+      header(event, ROUTING_KEY_HEADER),
+    );
+  };
+
+  const metadata = async (event: APIGatewayProxyEvent) => {
+    const version = await resolve(event, pathParam(event, 'name'));
+    return answeredBy(version, modelMetadata(version));
+  };
+
+  const ready = async (event: APIGatewayProxyEvent) => {
+    const version = await resolve(event, pathParam(event, 'name'));
+    await loader.load(version);
+    return answeredBy(version, { name: version.model, version: String(version.version), ready: true });
+  };
+
+  const inferRoute = async (event: APIGatewayProxyEvent) => {
+    const request = parseInferRequest(parseJsonBody(event));
+    const version = await resolve(event, pathParam(event, 'name'));
+    return answeredBy(version, await infer(await loader.load(version), request));
+  };
+
+  const predictRoute = async (event: APIGatewayProxyEvent) => {
+    const segment = pathParam(event, 'nameAndVerb');
+    const colon = segment.lastIndexOf(':');
+    const verb = colon < 0 ? '' : segment.slice(colon + 1);
+    if (verb !== 'predict') throw new NotFoundError(`unknown KServe v1 verb in '${segment}'; use /v1/models/{name}:predict`);
+    const body = parseJsonBody(event);
+    const version = await resolve(event, segment.slice(0, colon));
+    return answeredBy(version, await predict(await loader.load(version), body));
+  };
+
+  return {
+    'GET /v2/health/live': async () => jsonResponse(200, { live: true }),
+    'GET /v2/health/ready': async () => jsonResponse(200, { ready: true }),
+    'GET /v2/models/{name}': metadata,
+    'GET /v2/models/{name}/versions/{version}': metadata,
+    'GET /v2/models/{name}/ready': ready,
+    'GET /v2/models/{name}/versions/{version}/ready': ready,
+    'POST /v2/models/{name}/infer': inferRoute,
+    'POST /v2/models/{name}/versions/{version}/infer': inferRoute,
+    'POST /v1/models/{nameAndVerb}': predictRoute,
+  };
+}

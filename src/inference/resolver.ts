@@ -1,0 +1,70 @@
+import { NotFoundError } from '../http/errors.js';
+import type { VersionSelector } from '../registry/names.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
+import { pickRoute } from './routing.js';
+
+interface Expiring<T> {
+  readonly value: Promise<T>;
+  readonly expiresAt: number;
+}
+
+/**
+ * Resolves `model[/versions/{number|alias}]` to an immutable version through the
+ * registry, per container: models and aliases are cached for `ttlMs` (so an
+ * alias change reaches every container within the TTL), versions forever
+ * (they are immutable). Failed look-ups are not cached.
+ */
+export class ModelResolver {
+  private readonly models = new Map<string, Expiring<ModelRecord | undefined>>();
+  private readonly aliases = new Map<string, Expiring<AliasRecord | undefined>>();
+  private readonly versions = new Map<string, Promise<ModelVersion>>();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The version a request for `model` with `selector` (none: the model's default alias) is served by. */
+  async resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<ModelVersion> {
+    if (selector?.kind === 'number') return this.version(model, selector.version);
+    const alias = selector?.alias ?? (await this.model(model)).defaultAlias;
+    const record = await this.cached(this.aliases, `${model}/${alias}`, () => this.registry.findAlias(model, alias));
+    if (record === undefined) {
+      await this.model(model);
+      throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
+    }
+    return this.version(model, pickRoute(record.routes, routingKey));
+  }
+
+  private async model(name: string): Promise<ModelRecord> {
+    const record = await this.cached(this.models, name, () => this.registry.findModel(name));
+    if (record === undefined) throw new NotFoundError(`model '${name}' not found`);
+    return record;
+  }
+
+  private version(model: string, version: number): Promise<ModelVersion> {
+    const key = `${model}@${version}`;
+    let pending = this.versions.get(key);
+    if (pending === undefined) {
+      pending = this.registry.getVersion(model, version);
+      this.versions.set(key, pending);
+      pending.catch(() => this.versions.delete(key));
+    }
+    return pending;
+  }
+
+  private cached<T>(cache: Map<string, Expiring<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const now = this.now();
+    const hit = cache.get(key);
+    if (hit !== undefined && hit.expiresAt > now) return hit.value;
+    const value = load();
+    const entry = { value, expiresAt: now + this.ttlMs };
+    cache.set(key, entry);
+    value.catch(() => {
+      if (cache.get(key) === entry) cache.delete(key);
+    });
+    return value;
+  }
+}

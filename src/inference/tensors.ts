@@ -1,0 +1,157 @@
+import { Tensor } from 'onnxruntime-node';
+import { BadRequestError } from '../http/errors.js';
+import type { TensorSpec, V2Datatype } from '../registry/types.js';
+import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
+
+/** One tensor of a KServe v2 request (`inputs[i]`), after structural validation. */
+export interface V2TensorInput {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+  readonly data: readonly unknown[];
+}
+
+/** One tensor of a KServe v2 response (`outputs[i]`). */
+export interface V2TensorOutput {
+  readonly name: string;
+  readonly datatype: V2Datatype;
+  readonly shape: number[];
+  readonly data: unknown[];
+}
+
+/** Flattens row-major nested arrays (the v2 JSON encoding allows both flat and nested data). */
+export function flatten(data: readonly unknown[]): readonly unknown[] {
+  if (!data.some(Array.isArray)) return data;
+  const out: unknown[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) for (const item of value) walk(item);
+    else out.push(value);
+  };
+  walk(data);
+  return out;
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function checkShape(spec: TensorSpec, shape: readonly number[]): void {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new BadRequestError(`input '${spec.name}': shape [${shape.join(', ')}] must contain non-negative integers`);
+  }
+  // An empty model shape means the ONNX file does not declare one: anything goes.
+  if (spec.shape.length === 0) return;
+  const expected = `[${spec.shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
+  if (shape.length !== spec.shape.length) {
+    throw new BadRequestError(`input '${spec.name}': shape [${shape.join(', ')}] has rank ${shape.length}; the model expects ${expected}`);
+  }
+  spec.shape.forEach((dim, i) => {
+    if (dim >= 0 && shape[i] !== dim) {
+      throw new BadRequestError(`input '${spec.name}': dimension ${i} is ${shape[i]}; the model expects ${expected}`);
+    }
+  });
+}
+
+function fail(spec: TensorSpec, index: number, what: string): never {
+  throw new BadRequestError(`input '${spec.name}': element ${index} ${what}`);
+}
+
+function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Array | Float64Array): Float32Array | Float64Array {
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i];
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a finite number`);
+    array[i] = value;
+  }
+  return array;
+}
+
+function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
+  let parsed: bigint | undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) parsed = BigInt(value);
+  else if (typeof value === 'string' && /^-?\d+$/.test(value)) parsed = BigInt(value);
+  if (parsed === undefined) fail(spec, index, `is ${JSON.stringify(value) ?? 'undefined'}; expected an integer`);
+  const [min, max] = INTEGER_RANGES[spec.datatype]!;
+  if (parsed < min || parsed > max) fail(spec, index, `is ${String(value)}; out of range for ${spec.datatype}`);
+  return parsed;
+}
+
+type SmallIntArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
+
+function toSmallInts(spec: TensorSpec, data: readonly unknown[], array: SmallIntArray): SmallIntArray {
+  for (let i = 0; i < data.length; i++) array[i] = Number(toInteger(spec, i, data[i]));
+  return array;
+}
+
+function toBigInts(spec: TensorSpec, data: readonly unknown[], array: BigInt64Array | BigUint64Array): BigInt64Array | BigUint64Array {
+  for (let i = 0; i < data.length; i++) array[i] = toInteger(spec, i, data[i]);
+  return array;
+}
+
+function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
+  const array = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i];
+    if (typeof value !== 'boolean') fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected true or false`);
+    array[i] = value ? 1 : 0;
+  }
+  return array;
+}
+
+function toStrings(spec: TensorSpec, data: readonly unknown[]): string[] {
+  return data.map((value, i) => {
+    if (typeof value !== 'string') fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a string`);
+    return value;
+  });
+}
+
+function typedData(spec: TensorSpec, data: readonly unknown[]): { type: OrtType; values: Tensor['data'] } {
+  const n = data.length;
+  switch (spec.datatype) {
+    case 'FP32': return { type: 'float32', values: toFloats(spec, data, new Float32Array(n)) };
+    case 'FP64': return { type: 'float64', values: toFloats(spec, data, new Float64Array(n)) };
+    case 'INT8': return { type: 'int8', values: toSmallInts(spec, data, new Int8Array(n)) };
+    case 'INT16': return { type: 'int16', values: toSmallInts(spec, data, new Int16Array(n)) };
+    case 'INT32': return { type: 'int32', values: toSmallInts(spec, data, new Int32Array(n)) };
+    case 'INT64': return { type: 'int64', values: toBigInts(spec, data, new BigInt64Array(n)) };
+    case 'UINT8': return { type: 'uint8', values: toSmallInts(spec, data, new Uint8Array(n)) };
+    case 'UINT16': return { type: 'uint16', values: toSmallInts(spec, data, new Uint16Array(n)) };
+    case 'UINT32': return { type: 'uint32', values: toSmallInts(spec, data, new Uint32Array(n)) };
+    case 'UINT64': return { type: 'uint64', values: toBigInts(spec, data, new BigUint64Array(n)) };
+    case 'BOOL': return { type: 'bool', values: toBools(spec, data) };
+    case 'BYTES': return { type: 'string', values: toStrings(spec, data) };
+    case 'FP16':
+      throw new BadRequestError(`input '${spec.name}': FP16 inputs are not supported yet; export the model with FP32 inputs`);
+  }
+}
+
+/**
+ * Converts one v2 request tensor into an onnxruntime tensor, checking it against
+ * the model's input spec: datatype, rank and fixed dimensions, element count
+ * (= product of the shape) and every element's type and range. Errors name the input.
+ */
+export function toOrtTensor(spec: TensorSpec, input: V2TensorInput): Tensor {
+  if (input.datatype !== spec.datatype) {
+    throw new BadRequestError(`input '${spec.name}': datatype ${input.datatype} does not match the model's ${spec.datatype}`);
+  }
+  checkShape(spec, input.shape);
+  const data = flatten(input.data);
+  const expected = product(input.shape);
+  if (data.length !== expected) {
+    throw new BadRequestError(`input '${spec.name}': data has ${data.length} elements but shape [${input.shape.join(', ')}] needs ${expected}`);
+  }
+  const { type, values } = typedData(spec, data);
+  return new Tensor(type, values, input.shape);
+}
+
+function jsonValues(tensor: Tensor): unknown[] {
+  const data = tensor.data;
+  if (tensor.type === 'bool') return Array.from(data as Uint8Array, (v) => v !== 0);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    // JSON has no 64-bit integers: exact as numbers up to 2^53, as decimal strings beyond.
+    return Array.from(data, (v) => (v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString()));
+  }
+  return Array.from(data as ArrayLike<unknown>);
+}
+
+/** Converts an onnxruntime output tensor into a v2 response tensor. */
+export function fromOrtTensor(name: string, tensor: Tensor): V2TensorOutput {
+  return { name, datatype: v2DatatypeOf(tensor.type), shape: [...tensor.dims], data: jsonValues(tensor) };
+}

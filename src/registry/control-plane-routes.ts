@@ -1,0 +1,136 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { BadRequestError } from '../http/errors.js';
+import { header, parseJsonBody, parseWith } from '../http/request.js';
+import { jsonResponse } from '../http/response.js';
+import { pathParam, type RouteTable } from '../http/router.js';
+import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
+import type { PageRequest } from './registry.js';
+import { registerVersion, type RegisterVersionDeps } from './register-version.js';
+import type { AliasRecord } from './types.js';
+
+/** Issues a presigned PUT URL for an object key in the lake. */
+export type UploadSigner = (key: string, expiresInSeconds: number) => Promise<string>;
+
+/** What the control-plane routes need. */
+export interface ControlPlaneDeps extends RegisterVersionDeps {
+  readonly signUpload: UploadSigner;
+}
+
+/** Lifetime of presigned upload URLs. */
+export const UPLOAD_URL_TTL_SECONDS = 900;
+
+const tags = z.record(z.string(), z.string());
+const createModelSchema = z.object({
+  name: z.string(),
+  description: z.string().max(1024).optional(),
+  defaultAlias: z.string().optional(),
+  tags: tags.optional(),
+});
+const registerVersionSchema = z.object({
+  artifactUri: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters').optional(),
+  description: z.string().max(1024).optional(),
+  tags: tags.optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  lineage: z.record(z.string(), z.string()).optional(),
+});
+const setAliasSchema = z.object({
+  version: z.number().int().positive(),
+  reason: z.string().max(1024).optional(),
+});
+
+function pageOf(event: APIGatewayProxyEvent): PageRequest {
+  const query = event.queryStringParameters ?? {};
+  const limit = query['limit'];
+  if (limit !== undefined && !/^[1-9][0-9]{0,2}$/.test(limit)) throw new BadRequestError(`invalid limit '${limit}': expected 1-100`);
+  return {
+    ...(limit === undefined ? {} : { limit: Number(limit) }),
+    ...(query['cursor'] === undefined ? {} : { cursor: query['cursor'] }),
+  };
+}
+
+/** The `If-Match` revision of a conditional alias write (`"3"` or `3`), if any. */
+function expectedRevision(event: APIGatewayProxyEvent): number | undefined {
+  const value = header(event, 'if-match');
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"?([0-9]+)"?$/.exec(value.trim());
+  if (match === null) throw new BadRequestError(`invalid If-Match '${value}': expected the alias revision, e.g. "3"`);
+  return Number(match[1]);
+}
+
+/** Who made a change: the IAM caller in AWS, else the API key id, else the source address. */
+function callerOf(event: APIGatewayProxyEvent): string {
+  const identity = event.requestContext?.identity;
+  return identity?.userArn ?? identity?.apiKeyId ?? identity?.sourceIp ?? 'unknown';
+}
+
+const aliasResponse = (status: number, alias: AliasRecord) => jsonResponse(status, alias, { etag: `"${alias.revision}"` });
+
+/** Control-plane routes: models, versions (register from the lake or a presigned upload) and aliases. */
+export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
+  const { registry } = deps;
+  const model = (event: APIGatewayProxyEvent) => assertModelName(pathParam(event, 'name'));
+  const alias = (event: APIGatewayProxyEvent) => assertAliasName(pathParam(event, 'alias'));
+
+  return {
+    'POST /models': async (event) => {
+      const body = parseWith(createModelSchema, parseJsonBody(event), 'model');
+      const created = await registry.createModel({
+        ...body,
+        name: assertModelName(body.name),
+        ...(body.defaultAlias === undefined ? {} : { defaultAlias: assertAliasName(body.defaultAlias) }),
+      });
+      return jsonResponse(201, created);
+    },
+    'GET /models': async (event) => {
+      const page = await registry.listModels(pageOf(event));
+      return jsonResponse(200, { models: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'GET /models/{name}': async (event) => jsonResponse(200, await registry.getModel(model(event))),
+
+    'POST /models/{name}/uploads': async (event) => {
+      const name = model(event);
+      await registry.getModel(name);
+      const key = `models/${name}/uploads/${randomUUID()}.onnx`;
+      return jsonResponse(201, {
+        uploadUrl: await deps.signUpload(key, UPLOAD_URL_TTL_SECONDS),
+        method: 'PUT',
+        artifactUri: `s3://${deps.lakeBucket}/${key}`,
+        expiresInSeconds: UPLOAD_URL_TTL_SECONDS,
+      });
+    },
+    'POST /models/{name}/versions': async (event) => {
+      const body = parseWith(registerVersionSchema, parseJsonBody(event), 'version registration');
+      return jsonResponse(201, await registerVersion(deps, model(event), body));
+    },
+    'GET /models/{name}/versions': async (event) => {
+      const page = await registry.listVersions(model(event), pageOf(event));
+      return jsonResponse(200, { versions: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'GET /models/{name}/versions/{version}': async (event) =>
+      jsonResponse(200, await registry.getVersion(model(event), parseVersionNumber(pathParam(event, 'version')))),
+
+    'GET /models/{name}/aliases': async (event) => {
+      const page = await registry.listAliases(model(event), pageOf(event));
+      return jsonResponse(200, { aliases: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'GET /models/{name}/aliases/{alias}': async (event) => aliasResponse(200, await registry.getAlias(model(event), alias(event))),
+    'PUT /models/{name}/aliases/{alias}': async (event) => {
+      const body = parseWith(setAliasSchema, parseJsonBody(event), 'alias');
+      const revision = expectedRevision(event);
+      const updated = await registry.setAlias(model(event), alias(event), {
+        routes: [{ version: body.version, weight: 100 }],
+        updatedBy: callerOf(event),
+        reason: body.reason ?? '',
+        ...(revision === undefined ? {} : { expectedRevision: revision }),
+      });
+      return aliasResponse(200, updated);
+    },
+    'DELETE /models/{name}/aliases/{alias}': async (event) => {
+      await registry.deleteAlias(model(event), alias(event), expectedRevision(event));
+      return { statusCode: 204, headers: {}, body: '' };
+    },
+  };
+}

@@ -1,0 +1,334 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { callDependency } from '../aws/dependency-errors.js';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import {
+  ALIAS_PREFIX,
+  ATTR,
+  MODEL_SK,
+  MODELS_GSI_PK,
+  MODELS_INDEX,
+  VERSION_PREFIX,
+  aliasSk,
+  modelPk,
+  versionSk,
+} from './keys.js';
+import type { AliasRecord, AliasRoute, ModelRecord, ModelVersion, Page } from './types.js';
+
+const DEPENDENCY = 'model registry';
+const KEY_ATTRS = [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk, 'type'] as const;
+/** Attempts at claiming the next version number when registrations race. */
+const VERSION_CLAIM_ATTEMPTS = 8;
+
+/** Paging options of list calls. */
+export interface PageRequest {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** A model to create. */
+export interface NewModel {
+  readonly name: string;
+  readonly description?: string;
+  readonly defaultAlias?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A validated version to register; the registry assigns the number and the time. */
+export type NewVersion = Omit<ModelVersion, 'version' | 'createdAt' | 'status'>;
+
+/** An alias change: who asked, why, and the revision the caller last saw (If-Match). */
+export interface AliasChange {
+  readonly routes: readonly AliasRoute[];
+  readonly updatedBy: string;
+  readonly reason: string;
+  readonly expectedRevision?: number;
+}
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const copy = { ...item };
+  for (const key of KEY_ATTRS) delete copy[key];
+  return copy as T;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+const clampLimit = (limit: number | undefined): number => Math.min(Math.max(limit ?? 50, 1), 100);
+
+/**
+ * The model registry on one DynamoDB table. Every write is a single-item
+ * conditional write (no transactions), so it runs on DynamoDB and dynalite alike.
+ */
+export class ModelRegistry {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Creates a model; 409 if the name is taken. */
+  async createModel(input: NewModel): Promise<ModelRecord> {
+    const at = this.now().toISOString();
+    const record: ModelRecord = {
+      name: input.name,
+      description: input.description ?? '',
+      defaultAlias: input.defaultAlias ?? 'prod',
+      tags: input.tags ?? {},
+      createdAt: at,
+      updatedAt: at,
+    };
+    try {
+      await callDependency(DEPENDENCY, () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: modelPk(input.name), sk: MODEL_SK, gsi1pk: MODELS_GSI_PK, gsi1sk: input.name, type: 'MODEL', ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`model '${input.name}' already exists`);
+      throw error;
+    }
+    return record;
+  }
+
+  /** Reads a model; 404 if unknown. */
+  async getModel(name: string): Promise<ModelRecord> {
+    const model = await this.findModel(name);
+    if (model === undefined) throw new NotFoundError(`model '${name}' not found`);
+    return model;
+  }
+
+  /** Reads a model, or `undefined` if unknown. */
+  async findModel(name: string): Promise<ModelRecord | undefined> {
+    const item = await this.getItem(modelPk(name), MODEL_SK);
+    return item === undefined ? undefined : stripKeys<ModelRecord>(item);
+  }
+
+  /** Lists models by name. */
+  async listModels(page: PageRequest = {}): Promise<Page<ModelRecord>> {
+    return this.query<ModelRecord>(
+      {
+        IndexName: MODELS_INDEX,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': MODELS_GSI_PK },
+      },
+      page,
+      [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk],
+    );
+  }
+
+  /**
+   * Registers the next version of a model: reads the latest number and claims
+   * `latest + 1` with a conditional put, retrying when another registration won
+   * the race. Numbers are gap-free because nothing is claimed before the put.
+   */
+  async registerVersion(input: NewVersion): Promise<ModelVersion> {
+    await this.getModel(input.model);
+    for (let attempt = 0; attempt < VERSION_CLAIM_ATTEMPTS; attempt++) {
+      const latest = await this.latestVersionNumber(input.model);
+      const record: ModelVersion = { ...input, version: latest + 1, status: 'READY', createdAt: this.now().toISOString() };
+      try {
+        await callDependency(DEPENDENCY, () =>
+          this.db.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+        return record;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw new ConflictError(`too many concurrent registrations for model '${input.model}'; retry`);
+  }
+
+  /** Reads a version; 404 if the model or version is unknown. */
+  async getVersion(model: string, version: number): Promise<ModelVersion> {
+    const item = await this.getItem(modelPk(model), versionSk(version));
+    if (item === undefined) {
+      await this.getModel(model);
+      throw new NotFoundError(`model '${model}' has no version ${version}`);
+    }
+    return stripKeys<ModelVersion>(item);
+  }
+
+  /** Lists a model's versions, oldest first. */
+  async listVersions(model: string, page: PageRequest = {}): Promise<Page<ModelVersion>> {
+    await this.getModel(model);
+    return this.query<ModelVersion>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': VERSION_PREFIX },
+      },
+      page,
+      [ATTR.pk, ATTR.sk],
+    );
+  }
+
+  /**
+   * Points an alias at versions. Creates it at revision 1 or bumps its revision;
+   * with `expectedRevision` the write only happens if the stored revision still
+   * matches (412 otherwise). Versions must exist (404 otherwise).
+   */
+  async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
+    await Promise.all(change.routes.map((route) => this.getVersion(model, route.version)));
+    const conditional = change.expectedRevision !== undefined;
+    try {
+      const result = await callDependency(DEPENDENCY, () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: modelPk(model), sk: aliasSk(alias) },
+            UpdateExpression:
+              'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #updatedAt = :at, #updatedBy = :by, #reason = :reason, #revision = if_not_exists(#revision, :zero) + :one',
+            ConditionExpression: conditional ? '#revision = :expected' : undefined,
+            ExpressionAttributeNames: {
+              '#type': 'type',
+              '#model': 'model',
+              '#alias': 'alias',
+              '#routes': 'routes',
+              '#updatedAt': 'updatedAt',
+              '#updatedBy': 'updatedBy',
+              '#reason': 'reason',
+              '#revision': 'revision',
+            },
+            ExpressionAttributeValues: {
+              ':type': 'ALIAS',
+              ':model': model,
+              ':alias': alias,
+              ':routes': change.routes,
+              ':at': this.now().toISOString(),
+              ':by': change.updatedBy,
+              ':reason': change.reason,
+              ':zero': 0,
+              ':one': 1,
+              ...(conditional ? { ':expected': change.expectedRevision } : {}),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return stripKeys<AliasRecord>(result.Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new PreconditionFailedError(
+          `alias '${alias}' of model '${model}' is not at revision ${change.expectedRevision}; read it again and retry`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Reads an alias; 404 if the model or alias is unknown. */
+  async getAlias(model: string, alias: string): Promise<AliasRecord> {
+    const found = await this.findAlias(model, alias);
+    if (found === undefined) {
+      await this.getModel(model);
+      throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
+    }
+    return found;
+  }
+
+  /** Reads an alias, or `undefined` if it does not exist. */
+  async findAlias(model: string, alias: string): Promise<AliasRecord | undefined> {
+    const item = await this.getItem(modelPk(model), aliasSk(alias));
+    return item === undefined ? undefined : stripKeys<AliasRecord>(item);
+  }
+
+  /** Lists a model's aliases by name. */
+  async listAliases(model: string, page: PageRequest = {}): Promise<Page<AliasRecord>> {
+    await this.getModel(model);
+    return this.query<AliasRecord>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': ALIAS_PREFIX },
+      },
+      page,
+      [ATTR.pk, ATTR.sk],
+    );
+  }
+
+  /** Deletes an alias (404 if absent; 412 if `expectedRevision` does not match). */
+  async deleteAlias(model: string, alias: string, expectedRevision?: number): Promise<void> {
+    const conditional = expectedRevision !== undefined;
+    try {
+      await callDependency(DEPENDENCY, () =>
+        this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: modelPk(model), sk: aliasSk(alias) },
+            ConditionExpression: conditional ? 'attribute_exists(pk) AND #revision = :expected' : 'attribute_exists(pk)',
+            ExpressionAttributeNames: conditional ? { '#revision': 'revision' } : undefined,
+            ExpressionAttributeValues: conditional ? { ':expected': expectedRevision } : undefined,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await this.getAlias(model, alias);
+      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is not at revision ${expectedRevision}`);
+    }
+  }
+
+  private async latestVersionNumber(model: string): Promise<number> {
+    const result = await callDependency(DEPENDENCY, () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': VERSION_PREFIX },
+          ScanIndexForward: false,
+          Limit: 1,
+          ProjectionExpression: 'version',
+        }),
+      ),
+    );
+    const latest = result.Items?.[0]?.['version'];
+    return typeof latest === 'number' ? latest : 0;
+  }
+
+  private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const result = await callDependency(DEPENDENCY, () =>
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })),
+    );
+    return result.Item;
+  }
+
+  private async query<T>(
+    input: Pick<ConstructorParameters<typeof QueryCommand>[0], 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
+    page: PageRequest,
+    cursorKeys: readonly string[],
+  ): Promise<Page<T>> {
+    const result = await callDependency(DEPENDENCY, () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...input,
+          Limit: clampLimit(page.limit),
+          ExclusiveStartKey: decodeCursor(page.cursor, cursorKeys),
+        }),
+      ),
+    );
+    const nextCursor = encodeCursor(result.LastEvaluatedKey);
+    return {
+      items: (result.Items ?? []).map((item) => stripKeys<T>(item)),
+      ...(nextCursor === undefined ? {} : { nextCursor }),
+    };
+  }
+}

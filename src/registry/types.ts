@@ -1,0 +1,97 @@
+/** KServe v2 tensor datatypes. */
+export type V2Datatype =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES';
+
+/** One input or output of a model, as read from its ONNX file. `-1` marks a dynamic dimension. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: V2Datatype;
+  readonly shape: readonly number[];
+}
+
+/** The input/output signature of a model version. */
+export interface ModelSignature {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+}
+
+/** A registered model: the named container of versions and aliases. */
+export interface ModelRecord {
+  readonly name: string;
+  readonly description: string;
+  /** Alias used when a request names no version. */
+  readonly defaultAlias: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Where a version's artifact lives and what it must hash to. */
+export interface ArtifactRef {
+  /** `s3://bucket/key` */
+  readonly uri: string;
+  readonly bucket: string;
+  readonly key: string;
+  /** S3 object version, when the bucket is versioned: pins the exact bytes. */
+  readonly versionId?: string;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+}
+
+/** Lifecycle of a version. Registration only writes versions that validated, so they start READY. */
+export type VersionStatus = 'READY' | 'ARCHIVED';
+
+/** An immutable, numbered model version. */
+export interface ModelVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly framework: 'onnx';
+  readonly artifact: ArtifactRef;
+  readonly signature: ModelSignature;
+  readonly description: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Evaluation metrics (filled by training; empty for uploaded models). */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Provenance: dataset and version, training job, parameters, code version. */
+  readonly lineage: Readonly<Record<string, string>>;
+  readonly status: VersionStatus;
+  readonly createdAt: string;
+}
+
+/** One target of an alias: a version and its share of traffic (weights sum to 100). */
+export interface AliasRoute {
+  readonly version: number;
+  readonly weight: number;
+}
+
+/**
+ * A mutable named pointer to versions. `routes` has one entry today; the item is
+ * shaped for weighted splits, and `revision` drives optimistic concurrency (If-Match).
+ */
+export interface AliasRecord {
+  readonly model: string;
+  readonly alias: string;
+  readonly routes: readonly AliasRoute[];
+  readonly revision: number;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+  readonly reason: string;
+}
+
+/** A page of results and the opaque cursor of the next page, if any. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
