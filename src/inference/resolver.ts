@@ -1,8 +1,14 @@
 import { NotFoundError } from '../http/errors.js';
 import type { VersionSelector } from '../registry/names.js';
-import type { ModelRegistry } from '../registry/registry.js';
 import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
 import { pickRoute } from './routing.js';
+
+/** The registry reads serving needs (implemented by `ModelRegistry`). */
+export interface RegistryReader {
+  findModel(name: string): Promise<ModelRecord | undefined>;
+  findAlias(model: string, alias: string): Promise<AliasRecord | undefined>;
+  getVersion(model: string, version: number): Promise<ModelVersion>;
+}
 
 interface Expiring<T> {
   readonly value: Promise<T>;
@@ -21,7 +27,7 @@ export class ModelResolver {
   private readonly versions = new Map<string, Promise<ModelVersion>>();
 
   constructor(
-    private readonly registry: ModelRegistry,
+    private readonly registry: RegistryReader,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}

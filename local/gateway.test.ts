@@ -1,0 +1,352 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { topology } from '../infra/topology.js';
+import { createGateway } from './gateway.js';
+import { FunctionInvocationError } from './local-function.js';
+
+const API_KEY = 'test-key-0123456789';
+const MAX_BODY_BYTES = 1024;
+
+interface Call {
+  readonly functionId: string;
+  readonly event: APIGatewayProxyEvent;
+}
+
+/** What the fake function does on the next invocation. */
+let behaviour: (event: APIGatewayProxyEvent) => Promise<unknown>;
+const calls: Call[] = [];
+let server: Server;
+let baseUrl: string;
+
+const okResult: APIGatewayProxyResult = {
+  statusCode: 201,
+  headers: { 'content-type': 'application/json', 'x-model': 'iris' },
+  body: JSON.stringify({ ok: true }),
+};
+
+beforeAll(async () => {
+  server = createGateway({
+    functions: topology.functions,
+    apiKey: API_KEY,
+    maxBodyBytes: MAX_BODY_BYTES,
+    invoke: (functionId, event) => {
+      calls.push({ functionId, event: event as APIGatewayProxyEvent });
+      return behaviour(event as APIGatewayProxyEvent);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+beforeEach(() => {
+  calls.length = 0;
+  behaviour = () => Promise.resolve(okResult);
+});
+
+const withKey = (headers: Record<string, string> = {}) => ({ 'x-api-key': API_KEY, ...headers });
+
+/** Sends a body without content-length (chunked), as a streaming client would. */
+function postChunked(path: string, chunks: readonly string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', headers: withKey({ 'content-type': 'application/json' }) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+describe('createGateway: authentication', () => {
+  it('answers 401 with a JSON error when the API key is missing', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`);
+
+    // Assess
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    const body = (await response.json()) as { error: string };
+    expect(body.error).toMatch(/x-api-key/);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 401 when the API key header is empty', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: { 'x-api-key': '' } });
+
+    // Assess
+    expect(response.status).toBe(401);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 403 with a JSON error when the API key is wrong', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: { 'x-api-key': 'not-the-key' } });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: string }).error).toBe('invalid API key');
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 403 for a key that only shares a prefix with the right one', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: { 'x-api-key': `${API_KEY}x` } });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('createGateway: routing', () => {
+  it('answers 404 for a path no route has', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v3/nothing`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: string }).error).toContain('/v3/nothing');
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 405 for a known path with a method it does not have', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'GET', headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(405);
+    expect(((await response.json()) as { error: string }).error).toContain('GET');
+    expect(calls).toEqual([]);
+  });
+
+  it('routes each method of a multi-method path to its route', async () => {
+    // Act
+    const responses = [];
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      responses.push(await fetch(`${baseUrl}/models/iris/aliases/prod`, { method, headers: withKey() }));
+    }
+
+    // Assess
+    expect(responses.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(calls.map((c) => [c.functionId, c.event.httpMethod, c.event.resource])).toEqual([
+      ['control-plane', 'GET', '/models/{name}/aliases/{alias}'],
+      ['control-plane', 'PUT', '/models/{name}/aliases/{alias}'],
+      ['control-plane', 'DELETE', '/models/{name}/aliases/{alias}'],
+    ]);
+  });
+});
+
+describe('createGateway: payload limit', () => {
+  it('answers 413 naming the limit for a body over maxBodyBytes (declared length)', async () => {
+    // Prepare
+    const body = JSON.stringify({ data: 'x'.repeat(MAX_BODY_BYTES) });
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/json' }), body });
+
+    // Assess
+    expect(response.status).toBe(413);
+    const error = ((await response.json()) as { error: string }).error;
+    expect(error).toContain(`${MAX_BODY_BYTES} bytes`);
+    expect(error).toContain(`${Buffer.byteLength(body)} bytes`);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 413 for a chunked body that grows over maxBodyBytes', async () => {
+    // Prepare
+    const chunks = Array.from({ length: 4 }, () => 'y'.repeat(400));
+
+    // Act
+    const response = await postChunked('/v2/models/iris/infer', chunks);
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect((JSON.parse(response.body) as { error: string }).error).toContain(`limit is ${MAX_BODY_BYTES} bytes`);
+    expect(calls).toEqual([]);
+  });
+
+  it('accepts a body exactly at the limit', async () => {
+    // Prepare
+    const body = 'z'.repeat(MAX_BODY_BYTES);
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey(), body });
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(calls[0]?.event.body).toBe(body);
+  });
+
+  it('passes a chunked body under the limit through whole', async () => {
+    // Act
+    const response = await postChunked('/v2/models/iris/infer', ['{"a":', '1}']);
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(calls[0]?.event.body).toBe('{"a":1}');
+  });
+});
+
+describe('createGateway: proxy events and results', () => {
+  it('turns a request into an API Gateway proxy event for the route', async () => {
+    // Prepare
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] });
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/models/iris/versions/prod/infer?trace=1&tag=a&tag=b`, {
+      method: 'POST',
+      headers: withKey({ 'content-type': 'application/json', 'x-request-id': 'r-1' }),
+      body,
+    });
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(calls).toHaveLength(1);
+    const { functionId, event } = calls[0]!;
+    expect(functionId).toBe('predict');
+    expect(event.resource).toBe('/v2/models/{name}/versions/{version}/infer');
+    expect(event.path).toBe('/v2/models/iris/versions/prod/infer');
+    expect(event.httpMethod).toBe('POST');
+    expect(event.pathParameters).toEqual({ name: 'iris', version: 'prod' });
+    expect(event.queryStringParameters).toEqual({ trace: '1', tag: 'b' });
+    expect(event.multiValueQueryStringParameters).toEqual({ trace: ['1'], tag: ['a', 'b'] });
+    expect(event.body).toBe(body);
+    expect(event.isBase64Encoded).toBe(false);
+    const headerNames = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(headerNames['content-type']).toBe('application/json');
+    expect(headerNames['x-request-id']).toBe('r-1');
+    expect(event.requestContext.resourcePath).toBe('/v2/models/{name}/versions/{version}/infer');
+    expect(event.requestContext.httpMethod).toBe('POST');
+    expect(event.requestContext.identity.sourceIp).toMatch(/127\.0\.0\.1/);
+  });
+
+  it('gives null query, path parameters and body when the request has none', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/ready`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(201);
+    const event = calls[0]!.event;
+    expect(event.resource).toBe('/v2/health/ready');
+    expect(event.queryStringParameters).toBeNull();
+    expect(event.pathParameters).toBeNull();
+    expect(event.body).toBeNull();
+  });
+
+  it('writes the result status, headers and body back', async () => {
+    // Prepare
+    behaviour = () =>
+      Promise.resolve({
+        statusCode: 202,
+        headers: { 'content-type': 'text/plain', 'x-one': '1' },
+        multiValueHeaders: { 'x-many': ['a', 'b'] },
+        body: 'accepted',
+      } satisfies APIGatewayProxyResult);
+
+    // Act
+    const response = await fetch(`${baseUrl}/v1/models/iris:predict`, { method: 'POST', headers: withKey(), body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.headers.get('content-type')).toBe('text/plain');
+    expect(response.headers.get('x-one')).toBe('1');
+    expect(response.headers.get('x-many')).toBe('a, b');
+    expect(await response.text()).toBe('accepted');
+    expect(calls[0]?.event.pathParameters).toEqual({ nameAndVerb: 'iris:predict' });
+  });
+
+  it('decodes a base64 result body to bytes', async () => {
+    // Prepare
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    behaviour = () =>
+      Promise.resolve({ statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes.toString('base64'), isBase64Encoded: true });
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+  });
+});
+
+describe('createGateway: failed invocations', () => {
+  const stack = 'Error: secret detail\n    at handler (/work/functions/predict/handler.ts:1:1)';
+
+  it('answers 504 when the function timed out', async () => {
+    // Prepare
+    behaviour = () => Promise.reject(new FunctionInvocationError('predict', { name: 'TimeoutError', message: 'timed out after 29 s' }));
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(504);
+    expect(await response.json()).toEqual({ error: 'endpoint request timed out' });
+  });
+
+  it('answers 502 without the stack trace when the handler threw', async () => {
+    // Prepare
+    behaviour = () => Promise.reject(new FunctionInvocationError('predict', { name: 'Error', message: 'secret detail', stack }));
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(502);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: 'internal server error' });
+    expect(text).not.toContain('secret detail');
+    expect(text).not.toContain('handler.ts');
+  });
+
+  it('answers 502 when the container died', async () => {
+    // Prepare
+    behaviour = () => Promise.reject(new FunctionInvocationError('predict', { name: 'ContainerExited', message: 'container exited (code 1, signal null)' }));
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.text()).not.toContain('container exited');
+  });
+
+  it('answers 502 for a rejection that is not a FunctionInvocationError', async () => {
+    // Prepare
+    const plain = new Error('TimeoutError lookalike');
+    plain.name = 'TimeoutError';
+    behaviour = () => Promise.reject(plain);
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ error: 'internal server error' });
+  });
+
+  it('answers 502 when the handler returns something that is not a proxy result', async () => {
+    // Prepare
+    behaviour = () => Promise.resolve(undefined);
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ error: 'internal server error' });
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { header, parseJsonBody, parseWith } from './request.js';
+
+const event = (body: string | null, contentType?: string, isBase64Encoded = false) => ({
+  headers: contentType === undefined ? {} : { 'Content-Type': contentType },
+  body,
+  isBase64Encoded,
+});
+
+describe('parseJsonBody', () => {
+  it('parses JSON bodies with any JSON content type, case-insensitively', () => {
+    expect(parseJsonBody(event('{"a":1}', 'application/json; charset=utf-8'))).toEqual({ a: 1 });
+    expect(parseJsonBody(event('[1]', 'application/vnd.api+json'))).toEqual([1]);
+    expect(parseJsonBody(event(Buffer.from('{"b":2}').toString('base64'), 'application/json', true))).toEqual({ b: 2 });
+  });
+
+  it('answers 415 for a missing or non-JSON content type', () => {
+    expect(() => parseJsonBody(event('{}'))).toThrowError(UnsupportedMediaTypeError);
+    expect(() => parseJsonBody(event('{}', 'text/plain'))).toThrowError("content-type must be application/json, got 'text/plain'");
+  });
+
+  it('answers 413 above the limit, naming both sizes', () => {
+    expect(() => parseJsonBody(event('{"a":"0123456789"}', 'application/json'), 10)).toThrowError(PayloadTooLargeError);
+    expect(() => parseJsonBody(event('{"a":"0123456789"}', 'application/json'), 10)).toThrowError(/18 bytes; the limit is 10 bytes/);
+  });
+
+  it('answers 400 for an empty or malformed body', () => {
+    expect(() => parseJsonBody(event(null, 'application/json'))).toThrowError('request body is empty');
+    expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(BadRequestError);
+    expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(/^malformed JSON body/);
+  });
+});
+
+describe('header', () => {
+  it('finds headers whatever their casing', () => {
+    expect(header({ headers: { 'X-Api-Key': 'k' } }, 'x-api-key')).toBe('k');
+    expect(header({ headers: {} }, 'x-api-key')).toBeUndefined();
+  });
+});
+
+describe('parseWith', () => {
+  it('returns parsed data or a 400 naming the offending fields', () => {
+    const schema = z.object({ version: z.number().int() });
+    expect(parseWith(schema, { version: 2 }, 'alias')).toEqual({ version: 2 });
+    expect(() => parseWith(schema, { version: 'x' }, 'alias')).toThrowError(/^invalid alias: version: /);
+  });
+});

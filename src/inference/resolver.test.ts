@@ -1,0 +1,74 @@
+import { describe, expect, it, vi } from 'vitest';
+import { NotFoundError } from '../http/errors.js';
+import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
+import { ModelResolver, type RegistryReader } from './resolver.js';
+
+const model: ModelRecord = { name: 'iris', description: '', defaultAlias: 'prod', tags: {}, createdAt: '', updatedAt: '' };
+const alias = (version: number): AliasRecord => ({
+  model: 'iris',
+  alias: 'prod',
+  routes: [{ version, weight: 100 }],
+  revision: version,
+  updatedAt: '',
+  updatedBy: '',
+  reason: '',
+});
+const versionOf = (version: number) => ({ model: 'iris', version }) as ModelVersion;
+
+function fakeRegistry(aliases: Record<string, AliasRecord>) {
+  return {
+    findModel: vi.fn(async (name: string) => (name === 'iris' ? model : undefined)),
+    findAlias: vi.fn(async (_: string, name: string) => aliases[name]),
+    getVersion: vi.fn(async (_: string, version: number) => {
+      if (version > 5) throw new NotFoundError(`model 'iris' has no version ${version}`);
+      return versionOf(version);
+    }),
+  } satisfies RegistryReader;
+}
+
+describe('ModelResolver', () => {
+  it('resolves no version to the default alias, an alias by name and a number directly', async () => {
+    const registry = fakeRegistry({ prod: alias(2), staging: alias(3) });
+    const resolver = new ModelResolver(registry, 1000);
+    expect((await resolver.resolve('iris', undefined)).version).toBe(2);
+    expect((await resolver.resolve('iris', { kind: 'alias', alias: 'staging' })).version).toBe(3);
+    expect((await resolver.resolve('iris', { kind: 'number', version: 4 })).version).toBe(4);
+  });
+
+  it('caches aliases for the TTL and sees a change after it', async () => {
+    // Prepare
+    let now = 0;
+    const aliases = { prod: alias(1) };
+    const registry = fakeRegistry(aliases);
+    const resolver = new ModelResolver(registry, 1000, () => now);
+    await resolver.resolve('iris', undefined);
+    aliases.prod = alias(2);
+    // Act
+    now = 999;
+    const cached = await resolver.resolve('iris', undefined);
+    now = 1001;
+    const fresh = await resolver.resolve('iris', undefined);
+    // Assess
+    expect(cached.version).toBe(1);
+    expect(fresh.version).toBe(2);
+    expect(registry.findAlias).toHaveBeenCalledTimes(2);
+  });
+
+  it('caches immutable versions forever', async () => {
+    const registry = fakeRegistry({});
+    const resolver = new ModelResolver(registry, 0);
+    await resolver.resolve('iris', { kind: 'number', version: 1 });
+    await resolver.resolve('iris', { kind: 'number', version: 1 });
+    expect(registry.getVersion).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers 404 for an unknown model, alias or version and does not cache failures', async () => {
+    const registry = fakeRegistry({});
+    const resolver = new ModelResolver(registry, 1000);
+    await expect(resolver.resolve('nope', undefined)).rejects.toThrowError("model 'nope' not found");
+    await expect(resolver.resolve('iris', { kind: 'alias', alias: 'beta' })).rejects.toThrowError("model 'iris' has no alias 'beta'");
+    await expect(resolver.resolve('iris', { kind: 'number', version: 9 })).rejects.toThrowError(NotFoundError);
+    await expect(resolver.resolve('iris', { kind: 'number', version: 9 })).rejects.toThrowError(NotFoundError);
+    expect(registry.getVersion).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,0 +1,107 @@
+import { Tensor } from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { BadRequestError } from '../http/errors.js';
+import type { TensorSpec } from '../registry/types.js';
+import { flatten, fromOrtTensor, toOrtTensor } from './tensors.js';
+
+const spec = (datatype: TensorSpec['datatype'], shape: number[] = [-1]): TensorSpec => ({ name: 'x', datatype, shape });
+
+describe('toOrtTensor', () => {
+  it('converts each datatype to the matching onnxruntime tensor', () => {
+    // Prepare
+    const cases = [
+      { datatype: 'FP32', data: [1.5, -2], type: 'float32', array: Float32Array },
+      { datatype: 'FP64', data: [1e-300, 2], type: 'float64', array: Float64Array },
+      { datatype: 'INT8', data: [-128, 127], type: 'int8', array: Int8Array },
+      { datatype: 'INT32', data: [-5, 7], type: 'int32', array: Int32Array },
+      { datatype: 'UINT8', data: [0, 255], type: 'uint8', array: Uint8Array },
+      { datatype: 'INT64', data: [1, '9007199254740993'], type: 'int64', array: BigInt64Array },
+      { datatype: 'UINT64', data: [0, '18446744073709551615'], type: 'uint64', array: BigUint64Array },
+    ] as const;
+    for (const c of cases) {
+      // Act
+      const tensor = toOrtTensor(spec(c.datatype), { name: 'x', datatype: c.datatype, shape: [2], data: c.data });
+      // Assess
+      expect(tensor.type).toBe(c.type);
+      expect(tensor.data).toBeInstanceOf(c.array);
+      expect(tensor.dims).toEqual([2]);
+    }
+    expect(toOrtTensor(spec('INT64'), { name: 'x', datatype: 'INT64', shape: [1], data: ['9007199254740993'] }).data).toEqual(
+      BigInt64Array.of(9007199254740993n),
+    );
+  });
+
+  it('converts BOOL and BYTES', () => {
+    const bools = toOrtTensor(spec('BOOL'), { name: 'x', datatype: 'BOOL', shape: [2], data: [true, false] });
+    const strings = toOrtTensor(spec('BYTES'), { name: 'x', datatype: 'BYTES', shape: [2], data: ['a', 'wörld'] });
+    expect(bools.type).toBe('bool');
+    expect(Array.from(bools.data as Uint8Array)).toEqual([1, 0]);
+    expect(strings.type).toBe('string');
+    expect(strings.data).toEqual(['a', 'wörld']);
+  });
+
+  it('accepts nested row-major data', () => {
+    const tensor = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3, 4]] });
+    expect(Array.from(tensor.data as Float32Array)).toEqual([1, 2, 3, 4]);
+  });
+
+  it.each([
+    ['a datatype that differs from the model', { datatype: 'FP64', shape: [1, 2], data: [1, 2] }, /datatype FP64 does not match the model's FP32/],
+    ['a wrong rank', { datatype: 'FP32', shape: [2], data: [1, 2] }, /rank 1; the model expects \[-1, 2\]/],
+    ['a wrong fixed dimension', { datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }, /dimension 1 is 3; the model expects \[-1, 2\]/],
+    ['a negative dimension', { datatype: 'FP32', shape: [-1, 2], data: [1, 2] }, /must contain non-negative integers/],
+    ['data length ≠ product of the shape', { datatype: 'FP32', shape: [2, 2], data: [1, 2, 3] }, /data has 3 elements but shape \[2, 2\] needs 4/],
+    ['a null where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, null] }, /element 1 is null; expected a finite number/],
+    ['a "NaN" string', { datatype: 'FP32', shape: [1, 2], data: ['NaN', 1] }, /element 0 is "NaN"; expected a finite number/],
+  ])('rejects %s with a 400 naming the input', (_, input, message) => {
+    expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(new RegExp(`input 'x': .*${message.source}`));
+  });
+
+  it.each([
+    ['INT32', [2147483648], /out of range for INT32/],
+    ['INT8', [1.5], /expected an integer/],
+    ['UINT8', [-1], /out of range for UINT8/],
+    ['INT64', ['12a'], /expected an integer/],
+    ['BOOL', [1], /expected true or false/],
+    ['BYTES', [3], /expected a string/],
+    ['FP16', [1], /FP16 inputs are not supported/],
+  ] as const)('rejects invalid %s elements', (datatype, data, message) => {
+    expect(() => toOrtTensor(spec(datatype), { name: 'x', datatype, shape: [1], data })).toThrowError(message);
+  });
+
+  it('accepts any shape when the model declares none', () => {
+    const tensor = toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape: [3, 1], data: [1, 2, 3] });
+    expect(tensor.dims).toEqual([3, 1]);
+  });
+});
+
+describe('fromOrtTensor', () => {
+  it('renders typed arrays as JSON arrays with the v2 datatype', () => {
+    expect(fromOrtTensor('p', new Tensor('float32', Float32Array.of(0.5, 1), [1, 2]))).toEqual({
+      name: 'p',
+      datatype: 'FP32',
+      shape: [1, 2],
+      data: [0.5, 1],
+    });
+  });
+
+  it('renders 64-bit integers as numbers when exact and as strings beyond 2^53', () => {
+    const out = fromOrtTensor('i', new Tensor('int64', BigInt64Array.of(-3n, 9007199254740993n), [2]));
+    expect(out.datatype).toBe('INT64');
+    expect(out.data).toEqual([-3, '9007199254740993']);
+  });
+
+  it('renders bool tensors as booleans and strings as strings', () => {
+    expect(fromOrtTensor('b', new Tensor('bool', Uint8Array.of(1, 0), [2])).data).toEqual([true, false]);
+    expect(fromOrtTensor('s', new Tensor('string', ['a'], [1])).data).toEqual(['a']);
+  });
+});
+
+describe('flatten', () => {
+  it('returns flat data unchanged and flattens nested data in row-major order', () => {
+    const flat = [1, 2, 3];
+    expect(flatten(flat)).toBe(flat);
+    expect(flatten([[[1], [2]], [[3], [4]]])).toEqual([1, 2, 3, 4]);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { BadRequestError } from '../http/errors.js';
+import type { TensorSpec } from '../registry/types.js';
+import type { LoadedModel } from './model-loader.js';
+import { instancesToInputs, outputsToPredictions } from './v1-protocol.js';
+
+const modelWith = (inputs: TensorSpec[]): LoadedModel =>
+  ({ inputs: new Map(inputs.map((s) => [s.name, s])), outputs: [] }) as unknown as LoadedModel;
+
+const iris = modelWith(['a', 'b'].map((name) => ({ name, datatype: 'FP32' as const, shape: [-1, 1] })));
+const vector = modelWith([{ name: 'x', datatype: 'FP32', shape: [-1, 3] }]);
+
+describe('instancesToInputs', () => {
+  it('maps records to one input per feature, batched', () => {
+    // Act
+    const inputs = instancesToInputs(iris, [{ a: 1, b: 2 }, { a: 3, b: 4 }]);
+    // Assess
+    expect(inputs).toEqual([
+      { name: 'a', datatype: 'FP32', shape: [2, 1], data: [1, 3] },
+      { name: 'b', datatype: 'FP32', shape: [2, 1], data: [2, 4] },
+    ]);
+  });
+
+  it('stacks plain instances for a single-input model', () => {
+    expect(instancesToInputs(vector, [[1, 2, 3], [4, 5, 6]])).toEqual([{ name: 'x', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }]);
+  });
+
+  it.each([
+    [[{ a: 1 }], /instance 0 is missing feature 'b'/],
+    [[{ a: 1, b: 2, c: 3 }], /instance 0 has unknown feature 'c'; the model's inputs are a, b/],
+    [[[1, 2]], /this model has 2 inputs \(a, b\); send instances as records/],
+    [[{ a: 1, b: 2 }, [1, 2]], /mix records and plain values/],
+  ])('rejects %j with a 400 naming the problem', (instances, message) => {
+    expect(() => instancesToInputs(iris, instances)).toThrowError(BadRequestError);
+    expect(() => instancesToInputs(iris, instances)).toThrowError(message);
+  });
+});
+
+describe('outputsToPredictions', () => {
+  it('gives one row per instance: scalars for [batch] outputs, records for several outputs', () => {
+    const label = { name: 'label', datatype: 'INT64' as const, shape: [2], data: [0, 2] };
+    const proba = { name: 'p', datatype: 'FP32' as const, shape: [2, 2], data: [0.9, 0.1, 0.2, 0.8] };
+    expect(outputsToPredictions([label], 2)).toEqual([0, 2]);
+    expect(outputsToPredictions([proba], 2)).toEqual([[0.9, 0.1], [0.2, 0.8]]);
+    expect(outputsToPredictions([label, proba], 2)).toEqual([
+      { label: 0, p: [0.9, 0.1] },
+      { label: 2, p: [0.2, 0.8] },
+    ]);
+  });
+});

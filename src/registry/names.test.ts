@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { assertAliasName, assertModelName, parseVersionNumber, parseVersionSelector } from './names.js';
+
+describe('names', () => {
+  it('accepts valid model and alias names and rejects others with the bad value', () => {
+    expect(assertModelName('iris-v2.onnx_1')).toBe('iris-v2.onnx_1');
+    expect(() => assertModelName('iris:predict')).toThrowError("invalid model name 'iris:predict'");
+    expect(() => assertModelName('')).toThrowError(/invalid model name/);
+    expect(assertAliasName('prod')).toBe('prod');
+    expect(() => assertAliasName('Prod')).toThrowError("invalid alias 'Prod'");
+    expect(() => assertAliasName('3')).toThrowError(/starting with a letter/);
+  });
+
+  it('reads a version segment as a number or an alias', () => {
+    expect(parseVersionSelector('12')).toEqual({ kind: 'number', version: 12 });
+    expect(parseVersionSelector('staging')).toEqual({ kind: 'alias', alias: 'staging' });
+    expect(() => parseVersionSelector('0')).toThrowError(/invalid alias '0'/);
+    expect(parseVersionNumber('3')).toBe(3);
+    expect(() => parseVersionNumber('prod')).toThrowError("invalid version 'prod'");
+  });
+});
+
+describe('cursor', () => {
+  it('round-trips a key and rejects tampered cursors', () => {
+    const key = { pk: 'MODEL#iris', sk: 'VERSION#0000000002' };
+    const cursor = encodeCursor(key);
+    expect(decodeCursor(cursor, ['pk', 'sk'])).toEqual(key);
+    expect(decodeCursor(undefined, ['pk'])).toBeUndefined();
+    expect(() => decodeCursor('not-a-cursor', ['pk', 'sk'])).toThrowError('invalid pagination cursor');
+    expect(() => decodeCursor(encodeCursor({ pk: 'x', extra: 'y' }), ['pk', 'sk'])).toThrowError('invalid pagination cursor');
+  });
+});

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ModelRegistry, type NewVersion } from './registry.js';
+
+let env: TestEmulators;
+let registry: ModelRegistry;
+
+const draft = (model: string): NewVersion => ({
+  model,
+  framework: 'onnx',
+  artifact: { uri: 's3://lake/models/m.onnx', bucket: 'lake', key: 'models/m.onnx', sha256: 'a'.repeat(64), sizeBytes: 10 },
+  signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] },
+  description: '',
+  tags: {},
+  metrics: {},
+  lineage: {},
+});
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  registry = new ModelRegistry(env.dynamo, env.resources.tableName);
+});
+afterAll(async () => env.stop());
+
+describe('ModelRegistry on dynalite', () => {
+  it('creates a model once and refuses a duplicate with 409', async () => {
+    // Act
+    const created = await registry.createModel({ name: 'dup', description: 'd' });
+    // Assess
+    expect(created).toMatchObject({ name: 'dup', description: 'd', defaultAlias: 'prod' });
+    expect(await registry.getModel('dup')).toEqual(created);
+    await expect(registry.createModel({ name: 'dup' })).rejects.toThrowError(ConflictError);
+  });
+
+  it('numbers versions 1, 2, 3… without gaps, even when registrations race', async () => {
+    // Prepare
+    await registry.createModel({ name: 'race' });
+    // Act
+    const versions = await Promise.all(Array.from({ length: 6 }, () => registry.registerVersion(draft('race'))));
+    // Assess
+    expect(versions.map((v) => v.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    const stored = await registry.getVersion('race', 4);
+    expect(stored).toMatchObject({ model: 'race', version: 4, status: 'READY', framework: 'onnx' });
+    expect(stored.signature.inputs[0]).toEqual({ name: 'x', datatype: 'FP32', shape: [-1, 2] });
+  });
+
+  it('paginates versions and models with opaque cursors', async () => {
+    const first = await registry.listVersions('race', { limit: 4 });
+    expect(first.items.map((v) => v.version)).toEqual([1, 2, 3, 4]);
+    expect(first.nextCursor).toBeDefined();
+    const second = await registry.listVersions('race', { limit: 4, cursor: first.nextCursor! });
+    expect(second.items.map((v) => v.version)).toEqual([5, 6]);
+    const models = await registry.listModels({ limit: 1 });
+    expect(models.items).toHaveLength(1);
+    expect(models.nextCursor).toBeDefined();
+  });
+
+  it('answers 404 for unknown models and versions, and refuses versions of unknown models', async () => {
+    await expect(registry.getModel('ghost')).rejects.toThrowError("model 'ghost' not found");
+    await expect(registry.getVersion('race', 99)).rejects.toThrowError("model 'race' has no version 99");
+    await expect(registry.registerVersion(draft('ghost'))).rejects.toThrowError(NotFoundError);
+  });
+
+  it('sets aliases with a revision, enforces If-Match and deletes them', async () => {
+    // Prepare
+    await registry.createModel({ name: 'aliased' });
+    await registry.registerVersion(draft('aliased'));
+    await registry.registerVersion(draft('aliased'));
+    // Act
+    const first = await registry.setAlias('aliased', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'me', reason: 'launch' });
+    const second = await registry.setAlias('aliased', 'prod', {
+      routes: [{ version: 2, weight: 100 }],
+      updatedBy: 'me',
+      reason: 'upgrade',
+      expectedRevision: 1,
+    });
+    // Assess
+    expect(first).toMatchObject({ alias: 'prod', revision: 1, routes: [{ version: 1, weight: 100 }], reason: 'launch', updatedBy: 'me' });
+    expect(second.revision).toBe(2);
+    await expect(
+      registry.setAlias('aliased', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'me', reason: '', expectedRevision: 1 }),
+    ).rejects.toThrowError(PreconditionFailedError);
+    await expect(
+      registry.setAlias('aliased', 'prod', { routes: [{ version: 7, weight: 100 }], updatedBy: 'me', reason: '' }),
+    ).rejects.toThrowError("model 'aliased' has no version 7");
+    expect((await registry.listAliases('aliased')).items.map((a) => a.alias)).toEqual(['prod']);
+    await expect(registry.deleteAlias('aliased', 'prod', 1)).rejects.toThrowError(PreconditionFailedError);
+    await registry.deleteAlias('aliased', 'prod', 2);
+    await expect(registry.getAlias('aliased', 'prod')).rejects.toThrowError("model 'aliased' has no alias 'prod'");
+    await expect(registry.deleteAlias('aliased', 'prod')).rejects.toThrowError(NotFoundError);
+  });
+});
