@@ -70,13 +70,14 @@ export interface QueueSpec {
   /** Receives before a message is moved to the DLQ. */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
+  /** Environment variable through which functions that send to the queue learn its URL. */
+  readonly urlEnv: string;
 }
 
 /** Environment variable names through which functions learn where resources are. */
 export const ENV = {
   registryTable: 'REGISTRY_TABLE',
   lakeBucket: 'LAKE_BUCKET',
-  trainingQueueUrl: 'TRAINING_QUEUE_URL',
   modelCacheDir: 'MODEL_CACHE_DIR',
   aliasCacheTtlMs: 'ALIAS_CACHE_TTL_MS',
   memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
@@ -107,6 +108,7 @@ export const topology: Topology = {
       visibilityTimeoutSeconds: 900,
       maxReceiveCount: 3,
       retentionDays: 14,
+      urlEnv: 'TRAINING_QUEUE_URL',
     },
   ],
   functions: [
@@ -159,3 +161,34 @@ export const topology: Topology = {
     },
   ],
 };
+
+/** Default CloudWatch namespace of the functions' Powertools metrics. */
+export const DEFAULT_METRICS_NAMESPACE = 'ServerlessAiPlatform';
+
+/** Names (or CloudFormation tokens) of the resources a function's environment points at. */
+export interface ResourceNames {
+  readonly registryTable: string;
+  readonly lakeBucket: string;
+  readonly queueUrls: Readonly<Partial<Record<QueueId, string>>>;
+  /** @default DEFAULT_METRICS_NAMESPACE */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * The environment of a function, the same in AWS and in the local cloud: Powertools
+ * settings, and where the resources it may use are (only those its `access` names).
+ */
+export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSpec[], names: ResourceNames): Record<string, string> {
+  const environment: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: spec.id,
+    POWERTOOLS_METRICS_NAMESPACE: names.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+  if (spec.access.registry !== undefined) environment[ENV.registryTable] = names.registryTable;
+  if (spec.access.lake !== undefined) environment[ENV.lakeBucket] = names.lakeBucket;
+  for (const queue of queues) {
+    const url = names.queueUrls[queue.id];
+    if (spec.access.queues?.[queue.id] === 'send' && url !== undefined) environment[queue.urlEnv] = url;
+  }
+  return environment;
+}

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ENV, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type Topology } from '../infra/topology.js';
+import { ENV, functionEnvironment, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type Topology } from '../infra/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { LocalFunction } from './local-function.js';
@@ -61,10 +61,18 @@ function withoutAwsAccount(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return clean;
 }
 
-/** The environment of a function container: the same variables the CDK stack sets, pointed at the emulators. */
-function functionEnv(spec: FunctionSpec, endpoints: EmulatorEndpoints, resources: ProvisionedResources, stateDir: string): NodeJS.ProcessEnv {
+/**
+ * The environment of a function container: the same variables the CDK stack sets
+ * (`functionEnvironment`), plus what Lambda itself provides, pointed at the emulators.
+ */
+function functionEnv(topology: Topology, spec: FunctionSpec, endpoints: EmulatorEndpoints, resources: ProvisionedResources, stateDir: string): NodeJS.ProcessEnv {
   return {
     ...withoutAwsAccount(process.env),
+    ...functionEnvironment(spec, topology.queues, {
+      registryTable: resources.tableName,
+      lakeBucket: resources.bucketName,
+      queueUrls: Object.fromEntries(Object.entries(resources.queues).map(([id, queue]) => [id, queue.url])),
+    }),
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -73,11 +81,8 @@ function functionEnv(spec: FunctionSpec, endpoints: EmulatorEndpoints, resources
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_LAMBDA_FUNCTION_NAME: spec.id,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
-    POWERTOOLS_SERVICE_NAME: spec.id,
+    // No X-Ray daemon here.
     POWERTOOLS_TRACE_ENABLED: 'false',
-    [ENV.registryTable]: resources.tableName,
-    [ENV.lakeBucket]: resources.bucketName,
-    [ENV.trainingQueueUrl]: resources.queues.training.url,
     [ENV.modelCacheDir]: join(stateDir, 'tmp', spec.id),
   };
 }
@@ -116,7 +121,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const functions = new Map(
     topology.functions.map((spec) => [
       spec.id,
-      new LocalFunction(spec, functionEnv(spec, endpoints, resources, stateDir), join(stateDir, 'logs', `${spec.id}.log`)),
+      new LocalFunction(spec, functionEnv(topology, spec, endpoints, resources, stateDir), join(stateDir, 'logs', `${spec.id}.log`)),
     ]),
   );
   const invoke = (functionId: string, event: unknown) => {

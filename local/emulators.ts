@@ -38,6 +38,14 @@ export interface EmulatorOptions {
 }
 
 const HOST = '127.0.0.1';
+
+/** S3 notifications carry URL-encoded keys ('+' for a space); s3rver sends them raw. */
+function withAwsKeyEncoding(event: S3Event): S3Event {
+  const encode = (key: string) => key.split('/').map((part) => encodeURIComponent(part).replace(/%20/g, '+')).join('/');
+  return {
+    Records: event.Records.map((record) => ({ ...record, s3: { ...record.s3, object: { ...record.s3.object, key: encode(record.s3.object.key) } } })),
+  };
+}
 // An IP endpoint makes the AWS SDK use path-style S3 addressing with no extra setting.
 const url = (port: number) => `http://${HOST}:${port}`;
 
@@ -80,7 +88,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
 
   return {
     endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort) },
-    onS3Event: (listener) => s3.on('event', listener),
+    onS3Event: (listener) => s3.on('event', (event: S3Event) => listener(withAwsKeyEncoding(event))),
     close: async () => {
       await Promise.all([closeServer(dynamo), s3.close(), closeServer(sqs)]);
     },

@@ -140,11 +140,6 @@ describe('LocalFunction', () => {
     expect((error as FunctionInvocationError).message).toContain('timed out after 1 s');
   });
 
-  // BUG (local/local-function.ts, invoke timer, line 58-62): on timeout the child is
-  // SIGKILLed but `this.child` keeps pointing at it until its 'exit' event arrives, so an
-  // invocation made right after the TimeoutError is sent to the dying container and
-  // rejects with ContainerExited instead of running in a new one. Fix: in the timer,
-  // `if (this.child === child) this.child = undefined;` before `child.kill('SIGKILL')`.
   it('runs the invocation right after a timeout in a new container', async () => {
     // Prepare
     const fn = localFunction(spec('sometimes-slow', 'echo-handler.ts', { timeoutSeconds: 1 }));

@@ -58,6 +58,8 @@ export class LocalFunction {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new FunctionInvocationError(this.spec.id, { name: 'TimeoutError', message: `timed out after ${this.spec.timeoutSeconds} s` }));
+        // Lambda discards a timed-out sandbox: the next invocation gets a new container.
+        if (this.child === child) this.child = undefined;
         child.kill('SIGKILL');
       }, timeoutMs);
       this.pending.set(id, { child, resolve, reject, timer });

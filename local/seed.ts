@@ -12,6 +12,7 @@ export interface SeedModel {
 export const SAMPLE_MODELS: readonly SeedModel[] = [
   { name: 'iris', file: 'models/iris.onnx', description: 'Iris species classifier (tabular, named features)' },
   { name: 'mlp', file: 'models/mlp.onnx', description: 'MLP 256-1024-1024-10 used by the benchmarks' },
+  { name: 'sensor_cnn', file: 'models/sensor_cnn.onnx', description: '1D CNN over a 1024-sample sensor window (untrained, for benchmarks)' },
 ];
 
 /** A JSON call against the local API. */

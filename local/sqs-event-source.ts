@@ -54,7 +54,7 @@ export function toSqsRecord(message: Message, queue: PolledQueue): SQSRecord {
 /**
  * Which messages of a batch to delete after an invocation: all when it succeeded,
  * all but the reported `batchItemFailures` with partial batch responses, none when
- * it failed (they return after the visibility timeout; the redrive policy moves
+ * it failed or reported an identifier that is not a message of the batch (they return after the visibility timeout; the redrive policy moves
  * them to the DLQ after `maxReceiveCount` receives).
  */
 export function messagesToDelete(records: readonly SQSRecord[], outcome: { ok: true; result: unknown } | { ok: false }, reportBatchItemFailures: boolean): SQSRecord[] {
@@ -62,6 +62,9 @@ export function messagesToDelete(records: readonly SQSRecord[], outcome: { ok: t
   if (!reportBatchItemFailures) return [...records];
   const failures = (outcome.result as SQSBatchResponse | undefined)?.batchItemFailures;
   if (!Array.isArray(failures)) return [...records];
+  const ids = new Set(records.map((r) => r.messageId));
+  // Lambda treats an empty, null or unknown itemIdentifier as a failure of the whole batch.
+  if (failures.some((f) => typeof f?.itemIdentifier !== 'string' || !ids.has(f.itemIdentifier))) return [];
   const failed = new Set(failures.map((f) => f.itemIdentifier));
   return records.filter((r) => !failed.has(r.messageId));
 }
@@ -106,6 +109,8 @@ export class SqsEventSource {
         MaxNumberOfMessages: Math.min(this.trigger.batchSize, 10),
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ['All'],
+        // local-aws-sqs reads only the older parameter; AWS accepts both.
+        AttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
       { abortSignal: this.abort.signal },

@@ -8,7 +8,8 @@ Run from the repository root:
 Requirements: numpy, scikit-learn and onnx (Debian packages python3-numpy,
 python3-sklearn, python3-onnx). skl2onnx is deliberately not used: every graph
 is written by hand with ``onnx.helper`` so the exact operators are visible in
-this file, and the weights come from models trained with scikit-learn.
+this file, and the weights come from models trained with scikit-learn (except
+``sensor_cnn``, which is untrained: its weights are fixed random numbers).
 
 The output is reproducible: every random source is seeded and the protobuf
 serialisation is deterministic, so running the script twice produces
@@ -20,6 +21,8 @@ Files written (next to this script):
                     standardisation folded into the graph.
 * ``mlp.onnx``    - 256 -> 1024 -> 1024 -> 10 MLP (~5 MB), used by benchmarks.
 * ``dtypes.onnx`` - trivial graph exercising FP64/INT32/INT64/BOOL/STRING.
+* ``sensor_cnn.onnx`` - untrained 1D CNN over a [1, 1024] sensor window; much
+                    compute for a small input, used by the serving benchmark.
 """
 
 from __future__ import annotations
@@ -323,12 +326,154 @@ def build_dtypes() -> None:
     save(model, "dtypes.onnx")
 
 
+# --------------------------------------------------------------------------
+# 4. sensor_cnn.onnx - compute-heavy 1D CNN for serving benchmarks
+# --------------------------------------------------------------------------
+
+# One sensor window: 1 channel x 1024 samples (4 KB as FP32, ~20 KB as a v2 JSON body).
+SENSOR_LENGTH = 1024
+SENSOR_CHANNELS = 32  # width of every conv layer; sets the compute per call
+SENSOR_KERNEL = 9
+SENSOR_PAD = SENSOR_KERNEL // 2  # "same" padding: the length stays 1024
+SENSOR_HIDDEN_CONVS = 5  # conv layers after the first (1 -> C) one
+SENSOR_CLASSES = 4
+SENSOR_SEED = 20240601  # numpy.random.default_rng seed for the weights
+
+
+def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
+    """ONNX ``Conv`` on 3D tensors (stride 1, dilation 1, group 1) in numpy.
+
+    x: (batch, in_channels, length), w: (out_channels, in_channels, kernel),
+    b: (out_channels,). Returns (batch, out_channels, length + 2 * pad - kernel + 1).
+    """
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
+    # windows[n, c, t, k] = padded[n, c, t + k] (a view, nothing is copied)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, w.shape[2], axis=2)
+    return np.einsum("nctk,ock->not", windows, w, optimize=True) + b[None, :, None]
+
+
+def conv1d_by_shifts(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
+    """Independent formulation of ``conv1d``: one matrix product per kernel tap."""
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
+    out_len = padded.shape[2] - w.shape[2] + 1
+    out = np.zeros((x.shape[0], w.shape[0], out_len)) + b[None, :, None]
+    for k in range(w.shape[2]):
+        out += np.einsum("oc,nct->not", w[:, :, k], padded[:, :, k : k + out_len])
+    return out
+
+
+def sensor_cnn_forward(signal: np.ndarray, convs: list, fc: tuple) -> np.ndarray:
+    """Reference forward pass of the sensor_cnn graph (computed in float64)."""
+    h = signal.astype(np.float64)
+    for w, b in convs:
+        h = np.maximum(conv1d(h, w.astype(np.float64), b.astype(np.float64), SENSOR_PAD), 0)
+    pooled = h.mean(axis=2)  # GlobalAveragePool + Flatten -> (batch, channels)
+    w, b = fc
+    return pooled @ w.astype(np.float64) + b.astype(np.float64)
+
+
+def sensor_example_signal(batch: int = 1) -> np.ndarray:
+    """Deterministic example input: sin(i / 10), i = 0..1023 (same as the model card's request)."""
+    row = np.sin(np.arange(SENSOR_LENGTH) / 10.0)
+    return np.tile(row, (batch, 1, 1)).astype(np.float32)
+
+
+def build_sensor_cnn() -> None:
+    print("sensor_cnn.onnx")
+    # Untrained: He-normal weights (std = sqrt(2 / fan_in)) keep the activation
+    # scale roughly constant through the ReLU stack; biases are small and
+    # non-zero so the bias inputs are exercised. The model exists to burn a
+    # realistic amount of convolution compute per call, not to predict anything.
+    rng = np.random.default_rng(SENSOR_SEED)
+    convs = []
+    in_channels = 1
+    for _ in range(1 + SENSOR_HIDDEN_CONVS):
+        fan_in = in_channels * SENSOR_KERNEL
+        w = rng.standard_normal((SENSOR_CHANNELS, in_channels, SENSOR_KERNEL)) * np.sqrt(2.0 / fan_in)
+        b = rng.standard_normal(SENSOR_CHANNELS) * 0.01
+        convs.append((w.astype(np.float32), b.astype(np.float32)))
+        in_channels = SENSOR_CHANNELS
+    fc_w = (rng.standard_normal((SENSOR_CHANNELS, SENSOR_CLASSES)) * np.sqrt(2.0 / SENSOR_CHANNELS)).astype(np.float32)
+    fc_b = (rng.standard_normal(SENSOR_CLASSES) * 0.01).astype(np.float32)
+    n_params = sum(w.size + b.size for w, b in convs) + fc_w.size + fc_b.size
+    macs = sum(w.size for w, _ in convs) * SENSOR_LENGTH + fc_w.size
+    print(f"  {n_params:,} parameters, {macs / 1e6:.1f} M multiply-adds per row")
+
+    # Self-check of the numpy convolution: two independent formulations must agree.
+    probe = rng.standard_normal((2, SENSOR_CHANNELS, 64))
+    w, b = convs[1]
+    max_err = float(np.abs(conv1d(probe, w, b, SENSOR_PAD) - conv1d_by_shifts(probe, w, b, SENSOR_PAD)).max())
+    print(f"  max |sliding-window conv - per-tap conv|: {max_err:.2e}")
+    assert max_err < 1e-9, "numpy conv1d implementations disagree"
+    example = sensor_cnn_forward(sensor_example_signal(), convs, (fc_w, fc_b))[0]
+    print(f"  reference logits for sin(i/10): {np.array2string(example, precision=5)}")
+
+    # Graph: signal -> 6 x (Conv -> Relu) -> GlobalAveragePool -> Flatten -> Gemm -> logits
+    nodes, inits = [], []
+    current = "signal"
+    for i, (w, b) in enumerate(convs):
+        inits += [initializer(f"conv{i}.weight", w), initializer(f"conv{i}.bias", b)]
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                [current, f"conv{i}.weight", f"conv{i}.bias"],
+                [f"conv{i}_out"],
+                kernel_shape=[SENSOR_KERNEL],
+                pads=[SENSOR_PAD, SENSOR_PAD],
+                strides=[1],
+                dilations=[1],
+                group=1,
+                name=f"conv{i}",
+            )
+        )
+        nodes.append(helper.make_node("Relu", [f"conv{i}_out"], [f"relu{i}_out"], name=f"relu{i}"))
+        current = f"relu{i}_out"
+    inits += [initializer("fc.weight", fc_w), initializer("fc.bias", fc_b)]
+    nodes += [
+        helper.make_node("GlobalAveragePool", [current], ["pooled"], name="global_avg_pool"),
+        helper.make_node("Flatten", ["pooled"], ["features"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], name="fc"),
+    ]
+
+    c, k, n = SENSOR_CHANNELS, SENSOR_KERNEL, SENSOR_HIDDEN_CONVS
+    graph = helper.make_graph(
+        nodes,
+        f"sensor_cnn_1x{SENSOR_LENGTH}_c{c}_k{k}",
+        [helper.make_tensor_value_info("signal", TensorProto.FLOAT, [BATCH, 1, SENSOR_LENGTH])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [BATCH, SENSOR_CLASSES])],
+        initializer=inits,
+        doc_string=(
+            f"Conv1d(1->{c}, k={k}, pad={SENSOR_PAD}) + ReLU, {n} x [Conv1d({c}->{c}, k={k}, pad={SENSOR_PAD}) + ReLU], "
+            f"GlobalAveragePool, Flatten, Gemm({c}->{SENSOR_CLASSES})."
+        ),
+    )
+    model = make_model(
+        graph,
+        doc=(
+            f"Benchmark 1D CNN over one sensor window (FP32 [batch,1,{SENSOR_LENGTH}]): "
+            f"{1 + n} Conv1d layers of {c} channels (kernel {k}, same padding) with ReLU, "
+            f"global average pooling and a {c}->{SENSOR_CLASSES} Gemm. Outputs raw class logits. "
+            "Untrained, fixed random weights; for benchmarking only."
+        ),
+        metadata={
+            "task": "classification",
+            "class_names": json.dumps([str(i) for i in range(SENSOR_CLASSES)]),
+            "framework": f"numpy {np.__version__} (weights only)",
+            "training_data": "none: untrained, fixed random weights; for benchmarking only",
+            "weights": f"He-normal, numpy.random.default_rng({SENSOR_SEED}); biases N(0, 0.01^2)",
+            "purpose": "benchmark",
+        },
+    )
+    save(model, "sensor_cnn.onnx")
+
+
 def main() -> None:
     # Global seed for anything not covered by the explicit random_state arguments.
     np.random.seed(0)
     build_iris()
     build_mlp()
     build_dtypes()
+    build_sensor_cnn()
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './validation.js';
 import { ENV } from '../infra/topology.js';
 
 const schema = z.object({
-  [ENV.registryTable]: z.string().min(1),
-  [ENV.lakeBucket]: z.string().min(1),
-  [ENV.modelCacheDir]: z.string().min(1).default(join(tmpdir(), 'model-cache')),
-  [ENV.aliasCacheTtlMs]: z.coerce.number().int().nonnegative().default(10_000),
-  [ENV.memoryMb]: z.coerce.number().int().positive().default(1769),
+  [ENV.registryTable]: z.string().check(z.minLength(1)),
+  [ENV.lakeBucket]: z.string().check(z.minLength(1)),
+  [ENV.modelCacheDir]: z._default(z.string().check(z.minLength(1)), join(tmpdir(), 'model-cache')),
+  [ENV.aliasCacheTtlMs]: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 10_000),
+  [ENV.memoryMb]: z._default(z.coerce.number().check(z.int(), z.positive()), 1769),
 });
 
 /** Settings every platform function reads from its environment. */

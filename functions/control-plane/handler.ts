@@ -4,6 +4,8 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
@@ -15,9 +17,10 @@ import { ModelRegistry } from '../../src/registry/registry.js';
 
 const config = loadConfig();
 const observability = createObservability('control-plane');
+const tracer = new Tracer({ serviceName: 'control-plane' });
 const clients = createAwsClients();
-observability.tracer.captureAWSv3Client(clients.dynamo);
-observability.tracer.captureAWSv3Client(clients.s3);
+tracer.captureAWSv3Client(clients.dynamo);
+tracer.captureAWSv3Client(clients.s3);
 
 const routes = createControlPlaneRoutes({
   registry: new ModelRegistry(clients.dynamo, config.registryTable),
@@ -29,4 +32,4 @@ const routes = createControlPlaneRoutes({
 });
 
 /** Lambda entry point. */
-export const handler = createApiHandler(routes, observability);
+export const handler = createApiHandler(routes, observability, [captureLambdaHandler(tracer, { captureResponse: false })]);

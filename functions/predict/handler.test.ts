@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiEvent, lambdaContext } from '../../test/support/api-event.js';
+import type { handler as PredictHandler } from './handler.js';
 
 // Faults the emulators cannot produce, injected under the real handler module.
 const dynamo = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
-let handler: (typeof import('./handler.js'))['handler'];
+let handler: typeof PredictHandler;
 let irisBytes: Buffer;
 
 const infer = apiEvent({

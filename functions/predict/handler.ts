@@ -15,9 +15,9 @@ import { ModelRegistry } from '../../src/registry/registry.js';
 
 const config = loadConfig();
 const observability = createObservability('predict');
+// No Powertools Tracer here: Lambda active tracing records the invocation, and the
+// X-Ray SDK would add ~100 KB to the cold start of the latency-critical path.
 const clients = createAwsClients();
-observability.tracer.captureAWSv3Client(clients.dynamo);
-observability.tracer.captureAWSv3Client(clients.s3);
 
 const registry = new ModelRegistry(clients.dynamo, config.registryTable);
 const routes = createPredictRoutes({

@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Observability } from '../observability.js';
 import { header } from './request.js';
@@ -17,12 +16,20 @@ export function correlationIdOf(event: APIGatewayProxyEvent, context: Pick<Conte
   return header(event, CORRELATION_HEADER) ?? event.requestContext?.requestId ?? context.awsRequestId;
 }
 
+/** Middy middlewares for an API handler. */
+export type ApiMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>;
+
 /**
  * Wraps a route table into a Lambda handler: dispatches on method and resource,
  * maps every error to HTTP in one place (`toErrorResponse`), tags logs and the
- * response with the correlation id, and wires Powertools Logger, Metrics and Tracer.
+ * response with the correlation id, and wires Powertools Logger and Metrics plus
+ * any extra middlewares (e.g. the Powertools Tracer's `captureLambdaHandler`).
  */
-export function createApiHandler(routes: RouteTable, { logger, metrics, tracer }: Observability): ApiHandler {
+export function createApiHandler(
+  routes: RouteTable,
+  { logger, metrics }: Observability,
+  middlewares: readonly ApiMiddleware[] = [],
+): ApiHandler {
   const base = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const correlationId = correlationIdOf(event, context);
     logger.setCorrelationId(correlationId);
@@ -40,7 +47,7 @@ export function createApiHandler(routes: RouteTable, { logger, metrics, tracer }
     }
   };
   return middy(base)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use([...middlewares])
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

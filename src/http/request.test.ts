@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { header, parseJsonBody, parseWith } from './request.js';
 
@@ -42,7 +42,7 @@ describe('header', () => {
 
 describe('parseWith', () => {
   it('returns parsed data or a 400 naming the offending fields', () => {
-    const schema = z.object({ version: z.number().int() });
+    const schema = z.object({ version: z.number().check(z.int()) });
     expect(parseWith(schema, { version: 2 }, 'alias')).toEqual({ version: 2 });
     expect(() => parseWith(schema, { version: 'x' }, 'alias')).toThrowError(/^invalid alias: version: /);
   });

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
+import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
@@ -45,7 +46,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /** Validates a value against a zod schema; 400 naming the offending fields when it does not fit. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new BadRequestError(`invalid ${what}: ${describeIssues(result.error.issues)}`);
   return result.data;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
 import { parseWith } from '../http/request.js';
 import type { TensorSpec } from '../registry/types.js';
@@ -7,7 +7,7 @@ import { runModel } from './predictor.js';
 import { flatten, type V2TensorInput, type V2TensorOutput } from './tensors.js';
 
 const predictRequestSchema = z.object({
-  instances: z.array(z.unknown()).min(1, 'at least one instance is required'),
+  instances: z.array(z.unknown()).check(z.minLength(1, 'at least one instance is required')),
 });
 
 /** A KServe v1 `:predict` response; `model_version` attributes the answer. */

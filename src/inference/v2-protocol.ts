@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseWith } from '../http/request.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
@@ -8,21 +8,23 @@ import type { V2TensorOutput } from './tensors.js';
 /** An array checked only for being an array: elements are checked per datatype later, without a per-element zod pass. */
 const arrayOf = <T>(what: string) => z.custom<T[]>((v) => Array.isArray(v), { message: `expected ${what}` });
 
+const name = z.string().check(z.minLength(1));
+const parameters = z.optional(z.record(z.string(), z.unknown()));
 const inferRequestSchema = z.object({
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   inputs: z
     .array(
       z.object({
-        name: z.string().min(1),
+        name,
         shape: arrayOf<number>('an array of dimensions'),
-        datatype: z.string().min(1),
+        datatype: name,
         data: arrayOf<unknown>('an array of values'),
-        parameters: z.record(z.string(), z.unknown()).optional(),
+        parameters,
       }),
     )
-    .min(1, 'at least one input is required'),
-  outputs: z.array(z.object({ name: z.string().min(1) })).optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
+    .check(z.minLength(1, 'at least one input is required')),
+  outputs: z.optional(z.array(z.object({ name }))),
+  parameters,
 });
 
 /** A parsed Open Inference Protocol v2 inference request. */

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
 import { header, parseJsonBody, parseWith } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
@@ -22,23 +22,24 @@ export interface ControlPlaneDeps extends RegisterVersionDeps {
 export const UPLOAD_URL_TTL_SECONDS = 900;
 
 const tags = z.record(z.string(), z.string());
+const text = z.optional(z.string().check(z.maxLength(1024)));
 const createModelSchema = z.object({
   name: z.string(),
-  description: z.string().max(1024).optional(),
-  defaultAlias: z.string().optional(),
-  tags: tags.optional(),
+  description: text,
+  defaultAlias: z.optional(z.string()),
+  tags: z.optional(tags),
 });
 const registerVersionSchema = z.object({
-  artifactUri: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters').optional(),
-  description: z.string().max(1024).optional(),
-  tags: tags.optional(),
-  metrics: z.record(z.string(), z.number()).optional(),
-  lineage: z.record(z.string(), z.string()).optional(),
+  artifactUri: z.string().check(z.minLength(1)),
+  sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters'))),
+  description: text,
+  tags: z.optional(tags),
+  metrics: z.optional(z.record(z.string(), z.number())),
+  lineage: z.optional(z.record(z.string(), z.string())),
 });
 const setAliasSchema = z.object({
-  version: z.number().int().positive(),
-  reason: z.string().max(1024).optional(),
+  version: z.number().check(z.int(), z.positive()),
+  reason: text,
 });
 
 function pageOf(event: APIGatewayProxyEvent): PageRequest {

@@ -1,0 +1,346 @@
+/**
+ * One Lambda function of the platform, built from its topology {@link FunctionSpec}: bundle,
+ * layer, log group, environment, least-privilege grants and event sources.
+ */
+import path from 'node:path';
+import { Annotations, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { S3EventSourceV2, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, type IConstruct } from 'constructs';
+import { FUNCTION_BUNDLING } from './bundling.js';
+import type { JobQueue } from './job-queue.js';
+import type { Lake } from './lake.js';
+import { acknowledgeNag, iam5ArnWildcardFinding } from './nag.js';
+import type { OnnxRuntimeLayer } from './onnxruntime-layer.js';
+import { REPO_ROOT } from './paths.js';
+import type { Registry } from './registry.js';
+import { DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type QueueId } from './topology.js';
+import { assertIntegerInRange } from './validation.js';
+
+/** Environment variable through which a function learns each queue's URL. */
+
+/** API Gateway REST integration timeout (default quota). */
+const API_GATEWAY_TIMEOUT_SECONDS = 29;
+
+/** Largest SQS batch without a batching window. */
+const MAX_SQS_BATCH_SIZE = 10;
+
+/** Construct id of the stack-wide singleton that applies S3 bucket notifications. */
+const BUCKET_NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
+
+/**
+ * Writes `{"type":"commonjs"}` next to the bundle, so that `index.js` is CommonJS wherever it is
+ * loaded from (the repository's own package.json says `"type": "module"`, which would otherwise
+ * apply to bundles run from `cdk.out`). Lambda treats it the same either way.
+ */
+const COMMONJS_MARKER_HOOKS: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir: string, outputDir: string) => [`echo '{"type":"commonjs"}' > "${outputDir}/package.json"`],
+};
+
+/** Properties of a {@link PlatformFunction}. */
+export interface PlatformFunctionProps {
+  /** The function's description in the topology: entry, memory, timeout, access, triggers. */
+  readonly spec: FunctionSpec;
+
+  /**
+   * The registry; required when `spec.access.registry` is set.
+   *
+   * @default - no registry access
+   */
+  readonly registry?: Registry;
+
+  /**
+   * The lake; required when `spec.access.lake` is set or `spec.bucketTriggers` is not empty.
+   *
+   * @default - no lake access
+   */
+  readonly lake?: Lake;
+
+  /**
+   * The platform's queues; each queue named in `spec.access.queues` or `spec.queueTriggers`
+   * must be among them.
+   *
+   * @default - no queues
+   */
+  readonly queues?: readonly JobQueue[];
+
+  /**
+   * The onnxruntime layer; required when `spec.onnxRuntime` is true. The function takes the
+   * layer's architecture.
+   *
+   * @default - no layer; the function runs on x86_64
+   */
+  readonly onnxRuntimeLayer?: OnnxRuntimeLayer;
+
+  /**
+   * How long the function's log group keeps logs.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * CloudWatch namespace of the function's Powertools metrics.
+   *
+   * @default 'ServerlessAiPlatform'
+   */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * A `NodejsFunction` for one topology function: nodejs22.x, esbuild bundle (CommonJS, minified,
+ * no source maps, AWS SDK and onnxruntime-node left to the runtime and the layer), its own log
+ * group, active tracing, an execution role with no managed policies and only the grants its
+ * `spec.access` asks for.
+ */
+export class PlatformFunction extends Construct {
+  /** The Lambda function. */
+  public readonly function: NodejsFunction;
+
+  /** The function's execution role. */
+  public readonly role: iam.Role;
+
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  /** The function's description in the topology. */
+  public readonly spec: FunctionSpec;
+
+  constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+    this.spec = spec;
+    const where = `${this.node.path} (function '${spec.id}')`;
+    validateSpec(where, spec);
+    if (spec.routes.length > 0 && spec.timeoutSeconds > API_GATEWAY_TIMEOUT_SECONDS) {
+      // Regional REST APIs can raise the integration timeout by quota: a warning, not an error.
+      Annotations.of(this).addWarningV2(
+        '@platform:functionTimeoutOverApiGatewayTimeout',
+        `${where} timeoutSeconds ${spec.timeoutSeconds} exceeds API Gateway's ${API_GATEWAY_TIMEOUT_SECONDS} s integration timeout`,
+      );
+    }
+    if (spec.onnxRuntime && props.onnxRuntimeLayer === undefined) {
+      throw new Error(`${where} needs the onnxruntime layer (spec.onnxRuntime is true) but no onnxRuntimeLayer was given`);
+    }
+    if (spec.access.registry !== undefined && props.registry === undefined) {
+      throw new Error(`${where} has registry access '${spec.access.registry}' but no registry was given`);
+    }
+    const lake = props.lake;
+    if ((spec.access.lake !== undefined || spec.bucketTriggers.length > 0) && lake === undefined) {
+      throw new Error(`${where} uses the lake (access '${spec.access.lake ?? 'none'}', ${spec.bucketTriggers.length} bucket triggers) but no lake was given`);
+    }
+    const queues = new Map((props.queues ?? []).map((queue) => [queue.queueId, queue]));
+    const queueFor = (queueId: QueueId, use: string): JobQueue => {
+      const queue = queues.get(queueId);
+      if (queue === undefined) {
+        throw new Error(`${where} ${use} queue '${queueId}' but it is not among the given queues [${[...queues.keys()].join(', ')}]`);
+      }
+      return queue;
+    };
+    const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    if (!/^[\w./#:-]{1,255}$/.test(metricsNamespace)) {
+      throw new Error(`${where} metricsNamespace must be 1-255 characters of [A-Za-z0-9_./#:-], got '${metricsNamespace}'`);
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    // Own role without the AWSLambdaBasicExecutionRole managed policy: logs go to this
+    // function's log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${spec.id} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    for (const [queueId, use] of queueAccessEntries(spec)) {
+      if (use === 'send') queueFor(queueId, 'sends to');
+    }
+    const environment = functionEnvironment(spec, [...queues.values()].map((queue) => queue.spec), {
+      registryTable: props.registry?.table.tableName ?? '',
+      lakeBucket: lake?.bucket.bucketName ?? '',
+      queueUrls: Object.fromEntries([...queues].map(([id, queue]) => [id, queue.queue.queueUrl])),
+      metricsNamespace,
+    });
+
+    const layer = spec.onnxRuntime ? props.onnxRuntimeLayer : undefined;
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, spec.entry),
+      handler: 'handler',
+      description: spec.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: layer?.architecture ?? lambda.Architecture.X86_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      layers: layer === undefined ? [] : [layer.layerVersion],
+      environment,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        // Shared with bench/ (infra/bundling.ts) so benchmarks measure the bundle Lambda runs:
+        // CommonJS (NODE_PATH reaches the layer), minified, AWS SDK and onnxruntime-node external.
+        format: FUNCTION_BUNDLING.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
+        target: FUNCTION_BUNDLING.target,
+        minify: FUNCTION_BUNDLING.minify,
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        sourceMap: false,
+        externalModules: [...FUNCTION_BUNDLING.externalModules],
+        define: { ...FUNCTION_BUNDLING.define },
+        banner: FUNCTION_BUNDLING.banner,
+        logLevel: LogLevel.WARNING,
+        forceDockerBundling: false,
+        commandHooks: COMMONJS_MARKER_HOOKS,
+      },
+    });
+
+    this.grantAccess(where, props, queueFor);
+    this.addTriggers(where, spec, lake, queueFor);
+    this.acknowledgeNagFindings(props);
+  }
+
+  private grantAccess(where: string, props: PlatformFunctionProps, queueFor: (queueId: QueueId, use: string) => JobQueue): void {
+    const { spec } = props;
+    if (props.registry !== undefined) {
+      if (spec.access.registry === 'read') props.registry.grantRead(this.function);
+      if (spec.access.registry === 'readWrite') props.registry.grantReadWrite(this.function);
+    }
+    if (props.lake !== undefined) {
+      if (spec.access.lake === 'read') props.lake.grantRead(this.function);
+      if (spec.access.lake === 'readWrite') props.lake.grantReadWrite(this.function);
+    }
+    for (const [queueId, use] of queueAccessEntries(spec)) {
+      if (use === 'send') queueFor(queueId, 'sends to').grantSend(this.function);
+      else if (use === 'consume') queueFor(queueId, 'consumes from').grantConsume(this.function);
+      else throw new Error(`${where} access to queue '${queueId}' must be 'send' or 'consume', got '${String(use)}'`);
+    }
+  }
+
+  private addTriggers(
+    where: string,
+    spec: FunctionSpec,
+    lake: Lake | undefined,
+    queueFor: (queueId: QueueId, use: string) => JobQueue,
+  ): void {
+    for (const trigger of spec.bucketTriggers) {
+      if (lake === undefined) continue; // validated in the constructor
+      this.function.addEventSource(
+        new S3EventSourceV2(lake.bucket, {
+          events: [s3.EventType.OBJECT_CREATED],
+          filters: [{ prefix: trigger.prefix, ...(trigger.suffix === undefined ? {} : { suffix: trigger.suffix }) }],
+        }),
+      );
+    }
+    if (spec.bucketTriggers.length > 0) {
+      acknowledgeBucketNotificationsHandler(Stack.of(this));
+    }
+    for (const trigger of spec.queueTriggers) {
+      const jobQueue = queueFor(trigger.queue, 'is triggered by');
+      assertIntegerInRange(`${where} queueTriggers['${trigger.queue}'].batchSize`, trigger.batchSize, 1, MAX_SQS_BATCH_SIZE);
+      const visibilitySeconds = jobQueue.spec.visibilityTimeoutSeconds;
+      if (visibilitySeconds < spec.timeoutSeconds) {
+        throw new Error(
+          `${where} is triggered by queue '${trigger.queue}' whose visibility timeout (${visibilitySeconds} s) is shorter than the function timeout (${spec.timeoutSeconds} s)`,
+        );
+      }
+      this.function.addEventSource(
+        new SqsEventSource(jobQueue.queue, {
+          batchSize: trigger.batchSize,
+          reportBatchItemFailures: trigger.reportBatchItemFailures,
+        }),
+      );
+    }
+  }
+
+  /** Acknowledges, on this function's role only, the wildcards its grants need. */
+  private acknowledgeNagFindings(props: PlatformFunctionProps): void {
+    acknowledgeNag(
+      this.function,
+      'AwsSolutions-L1',
+      'nodejs22.x is pinned on purpose: the onnxruntime layer is built, proven and declared compatible for nodejs22.x (Amazon Linux 2023); move to a newer runtime together with the layer.',
+    );
+    acknowledgeNag(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
+    );
+    if (props.registry !== undefined && props.spec.access.registry !== undefined) {
+      acknowledgeNag(
+        this.role,
+        iam5ArnWildcardFinding(cfnOf(props.registry.table), '/index/*'),
+        'Covers only the indexes of the registry table (gsi1 lists models); the data actions are the least-privilege set of Table.grantReadData/grantReadWriteData.',
+      );
+    }
+    if (props.lake !== undefined && props.spec.access.lake !== undefined) {
+      acknowledgeNag(
+        this.role,
+        iam5ArnWildcardFinding(cfnOf(props.lake.bucket), '/*'),
+        'Object keys in the lake bucket (model artifacts, datasets) are created at run time; the statement is limited to this one bucket and to explicit object actions.',
+      );
+    }
+  }
+}
+
+function validateSpec(where: string, spec: FunctionSpec): void {
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(spec.id)) {
+    throw new Error(`${where} id must be lowercase letters, digits and dashes (max 40), got '${spec.id}'`);
+  }
+  if (path.isAbsolute(spec.entry) || !spec.entry.endsWith('.ts')) {
+    throw new Error(`${where} entry must be a repository-relative .ts file, got '${spec.entry}'`);
+  }
+  assertIntegerInRange(`${where} memoryMb`, spec.memoryMb, 128, 10_240);
+  assertIntegerInRange(`${where} timeoutSeconds`, spec.timeoutSeconds, 1, 900);
+}
+
+function queueAccessEntries(spec: FunctionSpec): Array<[QueueId, 'send' | 'consume']> {
+  const entries: Array<[QueueId, 'send' | 'consume']> = [];
+  const queues = spec.access.queues ?? {};
+  for (const queueId of Object.keys(queues) as QueueId[]) {
+    const use = queues[queueId];
+    if (use !== undefined) entries.push([queueId, use]);
+  }
+  return entries;
+}
+
+/** The CloudFormation resource behind an L2 construct. */
+function cfnOf(construct: IConstruct): CfnResource {
+  const child = construct.node.defaultChild;
+  if (child === undefined || !CfnResource.isCfnResource(child)) {
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  }
+  return child;
+}
+
+/** Handlers whose nag findings were already acknowledged (one per stack). */
+const acknowledgedNotificationHandlers = new WeakSet<IConstruct>();
+
+/**
+ * Acknowledges the findings on the role of CDK's stack-wide bucket-notifications handler,
+ * which `S3EventSourceV2` creates to configure notifications on the lake bucket.
+ */
+function acknowledgeBucketNotificationsHandler(stack: Stack): void {
+  const handler = stack.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER_ID);
+  if (handler === undefined || acknowledgedNotificationHandlers.has(handler)) {
+    return;
+  }
+  acknowledgedNotificationHandlers.add(handler);
+  acknowledgeNag(
+    handler,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK-owned custom resource that applies S3 bucket notifications at deploy time; its role and logging policy are fixed by aws-cdk-lib.',
+  );
+  acknowledgeNag(
+    handler,
+    'AwsSolutions-IAM5[Resource::*]',
+    'CDK-owned custom resource: s3:PutBucketNotification is granted on "*" by aws-cdk-lib; it only runs during deployments.',
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * The platform stack, generated from the topology (`infra/topology.ts`) that the local cloud
+ * reads as well: one lake, one registry, a queue per `QueueSpec`, a function per
+ * `FunctionSpec`, and one REST API serving every function's routes.
+ */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { PlatformApi } from './api.js';
+import { JobQueue } from './job-queue.js';
+import { Lake } from './lake.js';
+import { OnnxRuntimeLayer } from './onnxruntime-layer.js';
+import { PlatformFunction } from './platform-function.js';
+import { Registry } from './registry.js';
+import { topology as platformTopology, type Topology } from './topology.js';
+
+/** Properties of a {@link PlatformStack}. */
+export interface PlatformStackProps extends StackProps {
+  /**
+   * The topology to deploy.
+   *
+   * @default - the platform's topology from `infra/topology.ts`
+   */
+  readonly topology?: Topology;
+
+  /**
+   * Removal policy of the stateful resources: lake buckets and registry table.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly dataRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Retention of every log group (functions and API access logs).
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * ARN of a regional WAFv2 web ACL to associate with the API stage.
+   *
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
+
+  /**
+   * Whether this stack sets the account's API Gateway CloudWatch role (one per account and region).
+   *
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+/** The serverless AI platform. */
+export class PlatformStack extends Stack {
+  /** The data lake. */
+  public readonly lake: Lake;
+
+  /** The model registry. */
+  public readonly registry: Registry;
+
+  /** The queues, in topology order. */
+  public readonly queues: readonly JobQueue[];
+
+  /** The onnxruntime layer, when at least one function needs it. */
+  public readonly onnxRuntimeLayer: OnnxRuntimeLayer | undefined;
+
+  /** The functions, in topology order. */
+  public readonly functions: readonly PlatformFunction[];
+
+  /** The REST API. */
+  public readonly api: PlatformApi;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps = {}) {
+    super(scope, id, {
+      description: 'Serverless AI platform: ONNX model serving, model registry, data lake and training queues',
+      ...props,
+    });
+    const topology = props.topology ?? platformTopology;
+    validateTopology(this.node.path, topology);
+    const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.lake = new Lake(this, 'Lake', { removalPolicy });
+    this.registry = new Registry(this, 'Registry', { removalPolicy });
+    this.queues = topology.queues.map((spec) => new JobQueue(this, `${pascalCase(spec.id)}Queue`, { spec }));
+    this.onnxRuntimeLayer = topology.functions.some((spec) => spec.onnxRuntime)
+      ? new OnnxRuntimeLayer(this, 'OnnxRuntimeLayer')
+      : undefined;
+
+    this.functions = topology.functions.map(
+      (spec) =>
+        new PlatformFunction(this, `${pascalCase(spec.id)}Function`, {
+          spec,
+          registry: this.registry,
+          lake: this.lake,
+          queues: this.queues,
+          onnxRuntimeLayer: this.onnxRuntimeLayer,
+          logRetention: props.logRetention,
+        }),
+    );
+
+    this.api = new PlatformApi(this, 'Api', {
+      functions: this.functions,
+      logRetention: props.logRetention,
+      webAclArn: props.webAclArn,
+      cloudWatchRole: props.apiGatewayCloudWatchRole,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'REST API base URL (stage included)' });
+    new CfnOutput(this, 'ApiKeyId', {
+      value: this.api.apiKey.keyId,
+      description: 'Id of the default data-plane API key; its value: aws apigateway get-api-key --include-value --api-key <id>',
+    });
+    new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Data lake bucket' });
+    new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName, description: 'Model registry table' });
+    for (const queue of this.queues) {
+      const name = pascalCase(queue.queueId);
+      new CfnOutput(this, `${name}QueueUrl`, { value: queue.queue.queueUrl, description: `${queue.queueId} queue URL` });
+      new CfnOutput(this, `${name}DeadLetterQueueUrl`, {
+        value: queue.deadLetterQueue.queueUrl,
+        description: `${queue.queueId} dead-letter queue URL`,
+      });
+    }
+  }
+}
+
+/** `control-plane` → `ControlPlane`. */
+function pascalCase(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * Cross-function checks the constructs cannot make alone: unique ids (they become construct
+ * ids) and S3 notification filters that do not overlap (S3 rejects overlapping ones).
+ */
+function validateTopology(where: string, topology: Topology): void {
+  const seen = new Map<string, string>();
+  for (const [kind, id] of [
+    ...topology.functions.map((spec) => ['function', spec.id] as const),
+    ...topology.queues.map((spec) => ['queue', spec.id] as const),
+  ]) {
+    const key = `${kind}:${pascalCase(id)}`;
+    const previous = seen.get(key);
+    if (previous !== undefined) {
+      throw new Error(`${where} topology has two ${kind}s with the same id: '${previous}' and '${id}'`);
+    }
+    seen.set(key, id);
+  }
+  const triggers = topology.functions.flatMap((spec) =>
+    spec.bucketTriggers.map((trigger) => ({ functionId: spec.id, prefix: trigger.prefix, suffix: trigger.suffix ?? '' })),
+  );
+  triggers.forEach((a, i) => {
+    for (const b of triggers.slice(i + 1)) {
+      const prefixesOverlap = a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
+      const suffixesOverlap = a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
+      if (prefixesOverlap && suffixesOverlap) {
+        throw new Error(
+          `${where} bucket triggers overlap: '${a.functionId}' (prefix '${a.prefix}', suffix '${a.suffix}') and '${b.functionId}' (prefix '${b.prefix}', suffix '${b.suffix}')`,
+        );
+      }
+    }
+  });
+}
