@@ -3,26 +3,37 @@
  * (registry look-ups, artifact download and verification included), against the
  * floor: a minimal script that requires onnxruntime, creates the session, runs once.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ENV } from '../infra/topology.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators.js';
 import { SAMPLE_MODELS } from '../local/seed.js';
 import { bundleFunction } from './lib/bundle.js';
-import { startBenchPlatform } from './lib/platform.js';
+import { predictEnvironment, startBenchPlatform } from './lib/platform.js';
 import { record, table, verdict } from './lib/record.js';
 import { microsSince, summarize } from './lib/stats.js';
 
 const RUNS = 15;
 
-function timeProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string): number {
+/**
+ * Wall time of a fresh process, spawned asynchronously: the emulators it talks to
+ * run in this process, so its event loop must stay free.
+ */
+function timeProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { env, cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  const elapsed = microsSince(start) / 1000;
-  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
-  return elapsed;
+  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const elapsed = microsSince(start) / 1000;
+      if (code === 0) resolve(elapsed);
+      else reject(new Error(`${args.join(' ')} failed: ${stderr}`));
+    });
+  });
 }
 
 /** Measures cold starts and records them. */
@@ -33,31 +44,18 @@ export async function runColdStartBench(): Promise<void> {
     const cwd = await mkdtemp(join(tmpdir(), 'cold-'));
     const base = { PATH: process.env['PATH'], NODE_PATH: resolve('node_modules') };
     const { cloud } = platform;
-    const predictEnv = async () => ({
-      ...base,
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
-      AWS_ENDPOINT_URL_S3: cloud.endpoints.s3,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769',
-      POWERTOOLS_SERVICE_NAME: 'predict',
-      [ENV.registryTable]: cloud.resources.tableName,
-      [ENV.lakeBucket]: cloud.resources.bucketName,
-      // A new container has an empty /tmp.
-      [ENV.modelCacheDir]: await mkdtemp(join(tmpdir(), 'cold-cache-')),
-    });
+    const predictEnv = async () => ({ ...(await predictEnvironment(cloud)), ...base });
     const floorArgs = [resolve('bench/cold/floor.cjs'), resolve('models/iris.onnx')];
     const predictArgs = [resolve('bench/cold/predict-once.cjs'), bundle.file];
 
     // Warm the OS file cache for both, then alternate to share the machine's noise.
-    timeProcess(floorArgs, base, cwd);
-    timeProcess(predictArgs, await predictEnv(), cwd);
+    await timeProcess(floorArgs, base, cwd);
+    await timeProcess(predictArgs, await predictEnv(), cwd);
     const floor: number[] = [];
     const predict: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      floor.push(timeProcess(floorArgs, base, cwd));
-      predict.push(timeProcess(predictArgs, await predictEnv(), cwd));
+      floor.push(await timeProcess(floorArgs, base, cwd));
+      predict.push(await timeProcess(predictArgs, await predictEnv(), cwd));
     }
     const f = summarize(floor);
     const p = summarize(predict);

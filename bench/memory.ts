@@ -24,8 +24,9 @@ export async function runMemoryBench(): Promise<void> {
     const body = JSON.stringify({
       inputs: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name, i) => ({ name, shape: [1, 1], datatype: 'FP32', data: [[5.1, 3.5, 1.4, 0.2][i]] })),
     });
+    const predict = platform.predictCall('/v2/models/{name}/infer', { name: 'iris' }, body);
     const predictOnce = async () => {
-      const response = await platform.invokePredict('/v2/models/{name}/infer', { name: 'iris' }, body);
+      const response = await predict();
       if (response.statusCode !== 200) throw new Error(response.body);
     };
     const sessionsBefore = sessionsCreated;

@@ -58,8 +58,9 @@ async function measure(platform: BenchPlatform, c: Case): Promise<Measured> {
   const feeds = Object.fromEntries(c.inputs.map((i) => [i.name, new Tensor('float32', Float32Array.from(i.data), i.shape)]));
   const body = JSON.stringify({ inputs: c.inputs.map((i) => ({ ...i, datatype: 'FP32' })) });
   const path = `/v2/models/${c.model}/infer`;
+  const predict = platform.predictCall('/v2/models/{name}/infer', { name: c.model }, body);
   const callHandler = async () => {
-    const response = await platform.invokePredict('/v2/models/{name}/infer', { name: c.model }, body);
+    const response = await predict();
     if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
   };
   const callHttp = async () => {

@@ -65,7 +65,7 @@ function withoutAwsAccount(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * The environment of a function container: the same variables the CDK stack sets
  * (`functionEnvironment`), plus what Lambda itself provides, pointed at the emulators.
  */
-function functionEnv(topology: Topology, spec: FunctionSpec, endpoints: EmulatorEndpoints, resources: ProvisionedResources, stateDir: string): NodeJS.ProcessEnv {
+export function containerEnvironment(topology: Topology, spec: FunctionSpec, endpoints: EmulatorEndpoints, resources: ProvisionedResources, stateDir: string): NodeJS.ProcessEnv {
   return {
     ...withoutAwsAccount(process.env),
     ...functionEnvironment(spec, topology.queues, {
@@ -121,7 +121,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const functions = new Map(
     topology.functions.map((spec) => [
       spec.id,
-      new LocalFunction(spec, functionEnv(topology, spec, endpoints, resources, stateDir), join(stateDir, 'logs', `${spec.id}.log`)),
+      new LocalFunction(spec, containerEnvironment(topology, spec, endpoints, resources, stateDir), join(stateDir, 'logs', `${spec.id}.log`)),
     ]),
   );
   const invoke = (functionId: string, event: unknown) => {

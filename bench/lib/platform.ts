@@ -2,43 +2,40 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV } from '../../infra/topology.js';
-import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
+import { ENV, topology } from '../../infra/topology.js';
+import { containerEnvironment, startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import type { SeedModel } from '../../local/seed.js';
 import { apiEvent, lambdaContext } from '../../test/support/api-event.js';
 
 /** A local cloud with sample models, plus the predict handler loaded in this process against the same emulators. */
 export interface BenchPlatform {
   readonly cloud: LocalCloud;
-  /** Invokes the predict handler in process with an API Gateway event. */
-  invokePredict(resource: string, pathParameters: Record<string, string>, body: string): Promise<APIGatewayProxyResult>;
+  /** Prepares an API Gateway event once and returns a call that invokes the predict handler in process with it. */
+  predictCall(resource: string, pathParameters: Record<string, string>, body: string): () => Promise<APIGatewayProxyResult>;
   /** POSTs through the local gateway over HTTP. */
   post(path: string, body: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
+/** The predict function's container environment against a running local cloud, with an empty model cache. */
+export async function predictEnvironment(cloud: LocalCloud): Promise<NodeJS.ProcessEnv> {
+  const spec = topology.functions.find((fn) => fn.id === 'predict');
+  if (spec === undefined) throw new Error('the topology has no predict function');
+  const env = containerEnvironment(topology, spec, cloud.endpoints, cloud.resources, cloud.stateDir);
+  return { ...env, [ENV.modelCacheDir]: await mkdtemp(join(tmpdir(), 'bench-model-cache-')) };
+}
+
 /** Starts the platform for a benchmark. */
 export async function startBenchPlatform(models: readonly SeedModel[]): Promise<BenchPlatform> {
   const cloud = await startLocalCloud({ stateDir: await mkdtemp(join(tmpdir(), 'bench-cloud-')), port: 0, seed: models });
-  Object.assign(process.env, {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_S3: cloud.endpoints.s3,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769',
-    POWERTOOLS_SERVICE_NAME: 'predict',
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    [ENV.registryTable]: cloud.resources.tableName,
-    [ENV.lakeBucket]: cloud.resources.bucketName,
-    [ENV.modelCacheDir]: await mkdtemp(join(tmpdir(), 'bench-model-cache-')),
-  });
+  Object.assign(process.env, await predictEnvironment(cloud));
   const { handler } = await import('../../functions/predict/handler.js');
   return {
     cloud,
-    invokePredict: async (resource, pathParameters, body) =>
-      (await handler(apiEvent({ method: 'POST', resource, pathParameters, body }), lambdaContext)) as APIGatewayProxyResult,
+    predictCall: (resource, pathParameters, body) => {
+      const event = apiEvent({ method: 'POST', resource, pathParameters, body });
+      return async () => (await handler(event, lambdaContext)) as APIGatewayProxyResult;
+    },
     post: (path, body) =>
       fetch(`${cloud.baseUrl}${path}`, { method: 'POST', headers: { 'x-api-key': cloud.apiKey, 'content-type': 'application/json' }, body }),
     stop: () => cloud.stop(),

@@ -1,5 +1,5 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
@@ -27,8 +27,12 @@ const call = async () => (await handler(infer, lambdaContext)) as APIGatewayProx
 
 function registryHolds(version: number): void {
   const sha256 = createHash('sha256').update(irisBytes).digest('hex');
-  dynamo.on(GetCommand, { Key: { pk: 'MODEL#iris', sk: '#MODEL' } }).resolves({ Item: { name: 'iris', defaultAlias: 'prod' } });
-  dynamo.on(GetCommand, { Key: { pk: 'MODEL#iris', sk: 'ALIAS#prod' } }).resolves({ Item: { alias: 'prod', routes: [{ version, weight: 100 }] } });
+  dynamo.on(QueryCommand).resolves({
+    Items: [
+      { pk: 'MODEL#iris', sk: '#MODEL', name: 'iris', defaultAlias: 'prod' },
+      { pk: 'MODEL#iris', sk: 'ALIAS#prod', alias: 'prod', routes: [{ version, weight: 100 }] },
+    ],
+  });
   dynamo
     .on(GetCommand, { Key: { pk: 'MODEL#iris', sk: `VERSION#${String(version).padStart(10, '0')}` } })
     .resolves({ Item: { model: 'iris', version, artifact: { uri: 's3://lake/m.onnx', bucket: 'lake', key: `m${version}.onnx`, sha256, sizeBytes: 1 } } });
@@ -54,7 +58,9 @@ beforeEach(() => {
 describe('predict handler when dependencies fail', () => {
   it('answers 503 with Retry-After when the registry throttles, without leaking internals', async () => {
     // Prepare
-    dynamo.on(GetCommand).rejects(Object.assign(new Error('Rate exceeded at /var/task/x.js:1'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    const throttled = Object.assign(new Error('Rate exceeded at /var/task/x.js:1'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    dynamo.on(QueryCommand).rejects(throttled);
+    dynamo.on(GetCommand).rejects(throttled);
     // Act
     const response = await call();
     // Assess
@@ -81,7 +87,7 @@ describe('predict handler when dependencies fail', () => {
   });
 
   it('answers 500 for an unexpected failure with a generic message', async () => {
-    dynamo.on(GetCommand).rejects(new TypeError("Cannot read properties of undefined (reading 'x')"));
+    dynamo.on(QueryCommand).rejects(new TypeError("Cannot read properties of undefined (reading 'x')"));
     const response = await call();
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body).error).toBe('internal error');

@@ -29,7 +29,7 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bod
   const raw = event.isBase64Encoded && event.body !== null ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const size = raw === null ? 0 : Buffer.byteLength(raw, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(limitBytes, size);
-  if (raw === null || raw.trim() === '') throw new BadRequestError('request body is empty; expected a JSON object');
+  if (raw === null || /^\s*$/.test(raw)) throw new BadRequestError('request body is empty; expected a JSON object');
   try {
     return JSON.parse(raw) as unknown;
   } catch (error) {

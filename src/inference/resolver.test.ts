@@ -17,8 +17,9 @@ const versionOf = (version: number) => ({ model: 'iris', version }) as ModelVers
 
 function fakeRegistry(aliases: Record<string, AliasRecord>) {
   return {
-    findModel: vi.fn(async (name: string) => (name === 'iris' ? model : undefined)),
-    findAlias: vi.fn(async (_: string, name: string) => aliases[name]),
+    findModelWithAliases: vi.fn(async (name: string) =>
+      name === 'iris' ? { model, aliases: new Map(Object.entries(aliases)) } : undefined,
+    ),
     getVersion: vi.fn(async (_: string, version: number) => {
       if (version > 5) throw new NotFoundError(`model 'iris' has no version ${version}`);
       return versionOf(version);
@@ -35,7 +36,7 @@ describe('ModelResolver', () => {
     expect((await resolver.resolve('iris', { kind: 'number', version: 4 })).version).toBe(4);
   });
 
-  it('caches aliases for the TTL and sees a change after it', async () => {
+  it('caches a model and its aliases for the TTL and sees a change after it', async () => {
     // Prepare
     let now = 0;
     const aliases = { prod: alias(1) };
@@ -51,7 +52,7 @@ describe('ModelResolver', () => {
     // Assess
     expect(cached.version).toBe(1);
     expect(fresh.version).toBe(2);
-    expect(registry.findAlias).toHaveBeenCalledTimes(2);
+    expect(registry.findModelWithAliases).toHaveBeenCalledTimes(2);
   });
 
   it('caches immutable versions forever', async () => {

@@ -1,12 +1,12 @@
 import { NotFoundError } from '../http/errors.js';
 import type { VersionSelector } from '../registry/names.js';
-import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
+import type { ModelWithAliases } from '../registry/registry.js';
+import type { ModelVersion } from '../registry/types.js';
 import { pickRoute } from './routing.js';
 
 /** The registry reads serving needs (implemented by `ModelRegistry`). */
 export interface RegistryReader {
-  findModel(name: string): Promise<ModelRecord | undefined>;
-  findAlias(model: string, alias: string): Promise<AliasRecord | undefined>;
+  findModelWithAliases(name: string): Promise<ModelWithAliases | undefined>;
   getVersion(model: string, version: number): Promise<ModelVersion>;
 }
 
@@ -17,13 +17,12 @@ interface Expiring<T> {
 
 /**
  * Resolves `model[/versions/{number|alias}]` to an immutable version through the
- * registry, per container: models and aliases are cached for `ttlMs` (so an
- * alias change reaches every container within the TTL), versions forever
- * (they are immutable). Failed look-ups are not cached.
+ * registry, per container: a model and its aliases are read in one query and
+ * cached for `ttlMs` (so an alias change reaches every container within the TTL),
+ * versions forever (they are immutable). Failed look-ups are not cached.
  */
 export class ModelResolver {
-  private readonly models = new Map<string, Expiring<ModelRecord | undefined>>();
-  private readonly aliases = new Map<string, Expiring<AliasRecord | undefined>>();
+  private readonly models = new Map<string, Expiring<ModelWithAliases | undefined>>();
   private readonly versions = new Map<string, Promise<ModelVersion>>();
 
   constructor(
@@ -35,19 +34,12 @@ export class ModelResolver {
   /** The version a request for `model` with `selector` (none: the model's default alias) is served by. */
   async resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<ModelVersion> {
     if (selector?.kind === 'number') return this.version(model, selector.version);
-    const alias = selector?.alias ?? (await this.model(model)).defaultAlias;
-    const record = await this.cached(this.aliases, `${model}/${alias}`, () => this.registry.findAlias(model, alias));
-    if (record === undefined) {
-      await this.model(model);
-      throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
-    }
+    const snapshot = await this.cached(this.models, model, () => this.registry.findModelWithAliases(model));
+    if (snapshot === undefined) throw new NotFoundError(`model '${model}' not found`);
+    const alias = selector?.alias ?? snapshot.model.defaultAlias;
+    const record = snapshot.aliases.get(alias);
+    if (record === undefined) throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
     return this.version(model, pickRoute(record.routes, routingKey));
-  }
-
-  private async model(name: string): Promise<ModelRecord> {
-    const record = await this.cached(this.models, name, () => this.registry.findModel(name));
-    if (record === undefined) throw new NotFoundError(`model '${name}' not found`);
-    return record;
   }
 
   private version(model: string, version: number): Promise<ModelVersion> {

@@ -85,6 +85,11 @@ describe('ModelRegistry on dynalite', () => {
       registry.setAlias('aliased', 'prod', { routes: [{ version: 7, weight: 100 }], updatedBy: 'me', reason: '' }),
     ).rejects.toThrowError("model 'aliased' has no version 7");
     expect((await registry.listAliases('aliased')).items.map((a) => a.alias)).toEqual(['prod']);
+    const snapshot = await registry.findModelWithAliases('aliased');
+    expect(snapshot?.model.name).toBe('aliased');
+    expect([...(snapshot?.aliases.keys() ?? [])]).toEqual(['prod']);
+    expect(snapshot?.aliases.get('prod')?.routes).toEqual([{ version: 2, weight: 100 }]);
+    expect(await registry.findModelWithAliases('ghost')).toBeUndefined();
     await expect(registry.deleteAlias('aliased', 'prod', 1)).rejects.toThrowError(PreconditionFailedError);
     await registry.deleteAlias('aliased', 'prod', 2);
     await expect(registry.getAlias('aliased', 'prod')).rejects.toThrowError("model 'aliased' has no alias 'prod'");

@@ -28,6 +28,15 @@ const KEY_ATTRS = [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk, 'type'] as const;
 /** Attempts at claiming the next version number when registrations race. */
 const VERSION_CLAIM_ATTEMPTS = 8;
 
+/** End of the alias range in a model's partition (`$` sorts right after `#`). */
+const ALIAS_RANGE_END = `${ALIAS_PREFIX.slice(0, -1)}$`;
+
+/** A model and its aliases by name. */
+export interface ModelWithAliases {
+  readonly model: ModelRecord;
+  readonly aliases: ReadonlyMap<string, AliasRecord>;
+}
+
 /** Paging options of list calls. */
 export interface PageRequest {
   readonly limit?: number;
@@ -249,6 +258,36 @@ export class ModelRegistry {
   async findAlias(model: string, alias: string): Promise<AliasRecord | undefined> {
     const item = await this.getItem(modelPk(model), aliasSk(alias));
     return item === undefined ? undefined : stripKeys<AliasRecord>(item);
+  }
+
+  /**
+   * A model with all its aliases, in one query (the model item sorts first in its
+   * partition, then the aliases, then the versions), or `undefined` if unknown.
+   * Serving resolves any request with this read plus one version read.
+   */
+  async findModelWithAliases(name: string): Promise<ModelWithAliases | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await callDependency(DEPENDENCY, () =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            // '#MODEL' < 'ALIAS#…' < 'ALIAS$' < 'VERSION#…'
+            KeyConditionExpression: 'pk = :pk AND sk < :end',
+            ExpressionAttributeValues: { ':pk': modelPk(name), ':end': ALIAS_RANGE_END },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      items.push(...(result.Items ?? []));
+      start = result.LastEvaluatedKey;
+    } while (start !== undefined);
+    const modelItem = items.find((item) => item[ATTR.sk] === MODEL_SK);
+    if (modelItem === undefined) return undefined;
+    const aliases = items.filter((item) => item[ATTR.sk] !== MODEL_SK).map((item) => stripKeys<AliasRecord>(item));
+    return { model: stripKeys<ModelRecord>(modelItem), aliases: new Map(aliases.map((a) => [a.alias, a])) };
   }
 
   /** Lists a model's aliases by name. */
