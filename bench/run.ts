@@ -1,7 +1,9 @@
 /**
  * `npm run bench [-- <name> ...]`: runs the benchmarks (all by default) and
- * appends their results to BENCHMARKS.md.
+ * appends their results to BENCHMARKS.md. Each benchmark runs in a process of its
+ * own: the predict handler is loaded once per process, against one local cloud.
  */
+import { spawnSync } from 'node:child_process';
 import { runColdStartBench } from './cold-start.js';
 import { runFootprintBench } from './footprint.js';
 import { runMemoryBench } from './memory.js';
@@ -20,8 +22,14 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);
 }
-for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
-  console.error(`== ${name}`);
-  await BENCHES[name]!();
+const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
+if (names.length === 1) {
+  await BENCHES[names[0]!]!();
+} else {
+  for (const name of names) {
+    console.error(`== ${name}`);
+    const run = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, name], { stdio: 'inherit' });
+    if (run.status !== 0) process.exit(run.status ?? 1);
+  }
 }
 process.exit(0);

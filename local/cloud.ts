@@ -35,10 +35,6 @@ export interface LocalCloud {
   readonly endpoints: EmulatorEndpoints;
   readonly resources: ProvisionedResources;
   readonly stateDir: string;
-  /** Invokes a function directly, as the AWS Lambda Invoke API would. */
-  invoke(functionId: string, event: unknown): Promise<unknown>;
-  /** Resolves when every S3 notification received so far has been delivered. */
-  settleNotifications(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -167,12 +163,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     endpoints,
     resources,
     stateDir,
-    invoke,
-    settleNotifications: async () => {
-      while (deliveries.size > 0) await Promise.all([...deliveries]);
-    },
     stop: async () => {
       await Promise.all(sources.map((s) => s.stop()));
+      // Let notifications in flight finish (or exhaust their retries) before the functions go.
+      while (deliveries.size > 0) await Promise.all([...deliveries]);
       await new Promise<void>((resolve) => {
         gateway.closeAllConnections();
         gateway.close(() => resolve());

@@ -1,6 +1,8 @@
 // Cold start of the bundled predict function: a fresh process (a new Lambda
-// container) loads the bundle and answers one v2 inference request.
+// container) loads the bundle and answers one v2 inference request. Prints the
+// time at which the bundle was loaded and the answer came (ms since process start).
 const { handler } = require(process.argv[2]);
+const loadedAt = performance.now();
 
 const row = [5.1, 3.5, 1.4, 0.2];
 const body = JSON.stringify({
@@ -28,6 +30,7 @@ handler(event, context).then(
       console.error(response.body);
       process.exit(1);
     }
+    process.stdout.write(`${JSON.stringify({ loadedAt, answeredAt: performance.now() })}\n`);
   },
   (error) => {
     console.error(error);
