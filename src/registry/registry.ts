@@ -179,15 +179,7 @@ export class ModelRegistry {
 
   /** Lists a model's versions, oldest first. */
   async listVersions(model: string, page: PageRequest = {}): Promise<Page<ModelVersion>> {
-    await this.getModel(model);
-    return this.query<ModelVersion>(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': VERSION_PREFIX },
-      },
-      page,
-      [ATTR.pk, ATTR.sk],
-    );
+    return this.listModelItems<ModelVersion>(model, VERSION_PREFIX, page);
   }
 
   /**
@@ -292,15 +284,7 @@ export class ModelRegistry {
 
   /** Lists a model's aliases by name. */
   async listAliases(model: string, page: PageRequest = {}): Promise<Page<AliasRecord>> {
-    await this.getModel(model);
-    return this.query<AliasRecord>(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': ALIAS_PREFIX },
-      },
-      page,
-      [ATTR.pk, ATTR.sk],
-    );
+    return this.listModelItems<AliasRecord>(model, ALIAS_PREFIX, page);
   }
 
   /** Deletes an alias (404 if absent; 412 if `expectedRevision` does not match). */
@@ -323,6 +307,19 @@ export class ModelRegistry {
       await this.getAlias(model, alias);
       throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is not at revision ${expectedRevision}`);
     }
+  }
+
+  /** A page of one kind of item (sort-key prefix) in a model's partition; 404 if the model is unknown. */
+  private async listModelItems<T>(model: string, prefix: string, page: PageRequest): Promise<Page<T>> {
+    await this.getModel(model);
+    return this.query<T>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix },
+      },
+      page,
+      [ATTR.pk, ATTR.sk],
+    );
   }
 
   private async latestVersionNumber(model: string): Promise<number> {
