@@ -42,7 +42,7 @@ export function createApiHandler(
       metrics.addMetric(serverFault ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);
       const details = { statusCode: response.statusCode, method: event.httpMethod, path: event.path };
       if (serverFault) logger.error('request failed', { ...details, error: error as Error });
-      else logger.warn('request rejected', { ...details, reason: (error as Error).message });
+      else logger.warn('request rejected', { ...details, reason: (error as Error).message, detail: ((error as Error).cause as Error | undefined)?.message });
       return response;
     }
   };

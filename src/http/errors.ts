@@ -106,7 +106,8 @@ export class DependencyUnavailableError extends HttpError {
 
 /**
  * 500-class error for one model version whose artifact cannot be served (sha256 mismatch,
- * missing object). Other versions keep serving. The message names the version, never internals.
+ * missing object). Other versions keep serving. The message names the version and the
+ * kind of failure, never internals (locations, hashes): those travel in `cause`, to the log.
  */
 export class ModelVersionUnavailableError extends HttpError {
   constructor(model: string, version: number, reason: string, cause?: unknown) {

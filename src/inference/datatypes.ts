@@ -4,7 +4,7 @@ import type { V2Datatype } from '../registry/types.js';
 /** onnxruntime tensor element types. */
 export type OrtType = Tensor.Type;
 
-const ORT_TO_V2: Readonly<Record<OrtType, V2Datatype>> = {
+const ORT_TO_V2: Readonly<Record<OrtType, V2Datatype | undefined>> = {
   bool: 'BOOL',
   uint8: 'UINT8',
   uint16: 'UINT16',
@@ -18,13 +18,24 @@ const ORT_TO_V2: Readonly<Record<OrtType, V2Datatype>> = {
   float32: 'FP32',
   float64: 'FP64',
   string: 'BYTES',
-  int4: 'INT8',
-  uint4: 'UINT8',
+  // Packed two per byte; KServe v2 has no 4-bit types.
+  int4: undefined,
+  uint4: undefined,
 };
 
-/** The KServe v2 datatype of an onnxruntime element type. */
+/** The model uses a tensor the platform cannot serve. */
+export class UnsupportedTensorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedTensorError';
+  }
+}
+
+/** The KServe v2 datatype of an onnxruntime element type; throws for types v2 cannot carry. */
 export function v2DatatypeOf(type: OrtType): V2Datatype {
-  return ORT_TO_V2[type];
+  const datatype = ORT_TO_V2[type];
+  if (datatype === undefined) throw new UnsupportedTensorError(`element type ${type} has no KServe v2 datatype`);
+  return datatype;
 }
 
 /** Integer datatypes and their inclusive ranges (64-bit ones as bigint). */

@@ -1,7 +1,7 @@
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -77,13 +77,26 @@ describe('ModelLoader', () => {
     const broken = loader.load(versionOf(2, tampered, 'models/v2.onnx'));
     // Assess
     await expect(broken).rejects.toThrowError(ModelVersionUnavailableError);
-    await expect(loader.load(versionOf(2, tampered, 'models/v2.onnx'))).rejects.toThrowError(/artifact integrity check failed/);
+    await expect(loader.load(versionOf(2, tampered, 'models/v2.onnx'))).rejects.toThrowError(
+      "model 'iris' version 2 cannot be served: artifact integrity check failed",
+    );
     expect((await loader.load(versionOf(1, iris))).version.version).toBe(1);
   });
 
   it('reports a missing artifact as that version being unavailable', async () => {
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
-    await expect((await newLoader()).load(versionOf(1, iris))).rejects.toThrowError(/its artifact s3:\/\/lake\/models\/iris.onnx is missing/);
+    await expect((await newLoader()).load(versionOf(1, iris))).rejects.toThrowError("model 'iris' version 1 cannot be served: its artifact is missing");
+  });
+
+  it('serves from memory when the disk cache cannot be written', async () => {
+    // Prepare: the cache "directory" is a file, so every write fails as on a full /tmp.
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(iris) }));
+    const notADirectory = join(await mkdtemp(join(tmpdir(), 'cache-')), 'file');
+    await writeFile(notADirectory, 'x');
+    // Act
+    const loaded = await (await newLoader(notADirectory)).load(versionOf(1, iris));
+    // Assess
+    expect([...loaded.inputs.keys()]).toHaveLength(4);
   });
 
   it('turns S3 throttling into a 503 and retries on the next request', async () => {

@@ -1,5 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactNotFoundError, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
 import { ModelVersionUnavailableError } from '../http/errors.js';
@@ -49,10 +49,10 @@ export class ModelLoader {
   }
 
   private async loadUncached(version: ModelVersion): Promise<LoadedModel> {
-    const path = await this.verifiedFile(version);
+    const artifact = await this.verifiedArtifact(version);
     let session: InferenceSession;
     try {
-      session = await createSession(path, this.sessionOptions);
+      session = await createSession(artifact, this.sessionOptions);
     } catch (error) {
       throw new ModelVersionUnavailableError(version.model, version.version, 'the artifact no longer loads in onnxruntime', error);
     }
@@ -65,8 +65,11 @@ export class ModelLoader {
     };
   }
 
-  /** Path of a local copy whose sha256 matches the registry, downloading it if needed. */
-  private async verifiedFile(version: ModelVersion): Promise<string> {
+  /**
+   * The verified artifact: the path of a local copy whose sha256 matches the
+   * registry (downloaded if needed), or its bytes when /tmp cannot hold it.
+   */
+  private async verifiedArtifact(version: ModelVersion): Promise<string | Uint8Array> {
     const { artifact } = version;
     const path = join(this.cacheDir, `${artifact.sha256}.onnx`);
     const cached = await readFile(path).catch(() => undefined);
@@ -77,7 +80,7 @@ export class ModelLoader {
       ({ bytes } = await this.artifacts.fetch(artifact));
     } catch (error) {
       if (error instanceof ArtifactNotFoundError) {
-        throw new ModelVersionUnavailableError(version.model, version.version, `its artifact ${artifact.uri} is missing`, error);
+        throw new ModelVersionUnavailableError(version.model, version.version, 'its artifact is missing', error);
       }
       throw error;
     }
@@ -86,13 +89,24 @@ export class ModelLoader {
       throw new ModelVersionUnavailableError(
         version.model,
         version.version,
-        `artifact integrity check failed (sha256 ${actual} does not match the registered ${artifact.sha256})`,
+        'artifact integrity check failed',
+        new Error(`sha256 of ${artifact.uri} is ${actual}, registered ${artifact.sha256}`),
       );
     }
-    await mkdir(this.cacheDir, { recursive: true });
+    return (await this.cacheOnDisk(path, bytes)) ? path : bytes;
+  }
+
+  /** Writes a verified artifact to the disk cache; false (and no partial file) when the disk is full. */
+  private async cacheOnDisk(path: string, bytes: Uint8Array): Promise<boolean> {
     const partial = `${path}.${process.pid}.${Date.now()}.partial`;
-    await writeFile(partial, bytes);
-    await rename(partial, path);
-    return path;
+    try {
+      await mkdir(this.cacheDir, { recursive: true });
+      await writeFile(partial, bytes);
+      await rename(partial, path);
+      return true;
+    } catch {
+      await rm(partial, { force: true }).catch(() => undefined);
+      return false;
+    }
   }
 }

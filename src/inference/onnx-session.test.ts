@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { inspectOnnxModel, servingSessionOptions, threadsForMemory } from './onnx-session.js';
+import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
+import { assertServable, inspectOnnxModel, servingSessionOptions, threadsForMemory } from './onnx-session.js';
 
 describe('threadsForMemory', () => {
   it('grants one intra-op thread per vCPU Lambda allocates', () => {
@@ -12,6 +13,19 @@ describe('threadsForMemory', () => {
 
   it('turns ORT thread spinning off', () => {
     expect(servingSessionOptions(1769).extra).toEqual({ session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+  });
+});
+
+describe('assertServable', () => {
+  it('refuses signatures with FP16 inputs, which requests cannot feed yet', () => {
+    const fp16 = { inputs: [{ name: 'h', datatype: 'FP16' as const, shape: [-1] }], outputs: [] };
+    expect(() => assertServable(fp16)).toThrowError(UnsupportedTensorError);
+    expect(() => assertServable(fp16)).toThrowError("input 'h' is FP16; FP16 inputs are not supported yet");
+    expect(() => assertServable({ inputs: [{ name: 'f', datatype: 'FP32', shape: [-1] }], outputs: [] })).not.toThrow();
+  });
+
+  it('knows no v2 datatype for packed 4-bit tensors', () => {
+    expect(() => v2DatatypeOf('int4')).toThrowError('element type int4 has no KServe v2 datatype');
   });
 });
 

@@ -1,6 +1,6 @@
 import { InferenceSession } from 'onnxruntime-node';
 import type { ModelSignature, TensorSpec } from '../registry/types.js';
-import { v2DatatypeOf } from './datatypes.js';
+import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
 
 /** Memory at which Lambda grants one full vCPU. */
 const MB_PER_VCPU = 1769;
@@ -28,8 +28,12 @@ export function servingSessionOptions(memoryMb: number): InferenceSession.Sessio
 }
 
 function specOf(meta: InferenceSession.ValueMetadata): TensorSpec {
-  if (!meta.isTensor) throw new Error(`'${meta.name}' is not a tensor; only tensor inputs and outputs are supported`);
-  return { name: meta.name, datatype: v2DatatypeOf(meta.type), shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+  if (!meta.isTensor) throw new UnsupportedTensorError(`'${meta.name}' is not a tensor; only tensor inputs and outputs are supported`);
+  try {
+    return { name: meta.name, datatype: v2DatatypeOf(meta.type), shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+  } catch (error) {
+    throw new UnsupportedTensorError(`'${meta.name}': ${(error as Error).message}`);
+  }
 }
 
 /** The input/output signature of a loaded session; symbolic dimensions become -1. */
@@ -37,19 +41,29 @@ export function signatureOf(session: InferenceSession): ModelSignature {
   return { inputs: session.inputMetadata.map(specOf), outputs: session.outputMetadata.map(specOf) };
 }
 
+/** Checks that requests can feed every input of a signature (FP16 inputs cannot be sent yet). */
+export function assertServable(signature: ModelSignature): void {
+  const fp16 = signature.inputs.find((input) => input.datatype === 'FP16');
+  if (fp16 !== undefined) throw new UnsupportedTensorError(`input '${fp16.name}' is FP16; FP16 inputs are not supported yet`);
+}
+
 /** Creates a session from a file path or model bytes. */
 export function createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  // Two calls: the overloads do not accept the union.
   return typeof model === 'string' ? InferenceSession.create(model, options) : InferenceSession.create(model, options);
 }
 
 /**
  * Loads model bytes in onnxruntime to prove they are a runnable ONNX model and
- * reads their signature. Throws onnxruntime's error if they do not load.
+ * reads their signature. Throws onnxruntime's error if they do not load, and an
+ * {@link UnsupportedTensorError} if the platform could not serve them.
  */
 export async function inspectOnnxModel(bytes: Uint8Array): Promise<ModelSignature> {
   const session = await createSession(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
   try {
-    return signatureOf(session);
+    const signature = signatureOf(session);
+    assertServable(signature);
+    return signature;
   } finally {
     await session.release();
   }

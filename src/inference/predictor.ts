@@ -34,8 +34,9 @@ export async function runModel(
   try {
     results = await model.session.run(feeds, [...fetches]);
   } catch (error) {
-    // Inputs passed every static check; what remains (e.g. inputs whose batch sizes differ) is the request's fault.
-    throw new BadRequestError(`the model rejected the inputs: ${(error as Error).message}`, error);
+    // Inputs passed every static check; what remains (e.g. inputs whose batch sizes differ) is
+    // the request's fault. onnxruntime's own text (node names, source lines) goes to the log only.
+    throw new BadRequestError('the model rejected the inputs: check that they agree on their dynamic dimensions (e.g. batch size)', error);
   }
   return fetches.map((name) => fromOrtTensor(name, results[name]!));
 }

@@ -18,8 +18,10 @@ interface Expiring<T> {
 /**
  * Resolves `model[/versions/{number|alias}]` to an immutable version through the
  * registry, per container: a model and its aliases are read in one query and
- * cached for `ttlMs` (so an alias change reaches every container within the TTL),
- * versions forever (they are immutable). Failed look-ups are not cached.
+ * cached for `ttlMs` (so an alias change, or a new model, reaches every container
+ * within the TTL; an unknown model is cached as unknown just as long, which spares
+ * the registry from repeated misses), versions forever (they are immutable).
+ * Failures (throttling, outages) are not cached.
  */
 export class ModelResolver {
   private readonly models = new Map<string, Expiring<ModelWithAliases | undefined>>();

@@ -2,7 +2,7 @@ import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../http/errors.js';
 import type { TensorSpec } from '../registry/types.js';
-import { flatten, fromOrtTensor, toOrtTensor } from './tensors.js';
+import { flatten, fromOrtTensor, halfToNumber, toOrtTensor } from './tensors.js';
 
 const spec = (datatype: TensorSpec['datatype'], shape: number[] = [-1]): TensorSpec => ({ name: 'x', datatype, shape });
 
@@ -49,7 +49,9 @@ describe('toOrtTensor', () => {
     ['a datatype that differs from the model', { datatype: 'FP64', shape: [1, 2], data: [1, 2] }, /datatype FP64 does not match the model's FP32/],
     ['a wrong rank', { datatype: 'FP32', shape: [2], data: [1, 2] }, /rank 1; the model expects \[-1, 2\]/],
     ['a wrong fixed dimension', { datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }, /dimension 1 is 3; the model expects \[-1, 2\]/],
-    ['a negative dimension', { datatype: 'FP32', shape: [-1, 2], data: [1, 2] }, /must contain non-negative integers/],
+    ['a negative dimension', { datatype: 'FP32', shape: [-1, 2], data: [1, 2] }, /must hold at most 32 integers between 0 and 2147483647/],
+    ['a huge dimension with no data', { datatype: 'FP32', shape: [1e300, 2], data: [] }, /must hold at most 32 integers/],
+    ['an FP32 overflow', { datatype: 'FP32', shape: [1, 2], data: [1e39, 1] }, /element 0 is 1e\+39; out of range for FP32/],
     ['data length ≠ product of the shape', { datatype: 'FP32', shape: [2, 2], data: [1, 2, 3] }, /data has 3 elements but shape \[2, 2\] needs 4/],
     ['a null where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, null] }, /element 1 is null; expected a finite number/],
     ['a "NaN" string', { datatype: 'FP32', shape: [1, 2], data: ['NaN', 1] }, /element 0 is "NaN"; expected a finite number/],
@@ -103,5 +105,27 @@ describe('flatten', () => {
     const flat = [1, 2, 3];
     expect(flatten(flat)).toBe(flat);
     expect(flatten([[[1], [2]], [[3], [4]]])).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses nesting deeper than any tensor, without recursion', () => {
+    // Prepare: 200,000 levels would overflow a recursive walk.
+    let deep: unknown[] = [1];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    // Act + Assess
+    expect(flatten(deep)).toBeUndefined();
+    expect(() => toOrtTensor(spec('FP32'), { name: 'x', datatype: 'FP32', shape: [1], data: deep })).toThrowError(
+      "input 'x': data is nested deeper than 32 levels",
+    );
+  });
+});
+
+describe('halfToNumber', () => {
+  it('decodes IEEE half-precision bits', () => {
+    expect(halfToNumber(0x3c00)).toBe(1);
+    expect(halfToNumber(0xc000)).toBe(-2);
+    expect(halfToNumber(0x3555)).toBeCloseTo(0.33325, 5);
+    expect(halfToNumber(0x0001)).toBeCloseTo(5.96e-8, 10);
+    expect(halfToNumber(0x7c00)).toBe(Infinity);
+    expect(Number.isNaN(halfToNumber(0x7e00))).toBe(true);
   });
 });

@@ -19,23 +19,39 @@ export interface V2TensorOutput {
   readonly data: unknown[];
 }
 
-/** Flattens row-major nested arrays (the v2 JSON encoding allows both flat and nested data). */
-export function flatten(data: readonly unknown[]): readonly unknown[] {
+/** Deepest nesting accepted in `data` (ONNX tensors have far fewer dimensions). */
+const MAX_NESTING = 32;
+/** Largest dimension accepted in a shape (onnxruntime's int32 limit). */
+const MAX_DIMENSION = 2 ** 31 - 1;
+
+/**
+ * Flattens row-major nested arrays (the v2 JSON encoding allows both flat and
+ * nested data), iteratively and at most {@link MAX_NESTING} deep; `undefined`
+ * when the nesting is deeper.
+ */
+export function flatten(data: readonly unknown[]): readonly unknown[] | undefined {
   if (!data.some(Array.isArray)) return data;
   const out: unknown[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) for (const item of value) walk(item);
-    else out.push(value);
-  };
-  walk(data);
+  const stack: { items: readonly unknown[]; next: number }[] = [{ items: data, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.items.length) {
+      stack.pop();
+      continue;
+    }
+    const value = top.items[top.next++];
+    if (!Array.isArray(value)) out.push(value);
+    else if (stack.length === MAX_NESTING) return undefined;
+    else stack.push({ items: value, next: 0 });
+  }
   return out;
 }
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function checkShape(spec: TensorSpec, shape: readonly number[]): void {
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new BadRequestError(`input '${spec.name}': shape [${shape.join(', ')}] must contain non-negative integers`);
+  if (shape.length > MAX_NESTING || !shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
+    throw new BadRequestError(`input '${spec.name}': shape [${shape.join(', ')}] must hold at most ${MAX_NESTING} integers between 0 and ${MAX_DIMENSION}`);
   }
   // An empty model shape means the ONNX file does not declare one: anything goes.
   if (spec.shape.length === 0) return;
@@ -59,6 +75,8 @@ function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Arra
     const value = data[i];
     if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a finite number`);
     array[i] = value;
+    // A finite JSON number can still overflow FP32 (1e39 becomes Infinity).
+    if (!Number.isFinite(array[i]!)) fail(spec, i, `is ${value}; out of range for ${spec.datatype}`);
   }
   return array;
 }
@@ -133,17 +151,34 @@ export function toOrtTensor(spec: TensorSpec, input: V2TensorInput): Tensor {
   }
   checkShape(spec, input.shape);
   const data = flatten(input.data);
+  if (data === undefined) throw new BadRequestError(`input '${spec.name}': data is nested deeper than ${MAX_NESTING} levels`);
   const expected = product(input.shape);
   if (data.length !== expected) {
     throw new BadRequestError(`input '${spec.name}': data has ${data.length} elements but shape [${input.shape.join(', ')}] needs ${expected}`);
   }
   const { type, values } = typedData(spec, data);
-  return new Tensor(type, values, input.shape);
+  try {
+    return new Tensor(type, values, input.shape);
+  } catch (error) {
+    throw new BadRequestError(`input '${spec.name}': ${(error as Error).message}`, error);
+  }
+}
+
+/** An IEEE 754 half-precision value (its 16 bits) as a number. */
+export function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 function jsonValues(tensor: Tensor): unknown[] {
   const data = tensor.data;
   if (tensor.type === 'bool') return Array.from(data as Uint8Array, (v) => v !== 0);
+  // Without Float16Array (Node < 24), onnxruntime hands FP16 data over as raw bits.
+  if (tensor.type === 'float16' && data instanceof Uint16Array) return Array.from(data, halfToNumber);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     // JSON has no 64-bit integers: exact as numbers up to 2^53, as decimal strings beyond.
     return Array.from(data, (v) => (v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString()));

@@ -22,7 +22,7 @@ describe('instancesToInputs', () => {
   });
 
   it('stacks plain instances for a single-input model', () => {
-    expect(instancesToInputs(vector, [[1, 2, 3], [4, 5, 6]])).toEqual([{ name: 'x', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }]);
+    expect(instancesToInputs(vector, [[1, 2, 3], [4, 5, 6]])).toEqual([{ name: 'x', datatype: 'FP32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] }]);
   });
 
   it.each([

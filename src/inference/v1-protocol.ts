@@ -4,7 +4,7 @@ import { parseWith } from '../http/request.js';
 import type { TensorSpec } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
 import { runModel } from './predictor.js';
-import { flatten, type V2TensorInput, type V2TensorOutput } from './tensors.js';
+import type { V2TensorInput, V2TensorOutput } from './tensors.js';
 
 const predictRequestSchema = z.object({
   instances: z.array(z.unknown()).check(z.minLength(1, 'at least one instance is required')),
@@ -44,7 +44,7 @@ function stack(spec: TensorSpec, values: readonly unknown[]): V2TensorInput {
   const batchShape = [values.length, ...valueShape];
   // A `[batch, 1]` input takes scalars per instance; keep the model's rank.
   const shape = spec.shape.length === 2 && spec.shape[1] === 1 && valueShape.length === 0 ? [values.length, 1] : batchShape;
-  return { name: spec.name, datatype: spec.datatype, shape, data: flatten(values as unknown[]) };
+  return { name: spec.name, datatype: spec.datatype, shape, data: values };
 }
 
 /**

@@ -21,21 +21,27 @@ export interface ControlPlaneDeps extends RegisterVersionDeps {
 /** Lifetime of presigned upload URLs. */
 export const UPLOAD_URL_TTL_SECONDS = 900;
 
-const tags = z.record(z.string(), z.string());
+// Bounded so that a model or version item stays far below DynamoDB's 400 KB.
+const MAX_ENTRIES = 50;
+const key = z.string().check(z.minLength(1), z.maxLength(128));
+const value = z.string().check(z.maxLength(1024));
+const boundedRecord = <T extends z.ZodMiniType>(values: T) =>
+  z.optional(z.record(key, values).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`)));
+const tags = boundedRecord(value);
 const text = z.optional(z.string().check(z.maxLength(1024)));
 const createModelSchema = z.object({
   name: z.string(),
   description: text,
   defaultAlias: z.optional(z.string()),
-  tags: z.optional(tags),
+  tags,
 });
 const registerVersionSchema = z.object({
   artifactUri: z.string().check(z.minLength(1)),
   sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters'))),
   description: text,
-  tags: z.optional(tags),
-  metrics: z.optional(z.record(z.string(), z.number())),
-  lineage: z.optional(z.record(z.string(), z.string())),
+  tags,
+  metrics: boundedRecord(z.number()),
+  lineage: boundedRecord(value),
 });
 const setAliasSchema = z.object({
   version: z.number().check(z.int(), z.positive()),
@@ -45,7 +51,7 @@ const setAliasSchema = z.object({
 function pageOf(event: APIGatewayProxyEvent): PageRequest {
   const query = event.queryStringParameters ?? {};
   const limit = query['limit'];
-  if (limit !== undefined && !/^[1-9][0-9]{0,2}$/.test(limit)) throw new BadRequestError(`invalid limit '${limit}': expected 1-100`);
+  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new BadRequestError(`invalid limit '${limit}': expected 1-100`);
   return {
     ...(limit === undefined ? {} : { limit: Number(limit) }),
     ...(query['cursor'] === undefined ? {} : { cursor: query['cursor'] }),

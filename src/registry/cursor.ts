@@ -7,8 +7,14 @@ export function encodeCursor(key: Key | undefined): string | undefined {
   return key === undefined ? undefined : Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor from {@link encodeCursor}; 400 if it was tampered with. */
-export function decodeCursor(cursor: string | undefined, expectedKeys: readonly string[]): Key | undefined {
+/** What each attribute of a valid cursor must look like, for the query it continues. */
+export type CursorShape = Readonly<Record<string, (value: string) => boolean>>;
+
+/**
+ * Decodes a cursor from {@link encodeCursor}; 400 if it was tampered with or
+ * belongs to another query (DynamoDB would reject it with a 500-class error).
+ */
+export function decodeCursor(cursor: string | undefined, shape: CursorShape): Key | undefined {
   if (cursor === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -16,11 +22,15 @@ export function decodeCursor(cursor: string | undefined, expectedKeys: readonly 
   } catch {
     throw new BadRequestError('invalid pagination cursor');
   }
+  const expected = Object.entries(shape);
   const valid =
     typeof parsed === 'object' &&
     parsed !== null &&
-    expectedKeys.every((k) => typeof (parsed as Key)[k] === 'string') &&
-    Object.keys(parsed).length === expectedKeys.length;
+    Object.keys(parsed).length === expected.length &&
+    expected.every(([key, accepts]) => {
+      const value = (parsed as Key)[key];
+      return typeof value === 'string' && accepts(value);
+    });
   if (!valid) throw new BadRequestError('invalid pagination cursor');
   return parsed as Key;
 }

@@ -22,12 +22,16 @@ describe('names', () => {
 });
 
 describe('cursor', () => {
-  it('round-trips a key and rejects tampered cursors', () => {
+  const shape = { pk: (v: string) => v === 'MODEL#iris', sk: (v: string) => v.startsWith('VERSION#') };
+
+  it('round-trips a key and rejects tampered cursors or cursors of another query', () => {
     const key = { pk: 'MODEL#iris', sk: 'VERSION#0000000002' };
     const cursor = encodeCursor(key);
-    expect(decodeCursor(cursor, ['pk', 'sk'])).toEqual(key);
-    expect(decodeCursor(undefined, ['pk'])).toBeUndefined();
-    expect(() => decodeCursor('not-a-cursor', ['pk', 'sk'])).toThrowError('invalid pagination cursor');
-    expect(() => decodeCursor(encodeCursor({ pk: 'x', extra: 'y' }), ['pk', 'sk'])).toThrowError('invalid pagination cursor');
+    expect(decodeCursor(cursor, shape)).toEqual(key);
+    expect(decodeCursor(undefined, shape)).toBeUndefined();
+    expect(() => decodeCursor('not-a-cursor', shape)).toThrowError('invalid pagination cursor');
+    expect(() => decodeCursor(encodeCursor({ pk: 'x', extra: 'y' }), shape)).toThrowError('invalid pagination cursor');
+    expect(() => decodeCursor(encodeCursor({ pk: 'MODEL#other', sk: 'VERSION#0000000002' }), shape)).toThrowError('invalid pagination cursor');
+    expect(() => decodeCursor(encodeCursor({ pk: 'MODEL#iris', sk: 'ALIAS#prod' }), shape)).toThrowError('invalid pagination cursor');
   });
 });

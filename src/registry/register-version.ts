@@ -1,5 +1,6 @@
 import { ArtifactNotFoundError, parseS3Uri, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
 import { BadRequestError, UnprocessableError } from '../http/errors.js';
+import { UnsupportedTensorError } from '../inference/datatypes.js';
 import type { ModelRegistry } from './registry.js';
 import type { ModelSignature, ModelVersion } from './types.js';
 
@@ -55,7 +56,8 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   try {
     signature = await deps.inspect(fetched.bytes);
   } catch (error) {
-    throw new UnprocessableError(`artifact ${request.artifactUri} is not a loadable ONNX model: ${(error as Error).message}`, error);
+    const problem = error instanceof UnsupportedTensorError ? 'cannot be served' : 'is not a loadable ONNX model';
+    throw new UnprocessableError(`artifact ${request.artifactUri} ${problem}: ${(error as Error).message}`, error);
   }
   return deps.registry.registerVersion({
     model,

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
 import {
   ALIAS_PREFIX,
   ATTR,
@@ -135,7 +135,12 @@ export class ModelRegistry {
         ExpressionAttributeValues: { ':pk': MODELS_GSI_PK },
       },
       page,
-      [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk],
+      {
+        [ATTR.pk]: (v) => v.startsWith('MODEL#'),
+        [ATTR.sk]: (v) => v === MODEL_SK,
+        [ATTR.gsi1pk]: (v) => v === MODELS_GSI_PK,
+        [ATTR.gsi1sk]: () => true,
+      },
     );
   }
 
@@ -162,6 +167,8 @@ export class ModelRegistry {
         return record;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        // Another registration took this number: back off a little (with jitter) and read again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
       }
     }
     throw new ConflictError(`too many concurrent registrations for model '${input.model}'; retry`);
@@ -318,7 +325,7 @@ export class ModelRegistry {
         ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix },
       },
       page,
-      [ATTR.pk, ATTR.sk],
+      { [ATTR.pk]: (v) => v === modelPk(model), [ATTR.sk]: (v) => v.startsWith(prefix) },
     );
   }
 
@@ -332,6 +339,7 @@ export class ModelRegistry {
           ScanIndexForward: false,
           Limit: 1,
           ProjectionExpression: 'version',
+          ConsistentRead: true,
         }),
       ),
     );
@@ -349,7 +357,7 @@ export class ModelRegistry {
   private async query<T>(
     input: Pick<ConstructorParameters<typeof QueryCommand>[0], 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
     page: PageRequest,
-    cursorKeys: readonly string[],
+    cursorShape: CursorShape,
   ): Promise<Page<T>> {
     const result = await callDependency(DEPENDENCY, () =>
       this.db.send(
@@ -357,7 +365,7 @@ export class ModelRegistry {
           TableName: this.tableName,
           ...input,
           Limit: clampLimit(page.limit),
-          ExclusiveStartKey: decodeCursor(page.cursor, cursorKeys),
+          ExclusiveStartKey: decodeCursor(page.cursor, cursorShape),
         }),
       ),
     );
