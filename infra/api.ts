@@ -33,18 +33,26 @@ export interface PlatformApiProps {
   readonly stageName?: string;
 
   /**
-   * Steady-state requests per second, for each API key (usage plan) and for each method (stage).
+   * Steady-state requests per second for each API key (usage plan).
    *
    * @default 100
    */
   readonly throttleRateLimit?: number;
 
   /**
-   * Burst capacity in requests, for each API key (usage plan) and for each method (stage).
+   * Burst capacity in requests for each API key (usage plan).
    *
    * @default 200
    */
   readonly throttleBurstLimit?: number;
+
+  /**
+   * How many times the per-key limits each method of the stage allows, all callers
+   * together; at least 1, so that no single key can use up a method's stage budget.
+   *
+   * @default 10
+   */
+  readonly stageThrottleMultiplier?: number;
 
   /**
    * Requests each API key may make per month.
@@ -120,6 +128,8 @@ export class PlatformApi extends Construct {
     const rateLimit = props.throttleRateLimit ?? 100;
     const burstLimit = props.throttleBurstLimit ?? 200;
     const quotaPerMonth = props.quotaPerMonth ?? 1_000_000;
+    const stageMultiplier = props.stageThrottleMultiplier ?? 10;
+    assertIntegerInRange(`${this.node.path} stageThrottleMultiplier`, stageMultiplier, 1, 10_000);
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
       throw new Error(`${this.node.path} stageName must be 1-128 characters of [A-Za-z0-9_-], got '${stageName}'`);
     }
@@ -149,8 +159,8 @@ export class PlatformApi extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Request and response bodies (features, predictions) stay out of execution logs.
         dataTraceEnabled: false,
-        throttlingRateLimit: rateLimit,
-        throttlingBurstLimit: burstLimit,
+        throttlingRateLimit: rateLimit * stageMultiplier,
+        throttlingBurstLimit: burstLimit * stageMultiplier,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(),
       },
@@ -164,7 +174,7 @@ export class PlatformApi extends Construct {
     ] as const) {
       this.api.addGatewayResponse(gatewayResponseId, {
         type,
-        templates: { 'application/json': '{"error":$context.error.messageString}' },
+        templates: { 'application/json': '{"error":$context.error.messageString,"correlation_id":"$context.requestId"}' },
       });
     }
 

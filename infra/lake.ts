@@ -114,29 +114,28 @@ export class Lake extends Construct {
   /**
    * Grants read access to the lake's objects.
    *
-   * Actions: `s3:GetObject` on `<bucket>/*`; `s3:ListBucket` on the bucket (so a missing key
-   * is a 404, not a 403).
+   * Actions: `s3:GetObject` and `s3:GetObjectVersion` (model versions pin their artifact's
+   * S3 version) on `<bucket>/*`; `s3:ListBucket` on the bucket (so a missing key is a 404,
+   * not a 403).
    *
    * @param grantee - The principal to grant to.
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ['s3:GetObject'], ['s3:ListBucket']);
+    return this.grant(grantee, READ_OBJECT_ACTIONS, ['s3:ListBucket']);
   }
 
   /**
-   * Grants read and write access to the lake's objects.
+   * Grants read and write access to the lake's objects. No delete: the platform
+   * never deletes what is in the lake (raw data is kept as dropped; versioning keeps
+   * overwritten objects).
    *
-   * Actions: `s3:GetObject`, `s3:PutObject`, `s3:DeleteObject`, `s3:AbortMultipartUpload` on
-   * `<bucket>/*`; `s3:ListBucket` on the bucket.
+   * Actions: those of {@link Lake.grantRead} plus `s3:PutObject`, `s3:AbortMultipartUpload`
+   * on `<bucket>/*`.
    *
    * @param grantee - The principal to grant to.
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(
-      grantee,
-      ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-      ['s3:ListBucket'],
-    );
+    return this.grant(grantee, [...READ_OBJECT_ACTIONS, 's3:PutObject', 's3:AbortMultipartUpload'], ['s3:ListBucket']);
   }
 
   private grant(grantee: iam.IGrantable, objectActions: readonly string[], bucketActions: readonly string[]): iam.Grant {
@@ -155,3 +154,6 @@ export class Lake extends Construct {
     return onObjects.combine(onBucket);
   }
 }
+
+/** Object reads: the latest object, or a pinned version of it. */
+const READ_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion'] as const;

@@ -1,9 +1,9 @@
 /**
- * Registry bounded context: the DynamoDB table of models, versions, aliases and their ledger.
+ * Registry bounded context: the DynamoDB table of models, versions and aliases.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, MODELS_INDEX } from '../src/registry/keys.js';
@@ -13,7 +13,7 @@ export interface RegistryProps {
   /**
    * What happens to the table when it leaves the stack.
    *
-   * @default RemovalPolicy.RETAIN - the registry and its alias ledger outlive the stack
+   * @default RemovalPolicy.RETAIN - the registry outlives the stack
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -46,28 +46,36 @@ export class Registry extends Construct {
   }
 
   /**
-   * Grants read access to the table and its indexes.
+   * Grants the reads the registry code makes (no scans, no streams).
    *
-   * Actions: `dynamodb:BatchGetItem`, `dynamodb:GetRecords`, `dynamodb:GetShardIterator`,
-   * `dynamodb:Query`, `dynamodb:GetItem`, `dynamodb:Scan`, `dynamodb:ConditionCheckItem`,
-   * `dynamodb:DescribeTable` on the table and `<table>/index/*`.
+   * Actions: `dynamodb:GetItem`, `dynamodb:Query` on the table and `<table>/index/*`.
    *
    * @param grantee - The principal to grant to.
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadData(grantee);
+    return this.grant(grantee, READ_ACTIONS);
   }
 
   /**
-   * Grants read and write access to the table's items and read access to its indexes.
+   * Grants the reads and the single-item writes the registry code makes (no batch writes).
    *
-   * Actions: the read actions of {@link Registry.grantRead} plus `dynamodb:BatchWriteItem`,
-   * `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem` on the table and
-   * `<table>/index/*`.
+   * Actions: those of {@link Registry.grantRead} plus `dynamodb:PutItem`, `dynamodb:UpdateItem`,
+   * `dynamodb:DeleteItem` on the table and `<table>/index/*`.
    *
    * @param grantee - The principal to grant to.
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadWriteData(grantee);
+    return this.grant(grantee, [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+  }
+
+  private grant(grantee: iam.IGrantable, actions: readonly string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...actions],
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+    });
   }
 }
+
+/** What `src/registry/registry.ts` reads with. */
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
