@@ -26,6 +26,8 @@ export interface LocalCloudOptions {
   readonly seed?: readonly SeedModel[];
   /** Where progress and delivery failures are reported. @default silent */
   readonly log?: (line: string) => void;
+  /** Extra environment for every function (e.g. `ALIAS_CACHE_TTL_MS`). @default none */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** A running local cloud. */
@@ -50,20 +52,27 @@ async function loadOrCreateApiKey(stateDir: string): Promise<string> {
   return key;
 }
 
-/** Drops credentials and settings of a real AWS account from an environment. */
-function withoutAwsAccount(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env)) if (!name.startsWith('AWS_')) clean[name] = value;
-  return clean;
+/** What a container inherits from the developer's shell: the basics a process needs, nothing else (no AWS account). */
+const HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
+
+function hostEssentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(HOST_VARIABLES.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
 
 /**
  * The environment of a function container: the same variables the CDK stack sets
  * (`functionEnvironment`), plus what Lambda itself provides, pointed at the emulators.
  */
-export function containerEnvironment(topology: Topology, spec: FunctionSpec, endpoints: EmulatorEndpoints, resources: ProvisionedResources, stateDir: string): NodeJS.ProcessEnv {
+export function containerEnvironment(
+  topology: Topology,
+  spec: FunctionSpec,
+  endpoints: EmulatorEndpoints,
+  resources: ProvisionedResources,
+  stateDir: string,
+  overrides: Readonly<Record<string, string>> = {},
+): NodeJS.ProcessEnv {
   return {
-    ...withoutAwsAccount(process.env),
+    ...hostEssentials(process.env),
     ...functionEnvironment(spec, topology.queues, {
       registryTable: resources.tableName,
       lakeBucket: resources.bucketName,
@@ -80,6 +89,7 @@ export function containerEnvironment(topology: Topology, spec: FunctionSpec, end
     // No X-Ray daemon here.
     POWERTOOLS_TRACE_ENABLED: 'false',
     [ENV.modelCacheDir]: join(stateDir, 'tmp', spec.id),
+    ...overrides,
   };
 }
 
@@ -117,7 +127,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const functions = new Map(
     topology.functions.map((spec) => [
       spec.id,
-      new LocalFunction(spec, containerEnvironment(topology, spec, endpoints, resources, stateDir), join(stateDir, 'logs', `${spec.id}.log`)),
+      new LocalFunction(
+        spec,
+        containerEnvironment(topology, spec, endpoints, resources, stateDir, options.functionEnvironment),
+        join(stateDir, 'logs', `${spec.id}.log`),
+      ),
     ]),
   );
   const invoke = (functionId: string, event: unknown) => {

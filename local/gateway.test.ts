@@ -294,7 +294,7 @@ describe('createGateway: failed invocations', () => {
 
     // Assess
     expect(response.status).toBe(504);
-    expect(await response.json()).toEqual({ error: 'endpoint request timed out' });
+    expect(await response.json()).toEqual({ error: 'endpoint request timed out', correlation_id: expect.any(String) });
   });
 
   it('answers 502 without the stack trace when the handler threw', async () => {
@@ -307,7 +307,7 @@ describe('createGateway: failed invocations', () => {
     // Assess
     expect(response.status).toBe(502);
     const text = await response.text();
-    expect(JSON.parse(text)).toEqual({ error: 'internal server error' });
+    expect(JSON.parse(text)).toEqual({ error: 'internal server error', correlation_id: expect.any(String) });
     expect(text).not.toContain('secret detail');
     expect(text).not.toContain('handler.ts');
   });
@@ -335,7 +335,7 @@ describe('createGateway: failed invocations', () => {
 
     // Assess
     expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ error: 'internal server error' });
+    expect(await response.json()).toEqual({ error: 'internal server error', correlation_id: expect.any(String) });
   });
 
   it('answers 502 when the handler returns something that is not a proxy result', async () => {
@@ -347,6 +347,6 @@ describe('createGateway: failed invocations', () => {
 
     // Assess
     expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ error: 'internal server error' });
+    expect(await response.json()).toEqual({ error: 'internal server error', correlation_id: expect.any(String) });
   });
 });

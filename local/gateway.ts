@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FunctionSpec } from '../infra/topology.js';
 import { FunctionInvocationError } from './local-function.js';
 import { toProxyEvent } from './proxy-event.js';
@@ -49,9 +49,10 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+/** Writes the gateway's own error, in the platform's error shape, as API Gateway's gateway responses do. */
+function sendError(response: ServerResponse, status: number, error: string, requestId: string): void {
   response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
+  response.end(JSON.stringify({ error, correlation_id: requestId }));
 }
 
 function sendResult(response: ServerResponse, result: APIGatewayProxyResult): void {
@@ -77,16 +78,17 @@ export function createGateway(options: GatewayOptions): Server {
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const requestId = randomUUID();
     const matches = matchPath(routes, url.pathname);
-    if (matches.length === 0) return sendJson(response, 404, { error: `no route for ${request.method} ${url.pathname}` });
+    if (matches.length === 0) return sendError(response, 404, `no route for ${request.method} ${url.pathname}`, requestId);
     const match = matches.find((m) => m.route.route.method === request.method);
-    if (match === undefined) return sendJson(response, 405, { error: `method ${request.method} is not allowed on ${url.pathname}` });
+    if (match === undefined) return sendError(response, 405, `method ${request.method} is not allowed on ${url.pathname}`, requestId);
 
     const key = request.headers['x-api-key'];
     if (typeof key !== 'string' || key === '') {
-      return sendJson(response, 401, { error: 'missing API key: send it in the x-api-key header' });
+      return sendError(response, 401, 'missing API key: send it in the x-api-key header', requestId);
     }
-    if (!keyMatches(key, options.apiKey)) return sendJson(response, 403, { error: 'invalid API key' });
+    if (!keyMatches(key, options.apiKey)) return sendError(response, 403, 'invalid API key', requestId);
 
     let body: Buffer;
     try {
@@ -94,23 +96,26 @@ export function createGateway(options: GatewayOptions): Server {
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       response.setHeader('connection', 'close');
-      return sendJson(response, 413, {
-        error: `request body is ${error.size} bytes; the limit is ${options.maxBodyBytes} bytes (send bulk predictions through batch)`,
-      });
+      return sendError(
+        response,
+        413,
+        `request body is ${error.size} bytes; the limit is ${options.maxBodyBytes} bytes (send bulk predictions through batch)`,
+        requestId,
+      );
     }
 
-    const event = toProxyEvent(request, url, match, body, 'local-dev-key');
+    const event = toProxyEvent(request, url, match, body, { requestId, apiKeyId: 'local-dev-key' });
     try {
       sendResult(response, (await options.invoke(match.route.functionId, event)) as APIGatewayProxyResult);
     } catch (error) {
       const timedOut = error instanceof FunctionInvocationError && error.error.name === 'TimeoutError';
-      sendJson(response, timedOut ? 504 : 502, { error: timedOut ? 'endpoint request timed out' : 'internal server error' });
+      sendError(response, timedOut ? 504 : 502, timedOut ? 'endpoint request timed out' : 'internal server error', requestId);
     }
   };
 
   return createServer((request, response) => {
     handle(request, response).catch(() => {
-      if (!response.headersSent) sendJson(response, 500, { error: 'local gateway error' });
+      if (!response.headersSent) sendError(response, 500, 'local gateway error', randomUUID());
       else response.destroy();
     });
   });

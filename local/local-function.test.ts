@@ -97,16 +97,31 @@ describe('LocalFunction', () => {
     expect(second.requestId).not.toBe(first.requestId);
   });
 
-  it('starts one container for concurrent first invocations', async () => {
+  it('runs concurrent invocations in containers of their own, as Lambda does', async () => {
     // Prepare
     const fn = localFunction(spec('concurrent', 'echo-handler.ts'));
 
     // Act
     const results = (await Promise.all([fn.invoke({ n: 1 }), fn.invoke({ n: 2 }), fn.invoke({ n: 3 })])) as EchoResult[];
+    const later = (await fn.invoke({ n: 4 })) as EchoResult;
 
     // Assess
-    expect(new Set(results.map((r) => r.pid)).size).toBe(1);
+    expect(new Set(results.map((r) => r.pid)).size).toBe(3);
     expect(results.map((r) => r.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(results.map((r) => r.pid)).toContain(later.pid);
+  });
+
+  it('queues invocations beyond the container limit until one is free', async () => {
+    // Prepare
+    const fn = new LocalFunction(spec('limited', 'echo-handler.ts'), env('limited'), join(logDir, 'limited.log'), 1);
+    started.push(fn);
+
+    // Act
+    const results = (await Promise.all([fn.invoke({ n: 1 }), fn.invoke({ n: 2 })])) as EchoResult[];
+
+    // Assess
+    expect(results.map((r) => r.event)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(results[0]!.pid).toBe(results[1]!.pid);
   });
 
   it('rejects with FunctionInvocationError carrying the handler error, and stays warm', async () => {

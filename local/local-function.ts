@@ -7,6 +7,9 @@ import { ENTRY_ENV, type HostMessage, type SerializedError } from './function-pr
 
 const HOST_SCRIPT = fileURLToPath(new URL('./function-host.ts', import.meta.url));
 
+/** Containers per function at most; further invocations wait for one to be free. */
+export const DEFAULT_MAX_CONTAINERS = 4;
+
 /** The handler threw (or its container died); the invocation failed as it would in Lambda. */
 export class FunctionInvocationError extends Error {
   constructor(
@@ -19,110 +22,171 @@ export class FunctionInvocationError extends Error {
 }
 
 interface Pending {
-  child: ChildProcess;
+  readonly id: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  readonly timer: NodeJS.Timeout;
 }
 
 /**
- * One function of the topology running locally like a Lambda container: its own
- * process and environment, loaded once and reused (warm), killed on timeout and
- * started again on the next invocation (a new cold container), logs to a file.
+ * One local "Lambda sandbox": a child process that loads the handler once and
+ * runs one invocation at a time. Killed on timeout, like Lambda discards a
+ * timed-out sandbox.
+ */
+class Container {
+  /** Resolves when the handler module is loaded; rejects with its init error. */
+  readonly ready: Promise<void>;
+  private readonly child: ChildProcess;
+  private pending: Pending | undefined;
+  private exited = false;
+  /** Set when an invocation is assigned, before it starts, so no other one is. */
+  private reserved = false;
+
+  constructor(
+    private readonly spec: FunctionSpec,
+    env: NodeJS.ProcessEnv,
+    log: WriteStream,
+    onExit: (container: Container) => void,
+  ) {
+    this.child = fork(HOST_SCRIPT, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...env, [ENTRY_ENV]: spec.entry },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.on('message', (message: HostMessage) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'init-error') reject(new FunctionInvocationError(spec.id, message.error));
+        else this.settle(message.id, message.ok ? { value: message.result } : { error: message.error });
+      });
+      this.child.once('exit', (code, signal) => {
+        this.exited = true;
+        const error: SerializedError = { name: 'ContainerExited', message: `container exited (code ${code}, signal ${signal})` };
+        reject(new FunctionInvocationError(spec.id, error));
+        if (this.pending !== undefined) this.settle(this.pending.id, { error });
+        onExit(this);
+      });
+    });
+    // A failed init is reported to whoever awaits `ready`; never unhandled.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Takes the container for one invocation if it is alive and free. */
+  reserve(): boolean {
+    if (this.exited || this.reserved) return false;
+    this.reserved = true;
+    return true;
+  }
+
+  /** Runs one invocation in a container taken with {@link reserve}, and frees it. */
+  async invoke(event: unknown): Promise<unknown> {
+    try {
+      await this.ready;
+      return await this.run(event);
+    } finally {
+      this.reserved = false;
+    }
+  }
+
+  private run(event: unknown): Promise<unknown> {
+    const id = randomUUID();
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.settle(id, { error: { name: 'TimeoutError', message: `timed out after ${this.spec.timeoutSeconds} s` } });
+        this.kill();
+      }, timeoutMs);
+      this.pending = { id, resolve, reject, timer };
+      this.child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs });
+    });
+  }
+
+  /** Stops the process and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+
+  private kill(): void {
+    this.exited = true;
+    this.child.kill('SIGKILL');
+  }
+
+  private settle(id: string, outcome: { value: unknown } | { error: SerializedError }): void {
+    const pending = this.pending;
+    if (pending === undefined || pending.id !== id) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    if ('error' in outcome) pending.reject(new FunctionInvocationError(this.spec.id, outcome.error));
+    else pending.resolve(outcome.value);
+  }
+}
+
+/**
+ * One function of the topology running locally like Lambda runs it: each
+ * invocation in a container (process) of its own, one at a time; warm containers
+ * are reused, new ones start when all are busy (up to `maxContainers`, then
+ * invocations wait), a timed-out or crashed container is replaced. Logs go to a file.
  */
 export class LocalFunction {
-  private child: ChildProcess | undefined;
-  private starting: Promise<ChildProcess> | undefined;
-  private readonly pending = new Map<string, Pending>();
+  private readonly containers = new Set<Container>();
+  private readonly waiting: (() => void)[] = [];
   private readonly log: WriteStream;
 
   constructor(
     readonly spec: FunctionSpec,
     private readonly env: NodeJS.ProcessEnv,
     logFile: string,
+    private readonly maxContainers = DEFAULT_MAX_CONTAINERS,
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
   }
 
-  /** Starts the container now instead of on first invocation. */
+  /** Starts a container now instead of on first invocation; rejects with the handler's init error. */
   async warm(): Promise<void> {
-    await this.container();
+    const [container] = this.containers;
+    await (container ?? this.start()).ready;
   }
 
   /** Invokes the handler with an event and resolves with its result. */
   async invoke(event: unknown): Promise<unknown> {
-    const child = await this.container();
-    const id = randomUUID();
-    const timeoutMs = this.spec.timeoutSeconds * 1000;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new FunctionInvocationError(this.spec.id, { name: 'TimeoutError', message: `timed out after ${this.spec.timeoutSeconds} s` }));
-        // Lambda discards a timed-out sandbox: the next invocation gets a new container.
-        if (this.child === child) this.child = undefined;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      this.pending.set(id, { child, resolve, reject, timer });
-      child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs });
-    });
+    const container = await this.acquire();
+    try {
+      return await container.invoke(event);
+    } finally {
+      this.waiting.shift()?.();
+    }
   }
 
-  /** Stops the container. */
+  /** Stops every container. */
   async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await Promise.all([...this.containers].map((container) => container.stop()));
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
 
-  private container(): Promise<ChildProcess> {
-    if (this.child !== undefined) return Promise.resolve(this.child);
-    this.starting ??= this.spawn().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+  private async acquire(): Promise<Container> {
+    for (;;) {
+      for (const container of this.containers) if (container.reserve()) return container;
+      if (this.containers.size < this.maxContainers) {
+        const container = this.start();
+        container.reserve();
+        return container;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
   }
 
-  private spawn(): Promise<ChildProcess> {
-    const child = fork(HOST_SCRIPT, [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...this.env, [ENTRY_ENV]: this.spec.entry },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
+  private start(): Container {
+    const container = new Container(this.spec, this.env, this.log, (gone) => {
+      this.containers.delete(gone);
+      this.waiting.shift()?.();
     });
-    child.stdout?.pipe(this.log, { end: false });
-    child.stderr?.pipe(this.log, { end: false });
-    return new Promise((resolve, reject) => {
-      child.on('message', (message: HostMessage) => {
-        if (message.type === 'ready') {
-          this.child = child;
-          resolve(child);
-        } else if (message.type === 'init-error') {
-          reject(new FunctionInvocationError(this.spec.id, message.error));
-        } else {
-          const pending = this.pending.get(message.id);
-          if (pending === undefined) return;
-          this.pending.delete(message.id);
-          clearTimeout(pending.timer);
-          if (message.ok) pending.resolve(message.result);
-          else pending.reject(new FunctionInvocationError(this.spec.id, message.error));
-        }
-      });
-      child.once('exit', (code, signal) => {
-        if (this.child === child) this.child = undefined;
-        const error: SerializedError = { name: 'ContainerExited', message: `container exited (code ${code}, signal ${signal})` };
-        reject(new FunctionInvocationError(this.spec.id, error));
-        for (const [id, pending] of this.pending) {
-          if (pending.child !== child) continue;
-          clearTimeout(pending.timer);
-          pending.reject(new FunctionInvocationError(this.spec.id, error));
-          this.pending.delete(id);
-        }
-      });
-    });
+    this.containers.add(container);
+    return container;
   }
 }

@@ -1,10 +1,16 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RouteMatch } from './routes.js';
 
 /** Builds the API Gateway REST proxy event that API Gateway would send for this request. */
-export function toProxyEvent(request: IncomingMessage, url: URL, match: RouteMatch, body: Buffer, apiKeyId: string): APIGatewayProxyEvent {
+export function toProxyEvent(
+  request: IncomingMessage,
+  url: URL,
+  match: RouteMatch,
+  body: Buffer,
+  ids: { readonly requestId: string; readonly apiKeyId: string },
+): APIGatewayProxyEvent {
+  const { requestId, apiKeyId } = ids;
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
@@ -20,7 +26,6 @@ export function toProxyEvent(request: IncomingMessage, url: URL, match: RouteMat
     (multiQuery[key] ??= []).push(value);
   }
   const hasQuery = Object.keys(query).length > 0;
-  const requestId = randomUUID();
   const resource = match.route.route.path;
   const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
   return {

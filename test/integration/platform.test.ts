@@ -51,8 +51,12 @@ const SETOSA = [5.1, 3.5, 1.4, 0.2];
 const VIRGINICA = [6.7, 3.0, 5.2, 2.3];
 
 beforeAll(async () => {
-  process.env['ALIAS_CACHE_TTL_MS'] = '0';
-  cloud = await startLocalCloud({ stateDir: await mkdtemp(join(tmpdir(), 'local-cloud-')), port: 0 });
+  cloud = await startLocalCloud({
+    stateDir: await mkdtemp(join(tmpdir(), 'local-cloud-')),
+    port: 0,
+    // Alias changes are seen at once (the default caches them for 10 s per container).
+    functionEnvironment: { ALIAS_CACHE_TTL_MS: '0' },
+  });
   s3 = new S3Client({ region: LOCAL_REGION, endpoint: cloud.endpoints.s3, credentials: LOCAL_CREDENTIALS });
   iris = await readFile('models/iris.onnx');
   dtypes = await readFile('models/dtypes.onnx');
@@ -189,7 +193,7 @@ describe('bad input gets a 4xx naming the problem', () => {
       const wrong = await fetch(`${cloud.baseUrl}${path}`, { method, headers: { 'x-api-key': 'guess' } });
       expect(missing.status).toBe(401);
       expect(wrong.status).toBe(403);
-      expect(await wrong.json()).toEqual({ error: 'invalid API key' });
+      expect(await wrong.json()).toEqual({ error: 'invalid API key', correlation_id: expect.any(String) });
     }
   });
 
