@@ -78,7 +78,7 @@ export async function runColdStartBench(): Promise<void> {
     const ratio = p.p50 / f.p50;
     const ms = (v: number) => `${v.toFixed(0)} ms`;
     const body = [
-      `Fresh \`node\` process per run, ${RUNS} runs each, alternated; iris model; the predict run includes 3 registry reads (dynalite), the artifact download (s3rver), sha256 check and /tmp write.`,
+      `Fresh \`node\` process per run, ${RUNS} runs each, alternated; iris model; the predict run includes 2 registry reads (dynalite), the artifact download (s3rver), sha256 check and /tmp write.`,
       'Floor: `bench/cold/floor.cjs` (require onnxruntime-node, create the session from the file, run once).',
       `Predict: \`bench/cold/predict-once.cjs\` loading the bundled predict function (${(bundle.bytes / 1024).toFixed(0)} KB).`,
       '',

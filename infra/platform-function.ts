@@ -21,8 +21,6 @@ import type { Registry } from './registry.js';
 import { DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type QueueId } from './topology.js';
 import { assertIntegerInRange } from './validation.js';
 
-/** Environment variable through which a function learns each queue's URL. */
-
 /** API Gateway REST integration timeout (default quota). */
 const API_GATEWAY_TIMEOUT_SECONDS = 29;
 
@@ -95,7 +93,7 @@ export interface PlatformFunctionProps {
 
 /**
  * A `NodejsFunction` for one topology function: nodejs22.x, esbuild bundle (CommonJS, minified,
- * no source maps, AWS SDK and onnxruntime-node left to the runtime and the layer), its own log
+ * no source maps, AWS SDK bundled, onnxruntime-node left to the layer: `infra/bundling.ts`), its own log
  * group, active tracing, an execution role with no managed policies and only the grants its
  * `spec.access` asks for.
  */
@@ -188,7 +186,7 @@ export class PlatformFunction extends Construct {
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: {
         // Shared with bench/ (infra/bundling.ts) so benchmarks measure the bundle Lambda runs:
-        // CommonJS (NODE_PATH reaches the layer), minified, AWS SDK and onnxruntime-node external.
+        // `infra/bundling.ts`: CommonJS (NODE_PATH reaches the layer), minified, onnxruntime-node external.
         format: FUNCTION_BUNDLING.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
         target: FUNCTION_BUNDLING.target,
         minify: FUNCTION_BUNDLING.minify,

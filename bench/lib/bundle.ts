@@ -10,7 +10,7 @@ export interface Bundle {
   readonly bytes: number;
 }
 
-/** Bundles a handler entry with the stack's esbuild settings (minified CJS, SDK and onnxruntime external). */
+/** Bundles a handler entry with the stack's esbuild settings (`infra/bundling.ts`). */
 export async function bundleFunction(entry: string): Promise<Bundle> {
   const outdir = await mkdtemp(join(tmpdir(), 'bundle-'));
   const file = join(outdir, 'index.js');

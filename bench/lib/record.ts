@@ -31,5 +31,5 @@ export function table(head: readonly string[], rows: readonly (readonly (string 
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** `✅ met` / `❌ missed` for a target. */
+/** `met` / `**missed**` for a target. */
 export const verdict = (met: boolean): string => (met ? 'met' : '**missed**');
