@@ -102,7 +102,7 @@ function listen(server: Server, port: number): Promise<number> {
 
 /**
  * Starts the whole platform on this machine: emulators, the stack's resources,
- * one container per function, the API gateway, bucket notifications and SQS
+ * a pool of containers per function, the API gateway, bucket notifications and SQS
  * event sources, all from the same topology the CDK stack reads.
  */
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
