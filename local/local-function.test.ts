@@ -5,25 +5,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionSpec } from '../infra/topology.js';
 import type { EchoResult } from '../test/fixtures/local/echo-handler.js';
 import { FunctionInvocationError, LocalFunction } from './local-function.js';
+import { functionSpec } from '../test/support/function-spec.js';
 
 const FIXTURES = 'test/fixtures/local';
 
 /** A minimal valid function spec running a fixture handler. */
-function spec(id: string, file: string, overrides: Partial<FunctionSpec> = {}): FunctionSpec {
-  return {
-    id,
-    entry: `${FIXTURES}/${file}`,
-    description: `fixture ${file}`,
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    onnxRuntime: false,
-    access: {},
-    routes: [],
-    bucketTriggers: [],
-    queueTriggers: [],
-    ...overrides,
-  };
-}
+const spec = (id: string, file: string, overrides: Partial<FunctionSpec> = {}): FunctionSpec =>
+  functionSpec(id, { entry: `${FIXTURES}/${file}`, description: `fixture ${file}`, ...overrides });
 
 /** The container environment: what the local cloud passes, reduced to what the fixtures need. */
 const env = (id: string): NodeJS.ProcessEnv => ({

@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { topology, type FunctionSpec, type RouteSpec } from '../infra/topology.js';
 import { compileRoutes, matchPath } from './routes.js';
+import { functionSpec } from '../test/support/function-spec.js';
 
 const routes = compileRoutes(topology.functions);
 
 /** A function spec with only routes, for precedence cases the platform topology does not have. */
-function withRoutes(id: string, specRoutes: readonly RouteSpec[]): FunctionSpec {
-  return {
-    id,
-    entry: `functions/${id}/handler.ts`,
-    description: id,
-    memoryMb: 128,
-    timeoutSeconds: 3,
-    onnxRuntime: false,
-    access: {},
-    routes: specRoutes,
-    bucketTriggers: [],
-    queueTriggers: [],
-  };
-}
+const withRoutes = (id: string, routes: readonly RouteSpec[]): FunctionSpec => functionSpec(id, { routes });
 
 describe('compileRoutes', () => {
   it('compiles every route of every function of the topology', () => {

@@ -7,22 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BucketTriggerSpec, FunctionSpec } from '../infra/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
 import { createS3Dispatcher, DEFAULT_ASYNC_RETRY, triggers } from './s3-notifications.js';
+import { functionSpec } from '../test/support/function-spec.js';
 
 /** A minimal function spec with bucket triggers. */
-function fn(id: string, bucketTriggers: readonly BucketTriggerSpec[]): FunctionSpec {
-  return {
-    id,
-    entry: `functions/${id}/handler.ts`,
-    description: id,
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    onnxRuntime: false,
-    access: { lake: 'read' },
-    routes: [],
-    bucketTriggers,
-    queueTriggers: [],
-  };
-}
+const fn = (id: string, bucketTriggers: readonly BucketTriggerSpec[]): FunctionSpec =>
+  functionSpec(id, { access: { lake: 'read' }, bucketTriggers });
 
 /** An S3 notification record as AWS sends it (key URL-encoded, '+' for spaces). */
 function record(key: string, eventName = 'ObjectCreated:Put', bucket = 'lake'): S3EventRecord {
