@@ -121,6 +121,7 @@ export const topology: Topology = {
       onnxRuntime: true,
       access: { registry: 'read', lake: 'read' },
       routes: [
+        dataPlane('GET', '/v2'),
         dataPlane('GET', '/v2/health/live'),
         dataPlane('GET', '/v2/health/ready'),
         dataPlane('GET', '/v2/models/{name}'),

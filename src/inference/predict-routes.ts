@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import packageJson from '../../package.json' with { type: 'json' };
 import { NotFoundError } from '../http/errors.js';
 import { header, parseJsonBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
@@ -14,6 +15,9 @@ import { infer, modelMetadata, parseInferRequest } from './v2-protocol.js';
 export const MODEL_VERSION_HEADER = 'x-model-version';
 /** Request header whose value keeps a caller on one variant of a split alias. */
 export const ROUTING_KEY_HEADER = 'x-routing-key';
+
+/** Open Inference Protocol server metadata (`GET /v2`): the platform's package name and version. */
+export const SERVER_METADATA = { name: packageJson.name, version: packageJson.version, extensions: [] } as const;
 
 /** What the data-plane routes need. */
 export interface PredictDeps {
@@ -66,6 +70,7 @@ export function createPredictRoutes({ resolver, loader }: PredictDeps): RouteTab
   };
 
   return {
+    'GET /v2': async () => jsonResponse(200, SERVER_METADATA),
     'GET /v2/health/live': async () => jsonResponse(200, { live: true }),
     'GET /v2/health/ready': async () => jsonResponse(200, { ready: true }),
     'GET /v2/models/{name}': metadata,

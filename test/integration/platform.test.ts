@@ -135,6 +135,7 @@ describe('register → alias → infer', () => {
   });
 
   it('answers health, metadata and readiness', async () => {
+    expect((await request('GET', '/v2')).body).toEqual({ name: 'serverless-ai-platform', version: '0.1.0', extensions: [] });
     expect((await request('GET', '/v2/health/live')).body).toEqual({ live: true });
     expect((await request('GET', '/v2/health/ready')).body).toEqual({ ready: true });
     const metadata = await request('GET', '/v2/models/flow/versions/1');
