@@ -2,32 +2,22 @@
  * Footprint: the predict and control-plane bundles as the stack ships them, and
  * the onnxruntime layer, against the npm install of onnxruntime-node it replaces.
  */
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildOnnxRuntimeLayer } from '../layers/onnxruntime/build.js';
+import { buildOnnxRuntimeLayer, directorySize } from '../layers/onnxruntime/build.js';
 import { bundleFunction } from './lib/bundle.js';
 import { record, table, verdict } from './lib/record.js';
 
 const KB = 1024;
 const MB = 1024 * 1024;
 
-async function treeBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(path);
-    else if (entry.isFile()) total += (await stat(path)).size;
-  }
-  return total;
-}
-
 /** Measures bundle and layer sizes and records them. */
 export async function runFootprintBench(): Promise<void> {
   const predict = await bundleFunction('functions/predict/handler.ts');
   const control = await bundleFunction('functions/control-plane/handler.ts');
   const layer = await buildOnnxRuntimeLayer({ arch: 'x64', outDir: join(await mkdtemp(join(tmpdir(), 'layer-')), 'x64') });
-  const npmInstall = await treeBytes('node_modules/onnxruntime-node');
+  const npmInstall = await directorySize('node_modules/onnxruntime-node');
   const body = [
     'Bundles: `infra/bundling.ts` settings (esbuild, minified CJS, AWS SDK bundled and tree-shaken, onnxruntime-node external).',
     'Layer: `layers/onnxruntime/build.ts` for linux x64. Baseline: the npm install of onnxruntime-node (all platforms).',

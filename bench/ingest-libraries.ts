@@ -14,6 +14,7 @@ import { readdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { directorySize } from '../layers/onnxruntime/build.js';
 import { checksumDiff, writeCreditCsv, type Checksum } from './lib/credit-csv.js';
 import type { WorkerResult } from './lib/ingest-worker.js';
 import { record, table, verdict } from './lib/record.js';
@@ -88,16 +89,6 @@ async function bundleBytes(contents: string, external: string[] = []): Promise<n
     logLevel: 'silent',
   });
   return result.outputFiles.reduce((a, f) => a + f.contents.length, 0);
-}
-
-async function treeBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(path);
-    else if (entry.isFile()) total += (await stat(path)).size;
-  }
-  return total;
 }
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
@@ -205,16 +196,16 @@ export async function runIngestLibrariesBench(options: IngestBenchOptions = {}):
     // --- sizes
     console.error('bundle sizes');
     const duckdbInstalled = await Promise.all(
-      (await readdir('node_modules/@duckdb')).map(async (name) => [name, await treeBytes(join('node_modules/@duckdb', name))] as const),
+      (await readdir('node_modules/@duckdb')).map(async (name) => [name, await directorySize(join('node_modules/@duckdb', name))] as const),
     );
     const duckdbTotal = duckdbInstalled.reduce((a, [, b]) => a + b, 0);
     const wasmBytes = (await stat('node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')).size;
     const sizes: [string, number, number, string][] = [
-      ['udsv', await bundleBytes(`export { inferSchema, initParser } from 'udsv';`), await treeBytes('node_modules/udsv'), ''],
-      ['papaparse', await bundleBytes(`import Papa from 'papaparse'; export const parse = Papa.parse;`), await treeBytes('node_modules/papaparse'), ''],
-      ['csv-parse', await bundleBytes(`export { parse } from 'csv-parse';`), await treeBytes('node_modules/csv-parse'), ''],
-      ['hyparquet', await bundleBytes(`export { parquetRead, parquetMetadataAsync, asyncBufferFromFile } from 'hyparquet';`), await treeBytes('node_modules/hyparquet'), 'reader'],
-      ['hyparquet-writer', await bundleBytes(`export { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';`), await treeBytes('node_modules/hyparquet-writer'), 'writer (depends on hyparquet)'],
+      ['udsv', await bundleBytes(`export { inferSchema, initParser } from 'udsv';`), await directorySize('node_modules/udsv'), ''],
+      ['papaparse', await bundleBytes(`import Papa from 'papaparse'; export const parse = Papa.parse;`), await directorySize('node_modules/papaparse'), ''],
+      ['csv-parse', await bundleBytes(`export { parse } from 'csv-parse';`), await directorySize('node_modules/csv-parse'), ''],
+      ['hyparquet', await bundleBytes(`export { parquetRead, parquetMetadataAsync, asyncBufferFromFile } from 'hyparquet';`), await directorySize('node_modules/hyparquet'), 'reader'],
+      ['hyparquet-writer', await bundleBytes(`export { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';`), await directorySize('node_modules/hyparquet-writer'), 'writer (depends on hyparquet)'],
       [
         'hyparquet + hyparquet-writer',
         await bundleBytes(
@@ -223,8 +214,8 @@ export async function runIngestLibrariesBench(options: IngestBenchOptions = {}):
         0,
         'what the ingest function would ship (installed: the two rows above)',
       ],
-      ['parquet-wasm', await bundleBytes(`export { ParquetFile, transformParquetStream, Table } from 'parquet-wasm';`), await treeBytes('node_modules/parquet-wasm'), `+ ${fmt(wasmBytes / MiB)} MiB .wasm shipped beside the bundle; install holds 3 builds`],
-      ['apache-arrow (for parquet-wasm)', await bundleBytes(`export { tableFromIPC, tableToIPC, makeData, makeVector, vectorFromArray } from 'apache-arrow';`), await treeBytes('node_modules/apache-arrow'), 'needed to get JS values in and out of parquet-wasm'],
+      ['parquet-wasm', await bundleBytes(`export { ParquetFile, transformParquetStream, Table } from 'parquet-wasm';`), await directorySize('node_modules/parquet-wasm'), `+ ${fmt(wasmBytes / MiB)} MiB .wasm shipped beside the bundle; install holds 3 builds`],
+      ['apache-arrow (for parquet-wasm)', await bundleBytes(`export { tableFromIPC, tableToIPC, makeData, makeVector, vectorFromArray } from 'apache-arrow';`), await directorySize('node_modules/apache-arrow'), 'needed to get JS values in and out of parquet-wasm'],
       ['@duckdb/node-api', await bundleBytes(`export { DuckDBInstance } from '@duckdb/node-api';`, ['@duckdb/node-bindings', '@duckdb/node-bindings-*']), duckdbTotal,
         `native binding external; installed: ${duckdbInstalled.map(([name, b]) => `${name} ${fmt(b / MiB)} MiB`).join(', ')}`],
     ];

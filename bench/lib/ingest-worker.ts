@@ -120,8 +120,11 @@ class ColumnBatch {
 /** A copy of a string that shares no memory with the string it came from. */
 const detach = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
-/** Streams a CSV through uDSV (string tuples), calling `sink.push` per row. */
-async function parseWithUdsv(file: string, sink: RowSink): Promise<void> {
+/**
+ * Streams a CSV through uDSV (string tuples), calling `sink.push` per row and
+ * yielding after each chunk, so that a pull-based caller can drain what the sink built.
+ */
+async function* udsvChunks(file: string, sink: RowSink): AsyncGenerator<void> {
   const { inferSchema, initParser } = await import('udsv');
   let parser: ReturnType<typeof initParser> | undefined;
   const each = (row: string[]): void => sink.push(row);
@@ -133,8 +136,17 @@ async function parseWithUdsv(file: string, sink: RowSink): Promise<void> {
       parser = initParser(schema);
     }
     parser.chunk<string[]>(chunk, parser.stringArrs, each);
+    yield;
   }
   parser?.end();
+}
+
+/** Streams a CSV through uDSV (string tuples), calling `sink.push` per row. */
+async function parseWithUdsv(file: string, sink: RowSink): Promise<void> {
+  const chunks = udsvChunks(file, sink);
+  while (!(await chunks.next()).done) {
+    // every row has gone to the sink
+  }
 }
 
 /** What a task measures itself; `main` adds the timings and the peak RSS. */
@@ -301,19 +313,10 @@ const TASKS: Record<string, Task> = {
     }
     // Pull-based: the next CSV chunk is parsed only when the Parquet writer asks for more record batches.
     async function* source(): AsyncGenerator<WasmRecordBatch> {
-      const { inferSchema, initParser } = await import('udsv');
-      let parser: ReturnType<typeof initParser> | undefined;
-      const each = (row: string[]): void => sink.push(row);
-      for await (const chunk of csvChunks(input)) {
-        if (parser === undefined) {
-          const schema = inferSchema(chunk, { encl: '"' });
-          sink.header(schema.cols.map((col) => col.name));
-          parser = initParser(schema);
-        }
-        parser.chunk<string[]>(chunk, parser.stringArrs, each);
+      const chunks = udsvChunks(input, sink);
+      while (!(await chunks.next()).done) {
         while (ready.length > 0) yield* toWasm(ready.shift()!);
       }
-      parser?.end();
       sink.end();
       yield* drainReady();
     }

@@ -435,8 +435,8 @@ async function zipLayer(outDir: string, zipPath: string): Promise<number> {
   return (await lstat(zipPath)).size;
 }
 
-/** Sum of the sizes of all regular files under `dir`. */
-async function directorySize(dir: string): Promise<number> {
+/** Sum of the sizes of all regular files under `dir` (symlinks not followed). */
+export async function directorySize(dir: string): Promise<number> {
   let total = 0;
   for (const file of await listFiles(dir)) {
     total += (await lstat(file)).size;
