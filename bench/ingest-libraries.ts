@@ -14,7 +14,7 @@ import { readdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { directorySize } from '../layers/onnxruntime/build.js';
+import { directorySize } from '../layers/build-layer.js';
 import { checksumDiff, writeCreditCsv, type Checksum } from './lib/credit-csv.js';
 import type { WorkerResult } from './lib/ingest-worker.js';
 import { record, table, verdict } from './lib/record.js';

@@ -15,8 +15,11 @@ export const FUNCTION_BUNDLING = {
   minify: true,
   mainFields: ['module', 'main'],
   externalModules: [
-    // Provided by the onnxruntime layer.
+    // Provided by the onnxruntime layer (`layers/onnxruntime/build.ts`).
     'onnxruntime-node',
+    // Provided by the duckdb layer (`layers/duckdb/build.ts`): its native binding is a 67 MB
+    // shared library that esbuild cannot bundle, and which only the ingest function loads.
+    '@duckdb/node-api',
     // Credential providers the SDK imports lazily and only when the environment has no
     // credentials. Lambda always sets them (so does the local cloud), so these are never
     // loaded; were they ever, the runtime's own copies would answer. Keeping them out

@@ -1,14 +1,30 @@
 /**
- * Lake bounded context: the S3 bucket that holds datasets and model artifacts.
+ * Lake bounded context: the S3 bucket that holds datasets and model artifacts, and the
+ * notifications through which it announces new objects.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledgeNag } from './nag.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** Days after which incomplete multipart uploads are aborted. */
 const ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7;
+
+/** S3's longest notification filter value (prefix or suffix). */
+const MAX_FILTER_RULE_LENGTH = 1024;
+
+/** Construct id of the stack-wide singleton with which CDK applies S3 bucket notifications. */
+const BUCKET_NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
+
+/** Which new objects a notification announces: keys starting with `prefix` (and ending with `suffix`). */
+export interface ObjectCreatedFilter {
+  readonly prefix: string;
+  readonly suffix?: string;
+}
 
 /** Properties of a {@link Lake}. */
 export interface LakeProps {
@@ -51,6 +67,9 @@ export class Lake extends Construct {
 
   /** The bucket that receives the lake bucket's server access logs. */
   public readonly accessLogsBucket: s3.Bucket;
+
+  /** Addresses of the queues that already deny S3 notifications from other accounts. */
+  private readonly notifiedQueues = new Set<string>();
 
   constructor(scope: Construct, id: string, props: LakeProps = {}) {
     super(scope, id);
@@ -138,6 +157,61 @@ export class Lake extends Construct {
     return this.grant(grantee, [...READ_OBJECT_ACTIONS, 's3:PutObject', 's3:AbortMultipartUpload'], ['s3:ListBucket']);
   }
 
+  /**
+   * Has S3 send an `ObjectCreated` event (the S3 event JSON) to `queue` for every new object
+   * whose key matches `filter`.
+   *
+   * The queue's policy lets `s3.amazonaws.com` send messages (`sqs:SendMessage`,
+   * `sqs:GetQueueAttributes`, `sqs:GetQueueUrl`) only on behalf of this bucket (`aws:SourceArn`)
+   * and, since a deleted bucket's name can be claimed by another account, only from this stack's
+   * account (`aws:SourceAccount`, an explicit deny). The queue must not use a customer-managed
+   * KMS key (SQS-managed encryption works with S3 notifications as it is).
+   *
+   * @param queue - The queue that receives the events.
+   * @param filter - The key prefix (required and not empty: functions write to the lake, so an
+   *   unfiltered notification would announce their own writes) and optional suffix.
+   * @throws If the prefix is empty, a filter value is too long, or the queue has a KMS key.
+   */
+  public notifyObjectCreated(queue: sqs.IQueue, filter: ObjectCreatedFilter): void {
+    const where = `${this.node.path} notification to ${queue.node.path}`;
+    if (filter.prefix.length === 0) {
+      throw new Error(`${where} needs a key prefix: functions write to the lake, so an unfiltered notification would announce their own writes`);
+    }
+    for (const [name, value] of [['prefix', filter.prefix], ['suffix', filter.suffix ?? '']] as const) {
+      if (value.length > MAX_FILTER_RULE_LENGTH) {
+        throw new Error(`${where} ${name} must be at most ${MAX_FILTER_RULE_LENGTH} characters, got ${value.length}`);
+      }
+    }
+    if (queue.encryptionMasterKey !== undefined) {
+      throw new Error(`${where}: the queue is encrypted with a KMS key; use SQS-managed encryption (S3 cannot use the key without a key policy change)`);
+    }
+    this.bucket.addEventNotification(
+      s3.EventType.OBJECT_CREATED,
+      new s3n.SqsDestination(queue),
+      { prefix: filter.prefix, ...(filter.suffix === undefined ? {} : { suffix: filter.suffix }) },
+    );
+    this.denyForeignAccountNotifications(queue);
+    acknowledgeBucketNotificationsHandler(Stack.of(this));
+  }
+
+  private denyForeignAccountNotifications(queue: sqs.IQueue): void {
+    if (this.notifiedQueues.has(queue.node.addr)) return;
+    this.notifiedQueues.add(queue.node.addr);
+    const result = queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyS3NotificationsFromOtherAccounts',
+        effect: iam.Effect.DENY,
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: { StringNotEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    if (!result.statementAdded) {
+      throw new Error(`${this.node.path} cannot add to the policy of ${queue.node.path} (imported queue?)`);
+    }
+  }
+
   private grant(grantee: iam.IGrantable, objectActions: readonly string[], bucketActions: readonly string[]): iam.Grant {
     const onObjects = iam.Grant.addToPrincipalOrResource({
       grantee,
@@ -157,3 +231,31 @@ export class Lake extends Construct {
 
 /** Object reads: the latest object, or a pinned version of it. */
 const READ_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion'] as const;
+
+/** Handlers whose nag findings were already acknowledged (one per stack). */
+const acknowledgedNotificationHandlers = new WeakSet<IConstruct>();
+
+/**
+ * Acknowledges the findings on the role of CDK's stack-wide bucket-notifications handler,
+ * which `Bucket.addEventNotification` creates to configure notifications on the lake bucket.
+ */
+function acknowledgeBucketNotificationsHandler(stack: Stack): void {
+  const handler = stack.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER_ID);
+  if (handler === undefined) {
+    throw new Error(`${stack.node.path} has no ${BUCKET_NOTIFICATIONS_HANDLER_ID}: aws-cdk-lib renamed it; update infra/lake.ts`);
+  }
+  if (acknowledgedNotificationHandlers.has(handler)) {
+    return;
+  }
+  acknowledgedNotificationHandlers.add(handler);
+  acknowledgeNag(
+    handler,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK-owned custom resource that applies S3 bucket notifications at deploy time; its role and logging policy are fixed by aws-cdk-lib.',
+  );
+  acknowledgeNag(
+    handler,
+    'AwsSolutions-IAM5[Resource::*]',
+    'CDK-owned custom resource: s3:PutBucketNotification is granted on "*" by aws-cdk-lib; it only runs during deployments.',
+  );
+}

@@ -3,22 +3,21 @@
  * layer, log group, environment, least-privilege grants and event sources.
  */
 import path from 'node:path';
-import { Annotations, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { S3EventSourceV2, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { FUNCTION_BUNDLING } from './bundling.js';
 import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';
 import { acknowledgeNag, iam5ArnWildcardFinding } from './nag.js';
-import type { OnnxRuntimeLayer } from './onnxruntime-layer.js';
+import type { NativeModuleLayer } from './native-module-layer.js';
 import { REPO_ROOT } from './paths.js';
 import type { Registry } from './registry.js';
-import { DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type QueueId } from './topology.js';
+import { DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type LayerId, type QueueId } from './topology.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** API Gateway REST integration timeout (default quota). */
@@ -27,8 +26,12 @@ const API_GATEWAY_TIMEOUT_SECONDS = 29;
 /** Largest SQS batch without a batching window. */
 const MAX_SQS_BATCH_SIZE = 10;
 
-/** Construct id of the stack-wide singleton that applies S3 bucket notifications. */
-const BUCKET_NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
+/** Lambda's /tmp: 512 MB by default, up to 10,240 MB. */
+const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
+const MAX_EPHEMERAL_STORAGE_MB = 10_240;
+
+/** Lambda's limit on function code plus all its layers, unzipped: 250 MB. */
+const MAX_UNZIPPED_CODE_AND_LAYERS_BYTES = 250 * 1024 * 1024;
 
 /**
  * Writes `{"type":"commonjs"}` next to the bundle, so that `index.js` is CommonJS wherever it is
@@ -54,7 +57,7 @@ export interface PlatformFunctionProps {
   readonly registry?: Registry;
 
   /**
-   * The lake; required when `spec.access.lake` is set or `spec.bucketTriggers` is not empty.
+   * The lake; required when `spec.access.lake` is set.
    *
    * @default - no lake access
    */
@@ -69,12 +72,12 @@ export interface PlatformFunctionProps {
   readonly queues?: readonly JobQueue[];
 
   /**
-   * The onnxruntime layer; required when `spec.onnxRuntime` is true. The function takes the
-   * layer's architecture.
+   * The platform's layers; each layer named in `spec.layers` must be among them. The function
+   * takes its layers' architecture (they must agree).
    *
-   * @default - no layer; the function runs on x86_64
+   * @default - no layers; the function runs on x86_64
    */
-  readonly onnxRuntimeLayer?: OnnxRuntimeLayer;
+  readonly layers?: readonly NativeModuleLayer[];
 
   /**
    * How long the function's log group keeps logs.
@@ -93,9 +96,9 @@ export interface PlatformFunctionProps {
 
 /**
  * A `NodejsFunction` for one topology function: nodejs22.x, esbuild bundle (CommonJS, minified,
- * no source maps, AWS SDK bundled, onnxruntime-node left to the layer: `infra/bundling.ts`), its own log
- * group, active tracing, an execution role with no managed policies and only the grants its
- * `spec.access` asks for.
+ * no source maps, AWS SDK bundled, layer-provided modules left out: `infra/bundling.ts`), its own
+ * log group, active tracing, an execution role with no managed policies and only the grants its
+ * `spec.access` asks for, and SQS event sources for its queue triggers.
  */
 export class PlatformFunction extends Construct {
   /** The Lambda function. */
@@ -123,15 +126,13 @@ export class PlatformFunction extends Construct {
         `${where} timeoutSeconds ${spec.timeoutSeconds} exceeds API Gateway's ${API_GATEWAY_TIMEOUT_SECONDS} s integration timeout`,
       );
     }
-    if (spec.onnxRuntime && props.onnxRuntimeLayer === undefined) {
-      throw new Error(`${where} needs the onnxruntime layer (spec.onnxRuntime is true) but no onnxRuntimeLayer was given`);
-    }
+    const layers = resolveLayers(where, spec, props.layers ?? []);
     if (spec.access.registry !== undefined && props.registry === undefined) {
       throw new Error(`${where} has registry access '${spec.access.registry}' but no registry was given`);
     }
     const lake = props.lake;
-    if ((spec.access.lake !== undefined || spec.bucketTriggers.length > 0) && lake === undefined) {
-      throw new Error(`${where} uses the lake (access '${spec.access.lake ?? 'none'}', ${spec.bucketTriggers.length} bucket triggers) but no lake was given`);
+    if (spec.access.lake !== undefined && lake === undefined) {
+      throw new Error(`${where} has lake access '${spec.access.lake}' but no lake was given`);
     }
     const queues = new Map((props.queues ?? []).map((queue) => [queue.queueId, queue]));
     const queueFor = (queueId: QueueId, use: string): JobQueue => {
@@ -168,25 +169,26 @@ export class PlatformFunction extends Construct {
       metricsNamespace,
     });
 
-    const layer = spec.onnxRuntime ? props.onnxRuntimeLayer : undefined;
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, spec.entry),
       handler: 'handler',
       description: spec.description,
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: layer?.architecture ?? lambda.Architecture.X86_64,
+      architecture: layers[0]?.architecture ?? lambda.Architecture.X86_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
+      // Left out at the default, so the template only says it where the topology does.
+      ...(spec.ephemeralStorageMb === undefined ? {} : { ephemeralStorageSize: Size.mebibytes(spec.ephemeralStorageMb) }),
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      layers: layer === undefined ? [] : [layer.layerVersion],
+      layers: layers.map((layer) => layer.layerVersion),
       environment,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: {
         // Shared with bench/ (infra/bundling.ts) so benchmarks measure the bundle Lambda runs:
-        // `infra/bundling.ts`: CommonJS (NODE_PATH reaches the layer), minified, onnxruntime-node external.
+        // `infra/bundling.ts`: CommonJS (NODE_PATH reaches the layers), minified, layer modules external.
         format: FUNCTION_BUNDLING.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
         target: FUNCTION_BUNDLING.target,
         minify: FUNCTION_BUNDLING.minify,
@@ -202,7 +204,7 @@ export class PlatformFunction extends Construct {
     });
 
     this.grantAccess(where, props, queueFor);
-    this.addTriggers(where, spec, lake, queueFor);
+    this.addQueueTriggers(where, spec, queueFor);
     this.acknowledgeNagFindings(props);
   }
 
@@ -223,24 +225,7 @@ export class PlatformFunction extends Construct {
     }
   }
 
-  private addTriggers(
-    where: string,
-    spec: FunctionSpec,
-    lake: Lake | undefined,
-    queueFor: (queueId: QueueId, use: string) => JobQueue,
-  ): void {
-    for (const trigger of spec.bucketTriggers) {
-      if (lake === undefined) continue; // validated in the constructor
-      this.function.addEventSource(
-        new S3EventSourceV2(lake.bucket, {
-          events: [s3.EventType.OBJECT_CREATED],
-          filters: [{ prefix: trigger.prefix, ...(trigger.suffix === undefined ? {} : { suffix: trigger.suffix }) }],
-        }),
-      );
-    }
-    if (spec.bucketTriggers.length > 0) {
-      acknowledgeBucketNotificationsHandler(Stack.of(this));
-    }
+  private addQueueTriggers(where: string, spec: FunctionSpec, queueFor: (queueId: QueueId, use: string) => JobQueue): void {
     for (const trigger of spec.queueTriggers) {
       const jobQueue = queueFor(trigger.queue, 'is triggered by');
       assertIntegerInRange(`${where} queueTriggers['${trigger.queue}'].batchSize`, trigger.batchSize, 1, MAX_SQS_BATCH_SIZE);
@@ -264,7 +249,7 @@ export class PlatformFunction extends Construct {
     acknowledgeNag(
       this.function,
       'AwsSolutions-L1',
-      'nodejs22.x is pinned on purpose: the onnxruntime layer is built, proven and declared compatible for nodejs22.x (Amazon Linux 2023); move to a newer runtime together with the layer.',
+      'nodejs22.x is pinned on purpose: the native-module layers (onnxruntime, duckdb) are built, proven and declared compatible for nodejs22.x (Amazon Linux 2023); move to a newer runtime together with the layers.',
     );
     acknowledgeNag(
       this.role,
@@ -297,6 +282,38 @@ function validateSpec(where: string, spec: FunctionSpec): void {
   }
   assertIntegerInRange(`${where} memoryMb`, spec.memoryMb, 128, 10_240);
   assertIntegerInRange(`${where} timeoutSeconds`, spec.timeoutSeconds, 1, 900);
+  if (spec.ephemeralStorageMb !== undefined) {
+    assertIntegerInRange(`${where} ephemeralStorageMb`, spec.ephemeralStorageMb, DEFAULT_EPHEMERAL_STORAGE_MB, MAX_EPHEMERAL_STORAGE_MB);
+  }
+}
+
+/**
+ * The layers `spec.layers` names: each given, none twice, all of one architecture,
+ * and their size budgets together within Lambda's 250 MB for code plus layers.
+ */
+function resolveLayers(where: string, spec: FunctionSpec, given: readonly NativeModuleLayer[]): NativeModuleLayer[] {
+  const byId = new Map<LayerId, NativeModuleLayer>(given.map((layer) => [layer.layerId, layer]));
+  const layers = spec.layers.map((layerId) => {
+    const layer = byId.get(layerId);
+    if (layer === undefined) {
+      throw new Error(`${where} needs the ${layerId} layer but it is not among the given layers [${[...byId.keys()].join(', ')}]`);
+    }
+    return layer;
+  });
+  if (new Set(spec.layers).size !== spec.layers.length) {
+    throw new Error(`${where} names a layer twice: [${spec.layers.join(', ')}]`);
+  }
+  const architectures = new Set(layers.map((layer) => layer.architecture.name));
+  if (architectures.size > 1) {
+    throw new Error(`${where} layers target different architectures: ${layers.map((layer) => `${layer.layerId} ${layer.architecture.name}`).join(', ')}`);
+  }
+  const budgets = layers.reduce((sum, layer) => sum + layer.budgetBytes, 0);
+  if (budgets >= MAX_UNZIPPED_CODE_AND_LAYERS_BYTES) {
+    throw new Error(
+      `${where} layers' size budgets add up to ${(budgets / 1024 / 1024).toFixed(0)} MB, leaving no room for code in Lambda's 250 MB (unzipped code plus layers)`,
+    );
+  }
+  return layers;
 }
 
 function queueAccessEntries(spec: FunctionSpec): Array<[QueueId, 'send' | 'consume']> {
@@ -316,29 +333,4 @@ function cfnOf(construct: IConstruct): CfnResource {
     throw new Error(`${construct.node.path} has no CloudFormation resource`);
   }
   return child;
-}
-
-/** Handlers whose nag findings were already acknowledged (one per stack). */
-const acknowledgedNotificationHandlers = new WeakSet<IConstruct>();
-
-/**
- * Acknowledges the findings on the role of CDK's stack-wide bucket-notifications handler,
- * which `S3EventSourceV2` creates to configure notifications on the lake bucket.
- */
-function acknowledgeBucketNotificationsHandler(stack: Stack): void {
-  const handler = stack.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER_ID);
-  if (handler === undefined || acknowledgedNotificationHandlers.has(handler)) {
-    return;
-  }
-  acknowledgedNotificationHandlers.add(handler);
-  acknowledgeNag(
-    handler,
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'CDK-owned custom resource that applies S3 bucket notifications at deploy time; its role and logging policy are fixed by aws-cdk-lib.',
-  );
-  acknowledgeNag(
-    handler,
-    'AwsSolutions-IAM5[Resource::*]',
-    'CDK-owned custom resource: s3:PutBucketNotification is granted on "*" by aws-cdk-lib; it only runs during deployments.',
-  );
 }

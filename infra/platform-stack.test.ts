@@ -11,9 +11,10 @@ import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PlatformFunction } from './platform-function.js';
 import { PlatformStack } from './platform-stack.js';
 import { REPO_ROOT } from './paths.js';
-import { topology, type FunctionSpec, type RouteSpec, type Topology } from './topology.js';
+import { topology, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from './topology.js';
 
 /** Feature flags from cdk.json, so tests synthesize exactly what `cdk synth` does. */
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
@@ -85,6 +86,7 @@ function methodsByRoute(template: Template): Map<string, Record<string, unknown>
 
 interface PolicyStatementJson {
   readonly Effect: string;
+  readonly Principal?: unknown;
   readonly Action: string | string[];
   readonly Resource: unknown;
   readonly Condition?: unknown;
@@ -96,6 +98,32 @@ function roleStatements(template: Template, roleLogicalId: string): PolicyStatem
     Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
   }) as Record<string, { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }>;
   return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** Statements of the resource policy of one queue. */
+function queuePolicyStatements(template: Template, queueLogicalId: string): PolicyStatementJson[] {
+  const policies = template.findResources('AWS::SQS::QueuePolicy', {
+    Properties: { Queues: [{ Ref: queueLogicalId }] },
+  }) as Record<string, { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }>;
+  return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** Statements whose principal is the S3 service. */
+function s3ServiceStatements(statements: readonly PolicyStatementJson[]): PolicyStatementJson[] {
+  return statements.filter((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 's3.amazonaws.com' }));
+}
+
+interface QueueConfigurationJson {
+  readonly Events: string[];
+  readonly Filter: { readonly Key: { readonly FilterRules: Array<{ readonly Name: string; readonly Value: string }> } };
+  readonly QueueArn: unknown;
+}
+
+/** The one `Custom::S3BucketNotifications` resource of a template. */
+function bucketNotifications(template: Template): { readonly properties: Record<string, unknown>; readonly dependsOn: string[] } {
+  const resources = Object.values(template.findResources('Custom::S3BucketNotifications')) as Array<CfnResourceJson & { DependsOn?: string[] }>;
+  expect(resources).toHaveLength(1);
+  return { properties: resources[0]?.Properties ?? {}, dependsOn: resources[0]?.DependsOn ?? [] };
 }
 
 function actionsOf(statements: readonly PolicyStatementJson[]): string[] {
@@ -217,11 +245,11 @@ describe('PlatformStack (platform topology)', () => {
   });
 
   describe('functions', () => {
-    it.each(topology.functions.map((spec) => [spec.id, spec] as const))('%s runs nodejs22.x with its spec, the layer and tracing', (_id, spec: FunctionSpec) => {
+    it.each(topology.functions.map((spec) => [spec.id, spec] as const))('%s runs nodejs22.x with its spec, its layers and tracing', (_id, spec: FunctionSpec) => {
       // Prepare
       const { template, stack } = synthesized;
       const fn = stack.functions.find((candidate) => candidate.spec.id === spec.id);
-      const layerId = logicalId(stack.onnxRuntimeLayer?.layerVersion.node.defaultChild);
+      const layerRefs = spec.layers.map((id) => ({ Ref: logicalId(stack.layers.find((layer) => layer.layerId === id)?.layerVersion.node.defaultChild) }));
 
       // Act
       const resource = template.findResources('AWS::Lambda::Function')[logicalId(fn?.function.node.defaultChild)] as CfnResourceJson;
@@ -244,23 +272,28 @@ describe('PlatformStack (platform topology)', () => {
           },
         },
       });
-      expect(resource.Properties?.Layers).toEqual(spec.onnxRuntime ? [{ Ref: layerId }] : undefined);
+      expect(resource.Properties?.Layers).toEqual(layerRefs.length === 0 ? undefined : layerRefs);
+      expect(resource.Properties?.EphemeralStorage).toEqual(spec.ephemeralStorageMb === undefined ? undefined : { Size: spec.ephemeralStorageMb });
     });
 
-    it('publishes the onnxruntime layer for nodejs22.x on x86_64', () => {
+    it('publishes the onnxruntime and duckdb layers for nodejs22.x on x86_64, each once', () => {
       // Prepare
-      const { template } = synthesized;
+      const { template, stack } = synthesized;
 
       // Act
       const layers = template.findResources('AWS::Lambda::LayerVersion');
 
       // Assess
-      expect(Object.keys(layers)).toHaveLength(1);
-      template.hasResourceProperties('AWS::Lambda::LayerVersion', {
-        CompatibleRuntimes: ['nodejs22.x'],
-        CompatibleArchitectures: ['x86_64'],
-        Description: Match.stringLikeRegexp('^onnxruntime-node \\d+\\.\\d+\\.\\d+ \\(linux/x64\\)$'),
-      });
+      expect(Object.keys(layers).sort()).toEqual(stack.layers.map((layer) => logicalId(layer.layerVersion.node.defaultChild)).sort());
+      expect(stack.layers.map((layer) => layer.layerId).sort()).toEqual(['duckdb', 'onnxruntime']);
+      for (const description of ['^onnxruntime-node \\d+\\.\\d+\\.\\d+ \\(linux/x64\\)$', '^@duckdb/node-api 1\\.5\\.5-r\\.5 \\(linux/x64\\)$']) {
+        template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+          CompatibleRuntimes: ['nodejs22.x'],
+          CompatibleArchitectures: ['x86_64'],
+          Description: Match.stringLikeRegexp(description),
+          LicenseInfo: 'MIT',
+        });
+      }
     });
 
     it('gives every function role no managed policy', () => {
@@ -453,6 +486,155 @@ describe('PlatformStack (platform topology)', () => {
     });
   });
 
+  describe('ingest (lake → SQS → ingest function)', () => {
+    const ingestParts = (): {
+      readonly template: Template;
+      readonly stack: PlatformStack;
+      readonly fn: PlatformFunction | undefined;
+      readonly queueId: string;
+      readonly bucketId: string;
+    } => {
+      const { template, stack } = synthesized;
+      const queue = stack.queues.find((candidate) => candidate.queueId === 'ingest');
+      return {
+        template,
+        stack,
+        fn: stack.functions.find((candidate) => candidate.spec.id === 'ingest'),
+        queueId: logicalId(queue?.queue.node.defaultChild),
+        bucketId: logicalId(stack.lake.bucket.node.defaultChild),
+      };
+    };
+
+    it('has S3 send ObjectCreated events under raw/ to the ingest queue, and nothing to a function', () => {
+      // Prepare
+      const { template, queueId, bucketId } = ingestParts();
+
+      // Act
+      const { properties } = bucketNotifications(template);
+      const configuration = properties.NotificationConfiguration as { QueueConfigurations?: QueueConfigurationJson[]; LambdaFunctionConfigurations?: unknown };
+
+      // Assess
+      expect(properties.BucketName).toEqual({ Ref: bucketId });
+      expect(configuration.QueueConfigurations).toEqual([
+        {
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'raw/' }] } },
+          QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        },
+      ]);
+      expect(configuration.LambdaFunctionConfigurations).toBeUndefined();
+    });
+
+    it('applies the notification only after the queue policy that lets S3 send exists', () => {
+      // Prepare
+      const { template, queueId } = ingestParts();
+      const policyIds = Object.keys(template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: queueId }] } }));
+
+      // Act
+      const { dependsOn } = bucketNotifications(template);
+
+      // Assess
+      expect(policyIds).toHaveLength(1);
+      expect(dependsOn).toEqual(expect.arrayContaining([queueId, ...policyIds]));
+    });
+
+    it('lets s3.amazonaws.com send to the ingest queue only for the lake bucket and only from this account', () => {
+      // Prepare
+      const { template, queueId, bucketId } = ingestParts();
+
+      // Act
+      const statements = s3ServiceStatements(queuePolicyStatements(template, queueId));
+      const allows = statements.filter((statement) => statement.Effect === 'Allow');
+      const denies = statements.filter((statement) => statement.Effect === 'Deny');
+
+      // Assess
+      expect(allows).toHaveLength(1);
+      expect(allows[0]).toMatchObject({
+        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } },
+      });
+      expect(actionsOf(allows).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+      expect(denies).toEqual([
+        expect.objectContaining({
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          Condition: { StringNotEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        }),
+      ]);
+    });
+
+    it('gives S3 no access to the queues without lake notifications', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const others = stack.queues.filter((queue) => (queue.spec.lakeNotifications ?? []).length === 0);
+
+      // Act
+      const statements = others.flatMap((queue) => [queue.queue, queue.deadLetterQueue]).flatMap((queue) =>
+        s3ServiceStatements(queuePolicyStatements(template, logicalId(queue.node.defaultChild))),
+      );
+
+      // Assess
+      expect(others.length).toBeGreaterThan(0);
+      expect(statements).toEqual([]);
+    });
+
+    it('triggers the ingest function from its queue one message at a time, with partial batch responses', () => {
+      // Prepare
+      const { template, fn, queueId } = ingestParts();
+
+      // Act
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as CfnResourceJson[];
+
+      // Assess
+      expect(mappings.map((mapping) => mapping.Properties)).toEqual([
+        expect.objectContaining({
+          FunctionName: { Ref: logicalId(fn?.function.node.defaultChild) },
+          EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        }),
+      ]);
+    });
+
+    it('gives the ingest function 10 GB of /tmp, 2 GB of memory, 15 minutes and the duckdb layer only', () => {
+      // Prepare
+      const { template, stack, fn } = ingestParts();
+      const duckdb = stack.layers.find((layer) => layer.layerId === 'duckdb');
+
+      // Act
+      const resource = template.findResources('AWS::Lambda::Function')[logicalId(fn?.function.node.defaultChild)] as CfnResourceJson;
+
+      // Assess
+      expect(resource.Properties).toMatchObject({
+        EphemeralStorage: { Size: 10_240 },
+        MemorySize: 2048,
+        Timeout: 900,
+        Architectures: ['x86_64'],
+        Layers: [{ Ref: logicalId(duckdb?.layerVersion.node.defaultChild) }],
+      });
+    });
+
+    it('lets the ingest role read and write the lake and consume its queue, but never delete', () => {
+      // Prepare
+      const { template, fn, queueId, bucketId } = ingestParts();
+
+      // Act
+      const statements = roleStatements(template, logicalId(fn?.role.node.defaultChild));
+      const actions = actionsOf(statements);
+
+      // Assess
+      expect(actionsOf(statementsOn(statements, bucketId)).sort()).toEqual(
+        ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject'].sort(),
+      );
+      expect(actionsOf(statementsOn(statements, queueId)).sort()).toEqual(
+        ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
+      );
+      expect(actions.filter((action) => action.startsWith('s3:Delete') || action === 's3:*')).toEqual([]);
+      expect(actions).not.toContain('sqs:SendMessage');
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+  });
+
   describe('logs', () => {
     it('gives every log group a 30-day retention', () => {
       // Prepare
@@ -482,7 +664,16 @@ describe('PlatformStack (platform topology)', () => {
 
       // Assess
       expect(outputs).toEqual(
-        expect.arrayContaining(['ApiUrl', 'ApiKeyId', 'LakeBucketName', 'RegistryTableName', 'TrainingQueueUrl', 'TrainingDeadLetterQueueUrl']),
+        expect.arrayContaining([
+          'ApiUrl',
+          'ApiKeyId',
+          'LakeBucketName',
+          'RegistryTableName',
+          'TrainingQueueUrl',
+          'TrainingDeadLetterQueueUrl',
+          'IngestQueueUrl',
+          'IngestDeadLetterQueueUrl',
+        ]),
       );
       template.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ApiKey') } });
     });
@@ -504,7 +695,9 @@ describe('PlatformStack (platform topology)', () => {
         .sort();
 
       // Assess
-      expect(sources).toEqual([REPO_ROOT, REPO_ROOT, path.join(REPO_ROOT, 'layers', 'onnxruntime')].sort());
+      expect(sources).toEqual(
+        [...topology.functions.map(() => REPO_ROOT), path.join(REPO_ROOT, 'layers', 'onnxruntime'), path.join(REPO_ROOT, 'layers', 'duckdb')].sort(),
+      );
       expect(readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.') || entry.startsWith('bundling-temp-'))).toEqual([]);
     });
 
@@ -522,36 +715,29 @@ describe('PlatformStack (platform topology)', () => {
   });
 });
 
-describe('PlatformStack (triggers and queues from a larger topology)', () => {
-  /** The platform topology plus a bucket-triggered ingest function and a queue-triggered worker. */
+describe('PlatformStack (triggers, notifications and layers from a larger topology)', () => {
+  /**
+   * The platform topology plus lake notifications on a second queue, the control plane sending to
+   * it, and a queue-triggered worker that needs both layers.
+   */
   const extended: Topology = {
     ...topology,
+    queues: topology.queues.map((spec): QueueSpec =>
+      spec.id === 'training' ? { ...spec, lakeNotifications: [{ prefix: 'exports/', suffix: '.json' }] } : spec,
+    ),
     functions: [
       ...topology.functions.map((spec) =>
         spec.id === 'control-plane' ? { ...spec, access: { ...spec.access, queues: { training: 'send' as const } } } : spec,
       ),
-      {
-        id: 'ingest',
-        entry: 'functions/control-plane/handler.ts',
-        description: 'test: bucket-triggered',
-        memoryMb: 512,
-        timeoutSeconds: 60,
-        onnxRuntime: false,
-        access: { registry: 'readWrite', lake: 'readWrite', queues: { training: 'send' } },
-        routes: [],
-        bucketTriggers: [{ prefix: 'raw/', suffix: '.csv' }],
-        queueTriggers: [],
-      },
       {
         id: 'training-worker',
         entry: 'functions/control-plane/handler.ts',
         description: 'test: queue-triggered',
         memoryMb: 3008,
         timeoutSeconds: 900,
-        onnxRuntime: true,
+        layers: ['onnxruntime', 'duckdb'],
         access: { registry: 'readWrite', lake: 'readWrite' },
         routes: [],
-        bucketTriggers: [],
         queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }],
       },
     ],
@@ -572,7 +758,7 @@ describe('PlatformStack (triggers and queues from a larger topology)', () => {
     const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
 
     // Assess
-    expect(Object.keys(mappings)).toHaveLength(1);
+    expect(Object.keys(mappings)).toHaveLength(extended.functions.filter((spec) => spec.queueTriggers.length > 0).length);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(worker?.function.node.defaultChild) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(queue?.queue.node.defaultChild), 'Arn'] },
@@ -581,29 +767,62 @@ describe('PlatformStack (triggers and queues from a larger topology)', () => {
     });
   });
 
-  it('maps bucket triggers to ObjectCreated notifications filtered by prefix and suffix', () => {
+  it('configures every queue\'s lake notifications on the one bucket, each queue open to S3 for this bucket only', () => {
     // Prepare
     const { template, stack } = synthesized;
-    const ingest = stack.functions.find((fn) => fn.spec.id === 'ingest');
+    const bucketId = logicalId(stack.lake.bucket.node.defaultChild);
+    const queueIds = new Map(stack.queues.map((queue) => [queue.queueId, logicalId(queue.queue.node.defaultChild)]));
 
     // Act
-    const notifications = Object.values(template.findResources('Custom::S3BucketNotifications')) as CfnResourceJson[];
-    const configurations = (notifications[0]?.Properties?.NotificationConfiguration as {
-      LambdaFunctionConfigurations: Array<{ Events: string[]; Filter: { Key: { FilterRules: Array<{ Name: string; Value: string }> } }; LambdaFunctionArn: unknown }>;
-    }).LambdaFunctionConfigurations;
+    const { properties } = bucketNotifications(template);
+    const configurations = (properties.NotificationConfiguration as { QueueConfigurations: QueueConfigurationJson[] }).QueueConfigurations;
 
     // Assess
-    expect(notifications).toHaveLength(1);
-    expect(notifications[0]?.Properties?.BucketName).toEqual({ Ref: logicalId(stack.lake.bucket.node.defaultChild) });
-    expect(configurations).toHaveLength(1);
-    expect(configurations[0]?.Events).toEqual(['s3:ObjectCreated:*']);
-    expect(configurations[0]?.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [logicalId(ingest?.function.node.defaultChild), 'Arn'] });
-    expect(configurations[0]?.Filter.Key.FilterRules).toEqual(
+    expect(configurations).toEqual(
       expect.arrayContaining([
-        { Name: 'prefix', Value: 'raw/' },
-        { Name: 'suffix', Value: '.csv' },
+        {
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'raw/' }] } },
+          QueueArn: { 'Fn::GetAtt': [queueIds.get('ingest'), 'Arn'] },
+        },
+        {
+          Events: ['s3:ObjectCreated:*'],
+          Filter: {
+            Key: {
+              FilterRules: expect.arrayContaining([
+                { Name: 'prefix', Value: 'exports/' },
+                { Name: 'suffix', Value: '.json' },
+              ]) as unknown,
+            },
+          },
+          QueueArn: { 'Fn::GetAtt': [queueIds.get('training'), 'Arn'] },
+        },
       ]),
     );
+    expect(configurations).toHaveLength(2);
+    for (const queueId of queueIds.values()) {
+      const statements = s3ServiceStatements(queuePolicyStatements(template, queueId));
+      expect(statements.map((statement) => statement.Effect).sort()).toEqual(['Allow', 'Deny']);
+      expect(JSON.stringify(statements.find((statement) => statement.Effect === 'Allow')?.Condition)).toContain(`"${bucketId}"`);
+    }
+  });
+
+  it('attaches both layers to a function that names them', () => {
+    // Prepare
+    const { template, stack } = synthesized;
+    const worker = stack.functions.find((fn) => fn.spec.id === 'training-worker');
+    const layerRef = (id: string): { Ref: string } => ({
+      Ref: logicalId(stack.layers.find((layer) => layer.layerId === id)?.layerVersion.node.defaultChild),
+    });
+
+    // Act
+    const resource = template.findResources('AWS::Lambda::Function')[logicalId(worker?.function.node.defaultChild)] as CfnResourceJson;
+
+    // Assess
+    // Order-insensitive: with @aws-cdk/aws-lambda:recognizeLayerVersion CDK sorts a function's layers.
+    expect(resource.Properties?.Layers).toEqual(expect.arrayContaining([layerRef('onnxruntime'), layerRef('duckdb')]));
+    expect(resource.Properties?.Layers).toHaveLength(2);
+    expect(Object.keys(template.findResources('AWS::Lambda::LayerVersion'))).toHaveLength(2);
   });
 
   it('gives queue senders the queue URL and send permissions only', () => {
@@ -645,7 +864,7 @@ describe('PlatformStack validation', () => {
   it('rejects a queue trigger whose visibility timeout is shorter than the function timeout', () => {
     // Prepare
     const shortVisibility: Topology = {
-      ...withFunction({ onnxRuntime: false, routes: [{ method: 'GET', path: '/x', auth: 'iam' }], timeoutSeconds: 120, queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }] }),
+      ...withFunction({ layers: [], routes: [{ method: 'GET', path: '/x', auth: 'iam' }], timeoutSeconds: 120, queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }] }),
       queues: topology.queues.map((spec) => ({ ...spec, visibilityTimeoutSeconds: 60 })),
     };
 
@@ -676,6 +895,73 @@ describe('PlatformStack validation', () => {
 
     // Assess
     expect(act).toThrow(/memoryMb must be an integer between 128 and 10240, got 20000/);
+  });
+
+  it.each([256, 10_241, 1024.5])('rejects ephemeralStorageMb %s with the bad value', (ephemeralStorageMb) => {
+    // Prepare
+    const badStorage = withFunction({ ephemeralStorageMb });
+
+    // Act
+    const act = (): Synthesized => synthesize(badStorage);
+
+    // Assess
+    expect(act).toThrow(`ephemeralStorageMb must be an integer between 512 and 10240, got ${ephemeralStorageMb}`);
+  });
+
+  const withNotifications = (notifications: Partial<Record<QueueSpec['id'], QueueSpec['lakeNotifications']>>): Topology => ({
+    ...topology,
+    queues: topology.queues.map((spec) => (notifications[spec.id] === undefined ? spec : { ...spec, lakeNotifications: notifications[spec.id] })),
+  });
+
+  it('rejects lake notifications of two queues that overlap, naming both (S3 would refuse them)', () => {
+    // Prepare
+    const overlapping = withNotifications({ training: [{ prefix: 'raw/csv/', suffix: '.csv' }] });
+
+    // Act
+    const act = (): Synthesized => synthesize(overlapping);
+
+    // Assess
+    expect(act).toThrow(/lake notifications overlap: queue 'training' \(prefix 'raw\/csv\/', suffix '.csv'\) and queue 'ingest' \(prefix 'raw\/', suffix ''\)/);
+  });
+
+  it('rejects overlapping lake notifications on one queue, and accepts disjoint suffixes under one prefix', () => {
+    // Prepare
+    const overlapping = withNotifications({ ingest: [{ prefix: 'raw/' }, { prefix: 'raw/', suffix: '.csv' }] });
+    const disjoint = withNotifications({ ingest: [{ prefix: 'raw/', suffix: '.csv' }, { prefix: 'raw/', suffix: '.parquet' }] });
+
+    // Act
+    const actOverlapping = (): Synthesized => synthesize(overlapping);
+    const { template } = synthesize(disjoint);
+
+    // Assess
+    expect(actOverlapping).toThrow(/lake notifications overlap: queue 'ingest' .* and queue 'ingest'/);
+    const { properties } = bucketNotifications(template);
+    expect((properties.NotificationConfiguration as { QueueConfigurations: unknown[] }).QueueConfigurations).toHaveLength(2);
+  });
+
+  it('rejects a lake notification without a prefix: the functions\' own lake writes would trigger it', () => {
+    // Prepare
+    const unfiltered = withNotifications({ ingest: [{ prefix: '', suffix: '.csv' }] });
+
+    // Act
+    const act = (): Synthesized => synthesize(unfiltered);
+
+    // Assess
+    expect(act).toThrow(/notification to .*IngestQueue.* needs a key prefix/);
+  });
+
+  it('rejects a function whose layer was not given, naming it', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'LayerCheck');
+    const base = topology.functions.find((spec) => spec.id === 'ingest');
+    if (base === undefined) throw new Error('topology has no ingest function');
+
+    // Act
+    const act = (): PlatformFunction =>
+      new PlatformFunction(stack, 'Ingest', { spec: { ...base, access: {}, queueTriggers: [] }, layers: [] });
+
+    // Assess
+    expect(act).toThrow(/needs the duckdb layer but it is not among the given layers \[\]/);
   });
 
   it('checks the handler entry files exist', () => {

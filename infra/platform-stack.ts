@@ -1,7 +1,8 @@
 /**
  * The platform stack, generated from the topology (`infra/topology.ts`) that the local cloud
- * reads as well: one lake, one registry, a queue per `QueueSpec`, a function per
- * `FunctionSpec`, and one REST API serving every function's routes.
+ * reads as well: one lake, one registry, a queue per `QueueSpec` (with the lake notifications it
+ * receives), a layer per `LayerId` some function needs, a function per `FunctionSpec`, and one
+ * REST API serving every function's routes.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,10 +10,16 @@ import type { Construct } from 'constructs';
 import { PlatformApi } from './api.js';
 import { JobQueue } from './job-queue.js';
 import { Lake } from './lake.js';
-import { OnnxRuntimeLayer } from './onnxruntime-layer.js';
+import { NativeModuleLayer } from './native-module-layer.js';
 import { PlatformFunction } from './platform-function.js';
 import { Registry } from './registry.js';
-import { topology as platformTopology, type Topology } from './topology.js';
+import { topology as platformTopology, type LayerId, type Topology } from './topology.js';
+
+/** Construct id of each layer: a contract, since it names the layer's CloudFormation resource. */
+const LAYER_CONSTRUCT_IDS: Readonly<Record<LayerId, string>> = {
+  onnxruntime: 'OnnxRuntimeLayer',
+  duckdb: 'DuckDbLayer',
+};
 
 /** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
@@ -63,8 +70,8 @@ export class PlatformStack extends Stack {
   /** The queues, in topology order. */
   public readonly queues: readonly JobQueue[];
 
-  /** The onnxruntime layer, when at least one function needs it. */
-  public readonly onnxRuntimeLayer: OnnxRuntimeLayer | undefined;
+  /** The layers some function needs, in order of first use in the topology. */
+  public readonly layers: readonly NativeModuleLayer[];
 
   /** The functions, in topology order. */
   public readonly functions: readonly PlatformFunction[];
@@ -74,7 +81,7 @@ export class PlatformStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PlatformStackProps = {}) {
     super(scope, id, {
-      description: 'Serverless AI platform: ONNX model serving, model registry, data lake and training queues',
+      description: 'Serverless AI platform: ONNX model serving, model registry, data lake with ingest, and training queues',
       ...props,
     });
     const topology = props.topology ?? platformTopology;
@@ -84,9 +91,13 @@ export class PlatformStack extends Stack {
     this.lake = new Lake(this, 'Lake', { removalPolicy });
     this.registry = new Registry(this, 'Registry', { removalPolicy });
     this.queues = topology.queues.map((spec) => new JobQueue(this, `${pascalCase(spec.id)}Queue`, { spec }));
-    this.onnxRuntimeLayer = topology.functions.some((spec) => spec.onnxRuntime)
-      ? new OnnxRuntimeLayer(this, 'OnnxRuntimeLayer')
-      : undefined;
+    for (const queue of this.queues) {
+      for (const notification of queue.spec.lakeNotifications ?? []) {
+        this.lake.notifyObjectCreated(queue.queue, notification);
+      }
+    }
+    const layerIds = [...new Set(topology.functions.flatMap((spec) => spec.layers))];
+    this.layers = layerIds.map((layer) => new NativeModuleLayer(this, LAYER_CONSTRUCT_IDS[layer], { layer }));
 
     this.functions = topology.functions.map(
       (spec) =>
@@ -95,7 +106,7 @@ export class PlatformStack extends Stack {
           registry: this.registry,
           lake: this.lake,
           queues: this.queues,
-          onnxRuntimeLayer: this.onnxRuntimeLayer,
+          layers: this.layers,
           logRetention: props.logRetention,
         }),
     );
@@ -136,7 +147,8 @@ function pascalCase(id: string): string {
 
 /**
  * Cross-function checks the constructs cannot make alone: unique ids (they become construct
- * ids) and S3 notification filters that do not overlap (S3 rejects overlapping ones).
+ * ids) and lake notification filters that do not overlap, across all queues (S3 rejects
+ * overlapping filters for the same event type, whatever their destinations).
  */
 function validateTopology(where: string, topology: Topology): void {
   const seen = new Map<string, string>();
@@ -151,16 +163,16 @@ function validateTopology(where: string, topology: Topology): void {
     }
     seen.set(key, id);
   }
-  const triggers = topology.functions.flatMap((spec) =>
-    spec.bucketTriggers.map((trigger) => ({ functionId: spec.id, prefix: trigger.prefix, suffix: trigger.suffix ?? '' })),
+  const notifications = topology.queues.flatMap((spec) =>
+    (spec.lakeNotifications ?? []).map((notification) => ({ queueId: spec.id, prefix: notification.prefix, suffix: notification.suffix ?? '' })),
   );
-  triggers.forEach((a, i) => {
-    for (const b of triggers.slice(i + 1)) {
+  notifications.forEach((a, i) => {
+    for (const b of notifications.slice(i + 1)) {
       const prefixesOverlap = a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
       const suffixesOverlap = a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
       if (prefixesOverlap && suffixesOverlap) {
         throw new Error(
-          `${where} bucket triggers overlap: '${a.functionId}' (prefix '${a.prefix}', suffix '${a.suffix}') and '${b.functionId}' (prefix '${b.prefix}', suffix '${b.suffix}')`,
+          `${where} lake notifications overlap: queue '${a.queueId}' (prefix '${a.prefix}', suffix '${a.suffix}') and queue '${b.queueId}' (prefix '${b.prefix}', suffix '${b.suffix}')`,
         );
       }
     }

@@ -20,11 +20,14 @@ export interface RouteSpec {
   readonly auth: RouteAuth;
 }
 
-/** An S3 `ObjectCreated` notification on the lake bucket delivered to a function. */
-export interface BucketTriggerSpec {
+/** `ObjectCreated` notifications of lake objects whose key matches, sent by S3 to a queue. */
+export interface LakeNotificationSpec {
   readonly prefix: string;
   readonly suffix?: string;
 }
+
+/** Lambda layers the platform builds: native Node.js modules for one platform each. */
+export type LayerId = 'onnxruntime' | 'duckdb';
 
 /** An SQS event source mapping. */
 export interface QueueTriggerSpec {
@@ -50,16 +53,21 @@ export interface FunctionSpec {
   readonly description: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  /** Whether the function needs the onnxruntime layer. */
-  readonly onnxRuntime: boolean;
+  /**
+   * Size of the function's /tmp in MB (Lambda: 512–10,240).
+   *
+   * @default 512
+   */
+  readonly ephemeralStorageMb?: number;
+  /** Layers the function needs (their modules are left out of its bundle). */
+  readonly layers: readonly LayerId[];
   readonly access: FunctionAccess;
   readonly routes: readonly RouteSpec[];
-  readonly bucketTriggers: readonly BucketTriggerSpec[];
   readonly queueTriggers: readonly QueueTriggerSpec[];
 }
 
 /** Queue ids known to the platform. */
-export type QueueId = 'training';
+export type QueueId = 'training' | 'ingest';
 
 /** An SQS queue with its dead-letter queue. */
 export interface QueueSpec {
@@ -72,6 +80,12 @@ export interface QueueSpec {
   readonly retentionDays: number;
   /** Environment variable through which functions that send to the queue learn its URL. */
   readonly urlEnv: string;
+  /**
+   * Lake objects whose creation S3 announces on this queue (the message body is the S3 event).
+   *
+   * @default - none
+   */
+  readonly lakeNotifications?: readonly LakeNotificationSpec[];
 }
 
 /** Environment variable names through which functions learn where resources are. */
@@ -81,6 +95,8 @@ export const ENV = {
   modelCacheDir: 'MODEL_CACHE_DIR',
   aliasCacheTtlMs: 'ALIAS_CACHE_TTL_MS',
   memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  /** Where a function stages large temporary files. @default the OS temporary directory (/tmp in Lambda) */
+  scratchDir: 'SCRATCH_DIR',
 } as const;
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
@@ -110,6 +126,16 @@ export const topology: Topology = {
       retentionDays: 14,
       urlEnv: 'TRAINING_QUEUE_URL',
     },
+    {
+      id: 'ingest',
+      localName: 'lake-ingest',
+      // Above the ingest function's timeout, so a file is never handed to two containers at once.
+      visibilityTimeoutSeconds: 960,
+      maxReceiveCount: 3,
+      retentionDays: 14,
+      urlEnv: 'INGEST_QUEUE_URL',
+      lakeNotifications: [{ prefix: 'raw/' }],
+    },
   ],
   functions: [
     {
@@ -118,7 +144,7 @@ export const topology: Topology = {
       description: 'Data plane: Open Inference Protocol v2 and KServe v1 predictions with ONNX Runtime',
       memoryMb: 1769,
       timeoutSeconds: 29,
-      onnxRuntime: true,
+      layers: ['onnxruntime'],
       access: { registry: 'read', lake: 'read' },
       routes: [
         dataPlane('GET', '/v2'),
@@ -133,16 +159,15 @@ export const topology: Topology = {
         // KServe v1: `/v1/models/iris:predict`; the segment carries name and verb.
         dataPlane('POST', '/v1/models/{nameAndVerb}'),
       ],
-      bucketTriggers: [],
       queueTriggers: [],
     },
     {
       id: 'control-plane',
       entry: 'functions/control-plane/handler.ts',
-      description: 'Control plane: model registry, versions, aliases and artifact uploads',
+      description: 'Control plane: model registry, versions, aliases, artifact uploads and dataset definitions',
       memoryMb: 1024,
       timeoutSeconds: 29,
-      onnxRuntime: true,
+      layers: ['onnxruntime'],
       access: { registry: 'readWrite', lake: 'readWrite' },
       routes: [
         controlPlane('GET', '/models'),
@@ -156,9 +181,28 @@ export const topology: Topology = {
         controlPlane('GET', '/models/{name}/aliases/{alias}'),
         controlPlane('PUT', '/models/{name}/aliases/{alias}'),
         controlPlane('DELETE', '/models/{name}/aliases/{alias}'),
+        controlPlane('GET', '/datasets'),
+        controlPlane('GET', '/datasets/{dataset}'),
+        controlPlane('PUT', '/datasets/{dataset}'),
+        controlPlane('POST', '/datasets/{dataset}/uploads'),
+        controlPlane('GET', '/datasets/{dataset}/versions'),
+        controlPlane('GET', '/datasets/{dataset}/versions/{version}'),
+        controlPlane('GET', '/datasets/{dataset}/versions/{version}/preview'),
       ],
-      bucketTriggers: [],
       queueTriggers: [],
+    },
+    {
+      id: 'ingest',
+      entry: 'functions/ingest/handler.ts',
+      description: 'Lake: turns files dropped under raw/ into validated, versioned Parquet datasets',
+      memoryMb: 2048,
+      timeoutSeconds: 900,
+      // The dropped object, its Parquet conversion and DuckDB's spill files are staged on /tmp.
+      ephemeralStorageMb: 10_240,
+      layers: ['duckdb'],
+      access: { registry: 'readWrite', lake: 'readWrite', queues: { ingest: 'consume' } },
+      routes: [],
+      queueTriggers: [{ queue: 'ingest', batchSize: 1, reportBatchItemFailures: true }],
     },
   ],
 };

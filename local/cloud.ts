@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ENV, functionEnvironment, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type Topology } from '../infra/topology.js';
+import { ENV, functionEnvironment, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type QueueId, type Topology } from '../infra/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { LocalFunction } from './local-function.js';
@@ -84,11 +84,15 @@ export function containerEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    // s3rver stores an aws-chunked upload (what the SDK sends for streamed bodies with a
+    // checksum) verbatim; send checksums only where S3 requires them. A standard SDK setting.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_LAMBDA_FUNCTION_NAME: spec.id,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
     // No X-Ray daemon here.
     POWERTOOLS_TRACE_ENABLED: 'false',
     [ENV.modelCacheDir]: join(stateDir, 'tmp', spec.id),
+    [ENV.scratchDir]: join(stateDir, 'tmp', spec.id, 'scratch'),
     ...overrides,
   };
 }
@@ -145,8 +149,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const gatewayPort = await listen(gateway, port(0));
   const baseUrl = `http://127.0.0.1:${gatewayPort}`;
 
-  const dispatch = createS3Dispatcher(topology.functions, invoke, (functionId, record, error) =>
-    log(`S3 notification for ${record.s3.object.key} to ${functionId} failed after retries: ${(error as Error).message}`),
+  const sendToQueue = async (queueId: QueueId, body: string) => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: resources.queues[queueId].url, MessageBody: body }));
+  };
+  const dispatch = createS3Dispatcher(topology.queues, sendToQueue, (queueId, record, error) =>
+    log(`S3 notification for ${record.s3.object.key} to queue ${queueId} failed after retries: ${(error as Error).message}`),
   );
   const deliveries = new Set<Promise<void>>();
   emulators.onS3Event((event) => {

@@ -4,14 +4,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BucketTriggerSpec, FunctionSpec } from '../infra/topology.js';
+import type { LakeNotificationSpec, QueueId, QueueSpec } from '../infra/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
-import { createS3Dispatcher, DEFAULT_ASYNC_RETRY, triggers } from './s3-notifications.js';
-import { functionSpec } from '../test/support/function-spec.js';
+import { createS3Dispatcher, DEFAULT_DELIVERY_RETRY, matches } from './s3-notifications.js';
 
-/** A minimal function spec with bucket triggers. */
-const fn = (id: string, bucketTriggers: readonly BucketTriggerSpec[]): FunctionSpec =>
-  functionSpec(id, { access: { lake: 'read' }, bucketTriggers });
+/** A minimal queue spec with lake notifications (ids beyond the platform's own are fine here). */
+const fn = (id: string, lakeNotifications: readonly LakeNotificationSpec[]): QueueSpec => ({
+  id: id as QueueId,
+  localName: id,
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 3,
+  retentionDays: 1,
+  urlEnv: 'QUEUE_URL',
+  lakeNotifications,
+});
+
+/** Whether a queue's notifications match a record. */
+const triggers = (queue: QueueSpec, r: S3EventRecord) => matches(queue.lakeNotifications ?? [], r);
 
 /** An S3 notification record as AWS sends it (key URL-encoded, '+' for spaces). */
 function record(key: string, eventName = 'ObjectCreated:Put', bucket = 'lake'): S3EventRecord {
@@ -38,7 +47,7 @@ const decodeNotificationKey = (key: string) => decodeURIComponent(key.replace(/\
 
 const NO_DELAY = { delaysMs: [0, 0] } as const;
 
-describe('triggers', () => {
+describe('matches', () => {
   const raw = fn('ingest', [{ prefix: 'raw/' }]);
   const csv = fn('csv', [{ prefix: 'raw/', suffix: '.csv' }]);
 
@@ -127,20 +136,24 @@ describe('triggers', () => {
 
 describe('createS3Dispatcher', () => {
   interface Invocation {
-    readonly functionId: string;
+    readonly queueId: string;
     readonly event: S3Event;
   }
+  /** A fake queue send that records the message (body parsed back to the S3 event). */
+  const recorder = (invocations: Invocation[], outcome: () => Promise<void> = () => Promise.resolve()) => (queueId: QueueId, body: string) => {
+    invocations.push({ queueId, event: JSON.parse(body) as S3Event });
+    return outcome();
+  };
 
-  it('retries a failed invocation until it succeeds', async () => {
+  it('retries a failed send until it succeeds', async () => {
     // Prepare
     const invocations: Invocation[] = [];
     const failures: unknown[] = [];
     let calls = 0;
-    const invoke = (functionId: string, event: unknown) => {
-      invocations.push({ functionId, event: event as S3Event });
+    const invoke = recorder(invocations, () => {
       calls += 1;
-      return calls <= 2 ? Promise.reject(new Error(`attempt ${calls} failed`)) : Promise.resolve({ ok: true });
-    };
+      return calls <= 2 ? Promise.reject(new Error(`attempt ${calls} failed`)) : Promise.resolve();
+    });
     const dispatch = createS3Dispatcher([fn('ingest', [{ prefix: 'raw/' }])], invoke, (...args) => failures.push(args), NO_DELAY);
     const created = record('raw/data.csv');
 
@@ -149,14 +162,15 @@ describe('createS3Dispatcher', () => {
 
     // Assess
     expect(invocations).toHaveLength(3);
-    expect(invocations.every((i) => i.functionId === 'ingest')).toBe(true);
-    expect(invocations.every((i) => i.event.Records.length === 1 && i.event.Records[0] === created)).toBe(true);
+    expect(invocations.every((i) => i.queueId === 'ingest')).toBe(true);
+    expect(invocations.every((i) => i.event.Records.length === 1)).toBe(true);
+    expect(invocations.map((i) => i.event.Records[0])).toEqual([created, created, created]);
     expect(failures).toEqual([]);
   });
 
   it('reports a delivery that failed on every attempt once, with the record and the last error', async () => {
     // Prepare
-    const failures: Array<[string, S3EventRecord, unknown]> = [];
+    const failures: Array<[QueueId, S3EventRecord, unknown]> = [];
     let calls = 0;
     const invoke = () => {
       calls += 1;
@@ -171,24 +185,21 @@ describe('createS3Dispatcher', () => {
     // Assess
     expect(calls).toBe(1 + NO_DELAY.delaysMs.length);
     expect(failures).toHaveLength(1);
-    const [functionId, failedRecord, error] = failures[0]!;
-    expect(functionId).toBe('ingest');
+    const [queueId, failedRecord, error] = failures[0]!;
+    expect(queueId).toBe('ingest');
     expect(failedRecord).toBe(created);
     expect((error as Error).message).toBe('attempt 3 failed');
   });
 
-  it('makes two retries by default, as Lambda asynchronous invocation does', () => {
+  it('makes two retries by default', () => {
     // Assess
-    expect(DEFAULT_ASYNC_RETRY.delaysMs).toHaveLength(2);
+    expect(DEFAULT_DELIVERY_RETRY.delaysMs).toHaveLength(2);
   });
 
-  it('delivers each record separately to every function whose trigger matches', async () => {
+  it('sends each record as its own S3 event to every queue whose notification matches', async () => {
     // Prepare
     const invocations: Invocation[] = [];
-    const invoke = (functionId: string, event: unknown) => {
-      invocations.push({ functionId, event: event as S3Event });
-      return Promise.resolve(undefined);
-    };
+    const invoke = recorder(invocations);
     const functions = [
       fn('ingest', [{ prefix: 'raw/' }]),
       fn('csv', [{ prefix: 'raw/', suffix: '.csv' }]),
@@ -201,16 +212,16 @@ describe('createS3Dispatcher', () => {
     await dispatch({ Records: [record('raw/a.csv'), record('raw/b.json'), record('other/c.csv'), record('raw/d.csv', 'ObjectRemoved:Delete')] });
 
     // Assess
-    const delivered = invocations.map((i) => `${i.functionId} ${i.event.Records.map((r) => r.s3.object.key).join(',')}`).sort();
+    const delivered = invocations.map((i) => `${i.queueId} ${i.event.Records.map((r) => r.s3.object.key).join(',')}`).sort();
     expect(delivered).toEqual(['csv raw/a.csv', 'ingest raw/a.csv', 'ingest raw/b.json', 'twice raw/a.csv', 'twice raw/b.json']);
   });
 
-  it('resolves without invoking anything when no trigger matches', async () => {
+  it('resolves without sending anything when no notification matches', async () => {
     // Prepare
     let calls = 0;
     const invoke = () => {
       calls += 1;
-      return Promise.resolve(undefined);
+      return Promise.resolve();
     };
     const dispatch = createS3Dispatcher([fn('ingest', [{ prefix: 'raw/' }])], invoke, () => undefined, NO_DELAY);
 
@@ -227,7 +238,7 @@ describe('bucket notifications from the S3 emulator', () => {
   let stateDir: string;
   let emulators: Emulators;
   let s3: S3Client;
-  let invocations: Array<{ functionId: string; event: S3Event }>;
+  let invocations: Array<{ queueId: string; event: S3Event }>;
   let failures: unknown[];
   let dispatches: Array<Promise<void>>;
   let firstDelivery: Promise<void>;
@@ -239,10 +250,10 @@ describe('bucket notifications from the S3 emulator', () => {
     s3 = new S3Client({ region: LOCAL_REGION, endpoint: emulators.endpoints.s3, credentials: LOCAL_CREDENTIALS });
     const dispatch = createS3Dispatcher(
       [fn('ingest', [{ prefix: 'raw/' }])],
-      (functionId, event) => {
-        invocations.push({ functionId, event: event as S3Event });
+      (queueId, body) => {
+        invocations.push({ queueId, event: JSON.parse(body) as S3Event });
         delivered();
-        return Promise.resolve(undefined);
+        return Promise.resolve();
       },
       (...args) => failures.push(args),
       NO_DELAY,
@@ -265,7 +276,7 @@ describe('bucket notifications from the S3 emulator', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  /** Waits for the fake function's first invocation, bounded. */
+  /** Waits for the fake queue's first message, bounded. */
   const waitForDelivery = () =>
     Promise.race([firstDelivery, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no S3 notification within 10 s')), 10_000))]);
 
@@ -279,7 +290,7 @@ describe('bucket notifications from the S3 emulator', () => {
     // Assess
     expect(invocations).toHaveLength(1);
     const [invocation] = invocations;
-    expect(invocation?.functionId).toBe('ingest');
+    expect(invocation?.queueId).toBe('ingest');
     expect(invocation?.event.Records).toHaveLength(1);
     const delivered = invocation!.event.Records[0]!;
     expect(delivered.eventName).toMatch(/^ObjectCreated:/);

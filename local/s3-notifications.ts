@@ -1,58 +1,51 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import type { FunctionSpec } from '../infra/topology.js';
-import type { Invoke } from './gateway.js';
+import type { LakeNotificationSpec, QueueId, QueueSpec } from '../infra/topology.js';
+import { decodeS3Key } from '../src/lake/s3-event.js';
 
-/** How S3-triggered invocations are retried: Lambda's asynchronous invocation makes 2 retries. */
-export interface AsyncRetryPolicy {
+/** How a failed notification is retried: S3 retries delivery to its destinations. */
+export interface DeliveryRetryPolicy {
   readonly delaysMs: readonly number[];
 }
 
-/** Lambda's policy, with delays shortened for a laptop. */
-export const DEFAULT_ASYNC_RETRY: AsyncRetryPolicy = { delaysMs: [1_000, 2_000] };
+/** Two retries, with delays short enough for a laptop. */
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetryPolicy = { delaysMs: [1_000, 2_000] };
+
+/** Sends a message body to a queue. */
+export type SendToQueue = (queueId: QueueId, body: string) => Promise<void>;
 
 /** What the dispatcher reports about deliveries that failed for good. */
-export type DeliveryFailure = (functionId: string, record: S3EventRecord, error: unknown) => void;
+export type DeliveryFailure = (queueId: QueueId, record: S3EventRecord, error: unknown) => void;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function decodeKey(key: string): string {
-  // S3 notifications URL-encode keys, with '+' for spaces.
-  try {
-    return decodeURIComponent(key.replace(/\+/g, ' '));
-  } catch {
-    return key;
-  }
-}
-
-/** Whether a function's bucket trigger matches an `ObjectCreated` record. */
-export function triggers(spec: FunctionSpec, record: S3EventRecord): boolean {
+/** Whether a lake notification matches an S3 record: an `ObjectCreated` event whose decoded key has the prefix and suffix. */
+export function matches(notifications: readonly LakeNotificationSpec[], record: S3EventRecord): boolean {
   if (!record.eventName.startsWith('ObjectCreated')) return false;
-  const key = decodeKey(record.s3.object.key);
-  return spec.bucketTriggers.some((t) => key.startsWith(t.prefix) && (t.suffix === undefined || key.endsWith(t.suffix)));
+  const key = decodeS3Key(record.s3.object.key);
+  return notifications.some((n) => key.startsWith(n.prefix) && (n.suffix === undefined || key.endsWith(n.suffix)));
 }
 
 /**
- * Delivers bucket notifications to the functions whose triggers match, one record
- * per event as S3 sends them, asynchronously with Lambda's retry semantics:
- * a failed invocation is retried after each delay, then reported as failed.
- * Resolves when every delivery has finished.
+ * Sends bucket notifications to the queues whose lake notifications match, one record per
+ * message as S3 sends them (the body is the S3 event JSON). A failed send is retried after
+ * each delay, then reported. Resolves when every delivery has finished.
  */
 export function createS3Dispatcher(
-  functions: readonly FunctionSpec[],
-  invoke: Invoke,
+  queues: readonly QueueSpec[],
+  send: SendToQueue,
   onFailure: DeliveryFailure,
-  retry: AsyncRetryPolicy = DEFAULT_ASYNC_RETRY,
+  retry: DeliveryRetryPolicy = DEFAULT_DELIVERY_RETRY,
 ): (event: S3Event) => Promise<void> {
-  const deliver = async (functionId: string, record: S3EventRecord): Promise<void> => {
-    const event: S3Event = { Records: [record] };
+  const deliver = async (queueId: QueueId, record: S3EventRecord): Promise<void> => {
+    const body = JSON.stringify({ Records: [record] } satisfies S3Event);
     for (let attempt = 0; ; attempt++) {
       try {
-        await invoke(functionId, event);
+        await send(queueId, body);
         return;
       } catch (error) {
         const delay = retry.delaysMs[attempt];
         if (delay === undefined) {
-          onFailure(functionId, record, error);
+          onFailure(queueId, record, error);
           return;
         }
         await sleep(delay);
@@ -61,7 +54,7 @@ export function createS3Dispatcher(
   };
   return async (event) => {
     const deliveries = event.Records.flatMap((record) =>
-      functions.filter((fn) => triggers(fn, record)).map((fn) => deliver(fn.id, record)),
+      queues.filter((queue) => matches(queue.lakeNotifications ?? [], record)).map((queue) => deliver(queue.id, record)),
     );
     await Promise.all(deliveries);
   };

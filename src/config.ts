@@ -10,6 +10,7 @@ const schema = z.object({
   [ENV.modelCacheDir]: z._default(z.string().check(z.minLength(1)), join(tmpdir(), 'model-cache')),
   [ENV.aliasCacheTtlMs]: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 10_000),
   [ENV.memoryMb]: z._default(z.coerce.number().check(z.int(), z.positive()), 1769),
+  [ENV.scratchDir]: z._default(z.string().check(z.minLength(1)), tmpdir()),
 });
 
 /** Settings every platform function reads from its environment. */
@@ -20,8 +21,10 @@ export interface PlatformConfig {
   readonly modelCacheDir: string;
   /** How long resolved aliases are cached per container. */
   readonly aliasCacheTtlMs: number;
-  /** Function memory: ONNX Runtime threads follow it. */
+  /** Function memory: ONNX Runtime threads and the ingest engine's memory follow it. */
   readonly memoryMb: number;
+  /** Where large temporary files are staged (Lambda's /tmp). */
+  readonly scratchDir: string;
 }
 
 /** Reads the configuration once at start; throws naming every missing or invalid variable. */
@@ -38,5 +41,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     modelCacheDir: c[ENV.modelCacheDir],
     aliasCacheTtlMs: c[ENV.aliasCacheTtlMs],
     memoryMb: c[ENV.memoryMb],
+    scratchDir: c[ENV.scratchDir],
   };
 }

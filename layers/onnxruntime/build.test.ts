@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { LayerArch } from '../build-layer.js';
 import { buildOnnxRuntimeLayer, DEFAULT_LAYER_BUDGET_BYTES } from './build.js';
-import type { LayerArch } from './build.js';
 
 // npm install + zip of a ~45 MB layer: far above the repo's default per-test timeout.
 const BUILD_TIMEOUT_MS = 180_000;
@@ -54,7 +54,9 @@ describe('buildOnnxRuntimeLayer', () => {
       expect(report.zippedBytes).toBeLessThan(report.unzippedBytes);
       expect(report.zipPath).toBe(path.join(root, `onnxruntime-${HOST_ARCH}.zip`));
       expect(existsSync(report.zipPath)).toBe(true);
-      expect(report.onnxruntimeVersion).toMatch(/^\d+\.\d+\.\d+/);
+      expect(report.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(report.proofDetail).toContain('= [11,22,33]');
+      expect(await listDir(path.join(outDir, 'nodejs', 'node_modules'))).toEqual(['onnxruntime-common', 'onnxruntime-node']);
     },
     BUILD_TIMEOUT_MS,
   );

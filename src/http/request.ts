@@ -51,3 +51,23 @@ export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, wh
   if (!result.success) throw new BadRequestError(`invalid ${what}: ${describeIssues(result.error.issues)}`);
   return result.data;
 }
+
+/** Paging options of a list request: `?limit=1..100&cursor=…`. */
+export function pageOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): { limit?: number; cursor?: string } {
+  const query = event.queryStringParameters ?? {};
+  const limit = query['limit'];
+  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new BadRequestError(`invalid limit '${limit}': expected 1-100`);
+  return {
+    ...(limit === undefined ? {} : { limit: Number(limit) }),
+    ...(query['cursor'] === undefined ? {} : { cursor: query['cursor'] }),
+  };
+}
+
+/** The `If-Match` revision of a conditional write (`"3"` or `3`), if any. */
+export function expectedRevision(event: Pick<APIGatewayProxyEvent, 'headers'>): number | undefined {
+  const value = header(event, 'if-match');
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"?([0-9]+)"?$/.exec(value.trim());
+  if (match === null) throw new BadRequestError(`invalid If-Match '${value}': expected the revision from the ETag, e.g. "3"`);
+  return Number(match[1]);
+}

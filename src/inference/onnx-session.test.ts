@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
-import { assertServable, inspectOnnxModel, servingSessionOptions, threadsForMemory } from './onnx-session.js';
+import { threadsForMemory } from '../aws/lambda-resources.js';
+import { assertServable, inspectOnnxModel, servingSessionOptions } from './onnx-session.js';
 
 describe('threadsForMemory', () => {
   it('grants one intra-op thread per vCPU Lambda allocates', () => {

@@ -1,16 +1,7 @@
 import { InferenceSession } from 'onnxruntime-node';
 import type { ModelSignature, TensorSpec } from '../registry/types.js';
+import { threadsForMemory } from '../aws/lambda-resources.js';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
-
-/** Memory at which Lambda grants one full vCPU. */
-const MB_PER_VCPU = 1769;
-/** Lambda's maximum vCPUs (at 10,240 MB). */
-const MAX_VCPUS = 6;
-
-/** Intra-op threads for a function of `memoryMb`: one per vCPU Lambda grants, at least one. */
-export function threadsForMemory(memoryMb: number): number {
-  return Math.min(MAX_VCPUS, Math.max(1, Math.floor(memoryMb / MB_PER_VCPU)));
-}
 
 /**
  * Session options for serving: threads follow function memory, thread spinning

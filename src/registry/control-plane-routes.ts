@@ -1,12 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { BadRequestError } from '../http/errors.js';
-import { header, parseJsonBody, parseWith } from '../http/request.js';
+import { expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
-import type { PageRequest } from './registry.js';
 import { registerVersion, type RegisterVersionDeps } from './register-version.js';
 import type { AliasRecord } from './types.js';
 
@@ -47,25 +45,6 @@ const setAliasSchema = z.object({
   version: z.number().check(z.int(), z.positive()),
   reason: text,
 });
-
-function pageOf(event: APIGatewayProxyEvent): PageRequest {
-  const query = event.queryStringParameters ?? {};
-  const limit = query['limit'];
-  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new BadRequestError(`invalid limit '${limit}': expected 1-100`);
-  return {
-    ...(limit === undefined ? {} : { limit: Number(limit) }),
-    ...(query['cursor'] === undefined ? {} : { cursor: query['cursor'] }),
-  };
-}
-
-/** The `If-Match` revision of a conditional alias write (`"3"` or `3`), if any. */
-function expectedRevision(event: APIGatewayProxyEvent): number | undefined {
-  const value = header(event, 'if-match');
-  if (value === undefined) return undefined;
-  const match = /^(?:W\/)?"?([0-9]+)"?$/.exec(value.trim());
-  if (match === null) throw new BadRequestError(`invalid If-Match '${value}': expected the alias revision, e.g. "3"`);
-  return Number(match[1]);
-}
 
 /** Who made a change: the IAM caller in AWS, else the API key id, else the source address. */
 function callerOf(event: APIGatewayProxyEvent): string {

@@ -1,6 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -9,7 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
+import type { CursorShape } from './cursor.js';
+import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from './table.js';
 import {
   ALIAS_PREFIX,
   ATTR,
@@ -24,7 +23,6 @@ import {
 import type { AliasRecord, AliasRoute, ModelRecord, ModelVersion, Page } from './types.js';
 
 const DEPENDENCY = 'model registry';
-const KEY_ATTRS = [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk, 'type'] as const;
 /** Attempts at claiming the next version number when registrations race. */
 const VERSION_CLAIM_ATTEMPTS = 8;
 
@@ -35,12 +33,6 @@ const ALIAS_RANGE_END = `${ALIAS_PREFIX.slice(0, -1)}$`;
 export interface ModelWithAliases {
   readonly model: ModelRecord;
   readonly aliases: ReadonlyMap<string, AliasRecord>;
-}
-
-/** Paging options of list calls. */
-export interface PageRequest {
-  readonly limit?: number;
-  readonly cursor?: string;
 }
 
 /** A model to create. */
@@ -62,28 +54,24 @@ export interface AliasChange {
   readonly expectedRevision?: number;
 }
 
-function stripKeys<T>(item: Record<string, unknown>): T {
-  const copy = { ...item };
-  for (const key of KEY_ATTRS) delete copy[key];
-  return copy as T;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
-}
-
-const clampLimit = (limit: number | undefined): number => Math.min(Math.max(limit ?? 50, 1), 100);
-
 /**
  * The model registry on one DynamoDB table. Every write is a single-item
  * conditional write (no transactions), so it runs on DynamoDB and dynalite alike.
  */
 export class ModelRegistry {
+  private readonly table: RegistryTable;
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    db: DynamoDBDocumentClient,
+    tableName: string,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.table = new RegistryTable(db, tableName, DEPENDENCY);
+    this.db = db;
+    this.tableName = tableName;
+  }
 
   /** Creates a model; 409 if the name is taken. */
   async createModel(input: NewModel): Promise<ModelRecord> {
@@ -329,50 +317,15 @@ export class ModelRegistry {
     );
   }
 
-  private async latestVersionNumber(model: string): Promise<number> {
-    const result = await callDependency(DEPENDENCY, () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': VERSION_PREFIX },
-          ScanIndexForward: false,
-          Limit: 1,
-          ProjectionExpression: 'version',
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    const latest = result.Items?.[0]?.['version'];
-    return typeof latest === 'number' ? latest : 0;
+  private latestVersionNumber(model: string): Promise<number> {
+    return this.table.latestNumber(modelPk(model), VERSION_PREFIX, 'version');
   }
 
-  private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-    const result = await callDependency(DEPENDENCY, () =>
-      this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })),
-    );
-    return result.Item;
+  private getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    return this.table.getItem(pk, sk);
   }
 
-  private async query<T>(
-    input: Pick<ConstructorParameters<typeof QueryCommand>[0], 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
-    page: PageRequest,
-    cursorShape: CursorShape,
-  ): Promise<Page<T>> {
-    const result = await callDependency(DEPENDENCY, () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...input,
-          Limit: clampLimit(page.limit),
-          ExclusiveStartKey: decodeCursor(page.cursor, cursorShape),
-        }),
-      ),
-    );
-    const nextCursor = encodeCursor(result.LastEvaluatedKey);
-    return {
-      items: (result.Items ?? []).map((item) => stripKeys<T>(item)),
-      ...(nextCursor === undefined ? {} : { nextCursor }),
-    };
+  private query<T>(input: Parameters<RegistryTable['queryPage']>[0], page: PageRequest, cursorShape: CursorShape): Promise<Page<T>> {
+    return this.table.queryPage<T>(input, page, cursorShape);
   }
 }

@@ -8,10 +8,9 @@ export function functionSpec(id: string, overrides: Partial<FunctionSpec> = {}):
     description: id,
     memoryMb: 256,
     timeoutSeconds: 10,
-    onnxRuntime: false,
+    layers: [],
     access: {},
     routes: [],
-    bucketTriggers: [],
     queueTriggers: [],
     ...overrides,
   };

@@ -1,0 +1,40 @@
+/**
+ * Ingest function: consumes the lake's `raw/` ObjectCreated notifications from SQS and turns
+ * each dropped file into a validated, versioned dataset (src/lake).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { threadsForMemory } from '../../src/aws/lambda-resources.js';
+import { loadConfig } from '../../src/config.js';
+import { DatasetStore } from '../../src/lake/dataset-store.js';
+import { engineMemoryLimitMb, MAX_LINE_BYTES } from '../../src/lake/engine-limits.js';
+import { createIngestRecordHandler } from '../../src/lake/ingest-records.js';
+import { createObservability } from '../../src/observability.js';
+
+const config = loadConfig();
+const { logger, metrics } = createObservability('ingest');
+const clients = createAwsClients();
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Lambda entry point. */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const recordHandler = createIngestRecordHandler(
+    {
+      store: new DatasetStore(clients.dynamo, config.registryTable),
+      s3: clients.s3,
+      lakeBucket: config.lakeBucket,
+      scratchDir: config.scratchDir,
+      engine: { memoryLimitMb: engineMemoryLimitMb(config.memoryMb), threads: threadsForMemory(config.memoryMb), maxLineBytes: MAX_LINE_BYTES },
+      // The claim on an object lasts as long as this invocation may.
+      leaseMs: context.getRemainingTimeInMillis(),
+    },
+    logger,
+    metrics,
+  );
+  try {
+    return await processPartialResponse(event, recordHandler, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

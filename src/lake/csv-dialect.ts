@@ -1,0 +1,169 @@
+/**
+ * CSV dialect sniffing on a sample: delimiter, quoting, escape and header, then the
+ * column names. Written here rather than taken from DuckDB's sniffer, which gives up
+ * on a sample with an unterminated quote (a bad-input case the lake must report row by
+ * row, not refuse as a whole).
+ */
+import { classifyText, isNullText, TypeTally } from './column-types.js';
+
+/** How a CSV file is written. */
+export interface CsvDialect {
+  readonly delimiter: string;
+  readonly quote: string;
+  /** Escape of the quote inside a quoted value: the quote itself (`""`, RFC 4180) or a backslash. */
+  readonly escape: string;
+  readonly header: boolean;
+}
+
+/** A sniffed CSV sample: its dialect, column names, and the data records sampled. */
+export interface CsvSample {
+  readonly dialect: CsvDialect;
+  readonly columns: readonly string[];
+  readonly records: readonly (readonly string[])[];
+  /** What the sniffer changed or assumed (renamed columns), for the version's notes. */
+  readonly notes: readonly string[];
+}
+
+/** Delimiters tried, in order of preference when equally consistent. */
+const DELIMITERS = [',', ';', '\t', '|'] as const;
+const QUOTE = '"';
+
+/**
+ * Splits text into records. A quoted value may hold delimiters, quotes (escaped) and
+ * line breaks. When `complete` is false the text is a prefix of the file and its last
+ * record may be cut, so it is dropped.
+ */
+export function parseCsvRecords(text: string, delimiter: string, escape: string, complete: boolean, maxRecords = Infinity): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let value = '';
+  let quoted = false;
+  let i = 0;
+  const endRecord = () => {
+    record.push(value);
+    records.push(record);
+    record = [];
+    value = '';
+  };
+  while (i < text.length && records.length < maxRecords) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === escape && escape !== QUOTE && text[i + 1] === QUOTE) {
+        value += QUOTE;
+        i += 2;
+      } else if (c === QUOTE && escape === QUOTE && text[i + 1] === QUOTE) {
+        value += QUOTE;
+        i += 2;
+      } else if (c === QUOTE) {
+        quoted = false;
+        i += 1;
+      } else {
+        value += c;
+        i += 1;
+      }
+    } else if (c === QUOTE && value === '') {
+      quoted = true;
+      i += 1;
+    } else if (c === delimiter) {
+      record.push(value);
+      value = '';
+      i += 1;
+    } else if (c === '\n' || c === '\r') {
+      endRecord();
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
+    } else {
+      value += c;
+      i += 1;
+    }
+  }
+  const partial = value !== '' || record.length > 0;
+  if (partial && complete && !quoted && records.length < maxRecords) endRecord();
+  // Blank lines are not records.
+  return records.filter((r) => !(r.length === 1 && r[0] === ''));
+}
+
+/** The most common field count of the records and the share of records that have it. */
+function consistency(records: readonly (readonly string[])[]): { fields: number; share: number } {
+  const counts = new Map<number, number>();
+  for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  let fields = 0;
+  let best = 0;
+  for (const [n, count] of counts) {
+    if (count > best || (count === best && n > fields)) [fields, best] = [n, count];
+  }
+  return { fields, share: records.length === 0 ? 0 : best / records.length };
+}
+
+/**
+ * Whether the first record is a header: it is, when a column whose sampled values all fit a
+ * typed (non-string) type has a first value that does not; when every column is text, when
+ * its values are non-empty and distinct.
+ */
+function looksLikeHeader(first: readonly string[], rest: readonly (readonly string[])[]): boolean {
+  let typedColumns = 0;
+  for (let c = 0; c < first.length; c++) {
+    const tally = new TypeTally();
+    for (const r of rest) {
+      const v = r[c];
+      if (v !== undefined && !isNullText(v)) tally.add(classifyText(v), v);
+    }
+    if (tally.result === 'string') continue;
+    typedColumns += 1;
+    const head = first[c] ?? '';
+    if (!isNullText(head) && classifyText(head) === 'string') return true;
+  }
+  if (typedColumns > 0) return false;
+  const names = first.map((v) => v.trim());
+  return names.every((n) => n !== '' && classifyText(n) === 'string') && new Set(names).size === names.length;
+}
+
+/** Column names from a header: trimmed, blanks named `column_<n>`, duplicates suffixed. */
+function columnNames(header: readonly string[] | undefined, count: number, notes: string[]): string[] {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const original = header?.[i];
+    let name = original?.trim() ?? '';
+    if (name === '') name = `column_${i + 1}`;
+    const base = name;
+    for (let k = 2; seen.has(name); k++) name = `${base}_${k}`;
+    if (header !== undefined && name !== original) notes.push(`header column ${i + 1} ('${original ?? ''}') was named '${name}'`);
+    seen.add(name);
+    names.push(name);
+  }
+  return names;
+}
+
+/**
+ * Sniffs the dialect of a CSV sample (a byte-order mark is ignored) and names its columns.
+ *
+ * @param text - The start of the file, decoded.
+ * @param complete - Whether `text` is the whole file.
+ * @param maxRecords - How many records to sample.
+ */
+export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): CsvSample {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const escapes = body.includes('\\"') ? [QUOTE, '\\'] : [QUOTE];
+  let best: { delimiter: string; escape: string; records: string[][]; fields: number; share: number } | undefined;
+  for (const escape of escapes) {
+    for (const delimiter of DELIMITERS) {
+      const records = parseCsvRecords(body, delimiter, escape, complete, maxRecords);
+      const { fields, share } = consistency(records);
+      if (fields < 2) continue;
+      if (best === undefined || share > best.share || (share === best.share && fields > best.fields)) {
+        best = { delimiter, escape, records, fields, share };
+      }
+    }
+  }
+  const chosen = best ?? { delimiter: ',', escape: QUOTE, records: parseCsvRecords(body, ',', QUOTE, complete, maxRecords), fields: 1, share: 1 };
+  const [first, ...rest] = chosen.records;
+  const header = first !== undefined && looksLikeHeader(first, rest);
+  const notes: string[] = [];
+  const columns = columnNames(header ? first : undefined, chosen.fields, notes);
+  return {
+    dialect: { delimiter: chosen.delimiter, quote: QUOTE, escape: chosen.escape, header },
+    columns,
+    records: header ? rest : chosen.records,
+    notes,
+  };
+}

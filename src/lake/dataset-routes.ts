@@ -1,0 +1,145 @@
+/**
+ * Dataset routes of the control plane: definitions (declared schema, rejected-row threshold,
+ * auto-train), versions with their schema and statistics, presigned uploads into the raw
+ * zone, and a preview of curated rows.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { BadRequestError, ConflictError } from '../http/errors.js';
+import { expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
+import { jsonResponse } from '../http/response.js';
+import { pathParam, type RouteTable } from '../http/router.js';
+import type { UploadSigner } from '../registry/control-plane-routes.js';
+import { assertAliasName, assertModelName } from '../registry/names.js';
+import { COLUMN_TYPES } from './column-types.js';
+import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
+import { MAX_COLUMNS } from './schema.js';
+import type { DatasetDefinition, DatasetVersion } from './types.js';
+import { assertDatasetName, rawKey } from './zones.js';
+
+/** Reads the first rows of a curated Parquet object. */
+export type CuratedPreview = (key: string, limit: number) => Promise<Record<string, unknown>[]>;
+
+/** What the dataset routes need. */
+export interface DatasetRoutesDeps {
+  readonly datasets: DatasetStore;
+  readonly lakeBucket: string;
+  readonly signUpload: UploadSigner;
+  readonly preview: CuratedPreview;
+}
+
+/** Lifetime of presigned upload URLs. */
+export const DATASET_UPLOAD_TTL_SECONDS = 900;
+
+const columnSchema = z.object({
+  name: z.string().check(z.minLength(1), z.maxLength(256)),
+  type: z.enum(COLUMN_TYPES as ['integer', 'float', 'boolean', 'timestamp', 'string']),
+  nullable: z._default(z.boolean(), true),
+});
+const definitionSchema = z.object({
+  description: z._default(z.string().check(z.maxLength(1024)), ''),
+  schema: z.optional(
+    z.object({
+      columns: z
+        .array(columnSchema)
+        .check(
+          z.minLength(1),
+          z.maxLength(MAX_COLUMNS),
+          z.refine((columns) => new Set(columns.map((c) => c.name)).size === columns.length, 'column names must be unique'),
+        ),
+    }),
+  ),
+  rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_REJECT_THRESHOLD),
+  autoTrain: z.optional(
+    z.object({
+      modelName: z.string(),
+      target: z.string().check(z.minLength(1), z.maxLength(256)),
+      task: z.enum(['classification', 'regression']),
+      algorithm: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+      alias: z.optional(z.string()),
+      hyperparameters: z.optional(
+        z
+          .record(z.string().check(z.minLength(1), z.maxLength(64)), z.union([z.number(), z.string().check(z.maxLength(256)), z.boolean()]))
+          .check(z.refine((r) => Object.keys(r).length <= 50, 'at most 50 hyperparameters')),
+      ),
+    }),
+  ),
+});
+const uploadSchema = z.object({ fileName: z.string().check(z.minLength(1), z.maxLength(512)) });
+
+/** Preview sizes: default and largest. */
+const PREVIEW_ROWS = { default: 20, max: 100 } as const;
+
+const definitionResponse = (status: number, definition: DatasetDefinition) => jsonResponse(status, definition, { etag: `"${definition.revision}"` });
+
+/** Creates the dataset routes. */
+export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
+  const { datasets } = deps;
+  const dataset = (event: APIGatewayProxyEvent) => assertDatasetName(pathParam(event, 'dataset'));
+  const version = async (event: APIGatewayProxyEvent): Promise<DatasetVersion> => {
+    const name = dataset(event);
+    const segment = pathParam(event, 'version');
+    if (segment === 'latest') {
+      const newest = (await datasets.listVersions(name, { limit: 100 })).items.find((v) => v.status === 'READY');
+      if (newest === undefined) throw new ConflictError(`dataset '${name}' has no READY version yet`);
+      return newest;
+    }
+    if (!/^[1-9][0-9]{0,9}$/.test(segment)) throw new BadRequestError(`invalid version '${segment}': expected a positive integer or 'latest'`);
+    return datasets.getVersion(name, Number(segment));
+  };
+
+  return {
+    'GET /datasets': async (event) => {
+      const page = await datasets.listDatasets(pageOf(event));
+      return jsonResponse(200, { datasets: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'GET /datasets/{dataset}': async (event) => definitionResponse(200, await datasets.getDataset(dataset(event))),
+    'PUT /datasets/{dataset}': async (event) => {
+      const name = dataset(event);
+      const body = parseWith(definitionSchema, parseJsonBody(event), 'dataset definition');
+      const autoTrain = body.autoTrain === undefined
+        ? undefined
+        : { ...body.autoTrain, modelName: assertModelName(body.autoTrain.modelName), ...(body.autoTrain.alias === undefined ? {} : { alias: assertAliasName(body.autoTrain.alias) }) };
+      const saved = await datasets.putDataset(
+        name,
+        { description: body.description, rejectThreshold: body.rejectThreshold, ...(body.schema === undefined ? {} : { schema: body.schema }), ...(autoTrain === undefined ? {} : { autoTrain }) },
+        expectedRevision(event),
+      );
+      return definitionResponse(saved.revision === 1 ? 201 : 200, saved);
+    },
+    'POST /datasets/{dataset}/uploads': async (event) => {
+      const name = dataset(event);
+      const { fileName } = parseWith(uploadSchema, parseJsonBody(event), 'upload');
+      if (fileName.includes('/') || fileName === '.' || fileName === '..') {
+        throw new BadRequestError(`invalid fileName '${fileName}': a file name, without '/'`);
+      }
+      await datasets.ensureDataset(name);
+      const key = rawKey(name, fileName);
+      return jsonResponse(201, {
+        uploadUrl: await deps.signUpload(key, DATASET_UPLOAD_TTL_SECONDS),
+        method: 'PUT',
+        key,
+        uri: `s3://${deps.lakeBucket}/${key}`,
+        expiresInSeconds: DATASET_UPLOAD_TTL_SECONDS,
+      });
+    },
+    'GET /datasets/{dataset}/versions': async (event) => {
+      const page = await datasets.listVersions(dataset(event), pageOf(event));
+      return jsonResponse(200, { versions: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'GET /datasets/{dataset}/versions/{version}': async (event) => jsonResponse(200, await version(event)),
+    'GET /datasets/{dataset}/versions/{version}/preview': async (event) => {
+      const limitText = event.queryStringParameters?.['limit'];
+      if (limitText !== undefined && !/^(100|[1-9][0-9]?)$/.test(limitText)) {
+        throw new BadRequestError(`invalid limit '${limitText}': expected 1-${PREVIEW_ROWS.max}`);
+      }
+      const found = await version(event);
+      const key = found.curatedKeys?.[0];
+      if (key === undefined) {
+        throw new ConflictError(`dataset '${found.dataset}' version ${found.version} has no curated rows (status ${found.status}${found.reason === undefined ? '' : `: ${found.reason}`})`);
+      }
+      const rows = await deps.preview(key, limitText === undefined ? PREVIEW_ROWS.default : Number(limitText));
+      return jsonResponse(200, { dataset: found.dataset, version: found.version, columns: found.schema?.columns ?? [], rows });
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { DatasetStore, DEFAULT_REJECT_THRESHOLD } from './dataset-store.js';
+import { datasetPk, versionSk } from './keys.js';
+import type { SourceObject } from './types.js';
+
+let env: TestEmulators;
+let store: DatasetStore;
+
+const source = (key: string, eTag = 'etag-1'): SourceObject => ({ bucket: 'lake', key, eTag, sizeBytes: 10 });
+const HOUR = 3_600_000;
+const outcome = { status: 'READY' as const, rowsRead: 2, rowsAccepted: 2, rowsRejected: 0, statistics: [], notes: [], curatedKeys: ['curated/x'] };
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  store = new DatasetStore(env.dynamo, env.resources.tableName);
+});
+afterAll(async () => env.stop());
+
+describe('DatasetStore definitions on dynalite', () => {
+  it('creates a definition at revision 1, updates it with If-Match and refuses a stale revision with 412', async () => {
+    // Act
+    const created = await store.putDataset('defs', { description: 'first', rejectThreshold: 0.2 });
+    const updated = await store.putDataset('defs', { description: 'second', rejectThreshold: 0.3 }, 1);
+    const stale = store.putDataset('defs', { description: 'third', rejectThreshold: 0.3 }, 1);
+    const mustNotExist = store.putDataset('defs', { description: 'again', rejectThreshold: 0.3 }, 0);
+
+    // Assess
+    expect(created).toMatchObject({ name: 'defs', revision: 1, description: 'first' });
+    expect(updated).toMatchObject({ revision: 2, description: 'second', createdAt: created.createdAt });
+    await expect(stale).rejects.toThrowError(PreconditionFailedError);
+    await expect(mustNotExist).rejects.toThrowError(PreconditionFailedError);
+    expect(await store.getDataset('defs')).toEqual(updated);
+  });
+
+  it('creates a dataset on its first file with the default threshold, once even when drops race', async () => {
+    // Act
+    const ensured = await Promise.all(Array.from({ length: 5 }, () => store.ensureDataset('fresh')));
+
+    // Assess
+    expect(new Set(ensured.map((d) => d.revision))).toEqual(new Set([1]));
+    expect(ensured[0]).toMatchObject({ name: 'fresh', rejectThreshold: DEFAULT_REJECT_THRESHOLD, description: '' });
+  });
+
+  it('lists definitions by name and answers 404 for an unknown dataset', async () => {
+    // Prepare
+    await store.ensureDataset('list-a');
+    await store.ensureDataset('list-b');
+
+    // Act
+    const names = (await store.listDatasets({ limit: 100 })).items.map((d) => d.name);
+
+    // Assess
+    expect(names).toEqual([...names].sort());
+    expect(names).toEqual(expect.arrayContaining(['list-a', 'list-b']));
+    await expect(store.getDataset('nope')).rejects.toThrowError(NotFoundError);
+    await expect(store.listVersions('nope')).rejects.toThrowError(NotFoundError);
+  });
+});
+
+describe('DatasetStore claims on dynalite', () => {
+  it('claims a new object as the next version, and a duplicate delivery finds it busy, then done', async () => {
+    // Prepare
+    await store.ensureDataset('dup');
+    const object = source('raw/dup/a.csv');
+
+    // Act
+    const first = await store.claimSource('dup', object, HOUR);
+    const whileRunning = await store.claimSource('dup', object, HOUR);
+    await store.completeVersion('dup', object, 1, outcome);
+    const afterwards = await store.claimSource('dup', object, HOUR);
+
+    // Assess
+    expect(first).toEqual({ kind: 'claimed', version: 1, attempt: 1 });
+    expect(whileRunning).toEqual({ kind: 'busy', version: 1 });
+    expect(afterwards).toEqual({ kind: 'done', version: 1 });
+    expect((await store.listVersions('dup')).items).toHaveLength(1);
+    expect(await store.getVersion('dup', 1)).toMatchObject({ status: 'READY', rowsAccepted: 2, source: object, attempts: 1 });
+  });
+
+  it('gives the same key with another ETag (an overwrite) its own version', async () => {
+    // Prepare
+    await store.ensureDataset('overwrite');
+
+    // Act
+    const a = await store.claimSource('overwrite', source('raw/overwrite/f.csv', 'etag-a'), HOUR);
+    const b = await store.claimSource('overwrite', source('raw/overwrite/f.csv', 'etag-b'), HOUR);
+
+    // Assess
+    expect([a, b]).toEqual([
+      { kind: 'claimed', version: 1, attempt: 1 },
+      { kind: 'claimed', version: 2, attempt: 1 },
+    ]);
+  });
+
+  it('numbers concurrent drops 1..n with no gap and no repeat', async () => {
+    // Prepare
+    await store.ensureDataset('race');
+    const objects = Array.from({ length: 8 }, (_, i) => source(`raw/race/${i}.csv`));
+
+    // Act
+    const claims = await Promise.all(objects.map((o) => store.claimSource('race', o, HOUR)));
+
+    // Assess
+    const versions = claims.map((c) => (c.kind === 'claimed' ? c.version : -1)).sort((x, y) => x - y);
+    expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('lets a redelivery take over an expired claim (a crashed attempt) and ingest the same version again', async () => {
+    // Prepare
+    await store.ensureDataset('crash');
+    const object = source('raw/crash/a.csv');
+    await store.claimSource('crash', object, 0); // the lease expires at once: the attempt "crashed"
+
+    // Act
+    const retry = await store.claimSource('crash', object, HOUR);
+    await store.completeVersion('crash', object, 1, outcome);
+
+    // Assess
+    expect(retry).toEqual({ kind: 'claimed', version: 1, attempt: 2 });
+    expect(await store.getVersion('crash', 1)).toMatchObject({ status: 'READY', attempts: 2 });
+    expect((await store.listVersions('crash')).items).toHaveLength(1);
+  });
+
+  it('records a failed attempt as RETRYING with its reason, releases the claim, and clears the reason on success', async () => {
+    // Prepare
+    await store.ensureDataset('retry');
+    const object = source('raw/retry/a.csv');
+    await store.claimSource('retry', object, HOUR);
+
+    // Act
+    await store.recordAttemptFailure('retry', object, 1, 'attempt 1 failed: S3 is down');
+    const failed = await store.getVersion('retry', 1);
+    const retry = await store.claimSource('retry', object, HOUR);
+    await store.completeVersion('retry', object, 1, outcome);
+
+    // Assess
+    expect(failed).toMatchObject({ status: 'RETRYING', lastError: 'attempt 1 failed: S3 is down' });
+    expect(retry).toEqual({ kind: 'claimed', version: 1, attempt: 2 });
+    const done = await store.getVersion('retry', 1);
+    expect(done.status).toBe('READY');
+    expect(done.lastError).toBeUndefined();
+  });
+
+  it('closes a claim whose version was recorded just before a crash, without ingesting again', async () => {
+    // Prepare: the version is READY but the claim was never closed, and its lease has expired.
+    await store.ensureDataset('half');
+    const object = source('raw/half/a.csv');
+    await store.claimSource('half', object, 0);
+    await env.dynamo.send(
+      new UpdateCommand({
+        TableName: env.resources.tableName,
+        Key: { pk: datasetPk('half'), sk: versionSk(1) },
+        UpdateExpression: 'SET #s = :ready',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':ready': 'READY' },
+      }),
+    );
+
+    // Act
+    const redelivery = await store.claimSource('half', object, HOUR);
+    const again = await store.claimSource('half', object, HOUR);
+
+    // Assess
+    expect(redelivery).toEqual({ kind: 'done', version: 1 });
+    expect(again).toEqual({ kind: 'done', version: 1 });
+  });
+
+  it('records a version only once: a second completion leaves the first outcome', async () => {
+    // Prepare
+    await store.ensureDataset('once');
+    const object = source('raw/once/a.csv');
+    await store.claimSource('once', object, HOUR);
+    await store.completeVersion('once', object, 1, outcome);
+
+    // Act
+    await store.completeVersion('once', object, 1, { ...outcome, status: 'FAILED', reason: 'late duplicate' });
+
+    // Assess
+    expect(await store.getVersion('once', 1)).toMatchObject({ status: 'READY' });
+  });
+
+  it('lists versions newest first without internal claim attributes', async () => {
+    // Act
+    const listed = (await store.listVersions('race')).items;
+
+    // Assess
+    expect(listed.map((v) => v.version)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(listed.every((v) => !('sourceSk' in v))).toBe(true);
+    await expect(store.getVersion('race', 99)).rejects.toThrowError(NotFoundError);
+  });
+});

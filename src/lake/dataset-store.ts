@@ -1,0 +1,347 @@
+/**
+ * Datasets in the registry table: definitions, numbered versions, and the claims that make
+ * ingestion idempotent. Single-item conditional writes only (DynamoDB and dynalite alike).
+ */
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ATTR } from '../registry/keys.js';
+import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from '../registry/table.js';
+import type { Page } from '../registry/types.js';
+import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_PREFIX, versionSk } from './keys.js';
+import type { DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
+
+const DEPENDENCY = 'dataset registry';
+/** Attempts at claiming a version number when drops race. */
+const CLAIM_ATTEMPTS = 8;
+
+/** Default share of rejected rows a version may have and still be READY. */
+export const DEFAULT_REJECT_THRESHOLD = 0.1;
+
+/** The editable part of a dataset definition. */
+export type DatasetSettings = Pick<DatasetDefinition, 'description' | 'schema' | 'rejectThreshold' | 'autoTrain'>;
+
+/** The outcome of claiming an S3 object for ingestion. */
+export type SourceClaim =
+  /** This delivery ingests the object as `version` (first attempt, or a retry after a failure or a crash). */
+  | { readonly kind: 'claimed'; readonly version: number; readonly attempt: number }
+  /** The object was ingested already: a duplicate delivery. */
+  | { readonly kind: 'done'; readonly version: number }
+  /** Another delivery of the same object is being ingested right now. */
+  | { readonly kind: 'busy'; readonly version: number };
+
+interface SourceItem {
+  readonly version: number;
+  readonly state: 'ACTIVE' | 'DONE';
+  readonly leaseUntil: number;
+  readonly attempts: number;
+}
+
+/** A version without the key of its source claim (internal). */
+function withoutClaim(version: DatasetVersion): DatasetVersion {
+  const view: DatasetVersion & { sourceSk?: string } = { ...version };
+  delete view.sourceSk;
+  return view;
+}
+
+const jitter = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
+
+/** The dataset side of the registry table. */
+export class DatasetStore {
+  private readonly table: RegistryTable;
+
+  constructor(
+    db: DynamoDBDocumentClient,
+    tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.table = new RegistryTable(db, tableName, DEPENDENCY);
+  }
+
+  /** Reads a dataset definition, or `undefined`. */
+  async findDataset(name: string): Promise<DatasetDefinition | undefined> {
+    const item = await this.table.getItem(datasetPk(name), DATASET_SK);
+    return item === undefined ? undefined : stripKeys<DatasetDefinition>(item);
+  }
+
+  /** Reads a dataset definition; 404 if unknown. */
+  async getDataset(name: string): Promise<DatasetDefinition> {
+    const found = await this.findDataset(name);
+    if (found === undefined) throw new NotFoundError(`dataset '${name}' not found`);
+    return found;
+  }
+
+  /**
+   * Creates or replaces a dataset definition. With `expectedRevision` the write only happens if
+   * the stored revision still matches (412 otherwise); revision 0 means "must not exist yet".
+   */
+  async putDataset(name: string, settings: DatasetSettings, expectedRevision?: number): Promise<DatasetDefinition> {
+    const at = this.now().toISOString();
+    const existing = await this.findDataset(name);
+    if (expectedRevision !== undefined && (existing?.revision ?? 0) !== expectedRevision) {
+      throw new PreconditionFailedError(`dataset '${name}' is not at revision ${expectedRevision}; read it again and retry`);
+    }
+    const record: DatasetDefinition = {
+      ...settings,
+      name,
+      createdAt: existing?.createdAt ?? at,
+      updatedAt: at,
+      revision: (existing?.revision ?? 0) + 1,
+    };
+    try {
+      await this.table.send(() =>
+        this.table.db.send(
+          new PutCommand({
+            TableName: this.table.tableName,
+            Item: { pk: datasetPk(name), sk: DATASET_SK, gsi1pk: DATASETS_GSI_PK, gsi1sk: name, type: 'DATASET', ...record },
+            ConditionExpression: existing === undefined ? 'attribute_not_exists(pk)' : 'revision = :seen',
+            ExpressionAttributeValues: existing === undefined ? undefined : { ':seen': existing.revision },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new PreconditionFailedError(`dataset '${name}' changed while it was being written; read it again and retry`);
+      throw error;
+    }
+    return record;
+  }
+
+  /** The dataset's definition, created with defaults if this is its first file. */
+  async ensureDataset(name: string): Promise<DatasetDefinition> {
+    const found = await this.findDataset(name);
+    if (found !== undefined) return found;
+    try {
+      return await this.putDataset(name, { description: '', rejectThreshold: DEFAULT_REJECT_THRESHOLD }, 0);
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return this.getDataset(name); // created concurrently
+      throw error;
+    }
+  }
+
+  /** Lists dataset definitions by name. */
+  listDatasets(page: PageRequest = {}): Promise<Page<DatasetDefinition>> {
+    return this.table.queryPage<DatasetDefinition>(
+      { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': DATASETS_GSI_PK } },
+      page,
+      {
+        [ATTR.pk]: (v) => v.startsWith('DATASET#'),
+        [ATTR.sk]: (v) => v === DATASET_SK,
+        [ATTR.gsi1pk]: (v) => v === DATASETS_GSI_PK,
+        [ATTR.gsi1sk]: () => true,
+      },
+    );
+  }
+
+  /** Lists a dataset's versions, newest first; 404 if the dataset is unknown. */
+  async listVersions(dataset: string, page: PageRequest = {}): Promise<Page<DatasetVersion>> {
+    await this.getDataset(dataset);
+    const found = await this.table.queryPage<DatasetVersion>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': datasetPk(dataset), ':prefix': VERSION_PREFIX },
+        ScanIndexForward: false,
+      },
+      page,
+      { [ATTR.pk]: (v) => v === datasetPk(dataset), [ATTR.sk]: (v) => v.startsWith(VERSION_PREFIX) },
+    );
+    return { ...found, items: found.items.map(withoutClaim) };
+  }
+
+  /** Reads a dataset version; 404 if the dataset or version is unknown. */
+  async getVersion(dataset: string, version: number): Promise<DatasetVersion> {
+    const item = await this.table.getItem(datasetPk(dataset), versionSk(version));
+    if (item === undefined) {
+      await this.getDataset(dataset);
+      throw new NotFoundError(`dataset '${dataset}' has no version ${version}`);
+    }
+    return withoutClaim(stripKeys<DatasetVersion>(item));
+  }
+
+  /**
+   * Claims an S3 object for ingestion. The first delivery of an object claims the next version
+   * number; a duplicate delivery finds the claim (`done` or, while another delivery holds the
+   * lease, `busy`); a delivery after a crash or a failed attempt takes the expired lease over and
+   * ingests the same version number again.
+   *
+   * @param leaseMs - How long the claim is exclusive: at least the function's timeout.
+   */
+  async claimSource(dataset: string, source: SourceObject, leaseMs: number): Promise<SourceClaim> {
+    const pk = datasetPk(dataset);
+    const sk = sourceSk(source);
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const now = this.now().getTime();
+      const existing = (await this.table.getItem(pk, sk)) as SourceItem | undefined;
+      let claim: { version: number; attempt: number };
+      try {
+        if (existing === undefined) {
+          const version = (await this.table.latestNumber(pk, VERSION_PREFIX, 'version')) + 1;
+          await this.write(
+            new PutCommand({
+              TableName: this.table.tableName,
+              Item: { pk, sk, type: 'SOURCE', key: source.key, version, state: 'ACTIVE', leaseUntil: now + leaseMs, attempts: 1 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+          claim = { version, attempt: 1 };
+        } else {
+          if (existing.state === 'DONE') return { kind: 'done', version: existing.version };
+          if (existing.leaseUntil > now) return { kind: 'busy', version: existing.version };
+          await this.write(
+            new UpdateCommand({
+              TableName: this.table.tableName,
+              Key: { pk, sk },
+              UpdateExpression: 'SET leaseUntil = :lease, attempts = attempts + :one',
+              ConditionExpression: 'leaseUntil = :seen AND #state = :active',
+              ExpressionAttributeNames: { '#state': 'state' },
+              ExpressionAttributeValues: { ':lease': now + leaseMs, ':one': 1, ':seen': existing.leaseUntil, ':active': 'ACTIVE' },
+            }),
+          );
+          claim = { version: existing.version, attempt: existing.attempts + 1 };
+        }
+        const { version, finished } = await this.ensureVersion(dataset, source, sk, claim);
+        if (!finished) return { kind: 'claimed', version, attempt: claim.attempt };
+        // An earlier attempt recorded the outcome but stopped before closing the claim.
+        await this.markSourceDone(dataset, source);
+        return { kind: 'done', version };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        await jitter(attempt);
+      }
+    }
+    throw new ConflictError(`too many concurrent drops into dataset '${dataset}'; the event will be retried`);
+  }
+
+  /**
+   * Makes sure the claimed version item exists and belongs to this source: creates it, resumes
+   * it, or, when another source took the number meanwhile, moves the claim to the next free one.
+   */
+  private async ensureVersion(
+    dataset: string,
+    source: SourceObject,
+    sk: string,
+    claim: { version: number; attempt: number },
+  ): Promise<{ version: number; finished: boolean }> {
+    const pk = datasetPk(dataset);
+    let version = claim.version;
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const at = this.now().toISOString();
+      try {
+        await this.write(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { pk, sk: versionSk(version) },
+            UpdateExpression:
+              'SET #type = :type, dataset = :dataset, version = :version, #status = :ingesting, #source = :source, sourceSk = :sk, attempts = :attempt, createdAt = if_not_exists(createdAt, :at)',
+            ConditionExpression: 'attribute_not_exists(pk) OR (sourceSk = :sk AND #status <> :ready AND #status <> :failed)',
+            ExpressionAttributeNames: { '#type': 'type', '#status': 'status', '#source': 'source' },
+            ExpressionAttributeValues: {
+              ':type': 'DATASET_VERSION',
+              ':dataset': dataset,
+              ':version': version,
+              ':ingesting': 'INGESTING',
+              ':source': source,
+              ':sk': sk,
+              ':attempt': claim.attempt,
+              ':at': at,
+              ':ready': 'READY',
+              ':failed': 'FAILED',
+            },
+          }),
+        );
+        return { version, finished: false };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const taken = await this.table.getItem(pk, versionSk(version));
+      if (taken?.['sourceSk'] === sk) return { version, finished: true };
+      const next = (await this.table.latestNumber(pk, VERSION_PREFIX, 'version')) + 1;
+      await this.write(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: { pk, sk },
+          UpdateExpression: 'SET version = :next',
+          ConditionExpression: 'version = :seen',
+          ExpressionAttributeValues: { ':next': next, ':seen': version },
+        }),
+      );
+      version = next;
+      await jitter(attempt);
+    }
+    throw new ConflictError(`too many concurrent drops into dataset '${dataset}'; the event will be retried`);
+  }
+
+  /**
+   * Records the outcome of an ingestion (READY or FAILED with its reason) on the claimed
+   * version, then marks the source done. Only the claim's own source can complete a version,
+   * and only once.
+   */
+  async completeVersion(dataset: string, source: SourceObject, version: number, outcome: Omit<DatasetVersion, 'dataset' | 'version' | 'source' | 'attempts' | 'createdAt'>): Promise<void> {
+    const pk = datasetPk(dataset);
+    const sk = sourceSk(source);
+    const fields = Object.entries(outcome).filter(([, v]) => v !== undefined);
+    const names = Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name]));
+    const values = Object.fromEntries(fields.map(([, value], i) => [`:f${i}`, value]));
+    try {
+      await this.write(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: { pk, sk: versionSk(version) },
+          UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(', ')} REMOVE lastError`,
+          ConditionExpression: 'sourceSk = :sk AND (#s = :ingesting OR #s = :retrying)',
+          ExpressionAttributeNames: { ...names, '#s': 'status' },
+          ExpressionAttributeValues: { ...values, ':sk': sk, ':ingesting': 'INGESTING', ':retrying': 'RETRYING' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Completed already by another attempt: the version stays as that attempt recorded it.
+    }
+    await this.markSourceDone(dataset, source);
+  }
+
+  private async markSourceDone(dataset: string, source: SourceObject): Promise<void> {
+    const pk = datasetPk(dataset);
+    const sk = sourceSk(source);
+    await this.write(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: { pk, sk },
+        UpdateExpression: 'SET #state = :done',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'DONE' },
+      }),
+    );
+  }
+
+  /** Records a transient failure of an attempt: the version is RETRYING with the reason, and the lease is released. */
+  async recordAttemptFailure(dataset: string, source: SourceObject, version: number, reason: string): Promise<void> {
+    const pk = datasetPk(dataset);
+    await this.write(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: { pk, sk: versionSk(version) },
+        UpdateExpression: 'SET #s = :retrying, lastError = :reason',
+        ConditionExpression: 'sourceSk = :sk AND (#s = :ingesting OR #s = :retrying)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':retrying': 'RETRYING', ':reason': reason, ':sk': sourceSk(source), ':ingesting': 'INGESTING' },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+    await this.write(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: { pk, sk: sourceSk(source) },
+        UpdateExpression: 'SET leaseUntil = :zero',
+        ConditionExpression: '#state = :active',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':zero': 0, ':active': 'ACTIVE' },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+
+  private write(command: PutCommand | UpdateCommand): Promise<unknown> {
+    return this.table.send(() => this.table.db.send(command as UpdateCommand));
+  }
+}

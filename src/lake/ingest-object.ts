@@ -1,0 +1,143 @@
+/**
+ * Ingests one S3 object dropped under `raw/`: claims it (idempotently), stages it on local
+ * disk, converts it, uploads the curated and rejected outputs, and records the dataset version.
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DatasetStore } from './dataset-store.js';
+import type { EngineSettings } from './engine.js';
+import { failedIngest, ingestFile, type FileIngestResult } from './ingest-file.js';
+import type { DatasetVersionStatus, SourceObject } from './types.js';
+import { curatedKey, parseRawKey, rejectedKey } from './zones.js';
+
+/** What ingestion needs. */
+export interface IngestDeps {
+  readonly store: DatasetStore;
+  readonly s3: S3Client;
+  /** The lake bucket: events about any other bucket are ignored. */
+  readonly lakeBucket: string;
+  /** Where objects are staged (Lambda's /tmp). */
+  readonly scratchDir: string;
+  readonly engine: Omit<EngineSettings, 'workDir'>;
+  /** How long a claim is exclusive: the function's timeout. */
+  readonly leaseMs: number;
+  readonly now?: () => Date;
+}
+
+/** What became of one object. */
+export type IngestOutcome =
+  | { readonly kind: 'ingested'; readonly dataset: string; readonly version: number; readonly status: DatasetVersionStatus; readonly reason?: string }
+  | { readonly kind: 'duplicate' | 'busy'; readonly dataset: string; readonly version: number }
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+/** Staged bytes per object byte: the source, its Parquet conversion, and DuckDB's spill files. */
+const SCRATCH_PER_SOURCE_BYTE = 3;
+
+/** An infrastructure failure of an attempt (S3, DynamoDB): worth retrying. */
+export class IngestAttemptError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'IngestAttemptError';
+  }
+}
+
+/**
+ * Ingests one object. Bad data is not an error: it is recorded as a FAILED version with the
+ * reason. Infrastructure failures are recorded on the version (RETRYING, with the reason) and
+ * rethrown, so the event is redelivered and, after the last attempt, dead-lettered.
+ */
+export async function ingestObject(deps: IngestDeps, source: SourceObject): Promise<IngestOutcome> {
+  if (source.bucket !== deps.lakeBucket) return { kind: 'ignored', reason: `bucket '${source.bucket}' is not the lake bucket` };
+  const raw = parseRawKey(source.key);
+  if (raw.kind === 'folder') return { kind: 'ignored', reason: `'${source.key}' is a folder placeholder` };
+  if (raw.kind === 'refused') return { kind: 'ignored', reason: raw.reason };
+  const { dataset } = raw;
+  const definition = await deps.store.ensureDataset(dataset);
+  const claim = await deps.store.claimSource(dataset, source, deps.leaseMs);
+  if (claim.kind === 'done') return { kind: 'duplicate', dataset, version: claim.version };
+  if (claim.kind === 'busy') return { kind: 'busy', dataset, version: claim.version };
+  const { version } = claim;
+  const now = deps.now ?? (() => new Date());
+  const started = now().getTime();
+
+  await mkdir(deps.scratchDir, { recursive: true });
+  const workDir = await mkdtemp(join(deps.scratchDir, `ingest-${dataset}-`));
+  try {
+    const staged = await stageObject(deps, source, workDir);
+    const result: FileIngestResult =
+      typeof staged === 'string'
+        ? failedIngest(staged)
+        : await ingestFile({
+            sourcePath: staged.path,
+            key: source.key,
+            sizeBytes: source.sizeBytes,
+            ...(definition.schema === undefined ? {} : { declared: definition.schema }),
+            rejectThreshold: definition.rejectThreshold,
+            engine: { ...deps.engine, workDir },
+          });
+    const curated = result.curatedPath === undefined ? [] : [await upload(deps, source.bucket, curatedKey(dataset, version), result.curatedPath, 'application/vnd.apache.parquet')];
+    const rejected = result.rejectedPath === undefined ? undefined : await upload(deps, source.bucket, rejectedKey(dataset, version), result.rejectedPath, 'application/x-ndjson');
+    await deps.store.completeVersion(dataset, source, version, {
+      status: result.status,
+      ...(result.reason === undefined ? {} : { reason: result.reason }),
+      ...(result.format === undefined ? {} : { format: result.format, gzip: result.gzip ?? false }),
+      rowsRead: result.rowsRead,
+      rowsAccepted: result.rowsAccepted,
+      rowsRejected: result.rowsRejected,
+      ...(result.schema === undefined ? {} : { schema: result.schema }),
+      statistics: result.statistics,
+      notes: result.notes,
+      curatedKeys: curated,
+      ...(rejected === undefined ? {} : { rejectedKey: rejected }),
+      finishedAt: now().toISOString(),
+      durationMs: now().getTime() - started,
+    });
+    return { kind: 'ingested', dataset, version, status: result.status, ...(result.reason === undefined ? {} : { reason: result.reason }) };
+  } catch (error) {
+    const reason = `attempt ${claim.attempt} failed: ${(error as Error).message}`;
+    await deps.store.recordAttemptFailure(dataset, source, version, reason);
+    throw new IngestAttemptError(`ingesting '${source.key}' as version ${version} of dataset '${dataset}' failed; it will be retried`, error);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Downloads the exact object version that was announced. Returns the reason instead when it
+ * cannot be ingested (too big for the scratch space, deleted or overwritten since).
+ */
+async function stageObject(deps: IngestDeps, source: SourceObject, workDir: string): Promise<{ path: string } | string> {
+  const free = await statfs(workDir).then((s) => s.bavail * s.bsize);
+  if (source.sizeBytes * SCRATCH_PER_SOURCE_BYTE > free) {
+    return `the file is ${gib(source.sizeBytes)} GiB; ingesting it needs ${SCRATCH_PER_SOURCE_BYTE}× that on the ingest function's disk, which has ${gib(free)} GiB free: split it into smaller files`;
+  }
+  const path = join(workDir, 'source');
+  try {
+    const object = await deps.s3.send(
+      new GetObjectCommand({
+        Bucket: source.bucket,
+        Key: source.key,
+        ...(source.versionId === undefined ? { IfMatch: source.eTag } : { VersionId: source.versionId }),
+      }),
+    );
+    await pipeline(object.Body as Readable, createWriteStream(path));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NoSuchVersion') return 'the object was deleted before it could be read';
+    if (name === 'PreconditionFailed') return 'the object was overwritten before it could be read; the new upload is ingested as its own version';
+    throw error;
+  }
+  return { path };
+}
+
+async function upload(deps: IngestDeps, bucket: string, key: string, path: string, contentType: string): Promise<string> {
+  const { size } = await stat(path);
+  await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+  return key;
+}
+
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);

@@ -1,0 +1,37 @@
+/**
+ * The ingest function's work per SQS record: each record carries one S3 event notification;
+ * each object it announces is ingested. A record whose ingestion fails for a transient reason
+ * is reported as a batch item failure, so SQS redelivers it and, after the queue's last
+ * receive, moves it to the dead-letter queue.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import { ingestObject, type IngestDeps } from './ingest-object.js';
+import { createdObjects } from './s3-event.js';
+
+/** Creates the per-record handler of the ingest function. */
+export function createIngestRecordHandler(deps: IngestDeps, logger: Logger, metrics: Metrics): (record: SQSRecord) => Promise<void> {
+  return async (record) => {
+    for (const object of createdObjects(record.body)) {
+      const outcome = await ingestObject(deps, object);
+      switch (outcome.kind) {
+        case 'ingested':
+          logger.info('dataset version recorded', { key: object.key, ...outcome });
+          metrics.addMetric(outcome.status === 'READY' ? 'DatasetVersionsReady' : 'DatasetVersionsFailed', MetricUnit.Count, 1);
+          break;
+        case 'duplicate':
+        case 'busy':
+          logger.info('duplicate delivery ignored', { key: object.key, ...outcome });
+          metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
+          break;
+        case 'ignored':
+          // Not a dataset file (folder placeholder, or outside any dataset): logged, not retried.
+          logger.warn('object not ingested', { key: object.key, reason: outcome.reason });
+          metrics.addMetric('ObjectsNotIngested', MetricUnit.Count, 1);
+          break;
+      }
+    }
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Dataset items in the registry table (see README "Registry table"):
+ *
+ * | item            | pk                 | sk                        | gsi1pk     | gsi1sk |
+ * | --------------- | ------------------ | ------------------------- | ---------- | ------ |
+ * | dataset         | `DATASET#<name>`   | `#DATASET`                | `DATASETS` | name   |
+ * | dataset version | `DATASET#<name>`   | `VERSION#<10-digit n>`    |            |        |
+ * | source claim    | `DATASET#<name>`   | `SOURCE#<sha256 of object>` |          |        |
+ */
+import { createHash } from 'node:crypto';
+import type { SourceObject } from './types.js';
+
+export { VERSION_PREFIX, versionSk } from '../registry/keys.js';
+
+/** Partition key of a dataset's items. */
+export const datasetPk = (name: string): string => `DATASET#${name}`;
+/** Sort key of the dataset definition. */
+export const DATASET_SK = '#DATASET';
+/** Index partition shared by all dataset definitions. */
+export const DATASETS_GSI_PK = 'DATASETS';
+/** Sort-key prefix of source claims. */
+export const SOURCE_PREFIX = 'SOURCE#';
+
+/**
+ * Sort key of the claim on one S3 object version: the same object delivered twice maps to
+ * the same claim. The S3 version id identifies it when the bucket is versioned, else the ETag.
+ */
+export const sourceSk = (source: Pick<SourceObject, 'key' | 'eTag' | 'versionId'>): string =>
+  `${SOURCE_PREFIX}${createHash('sha256')
+    .update(`${source.key}\n${source.versionId ?? source.eTag}`)
+    .digest('hex')}`;

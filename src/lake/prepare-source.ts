@@ -1,0 +1,102 @@
+/**
+ * Looks at a staged file before converting it: what it is, its dialect (CSV), its columns and
+ * their types from a sample, matched against the dataset's declared schema.
+ */
+import { classifyJson, classifyText, isNullText, TypeTally, type ColumnType } from './column-types.js';
+import { sniffCsv, type CsvDialect } from './csv-dialect.js';
+import { describeParquet, type Engine } from './engine.js';
+import { InvalidDataError } from './errors.js';
+import { planColumns, type ColumnPlan, type DatasetSchema } from './schema.js';
+import { detectSourceKind, readTextSample, type SourceKind } from './source-format.js';
+
+/** Bytes of a text file sampled for its dialect and types. */
+export const SAMPLE_BYTES = 1024 * 1024;
+
+/** A staged file, understood. */
+export interface PreparedSource {
+  readonly kind: SourceKind;
+  readonly dialect?: CsvDialect;
+  readonly plan: ColumnPlan;
+  /** Whether the types were inferred (no declared schema). */
+  readonly inferred: boolean;
+}
+
+type FoundColumn = { readonly name: string; readonly type: ColumnType };
+
+/**
+ * Detects, samples and plans a staged file.
+ *
+ * @throws InvalidDataError when the file cannot become a dataset version (empty, not data,
+ *   no rows, a declared column missing).
+ */
+export async function prepareSource(
+  engine: Engine,
+  path: string,
+  key: string,
+  sizeBytes: number,
+  declared: DatasetSchema | undefined,
+): Promise<PreparedSource> {
+  const kind = await detectSourceKind(path, key, sizeBytes);
+  const withPlan = (found: readonly FoundColumn[], notes: readonly string[], positional = false, dialect?: CsvDialect): PreparedSource => {
+    const plan = planColumns(found, declared, positional);
+    const inferred = declared === undefined;
+    return {
+      kind,
+      ...(dialect === undefined ? {} : { dialect }),
+      plan: { ...plan, notes: [...notes.filter(() => inferred), ...plan.notes] },
+      inferred,
+    };
+  };
+  if (kind.format === 'parquet') {
+    const found = await describeParquet(engine, path).catch((error: unknown) => {
+      throw new InvalidDataError(`the file is not a readable Parquet file: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    });
+    return withPlan(found, []);
+  }
+  const sample = await readTextSample(path, kind.gzip, SAMPLE_BYTES);
+  if (sample.text.trim() === '') {
+    throw new InvalidDataError(sample.complete ? 'the file has no data: it is blank' : `the first line is longer than ${SAMPLE_BYTES} bytes`);
+  }
+  if (kind.format === 'jsonl') {
+    const { found, notes } = sampleJsonLines(sample.text);
+    return withPlan(found, notes);
+  }
+  const csv = sniffCsv(sample.text, sample.complete);
+  if (csv.records.length === 0 && sample.complete) {
+    throw new InvalidDataError(csv.dialect.header ? `the file has a header (${csv.columns.join(', ')}) but no data rows` : 'the file has no data rows');
+  }
+  const tallies = csv.columns.map(() => new TypeTally());
+  for (const record of csv.records) {
+    for (const [i, tally] of tallies.entries()) {
+      const value = record[i];
+      if (value !== undefined && !isNullText(value)) tally.add(classifyText(value), value);
+    }
+  }
+  const found = csv.columns.map((name, i) => ({ name, type: tallies[i]?.result ?? 'string' }));
+  const notes = [...csv.notes, ...csv.columns.flatMap((name, i) => tallies[i]?.mixedNote(name) ?? [])];
+  return withPlan(found, notes, !csv.dialect.header, csv.dialect);
+}
+
+/** Columns of a JSON Lines sample: fields in order of first appearance, typed by their values. */
+function sampleJsonLines(text: string): { found: FoundColumn[]; notes: string[] } {
+  const tallies = new Map<string, TypeTally>();
+  let objects = 0;
+  for (const line of text.split('\n')) {
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) continue;
+    objects += 1;
+    for (const [field, value] of Object.entries(record)) {
+      let tally = tallies.get(field);
+      if (tally === undefined) tallies.set(field, (tally = new TypeTally()));
+      tally.add(classifyJson(value), typeof value === 'string' ? value : JSON.stringify(value));
+    }
+  }
+  if (objects === 0) throw new InvalidDataError(`no line of the first ${SAMPLE_BYTES} bytes is a JSON object: the file is not JSON Lines`);
+  const found = [...tallies].map(([name, tally]) => ({ name, type: tally.result }));
+  return { found, notes: [...tallies].flatMap(([name, tally]) => tally.mixedNote(name) ?? []) };
+}

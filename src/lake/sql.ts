@@ -1,0 +1,30 @@
+/** SQL text helpers for the DuckDB engine: quoting and the platform's type mapping. */
+import type { ColumnType } from './column-types.js';
+
+/** A quoted SQL identifier. */
+export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** A quoted SQL string literal. */
+export const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/** A list literal of strings. */
+export const literalList = (values: readonly string[]): string => `[${values.map(literal).join(', ')}]`;
+
+/** DuckDB type of each column type. Timestamps are instants (UTC). */
+export const DUCKDB_TYPE: Readonly<Record<ColumnType, string>> = {
+  integer: 'BIGINT',
+  float: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMPTZ',
+  string: 'VARCHAR',
+};
+
+/** The column type a DuckDB type is curated as (from `DESCRIBE`); nested and binary types become text. */
+export function columnTypeOf(duckdbType: string): ColumnType {
+  const t = duckdbType.toUpperCase();
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|UHUGEINT)$/.test(t)) return 'integer';
+  if (/^(FLOAT|DOUBLE|REAL)$/.test(t) || t.startsWith('DECIMAL')) return 'float';
+  if (t === 'BOOLEAN') return 'boolean';
+  if (t.startsWith('TIMESTAMP') || t === 'DATE') return 'timestamp';
+  return 'string';
+}

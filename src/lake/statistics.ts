@@ -1,0 +1,85 @@
+/**
+ * Per-column statistics of a curated Parquet file: nulls for every column; min, max, mean and
+ * standard deviation for numbers; min and max for timestamps; distinct count (approximate) and
+ * most frequent values for text and booleans.
+ */
+import type { ColumnType } from './column-types.js';
+import type { Engine } from './engine.js';
+import { ident, literal } from './sql.js';
+
+/** A value and how often it occurs. */
+export interface ValueCount {
+  readonly value: string;
+  readonly count: number;
+}
+
+/** Statistics of one curated column. */
+export interface ColumnStatistics {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly nullable: boolean;
+  readonly nulls: number;
+  readonly min?: number | string;
+  readonly max?: number | string;
+  readonly mean?: number;
+  readonly std?: number;
+  /** Approximate (HyperLogLog) number of distinct values. */
+  readonly distinct?: number;
+  readonly top?: readonly ValueCount[];
+}
+
+/** How many most frequent values are kept per text column. */
+export const TOP_VALUES = 10;
+/** Longest text value kept in statistics. */
+const MAX_VALUE_CHARS = 100;
+
+const numeric = (type: ColumnType) => type === 'integer' || type === 'float';
+const finite = (value: unknown): number | undefined => {
+  const n = Number(value);
+  return value === null || value === undefined || !Number.isFinite(n) ? undefined : n;
+};
+
+/** Computes statistics of every column of a Parquet file. */
+export async function columnStatistics(
+  engine: Engine,
+  path: string,
+  columns: readonly { readonly name: string; readonly type: ColumnType }[],
+): Promise<ColumnStatistics[]> {
+  if (columns.length === 0) return [];
+  const from = `read_parquet(${literal(path)})`;
+  const aggregates = columns.flatMap((c, i) => {
+    const col = ident(c.name);
+    const base = [`(count(*) - count(${col}))::DOUBLE AS n${i}`];
+    if (numeric(c.type)) {
+      return [...base, `min(${col})::DOUBLE AS lo${i}`, `max(${col})::DOUBLE AS hi${i}`, `avg(${col})::DOUBLE AS mean${i}`, `stddev_samp(${col})::DOUBLE AS std${i}`];
+    }
+    if (c.type === 'timestamp') {
+      const iso = (e: string) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+      return [...base, `${iso(`min(${col})`)} AS lo${i}`, `${iso(`max(${col})`)} AS hi${i}`];
+    }
+    return [...base, `approx_count_distinct(${col})::DOUBLE AS d${i}`];
+  });
+  const [row = {}] = await engine.rows(`SELECT ${aggregates.join(', ')} FROM ${from}`);
+  const stats: ColumnStatistics[] = [];
+  for (const [i, c] of columns.entries()) {
+    const nulls = Number(row[`n${i}`] ?? 0);
+    const common = { name: c.name, type: c.type, nullable: nulls > 0, nulls };
+    if (numeric(c.type)) {
+      stats.push({ ...common, ...defined({ min: finite(row[`lo${i}`]), max: finite(row[`hi${i}`]), mean: finite(row[`mean${i}`]), std: finite(row[`std${i}`]) }) });
+    } else if (c.type === 'timestamp') {
+      stats.push({ ...common, ...defined({ min: row[`lo${i}`] ?? undefined, max: row[`hi${i}`] ?? undefined }) as { min?: string; max?: string } });
+    } else {
+      const col = ident(c.name);
+      const top = await engine.rows(
+        `SELECT left(${col}::VARCHAR, ${MAX_VALUE_CHARS}) AS value, count(*)::DOUBLE AS n FROM ${from} WHERE ${col} IS NOT NULL
+         GROUP BY 1 ORDER BY n DESC, value LIMIT ${TOP_VALUES}`,
+      );
+      stats.push({ ...common, distinct: Number(row[`d${i}`] ?? 0), top: top.map((t) => ({ value: String(t.value), count: Number(t.n) })) });
+    }
+  }
+  return stats;
+}
+
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

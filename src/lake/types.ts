@@ -1,0 +1,68 @@
+import type { DatasetSchema, SchemaColumn } from './schema.js';
+import type { SourceFormat } from './source-format.js';
+import type { ColumnStatistics } from './statistics.js';
+
+/** What to train automatically when a version of the dataset becomes READY (used by the training service). */
+export interface AutoTrainSpec {
+  readonly modelName: string;
+  readonly target: string;
+  readonly task: 'classification' | 'regression';
+  readonly algorithm?: string;
+  readonly alias?: string;
+  readonly hyperparameters?: Readonly<Record<string, number | string | boolean>>;
+}
+
+/** A dataset definition: the rules its dropped files are ingested under. */
+export interface DatasetDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** Declared schema; without one, each version's schema is inferred. */
+  readonly schema?: DatasetSchema;
+  /** Largest share of rejected rows (0–1) a READY version may have. */
+  readonly rejectThreshold: number;
+  readonly autoTrain?: AutoTrainSpec;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Bumped by every update (ETag / If-Match). */
+  readonly revision: number;
+}
+
+/** The S3 object a dataset version was ingested from. */
+export interface SourceObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly eTag: string;
+  readonly versionId?: string;
+  readonly sizeBytes: number;
+}
+
+/** Lifecycle of a dataset version. RETRYING: an attempt failed for a transient reason and the event is retried (or waits in the DLQ). */
+export type DatasetVersionStatus = 'INGESTING' | 'RETRYING' | 'READY' | 'FAILED';
+
+/** An immutable, numbered dataset version. */
+export interface DatasetVersion {
+  readonly dataset: string;
+  readonly version: number;
+  readonly status: DatasetVersionStatus;
+  readonly source: SourceObject;
+  readonly reason?: string;
+  readonly format?: SourceFormat;
+  readonly gzip?: boolean;
+  readonly rowsRead?: number;
+  readonly rowsAccepted?: number;
+  readonly rowsRejected?: number;
+  readonly schema?: { readonly columns: readonly SchemaColumn[]; readonly inferred: boolean };
+  readonly statistics?: readonly ColumnStatistics[];
+  readonly notes?: readonly string[];
+  /** Keys of the curated Parquet objects. */
+  readonly curatedKeys?: readonly string[];
+  /** Key of the rejected rows (JSON Lines), when there are any. */
+  readonly rejectedKey?: string;
+  /** Attempts made (redeliveries included). */
+  readonly attempts: number;
+  /** Why the last failed attempt failed (transient errors). */
+  readonly lastError?: string;
+  readonly createdAt: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+}
