@@ -6,7 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
-import { ATTR, MODELS_INDEX } from '../src/registry/keys.js';
+import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {
@@ -38,7 +38,7 @@ export class Registry extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.table.addGlobalSecondaryIndex({
-      indexName: MODELS_INDEX,
+      indexName: LIST_INDEX,
       partitionKey: { name: ATTR.gsi1pk, type: dynamodb.AttributeType.STRING },
       sortKey: { name: ATTR.gsi1sk, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueId, Topology } from '../infra/topology.js';
-import { ATTR, MODELS_INDEX } from '../src/registry/keys.js';
+import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
 
 /** URLs and ARNs of a queue and its dead-letter queue. */
 export interface ProvisionedQueue {
@@ -34,7 +34,7 @@ async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<v
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
       KeySchema: key(ATTR.pk, ATTR.sk),
-      GlobalSecondaryIndexes: [{ IndexName: MODELS_INDEX, KeySchema: key(ATTR.gsi1pk, ATTR.gsi1sk), Projection: { ProjectionType: 'ALL' } }],
+      GlobalSecondaryIndexes: [{ IndexName: LIST_INDEX, KeySchema: key(ATTR.gsi1pk, ATTR.gsi1sk), Projection: { ProjectionType: 'ALL' } }],
     }),
   );
 }

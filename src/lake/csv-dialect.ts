@@ -34,7 +34,16 @@ const QUOTE = '"';
  * record may be cut, so it is dropped.
  */
 export function parseCsvRecords(text: string, delimiter: string, escape: string, complete: boolean, maxRecords = Infinity): string[][] {
+  return parse(text, delimiter, escape, complete, maxRecords).records;
+}
+
+/**
+ * `parseCsvRecords`, also counting stray quotes: closing quotes followed by something other
+ * than a delimiter or a line break, which the engine refuses (the sign of a wrong escape).
+ */
+function parse(text: string, delimiter: string, escape: string, complete: boolean, maxRecords: number): { records: string[][]; stray: number } {
   const records: string[][] = [];
+  let stray = 0;
   let record: string[] = [];
   let value = '';
   let quoted = false;
@@ -56,6 +65,8 @@ export function parseCsvRecords(text: string, delimiter: string, escape: string,
         i += 2;
       } else if (c === QUOTE) {
         quoted = false;
+        const next = text[i + 1];
+        if (next !== undefined && next !== delimiter && next !== '\n' && next !== '\r') stray += 1;
         i += 1;
       } else {
         value += c;
@@ -79,7 +90,7 @@ export function parseCsvRecords(text: string, delimiter: string, escape: string,
   const partial = value !== '' || record.length > 0;
   if (partial && complete && !quoted && records.length < maxRecords) endRecord();
   // Blank lines are not records.
-  return records.filter((r) => !(r.length === 1 && r[0] === ''));
+  return { records: records.filter((r) => !(r.length === 1 && r[0] === '')), stray };
 }
 
 /** The most common field count of the records and the share of records that have it. */
@@ -144,15 +155,17 @@ function columnNames(header: readonly string[] | undefined, count: number, notes
 export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): CsvSample {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const escapes = body.includes('\\"') ? [QUOTE, '\\'] : [QUOTE];
-  let best: { delimiter: string; escape: string; records: string[][]; fields: number; share: number } | undefined;
+  let best: { delimiter: string; escape: string; records: string[][]; fields: number; share: number; stray: number } | undefined;
   for (const escape of escapes) {
     for (const delimiter of DELIMITERS) {
-      const records = parseCsvRecords(body, delimiter, escape, complete, maxRecords);
+      const { records, stray } = parse(body, delimiter, escape, complete, maxRecords);
       const { fields, share } = consistency(records);
       if (fields < 2) continue;
-      if (best === undefined || share > best.share || (share === best.share && fields > best.fields)) {
-        best = { delimiter, escape, records, fields, share };
-      }
+      const better =
+        best === undefined ||
+        share > best.share ||
+        (share === best.share && (stray < best.stray || (stray === best.stray && fields > best.fields)));
+      if (better) best = { delimiter, escape, records, fields, share, stray };
     }
   }
   const chosen = best ?? { delimiter: ',', escape: QUOTE, records: parseCsvRecords(body, ',', QUOTE, complete, maxRecords), fields: 1, share: 1 };

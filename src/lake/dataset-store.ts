@@ -4,7 +4,7 @@
  */
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import { ATTR } from '../registry/keys.js';
+import { ATTR, LIST_INDEX } from '../registry/keys.js';
 import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from '../registry/table.js';
 import type { Page } from '../registry/types.js';
 import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_PREFIX, versionSk } from './keys.js';
@@ -120,7 +120,7 @@ export class DatasetStore {
   /** Lists dataset definitions by name. */
   listDatasets(page: PageRequest = {}): Promise<Page<DatasetDefinition>> {
     return this.table.queryPage<DatasetDefinition>(
-      { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': DATASETS_GSI_PK } },
+      { IndexName: LIST_INDEX, KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': DATASETS_GSI_PK } },
       page,
       {
         [ATTR.pk]: (v) => v.startsWith('DATASET#'),

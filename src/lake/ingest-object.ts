@@ -31,7 +31,7 @@ export interface IngestDeps {
 /** What became of one object. */
 export type IngestOutcome =
   | { readonly kind: 'ingested'; readonly dataset: string; readonly version: number; readonly status: DatasetVersionStatus; readonly reason?: string }
-  | { readonly kind: 'duplicate' | 'busy'; readonly dataset: string; readonly version: number }
+  | { readonly kind: 'duplicate'; readonly dataset: string; readonly version: number }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** Staged bytes per object byte: the source, its Parquet conversion, and DuckDB's spill files. */
@@ -42,6 +42,18 @@ export class IngestAttemptError extends Error {
   constructor(message: string, cause: unknown) {
     super(message, { cause });
     this.name = 'IngestAttemptError';
+  }
+}
+
+/**
+ * Another delivery of the same object holds the claim. The event is retried rather than dropped:
+ * once the holder finishes, the retry finds the version done; if the holder died, its claim
+ * expires and the retry takes over.
+ */
+export class ObjectBusyError extends Error {
+  constructor(dataset: string, version: number, key: string) {
+    super(`'${key}' is being ingested as version ${version} of dataset '${dataset}' by another delivery; retrying later`);
+    this.name = 'ObjectBusyError';
   }
 }
 
@@ -59,14 +71,15 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
   const definition = await deps.store.ensureDataset(dataset);
   const claim = await deps.store.claimSource(dataset, source, deps.leaseMs);
   if (claim.kind === 'done') return { kind: 'duplicate', dataset, version: claim.version };
-  if (claim.kind === 'busy') return { kind: 'busy', dataset, version: claim.version };
+  if (claim.kind === 'busy') throw new ObjectBusyError(dataset, claim.version, source.key);
   const { version } = claim;
   const now = deps.now ?? (() => new Date());
   const started = now().getTime();
 
-  await mkdir(deps.scratchDir, { recursive: true });
-  const workDir = await mkdtemp(join(deps.scratchDir, `ingest-${dataset}-`));
+  let workDir: string | undefined;
   try {
+    await mkdir(deps.scratchDir, { recursive: true });
+    workDir = await mkdtemp(join(deps.scratchDir, `ingest-${dataset}-`));
     const staged = await stageObject(deps, source, workDir);
     const result: FileIngestResult =
       typeof staged === 'string'
@@ -102,7 +115,7 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
     await deps.store.recordAttemptFailure(dataset, source, version, reason);
     throw new IngestAttemptError(`ingesting '${source.key}' as version ${version} of dataset '${dataset}' failed; it will be retried`, error);
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
   }
 }
 

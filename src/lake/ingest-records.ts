@@ -22,7 +22,6 @@ export function createIngestRecordHandler(deps: IngestDeps, logger: Logger, metr
           metrics.addMetric(outcome.status === 'READY' ? 'DatasetVersionsReady' : 'DatasetVersionsFailed', MetricUnit.Count, 1);
           break;
         case 'duplicate':
-        case 'busy':
           logger.info('duplicate delivery ignored', { key: object.key, ...outcome });
           metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
           break;

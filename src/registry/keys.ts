@@ -15,8 +15,8 @@
 /** Attribute names of the table and its index. */
 export const ATTR = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk' } as const;
 
-/** Name of the global secondary index that lists models. */
-export const MODELS_INDEX = 'gsi1';
+/** Name of the global secondary index that lists models and datasets (by `gsi1pk` = `MODELS` or `DATASETS`). */
+export const LIST_INDEX = 'gsi1';
 
 /** Partition key of a model's items. */
 export const modelPk = (name: string): string => `MODEL#${name}`;

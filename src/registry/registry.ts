@@ -14,7 +14,7 @@ import {
   ATTR,
   MODEL_SK,
   MODELS_GSI_PK,
-  MODELS_INDEX,
+  LIST_INDEX,
   VERSION_PREFIX,
   aliasSk,
   modelPk,
@@ -118,7 +118,7 @@ export class ModelRegistry {
   async listModels(page: PageRequest = {}): Promise<Page<ModelRecord>> {
     return this.query<ModelRecord>(
       {
-        IndexName: MODELS_INDEX,
+        IndexName: LIST_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': MODELS_GSI_PK },
       },

@@ -1,0 +1,104 @@
+/**
+ * `npm run lake -- <command>`: shortcuts for the local lake of a running `npm start`.
+ *
+ *   drop <file> [dataset]   upload a file to raw/<dataset>/ (default: the file name without
+ *                           extensions) and wait for its dataset version
+ *   redrive [queue]         move dead-lettered messages back to their queue (default: ingest),
+ *                           as `aws sqs start-message-move-task` does in AWS
+ *
+ * Reads the endpoints `npm start` wrote to `$LOCAL_CLOUD_DIR/endpoints.json` (default
+ * `.local-cloud`).
+ */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { QueueId } from '../infra/topology.js';
+import type { DatasetVersion } from '../src/lake/types.js';
+import { isDatasetName } from '../src/lake/zones.js';
+import { endpointsFile } from './cloud.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmulatorEndpoints } from './emulators.js';
+import type { ProvisionedResources } from './provision.js';
+import { redriveDeadLetters } from './redrive.js';
+import { apiClient } from './seed.js';
+
+interface Endpoints {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly endpoints: EmulatorEndpoints;
+  readonly resources: ProvisionedResources;
+}
+
+const USAGE = 'usage: npm run lake -- drop <file> [dataset] | redrive [queue]';
+/** How long `drop` waits for the version. */
+const WAIT_MS = 120_000;
+
+async function loadEndpoints(): Promise<Endpoints> {
+  const file = endpointsFile(resolve(process.env['LOCAL_CLOUD_DIR'] ?? '.local-cloud'));
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`no ${file}: start the platform first with 'npm start'`);
+  });
+  return JSON.parse(text) as Endpoints;
+}
+
+async function drop(local: Endpoints, file: string, datasetArg: string | undefined): Promise<void> {
+  const fileName = basename(file);
+  const dataset = datasetArg ?? fileName.replace(/\..*$/, '');
+  if (!isDatasetName(dataset)) throw new Error(`'${dataset}' is not a valid dataset name; name one: npm run lake -- drop ${file} <dataset>`);
+  const s3 = new S3Client({ region: LOCAL_REGION, endpoint: local.endpoints.s3, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const key = `raw/${dataset}/${fileName}`;
+  const put = await s3.send(new PutObjectCommand({ Bucket: local.resources.bucketName, Key: key, Body: await readFile(file) }));
+  s3.destroy();
+  const eTag = (put.ETag ?? '').replaceAll('"', '');
+  console.log(`uploaded s3://${local.resources.bucketName}/${key}; waiting for the dataset version ...`);
+  const api = apiClient(local.baseUrl, local.apiKey);
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const reply = await api('GET', `/datasets/${encodeURIComponent(dataset)}/versions?limit=100`);
+    const versions = (reply.body['versions'] ?? []) as DatasetVersion[];
+    const version = versions.find((v) => v.source.key === key && v.source.eTag === eTag);
+    if (version !== undefined && (version.status === 'READY' || version.status === 'FAILED')) {
+      console.log(summary(version));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no finished version of '${key}' after ${WAIT_MS / 1000} s; see .local-cloud/logs/ingest.log`);
+}
+
+function summary(v: DatasetVersion): string {
+  const lines = [
+    `dataset '${v.dataset}' version ${v.version}: ${v.status}${v.reason === undefined ? '' : ` (${v.reason})`}`,
+    `  rows: ${v.rowsRead ?? 0} read, ${v.rowsAccepted ?? 0} accepted, ${v.rowsRejected ?? 0} rejected`,
+    ...(v.schema === undefined ? [] : [`  schema${v.schema.inferred ? ' (inferred)' : ''}: ${v.schema.columns.map((c) => `${c.name}:${c.type}${c.nullable ? '?' : ''}`).join(', ')}`]),
+    ...(v.curatedKeys ?? []).map((k) => `  curated: ${k}`),
+    ...(v.rejectedKey === undefined ? [] : [`  rejected rows: ${v.rejectedKey}`]),
+    ...(v.notes ?? []).map((n) => `  note: ${n}`),
+    `  details: GET /datasets/${v.dataset}/versions/${v.version}  preview: GET /datasets/${v.dataset}/versions/${v.version}/preview`,
+  ];
+  return lines.join('\n');
+}
+
+async function redrive(local: Endpoints, queueArg: string | undefined): Promise<void> {
+  const queueId = (queueArg ?? 'ingest') as QueueId;
+  const queue = local.resources.queues[queueId];
+  if (queue === undefined) throw new Error(`no queue '${queueId}'; queues: ${Object.keys(local.resources.queues).join(', ')}`);
+  const sqs = new SQSClient({ region: LOCAL_REGION, endpoint: local.endpoints.sqs, credentials: LOCAL_CREDENTIALS });
+  const moved = await redriveDeadLetters(sqs, queue.dlqUrl, queue.url);
+  sqs.destroy();
+  console.log(`moved ${moved} message${moved === 1 ? '' : 's'} from the ${queueId} dead-letter queue back to the ${queueId} queue`);
+}
+
+const [command, ...args] = process.argv.slice(2);
+try {
+  const local = await loadEndpoints();
+  if (command === 'drop' && args[0] !== undefined) await drop(local, args[0], args[1]);
+  else if (command === 'redrive') await redrive(local, args[0]);
+  else {
+    console.error(USAGE);
+    process.exitCode = 2;
+  }
+} catch (error) {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+}
