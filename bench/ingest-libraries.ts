@@ -9,15 +9,15 @@
  * every column (row count, sums, true counts, string lengths, nulls) with DuckDB
  * reading the same CSV; the benchmark fails otherwise.
  */
-import { spawnSync } from 'node:child_process';
-import { readdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { readdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { directorySize } from '../layers/build-layer.js';
 import { checksumDiff, writeCreditCsv, type Checksum } from './lib/credit-csv.js';
 import type { WorkerResult } from './lib/ingest-worker.js';
 import { record, table, verdict } from './lib/record.js';
+import { bundleWorker, spawnWorker } from './lib/worker-process.js';
 import { summarize } from './lib/stats.js';
 
 const MiB = 2 ** 20;
@@ -53,26 +53,6 @@ function measure(runs: WorkerResult[]): Measure {
     maxRssMiB: Math.max(...runs.map((r) => r.maxRssBytes)) / MiB,
     last,
   };
-}
-
-/** Bundles the worker as the stack would bundle a function; the native/wasm packages stay external. */
-async function bundleWorker(dir: string): Promise<string> {
-  const outfile = join(dir, 'worker.mjs');
-  await build({
-    entryPoints: ['bench/lib/ingest-worker.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['@duckdb/node-api', 'parquet-wasm'],
-    // papaparse is CommonJS and requires Node builtins
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  // the externals resolve from the bundle's directory
-  await symlink(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
-  return outfile;
 }
 
 /** Minified esbuild bundle size (platform node) of an entry importing one library. */
@@ -115,19 +95,7 @@ export async function runIngestLibrariesBench(options: IngestBenchOptions = {}):
     const csvMiB = generated.bytes / MiB;
     console.error(`${fmt(csvMiB)} MiB, ${generated.rows} rows`);
 
-    const spawn = (task: string, args: string[], heapCapMb?: number): WorkerResult => {
-      const flags = heapCapMb === undefined ? [] : [`--max-old-space-size=${heapCapMb}`];
-      const child = spawnSync(process.execPath, [...flags, worker, task, ...args], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        timeout: 300_000,
-        maxBuffer: 1 << 20,
-      });
-      if (child.status !== 0) throw new Error(`worker ${task} ${args.join(' ')} failed (status ${child.status}, signal ${child.signal})`);
-      const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as WorkerResult;
-      console.error(`  ${task}${heapCapMb === undefined ? '' : ` (heap ${heapCapMb} MB)`} ${args.slice(2).join(' ')}: ${fmt(result.seconds, 2)} s, ${fmt(result.maxRssBytes / MiB, 0)} MiB`);
-      return result;
-    };
+    const spawn = (task: string, args: string[], heapCapMb?: number): WorkerResult => spawnWorker(worker, task, args, heapCapMb);
 
     const duck1 = join(dir, 'duckdb-1.parquet');
     const duckN = join(dir, 'duckdb-default.parquet');

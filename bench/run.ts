@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { runColdStartBench } from './cold-start.js';
 import { runFootprintBench } from './footprint.js';
+import { runIngestBench } from './ingest.js';
 import { runIngestLibrariesBench } from './ingest-libraries.js';
 import { runMemoryBench } from './memory.js';
 import { runServingBench } from './serving.js';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'cold-start': runColdStartBench,
   memory: runMemoryBench,
   'ingest-libraries': () => runIngestLibrariesBench(),
+  ingest: runIngestBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -12,7 +12,7 @@
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Vector } from 'apache-arrow';
 import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
@@ -379,6 +379,36 @@ const TASKS: Record<string, Task> = {
     return { rows, checksum: null, outBytes: (await stat(output!)).size, detail: await settingsInUse(connection) };
   },
 
+  /** DuckDB: Parquet → Parquet, the baseline of the platform's Parquet ingestion. */
+  'duckdb-parquet-convert': async (input, output, settings) => {
+    const connection = await duckdb(settings);
+    const copied = await connection.runAndReadAll(`COPY (SELECT * FROM read_parquet('${input}')) TO '${output}' (FORMAT parquet)`);
+    return { rows: Number(copied.getRows()[0]![0]), checksum: null, outBytes: (await stat(output!)).size, detail: await settingsInUse(connection) };
+  },
+
+  /**
+   * The platform's ingestion of a staged file (src/lake `ingestFile`: sniff, type, convert with
+   * rejects, statistics), in a work folder `output`; settings `memory_limit_mb=…;threads=…`.
+   */
+  'platform-ingest': async (input, output, settings) => {
+    const { ingestFile } = await import('../../src/lake/ingest-file.js');
+    const options = Object.fromEntries((settings ?? '').split(';').map((pair) => pair.split('=') as [string, string]));
+    await mkdir(output!, { recursive: true });
+    const result = await ingestFile({
+      sourcePath: input,
+      key: input,
+      sizeBytes: (await stat(input)).size,
+      rejectThreshold: 1,
+      engine: { workDir: output!, memoryLimitMb: Number(options['memory_limit_mb'] ?? 128), threads: Number(options['threads'] ?? 1), maxLineBytes: 2 << 20 },
+    });
+    return {
+      rows: result.rowsRead,
+      checksum: null,
+      outBytes: result.curatedPath === undefined ? 0 : (await stat(result.curatedPath)).size,
+      detail: `${result.status}: ${result.rowsAccepted} accepted, ${result.rowsRejected} rejected, ${result.statistics.length} column statistics`,
+    };
+  },
+
   /** Whether DuckDB's httpfs extension (S3 reads) is available without a download: `LOAD` only, never `INSTALL`. */
   'duckdb-httpfs': async () => {
     const connection = await duckdb('default');
@@ -496,6 +526,8 @@ const PRELOAD: Record<string, string[]> = {
   'duckdb-read': ['@duckdb/node-api'],
   'duckdb-csv-scan': ['@duckdb/node-api'],
   'duckdb-httpfs': ['@duckdb/node-api'],
+  'duckdb-parquet-convert': ['@duckdb/node-api'],
+  'platform-ingest': ['@duckdb/node-api'],
 };
 
 async function main(): Promise<void> {

@@ -83,39 +83,42 @@ export async function describeParquet(engine: Engine, path: string): Promise<{ n
 
 const count = (value: unknown): number => Number(value ?? 0);
 
-/** How a source is read: its relation, and the checks each of its rows must pass. */
-interface SourceRelation {
-  /** SQL of a relation with one column per source column (named `__c<i>`, already in its curated type or castable to it) and `__raw`. */
-  readonly from: string;
-  /** The curated value of a source column. */
-  readonly value: (column: SourceColumn, index: number) => string;
-  /** Row checks: SQL text expressions giving a reason, or NULL when the row passes. */
-  readonly checks: readonly string[];
-  /** SQL of the record's ordinal (JSON Lines, Parquet), or NULL (CSV: the reader numbers lines itself). */
-  readonly row: string;
-  /** Whether the reader kept bad lines in the `rejects` table. */
+/** A check of a row after parsing: when `fails` (SQL boolean) holds, `reason` (SQL text) says why. */
+interface RowCheck {
+  readonly fails: string;
+  readonly reason: string;
+}
+
+/** How a source is converted, in SQL. */
+interface SourcePlan {
+  /** First pass: the curated rows (kept columns), reading with the reader recording its rejects. */
+  readonly curated: string;
+  /** Second pass, when rows can fail checks after parsing: `__ordinal`, `reasons`, `raw` of the failing rows. */
+  readonly valueRejects?: string;
+  /** A first pass that cannot see every failing row is redone with this when the second pass finds some. */
+  readonly curatedExcludingRejects?: string;
+  /** Whether the reader keeps bad lines in the `rejects` table. */
   readonly readerRejects: boolean;
 }
 
-/** Converts a staged file to curated Parquet and rejected JSON Lines. */
+/**
+ * Converts a staged file to curated Parquet and rejected JSON Lines. One streaming pass writes the
+ * curated rows; when rows can fail checks after parsing, a second pass collects those with their
+ * reasons (the costly expressions run for failing rows only).
+ */
 export async function convert(engine: Engine, request: ConvertRequest, settings: EngineSettings): Promise<ConvertCounts> {
-  const source =
-    request.kind.format === 'csv' ? csvSource(request, settings) : request.kind.format === 'jsonl' ? jsonLinesSource(request, settings) : parquetSource(request);
-  const kept = keptColumns(request.plan, source.value);
-  let rowsAccepted: number;
+  const source = request.kind.format === 'csv' ? csvPlan(request, settings) : request.kind.format === 'jsonl' ? jsonLinesPlan(request, settings) : parquetPlan(request);
+  const [copied] = await engine.rows(curatedCopy(source.curated, request.curatedPath));
+  let rowsAccepted = count(copied?.Count);
   let valueRejects = 0;
-  if (source.checks.length === 0) {
-    // Every row the reader accepts is good: one streaming pass.
-    const [copied] = await engine.rows(curatedCopy(`SELECT ${kept} FROM (${source.from})`, request.curatedPath));
-    rowsAccepted = count(copied?.Count);
-  } else {
-    // Checked once into a table on the engine's disk, then split: one read of the source.
-    const errors = `list_filter([${source.checks.join(', ')}]::VARCHAR[], e -> e IS NOT NULL)`;
-    await engine.rows(`CREATE TABLE checked AS SELECT *, ${source.row} AS __row, ${errors} AS __errors FROM (${source.from})`);
-    const [copied] = await engine.rows(curatedCopy(`SELECT ${kept} FROM checked WHERE len(__errors) = 0`, request.curatedPath));
-    rowsAccepted = count(copied?.Count);
-    const [bad] = await engine.rows(`SELECT count(*) AS n FROM checked WHERE len(__errors) > 0`);
+  if (source.valueRejects !== undefined) {
+    await engine.rows(`CREATE TABLE value_rejects AS ${source.valueRejects}`);
+    const [bad] = await engine.rows(`SELECT count(*) AS n FROM value_rejects`);
     valueRejects = count(bad?.n);
+    if (valueRejects > 0 && source.curatedExcludingRejects !== undefined) {
+      const [recopied] = await engine.rows(curatedCopy(source.curatedExcludingRejects, request.curatedPath));
+      rowsAccepted = count(recopied?.Count);
+    }
   }
   const [reader] = source.readerRejects ? await engine.rows(`SELECT count(DISTINCT line) AS n FROM rejects`) : [];
   const readerRejects = count(reader?.n);
@@ -129,8 +132,8 @@ export async function convert(engine: Engine, request: ConvertRequest, settings:
       : []),
     ...(valueRejects > 0
       ? [
-          `SELECT NULL::BIGINT AS __line, __row AS __ordinal, (CASE WHEN __row IS NULL THEN json_object('reasons', __errors, 'raw', __raw) ELSE json_object('row', __row, 'reasons', __errors, 'raw', __raw) END)::VARCHAR AS j
-           FROM checked WHERE len(__errors) > 0`,
+          `SELECT NULL::BIGINT AS __line, __ordinal, (CASE WHEN __ordinal IS NULL THEN json_object('reasons', reasons, 'raw', raw) ELSE json_object('row', __ordinal, 'reasons', reasons, 'raw', raw) END)::VARCHAR AS j
+           FROM value_rejects`,
         ]
       : []),
   ];
@@ -143,8 +146,16 @@ export async function convert(engine: Engine, request: ConvertRequest, settings:
   return { rowsRead: rowsAccepted + rowsRejected, rowsAccepted, rowsRejected };
 }
 
+/** SQL of the rows failing any check, and of the reasons of a failing row. */
+function checkSql(checks: readonly RowCheck[]): { failing: string; reasons: string } {
+  return {
+    failing: checks.length === 0 ? 'false' : checks.map((c) => `coalesce(${c.fails}, false)`).join(' OR '),
+    reasons: `list_filter([${checks.map((c) => `CASE WHEN ${c.fails} THEN ${c.reason} END`).join(', ')}]::VARCHAR[], e -> e IS NOT NULL)`,
+  };
+}
+
 const curatedCopy = (select: string, path: string) => `COPY (${select}) TO ${literal(path)} (FORMAT parquet, COMPRESSION snappy)`;
-const keptColumns = (plan: ColumnPlan, value: (column: SourceColumn, index: number) => string) =>
+const keptColumns = (plan: ColumnPlan, value: (column: SourceColumn, index: number) => string): string =>
   plan.output
     .map((name) => plan.source.findIndex((c) => c.name === name && c.keep))
     .filter((i) => i >= 0)
@@ -159,99 +170,117 @@ const READER_REASON = `CASE
   WHEN error_type = 'CAST' AND (error_message LIKE '%string "" %' OR rtrim(error_message) LIKE 'Error when converting column "%".')
     THEN 'column "' || column_name || '" is required but empty'
   WHEN error_type = 'UNQUOTED VALUE' THEN 'unterminated quote: the quoted value runs to the end of the file'
-  ELSE replace(replace(replace(replace(error_message, '''DECIMAL''', 'integer'), '''DOUBLE''', 'float'), '''BOOLEAN''', 'boolean'), '''TIMESTAMP WITH TIME ZONE''', 'timestamp')
+  ELSE replace(replace(replace(replace(error_message, '''BIGINT''', 'integer'), '''DOUBLE''', 'float'), '''BOOLEAN''', 'boolean'), '''TIMESTAMP WITH TIME ZONE''', 'timestamp')
   END`;
 
-const readerRejectOptions = `store_rejects = true, rejects_table = 'rejects', rejects_scan = 'rejects_scan'`;
+/** The first pass records the reader's rejects; a re-read skips the same lines. */
+const readerRejectOptions = (recording: boolean) =>
+  recording ? `store_rejects = true, rejects_table = 'rejects', rejects_scan = 'rejects_scan'` : 'ignore_errors = true';
 
-/** Reader type of integer columns: exact, so a fraction is seen (casting text to BIGINT would round it). */
-const EXACT_NUMBER = 'DECIMAL(38, 9)';
+/** Whether a value (of any type) has a fractional part. */
+const fractional = (v: string) => `TRY_CAST(${v} AS DOUBLE) <> trunc(TRY_CAST(${v} AS DOUBLE))`;
+const label = (c: SourceColumn) => `'column ' || ${literal(JSON.stringify(c.name))}`;
 
 /**
  * CSV: DuckDB's reader parses and types every line, keeping bad ones with their line numbers.
- * Integer columns are read exactly and checked for fractions; required text columns for emptiness.
+ * Its text-to-integer cast rounds fractions, so integer columns are checked again in a second
+ * pass that reads them as numbers; only if it finds fractions is the curated file rewritten
+ * without those rows. Required text columns are checked for emptiness.
  */
-function csvSource(request: ConvertRequest, settings: EngineSettings): SourceRelation {
+function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan {
   const { dialect, plan } = request;
   if (dialect === undefined) throw new Error('a CSV conversion needs its dialect');
-  const readType = (c: SourceColumn) => (c.type === 'integer' ? EXACT_NUMBER : DUCKDB_TYPE[c.type]);
-  const columns = plan.source.map((c) => `${literal(c.name)}: ${literal(readType(c))}`).join(', ');
-  // Required non-text columns keep empty values as text, so the reader rejects them with their line.
-  const notNull = plan.source.flatMap((c) => (c.required && c.type !== 'string' ? [c.name] : []));
-  const reader = `read_csv(${literal(request.sourcePath)}, auto_detect = false, strict_mode = true, header = ${dialect.header},
-    delim = ${literal(dialect.delimiter)}, quote = ${literal(dialect.quote)}, escape = ${literal(dialect.escape)},
-    columns = {${columns}}, nullstr = ${literalList(NULL_TOKENS)}, ${notNull.length > 0 ? `force_not_null = ${literalList(notNull)},` : ''}
-    compression = ${literal(request.kind.gzip ? 'gzip' : 'none')}, max_line_size = ${settings.maxLineBytes}, ${readerRejectOptions})`;
-  const label = (c: SourceColumn) => `'column ' || ${literal(JSON.stringify(c.name))}`;
-  const checks = plan.source.flatMap((c) => {
-    const v = ident(c.name);
-    return [
-      ...(c.type === 'integer'
-        ? [`CASE WHEN ${v} IS NOT NULL AND (${v} <> trunc(${v}) OR TRY_CAST(${v} AS BIGINT) IS NULL) THEN ${label(c)} || ': ' || ${v}::DOUBLE || ' is not an integer' END`]
-        : []),
-      ...(c.required && c.type === 'string' ? [`CASE WHEN ${v} IS NULL THEN ${label(c)} || ' is required but empty' END`] : []),
-    ];
-  });
-  const raw = `json_object(${plan.source.map((c) => `${literal(c.name)}, ${ident(c.name)}${c.type === 'integer' ? '::DOUBLE' : ''}`).join(', ')})::VARCHAR`;
+  const reader = (integerType: string, recording: boolean) => {
+    const columns = plan.source.map((c) => `${literal(c.name)}: ${literal(c.type === 'integer' ? integerType : DUCKDB_TYPE[c.type])}`).join(', ');
+    // Required non-text columns keep empty values as text, so the reader rejects them with their line.
+    const notNull = plan.source.flatMap((c) => (c.required && c.type !== 'string' ? [c.name] : []));
+    return `read_csv(${literal(request.sourcePath)}, auto_detect = false, strict_mode = true, header = ${dialect.header},
+      delim = ${literal(dialect.delimiter)}, quote = ${literal(dialect.quote)}, escape = ${literal(dialect.escape)},
+      columns = {${columns}}, nullstr = ${literalList(NULL_TOKENS)}, ${notNull.length > 0 ? `force_not_null = ${literalList(notNull)},` : ''}
+      compression = ${literal(request.kind.gzip ? 'gzip' : 'none')}, max_line_size = ${settings.maxLineBytes}, ${readerRejectOptions(recording)})`;
+  };
+  const integers = plan.source.filter((c) => c.type === 'integer');
+  const requiredText: RowCheck[] = plan.source
+    .filter((c) => c.required && c.type === 'string')
+    .map((c) => ({ fails: `${ident(c.name)} IS NULL`, reason: `${label(c)} || ' is required but empty'` }));
+  const fractions: RowCheck[] = integers.map((c) => ({ fails: fractional(ident(c.name)), reason: `${label(c)} || ': ' || ${ident(c.name)} || ' is not an integer'` }));
+  const kept = keptColumns(plan, (c) => ident(c.name));
+  const text = checkSql(requiredText);
+  const all = checkSql([...fractions, ...requiredText]);
+  // Lines whose integers the first pass could not read at all are its rejects already.
+  const readable = integers.map((c) => `(${ident(c.name)} IS NULL OR TRY_CAST(${ident(c.name)} AS BIGINT) IS NOT NULL)`).join(' AND ') || 'true';
+  const raw = `json_object(${plan.source.map((c) => `${literal(c.name)}, ${ident(c.name)}`).join(', ')})::VARCHAR`;
   return {
-    from: `SELECT *, ${checks.length === 0 ? 'NULL' : raw} AS __raw FROM ${reader}`,
-    value: (c) => (c.type === 'integer' ? `CAST(${ident(c.name)} AS BIGINT)` : ident(c.name)),
-    checks,
-    row: 'NULL::BIGINT',
+    curated: `SELECT ${kept} FROM ${reader('BIGINT', true)} WHERE NOT (${text.failing})`,
+    ...(integers.length + requiredText.length === 0
+      ? {}
+      : {
+          valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader('DOUBLE', false)} WHERE ${all.failing}`,
+          curatedExcludingRejects: `SELECT ${keptColumns(plan, (c) => (c.type === 'integer' ? `TRY_CAST(${ident(c.name)} AS BIGINT)` : ident(c.name)))}
+            FROM ${reader('VARCHAR', false)} WHERE ${readable} AND NOT (${all.failing})`,
+        }),
     readerRejects: true,
   };
 }
 
 /** JSON Lines and Parquet: values are cast in SQL; a value that does not fit rejects its row. */
-function castChecks(plan: ColumnPlan, value: (column: SourceColumn, index: number) => string, isRecord: string): string[] {
-  return plan.source.flatMap((c, i) => {
+function checkedPlan(
+  plan: ColumnPlan,
+  from: (recording: boolean) => string,
+  value: (column: SourceColumn, index: number) => string,
+  checks: readonly RowCheck[],
+  raw: string,
+  readerRejects: boolean,
+): SourcePlan {
+  const { failing, reasons } = checkSql(checks);
+  return {
+    curated: `SELECT ${keptColumns(plan, (c, i) => `TRY_CAST(${value(c, i)} AS ${DUCKDB_TYPE[c.type]})`)} FROM (${from(true)}) WHERE NOT (${failing})`,
+    valueRejects: `SELECT __ordinal, ${reasons} AS reasons, ${raw} AS raw FROM (${from(false)}) WHERE ${failing}`,
+    readerRejects,
+  };
+}
+
+/** Checks that each value fits its column's type (integers without a fraction) and that required values are present. */
+function castChecks(plan: ColumnPlan, value: (column: SourceColumn, index: number) => string, isRecord: string): RowCheck[] {
+  return plan.source.flatMap((c, i): RowCheck[] => {
     const v = value(c, i);
-    const label = `'column ' || ${literal(JSON.stringify(c.name))}`;
-    const exact = c.type === 'integer' ? ` OR TRY_CAST(${v} AS ${EXACT_NUMBER}) <> TRY_CAST(${v} AS BIGINT)` : '';
-    const fits = `CASE WHEN ${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact}) THEN ${label} || ': ' || left(${v}::VARCHAR, 80) || ' is not ${c.type}' END`;
-    return c.required ? [`CASE WHEN ${isRecord} AND ${v} IS NULL THEN ${label} || ' is required but empty' END`, fits] : [fits];
+    const exact = c.type === 'integer' ? ` OR ${fractional(v)}` : '';
+    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || left(${v}::VARCHAR, 80) || ' is not ${c.type}'` };
+    return c.required ? [{ fails: `${isRecord} AND ${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }, fits] : [fits];
   });
 }
 
 /** JSON Lines: one record per non-blank line; `row` is the record's ordinal. */
-function jsonLinesSource(request: ConvertRequest, settings: EngineSettings): SourceRelation {
+function jsonLinesPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan {
   const { plan } = request;
   const known = literalList(plan.source.map((c) => c.name));
   const paths = literalList(plan.source.map((c) => `$."${c.name.replaceAll('"', '\\"')}"`));
   // Each line is read whole as one text value: no delimiter or quote can split it. Lines that are
   // not UTF-8 or too long are kept by the reader with their line numbers.
-  const lines = `read_csv(${literal(request.sourcePath)}, auto_detect = false, header = false, columns = {'j': 'VARCHAR'},
+  const lines = (recording: boolean) => `read_csv(${literal(request.sourcePath)}, auto_detect = false, header = false, columns = {'j': 'VARCHAR'},
     delim = '\x01', quote = '', escape = '', strict_mode = false, nullstr = ['\x02'],
-    compression = ${literal(request.kind.gzip ? 'gzip' : 'none')}, max_line_size = ${settings.maxLineBytes}, ${readerRejectOptions})`;
+    compression = ${literal(request.kind.gzip ? 'gzip' : 'none')}, max_line_size = ${settings.maxLineBytes}, ${readerRejectOptions(recording)})`;
   // Functions on JSON fail on invalid input, so they only ever see valid JSON (or NULL).
-  const valid = `SELECT row_number() OVER () AS __ordinal, j AS __raw, CASE WHEN json_valid(j) THEN j END AS __json FROM ${lines}`;
-  const parsed = `SELECT __ordinal, __raw, __json IS NOT NULL AS __valid,
+  const valid = (recording: boolean) => `SELECT row_number() OVER () AS __ordinal, j AS __raw, CASE WHEN json_valid(j) THEN j END AS __json FROM ${lines(recording)}`;
+  const parsed = (recording: boolean) => `SELECT __ordinal, __raw, __json IS NOT NULL AS __valid,
       CASE WHEN json_type(__json) = 'OBJECT' THEN json_extract_string(__json, ${paths}) END AS __v,
       CASE WHEN json_type(__json) = 'OBJECT' THEN list_filter(json_keys(__json), k -> NOT list_contains(${known}, k)) END AS __extra
-    FROM (${valid})`;
+    FROM (${valid(recording)})`;
   const value = (_c: SourceColumn, i: number) => `__v[${i + 1}]`;
-  return {
-    from: parsed,
-    value: (c, i) => `TRY_CAST(${value(c, i)} AS ${DUCKDB_TYPE[c.type]})`,
-    checks: [
-      `CASE WHEN NOT __valid THEN 'not valid JSON' END`,
-      `CASE WHEN __valid AND __v IS NULL THEN 'not a JSON object' END`,
-      `CASE WHEN len(__extra) > 0 THEN 'fields not in the dataset schema: ' || array_to_string(__extra, ', ') END`,
-      ...castChecks(plan, value, '__v IS NOT NULL'),
-    ],
-    row: '__ordinal',
-    readerRejects: true,
-  };
+  const checks = [
+    { fails: 'NOT __valid', reason: `'not valid JSON'` },
+    { fails: '__valid AND __v IS NULL', reason: `'not a JSON object'` },
+    { fails: 'len(__extra) > 0', reason: `'fields not in the dataset schema: ' || array_to_string(__extra, ', ')` },
+    ...castChecks(plan, value, '__v IS NOT NULL'),
+  ];
+  return checkedPlan(plan, parsed, value, checks, '__raw', true);
 }
 
 /** Parquet: typed already; `row` is the 1-based row number in the file. */
-function parquetSource(request: ConvertRequest): SourceRelation {
+function parquetPlan(request: ConvertRequest): SourcePlan {
+  const { plan } = request;
   const value = (c: SourceColumn) => ident(c.name);
-  return {
-    from: `SELECT row_number() OVER () AS __ordinal, to_json(p)::VARCHAR AS __raw, * FROM read_parquet(${literal(request.sourcePath)}) AS p`,
-    value: (c) => `TRY_CAST(${value(c)} AS ${DUCKDB_TYPE[c.type]})`,
-    checks: castChecks(request.plan, value, 'true'),
-    row: '__ordinal',
-    readerRejects: false,
-  };
+  const raw = `json_object(${plan.source.map((c) => `${literal(c.name)}, ${ident(c.name)}`).join(', ')})::VARCHAR`;
+  const from = () => `SELECT row_number() OVER () AS __ordinal, * FROM read_parquet(${literal(request.sourcePath)})`;
+  return checkedPlan(plan, from, value, castChecks(plan, value, 'true'), raw, false);
 }
