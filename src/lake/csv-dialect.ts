@@ -24,6 +24,9 @@ export interface CsvSample {
   readonly notes: readonly string[];
 }
 
+/** Records each candidate dialect is judged on; the chosen one then parses the whole sample. */
+const DIALECT_RECORDS = 500;
+
 /** Delimiters tried, in order of preference when equally consistent. */
 const DELIMITERS = [',', ';', '\t', '|'] as const;
 const QUOTE = '"';
@@ -69,8 +72,11 @@ function parse(text: string, delimiter: string, escape: string, complete: boolea
         if (next !== undefined && next !== delimiter && next !== '\n' && next !== '\r') stray += 1;
         i += 1;
       } else {
-        value += c;
-        i += 1;
+        // Plain characters up to the next quote or escape, in one slice.
+        let j = i + 1;
+        while (j < text.length && text[j] !== QUOTE && text[j] !== escape) j += 1;
+        value += text.slice(i, j);
+        i = j;
       }
     } else if (c === QUOTE && value === '') {
       quoted = true;
@@ -83,8 +89,11 @@ function parse(text: string, delimiter: string, escape: string, complete: boolea
       endRecord();
       i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
     } else {
-      value += c;
-      i += 1;
+      // The rest of an unquoted value, in one slice.
+      let j = i + 1;
+      while (j < text.length && text[j] !== delimiter && text[j] !== '\n' && text[j] !== '\r') j += 1;
+      value += text.slice(i, j);
+      i = j;
     }
   }
   const partial = value !== '' || record.length > 0;
@@ -155,20 +164,21 @@ function columnNames(header: readonly string[] | undefined, count: number, notes
 export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): CsvSample {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const escapes = body.includes('\\"') ? [QUOTE, '\\'] : [QUOTE];
-  let best: { delimiter: string; escape: string; records: string[][]; fields: number; share: number; stray: number } | undefined;
+  let best: { delimiter: string; escape: string; fields: number; share: number; stray: number } | undefined;
   for (const escape of escapes) {
     for (const delimiter of DELIMITERS) {
-      const { records, stray } = parse(body, delimiter, escape, complete, maxRecords);
+      const { records, stray } = parse(body, delimiter, escape, complete, Math.min(DIALECT_RECORDS, maxRecords));
       const { fields, share } = consistency(records);
       if (fields < 2) continue;
       const better =
         best === undefined ||
         share > best.share ||
         (share === best.share && (stray < best.stray || (stray === best.stray && fields > best.fields)));
-      if (better) best = { delimiter, escape, records, fields, share, stray };
+      if (better) best = { delimiter, escape, fields, share, stray };
     }
   }
-  const chosen = best ?? { delimiter: ',', escape: QUOTE, records: parseCsvRecords(body, ',', QUOTE, complete, maxRecords), fields: 1, share: 1 };
+  const chosen = { ...(best ?? { delimiter: ',', escape: QUOTE, fields: 1 }), records: [] as string[][] };
+  chosen.records = parseCsvRecords(body, chosen.delimiter, chosen.escape, complete, maxRecords);
   const [first, ...rest] = chosen.records;
   const header = first !== undefined && looksLikeHeader(first, rest);
   const notes: string[] = [];

@@ -28,3 +28,21 @@ export function columnTypeOf(duckdbType: string): ColumnType {
   if (t.startsWith('TIMESTAMP') || t === 'DATE') return 'timestamp';
   return 'string';
 }
+
+/** Whether every value of a DuckDB type casts to a column type without failing or losing its value. */
+export function castsLosslessly(duckdbType: string, target: ColumnType): boolean {
+  const t = duckdbType.toUpperCase();
+  const smallIntegers = /^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER)$/;
+  switch (target) {
+    case 'string':
+      return true;
+    case 'integer':
+      return smallIntegers.test(t);
+    case 'float':
+      return smallIntegers.test(t) || /^(FLOAT|DOUBLE|REAL)$/.test(t) || t.startsWith('DECIMAL');
+    case 'boolean':
+      return t === 'BOOLEAN';
+    case 'timestamp':
+      return t.startsWith('TIMESTAMP') || t === 'DATE';
+  }
+}
