@@ -1,33 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { LayerArch } from '../build-layer.js';
+import { describe, expect, it } from 'vitest';
+import { BUILD_TIMEOUT_MS, EXPECTED_PROOF, HOST_ARCH, listDir, temporaryFolders } from '../layer-test-support.js';
 import { buildDuckDbLayer, DEFAULT_DUCKDB_LAYER_BUDGET_BYTES, duckDbLayer } from './build.js';
 
-// npm install + zip of a ~70 MB layer: far above the repo's default per-test timeout.
-const BUILD_TIMEOUT_MS = 180_000;
-
-// Build for the host's CPU so the run-proof can load the binaries; on a non-linux host it is skipped.
-const HOST_ARCH: LayerArch = process.arch === 'arm64' ? 'arm64' : 'x64';
-const EXPECTED_PROOF = process.platform === 'linux' ? 'ran' : 'skipped (cross-arch)';
-
-const tempDirs: string[] = [];
-
-async function makeTempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'duckdb-layer-test-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  return (await readdir(dir)).sort();
-}
-
-afterAll(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const makeTempDir = temporaryFolders('duckdb-layer-test-');
 
 describe('buildDuckDbLayer', () => {
   it(

@@ -36,6 +36,11 @@ interface SourceItem {
   readonly attempts: number;
 }
 
+/** Lets a conditional write that lost its condition pass (the state it guarded has moved on). */
+function ignoreConditionFailure(error: unknown): void {
+  if (!isConditionFailure(error)) throw error;
+}
+
 /** A version without the key of its source claim (internal). */
 function withoutClaim(version: DatasetVersion): DatasetVersion {
   const view: DatasetVersion & { sourceSk?: string } = { ...version };
@@ -324,9 +329,7 @@ export class DatasetStore {
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':retrying': 'RETRYING', ':reason': reason, ':sk': sourceSk(source), ':ingesting': 'INGESTING' },
       }),
-    ).catch((error: unknown) => {
-      if (!isConditionFailure(error)) throw error;
-    });
+    ).catch(ignoreConditionFailure);
     await this.write(
       new UpdateCommand({
         TableName: this.table.tableName,
@@ -336,9 +339,7 @@ export class DatasetStore {
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':zero': 0, ':active': 'ACTIVE' },
       }),
-    ).catch((error: unknown) => {
-      if (!isConditionFailure(error)) throw error;
-    });
+    ).catch(ignoreConditionFailure);
   }
 
   private write(command: PutCommand | UpdateCommand): Promise<unknown> {
