@@ -36,6 +36,10 @@ Try a prediction:
     -H 'x-api-key: ${cloud.apiKey}' -H 'content-type: application/json' \\
     -d '{"instances":[{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}'
 
+Drop a file into the local lake (a dataset version appears in seconds):
+
+  npm run lake -- drop data/iris.csv
+
 Press Ctrl-C to stop.
 `);
 
