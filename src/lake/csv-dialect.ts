@@ -143,12 +143,13 @@ function columnNames(header: readonly string[] | undefined, count: number, notes
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     const original = header?.[i];
-    let name = original?.trim() ?? '';
+    let name = original?.replaceAll('\0', '').trim() ?? '';
     if (name === '') name = `column_${i + 1}`;
     const base = name;
-    for (let k = 2; seen.has(name); k++) name = `${base}_${k}`;
+    // Column names are case-insensitive in the engine (and in many Parquet readers).
+    for (let k = 2; seen.has(name.toLowerCase()); k++) name = `${base}_${k}`;
     if (header !== undefined && name !== original) notes.push(`header column ${i + 1} ('${original ?? ''}') was named '${name}'`);
-    seen.add(name);
+    seen.add(name.toLowerCase());
     names.push(name);
   }
   return names;

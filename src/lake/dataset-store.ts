@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/e
 import { ATTR, LIST_INDEX } from '../registry/keys.js';
 import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from '../registry/table.js';
 import type { Page } from '../registry/types.js';
-import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_PREFIX, versionSk } from './keys.js';
+import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK, VERSION_PREFIX, versionSk } from './keys.js';
 import type { DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
 
 const DEPENDENCY = 'dataset registry';
@@ -178,7 +178,8 @@ export class DatasetStore {
       let claim: { version: number; attempt: number };
       try {
         if (existing === undefined) {
-          const version = (await this.table.latestNumber(pk, VERSION_PREFIX, 'version')) + 1;
+          // Lost if the put below loses to a duplicate delivery: a gap, never a repeat.
+          const version = await this.nextVersionNumber(dataset);
           await this.write(
             new PutCommand({
               TableName: this.table.tableName,
@@ -215,9 +216,26 @@ export class DatasetStore {
     throw new ConflictError(`too many concurrent drops into dataset '${dataset}'; the event will be retried`);
   }
 
+  /** Takes the next version number of a dataset from its counter item (one atomic update). */
+  private async nextVersionNumber(dataset: string): Promise<number> {
+    const result = await this.table.send(() =>
+      this.table.db.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: { pk: datasetPk(dataset), sk: VERSION_COUNTER_SK },
+          UpdateExpression: 'SET lastVersion = if_not_exists(lastVersion, :zero) + :one',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    return Number(result.Attributes?.['lastVersion']);
+  }
+
   /**
-   * Makes sure the claimed version item exists and belongs to this source: creates it, resumes
-   * it, or, when another source took the number meanwhile, moves the claim to the next free one.
+   * Makes sure the claimed version item exists and belongs to this source: creates it or resumes
+   * it. Numbers come from the counter, so another source holding the number can only be an item
+   * written before the counter existed; the claim then moves to a fresh number.
    */
   private async ensureVersion(
     dataset: string,
@@ -258,7 +276,7 @@ export class DatasetStore {
       }
       const taken = await this.table.getItem(pk, versionSk(version));
       if (taken?.['sourceSk'] === sk) return { version, finished: true };
-      const next = (await this.table.latestNumber(pk, VERSION_PREFIX, 'version')) + 1;
+      const next = await this.nextVersionNumber(dataset);
       await this.write(
         new UpdateCommand({
           TableName: this.table.tableName,

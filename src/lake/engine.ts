@@ -227,7 +227,8 @@ function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan 
     ...(integers.length + requiredText.length === 0
       ? {}
       : {
-          valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader('DOUBLE', false)} WHERE ${all.failing}`,
+          // Rows whose integers the first pass rejected are counted there already.
+          valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader('DOUBLE', false)} WHERE ${readable} AND (${all.failing})`,
           curatedExcludingRejects: `SELECT ${keptColumns(plan, (c) => (c.type === 'integer' ? `TRY_CAST(${ident(c.name)} AS BIGINT)` : ident(c.name)))}
             FROM ${reader('VARCHAR', false)} WHERE ${readable} AND NOT (${all.failing})`,
         }),

@@ -639,3 +639,39 @@ describe('ingestFile: Parquet', () => {
     expect(result.reason).toMatch(/^the file is not a readable Parquet file: /);
   });
 });
+
+describe('ingestFile: files the engine cannot take', () => {
+  it('fails JSON Lines whose fields differ only in case, naming them, instead of renaming one silently', async () => {
+    // Act
+    const result = await ingest('case.jsonl', '{"Id":1,"id":2}\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', reason: "columns 'Id' and 'id' differ only in case; column names are case-insensitive in the curated data: rename one" });
+  });
+
+  it('renames CSV header names that differ only in case, with a note', async () => {
+    // Act
+    const result = await ingest('case.csv', 'Name,name\na,b\n');
+    // Assess
+    expect(result.status).toBe('READY');
+    expect(result.schema?.columns.map((c) => c.name)).toEqual(['Name', 'name_2']);
+    expect(result.notes).toEqual(["header column 2 ('name') was named 'name_2'"]);
+  });
+
+  it('fails JSON Lines whose records have no fields', async () => {
+    // Act
+    const result = await ingest('empty-objects.jsonl', '{}\n{}\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', reason: 'the file has no columns (no field in any sampled record)' });
+  });
+
+  it('keeps text values with NUL characters, and counts them among the top values', async () => {
+    // Act
+    const result = await ingest('nul.jsonl', '{"s":"a\\u0000b"}\n{"s":"a\\u0000b"}\n{"s":"c"}\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 3 });
+    expect(result.statistics[0]?.top).toEqual([
+      { value: 'a\u0000b', count: 2 },
+      { value: 'c', count: 1 },
+    ]);
+  });
+});

@@ -60,9 +60,18 @@ export async function ingestFile(request: FileIngestRequest): Promise<FileIngest
       if (error instanceof InvalidDataError) return failedIngest(error.message);
       throw error;
     }
-    const counts = await convert(engine, { sourcePath: request.sourcePath, kind: prepared.kind, plan: prepared.plan, ...(prepared.dialect === undefined ? {} : { dialect: prepared.dialect }), curatedPath, rejectedPath }, request.engine);
     const kept = prepared.plan.output.map((name) => ({ name, type: prepared.plan.source.find((c) => c.name === name)?.type ?? 'string' }));
-    const statistics = counts.rowsAccepted > 0 ? await columnStatistics(engine, curatedPath, kept) : [];
+    let counts;
+    let statistics;
+    try {
+      counts = await convert(engine, { sourcePath: request.sourcePath, kind: prepared.kind, plan: prepared.plan, ...(prepared.dialect === undefined ? {} : { dialect: prepared.dialect }), curatedPath, rejectedPath }, request.engine);
+      statistics = counts.rowsAccepted > 0 ? await columnStatistics(engine, curatedPath, kept) : [];
+    } catch (error) {
+      // The engine refusing this file would refuse it on every retry: a FAILED version, not a retry.
+      // Operating-system errors (a full disk, a missing folder) carry a code and are retried.
+      if ((error as NodeJS.ErrnoException).code !== undefined) throw error;
+      return failedIngest(`the file could not be converted: ${String((error as Error).message).split('\n')[0] ?? ''}`);
+    }
     const declared = new Map(request.declared?.columns.map((c) => [c.name, c]));
     const columns = kept.map((c) => ({ ...c, nullable: declared.get(c.name)?.nullable ?? statistics.find((s) => s.name === c.name)?.nullable ?? true }));
     const share = counts.rowsRead === 0 ? 0 : counts.rowsRejected / counts.rowsRead;

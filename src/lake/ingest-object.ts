@@ -124,9 +124,14 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
  * cannot be ingested (too big for the scratch space, deleted or overwritten since).
  */
 async function stageObject(deps: IngestDeps, source: SourceObject, workDir: string): Promise<{ path: string } | string> {
-  const free = await statfs(workDir).then((s) => s.bavail * s.bsize);
-  if (source.sizeBytes * SCRATCH_PER_SOURCE_BYTE > free) {
-    return `the file is ${gib(source.sizeBytes)} GiB; ingesting it needs ${SCRATCH_PER_SOURCE_BYTE}× that on the ingest function's disk, which has ${gib(free)} GiB free: split it into smaller files`;
+  const disk = await statfs(workDir);
+  const needed = source.sizeBytes * SCRATCH_PER_SOURCE_BYTE;
+  if (needed > disk.blocks * disk.bsize) {
+    return `the file is ${gib(source.sizeBytes)} GiB; ingesting it needs ${SCRATCH_PER_SOURCE_BYTE}× that on the ingest function's disk of ${gib(disk.blocks * disk.bsize)} GiB: split it into smaller files`;
+  }
+  if (needed > disk.bavail * disk.bsize) {
+    // The disk is big enough, but busy (another ingestion, or leftovers of a killed one): retry later.
+    throw new Error(`not enough free disk to stage ${gib(source.sizeBytes)} GiB now (${gib(disk.bavail * disk.bsize)} GiB free)`);
   }
   const path = join(workDir, 'source');
   try {

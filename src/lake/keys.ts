@@ -5,6 +5,7 @@
  * | --------------- | ------------------ | ------------------------- | ---------- | ------ |
  * | dataset         | `DATASET#<name>`   | `#DATASET`                | `DATASETS` | name   |
  * | dataset version | `DATASET#<name>`   | `VERSION#<10-digit n>`    |            |        |
+ * | version counter | `DATASET#<name>`   | `#VERSIONS`               |            |        |
  * | source claim    | `DATASET#<name>`   | `SOURCE#<sha256 of object>` |          |        |
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +19,8 @@ export const datasetPk = (name: string): string => `DATASET#${name}`;
 export const DATASET_SK = '#DATASET';
 /** Index partition shared by all dataset definitions. */
 export const DATASETS_GSI_PK = 'DATASETS';
+/** Sort key of the item whose `lastVersion` hands out version numbers (one atomic update each). */
+export const VERSION_COUNTER_SK = '#VERSIONS';
 /** Sort-key prefix of source claims. */
 export const SOURCE_PREFIX = 'SOURCE#';
 

@@ -59,6 +59,16 @@ export function planColumns(
   positional: boolean,
 ): ColumnPlan {
   if (found.length > MAX_COLUMNS) throw new InvalidDataError(`the file has ${found.length} columns; a dataset may have at most ${MAX_COLUMNS}`);
+  if (found.length === 0) throw new InvalidDataError('the file has no columns (no field in any sampled record)');
+  const seen = new Map<string, string>();
+  for (const { name } of found) {
+    if (name === '' || name.includes('\0')) throw new InvalidDataError(`the file has a column with an empty name (or a NUL character in its name)`);
+    const clash = seen.get(name.toLowerCase());
+    if (clash !== undefined) {
+      throw new InvalidDataError(`columns '${clash}' and '${name}' differ only in case; column names are case-insensitive in the curated data: rename one`);
+    }
+    seen.set(name.toLowerCase(), name);
+  }
   if (declared === undefined) {
     return { source: found.map((c) => ({ ...c, required: false, keep: true })), output: found.map((c) => c.name), notes: [] };
   }

@@ -57,7 +57,7 @@ export async function columnStatistics(
       const iso = (e: string) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
       return [...base, `${iso(`min(${col})`)} AS lo${i}`, `${iso(`max(${col})`)} AS hi${i}`];
     }
-    return [...base, `approx_count_distinct(${col})::DOUBLE AS d${i}`, `approx_top_k(left(${col}::VARCHAR, ${MAX_VALUE_CHARS}), ${TOP_VALUES}) AS top${i}`];
+    return [...base, `approx_count_distinct(${col})::DOUBLE AS d${i}`];
   });
   const [row = {}] = await engine.rows(`SELECT ${aggregates.join(', ')} FROM ${from}`);
   const stats: ColumnStatistics[] = [];
@@ -70,15 +70,12 @@ export async function columnStatistics(
       stats.push({ ...common, ...defined({ min: row[`lo${i}`] ?? undefined, max: row[`hi${i}`] ?? undefined }) as { min?: string; max?: string } });
     } else {
       // Candidates from a bounded-memory sketch (Space-Saving), then counted exactly.
-      const candidates = (row[`top${i}`] as string[] | null) ?? [];
       const value = `left(${ident(c.name)}::VARCHAR, ${MAX_VALUE_CHARS})`;
-      const top =
-        candidates.length === 0
-          ? []
-          : await engine.rows(
-              `SELECT ${value} AS value, count(*)::DOUBLE AS n FROM ${from} WHERE ${value} IN (${candidates.map(literal).join(', ')})
-               GROUP BY 1 ORDER BY n DESC, value LIMIT ${TOP_VALUES}`,
-            );
+      const top = await engine.rows(
+        `SELECT ${value} AS value, count(*)::DOUBLE AS n FROM ${from}
+         WHERE ${value} IN (SELECT unnest(approx_top_k(${value}, ${TOP_VALUES})) FROM ${from})
+         GROUP BY 1 ORDER BY n DESC, value LIMIT ${TOP_VALUES}`,
+      );
       stats.push({ ...common, distinct: Number(row[`d${i}`] ?? 0), top: top.map((t) => ({ value: String(t.value), count: Number(t.n) })) });
     }
   }
