@@ -189,15 +189,18 @@ const READER_REASON = `CASE
 const readerRejectOptions = (recording: boolean) =>
   recording ? `store_rejects = true, rejects_table = 'rejects', rejects_scan = 'rejects_scan'` : 'ignore_errors = true';
 
-/** Whether a value (of any type) has a fractional part. */
-const fractional = (v: string) => `TRY_CAST(${v} AS DOUBLE) <> trunc(TRY_CAST(${v} AS DOUBLE))`;
+/**
+ * Whether a value (of any type) is not written as a plain integer (`42`, `-7`, `3.0`): a fraction,
+ * an exponent, hex or `1_000`, all of which DuckDB's casts would turn into some integer silently.
+ */
+const notIntegerText = (v: string) => `NOT regexp_full_match(trim(${v}::VARCHAR), '[+-]?[0-9]+(\\.0*)?')`;
 const label = (c: SourceColumn) => `'column ' || ${literal(JSON.stringify(c.name))}`;
 
 /**
  * CSV: DuckDB's reader parses and types every line, keeping bad ones with their line numbers.
- * Its text-to-integer cast rounds fractions, so integer columns are checked again in a second
- * pass that reads them as numbers; only if it finds fractions is the curated file rewritten
- * without those rows. Required text columns are checked for emptiness.
+ * Its text-to-integer cast rounds fractions (and reads hex, `1_000`, exponents), so integer
+ * columns are checked again in a second pass that reads their text; only if it finds such values
+ * is the curated file rewritten without those rows. Required text columns are checked for emptiness.
  */
 function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan {
   const { dialect, plan } = request;
@@ -215,7 +218,7 @@ function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan 
   const requiredText: RowCheck[] = plan.source
     .filter((c) => c.required && c.type === 'string')
     .map((c) => ({ fails: `${ident(c.name)} IS NULL`, reason: `${label(c)} || ' is required but empty'` }));
-  const fractions: RowCheck[] = integers.map((c) => ({ fails: fractional(ident(c.name)), reason: `${label(c)} || ': ' || ${ident(c.name)} || ' is not an integer'` }));
+  const fractions: RowCheck[] = integers.map((c) => ({ fails: notIntegerText(ident(c.name)), reason: `${label(c)} || ': ' || ${ident(c.name)} || ' is not an integer'` }));
   const kept = keptColumns(plan, (c) => ident(c.name));
   const text = checkSql(requiredText);
   const all = checkSql([...fractions, ...requiredText]);
@@ -228,7 +231,7 @@ function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan 
       ? {}
       : {
           // Rows whose integers the first pass rejected are counted there already.
-          valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader('DOUBLE', false)} WHERE ${readable} AND (${all.failing})`,
+          valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader('VARCHAR', false)} WHERE ${readable} AND (${all.failing})`,
           curatedExcludingRejects: `SELECT ${keptColumns(plan, (c) => (c.type === 'integer' ? `TRY_CAST(${ident(c.name)} AS BIGINT)` : ident(c.name)))}
             FROM ${reader('VARCHAR', false)} WHERE ${readable} AND NOT (${all.failing})`,
         }),
@@ -258,7 +261,7 @@ function castChecks(plan: ColumnPlan, value: (column: SourceColumn, index: numbe
   return plan.source.flatMap((c, i): RowCheck[] => {
     const v = value(c, i);
     if (alwaysFits(c)) return c.required ? [{ fails: `${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : [];
-    const exact = c.type === 'integer' ? ` OR ${fractional(v)}` : '';
+    const exact = c.type === 'integer' ? ` OR ${notIntegerText(v)}` : '';
     const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || left(${v}::VARCHAR, 80) || ' is not ${c.type}'` };
     return c.required ? [{ fails: `${isRecord} AND ${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }, fits] : [fits];
   });

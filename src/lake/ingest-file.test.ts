@@ -331,7 +331,7 @@ describe('ingestFile: CSV', () => {
     // Assess
     expect(result).toMatchObject({ rowsAccepted: 1, rowsRejected: 1 });
     expect(await curatedRows(result)).toEqual([{ n: '1' }]);
-    expect(await rejectedRows(result)).toEqual([{ reasons: ['column "n": 2.5 is not an integer'], raw: '{"n":2.5}' }]);
+    expect(await rejectedRows(result)).toEqual([{ reasons: ['column "n": 2.5 is not an integer'], raw: '{"n":"2.5"}' }]);
   });
 
   it('uses the declared column order and leaves undeclared columns out, with a note', async () => {
@@ -393,8 +393,8 @@ describe('ingestFile: CSV', () => {
     expect(result).toMatchObject({ rowsRead: 3, rowsAccepted: 1, rowsRejected: 2 });
     // Checked after parsing: the row's values stand in for its line number.
     expect(await rejectedRows(result)).toEqual([
-      { reasons: ['column "s" is required but empty'], raw: '{"n":2.0,"s":null}' },
-      { reasons: ['column "s" is required but empty'], raw: '{"n":3.0,"s":null}' },
+      { reasons: ['column "s" is required but empty'], raw: '{"n":"2","s":null}' },
+      { reasons: ['column "s" is required but empty'], raw: '{"n":"3","s":null}' },
     ]);
   });
 
@@ -637,6 +637,17 @@ describe('ingestFile: Parquet', () => {
     // Assess
     expect(result.status).toBe('FAILED');
     expect(result.reason).toMatch(/^the file is not a readable Parquet file: /);
+  });
+});
+
+describe('ingestFile: integers are never altered', () => {
+  it('rejects hex, digit separators and exponents in an integer column, accepting 3.0 as 3', async () => {
+    // Act
+    const result = await ingest('ints.csv', 'n\n1\n0x1F\n1_000\n1e3\n3.0\n', { declared: schema(['n', 'integer', true]) });
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsRead: 5, rowsAccepted: 2, rowsRejected: 3 });
+    expect(await curatedRows(result)).toEqual([{ n: '1' }, { n: '3' }]);
+    expect((await rejectedRows(result)).map((r) => r.raw)).toEqual(['{"n":"0x1F"}', '{"n":"1_000"}', '{"n":"1e3"}']);
   });
 });
 
