@@ -1,12 +1,12 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { DatasetStore } from './dataset-store.js';
-import { IngestAttemptError, ingestObject, type IngestDeps } from './ingest-object.js';
+import { IngestAttemptError, ingestObject, removeAbandonedWorkDirs, type IngestDeps } from './ingest-object.js';
 import type { SourceObject } from './types.js';
 
 // Faults the S3 emulator cannot produce (5xx, throttling, timeouts), on a real registry table.
@@ -79,5 +79,26 @@ describe('ingestObject when S3 fails', () => {
     // Assess
     expect(outcomes.map((o) => o.kind)).toEqual(['ignored', 'ignored', 'ignored', 'ignored']);
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+});
+
+describe('removeAbandonedWorkDirs', () => {
+  it('removes work folders older than the longest invocation and keeps recent ones and other files', async () => {
+    // Prepare
+    const scratch = await mkdtemp(join(tmpdir(), 'scratch-'));
+    await mkdir(join(scratch, 'ingest-old-1'));
+    await mkdir(join(scratch, 'ingest-new-2'));
+    await mkdir(join(scratch, 'model-cache'));
+    const created = (await stat(join(scratch, 'ingest-old-1'))).birthtimeMs || (await stat(join(scratch, 'ingest-old-1'))).ctimeMs;
+
+    // Act: the clock is 1 minute after the folders were made, then 16 minutes after.
+    await removeAbandonedWorkDirs(scratch, created + 60_000);
+    const afterOneMinute = (await readdir(scratch)).sort();
+    await removeAbandonedWorkDirs(scratch, created + 16 * 60_000);
+    const afterSixteen = (await readdir(scratch)).sort();
+
+    // Assess
+    expect(afterOneMinute).toEqual(['ingest-new-2', 'ingest-old-1', 'model-cache']);
+    expect(afterSixteen).toEqual(['model-cache']);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -79,7 +79,8 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
   let workDir: string | undefined;
   try {
     await mkdir(deps.scratchDir, { recursive: true });
-    workDir = await mkdtemp(join(deps.scratchDir, `ingest-${dataset}-`));
+    await removeAbandonedWorkDirs(deps.scratchDir, now().getTime());
+    workDir = await mkdtemp(join(deps.scratchDir, `${WORK_DIR_PREFIX}${dataset}-`));
     const staged = await stageObject(deps, source, workDir);
     const result: FileIngestResult =
       typeof staged === 'string'
@@ -154,8 +155,36 @@ async function stageObject(deps: IngestDeps, source: SourceObject, workDir: stri
 
 async function upload(deps: IngestDeps, bucket: string, key: string, path: string, contentType: string): Promise<string> {
   const { size } = await stat(path);
-  await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+  const body = createReadStream(path);
+  try {
+    await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }));
+  } finally {
+    body.destroy();
+  }
   return key;
+}
+
+/** Prefix of the per-ingestion work folders in the scratch folder. */
+const WORK_DIR_PREFIX = 'ingest-';
+/** Lambda's longest invocation: a work folder older than this belongs to no running ingestion. */
+const MAX_INVOCATION_MS = 15 * 60_000;
+
+/**
+ * Removes work folders left by invocations that were killed (timeout, out of memory) before
+ * their own clean-up ran: on a reused container they would eat the disk the next file needs.
+ */
+export async function removeAbandonedWorkDirs(scratchDir: string, nowMs: number): Promise<void> {
+  const entries = await readdir(scratchDir, { withFileTypes: true });
+  await Promise.all(
+    entries
+      .filter((entry) => entry.isDirectory() && entry.name.startsWith(WORK_DIR_PREFIX))
+      .map(async (entry) => {
+        const path = join(scratchDir, entry.name);
+        const { birthtimeMs, ctimeMs } = await stat(path);
+        const created = birthtimeMs > 0 ? birthtimeMs : ctimeMs;
+        if (nowMs - created > MAX_INVOCATION_MS) await rm(path, { recursive: true, force: true });
+      }),
+  );
 }
 
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);
