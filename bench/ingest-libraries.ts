@@ -17,8 +17,7 @@ import { directorySize } from '../layers/build-layer.js';
 import { checksumDiff, writeCreditCsv, type Checksum } from './lib/credit-csv.js';
 import type { WorkerResult } from './lib/ingest-worker.js';
 import { record, table, verdict } from './lib/record.js';
-import { bundleWorker, spawnWorker } from './lib/worker-process.js';
-import { summarize } from './lib/stats.js';
+import { bundleWorker, measure, spawnWorker, type Measure } from './lib/worker-process.js';
 
 const MiB = 2 ** 20;
 const MB = 1e6;
@@ -32,28 +31,6 @@ const HEAP_CAP_MB = 128;
 const TARGET = { csvMiBps: 50, parquetMBps: 100, rssMiB: 256, vsDuckdb: 0.3 } as const;
 /** Lambda's limit for a function's code and layers, unzipped. */
 const LAMBDA_UNZIPPED_MB = 250;
-
-/** One contender's runs. */
-interface Measure {
-  readonly runs: WorkerResult[];
-  /** Median wall time. */
-  readonly seconds: number;
-  readonly cpuPerWall: number;
-  readonly maxRssMiB: number;
-  readonly last: WorkerResult;
-}
-
-function measure(runs: WorkerResult[]): Measure {
-  const seconds = summarize(runs.map((r) => r.seconds)).p50;
-  const last = runs.at(-1)!;
-  return {
-    runs,
-    seconds,
-    cpuPerWall: runs.reduce((a, r) => a + r.cpuSeconds / r.seconds, 0) / runs.length,
-    maxRssMiB: Math.max(...runs.map((r) => r.maxRssBytes)) / MiB,
-    last,
-  };
-}
 
 /** Minified esbuild bundle size (platform node) of an entry importing one library. */
 async function bundleBytes(contents: string, external: string[] = []): Promise<number> {

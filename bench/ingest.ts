@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { writeCreditCsv } from './lib/credit-csv.js';
-import type { WorkerResult } from './lib/ingest-worker.js';
 import { record, table, verdict } from './lib/record.js';
-import { summarize } from './lib/stats.js';
-import { bundleWorker, spawnWorker } from './lib/worker-process.js';
+import { bundleWorker, measure, spawnWorker, type Measure } from './lib/worker-process.js';
 import { engineMemoryLimitMb } from '../src/lake/engine-limits.js';
 
 const MiB = 2 ** 20;
@@ -26,22 +24,6 @@ const REPEATS = 3;
 const TARGET = { csvMiBpsPerCore: 50, parquetMBps: 100, rssMiB: 256, vsDuckdb: 0.3 } as const;
 /** Function sizes measured: the smallest that meets the RSS target, and the deployed default. */
 const FUNCTION_MEMORY_MB = [256, 2048] as const;
-
-interface Measure {
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-  readonly maxRssMiB: number;
-  readonly last: WorkerResult;
-}
-
-function measure(runs: readonly WorkerResult[]): Measure {
-  return {
-    seconds: summarize(runs.map((r) => r.seconds)).p50,
-    cpuSeconds: summarize(runs.map((r) => r.cpuSeconds)).p50,
-    maxRssMiB: Math.max(...runs.map((r) => r.maxRssBytes)) / MiB,
-    last: runs.at(-1)!,
-  };
-}
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 

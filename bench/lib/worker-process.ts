@@ -7,6 +7,7 @@ import { symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { WorkerResult } from './ingest-worker.js';
+import { summarize } from './stats.js';
 
 const MiB = 2 ** 20;
 
@@ -45,4 +46,28 @@ export function spawnWorker(worker: string, task: string, args: readonly string[
     `  ${task}${heapCapMb === undefined ? '' : ` (heap ${heapCapMb} MB)`} ${args.slice(2).join(' ')}: ${result.seconds.toFixed(2)} s, ${(result.maxRssBytes / MiB).toFixed(0)} MiB`,
   );
   return result;
+}
+
+/** One contender's runs, summarised. */
+export interface Measure {
+  readonly runs: readonly WorkerResult[];
+  /** Median wall time. */
+  readonly seconds: number;
+  /** Median CPU time (all threads). */
+  readonly cpuSeconds: number;
+  readonly cpuPerWall: number;
+  readonly maxRssMiB: number;
+  readonly last: WorkerResult;
+}
+
+/** Summarises repeated runs of one measurement. */
+export function measure(runs: readonly WorkerResult[]): Measure {
+  return {
+    runs,
+    seconds: summarize(runs.map((r) => r.seconds)).p50,
+    cpuSeconds: summarize(runs.map((r) => r.cpuSeconds)).p50,
+    cpuPerWall: runs.reduce((a, r) => a + r.cpuSeconds / r.seconds, 0) / runs.length,
+    maxRssMiB: Math.max(...runs.map((r) => r.maxRssBytes)) / MiB,
+    last: runs.at(-1)!,
+  };
 }

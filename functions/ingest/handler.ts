@@ -16,16 +16,18 @@ const config = loadConfig();
 const { logger, metrics } = createObservability('ingest');
 const clients = createAwsClients();
 const processor = new BatchProcessor(EventType.SQS);
+const store = new DatasetStore(clients.dynamo, config.registryTable);
+const engine = { memoryLimitMb: engineMemoryLimitMb(config.memoryMb), threads: threadsForMemory(config.memoryMb), maxLineBytes: MAX_LINE_BYTES };
 
 /** Lambda entry point. */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const recordHandler = createIngestRecordHandler(
     {
-      store: new DatasetStore(clients.dynamo, config.registryTable),
+      store,
       s3: clients.s3,
       lakeBucket: config.lakeBucket,
       scratchDir: config.scratchDir,
-      engine: { memoryLimitMb: engineMemoryLimitMb(config.memoryMb), threads: threadsForMemory(config.memoryMb), maxLineBytes: MAX_LINE_BYTES },
+      engine,
       // The claim on an object lasts as long as this invocation may.
       leaseMs: context.getRemainingTimeInMillis(),
     },

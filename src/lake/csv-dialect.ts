@@ -178,16 +178,16 @@ export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): 
       if (better) best = { delimiter, escape, fields, share, stray };
     }
   }
-  const chosen = { ...(best ?? { delimiter: ',', escape: QUOTE, fields: 1 }), records: [] as string[][] };
-  chosen.records = parseCsvRecords(body, chosen.delimiter, chosen.escape, complete, maxRecords);
-  const [first, ...rest] = chosen.records;
+  const { delimiter, escape, fields } = best ?? { delimiter: ',', escape: QUOTE, fields: 1 };
+  const records = parseCsvRecords(body, delimiter, escape, complete, maxRecords);
+  const [first, ...rest] = records;
   const header = first !== undefined && looksLikeHeader(first, rest);
   const notes: string[] = [];
-  const columns = columnNames(header ? first : undefined, chosen.fields, notes);
+  const columns = columnNames(header ? first : undefined, fields, notes);
   return {
-    dialect: { delimiter: chosen.delimiter, quote: QUOTE, escape: chosen.escape, header },
+    dialect: { delimiter, quote: QUOTE, escape, header },
     columns,
-    records: header ? rest : chosen.records,
+    records: header ? rest : records,
     notes,
   };
 }

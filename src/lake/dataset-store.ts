@@ -203,11 +203,10 @@ export class DatasetStore {
           );
           claim = { version: existing.version, attempt: existing.attempts + 1 };
         }
-        const { version, finished } = await this.ensureVersion(dataset, source, sk, claim);
-        if (!finished) return { kind: 'claimed', version, attempt: claim.attempt };
+        if (!(await this.ensureVersion(dataset, source, sk, claim))) return { kind: 'claimed', version: claim.version, attempt: claim.attempt };
         // An earlier attempt recorded the outcome but stopped before closing the claim.
         await this.markSourceDone(dataset, source);
-        return { kind: 'done', version };
+        return { kind: 'done', version: claim.version };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         await jitter(attempt);
@@ -233,63 +232,44 @@ export class DatasetStore {
   }
 
   /**
-   * Makes sure the claimed version item exists and belongs to this source: creates it or resumes
-   * it. Numbers come from the counter, so another source holding the number can only be an item
-   * written before the counter existed; the claim then moves to a fresh number.
+   * Makes sure the claimed version item exists and belongs to this source: creates it, or resumes
+   * it after a failed or crashed attempt. Returns whether an earlier attempt already finished it.
+   * Numbers come from the counter, so no other source can hold this one.
    */
-  private async ensureVersion(
-    dataset: string,
-    source: SourceObject,
-    sk: string,
-    claim: { version: number; attempt: number },
-  ): Promise<{ version: number; finished: boolean }> {
+  private async ensureVersion(dataset: string, source: SourceObject, sk: string, claim: { version: number; attempt: number }): Promise<boolean> {
     const pk = datasetPk(dataset);
-    let version = claim.version;
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      const at = this.now().toISOString();
-      try {
-        await this.write(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: { pk, sk: versionSk(version) },
-            UpdateExpression:
-              'SET #type = :type, dataset = :dataset, version = :version, #status = :ingesting, #source = :source, sourceSk = :sk, attempts = :attempt, createdAt = if_not_exists(createdAt, :at)',
-            ConditionExpression: 'attribute_not_exists(pk) OR (sourceSk = :sk AND #status <> :ready AND #status <> :failed)',
-            ExpressionAttributeNames: { '#type': 'type', '#status': 'status', '#source': 'source' },
-            ExpressionAttributeValues: {
-              ':type': 'DATASET_VERSION',
-              ':dataset': dataset,
-              ':version': version,
-              ':ingesting': 'INGESTING',
-              ':source': source,
-              ':sk': sk,
-              ':attempt': claim.attempt,
-              ':at': at,
-              ':ready': 'READY',
-              ':failed': 'FAILED',
-            },
-          }),
-        );
-        return { version, finished: false };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-      const taken = await this.table.getItem(pk, versionSk(version));
-      if (taken?.['sourceSk'] === sk) return { version, finished: true };
-      const next = await this.nextVersionNumber(dataset);
+    try {
       await this.write(
         new UpdateCommand({
           TableName: this.table.tableName,
-          Key: { pk, sk },
-          UpdateExpression: 'SET version = :next',
-          ConditionExpression: 'version = :seen',
-          ExpressionAttributeValues: { ':next': next, ':seen': version },
+          Key: { pk, sk: versionSk(claim.version) },
+          UpdateExpression:
+            'SET #type = :type, dataset = :dataset, version = :version, #status = :ingesting, #source = :source, sourceSk = :sk, attempts = :attempt, createdAt = if_not_exists(createdAt, :at)',
+          ConditionExpression: 'attribute_not_exists(pk) OR (sourceSk = :sk AND #status <> :ready AND #status <> :failed)',
+          ExpressionAttributeNames: { '#type': 'type', '#status': 'status', '#source': 'source' },
+          ExpressionAttributeValues: {
+            ':type': 'DATASET_VERSION',
+            ':dataset': dataset,
+            ':version': claim.version,
+            ':ingesting': 'INGESTING',
+            ':source': source,
+            ':sk': sk,
+            ':attempt': claim.attempt,
+            ':at': this.now().toISOString(),
+            ':ready': 'READY',
+            ':failed': 'FAILED',
+          },
         }),
       );
-      version = next;
-      await jitter(attempt);
+      return false;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
-    throw new ConflictError(`too many concurrent drops into dataset '${dataset}'; the event will be retried`);
+    const taken = await this.table.getItem(pk, versionSk(claim.version));
+    if (taken?.['sourceSk'] !== sk) {
+      throw new Error(`version ${claim.version} of dataset '${dataset}' belongs to another source: the version counter was bypassed`);
+    }
+    return true;
   }
 
   /**

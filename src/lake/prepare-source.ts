@@ -43,7 +43,8 @@ export async function prepareSource(
     return {
       kind,
       ...(dialect === undefined ? {} : { dialect }),
-      plan: { ...plan, notes: [...notes.filter(() => inferred), ...plan.notes] },
+      // Inference notes only matter when the types were inferred.
+      plan: { ...plan, notes: [...(inferred ? notes : []), ...plan.notes] },
       inferred,
     };
   };
