@@ -49,6 +49,9 @@ export interface PlatformFunctionProps {
   /** The function's description in the topology: entry, memory, timeout, access, triggers. */
   readonly spec: FunctionSpec;
 
+  /** The platform's code version (`CODE_VERSION`), recorded in trained models' lineage. */
+  readonly codeVersion: string;
+
   /**
    * The registry; required when `spec.access.registry` is set.
    *
@@ -167,6 +170,7 @@ export class PlatformFunction extends Construct {
       lakeBucket: lake?.bucket.bucketName ?? '',
       queueUrls: Object.fromEntries([...queues].map(([id, queue]) => [id, queue.queue.queueUrl])),
       metricsNamespace,
+      codeVersion: props.codeVersion,
     });
 
     this.function = new NodejsFunction(this, 'Function', {

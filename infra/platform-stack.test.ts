@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PlatformFunction } from './platform-function.js';
 import { PlatformStack } from './platform-stack.js';
 import { REPO_ROOT } from './paths.js';
-import { topology, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from './topology.js';
+import { topology, TRAINING_MEMORY_MB, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from './topology.js';
 
 /** Feature flags from cdk.json, so tests synthesize exactly what `cdk synth` does. */
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
@@ -583,7 +583,9 @@ describe('PlatformStack (platform topology)', () => {
       const { template, fn, queueId } = ingestParts();
 
       // Act
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as CfnResourceJson[];
+      const mappings = (Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as CfnResourceJson[]).filter(
+        (mapping) => (mapping.Properties?.EventSourceArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === queueId,
+      );
 
       // Assess
       expect(mappings.map((mapping) => mapping.Properties)).toEqual([
@@ -614,9 +616,10 @@ describe('PlatformStack (platform topology)', () => {
       });
     });
 
-    it('lets the ingest role read and write the lake and consume its queue, but never delete', () => {
+    it('lets the ingest role read and write the lake, consume its queue and send auto-train jobs, but never delete', () => {
       // Prepare
-      const { template, fn, queueId, bucketId } = ingestParts();
+      const { template, stack, fn, queueId, bucketId } = ingestParts();
+      const trainingQueue = stack.queues.find((candidate) => candidate.queueId === 'training');
 
       // Act
       const statements = roleStatements(template, logicalId(fn?.role.node.defaultChild));
@@ -630,8 +633,88 @@ describe('PlatformStack (platform topology)', () => {
         ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
       );
       expect(actions.filter((action) => action.startsWith('s3:Delete') || action === 's3:*')).toEqual([]);
-      expect(actions).not.toContain('sqs:SendMessage');
+      expect(actionsOf(statementsOn(statements, logicalId(trainingQueue?.queue.node.defaultChild))).sort()).toEqual(
+        ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+      );
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+  });
+
+  describe('training (API or auto-train → SQS → train function)', () => {
+    const trainingParts = () => {
+      const { template, stack } = synthesized;
+      const queue = stack.queues.find((candidate) => candidate.queueId === 'training');
+      const fnOf = (id: string) => stack.functions.find((candidate) => candidate.spec.id === id);
+      return { template, stack, fnOf, queueId: logicalId(queue?.queue.node.defaultChild) };
+    };
+
+    it('triggers the train function from the training queue one job at a time, with partial batch responses', () => {
+      // Prepare
+      const { template, fnOf, queueId } = trainingParts();
+
+      // Act
+      const mappings = (Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as CfnResourceJson[]).filter(
+        (mapping) => (mapping.Properties?.EventSourceArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === queueId,
+      );
+
+      // Assess
+      expect(mappings.map((mapping) => mapping.Properties)).toEqual([
+        expect.objectContaining({ FunctionName: { Ref: logicalId(fnOf('train')?.function.node.defaultChild) }, BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] }),
+      ]);
+    });
+
+    it('keeps a job message invisible longer than the train function may run', () => {
+      // Prepare
+      const { template, fnOf, queueId } = trainingParts();
+      const fn = template.findResources('AWS::Lambda::Function')[logicalId(fnOf('train')?.function.node.defaultChild)] as CfnResourceJson;
+      const queue = template.findResources('AWS::SQS::Queue')[queueId] as CfnResourceJson;
+
+      // Assess
+      expect(fn.Properties).toMatchObject({ MemorySize: TRAINING_MEMORY_MB, Timeout: 900 });
+      expect(queue.Properties?.VisibilityTimeout as number).toBeGreaterThan(fn.Properties?.Timeout as number);
+    });
+
+    it('gives every function the code version that trained models record in their lineage', () => {
+      // Prepare
+      const { template } = trainingParts();
+
+      // Act
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as CfnResourceJson[];
+      const platformFunctions = functions.filter((fn) => (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined);
+
+      // Assess
+      expect(platformFunctions.length).toBe(topology.functions.length);
+      for (const fn of platformFunctions) {
+        expect((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.CODE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+      }
+    });
+
+    it.each(['control-plane', 'ingest'])('lets %s send job messages to the training queue', (id) => {
+      // Prepare
+      const { template, fnOf, queueId } = trainingParts();
+
+      // Act
+      const statements = statementsOn(roleStatements(template, logicalId(fnOf(id)?.role.node.defaultChild)), queueId);
+
+      // Assess
+      expect(actionsOf(statements).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    });
+
+    it('lets the train role consume the training queue and write the lake, but never send or delete', () => {
+      // Prepare
+      const { template, stack, fnOf, queueId } = trainingParts();
+      const statements = roleStatements(template, logicalId(fnOf('train')?.role.node.defaultChild));
+
+      // Act
+      const actions = actionsOf(statements);
+
+      // Assess
+      expect(actionsOf(statementsOn(statements, queueId)).sort()).toEqual(
+        ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
+      );
+      expect(actionsOf(statementsOn(statements, logicalId(stack.lake.bucket.node.defaultChild)))).toContain('s3:PutObject');
+      expect(actions).not.toContain('sqs:SendMessage');
+      expect(actions.filter((action) => action.startsWith('s3:Delete') || action.includes('*'))).toEqual([]);
     });
   });
 
@@ -958,7 +1041,7 @@ describe('PlatformStack validation', () => {
 
     // Act
     const act = (): PlatformFunction =>
-      new PlatformFunction(stack, 'Ingest', { spec: { ...base, access: {}, queueTriggers: [] }, layers: [] });
+      new PlatformFunction(stack, 'Ingest', { spec: { ...base, access: {}, queueTriggers: [] }, codeVersion: 'test', layers: [] });
 
     // Assess
     expect(act).toThrow(/needs the duckdb layer but it is not among the given layers \[\]/);

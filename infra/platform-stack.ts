@@ -8,6 +8,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PlatformApi } from './api.js';
+import { platformCodeVersion } from './code-version.js';
 import { JobQueue } from './job-queue.js';
 import { Lake } from './lake.js';
 import { NativeModuleLayer } from './native-module-layer.js';
@@ -36,6 +37,14 @@ export interface PlatformStackProps extends StackProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly dataRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * The platform's code version, set as `CODE_VERSION` on every function and recorded in the
+   * lineage of trained models.
+   *
+   * @default - the package version and git commit of this checkout (`platformCodeVersion()`)
+   */
+  readonly codeVersion?: string;
 
   /**
    * Retention of every log group (functions and API access logs).
@@ -87,6 +96,7 @@ export class PlatformStack extends Stack {
     const topology = props.topology ?? platformTopology;
     validateTopology(this.node.path, topology);
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const codeVersion = props.codeVersion ?? platformCodeVersion();
 
     this.lake = new Lake(this, 'Lake', { removalPolicy });
     this.registry = new Registry(this, 'Registry', { removalPolicy });
@@ -103,6 +113,7 @@ export class PlatformStack extends Stack {
       (spec) =>
         new PlatformFunction(this, `${pascalCase(spec.id)}Function`, {
           spec,
+          codeVersion,
           registry: this.registry,
           lake: this.lake,
           queues: this.queues,

@@ -97,10 +97,17 @@ export const ENV = {
   memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
   /** Where a function stages large temporary files. @default the OS temporary directory (/tmp in Lambda) */
   scratchDir: 'SCRATCH_DIR',
+  /** The platform's version, recorded in the lineage of trained models. */
+  codeVersion: 'CODE_VERSION',
+  /** The training queue's URL (the `training` queue's `urlEnv`). */
+  trainingQueueUrl: 'TRAINING_QUEUE_URL',
 } as const;
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
 const controlPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'iam' });
+
+/** Memory of the training function, which also bounds the jobs the control plane accepts. */
+export const TRAINING_MEMORY_MB = 4096;
 
 /** Maximum request/response payload: the Lambda synchronous invocation limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -121,10 +128,11 @@ export const topology: Topology = {
     {
       id: 'training',
       localName: 'training-jobs',
-      visibilityTimeoutSeconds: 900,
+      // Above the training function's timeout, so a job is never handed to two containers at once.
+      visibilityTimeoutSeconds: 960,
       maxReceiveCount: 3,
       retentionDays: 14,
-      urlEnv: 'TRAINING_QUEUE_URL',
+      urlEnv: ENV.trainingQueueUrl,
     },
     {
       id: 'ingest',
@@ -164,11 +172,11 @@ export const topology: Topology = {
     {
       id: 'control-plane',
       entry: 'functions/control-plane/handler.ts',
-      description: 'Control plane: model registry, versions, aliases, artifact uploads and dataset definitions',
+      description: 'Control plane: model registry, versions, aliases, artifact uploads, datasets and training jobs',
       memoryMb: 1024,
       timeoutSeconds: 29,
       layers: ['onnxruntime'],
-      access: { registry: 'readWrite', lake: 'readWrite' },
+      access: { registry: 'readWrite', lake: 'readWrite', queues: { training: 'send' } },
       routes: [
         controlPlane('GET', '/models'),
         controlPlane('POST', '/models'),
@@ -188,6 +196,11 @@ export const topology: Topology = {
         controlPlane('GET', '/datasets/{dataset}/versions'),
         controlPlane('GET', '/datasets/{dataset}/versions/{version}'),
         controlPlane('GET', '/datasets/{dataset}/versions/{version}/preview'),
+        controlPlane('GET', '/datasets/{dataset}/jobs'),
+        controlPlane('POST', '/jobs'),
+        controlPlane('GET', '/jobs/{id}'),
+        controlPlane('POST', '/jobs/{id}/cancel'),
+        controlPlane('GET', '/models/{name}/jobs'),
       ],
       queueTriggers: [],
     },
@@ -200,9 +213,22 @@ export const topology: Topology = {
       // The dropped object, its Parquet conversion and DuckDB's spill files are staged on /tmp.
       ephemeralStorageMb: 10_240,
       layers: ['duckdb'],
-      access: { registry: 'readWrite', lake: 'readWrite', queues: { ingest: 'consume' } },
+      // Sends a training job when a dataset with an auto-train spec gets a READY version.
+      access: { registry: 'readWrite', lake: 'readWrite', queues: { ingest: 'consume', training: 'send' } },
       routes: [],
       queueTriggers: [{ queue: 'ingest', batchSize: 1, reportBatchItemFailures: true }],
+    },
+    {
+      id: 'train',
+      entry: 'functions/train/handler.ts',
+      description: 'Training: runs queued jobs (train, evaluate, export ONNX, verify, register)',
+      // Training is single-threaded; memory bounds the data a job may hold (jobs that would not fit are refused at submission).
+      memoryMb: TRAINING_MEMORY_MB,
+      timeoutSeconds: 900,
+      layers: ['onnxruntime'],
+      access: { registry: 'readWrite', lake: 'readWrite', queues: { training: 'consume' } },
+      routes: [],
+      queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }],
     },
   ],
 };
@@ -215,6 +241,8 @@ export interface ResourceNames {
   readonly registryTable: string;
   readonly lakeBucket: string;
   readonly queueUrls: Readonly<Partial<Record<QueueId, string>>>;
+  /** The platform's version (package version and commit). */
+  readonly codeVersion: string;
   /** @default DEFAULT_METRICS_NAMESPACE */
   readonly metricsNamespace?: string;
 }
@@ -228,6 +256,7 @@ export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSp
     POWERTOOLS_SERVICE_NAME: spec.id,
     POWERTOOLS_METRICS_NAMESPACE: names.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
+    [ENV.codeVersion]: names.codeVersion,
   };
   if (spec.access.registry !== undefined) environment[ENV.registryTable] = names.registryTable;
   if (spec.access.lake !== undefined) environment[ENV.lakeBucket] = names.lakeBucket;

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ENV, functionEnvironment, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type QueueId, type Topology } from '../infra/topology.js';
+import { platformCodeVersion } from '../infra/code-version.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { LocalFunction } from './local-function.js';
@@ -53,6 +54,9 @@ async function loadOrCreateApiKey(stateDir: string): Promise<string> {
 }
 
 /** What a container inherits from the developer's shell: the basics a process needs, nothing else (no AWS account). */
+/** Computed once: every container of this local cloud runs the same checkout. */
+const CODE_VERSION = platformCodeVersion();
+
 const HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
 
 function hostEssentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -77,6 +81,7 @@ export function containerEnvironment(
       registryTable: resources.tableName,
       lakeBucket: resources.bucketName,
       queueUrls: Object.fromEntries(Object.entries(resources.queues).map(([id, queue]) => [id, queue.url])),
+      codeVersion: CODE_VERSION,
     }),
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -5,6 +5,7 @@
  *                           extensions) and wait for its dataset version
  *   redrive [queue]         move dead-lettered messages back to their queue (default: ingest),
  *                           as `aws sqs start-message-move-task` does in AWS
+ *   watch <job id>          print a training job's progress until it finishes
  *
  * Reads the endpoints `npm start` wrote to `$LOCAL_CLOUD_DIR/endpoints.json` (default
  * `.local-cloud`).
@@ -15,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { QueueId } from '../infra/topology.js';
 import type { DatasetVersion } from '../src/lake/types.js';
+import type { TrainingJob } from '../src/training/jobs/types.js';
 import { isDatasetName } from '../src/lake/zones.js';
 import { endpointsFile } from './cloud.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmulatorEndpoints } from './emulators.js';
@@ -29,7 +31,7 @@ interface Endpoints {
   readonly resources: ProvisionedResources;
 }
 
-const USAGE = 'usage: npm run lake -- drop <file> [dataset] | redrive [queue]';
+const USAGE = 'usage: npm run lake -- drop <file> [dataset] | redrive [queue] | watch <job id>';
 /** How long `drop` waits for the version. */
 const WAIT_MS = 120_000;
 
@@ -89,11 +91,42 @@ async function redrive(local: Endpoints, queueArg: string | undefined): Promise<
   console.log(`moved ${moved} message${moved === 1 ? '' : 's'} from the ${queueId} dead-letter queue back to the ${queueId} queue`);
 }
 
+/** One line of a job's state: status, stage, iteration, losses, time. */
+function progressLine(job: TrainingJob): string {
+  const p = job.progress;
+  const parts = [job.status, p?.stage, p?.iteration === undefined ? undefined : `iteration ${p.iteration}/${p.maxIterations}`];
+  if (p?.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
+  if (p?.validationLoss !== undefined) parts.push(`validation loss ${p.validationLoss.toPrecision(4)}`);
+  if (p !== undefined) parts.push(`${p.elapsedSeconds} s`);
+  return parts.filter((part) => part !== undefined).join(' · ');
+}
+
+async function watch(local: Endpoints, jobId: string): Promise<void> {
+  const api = apiClient(local.baseUrl, local.apiKey);
+  let last = '';
+  for (;;) {
+    const reply = await api('GET', `/jobs/${encodeURIComponent(jobId)}`);
+    if (reply.status !== 200) throw new Error(`GET /jobs/${jobId}: ${reply.status} ${JSON.stringify(reply.body)}`);
+    const job = reply.body as unknown as TrainingJob;
+    const line = progressLine(job);
+    if (line !== last) console.log(line);
+    last = line;
+    if (job.status === 'SUCCEEDED') {
+      const metrics = Object.entries(job.metrics ?? {}).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`);
+      console.log(`model '${job.spec.modelName}' version ${job.modelVersion}${job.spec.alias === undefined ? '' : ` (alias '${job.spec.alias}')`}\n  ${metrics.join(', ')}`);
+      return;
+    }
+    if (job.status === 'FAILED' || job.status === 'CANCELLED') throw new Error(`job ${job.status}: ${job.reason ?? ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 const [command, ...args] = process.argv.slice(2);
 try {
   const local = await loadEndpoints();
   if (command === 'drop' && args[0] !== undefined) await drop(local, args[0], args[1]);
   else if (command === 'redrive') await redrive(local, args[0]);
+  else if (command === 'watch' && args[0] !== undefined) await watch(local, args[0]);
   else {
     console.error(USAGE);
     process.exitCode = 2;

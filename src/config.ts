@@ -11,6 +11,8 @@ const schema = z.object({
   [ENV.aliasCacheTtlMs]: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 10_000),
   [ENV.memoryMb]: z._default(z.coerce.number().check(z.int(), z.positive()), 1769),
   [ENV.scratchDir]: z._default(z.string().check(z.minLength(1)), tmpdir()),
+  [ENV.codeVersion]: z._default(z.string().check(z.minLength(1)), 'unknown'),
+  [ENV.trainingQueueUrl]: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Settings every platform function reads from its environment. */
@@ -25,6 +27,10 @@ export interface PlatformConfig {
   readonly memoryMb: number;
   /** Where large temporary files are staged (Lambda's /tmp). */
   readonly scratchDir: string;
+  /** The platform's version (package version and commit), recorded in trained models' lineage. */
+  readonly codeVersion: string;
+  /** The training queue, for functions that submit jobs. */
+  readonly trainingQueueUrl?: string;
 }
 
 /** Reads the configuration once at start; throws naming every missing or invalid variable. */
@@ -42,5 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     aliasCacheTtlMs: c[ENV.aliasCacheTtlMs],
     memoryMb: c[ENV.memoryMb],
     scratchDir: c[ENV.scratchDir],
+    codeVersion: c[ENV.codeVersion],
+    ...(c[ENV.trainingQueueUrl] === undefined ? {} : { trainingQueueUrl: c[ENV.trainingQueueUrl] }),
   };
 }

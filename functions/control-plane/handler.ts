@@ -1,13 +1,15 @@
 /**
  * Control-plane function: the model registry API (models, versions, aliases,
- * artifact uploads) and the dataset API, behind IAM-authenticated API Gateway routes.
+ * artifact uploads), the dataset API and the training jobs API, behind IAM-authenticated
+ * API Gateway routes.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { TRAINING_MEMORY_MB } from '../../infra/topology.js';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
-import { createAwsClients } from '../../src/aws/clients.js';
+import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
 import { createApiHandler } from '../../src/http/api-handler.js';
 import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
@@ -17,6 +19,10 @@ import { previewParquet } from '../../src/lake/preview.js';
 import { createObservability } from '../../src/observability.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
+import { RegistryTable } from '../../src/registry/table.js';
+import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
+import { createJobRoutes } from '../../src/training/jobs/job-routes.js';
+import { JobStore } from '../../src/training/jobs/job-store.js';
 
 const config = loadConfig();
 const observability = createObservability('control-plane');
@@ -27,6 +33,7 @@ tracer.captureAWSv3Client(clients.s3);
 
 const signUpload = (key: string, expiresIn: number) =>
   getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn });
+const datasets = new DatasetStore(clients.dynamo, config.registryTable);
 const routes = {
   ...createControlPlaneRoutes({
     registry: new ModelRegistry(clients.dynamo, config.registryTable),
@@ -36,10 +43,16 @@ const routes = {
     signUpload,
   }),
   ...createDatasetRoutes({
-    datasets: new DatasetStore(clients.dynamo, config.registryTable),
+    datasets,
     lakeBucket: config.lakeBucket,
     signUpload,
     preview: (key, limit) => previewParquet(clients.s3, config.lakeBucket, key, limit),
+  }),
+  ...createJobRoutes({
+    datasets,
+    jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
+    queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
+    limits: { memoryBytes: TRAINING_MEMORY_MB * 2 ** 20 },
   }),
 };
 

@@ -1,22 +1,34 @@
 /**
  * Ingest function: consumes the lake's `raw/` ObjectCreated notifications from SQS and turns
- * each dropped file into a validated, versioned dataset (src/lake).
+ * each dropped file into a validated, versioned dataset (src/lake), then starts the dataset's
+ * auto-train job, if it has one (src/training).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createAwsClients } from '../../src/aws/clients.js';
+import { TRAINING_MEMORY_MB } from '../../infra/topology.js';
+import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { threadsForMemory } from '../../src/aws/lambda-resources.js';
 import { loadConfig } from '../../src/config.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { engineMemoryLimitMb, MAX_LINE_BYTES } from '../../src/lake/engine-limits.js';
 import { createIngestRecordHandler } from '../../src/lake/ingest-records.js';
 import { createObservability } from '../../src/observability.js';
+import { RegistryTable } from '../../src/registry/table.js';
+import { autoTrain } from '../../src/training/jobs/auto-train.js';
+import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
+import { JobStore } from '../../src/training/jobs/job-store.js';
 
 const config = loadConfig();
 const { logger, metrics } = createObservability('ingest');
 const clients = createAwsClients();
 const processor = new BatchProcessor(EventType.SQS);
 const store = new DatasetStore(clients.dynamo, config.registryTable);
+const autoTrainDeps = {
+  datasets: store,
+  jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
+  queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
+  limits: { memoryBytes: TRAINING_MEMORY_MB * 2 ** 20 },
+};
 const engine = { memoryLimitMb: engineMemoryLimitMb(config.memoryMb), threads: threadsForMemory(config.memoryMb), maxLineBytes: MAX_LINE_BYTES };
 
 /** Lambda entry point. */
@@ -30,6 +42,10 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       engine,
       // The claim on an object lasts as long as this invocation may.
       leaseMs: context.getRemainingTimeInMillis(),
+    },
+    async (dataset, version) => {
+      const outcome = await autoTrain(autoTrainDeps, dataset, version);
+      if (outcome !== undefined) logger.info('auto-train', { dataset, version, ...outcome });
     },
     logger,
     metrics,

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * SDK retry attempts. Kept low: a request waiting on a throttled dependency is
@@ -24,4 +25,12 @@ export function createAwsClients(): AwsClients {
     marshallOptions: { removeUndefinedValues: true },
   });
   return { dynamo, s3: new S3Client({ maxAttempts: MAX_ATTEMPTS }) };
+}
+
+/**
+ * An SQS client, for the functions that send messages (kept out of {@link AwsClients} so
+ * the predict function's bundle does not carry it).
+ */
+export function createSqsClient(): SQSClient {
+  return new SQSClient({ maxAttempts: MAX_ATTEMPTS });
 }

@@ -71,3 +71,9 @@ export function expectedRevision(event: Pick<APIGatewayProxyEvent, 'headers'>): 
   if (match === null) throw new BadRequestError(`invalid If-Match '${value}': expected the revision from the ETag, e.g. "3"`);
   return Number(match[1]);
 }
+
+/** Who made a request: the IAM caller in AWS, else the API key id, else the source address. */
+export function callerOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>): string {
+  const identity = event.requestContext?.identity;
+  return identity?.userArn ?? identity?.apiKeyId ?? identity?.sourceIp ?? 'unknown';
+}

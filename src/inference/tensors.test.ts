@@ -40,6 +40,13 @@ describe('toOrtTensor', () => {
     expect(strings.data).toEqual(['a', 'wörld']);
   });
 
+  it('reads null as a missing value: NaN in float inputs, "" in string inputs', () => {
+    const floats = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, null] });
+    expect(Array.from(floats.data as Float32Array)).toEqual([1, NaN]);
+    const strings = toOrtTensor(spec('BYTES', [-1]), { name: 'x', datatype: 'BYTES', shape: [2], data: ['a', null] });
+    expect(strings.data).toEqual(['a', '']);
+  });
+
   it('accepts nested row-major data', () => {
     const tensor = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3, 4]] });
     expect(Array.from(tensor.data as Float32Array)).toEqual([1, 2, 3, 4]);
@@ -53,7 +60,7 @@ describe('toOrtTensor', () => {
     ['a huge dimension with no data', { datatype: 'FP32', shape: [1e300, 2], data: [] }, /must hold at most 32 integers/],
     ['an FP32 overflow', { datatype: 'FP32', shape: [1, 2], data: [1e39, 1] }, /element 0 is 1e\+39; out of range for FP32/],
     ['data length ≠ product of the shape', { datatype: 'FP32', shape: [2, 2], data: [1, 2, 3] }, /data has 3 elements but shape \[2, 2\] needs 4/],
-    ['a null where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, null] }, /element 1 is null; expected a finite number/],
+    ['a boolean where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, true] }, /element 1 is true; expected a finite number or null/],
     ['a "NaN" string', { datatype: 'FP32', shape: [1, 2], data: ['NaN', 1] }, /element 0 is "NaN"; expected a finite number/],
   ])('rejects %s with a 400 naming the input', (_, input, message) => {
     expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(BadRequestError);

@@ -70,10 +70,15 @@ function fail(spec: TensorSpec, index: number, what: string): never {
   throw new BadRequestError(`input '${spec.name}': element ${index} ${what}`);
 }
 
+/** JSON has no NaN: `null` in a float input marks a missing value, which reaches the model as NaN (trained models impute it). */
 function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Array | Float64Array): Float32Array | Float64Array {
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a finite number`);
+    if (value === null) {
+      array[i] = NaN;
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a finite number or null`);
     array[i] = value;
     // A finite JSON number can still overflow FP32 (1e39 becomes Infinity).
     if (!Number.isFinite(array[i]!)) fail(spec, i, `is ${value}; out of range for ${spec.datatype}`);
@@ -113,9 +118,11 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   return array;
 }
 
+/** `null` in a string input marks a missing value and becomes `""` (trained models map it to their unknown category). */
 function toStrings(spec: TensorSpec, data: readonly unknown[]): string[] {
   return data.map((value, i) => {
-    if (typeof value !== 'string') fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a string`);
+    if (value === null) return '';
+    if (typeof value !== 'string') fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a string or null`);
     return value;
   });
 }

@@ -10,7 +10,7 @@ import { expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/requ
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../registry/control-plane-routes.js';
-import { assertAliasName, assertModelName } from '../registry/names.js';
+import { checkTrainingFields, trainingFields } from '../training/jobs/job-request.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
 import { MAX_COLUMNS } from './schema.js';
@@ -50,20 +50,7 @@ const definitionSchema = z.object({
     }),
   ),
   rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_REJECT_THRESHOLD),
-  autoTrain: z.optional(
-    z.object({
-      modelName: z.string(),
-      target: z.string().check(z.minLength(1), z.maxLength(256)),
-      task: z.enum(['classification', 'regression']),
-      algorithm: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-      alias: z.optional(z.string()),
-      hyperparameters: z.optional(
-        z
-          .record(z.string().check(z.minLength(1), z.maxLength(64)), z.union([z.number(), z.string().check(z.maxLength(256)), z.boolean()]))
-          .check(z.refine((r) => Object.keys(r).length <= 50, 'at most 50 hyperparameters')),
-      ),
-    }),
-  ),
+  autoTrain: z.optional(z.object(trainingFields)),
 });
 const uploadSchema = z.object({ fileName: z.string().check(z.minLength(1), z.maxLength(512)) });
 
@@ -80,7 +67,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     const name = dataset(event);
     const segment = pathParam(event, 'version');
     if (segment === 'latest') {
-      const newest = (await datasets.listVersions(name, { limit: 100 })).items.find((v) => v.status === 'READY');
+      const newest = await datasets.latestReadyVersion(name);
       if (newest === undefined) throw new ConflictError(`dataset '${name}' has no READY version yet`);
       return newest;
     }
@@ -97,9 +84,9 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'PUT /datasets/{dataset}': async (event) => {
       const name = dataset(event);
       const body = parseWith(definitionSchema, parseJsonBody(event), 'dataset definition');
-      const autoTrain = body.autoTrain === undefined
-        ? undefined
-        : { ...body.autoTrain, modelName: assertModelName(body.autoTrain.modelName), ...(body.autoTrain.alias === undefined ? {} : { alias: assertAliasName(body.autoTrain.alias) }) };
+      // Checked now (names, algorithm for the task, hyperparameters), so a drop does not find out later.
+      if (body.autoTrain !== undefined) checkTrainingFields(body.autoTrain);
+      const { autoTrain } = body;
       const saved = await datasets.putDataset(
         name,
         { description: body.description, rejectThreshold: body.rejectThreshold, ...(body.schema === undefined ? {} : { schema: body.schema }), ...(autoTrain === undefined ? {} : { autoTrain }) },

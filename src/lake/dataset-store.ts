@@ -8,7 +8,7 @@ import { ATTR, LIST_INDEX } from '../registry/keys.js';
 import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from '../registry/table.js';
 import type { Page } from '../registry/types.js';
 import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK, VERSION_PREFIX, versionSk } from './keys.js';
-import type { DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
+import type { AutoTrainOutcome, DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
 
 const DEPENDENCY = 'dataset registry';
 /** Attempts at claiming a version number when drops race. */
@@ -149,6 +149,11 @@ export class DatasetStore {
       { [ATTR.pk]: (v) => v === datasetPk(dataset), [ATTR.sk]: (v) => v.startsWith(VERSION_PREFIX) },
     );
     return { ...found, items: found.items.map(withoutClaim) };
+  }
+
+  /** The newest READY version among the dataset's last 100; 404 if the dataset is unknown. */
+  async latestReadyVersion(dataset: string): Promise<DatasetVersion | undefined> {
+    return (await this.listVersions(dataset, { limit: 100 })).items.find((v) => v.status === 'READY');
   }
 
   /** Reads a dataset version; 404 if the dataset or version is unknown. */
@@ -311,6 +316,19 @@ export class DatasetStore {
         UpdateExpression: 'SET #state = :done',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':done': 'DONE' },
+      }),
+    );
+  }
+
+  /** Records what auto-training did with a version. */
+  async recordAutoTrain(dataset: string, version: number, outcome: AutoTrainOutcome): Promise<void> {
+    await this.write(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: { pk: datasetPk(dataset), sk: versionSk(version) },
+        UpdateExpression: 'SET autoTrain = :outcome',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':outcome': outcome },
       }),
     );
   }

@@ -11,8 +11,14 @@ import type { SQSRecord } from 'aws-lambda';
 import { ingestObject, type IngestDeps } from './ingest-object.js';
 import { createdObjects } from './s3-event.js';
 
+/**
+ * Called with every version an object became, also on duplicate deliveries (a redelivery after a
+ * crash must still get its follow-up done): the training service's auto-train. Must be idempotent.
+ */
+export type VersionFollowUp = (dataset: string, version: number) => Promise<unknown>;
+
 /** Creates the per-record handler of the ingest function. */
-export function createIngestRecordHandler(deps: IngestDeps, logger: Logger, metrics: Metrics): (record: SQSRecord) => Promise<void> {
+export function createIngestRecordHandler(deps: IngestDeps, followUp: VersionFollowUp, logger: Logger, metrics: Metrics): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     for (const object of createdObjects(record.body)) {
       const outcome = await ingestObject(deps, object);
@@ -20,10 +26,12 @@ export function createIngestRecordHandler(deps: IngestDeps, logger: Logger, metr
         case 'ingested':
           logger.info('dataset version recorded', { key: object.key, ...outcome });
           metrics.addMetric(outcome.status === 'READY' ? 'DatasetVersionsReady' : 'DatasetVersionsFailed', MetricUnit.Count, 1);
+          await followUp(outcome.dataset, outcome.version);
           break;
         case 'duplicate':
           logger.info('duplicate delivery ignored', { key: object.key, ...outcome });
           metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
+          await followUp(outcome.dataset, outcome.version);
           break;
         case 'ignored':
           // Not a dataset file (folder placeholder, or outside any dataset): logged, not retried.

@@ -1,16 +1,10 @@
+import type { TrainingFields } from '../training/jobs/job-request.js';
 import type { DatasetSchema, SchemaColumn } from './schema.js';
 import type { SourceFormat } from './source-format.js';
 import type { ColumnStatistics } from './statistics.js';
 
-/** What to train automatically when a version of the dataset becomes READY (used by the training service). */
-export interface AutoTrainSpec {
-  readonly modelName: string;
-  readonly target: string;
-  readonly task: 'classification' | 'regression';
-  readonly algorithm?: string;
-  readonly alias?: string;
-  readonly hyperparameters?: Readonly<Record<string, number | string | boolean>>;
-}
+/** What to train automatically when a version of the dataset becomes READY (a training request without its dataset). */
+export type AutoTrainSpec = TrainingFields;
 
 /** A dataset definition: the rules its dropped files are ingested under. */
 export interface DatasetDefinition {
@@ -65,4 +59,9 @@ export interface DatasetVersion {
   readonly createdAt: string;
   readonly finishedAt?: string;
   readonly durationMs?: number;
+  /** What the dataset's auto-train spec did with this version: the job it started, or why it refused. */
+  readonly autoTrain?: AutoTrainOutcome;
 }
+
+/** The training job a READY version started, or why its auto-train spec could not start one. */
+export type AutoTrainOutcome = { readonly jobId: string } | { readonly refused: string };

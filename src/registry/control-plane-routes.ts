@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
+import { callerOf, expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
@@ -45,12 +45,6 @@ const setAliasSchema = z.object({
   version: z.number().check(z.int(), z.positive()),
   reason: text,
 });
-
-/** Who made a change: the IAM caller in AWS, else the API key id, else the source address. */
-function callerOf(event: APIGatewayProxyEvent): string {
-  const identity = event.requestContext?.identity;
-  return identity?.userArn ?? identity?.apiKeyId ?? identity?.sourceIp ?? 'unknown';
-}
 
 const aliasResponse = (status: number, alias: AliasRecord) => jsonResponse(status, alias, { etag: `"${alias.revision}"` });
 

@@ -140,26 +140,36 @@ export class ModelRegistry {
   async registerVersion(input: NewVersion): Promise<ModelVersion> {
     await this.getModel(input.model);
     for (let attempt = 0; attempt < VERSION_CLAIM_ATTEMPTS; attempt++) {
-      const latest = await this.latestVersionNumber(input.model);
-      const record: ModelVersion = { ...input, version: latest + 1, status: 'READY', createdAt: this.now().toISOString() };
-      try {
-        await callDependency(DEPENDENCY, () =>
-          this.db.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
-        );
-        return record;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        // Another registration took this number: back off a little (with jitter) and read again.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
-      }
+      const registered = await this.registerVersionAs(input, (await this.latestVersionNumber(input.model)) + 1);
+      if (registered !== undefined) return registered;
+      // Another registration took this number: back off a little (with jitter) and read again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
     }
     throw new ConflictError(`too many concurrent registrations for model '${input.model}'; retry`);
+  }
+
+  /**
+   * Registers a version under exactly `version` (the caller read it from
+   * {@link latestVersionNumber} + 1, e.g. to name the artifact after it);
+   * `undefined` when another registration took that number first.
+   */
+  async registerVersionAs(input: NewVersion, version: number): Promise<ModelVersion | undefined> {
+    const record: ModelVersion = { ...input, version, status: 'READY', createdAt: this.now().toISOString() };
+    try {
+      await callDependency(DEPENDENCY, () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return record;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Reads a version; 404 if the model or version is unknown. */
@@ -317,7 +327,8 @@ export class ModelRegistry {
     );
   }
 
-  private latestVersionNumber(model: string): Promise<number> {
+  /** The highest version number of a model (0 when it has none). */
+  latestVersionNumber(model: string): Promise<number> {
     return this.table.latestNumber(modelPk(model), VERSION_PREFIX, 'version');
   }
 

@@ -28,7 +28,8 @@ export async function startTestEmulators(testTopology: Topology = topology): Pro
   const sqs = new SQSClient(config(emulators.endpoints.sqs));
   const resources = await provisionResources(testTopology, { dynamo: rawDynamo, sqs });
   const dynamo = DynamoDBDocumentClient.from(rawDynamo, { marshallOptions: { removeUndefinedValues: true } });
-  const s3 = new S3Client(config(emulators.endpoints.s3));
+  // As in the local cloud: s3rver stores aws-chunked uploads (streamed bodies with checksums) verbatim.
+  const s3 = new S3Client({ ...config(emulators.endpoints.s3), requestChecksumCalculation: 'WHEN_REQUIRED' });
   return {
     emulators,
     resources,

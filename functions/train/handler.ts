@@ -1,0 +1,45 @@
+/**
+ * Training function: consumes job messages from the training queue and runs each job
+ * (src/training): train on its own thread, evaluate, export ONNX, verify, register.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { topology } from '../../infra/topology.js';
+import { loadConfig } from '../../src/config.js';
+import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
+import { DatasetStore } from '../../src/lake/dataset-store.js';
+import { createObservability } from '../../src/observability.js';
+import { ModelRegistry } from '../../src/registry/registry.js';
+import { RegistryTable } from '../../src/registry/table.js';
+import { createJobRecordHandler } from '../../src/training/jobs/job-records.js';
+import { JobStore } from '../../src/training/jobs/job-store.js';
+import { startTrainingThread } from '../../src/training/training-thread.js';
+
+const config = loadConfig();
+const { logger, metrics } = createObservability('train');
+const clients = createAwsClients();
+const processor = new BatchProcessor(EventType.SQS);
+const deps = {
+  registry: new ModelRegistry(clients.dynamo, config.registryTable),
+  jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
+  datasets: new DatasetStore(clients.dynamo, config.registryTable),
+  s3: clients.s3,
+  lakeBucket: config.lakeBucket,
+  inspect: inspectOnnxModel,
+  startTraining: startTrainingThread,
+  codeVersion: config.codeVersion,
+  progressIntervalMs: 5_000,
+  // A transient failure on the queue's last receive fails the job instead of leaving it QUEUED in the DLQ.
+  maxAttempts: topology.queues.find((queue) => queue.id === 'training')!.maxReceiveCount,
+};
+
+/** Lambda entry point. */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const invocation = { owner: context.awsRequestId, remainingMs: () => context.getRemainingTimeInMillis() };
+  try {
+    return await processPartialResponse(event, createJobRecordHandler(deps, invocation, logger, metrics), processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,37 @@
+/**
+ * The training queue: a message is a pointer to a job item (`{"jobId": …}`), never data,
+ * so it stays far below SQS's 1 MiB and the job item stays the one source of truth.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import * as z from 'zod/mini';
+import { callDependency } from '../../aws/dependency-errors.js';
+
+/** Sends job messages. */
+export interface JobQueue {
+  send(jobId: string): Promise<void>;
+}
+
+/** The training queue on SQS; its URL comes from the function's environment. */
+export function sqsJobQueue(sqs: SQSClient, queueUrl: string | undefined): JobQueue {
+  if (queueUrl === undefined) throw new Error('TRAINING_QUEUE_URL is not set: this function has no send access to the training queue');
+  return {
+    send: async (jobId) => {
+      await callDependency('training queue', () => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ jobId }) })));
+    },
+  };
+}
+
+const messageSchema = z.object({ jobId: z.string().check(z.minLength(1), z.maxLength(512)) });
+
+/** The job id of a message body; throws on anything else (the message then ends in the DLQ). */
+export function parseJobMessage(body: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new Error(`training message is not JSON: ${body.slice(0, 200)}`);
+  }
+  const parsed = z.safeParse(messageSchema, value);
+  if (!parsed.success) throw new Error(`training message has no jobId: ${body.slice(0, 200)}`);
+  return parsed.data.jobId;
+}

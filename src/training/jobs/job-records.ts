@@ -1,0 +1,33 @@
+/**
+ * The training function's work per SQS record: one job message, one job. A message that is
+ * not a job pointer, or whose attempt failed for a transient reason, is reported as a batch
+ * item failure: SQS redelivers it and, after the queue's last receive, moves it to the DLQ.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import { parseJobMessage } from './job-queue.js';
+import { runJob, type Invocation, type RunJobDeps } from './run-job.js';
+
+const OUTCOME_METRICS = {
+  succeeded: 'TrainingJobsSucceeded',
+  failed: 'TrainingJobsFailed',
+  cancelled: 'TrainingJobsCancelled',
+  duplicate: 'DuplicateDeliveries',
+  busy: 'DuplicateDeliveries',
+  retry: 'TrainingAttemptsRetried',
+} as const;
+
+/** Creates the per-record handler of the training function. */
+export function createJobRecordHandler(deps: RunJobDeps, invocation: Invocation, logger: Logger, metrics: Metrics): (record: SQSRecord) => Promise<void> {
+  return async (record) => {
+    const jobId = parseJobMessage(record.body);
+    const outcome = await runJob(deps, jobId, invocation);
+    metrics.addMetric(OUTCOME_METRICS[outcome.kind], MetricUnit.Count, 1);
+    if (outcome.kind === 'retry') {
+      logger.warn('training attempt failed; the message will be retried', { jobId, error: outcome.error.message });
+      throw outcome.error;
+    }
+    logger.info('training job handled', { jobId, ...outcome });
+  };
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { BadRequestError, NotFoundError } from '../../http/errors.js';
+import type { DatasetStore } from '../../lake/dataset-store.js';
+import type { ColumnStatistics } from '../../lake/statistics.js';
+import type { DatasetVersion } from '../../lake/types.js';
+import { checkTrainingFields, resolveJobSpec, type JobRequest } from './job-request.js';
+
+const column = (name: string, type: 'integer' | 'float' | 'boolean' | 'timestamp' | 'string') => ({ name, type, nullable: true });
+const stats = (name: string, type: ColumnStatistics['type'], distinct: number): ColumnStatistics => ({ name, type, nullable: true, nulls: 0, distinct });
+
+const VERSION: DatasetVersion = {
+  dataset: 'loans',
+  version: 2,
+  status: 'READY',
+  source: { bucket: 'lake', key: 'raw/loans/a.csv', eTag: 'e', sizeBytes: 1 },
+  rowsAccepted: 5000,
+  attempts: 1,
+  createdAt: '2026-11-23T00:00:00Z',
+  schema: {
+    inferred: true,
+    columns: [column('id', 'string'), column('age', 'integer'), column('income', 'float'), column('purpose', 'string'), column('opened', 'timestamp'), column('default', 'boolean'), column('value', 'float')],
+  },
+  statistics: [stats('id', 'string', 4980), stats('purpose', 'string', 6), stats('default', 'boolean', 2), stats('age', 'integer', 60), stats('income', 'float', 4000)],
+};
+
+/** A dataset store holding one dataset with versions 1 (FAILED) and 2 (READY). */
+const datasets = {
+  latestReadyVersion: async (name: string) => {
+    if (name !== 'loans') throw new NotFoundError(`dataset '${name}' not found`);
+    return VERSION;
+  },
+  getVersion: async (name: string, version: number) => {
+    if (name !== 'loans') throw new NotFoundError(`dataset '${name}' not found`);
+    if (version === 1) return { ...VERSION, version: 1, status: 'FAILED' };
+    if (version === 2) return VERSION;
+    throw new NotFoundError(`dataset 'loans' has no version ${version}`);
+  },
+} as unknown as DatasetStore;
+
+const limits = { memoryBytes: 4096 * 2 ** 20 };
+const request = (overrides: Partial<JobRequest> = {}): JobRequest => ({ dataset: 'loans', target: 'default', task: 'classification', modelName: 'risk', ...overrides });
+
+describe('resolveJobSpec', () => {
+  it('resolves latest, fills defaults, and leaves timestamps, identifiers and output-named columns out of the default features', async () => {
+    // Act
+    const spec = await resolveJobSpec(datasets, request(), limits);
+
+    // Assess
+    expect(spec).toMatchObject({ datasetVersion: 2, algorithm: 'gbdt', seed: 42, features: ['age', 'income', 'purpose'] });
+    expect(spec.hyperparameters).toMatchObject({ learningRate: 0.1 });
+    expect(spec.notes).toEqual([
+      "not used as features: 'id' (about 4980 distinct values: an identifier), 'opened' (timestamp), 'value' (named like a model output); list features to choose them",
+    ]);
+  });
+
+  it.each([
+    ['an unknown dataset', request({ dataset: 'nope' }), "dataset 'nope' not found"],
+    ['a version that is not READY', request({ datasetVersion: 1 }), "dataset 'loans' version 1 is FAILED; only READY versions can be trained on"],
+    ['a version that does not exist', request({ datasetVersion: 9 }), "dataset 'loans' has no version 9"],
+    ['a float target for classification', request({ target: 'income' }), "target 'income' is float; classification needs integer, boolean or text classes"],
+    ['a text target for regression', request({ target: 'purpose', task: 'regression' }), "target 'purpose' is string; regression needs a numeric target"],
+    ['a target with too many classes', request({ target: 'id' }), "target 'id' has about 4980 distinct values; classification supports at most 100 classes"],
+    ['the target among the features', request({ features: ['age', 'default'] }), "feature 'default' is the target"],
+    ['a timestamp feature', request({ features: ['opened'] }), "feature 'opened' is a timestamp column; timestamps are not supported as features"],
+    ['a feature named like an output', request({ features: ['value'] }), "feature 'value' has the name of a model output"],
+    ['a job larger than the training function', request({ features: ['age'], hyperparameters: {} }), 'the job needs about'],
+  ])('refuses %s with a 400 naming it', async (_, body, message) => {
+    // Act
+    const resolving = resolveJobSpec(datasets, body, message.startsWith('the job needs') ? { memoryBytes: 2 ** 16 } : limits);
+
+    // Assess
+    await expect(resolving).rejects.toThrowError(BadRequestError);
+    await expect(resolving).rejects.toThrowError(message);
+  });
+});
+
+describe('checkTrainingFields', () => {
+  it('fills an algorithm\'s defaults and refuses unknown or invalid hyperparameters', () => {
+    // Act
+    const checked = checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm: 'mlp', hyperparameters: { hiddenLayers: [32, 16] } });
+
+    // Assess
+    expect(checked.hyperparameters).toMatchObject({ hiddenLayers: [32, 16], learningRate: 0.001 });
+    expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm: 'mlp', hyperparameters: { hidden: [3] } })).toThrowError(/hidden/);
+    expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm: 'gbdt', hyperparameters: { maxDepth: 0 } })).toThrowError(
+      /invalid hyperparameters for 'gbdt'/,
+    );
+    expect(() => checkTrainingFields({ modelName: 'bad name', target: 't', task: 'regression' })).toThrowError(/invalid model name/);
+    expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', alias: 'Prod' })).toThrowError(/invalid alias/);
+  });
+});

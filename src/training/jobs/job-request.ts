@@ -1,0 +1,218 @@
+/**
+ * What a training request may say, and its resolution against the dataset version it names
+ * into a {@link JobSpec}: every check that can fail is made here, before anything is queued,
+ * and answers 400 naming the problem.
+ */
+import * as z from 'zod/mini';
+import { BadRequestError, NotFoundError } from '../../http/errors.js';
+import { describeIssues } from '../../http/request.js';
+import type { DatasetStore } from '../../lake/dataset-store.js';
+import type { SchemaColumn } from '../../lake/schema.js';
+import type { DatasetVersion } from '../../lake/types.js';
+import { assertDatasetName } from '../../lake/zones.js';
+import { assertAliasName, assertModelName } from '../../registry/names.js';
+import { ALGORITHMS, DEFAULT_ALGORITHM } from '../algorithms/index.js';
+import { featureKindOf } from '../dataset-loader.js';
+import { estimateOutputColumns, type FeatureKind } from '../features.js';
+import type { AlgorithmId, Task } from '../model.js';
+import { MAX_CATEGORIES, MAX_CLASSES } from '../limits.js';
+import { OUTPUT_NAMES } from '../onnx/export.js';
+import type { JobSpec } from './types.js';
+
+/** Most feature columns a job may use. */
+export const MAX_FEATURES = 1_000;
+/** Seed used when a request gives none. */
+export const DEFAULT_SEED = 42;
+
+const name = z.string().check(z.minLength(1), z.maxLength(256));
+
+/** The fields that say what to train: shared by job requests and datasets' auto-train specs. */
+export const trainingFields = {
+  modelName: z.string(),
+  target: name,
+  features: z.optional(
+    z.array(name).check(z.minLength(1), z.maxLength(MAX_FEATURES), z.refine((names) => new Set(names).size === names.length, 'feature names must be unique')),
+  ),
+  task: z.enum(['classification', 'regression']),
+  algorithm: z.optional(z.enum(Object.keys(ALGORITHMS) as [AlgorithmId, ...AlgorithmId[]])),
+  hyperparameters: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.unknown())),
+  alias: z.optional(z.string()),
+  seed: z.optional(z.number().check(z.int(), z.gte(0), z.lte(2 ** 32 - 1))),
+};
+
+/** A training job request body (`POST /jobs`). */
+export const jobRequestSchema = z.object({
+  ...trainingFields,
+  dataset: z.string(),
+  datasetVersion: z.optional(z.union([z.number().check(z.int(), z.positive()), z.literal('latest')])),
+  idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+});
+
+/** A parsed job request. */
+export type JobRequest = z.infer<typeof jobRequestSchema>;
+/** What to train, without the dataset (an auto-train spec names its own dataset). */
+export type TrainingFields = Omit<JobRequest, 'dataset' | 'datasetVersion' | 'idempotencyKey'>;
+
+/** How much a training job may use: the training function's memory. */
+export interface TrainingLimits {
+  readonly memoryBytes: number;
+}
+
+/**
+ * Checks the parts of a training request that need no data: names, the algorithm for the
+ * task, and its hyperparameters (returned with defaults filled in).
+ */
+export function checkTrainingFields(fields: TrainingFields): { algorithm: AlgorithmId; hyperparameters: Record<string, unknown> } {
+  assertModelName(fields.modelName);
+  if (fields.alias !== undefined) assertAliasName(fields.alias);
+  const algorithm = ALGORITHMS[fields.algorithm ?? DEFAULT_ALGORITHM];
+  if (!algorithm.tasks.includes(fields.task)) {
+    throw new BadRequestError(`algorithm '${algorithm.id}' does not do ${fields.task}; use ${algorithmsFor(fields.task)}`);
+  }
+  const given = fields.hyperparameters ?? {};
+  const parsed = z.safeParse(algorithm.parameters, given);
+  if (!parsed.success) throw new BadRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
+  // Every known hyperparameter has a default, so a key missing from the result is unknown (often a typo).
+  const unknown = Object.keys(given).filter((key) => !(key in parsed.data));
+  if (unknown.length > 0) {
+    throw new BadRequestError(`unknown hyperparameter(s) ${unknown.map((k) => `'${k}'`).join(', ')} for '${algorithm.id}'; known: ${Object.keys(parsed.data).join(', ')}`);
+  }
+  return { algorithm: algorithm.id, hyperparameters: parsed.data };
+}
+
+const algorithmsFor = (task: Task): string =>
+  Object.values(ALGORITHMS)
+    .filter((a) => a.tasks.includes(task))
+    .map((a) => `'${a.id}'`)
+    .join(' or ');
+
+/** The dataset version a request names ("latest" = newest READY); 400 when there is none to train on. */
+async function trainableVersion(datasets: DatasetStore, dataset: string, requested: number | 'latest' | undefined): Promise<DatasetVersion> {
+  try {
+    if (requested === undefined || requested === 'latest') {
+      const latest = await datasets.latestReadyVersion(dataset);
+      if (latest === undefined) throw new BadRequestError(`dataset '${dataset}' has no READY version to train on`);
+      return latest;
+    }
+    const version = await datasets.getVersion(dataset, requested);
+    if (version.status !== 'READY') throw new BadRequestError(`dataset '${dataset}' version ${requested} is ${version.status}; only READY versions can be trained on`);
+    return version;
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new BadRequestError(error.message);
+    throw error;
+  }
+}
+
+/** Checks the target against the task, using the version's column type and statistics. */
+function checkTarget(version: DatasetVersion, target: string, task: Task): void {
+  const column = version.schema!.columns.find((c) => c.name === target);
+  if (column === undefined) throw new BadRequestError(`target '${target}' is not a column of dataset '${version.dataset}' version ${version.version}`);
+  if (task === 'regression' && column.type !== 'integer' && column.type !== 'float') {
+    throw new BadRequestError(`target '${target}' is ${column.type}; regression needs a numeric target (use task 'classification')`);
+  }
+  if (task === 'classification') {
+    if (column.type === 'float' || column.type === 'timestamp') {
+      throw new BadRequestError(`target '${target}' is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
+    }
+    const statistics = version.statistics?.find((s) => s.name === target);
+    const rows = version.rowsAccepted ?? 0;
+    if (statistics?.distinct !== undefined && rows - statistics.nulls > 0 && statistics.distinct < 2) {
+      throw new BadRequestError(`target '${target}' has a single value; classification needs at least 2 classes`);
+    }
+    // HyperLogLog counts are approximate: refuse only what is clearly over the limit.
+    if (statistics?.distinct !== undefined && statistics.distinct > MAX_CLASSES * 1.1) {
+      throw new BadRequestError(`target '${target}' has about ${statistics.distinct} distinct values; classification supports at most ${MAX_CLASSES} classes`);
+    }
+  }
+}
+
+/** Names of the exported graph's outputs and feature matrix, which inputs cannot take. */
+const RESERVED_NAMES = new Set([...Object.values(OUTPUT_NAMES), 'features']);
+
+/** Why a column is left out of the default features, if it is. */
+function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target: string): string | undefined {
+  if (column.name === target) return undefined;
+  if (featureKindOf(column.type) === undefined) return `'${column.name}' (${column.type})`;
+  if (RESERVED_NAMES.has(column.name)) return `'${column.name}' (named like a model output)`;
+  const distinct = version.statistics?.find((s) => s.name === column.name)?.distinct ?? 0;
+  // A text column with (almost) one value per row identifies rows; it cannot generalise.
+  if (column.type === 'string' && distinct > MAX_CATEGORIES && distinct > 0.5 * (version.rowsAccepted ?? 0)) {
+    return `'${column.name}' (about ${distinct} distinct values: an identifier)`;
+  }
+  return undefined;
+}
+
+/**
+ * The feature columns and their kinds: as listed, or every usable column but the target
+ * (leaving out timestamps and identifier-like text columns, with a note saying so).
+ */
+function resolveFeatures(
+  version: DatasetVersion,
+  target: string,
+  requested: readonly string[] | undefined,
+): { names: string[]; kinds: FeatureKind[]; notes: string[] } {
+  const columns = version.schema!.columns;
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  if (requested === undefined) {
+    const excluded = columns.map((c) => defaultExclusion(version, c, target)).filter((reason) => reason !== undefined);
+    const usable = columns.filter((c) => c.name !== target && defaultExclusion(version, c, target) === undefined);
+    if (usable.length === 0) throw new BadRequestError(`dataset '${version.dataset}' version ${version.version} has no usable feature column besides the target`);
+    return {
+      names: usable.map((c) => c.name),
+      kinds: usable.map((c) => featureKindOf(c.type)!),
+      notes: excluded.length === 0 ? [] : [`not used as features: ${excluded.join(', ')}; list features to choose them`],
+    };
+  }
+  const kinds = requested.map((feature) => {
+    const column = byName.get(feature);
+    if (column === undefined) throw new BadRequestError(`feature '${feature}' is not a column of dataset '${version.dataset}' version ${version.version}`);
+    if (feature === target) throw new BadRequestError(`feature '${feature}' is the target; a model cannot take its answer as input`);
+    if (RESERVED_NAMES.has(feature)) throw new BadRequestError(`feature '${feature}' has the name of a model output (${[...RESERVED_NAMES].join(', ')}); rename the column`);
+    const kind = featureKindOf(column.type);
+    if (kind === undefined) throw new BadRequestError(`feature '${feature}' is a ${column.type} column; timestamps are not supported as features (derive numbers from them first)`);
+    return kind;
+  });
+  return { names: [...requested], kinds, notes: [] };
+}
+
+/** Refuses jobs whose data and working memory cannot fit the training function. */
+function checkSize(version: DatasetVersion, spec: Pick<JobSpec, 'algorithm' | 'task' | 'target' | 'hyperparameters'>, kinds: readonly FeatureKind[], limits: TrainingLimits): void {
+  const algorithm = ALGORITHMS[spec.algorithm];
+  const rows = version.rowsAccepted ?? 0;
+  const cols = estimateOutputColumns(kinds, { ...algorithm.preprocess, maxCategories: MAX_CATEGORIES });
+  const classes = spec.task === 'classification' ? Math.min(version.statistics?.find((s) => s.name === spec.target)?.distinct ?? 2, MAX_CLASSES) : 1;
+  // Raw columns (8 bytes per number, ~64 per text value), the float32 matrix of every split, and the algorithm's own state.
+  const rawBytes = rows * kinds.reduce((total, kind) => total + (kind === 'categorical' ? 64 : 8), 8);
+  const matrixBytes = rows * cols * 4;
+  const needed = rawBytes + matrixBytes + algorithm.workingBytes(rows, cols, classes, spec.hyperparameters);
+  if (needed > limits.memoryBytes) {
+    const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+    throw new BadRequestError(
+      `the job needs about ${mib(needed)} of memory (${rows} rows × ${cols} encoded features with '${spec.algorithm}'); the training function has ${mib(limits.memoryBytes)}. Train on fewer rows or features, or lower the categories of text features`,
+    );
+  }
+}
+
+/** Resolves a request into the exact job to run, or throws 400 naming the first problem. */
+export async function resolveJobSpec(datasets: DatasetStore, request: JobRequest, limits: TrainingLimits): Promise<JobSpec> {
+  const { algorithm, hyperparameters } = checkTrainingFields(request);
+  const dataset = assertDatasetName(request.dataset);
+  const version = await trainableVersion(datasets, dataset, request.datasetVersion);
+  checkTarget(version, request.target, request.task);
+  const features = resolveFeatures(version, request.target, request.features);
+  const spec: JobSpec = {
+    modelName: request.modelName,
+    dataset,
+    datasetVersion: version.version,
+    target: request.target,
+    features: features.names,
+    task: request.task,
+    algorithm,
+    hyperparameters,
+    seed: request.seed ?? DEFAULT_SEED,
+    ...(request.alias === undefined ? {} : { alias: request.alias }),
+    ...(features.notes.length === 0 ? {} : { notes: features.notes }),
+  };
+  checkSize(version, spec, features.kinds, limits);
+  return spec;
+}

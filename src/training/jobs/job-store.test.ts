@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../../test/support/emulators.js';
+import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { RegistryTable } from '../../registry/table.js';
+import { JobStore, LeaseLostError } from './job-store.js';
+import type { JobSpec } from './types.js';
+
+let env: TestEmulators;
+let clock = Date.parse('2026-11-23T10:00:00Z');
+let store: JobStore;
+
+const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({
+  modelName: 'churn',
+  dataset: 'customers',
+  datasetVersion: 3,
+  target: 'churned',
+  features: ['age', 'plan'],
+  task: 'classification',
+  algorithm: 'gbdt',
+  hyperparameters: { learningRate: 0.1 },
+  seed: 42,
+  ...overrides,
+});
+const origin = { submittedBy: 'tester', trigger: 'api' as const };
+const MINUTE = 60_000;
+const progress = (iteration: number) => ({ stage: 'training' as const, iteration, elapsedSeconds: iteration, updatedAt: new Date(clock).toISOString() });
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  store = new JobStore(new RegistryTable(env.dynamo, env.resources.tableName, 'training jobs'), () => new Date(clock));
+});
+afterAll(async () => env.stop());
+
+describe('JobStore on dynalite', () => {
+  it('records a QUEUED job readable by id and listed under its model and its dataset, newest first', async () => {
+    // Act
+    const first = await store.createJob(spec({ modelName: 'listed', dataset: 'listed-data' }), origin);
+    clock += 1000;
+    const second = await store.createJob(spec({ modelName: 'listed', dataset: 'listed-data' }), origin);
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(first.job).toMatchObject({ status: 'QUEUED', attempts: 0, submittedBy: 'tester', trigger: 'api' });
+    expect(first.job.id).toMatch(/^listed~\d{17}-[0-9a-f]{8}$/);
+    expect(await store.getJob(first.job.id)).toEqual(first.job);
+    expect((await store.listModelJobs('listed')).items.map((j) => j.id)).toEqual([second.job.id, first.job.id]);
+    expect((await store.listDatasetJobs('listed-data')).items.map((j) => j.id)).toEqual([second.job.id, first.job.id]);
+  });
+
+  it('answers 404 for ids that do not exist or cannot exist', async () => {
+    await expect(store.getJob('churn~20260101000000000-00000000')).rejects.toThrowError(NotFoundError);
+    await expect(store.getJob('no-separator')).rejects.toThrowError(NotFoundError);
+    await expect(store.getJob('bad name!~20260101000000000-00000000')).rejects.toThrowError(NotFoundError);
+  });
+
+  it('returns the first job for a repeated idempotency key and refuses the key for a different request', async () => {
+    // Act
+    const first = await store.createJob(spec(), { ...origin, idempotencyKey: 'nightly-1' });
+    const again = await store.createJob(spec(), { ...origin, idempotencyKey: 'nightly-1' });
+    const different = store.createJob(spec({ target: 'plan' }), { ...origin, idempotencyKey: 'nightly-1' });
+
+    // Assess
+    expect(again).toEqual({ job: first.job, created: false });
+    await expect(different).rejects.toThrowError(ConflictError);
+  });
+
+  it('lets exactly one of many concurrent workers claim a job, and counts the attempt', async () => {
+    // Prepare
+    const { job } = await store.createJob(spec(), origin);
+
+    // Act
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claim(job.id, `worker-${i}`, 15 * MINUTE)));
+
+    // Assess
+    expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'busy')).toHaveLength(7);
+    expect(await store.getJob(job.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
+  });
+
+  it('hands a job whose worker died to the next delivery once the lease expires, and locks the dead worker out', async () => {
+    // Prepare
+    const { job } = await store.createJob(spec(), origin);
+    await store.claim(job.id, 'dead-worker', 15 * MINUTE);
+
+    // Act
+    const early = await store.claim(job.id, 'next-worker', 15 * MINUTE);
+    clock += 16 * MINUTE;
+    const late = await store.claim(job.id, 'next-worker', 15 * MINUTE);
+
+    // Assess
+    expect(early.kind).toBe('busy');
+    expect(late).toMatchObject({ kind: 'claimed', job: { status: 'RUNNING', attempts: 2 } });
+    await expect(store.recordProgress(job.id, 'dead-worker', progress(1))).rejects.toThrowError(LeaseLostError);
+    await expect(store.recordProgress(job.id, 'next-worker', progress(2))).resolves.toEqual({ cancelRequested: false });
+    expect((await store.getJob(job.id)).progress).toMatchObject({ iteration: 2 });
+  });
+
+  it('finishes a job once: SUCCEEDED with its version and metrics, then duplicates find it finished', async () => {
+    // Prepare
+    const { job } = await store.createJob(spec(), origin);
+    await store.claim(job.id, 'w', 15 * MINUTE);
+
+    // Act
+    await store.markRegistering(job.id, 'w', 4);
+    await store.succeed(job.id, 'w', { modelVersion: 4, metrics: { accuracy: 0.9 }, evaluation: { classNames: ['no', 'yes'], confusionMatrix: [[5, 1], [0, 4]] } });
+    const duplicate = await store.claim(job.id, 'w2', 15 * MINUTE);
+
+    // Assess
+    expect(duplicate).toMatchObject({ kind: 'finished', job: { status: 'SUCCEEDED', modelVersion: 4, registeringVersion: 4, metrics: { accuracy: 0.9 } } });
+    expect(duplicate.job.finishedAt).toBeDefined();
+    await expect(store.fail(job.id, 'w', 'FAILED', 'too late')).rejects.toThrowError(LeaseLostError);
+  });
+
+  it('puts a job back in the queue after a transient failure, keeping the error', async () => {
+    // Prepare
+    const { job } = await store.createJob(spec(), origin);
+    await store.claim(job.id, 'w', 15 * MINUTE);
+
+    // Act
+    await store.release(job.id, 'w', 'attempt 1: S3 unavailable');
+    const retried = await store.claim(job.id, 'w2', 15 * MINUTE);
+
+    // Assess
+    expect(retried).toMatchObject({ kind: 'claimed', job: { status: 'RUNNING', attempts: 2, lastError: 'attempt 1: S3 unavailable' } });
+  });
+
+  it('cancels a queued job at once, flags a running one for its worker, and refuses a finished one', async () => {
+    // Prepare
+    const queued = (await store.createJob(spec(), origin)).job;
+    const running = (await store.createJob(spec(), origin)).job;
+    await store.claim(running.id, 'w', 15 * MINUTE);
+
+    // Act
+    const cancelledQueued = await store.requestCancel(queued.id);
+    const flagged = await store.requestCancel(running.id);
+    const seenByWorker = await store.recordProgress(running.id, 'w', progress(3));
+    await store.fail(running.id, 'w', 'CANCELLED', 'cancelled while running');
+
+    // Assess
+    expect(cancelledQueued).toMatchObject({ status: 'CANCELLED', reason: 'cancelled before it started' });
+    expect((await store.claim(queued.id, 'w', 15 * MINUTE)).kind).toBe('finished');
+    expect(flagged).toMatchObject({ status: 'RUNNING', cancelRequested: true });
+    expect(seenByWorker).toEqual({ cancelRequested: true });
+    expect(await store.getJob(running.id)).toMatchObject({ status: 'CANCELLED', reason: 'cancelled while running' });
+    await expect(store.requestCancel(running.id)).rejects.toThrowError(ConflictError);
+  });
+
+  it('fails a job whose message could not be queued, unless a worker already took it', async () => {
+    // Prepare
+    const lost = (await store.createJob(spec(), origin)).job;
+    const taken = (await store.createJob(spec(), origin)).job;
+    await store.claim(taken.id, 'w', 15 * MINUTE);
+
+    // Act
+    await store.failUnqueued(lost.id, 'could not be queued: SQS down');
+    await store.failUnqueued(taken.id, 'could not be queued: SQS down');
+
+    // Assess
+    expect(await store.getJob(lost.id)).toMatchObject({ status: 'FAILED', reason: 'could not be queued: SQS down' });
+    expect(await store.getJob(taken.id)).toMatchObject({ status: 'RUNNING' });
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Registers a trained model: its artifact goes to `models/<name>/<version>/model.onnx` and
+ * the version records metrics, signature and lineage; the requested alias then moves to it.
+ * The version number the job is about to take is written on the job first, so a worker that
+ * dies in between is recognised by the next attempt, which finishes instead of registering twice.
+ */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { sha256Hex } from '../../aws/artifact-store.js';
+import { callDependency } from '../../aws/dependency-errors.js';
+import { ConflictError } from '../../http/errors.js';
+import type { ModelInspector } from '../../registry/register-version.js';
+import type { ModelRegistry } from '../../registry/registry.js';
+import type { ModelVersion } from '../../registry/types.js';
+import { TrainingFailedError } from '../errors.js';
+import type { JobStore } from './job-store.js';
+import type { TrainingJob } from './types.js';
+
+/** Attempts at taking the next version number when registrations race. */
+const NUMBER_ATTEMPTS = 8;
+
+/** Key of a trained model's artifact. */
+export const trainedModelKey = (model: string, version: number): string => `models/${model}/${version}/model.onnx`;
+
+/** What publishing needs. */
+export interface PublishDeps {
+  readonly registry: ModelRegistry;
+  readonly jobs: JobStore;
+  readonly s3: S3Client;
+  readonly lakeBucket: string;
+  readonly inspect: ModelInspector;
+}
+
+/** A trained model and what the version records about it. */
+export interface TrainedArtifact {
+  readonly onnx: Uint8Array;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly lineage: Readonly<Record<string, string>>;
+  readonly description: string;
+}
+
+/** The version an earlier attempt of this job registered, if it got that far. */
+export async function findPublishedVersion(registry: ModelRegistry, job: TrainingJob): Promise<ModelVersion | undefined> {
+  if (job.registeringVersion === undefined || (await registry.findModel(job.spec.modelName)) === undefined) return undefined;
+  const latest = await registry.latestVersionNumber(job.spec.modelName);
+  if (latest < job.registeringVersion) return undefined;
+  const version = await registry.getVersion(job.spec.modelName, job.registeringVersion);
+  return version.lineage.trainingJob === job.id ? version : undefined;
+}
+
+/** Uploads and registers the artifact as the model's next version (creating the model on its first version). */
+export async function publishModel(deps: PublishDeps, job: TrainingJob, owner: string, artifact: TrainedArtifact): Promise<ModelVersion> {
+  const { registry, jobs } = deps;
+  const model = job.spec.modelName;
+  let signature;
+  try {
+    signature = await deps.inspect(artifact.onnx);
+  } catch (error) {
+    throw new TrainingFailedError(`the exported model cannot be served: ${(error as Error).message}`, { ...artifact.metrics });
+  }
+  if ((await registry.findModel(model)) === undefined) {
+    try {
+      await registry.createModel({ name: model, description: `Trained on dataset '${job.spec.dataset}'`, tags: { createdBy: 'training' } });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error; // created concurrently
+    }
+  }
+  const sha256 = sha256Hex(artifact.onnx);
+  for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
+    const version = (await registry.latestVersionNumber(model)) + 1;
+    await jobs.markRegistering(job.id, owner, version);
+    const key = trainedModelKey(model, version);
+    const put = await callDependency('lake', () =>
+      deps.s3.send(new PutObjectCommand({ Bucket: deps.lakeBucket, Key: key, Body: artifact.onnx, ContentType: 'application/octet-stream' })),
+    );
+    const registered = await registry.registerVersionAs(
+      {
+        model,
+        framework: 'onnx',
+        artifact: {
+          uri: `s3://${deps.lakeBucket}/${key}`,
+          bucket: deps.lakeBucket,
+          key,
+          // Pins the bytes uploaded here, even if a racing job overwrites the key before losing the number.
+          ...(put.VersionId === undefined ? {} : { versionId: put.VersionId }),
+          sha256,
+          sizeBytes: artifact.onnx.byteLength,
+        },
+        signature,
+        description: artifact.description,
+        tags: { algorithm: job.spec.algorithm, task: job.spec.task },
+        metrics: artifact.metrics,
+        lineage: artifact.lineage,
+      },
+      version,
+    );
+    if (registered !== undefined) return registered;
+  }
+  throw new ConflictError(`too many concurrent registrations for model '${model}'`);
+}

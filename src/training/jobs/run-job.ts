@@ -1,0 +1,231 @@
+/**
+ * The training worker's work for one job message: take the job under a lease, train on its
+ * own thread while writing progress and watching for a cancel request and the function's
+ * deadline, then register the model and finish the job. Every way a run can end leaves the
+ * job in a clear state:
+ *
+ * | how it ends                              | job                                  | message            |
+ * | ---------------------------------------- | ------------------------------------ | ------------------ |
+ * | trained, verified, registered            | SUCCEEDED, `modelVersion`, metrics   | deleted            |
+ * | bad data / request / model (permanent)   | FAILED with the reason               | deleted            |
+ * | cancel requested                         | CANCELLED                            | deleted            |
+ * | out of time                              | FAILED with the time limit           | deleted            |
+ * | transient (S3, DynamoDB), attempts left  | QUEUED with `lastError`              | retried by SQS     |
+ * | transient, last attempt                  | FAILED with the last error           | deleted            |
+ * | worker dies (crash, out of memory)       | RUNNING until its lease expires      | redelivered: next attempt takes the lease |
+ * | duplicate delivery                       | unchanged                            | deleted            |
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { callDependency } from '../../aws/dependency-errors.js';
+import type { DatasetStore } from '../../lake/dataset-store.js';
+import { featureKindOf } from '../dataset-loader.js';
+import { TrainingFailedError } from '../errors.js';
+import type { FeatureKind } from '../features.js';
+import type { PipelineInput, PipelineProgress } from '../pipeline.js';
+import type { TrainingRun } from '../training-thread.js';
+import { LeaseLostError, type JobStore } from './job-store.js';
+import { findPublishedVersion, publishModel, type PublishDeps } from './publish-model.js';
+import type { ModelVersion } from '../../registry/types.js';
+import type { JobEvaluation, JobProgress, TrainingJob } from './types.js';
+
+/** What running a job needs. */
+export interface RunJobDeps extends PublishDeps {
+  readonly datasets: DatasetStore;
+  readonly jobs: JobStore;
+  readonly s3: S3Client;
+  /** Starts the pipeline (on its own thread in the function). */
+  readonly startTraining: (input: PipelineInput, onProgress: (progress: PipelineProgress) => void) => TrainingRun;
+  /** Recorded in every version's lineage. */
+  readonly codeVersion: string;
+  /** How often progress is written (and a cancel request looked for). */
+  readonly progressIntervalMs: number;
+  /** Attempts before a transient failure fails the job (the queue's max receives). */
+  readonly maxAttempts: number;
+}
+
+/** The invocation running the job. */
+export interface Invocation {
+  /** Unique per attempt (the Lambda request id): the lease owner. */
+  readonly owner: string;
+  readonly remainingMs: () => number;
+}
+
+/** How handling a job message ended. `retry`: the message must be redelivered. */
+export type JobOutcome =
+  | { readonly kind: 'succeeded'; readonly version: number }
+  | { readonly kind: 'failed' | 'cancelled'; readonly reason: string }
+  | { readonly kind: 'duplicate' | 'busy'; readonly status: string }
+  | { readonly kind: 'retry'; readonly error: Error };
+
+/** Time kept back from the deadline to register the model and record the outcome. */
+export const FINISH_RESERVE_MS = 60_000;
+
+class StopError extends Error {
+  constructor(
+    readonly status: 'FAILED' | 'CANCELLED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Downloads a dataset version's curated files, each into a buffer of its own. */
+async function fetchCuratedFiles(deps: RunJobDeps, keys: readonly string[]): Promise<ArrayBuffer[]> {
+  return Promise.all(
+    keys.map((key) =>
+      callDependency('lake', async () => {
+        const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.lakeBucket, Key: key }));
+        const bytes = await object.Body!.transformToByteArray();
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      }),
+    ),
+  );
+}
+
+/** The pipeline's input for a job: its dataset version must still be READY. */
+async function pipelineInput(deps: RunJobDeps, job: TrainingJob): Promise<PipelineInput> {
+  const { spec } = job;
+  const version = await deps.datasets.getVersion(spec.dataset, spec.datasetVersion);
+  if (version.status !== 'READY' || version.schema === undefined) {
+    throw new TrainingFailedError(`dataset '${spec.dataset}' version ${spec.datasetVersion} is ${version.status}, not READY`);
+  }
+  const types = new Map(version.schema.columns.map((column) => [column.name, column.type]));
+  const featureKinds: Record<string, FeatureKind> = {};
+  for (const name of spec.features) {
+    const kind = types.has(name) ? featureKindOf(types.get(name)!) : undefined;
+    if (kind === undefined) throw new TrainingFailedError(`feature '${name}' is not a usable column of dataset '${spec.dataset}' version ${spec.datasetVersion}`);
+    featureKinds[name] = kind;
+  }
+  return {
+    spec,
+    featureKinds,
+    files: await fetchCuratedFiles(deps, version.curatedKeys ?? []),
+    metadata: {
+      training_job: job.id,
+      dataset: `${spec.dataset}@${spec.datasetVersion}`,
+      algorithm: spec.algorithm,
+      task: spec.task,
+      code_version: deps.codeVersion,
+    },
+  };
+}
+
+/** Lineage recorded on the version (strings only, as the registry stores it). */
+function lineageOf(deps: RunJobDeps, job: TrainingJob): Record<string, string> {
+  const { spec } = job;
+  return {
+    trainingJob: job.id,
+    dataset: spec.dataset,
+    datasetVersion: String(spec.datasetVersion),
+    target: spec.target,
+    features: spec.features.join(','),
+    algorithm: spec.algorithm,
+    hyperparameters: JSON.stringify(spec.hyperparameters),
+    seed: String(spec.seed),
+    codeVersion: deps.codeVersion,
+  };
+}
+
+/** Trains while writing progress every interval; stops the run on a cancel request or at the deadline. */
+async function train(deps: RunJobDeps, job: TrainingJob, invocation: Invocation) {
+  const started = Date.now();
+  let latest: PipelineProgress = { stage: 'loading' };
+  const input = await pipelineInput(deps, job);
+  const run = deps.startTraining(input, (progress) => {
+    latest = progress;
+  });
+  const toJobProgress = (): JobProgress => {
+    const { stage, ...rest } = latest as PipelineProgress & Record<string, unknown>;
+    return { stage, ...rest, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10, updatedAt: new Date().toISOString() } as JobProgress;
+  };
+  let writing = false;
+  const heartbeat = setInterval(() => {
+    if (writing) return;
+    writing = true;
+    deps.jobs
+      .recordProgress(job.id, invocation.owner, toJobProgress())
+      .then(({ cancelRequested }) => {
+        if (cancelRequested) run.stop(new StopError('CANCELLED', 'cancelled while running'));
+      })
+      .catch((error: unknown) => {
+        if (error instanceof LeaseLostError) run.stop(error);
+        // Other write failures are retried at the next interval; training goes on.
+      })
+      .finally(() => {
+        writing = false;
+      });
+  }, deps.progressIntervalMs);
+  const budgetMs = invocation.remainingMs() - FINISH_RESERVE_MS;
+  const deadline = setTimeout(
+    () => run.stop(new StopError('FAILED', `training did not finish within the worker's time limit (${Math.round(budgetMs / 1000)} s of training); use fewer rows, features or iterations`)),
+    Math.max(budgetMs, 0),
+  );
+  try {
+    return await run.result;
+  } finally {
+    clearInterval(heartbeat);
+    clearTimeout(deadline);
+  }
+}
+
+/** Handles one job message. */
+export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invocation): Promise<JobOutcome> {
+  const { jobs } = deps;
+  const claim = await jobs.claim(jobId, invocation.owner, invocation.remainingMs());
+  if (claim.kind !== 'claimed') return { kind: claim.kind === 'finished' ? 'duplicate' : 'busy', status: claim.job.status };
+  const job = claim.job;
+  try {
+    if (job.cancelRequested === true) throw new StopError('CANCELLED', 'cancelled while running');
+    // An earlier attempt registered the version and died before recording it: finish, don't train again.
+    let outcome: { version: ModelVersion; evaluation?: JobEvaluation } | undefined;
+    const published = await findPublishedVersion(deps.registry, job);
+    if (published !== undefined) outcome = { version: published };
+    else {
+      const result = await train(deps, job, invocation);
+      const elapsedSeconds = Math.round((Date.now() - Date.parse(job.startedAt ?? job.createdAt)) / 1000);
+      const { cancelRequested } = await jobs.recordProgress(job.id, invocation.owner, { stage: 'registering', elapsedSeconds, updatedAt: new Date().toISOString() });
+      // A cancel that arrived after the last progress check still stops the job before it registers anything.
+      if (cancelRequested) throw new StopError('CANCELLED', 'cancelled while running');
+      const version = await publishModel(deps, job, invocation.owner, {
+        onnx: result.onnx,
+        metrics: result.metrics,
+        lineage: lineageOf(deps, job),
+        description: `${job.spec.algorithm} ${job.spec.task} of '${job.spec.target}' on ${job.spec.dataset} v${job.spec.datasetVersion}`,
+      });
+      outcome = { version, ...(result.evaluation ? { evaluation: result.evaluation } : {}) };
+    }
+    const { version, evaluation } = outcome;
+    if (job.spec.alias !== undefined) {
+      await deps.registry.setAlias(job.spec.modelName, job.spec.alias, {
+        routes: [{ version: version.version, weight: 100 }],
+        updatedBy: `training job ${job.id}`,
+        reason: `trained by job ${job.id}`,
+      });
+    }
+    await jobs.succeed(job.id, invocation.owner, { modelVersion: version.version, metrics: { ...version.metrics }, ...(evaluation ? { evaluation } : {}) });
+    return { kind: 'succeeded', version: version.version };
+  } catch (error) {
+    return finishFailed(deps, job, invocation, error as Error);
+  }
+}
+
+async function finishFailed(deps: RunJobDeps, job: TrainingJob, invocation: Invocation, error: Error): Promise<JobOutcome> {
+  if (error instanceof LeaseLostError) return { kind: 'busy', status: 'RUNNING' };
+  if (error instanceof StopError) {
+    await deps.jobs.fail(job.id, invocation.owner, error.status, error.message);
+    return { kind: error.status === 'CANCELLED' ? 'cancelled' : 'failed', reason: error.message };
+  }
+  if (error instanceof TrainingFailedError || (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    const reason = error instanceof TrainingFailedError ? error.message : `training ran out of memory: ${error.message}`;
+    await deps.jobs.fail(job.id, invocation.owner, 'FAILED', reason, error instanceof TrainingFailedError ? error.metrics : undefined);
+    return { kind: 'failed', reason };
+  }
+  const lastError = `attempt ${job.attempts}: ${error.message}`;
+  if (job.attempts >= deps.maxAttempts) {
+    const reason = `failed after ${job.attempts} attempts; last error: ${error.message}`;
+    await deps.jobs.fail(job.id, invocation.owner, 'FAILED', reason);
+    return { kind: 'failed', reason };
+  }
+  await deps.jobs.release(job.id, invocation.owner, lastError);
+  return { kind: 'retry', error };
+}

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../../test/support/emulators.js';
+import { DependencyUnavailableError } from '../../http/errors.js';
+import { RegistryTable } from '../../registry/table.js';
+import { JobStore } from './job-store.js';
+import type { JobQueue } from './job-queue.js';
+import { submitJob } from './submit-job.js';
+import type { JobSpec } from './types.js';
+
+let env: TestEmulators;
+let jobs: JobStore;
+const spec: JobSpec = { modelName: 'sub', dataset: 'd', datasetVersion: 1, target: 't', features: ['a'], task: 'regression', algorithm: 'linear', hyperparameters: {}, seed: 1 };
+const origin = { submittedBy: 'tester', trigger: 'api' as const };
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  jobs = new JobStore(new RegistryTable(env.dynamo, env.resources.tableName, 'training jobs'));
+});
+afterAll(async () => env.stop());
+
+describe('submitJob', () => {
+  it('queues a new job once, and nothing for a repeated idempotency key', async () => {
+    // Prepare
+    const sent: string[] = [];
+    const queue: JobQueue = { send: async (id) => void sent.push(id) };
+
+    // Act
+    const first = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
+    const again = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ job: first.job, created: false });
+    expect(sent).toEqual([first.job.id]);
+  });
+
+  it('fails the job with the reason when its message cannot be sent, and passes the 503 on', async () => {
+    // Prepare
+    const queue: JobQueue = { send: () => Promise.reject(new DependencyUnavailableError('training queue', 1)) };
+
+    // Act
+    const submitting = submitJob({ jobs, queue }, spec, origin);
+
+    // Assess
+    await expect(submitting).rejects.toThrowError(DependencyUnavailableError);
+    const [job] = (await jobs.listModelJobs('sub')).items;
+    expect(job).toMatchObject({ status: 'FAILED', reason: 'could not be queued: training queue is temporarily unavailable; retry after 1 s' });
+  });
+});

@@ -1,0 +1,81 @@
+import type { AlgorithmId, Task } from '../model.js';
+
+/**
+ * Lifecycle of a training job. Transitions are conditional writes:
+ * QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED, QUEUED → CANCELLED, and
+ * RUNNING → QUEUED when an attempt fails for a transient reason and is retried.
+ */
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** Statuses a job never leaves. */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** A validated, fully resolved training request: what the worker runs, exactly. */
+export interface JobSpec {
+  readonly modelName: string;
+  readonly dataset: string;
+  /** The dataset version trained on (resolved from "latest" at submission). */
+  readonly datasetVersion: number;
+  readonly target: string;
+  /** Feature columns, in the order the model's inputs take them. */
+  readonly features: readonly string[];
+  readonly task: Task;
+  readonly algorithm: AlgorithmId;
+  /** Every hyperparameter, defaults filled in. */
+  readonly hyperparameters: Readonly<Record<string, unknown>>;
+  readonly seed: number;
+  /** Alias pointed at the new version when the job succeeds. */
+  readonly alias?: string;
+  /** What the resolution decided that the request did not say (e.g. columns left out of the default features). */
+  readonly notes?: readonly string[];
+}
+
+/** Where a running job is, written by the worker every few seconds. */
+export interface JobProgress {
+  readonly stage: 'loading' | 'training' | 'evaluating' | 'exporting' | 'registering';
+  readonly iteration?: number;
+  readonly maxIterations?: number;
+  readonly loss?: number;
+  readonly validationLoss?: number;
+  readonly elapsedSeconds: number;
+  readonly updatedAt: string;
+}
+
+/** Classification detail that is not a single number. */
+export interface JobEvaluation {
+  readonly classNames: readonly string[];
+  /** `confusionMatrix[actual][predicted]` on the test split. */
+  readonly confusionMatrix: readonly (readonly number[])[];
+}
+
+/** A training job as the API shows it. */
+export interface TrainingJob {
+  /** `<model>~<time-ordered id>`. */
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly spec: JobSpec;
+  /** What started it: an API call (the caller's identity) or a dataset's auto-train spec. */
+  readonly submittedBy: string;
+  readonly trigger: 'api' | 'auto-train';
+  readonly idempotencyKey?: string;
+  /** Attempts started so far (a redelivered message after a crash starts another). */
+  readonly attempts: number;
+  readonly progress?: JobProgress;
+  /** Test-split metrics and row counts, once evaluated. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly evaluation?: JobEvaluation;
+  /** The version number the job is registering (set just before it uploads and registers). */
+  readonly registeringVersion?: number;
+  /** The model version the job registered. */
+  readonly modelVersion?: number;
+  /** Why the job FAILED or was CANCELLED. */
+  readonly reason?: string;
+  /** The last failed attempt's error, kept while the job is retried. */
+  readonly lastError?: string;
+  /** Set by a cancel request while the job runs; the worker stops at its next check. */
+  readonly cancelRequested?: boolean;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly updatedAt: string;
+}

@@ -1,0 +1,140 @@
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { describe, expect, it } from 'vitest';
+import { inspectOnnxModel } from '../inference/onnx-session.js';
+import { ALGORITHMS } from './algorithms/index.js';
+import { TrainingFailedError } from './errors.js';
+import type { JobSpec } from './jobs/types.js';
+import type { AlgorithmId, Task } from './model.js';
+import { runPipeline, type PipelineProgress } from './pipeline.js';
+import { Random } from './random.js';
+
+const ROWS = 600;
+const COLORS = ['red', 'green', 'blue', 'amber'];
+
+/**
+ * A mixed table: numbers with missing values, a boolean, a category (with missing values,
+ * and a rare one), and targets that depend on all of them.
+ */
+function mixedTable(seed: number): ArrayBuffer {
+  const random = new Random(seed);
+  const x1: (number | null)[] = [];
+  const x2: (bigint | null)[] = [];
+  const flag: (boolean | null)[] = [];
+  const color: (string | null)[] = [];
+  const label: string[] = [];
+  const score: number[] = [];
+  const level: bigint[] = [];
+  for (let i = 0; i < ROWS; i++) {
+    const a = random.normal();
+    const b = Math.floor(random.next() * 100);
+    const f = random.next() < 0.5;
+    const c = i % 97 === 0 ? 'violet' : COLORS[random.int(COLORS.length)]!;
+    x1.push(i % 13 === 0 ? null : a);
+    x2.push(i % 17 === 0 ? null : BigInt(b));
+    flag.push(i % 19 === 0 ? null : f);
+    color.push(i % 23 === 0 ? null : c);
+    const signal = 1.5 * a + (b - 50) / 25 + (f ? 1 : -1) + (c === 'red' ? 2 : c === 'blue' ? -2 : 0) + 0.3 * random.normal();
+    label.push(signal > 0 ? 'yes' : 'no');
+    level.push(BigInt(signal < -1.5 ? 0 : signal < 1.5 ? 1 : 2));
+    score.push(10 * signal + 200);
+  }
+  return parquetWriteBuffer({
+    columnData: [
+      { name: 'x1', data: x1, type: 'DOUBLE' },
+      { name: 'x2', data: x2, type: 'INT64' },
+      { name: 'flag', data: flag, type: 'BOOLEAN' },
+      { name: 'color', data: color, type: 'STRING' },
+      { name: 'label', data: label, type: 'STRING' },
+      { name: 'level', data: level, type: 'INT64' },
+      { name: 'score', data: score, type: 'DOUBLE' },
+    ],
+  });
+}
+
+const FEATURES = { x1: 'numeric', x2: 'numeric', flag: 'boolean', color: 'categorical' } as const;
+
+function spec(algorithm: AlgorithmId, task: Task, target: string, hyperparameters: Record<string, unknown> = {}): JobSpec {
+  return {
+    modelName: 'mixed',
+    dataset: 'mixed',
+    datasetVersion: 1,
+    target,
+    features: Object.keys(FEATURES),
+    task,
+    algorithm,
+    hyperparameters: ALGORITHMS[algorithm].parameters.parse(hyperparameters) as Record<string, unknown>,
+    seed: 7,
+  };
+}
+
+const run = (job: JobSpec, onProgress: (p: PipelineProgress) => void = () => {}) =>
+  runPipeline({ spec: job, featureKinds: FEATURES, files: [mixedTable(1)], metadata: { training_job: 'test' } }, onProgress);
+
+describe('runPipeline: every algorithm and task, on numbers with missing values, booleans and categories', () => {
+  it.each([
+    ['logistic', 'label', 'binary'],
+    ['logistic', 'level', 'three classes'],
+    ['mlp', 'label', 'binary'],
+    ['mlp', 'level', 'three classes'],
+    ['gbdt', 'label', 'binary'],
+    ['gbdt', 'level', 'three classes'],
+  ] as const)('%s classification of %s (%s): learns, and the ONNX graph reproduces it', async (algorithm, target, _classes) => {
+    // Act
+    const stages = new Set<string>();
+    const result = await run(spec(algorithm, 'classification', target, algorithm === 'mlp' ? { maxEpochs: 60 } : {}), (p) => stages.add(p.stage));
+    const signature = await inspectOnnxModel(result.onnx);
+
+    // Assess
+    // 90 test rows; the three-class target has noisy bands that trees of ≥ 20 rows per leaf cut coarsely.
+    expect(result.metrics.accuracy).toBeGreaterThan(target === 'label' ? 0.8 : 0.7);
+    expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+    expect(result.metrics).toMatchObject({ trainRows: expect.any(Number), testRows: expect.any(Number), rowsWithoutTarget: 0 });
+    expect(result.metrics.trainRows! + result.metrics.validationRows! + result.metrics.testRows!).toBe(ROWS);
+    expect(result.evaluation?.classNames).toEqual(target === 'label' ? ['no', 'yes'] : ['0', '1', '2']);
+    expect(signature.inputs.map((i) => [i.name, i.datatype])).toEqual([['x1', 'FP32'], ['x2', 'FP32'], ['flag', 'BOOL'], ['color', 'BYTES']]);
+    expect(signature.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
+    expect([...stages]).toEqual(['loading', 'training', 'evaluating', 'exporting']);
+  });
+
+  it.each(['linear', 'mlp', 'gbdt'] as const)('%s regression: learns, and the ONNX graph reproduces it', async (algorithm) => {
+    // Act
+    const result = await run(spec(algorithm, 'regression', 'score', algorithm === 'mlp' ? { maxEpochs: 80 } : {}));
+    const signature = await inspectOnnxModel(result.onnx);
+
+    // Assess
+    expect(result.metrics.r2).toBeGreaterThan(0.8);
+    expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+    expect(Object.keys(result.metrics)).toEqual(expect.arrayContaining(['rmse', 'mae', 'r2', 'trainSeconds']));
+    expect(result.evaluation).toBeUndefined();
+    expect(signature.outputs.map((o) => [o.name, o.datatype])).toEqual([['value', 'FP32']]);
+  });
+
+  it('is deterministic: the same seed gives the same model bytes', async () => {
+    // Act
+    const first = await run(spec('gbdt', 'classification', 'label', { maxIterations: 20 }));
+    const second = await run(spec('gbdt', 'classification', 'label', { maxIterations: 20 }));
+
+    // Assess
+    expect(Buffer.from(second.onnx).equals(Buffer.from(first.onnx))).toBe(true);
+  });
+
+  it('fails with a reason when the target has one class among the labelled rows', async () => {
+    // Prepare
+    const single = parquetWriteBuffer({
+      columnData: [
+        { name: 'x1', data: [1, 2, 3, 4], type: 'DOUBLE' },
+        { name: 'label', data: ['a', 'a', null, 'a'], type: 'STRING' },
+      ],
+    });
+
+    // Act
+    const failing = runPipeline(
+      { spec: { ...spec('gbdt', 'classification', 'label'), features: ['x1'] }, featureKinds: { x1: 'numeric' }, files: [single], metadata: {} },
+      () => {},
+    );
+
+    // Assess
+    await expect(failing).rejects.toThrowError(TrainingFailedError);
+    await expect(failing).rejects.toThrowError("target 'label' has 1 distinct value(s); classification needs at least 2");
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * One training run, from curated Parquet bytes to a checked ONNX model: read the columns,
+ * split, learn the preprocessing on the training rows, train, evaluate on the test rows,
+ * export, and prove the exported graph reproduces the trainer's predictions.
+ */
+import { ALGORITHMS } from './algorithms/index.js';
+import { readColumns, type ColumnRequest } from './dataset-loader.js';
+import { TrainingFailedError } from './errors.js';
+import { fitPreprocessor, transform, type FeatureColumn, type FeatureKind } from './features.js';
+import type { JobEvaluation, JobSpec } from './jobs/types.js';
+import { MAX_CATEGORIES, MAX_CLASSES, PARITY_TOLERANCE } from './limits.js';
+import { classificationMetrics, regressionMetrics } from './metrics.js';
+import type { Examples, TrainingProgress } from './model.js';
+import { exportOnnx } from './onnx/export.js';
+import { checkParity } from './onnx/parity.js';
+import { predict } from './score.js';
+import { DEFAULT_SPLIT, splitRows } from './split.js';
+
+/** What a run needs besides the job: the curated files and how each needed column is read. */
+export interface PipelineInput {
+  readonly spec: JobSpec;
+  /** Kind of every feature column, by name. */
+  readonly featureKinds: Readonly<Record<string, FeatureKind>>;
+  /** The curated Parquet objects of the dataset version. */
+  readonly files: readonly ArrayBuffer[];
+  /** Recorded in the model's metadata (lineage). */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** A stage the run reports, with the trainer's progress while training. */
+export type PipelineProgress = { readonly stage: 'loading' | 'evaluating' | 'exporting' } | ({ readonly stage: 'training' } & TrainingProgress);
+
+/** A trained, evaluated and verified model. */
+export interface PipelineResult {
+  readonly onnx: Uint8Array;
+  readonly metrics: Record<string, number>;
+  readonly evaluation?: JobEvaluation;
+}
+
+/** Class names in a stable order: numerically when every value is a number, else lexically. */
+function sortClassNames(values: Iterable<string>): string[] {
+  const names = [...values];
+  const numeric = names.every((name) => name.trim() !== '' && Number.isFinite(Number(name)));
+  return names.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The labelled rows: row ids with a target, their targets, and the class names (classification). */
+function labelRows(spec: JobSpec, target: FeatureColumn): { rows: Uint32Array; y: Float64Array; classNames: string[] } {
+  const kept: number[] = [];
+  if (target.kind !== 'categorical') {
+    target.values.forEach((value, row) => {
+      if (!Number.isNaN(value)) kept.push(row);
+    });
+    const rows = Uint32Array.from(kept);
+    return { rows, y: Float64Array.from(rows, (row) => target.values[row]!), classNames: [] };
+  }
+  target.values.forEach((value, row) => {
+    if (value !== null && value !== '') kept.push(row);
+  });
+  const rows = Uint32Array.from(kept);
+  const classNames = sortClassNames(new Set(Array.from(rows, (row) => target.values[row]!)));
+  if (classNames.length < 2) throw new TrainingFailedError(`target '${spec.target}' has ${classNames.length} distinct value(s); classification needs at least 2`);
+  if (classNames.length > MAX_CLASSES) throw new TrainingFailedError(`target '${spec.target}' has ${classNames.length} distinct values; classification supports at most ${MAX_CLASSES}`);
+  const index = new Map(classNames.map((name, i) => [name, i]));
+  return { rows, y: Float64Array.from(rows, (row) => index.get(target.values[row]!)!), classNames };
+}
+
+const pick = (rows: Uint32Array, positions: Uint32Array): Uint32Array => Uint32Array.from(positions, (p) => rows[p]!);
+const pickTargets = (y: Float64Array, positions: Uint32Array): Float64Array => Float64Array.from(positions, (p) => y[p]!);
+
+/** Runs a job's training end to end; throws {@link TrainingFailedError} for every problem of the data or the model. */
+export async function runPipeline(input: PipelineInput, onProgress: (progress: PipelineProgress) => void): Promise<PipelineResult> {
+  const { spec } = input;
+  const algorithm = ALGORITHMS[spec.algorithm];
+  onProgress({ stage: 'loading' });
+  const requests: ColumnRequest[] = spec.features.map((name) => ({ name, kind: input.featureKinds[name]! }));
+  requests.push({ name: spec.target, kind: spec.task === 'classification' ? 'categorical' : 'numeric' });
+  const { columns } = await readColumns(input.files, requests);
+  const target = columns.pop()!;
+  const { rows, y, classNames } = labelRows(spec, target);
+  const classes = spec.task === 'classification' ? classNames.length : 1;
+  const split = splitRows(rows.length, DEFAULT_SPLIT, spec.seed, spec.task === 'classification' ? y : undefined);
+  if (split.train.length === 0 || split.test.length === 0) {
+    throw new TrainingFailedError(`dataset version ${spec.datasetVersion} has ${rows.length} rows with a target; too few to split into train and test`);
+  }
+  const parts = {
+    train: pick(rows, split.train),
+    validation: pick(rows, split.validation),
+    test: pick(rows, split.test),
+  };
+
+  const preprocessor = fitPreprocessor(columns, parts.train, { ...algorithm.preprocess, maxCategories: MAX_CATEGORIES });
+  const examples = (part: keyof typeof parts, positions: Uint32Array): Examples => ({
+    x: transform(preprocessor, columns, parts[part]),
+    y: pickTargets(y, positions),
+  });
+  const train = examples('train', split.train);
+  const validation = examples('validation', split.validation);
+  const started = performance.now();
+  const model = algorithm.train(train, validation, spec.hyperparameters, {
+    task: spec.task,
+    classes,
+    seed: spec.seed,
+    onProgress: (progress) => onProgress({ stage: 'training', ...progress }),
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+
+  onProgress({ stage: 'evaluating' });
+  const test = examples('test', split.test);
+  const predictions = predict(model, test.x, classes);
+  const counts = {
+    trainRows: parts.train.length,
+    validationRows: parts.validation.length,
+    testRows: parts.test.length,
+    rowsWithoutTarget: target.values.length - rows.length,
+    features: spec.features.length,
+    trainSeconds,
+  };
+  let metrics: Record<string, number>;
+  let evaluation: JobEvaluation | undefined;
+  if (spec.task === 'classification') {
+    const { confusionMatrix, ...scores } = classificationMetrics(test.y, predictions, classes);
+    metrics = { ...withoutNaN(scores), classes, ...counts };
+    evaluation = { classNames, confusionMatrix };
+  } else {
+    metrics = { ...regressionMetrics(test.y, predictions), ...counts };
+  }
+
+  onProgress({ stage: 'exporting' });
+  const onnx = exportOrFail({
+    preprocessor,
+    model,
+    task: spec.task,
+    classNames,
+    graphName: `${spec.modelName}_${spec.algorithm}`,
+    metadata: { ...input.metadata, ...(classNames.length > 0 ? { class_names: JSON.stringify(classNames) } : {}), feature_names: JSON.stringify(spec.features) },
+  });
+  const parity = await checkParity(onnx, preprocessor, columns, parts.test, predictions, spec.task, { classNames });
+  // Relative above 1: regression values differ from the trainer's by float32 rounding of a different summation order.
+  if (!(parity.maxRelativeDifference <= PARITY_TOLERANCE) || (parity.labelMismatches ?? 0) > 0) {
+    throw new TrainingFailedError(
+      `the exported ONNX model does not reproduce the trainer: difference ${parity.maxRelativeDifference} on row ${parity.worstRow}` +
+        ` (tolerance ${PARITY_TOLERANCE}), ${parity.labelMismatches ?? 0} label mismatches; nothing was registered`,
+      metrics,
+    );
+  }
+  return { onnx, metrics: { ...metrics, parityMaxDifference: parity.maxRelativeDifference }, ...(evaluation ? { evaluation } : {}) };
+}
+
+/** The export, with its refusals (e.g. a feature named like a graph output) as job failures. */
+function exportOrFail(request: Parameters<typeof exportOnnx>[0]): Uint8Array {
+  try {
+    return exportOnnx(request);
+  } catch (error) {
+    throw new TrainingFailedError(`the model could not be exported to ONNX: ${(error as Error).message}`);
+  }
+}
+
+/** Metrics that are undefined for this test split (AUC with one class present) are left out rather than stored as NaN. */
+function withoutNaN(scores: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(scores).filter(([, value]) => Number.isFinite(value)));
+}
