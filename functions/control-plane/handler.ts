@@ -7,7 +7,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { TRAINING_MEMORY_MB } from '../../infra/topology.js';
+import { topology } from '../../infra/topology.js';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
@@ -23,6 +23,7 @@ import { RegistryTable } from '../../src/registry/table.js';
 import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
 import { createJobRoutes } from '../../src/training/jobs/job-routes.js';
 import { JobStore } from '../../src/training/jobs/job-store.js';
+import { trainingLimitsOf } from '../../src/training/limits.js';
 
 const config = loadConfig();
 const observability = createObservability('control-plane');
@@ -52,7 +53,7 @@ const routes = {
     datasets,
     jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
     queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
-    limits: { memoryBytes: TRAINING_MEMORY_MB * 2 ** 20 },
+    limits: trainingLimitsOf(topology.functions.find((fn) => fn.id === 'train')!),
   }),
 };
 

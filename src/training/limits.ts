@@ -6,3 +6,10 @@ export const MAX_CLASSES = 100;
 export const MAX_CATEGORIES = 64;
 /** Largest difference allowed between the exported graph's and the trainer's predictions. */
 export const PARITY_TOLERANCE = 1e-5;
+/** Time kept back from a training invocation's deadline to register the model and record the outcome. */
+export const FINISH_RESERVE_MS = 60_000;
+
+/** The training function's limits, as the checks before queueing see them. */
+export function trainingLimitsOf(fn: { readonly memoryMb: number; readonly timeoutSeconds: number }): { memoryBytes: number; trainingSeconds: number } {
+  return { memoryBytes: fn.memoryMb * 2 ** 20, trainingSeconds: fn.timeoutSeconds - FINISH_RESERVE_MS / 1000 };
+}

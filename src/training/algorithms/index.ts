@@ -20,7 +20,21 @@ export interface Algorithm {
   train(train: Examples, validation: Examples, params: Record<string, unknown>, ctx: TrainingContext): TrainedModel;
   /** Upper bound of working memory beyond the input matrices. */
   workingBytes(rows: number, cols: number, classes: number, params: Record<string, unknown>): number;
+  /** Rough upper bound of the training time in seconds, when every iteration allowed runs. */
+  estimateSeconds(rows: number, cols: number, classes: number, params: Record<string, unknown>): number;
 }
+
+/**
+ * Seconds per unit of work, measured on one core of the benchmark machine (`npm run bench --
+ * training`, BENCHMARKS.md) and doubled for slower vCPUs: GBDT ~7 ns per row × feature ×
+ * tree, logistic ~5 ns per row × feature × score column × L-BFGS iteration, the MLP ~0.6 ns
+ * per row × weight × epoch (forward and backward), ridge ~1 ns per row × feature².
+ */
+const SECONDS_PER = { treeCell: 14e-9, logisticCell: 10e-9, mlpWeight: 1.2e-9, ridgeCell: 2e-9 } as const;
+
+const scoreColumns = (classes: number) => (classes > 2 ? classes : 1);
+const mlpWeights = (cols: number, classes: number, hidden: readonly number[]) =>
+  [cols, ...hidden, scoreColumns(classes)].reduce((total, units, i, sizes) => (i === 0 ? 0 : total + sizes[i - 1]! * units), 0);
 
 /**
  * Wraps a typed trainer; its parameters are only ever the output of its own schema.
@@ -33,6 +47,7 @@ function algorithm<P>(
   preprocess: Omit<PreprocessOptions, 'maxCategories'>,
   train: (train: Examples, validation: Examples, params: P, ctx: TrainingContext) => TrainedModel,
   workingBytes: (rows: number, cols: number, classes: number, params: P) => number,
+  estimateSeconds: (rows: number, cols: number, classes: number, params: P) => number,
 ): Algorithm {
   return {
     id,
@@ -41,6 +56,7 @@ function algorithm<P>(
     preprocess,
     train: (trainSet, validation, params, ctx) => train(trainSet, validation, params as P, ctx),
     workingBytes: (rows, cols, classes, params) => workingBytes(rows, cols, classes, params as P),
+    estimateSeconds: (rows, cols, classes, params) => estimateSeconds(rows, cols, classes, params as P),
   };
 }
 
@@ -48,10 +64,34 @@ const standardised = { standardize: true, categorical: 'onehot' } as const;
 
 /** The algorithms by id. */
 export const ALGORITHMS: Readonly<Record<AlgorithmId, Algorithm>> = {
-  linear: algorithm('linear', ['regression'], linearParameters, standardised, trainLinear, linearWorkingBytes),
-  logistic: algorithm('logistic', ['classification'], logisticParameters, standardised, trainLogistic, logisticWorkingBytes),
-  mlp: algorithm('mlp', ['classification', 'regression'], mlpParameters, standardised, trainMlp, mlpWorkingBytes),
-  gbdt: algorithm('gbdt', ['classification', 'regression'], gbdtParameters, { standardize: false, categorical: 'ordinal' }, trainGbdt, gbdtWorkingBytes),
+  linear: algorithm('linear', ['regression'], linearParameters, standardised, trainLinear, linearWorkingBytes, (rows, cols) => rows * cols * cols * SECONDS_PER.ridgeCell),
+  logistic: algorithm(
+    'logistic',
+    ['classification'],
+    logisticParameters,
+    standardised,
+    trainLogistic,
+    logisticWorkingBytes,
+    (rows, cols, classes, p) => rows * cols * scoreColumns(classes) * p.maxIterations * SECONDS_PER.logisticCell,
+  ),
+  mlp: algorithm(
+    'mlp',
+    ['classification', 'regression'],
+    mlpParameters,
+    standardised,
+    trainMlp,
+    mlpWorkingBytes,
+    (rows, cols, classes, p) => rows * mlpWeights(cols, classes, p.hiddenLayers) * p.maxEpochs * SECONDS_PER.mlpWeight,
+  ),
+  gbdt: algorithm(
+    'gbdt',
+    ['classification', 'regression'],
+    gbdtParameters,
+    { standardize: false, categorical: 'ordinal' },
+    trainGbdt,
+    gbdtWorkingBytes,
+    (rows, cols, classes, p) => rows * cols * scoreColumns(classes) * p.maxIterations * SECONDS_PER.treeCell,
+  ),
 };
 
 /** The algorithm a job gets when it names none: boosted trees, the strongest default for tabular data. */

@@ -37,7 +37,7 @@ const datasets = {
   },
 } as unknown as DatasetStore;
 
-const limits = { memoryBytes: 4096 * 2 ** 20 };
+const limits = { memoryBytes: 4096 * 2 ** 20, trainingSeconds: 840 };
 const request = (overrides: Partial<JobRequest> = {}): JobRequest => ({ dataset: 'loans', target: 'default', task: 'classification', modelName: 'risk', ...overrides });
 
 describe('resolveJobSpec', () => {
@@ -63,10 +63,11 @@ describe('resolveJobSpec', () => {
     ['the target among the features', request({ features: ['age', 'default'] }), "feature 'default' is the target"],
     ['a timestamp feature', request({ features: ['opened'] }), "feature 'opened' is a timestamp column; timestamps are not supported as features"],
     ['a feature named like an output', request({ features: ['value'] }), "feature 'value' has the name of a model output"],
-    ['a job larger than the training function', request({ features: ['age'], hyperparameters: {} }), 'the job needs about'],
-  ])('refuses %s with a 400 naming it', async (_, body, message) => {
+    ['a job larger than the training function', request({ features: ['age'] }), 'the job needs about', { ...limits, memoryBytes: 2 ** 16 }],
+    ['a job longer than the training function', request({ algorithm: 'mlp', hyperparameters: { hiddenLayers: [2048, 2048], maxEpochs: 5000 } }), 'the job could train for about', limits],
+  ])('refuses %s with a 400 naming it', async (_, body, message, jobLimits = limits) => {
     // Act
-    const resolving = resolveJobSpec(datasets, body, message.startsWith('the job needs') ? { memoryBytes: 2 ** 16 } : limits);
+    const resolving = resolveJobSpec(datasets, body, jobLimits);
 
     // Assess
     await expect(resolving).rejects.toThrowError(BadRequestError);

@@ -53,9 +53,10 @@ export type JobRequest = z.infer<typeof jobRequestSchema>;
 /** What to train, without the dataset (an auto-train spec names its own dataset). */
 export type TrainingFields = Omit<JobRequest, 'dataset' | 'datasetVersion' | 'idempotencyKey'>;
 
-/** How much a training job may use: the training function's memory. */
+/** How much a training job may use: the training function's memory and the time it may train for. */
 export interface TrainingLimits {
   readonly memoryBytes: number;
+  readonly trainingSeconds: number;
 }
 
 /**
@@ -189,6 +190,12 @@ function checkSize(version: DatasetVersion, spec: Pick<JobSpec, 'algorithm' | 't
     const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
     throw new BadRequestError(
       `the job needs about ${mib(needed)} of memory (${rows} rows × ${cols} encoded features with '${spec.algorithm}'); the training function has ${mib(limits.memoryBytes)}. Train on fewer rows or features, or lower the categories of text features`,
+    );
+  }
+  const seconds = algorithm.estimateSeconds(rows, cols, classes, spec.hyperparameters);
+  if (seconds > limits.trainingSeconds) {
+    throw new BadRequestError(
+      `the job could train for about ${Math.ceil(seconds)} s (${rows} rows × ${cols} encoded features with '${spec.algorithm}', every iteration allowed); the training function trains for at most ${limits.trainingSeconds} s. Lower the iterations or epochs, or train on fewer rows or features`,
     );
   }
 }

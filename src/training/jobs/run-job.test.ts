@@ -15,7 +15,8 @@ import { ALGORITHMS } from '../algorithms/index.js';
 import { TrainingFailedError } from '../errors.js';
 import { startTrainingThread, type TrainingRun } from '../training-thread.js';
 import { JobStore } from './job-store.js';
-import { FINISH_RESERVE_MS, runJob, type RunJobDeps } from './run-job.js';
+import { FINISH_RESERVE_MS } from '../limits.js';
+import { runJob, type RunJobDeps } from './run-job.js';
 import type { JobSpec } from './types.js';
 
 let env: TestEmulators;

@@ -20,6 +20,7 @@ import { callDependency } from '../../aws/dependency-errors.js';
 import type { DatasetStore } from '../../lake/dataset-store.js';
 import { featureKindOf } from '../dataset-loader.js';
 import { TrainingFailedError } from '../errors.js';
+import { FINISH_RESERVE_MS } from '../limits.js';
 import type { FeatureKind } from '../features.js';
 import type { PipelineInput, PipelineProgress } from '../pipeline.js';
 import type { TrainingRun } from '../training-thread.js';
@@ -56,9 +57,6 @@ export type JobOutcome =
   | { readonly kind: 'failed' | 'cancelled'; readonly reason: string }
   | { readonly kind: 'duplicate' | 'busy'; readonly status: string }
   | { readonly kind: 'retry'; readonly error: Error };
-
-/** Time kept back from the deadline to register the model and record the outcome. */
-export const FINISH_RESERVE_MS = 60_000;
 
 class StopError extends Error {
   constructor(
