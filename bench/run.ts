@@ -10,6 +10,7 @@ import { runIngestBench } from './ingest.js';
 import { runIngestLibrariesBench } from './ingest-libraries.js';
 import { runMemoryBench } from './memory.js';
 import { runServingBench } from './serving.js';
+import { runTrainingBench } from './training.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   footprint: runFootprintBench,
@@ -18,9 +19,12 @@ const BENCHES: Record<string, () => Promise<void>> = {
   memory: runMemoryBench,
   'ingest-libraries': () => runIngestLibrariesBench(),
   ingest: runIngestBench,
+  training: runTrainingBench,
 };
 
-const wanted = process.argv.slice(2);
+// Options (`--quick`) are read by the benchmarks themselves from process.argv and passed on to each.
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const unknown = wanted.filter((name) => !(name in BENCHES));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
@@ -32,7 +36,7 @@ if (names.length === 1) {
 } else {
   for (const name of names) {
     console.error(`== ${name}`);
-    const run = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, name], { stdio: 'inherit' });
+    const run = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, name, ...flags], { stdio: 'inherit' });
     if (run.status !== 0) process.exit(run.status ?? 1);
   }
 }
