@@ -1,11 +1,11 @@
 /**
  * Reads the columns a job needs from a curated dataset version (Parquet, written by the
- * lake) into typed arrays: numbers and booleans as Float64Array with NaN for missing,
- * text as strings. Column chunks are copied straight into the arrays; no row objects.
+ * lake) into typed arrays: numbers and booleans as Float32Array (what the served model takes)
+ * with NaN for missing, a numeric target as Float64Array, text as strings. Column chunks are copied straight into the arrays; no row objects.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { ColumnType } from '../lake/column-types.js';
-import type { FeatureColumn, FeatureKind } from './features.js';
+import type { FeatureColumn, FeatureKind, NumericValues } from './features.js';
 
 /** The kind of feature a lake column type becomes; timestamps are not features. */
 export function featureKindOf(type: ColumnType): FeatureKind | undefined {
@@ -26,6 +26,8 @@ export function featureKindOf(type: ColumnType): FeatureKind | undefined {
 export interface ColumnRequest {
   readonly name: string;
   readonly kind: FeatureKind;
+  /** Read numbers in double precision (a regression target) rather than float32. */
+  readonly double?: boolean;
 }
 
 function toNumber(value: unknown): number {
@@ -40,7 +42,7 @@ function toText(value: unknown): string | null {
 }
 
 /** Storage for one column being filled chunk by chunk. */
-type Filling = { request: ColumnRequest; numbers?: Float64Array; texts?: (string | null)[] };
+type Filling = { request: ColumnRequest; numbers?: NumericValues; texts?: (string | null)[] };
 
 /**
  * Reads `columns` from the Parquet files, appended in order.
@@ -51,7 +53,9 @@ export async function readColumns(files: readonly ArrayBuffer[], columns: readon
   const metadata = files.map((file) => parquetMetadata(file));
   const rows = metadata.reduce((total, m) => total + Number(m.num_rows), 0);
   const fillings: Filling[] = columns.map((request) =>
-    request.kind === 'categorical' ? { request, texts: new Array<string | null>(rows).fill(null) } : { request, numbers: new Float64Array(rows).fill(NaN) },
+    request.kind === 'categorical'
+      ? { request, texts: new Array<string | null>(rows).fill(null) }
+      : { request, numbers: (request.double === true ? new Float64Array(rows) : new Float32Array(rows)).fill(NaN) },
   );
   const byName = new Map(fillings.map((filling) => [filling.request.name, filling]));
   let offset = 0;

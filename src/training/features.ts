@@ -23,12 +23,16 @@ export type FeatureKind = 'numeric' | 'boolean' | 'categorical';
 
 /**
  * A raw column as loaded from the curated dataset. numeric/boolean:
- * `Float64Array` with NaN = missing (boolean: 0/1, any non-zero counts as 1);
+ * `Float32Array` (what the served model takes; half the memory) or `Float64Array`, with NaN =
+ * missing (boolean: 0/1, any non-zero counts as 1);
  * categorical: strings with `null` (or "") = missing.
  */
 export type FeatureColumn =
-  | { readonly name: string; readonly kind: 'numeric' | 'boolean'; readonly values: Float64Array }
+  | { readonly name: string; readonly kind: 'numeric' | 'boolean'; readonly values: NumericValues }
   | { readonly name: string; readonly kind: 'categorical'; readonly values: readonly (string | null)[] };
+
+/** The values of a numeric or boolean column. */
+export type NumericValues = Float32Array | Float64Array;
 
 /** How to preprocess. */
 export interface PreprocessOptions {
@@ -111,7 +115,7 @@ function checkRows(columnName: string, length: number, rows: Uint32Array): void 
   }
 }
 
-function fitNumeric(name: string, values: Float64Array, rows: Uint32Array, standardize: boolean): NumericFeature {
+function fitNumeric(name: string, values: NumericValues, rows: Uint32Array, standardize: boolean): NumericFeature {
   // Statistics of the float32 values the graph sees.
   let count = 0;
   let sum = 0;
@@ -143,7 +147,7 @@ function fitNumeric(name: string, values: Float64Array, rows: Uint32Array, stand
   return { name, kind: 'numeric', impute, scaling: { mean: impute, scale: constant ? 1 : scale32 } };
 }
 
-function fitBoolean(name: string, values: Float64Array, rows: Uint32Array): BooleanFeature {
+function fitBoolean(name: string, values: NumericValues, rows: Uint32Array): BooleanFeature {
   let ones = 0;
   let zeros = 0;
   for (let i = 0; i < rows.length; i++) {
@@ -223,7 +227,7 @@ export function transform(pre: Preprocessor, columns: readonly FeatureColumn[], 
     checkRows(column.name, column.values.length, rows);
     switch (feature.kind) {
       case 'numeric': {
-        const values = column.values as Float64Array;
+        const values = column.values as NumericValues;
         const impute = fround(feature.impute);
         if (feature.scaling === null) {
           for (let i = 0, at = offset; i < n; i++, at += cols) {
@@ -243,7 +247,7 @@ export function transform(pre: Preprocessor, columns: readonly FeatureColumn[], 
         break;
       }
       case 'boolean': {
-        const values = column.values as Float64Array;
+        const values = column.values as NumericValues;
         for (let i = 0, at = offset; i < n; i++, at += cols) {
           const v = values[rows[i]!]!;
           data[at] = Number.isNaN(v) ? feature.impute : v !== 0 ? 1 : 0;

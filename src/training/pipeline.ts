@@ -74,7 +74,7 @@ export async function runPipeline(input: PipelineInput, onProgress: (progress: P
   const algorithm = ALGORITHMS[spec.algorithm];
   onProgress({ stage: 'loading' });
   const requests: ColumnRequest[] = spec.features.map((name) => ({ name, kind: input.featureKinds[name]! }));
-  requests.push({ name: spec.target, kind: spec.task === 'classification' ? 'categorical' : 'numeric' });
+  requests.push(spec.task === 'classification' ? { name: spec.target, kind: 'categorical' } : { name: spec.target, kind: 'numeric', double: true });
   const { columns } = await readColumns(input.files, requests);
   const target = columns.pop()!;
   const { rows, y, classNames } = labelRows(spec, target);
