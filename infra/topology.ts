@@ -130,7 +130,8 @@ export const topology: Topology = {
       localName: 'training-jobs',
       // Above the training function's timeout, so a job is never handed to two containers at once.
       visibilityTimeoutSeconds: 960,
-      maxReceiveCount: 3,
+      // Three attempts to train, and a last receive that ends a job whose worker died (src/training/jobs/run-job.ts).
+      maxReceiveCount: 4,
       retentionDays: 14,
       urlEnv: ENV.trainingQueueUrl,
     },

@@ -30,8 +30,7 @@ const deps = {
   startTraining: startTrainingThread,
   codeVersion: config.codeVersion,
   progressIntervalMs: 5_000,
-  // A transient failure on the queue's last receive fails the job instead of leaving it QUEUED in the DLQ.
-  maxAttempts: topology.queues.find((queue) => queue.id === 'training')!.maxReceiveCount,
+  maxReceives: topology.queues.find((queue) => queue.id === 'training')!.maxReceiveCount,
 };
 
 /** Lambda entry point. */

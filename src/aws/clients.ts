@@ -10,6 +10,16 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 const MAX_ATTEMPTS = 2;
 
 /**
+ * How items translate to and from JavaScript. Numbers are doubles both ways: beyond 2^53 (a
+ * training loss in squared units, a lake statistic) they are stored as the doubles they are
+ * rather than refused, and read back as numbers rather than BigInt (which JSON cannot carry).
+ */
+export const DOCUMENT_TRANSLATION = {
+  marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+  unmarshallOptions: { wrapNumbers: Number },
+} as const;
+
+/**
  * AWS SDK clients, created once per container and injected into domain code.
  * Endpoints follow the standard `AWS_ENDPOINT_URL_<SERVICE>` settings, which is
  * how the local cloud points the very same code at its emulators.
@@ -21,9 +31,7 @@ export interface AwsClients {
 
 /** Creates the SDK clients a function uses. */
 export function createAwsClients(): AwsClients {
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: MAX_ATTEMPTS }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: MAX_ATTEMPTS }), DOCUMENT_TRANSLATION);
   return { dynamo, s3: new S3Client({ maxAttempts: MAX_ATTEMPTS }) };
 }
 

@@ -26,6 +26,13 @@ describe('classificationMetrics', () => {
     expect(metrics.logLoss).toBeCloseTo(0.5047643429176681, 6);
   });
 
+  it('averages F1 over the classes in the test rows or the predictions, as scikit-learn does', () => {
+    // Class 2 (rare, all in the training rows) is neither in the test rows nor predicted:
+    // f1_score([0, 1, 1], [0, 1, 1], average='macro') == 1.0 in scikit-learn.
+    const metrics = classificationMetrics(Float64Array.from([0, 1, 1]), Float32Array.from([0.9, 0.05, 0.05, 0.1, 0.8, 0.1, 0.2, 0.7, 0.1]), 3);
+    expect(metrics.f1Macro).toBe(1);
+  });
+
   it('leaves AUC undefined (NaN) when the test split holds one class only', () => {
     const metrics = classificationMetrics(Float64Array.from([1, 1]), Float32Array.from([0.2, 0.8, 0.6, 0.4]), 2);
     expect(metrics.rocAuc).toBeNaN();

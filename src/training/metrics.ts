@@ -6,7 +6,7 @@
 /** Metrics of a classifier. */
 export interface ClassificationMetrics {
   readonly accuracy: number;
-  /** Unweighted mean of the per-class F1 scores (scikit-learn `average='macro'`). */
+  /** Unweighted mean of the per-class F1 scores over the classes present in the test rows or predicted (scikit-learn `average='macro'`). */
   readonly f1Macro: number;
   /** Mean cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15]. */
   readonly logLoss: number;
@@ -60,6 +60,7 @@ export function classificationMetrics(actual: Float64Array, probabilities: Float
 function macroF1(confusion: number[][]): number {
   const classes = confusion.length;
   let total = 0;
+  let labels = 0;
   for (let c = 0; c < classes; c++) {
     const truePositives = confusion[c]![c]!;
     let predicted = 0;
@@ -68,10 +69,12 @@ function macroF1(confusion: number[][]): number {
       predicted += confusion[k]![c]!;
       actual += confusion[c]![k]!;
     }
-    // scikit-learn's zero_division=0: a class never predicted nor present scores 0.
-    total += predicted + actual === 0 ? 0 : (2 * truePositives) / (predicted + actual);
+    // Like scikit-learn, only the labels in the test rows or the predictions count.
+    if (predicted + actual === 0) continue;
+    labels++;
+    total += (2 * truePositives) / (predicted + actual);
   }
-  return total / classes;
+  return labels === 0 ? 0 : total / labels;
 }
 
 function oneVsRestAuc(actual: Float64Array, probabilities: Float32Array, classes: number): number {

@@ -33,7 +33,10 @@ export interface TrainingProgress {
   readonly iteration: number;
   /** Upper bound of iterations (early stopping may end sooner). */
   readonly maxIterations: number;
-  /** Training loss after this iteration. */
+  /**
+   * Training loss: after this iteration, or (GBDT on large data without validation rows, where
+   * computing it every round costs ~10 %) as of the last round it was computed, at most 9 rounds ago.
+   */
   readonly loss: number;
   /** Validation loss, for algorithms that early-stop on the validation split. */
   readonly validationLoss?: number;

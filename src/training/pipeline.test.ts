@@ -109,6 +109,24 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
     expect(signature.outputs.map((o) => [o.name, o.datatype])).toEqual([['value', 'FP32']]);
   });
 
+  it.each(['mlp', 'gbdt'] as const)('%s: features named like the graph\'s own values, or with spaces and unicode, export and reproduce', async (algorithm) => {
+    // Prepare
+    const names = ['features', 'pre/0/isnan', 'post.class_names', 'head/layer0/relu', 'größe in cm'];
+    const random = new Random(3);
+    const data = names.map(() => Array.from({ length: 200 }, () => random.normal()));
+    const label = data[0]!.map((v, i) => (v + data[4]![i]! > 0 ? 'up' : 'down'));
+    const file = parquetWriteBuffer({ columnData: [...names.map((name, c) => ({ name, data: data[c]!, type: 'DOUBLE' as const })), { name: 'label', data: label, type: 'STRING' }] });
+    const job = { ...spec(algorithm, 'classification', 'label'), features: names };
+
+    // Act
+    const result = await runPipeline({ spec: job, featureKinds: Object.fromEntries(names.map((n) => [n, 'numeric' as const])), files: [file], metadata: {} }, () => {});
+    const signature = await inspectOnnxModel(result.onnx);
+
+    // Assess
+    expect(signature.inputs.map((i) => i.name)).toEqual(names);
+    expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+  });
+
   it('is deterministic: the same seed gives the same model bytes', async () => {
     // Act
     const first = await run(spec('gbdt', 'classification', 'label', { maxIterations: 20 }));

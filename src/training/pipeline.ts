@@ -6,7 +6,7 @@
 import { ALGORITHMS } from './algorithms/index.js';
 import { readColumns, type ColumnRequest } from './dataset-loader.js';
 import { TrainingFailedError } from './errors.js';
-import { fitPreprocessor, transform, type FeatureColumn, type FeatureKind } from './features.js';
+import { fitPreprocessor, transform, type FeatureColumn, type FeatureKind, type Preprocessor } from './features.js';
 import type { JobEvaluation, JobSpec } from './jobs/types.js';
 import { MAX_CATEGORIES, MAX_CLASSES, PARITY_TOLERANCE } from './limits.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
@@ -28,13 +28,28 @@ export interface PipelineInput {
 }
 
 /** A stage the run reports, with the trainer's progress while training. */
-export type PipelineProgress = { readonly stage: 'loading' | 'evaluating' | 'exporting' } | ({ readonly stage: 'training' } & TrainingProgress);
+export type PipelineProgress = { readonly stage: 'loading' | 'evaluating' | 'exporting' | 'verifying' } | ({ readonly stage: 'training' } & TrainingProgress);
 
 /** A trained, evaluated and verified model. */
 export interface PipelineResult {
   readonly onnx: Uint8Array;
   readonly metrics: Record<string, number>;
   readonly evaluation?: JobEvaluation;
+}
+
+/** What proving the export needs: the test rows' raw values and the trainer's predictions for them. */
+export interface ExportCheck {
+  readonly preprocessor: Preprocessor;
+  /** The feature columns, test rows only. */
+  readonly columns: readonly FeatureColumn[];
+  readonly expected: Float32Array;
+  readonly task: JobSpec['task'];
+  readonly classNames: readonly string[];
+}
+
+/** A trained and evaluated model, exported but not yet proven. */
+export interface TrainedArtifact extends PipelineResult {
+  readonly check: ExportCheck;
 }
 
 /** Class names in a stable order: numerically when every value is a number, else lexically. */
@@ -70,6 +85,23 @@ const pickTargets = (y: Float64Array, positions: Uint32Array): Float64Array => F
 
 /** Runs a job's training end to end; throws {@link TrainingFailedError} for every problem of the data or the model. */
 export async function runPipeline(input: PipelineInput, onProgress: (progress: PipelineProgress) => void): Promise<PipelineResult> {
+  return verifyExport(await trainModel(input, onProgress));
+}
+
+/** The columns restricted to `rows`, in that order (new arrays). */
+function selectRows(columns: readonly FeatureColumn[], rows: Uint32Array): FeatureColumn[] {
+  return columns.map((column): FeatureColumn =>
+    column.kind === 'categorical'
+      ? { ...column, values: Array.from(rows, (row) => column.values[row]!) }
+      : { ...column, values: Float32Array.from(rows, (row) => column.values[row]!) },
+  );
+}
+
+/**
+ * Reads, splits, preprocesses, trains, evaluates and exports: pure JavaScript, so the worker runs
+ * it on a thread it can stop at any moment. {@link verifyExport} then proves the export.
+ */
+export async function trainModel(input: PipelineInput, onProgress: (progress: PipelineProgress) => void): Promise<TrainedArtifact> {
   const { spec } = input;
   const algorithm = ALGORITHMS[spec.algorithm];
   onProgress({ stage: 'loading' });
@@ -135,11 +167,26 @@ export async function runPipeline(input: PipelineInput, onProgress: (progress: P
     graphName: `${spec.modelName}_${spec.algorithm}`,
     metadata: { ...input.metadata, ...(classNames.length > 0 ? { class_names: JSON.stringify(classNames) } : {}), feature_names: JSON.stringify(spec.features) },
   });
-  const parity = await checkParity(onnx, preprocessor, columns, parts.test, predictions, spec.task, { classNames });
+  return {
+    onnx,
+    metrics,
+    ...(evaluation ? { evaluation } : {}),
+    check: { preprocessor, columns: selectRows(columns, parts.test), expected: predictions, task: spec.task, classNames },
+  };
+}
+
+/**
+ * Runs the exported model in ONNX Runtime on every test row and compares with the trainer's
+ * predictions; a difference over the tolerance (or any differing label) fails the job.
+ */
+export async function verifyExport(artifact: TrainedArtifact): Promise<PipelineResult> {
+  const { onnx, metrics, evaluation, check } = artifact;
+  const rows = Uint32Array.from({ length: check.expected.length / (check.task === 'classification' ? check.classNames.length : 1) }, (_, i) => i);
+  const parity = await checkParity(onnx, check.preprocessor, check.columns, rows, check.expected, check.task, { classNames: check.classNames });
   // Relative above 1: regression values differ from the trainer's by float32 rounding of a different summation order.
   if (!(parity.maxRelativeDifference <= PARITY_TOLERANCE) || (parity.labelMismatches ?? 0) > 0) {
     throw new TrainingFailedError(
-      `the exported ONNX model does not reproduce the trainer: difference ${parity.maxRelativeDifference} on row ${parity.worstRow}` +
+      `the exported ONNX model does not reproduce the trainer: difference ${parity.maxRelativeDifference} on test row ${parity.worstRow}` +
         ` (tolerance ${PARITY_TOLERANCE}), ${parity.labelMismatches ?? 0} label mismatches; nothing was registered`,
       metrics,
     );

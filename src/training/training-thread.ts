@@ -1,26 +1,27 @@
 /**
- * Runs a training pipeline on a worker thread. Training is synchronous CPU work; on its own
- * thread it leaves the worker's event loop free to write progress, notice a cancel request,
- * and stop the run before the function's time runs out (terminating a thread is immediate,
- * whatever the trainer is doing).
+ * Trains on a worker thread ({@link trainModel}: read, split, preprocess, train, evaluate,
+ * export). Training is synchronous CPU work; on its own thread it leaves the worker's event
+ * loop free to write progress, notice a cancel request, and stop the run before the function's
+ * time runs out. The thread runs JavaScript only (ONNX Runtime runs in the main thread, which
+ * verifies the export), so terminating it is immediate and safe whatever it is doing.
  *
  * The thread loads this very module (the function's bundle in Lambda, the TypeScript source
  * under tsx), which starts the pipeline when it finds its input in `workerData`.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { TrainingFailedError } from './errors.js';
-import { runPipeline, type PipelineInput, type PipelineProgress, type PipelineResult } from './pipeline.js';
+import { trainModel, type PipelineInput, type PipelineProgress, type TrainedArtifact } from './pipeline.js';
 
 const INPUT_KEY = 'serverless-ai-platform:training-input';
 
 type ThreadMessage =
   | { readonly type: 'progress'; readonly progress: PipelineProgress }
-  | { readonly type: 'done'; readonly result: PipelineResult }
+  | { readonly type: 'done'; readonly result: TrainedArtifact }
   | { readonly type: 'failed'; readonly name: string; readonly message: string; readonly metrics?: Record<string, number> };
 
 /** A pipeline running on its thread. */
 export interface TrainingRun {
-  readonly result: Promise<PipelineResult>;
+  readonly result: Promise<TrainedArtifact>;
   /** Ends the run now; `result` rejects with `reason`. */
   stop(reason: Error): void;
 }
@@ -35,21 +36,23 @@ export function startTrainingThread(input: PipelineInput, onProgress: (progress:
     ? new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { ...options, eval: true })
     : new Worker(new URL(entry), options);
   let stopReason: Error | undefined;
-  const result = new Promise<PipelineResult>((resolve, reject) => {
+  const result = new Promise<TrainedArtifact>((resolve, reject) => {
     worker.on('message', (message: ThreadMessage) => {
       if (message.type === 'progress') onProgress(message.progress);
       else if (message.type === 'done') {
         resolve(message.result);
         void worker.terminate();
       }
-      else {
-        const error = message.name === 'TrainingFailedError' ? new TrainingFailedError(message.message, message.metrics) : new Error(message.message);
-        error.name = message.name;
-        reject(error);
-      }
+      // The thread touches no AWS service: whatever fails there fails again on a retry.
+      else reject(new TrainingFailedError(message.name === 'TrainingFailedError' ? message.message : `training failed: ${message.message}`, message.metrics));
     });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(stopReason ?? new Error(`the training thread exited with code ${code}`)));
+    worker.on('error', (error: Error & { code?: string }) =>
+      reject(
+        stopReason ??
+          new TrainingFailedError(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `training ran out of memory: ${error.message}` : `training failed: ${error.message}`),
+      ),
+    );
+    worker.on('exit', (code) => reject(stopReason ?? new TrainingFailedError(`the training thread stopped unexpectedly (exit code ${code})`)));
   });
   return {
     result,
@@ -63,10 +66,12 @@ export function startTrainingThread(input: PipelineInput, onProgress: (progress:
 async function runInThread(input: PipelineInput): Promise<void> {
   const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
   try {
-    const result = await runPipeline(input, (progress) => post({ type: 'progress', progress }));
+    const result = await trainModel(input, (progress) => post({ type: 'progress', progress }));
     // A copy owns its buffer outright (a small Buffer may sit in Node's shared pool), so it can be transferred.
     const onnx = new Uint8Array(result.onnx);
-    post({ type: 'done', result: { ...result, onnx } }, [onnx.buffer]);
+    const transfer = [onnx.buffer, result.check.expected.buffer as ArrayBuffer];
+    for (const column of result.check.columns) if (column.kind !== 'categorical') transfer.push(column.values.buffer as ArrayBuffer);
+    post({ type: 'done', result: { ...result, onnx } }, transfer);
   } catch (error) {
     const { name, message } = error as Error;
     post({ type: 'failed', name, message, ...(error instanceof TrainingFailedError && error.metrics ? { metrics: error.metrics } : {}) });

@@ -80,6 +80,7 @@ describe('training through the local cloud', () => {
     ['a bad hyperparameter', { dataset: 'iris', target: 'species', task: 'classification', hyperparameters: { learningRate: -1 }, modelName: 'm' }, "invalid hyperparameters for 'gbdt'"],
     ['an unknown hyperparameter', { dataset: 'iris', target: 'species', task: 'classification', hyperparameters: { learning_rate: 0.1 }, modelName: 'm' }, 'learning_rate'],
     ['a missing target', { dataset: 'iris', task: 'classification', modelName: 'm' }, 'target'],
+    ['a job that could outlast the training function', { dataset: 'iris', target: 'species', task: 'classification', algorithm: 'mlp', hyperparameters: { hiddenLayers: [512, 512], maxEpochs: 100_000 }, modelName: 'm' }, 'the job could train for about'],
   ])('refuses %s with a 400 naming the problem, before anything is queued', async (_, body, message) => {
     // Act
     const reply = await lake.request<{ error: string }>('POST', '/jobs', body);
@@ -122,15 +123,17 @@ describe('training through the local cloud', () => {
 
   it('cancels a queued or running job, and refuses to cancel a finished one', async () => {
     // Prepare
-    // Many epochs of a wide network: the job is still queued or running when the cancel arrives.
+    // Many epochs of a wide network: the job is still queued or training when the cancel arrives
+    // (and a cancel that arrives after training still stops it before it registers).
     const submitted = await lake.request<TrainingJob>('POST', '/jobs', {
       dataset: 'iris',
       target: 'species',
       task: 'classification',
       algorithm: 'mlp',
-      hyperparameters: { hiddenLayers: [512, 512], maxEpochs: 100_000, earlyStopping: false },
+      hyperparameters: { hiddenLayers: [512, 512], maxEpochs: 10_000, earlyStopping: false },
       modelName: 'iris-cancelled',
     });
+    expect(submitted.status).toBe(202);
 
     // Act
     const cancelled = await lake.request<TrainingJob>('POST', `/jobs/${encodeURIComponent(submitted.body.id)}/cancel`);

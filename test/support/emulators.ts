@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { topology, type Topology } from '../../infra/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from '../../local/emulators.js';
 import { provisionResources, type ProvisionedResources } from '../../local/provision.js';
+import { DOCUMENT_TRANSLATION } from '../../src/aws/clients.js';
 
 /** Emulators with the platform's resources provisioned, and SDK clients pointed at them. */
 export interface TestEmulators {
@@ -27,7 +28,7 @@ export async function startTestEmulators(testTopology: Topology = topology): Pro
   const rawDynamo = new DynamoDBClient(config(emulators.endpoints.dynamodb));
   const sqs = new SQSClient(config(emulators.endpoints.sqs));
   const resources = await provisionResources(testTopology, { dynamo: rawDynamo, sqs });
-  const dynamo = DynamoDBDocumentClient.from(rawDynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const dynamo = DynamoDBDocumentClient.from(rawDynamo, DOCUMENT_TRANSLATION);
   // As in the local cloud: s3rver stores aws-chunked uploads (streamed bodies with checksums) verbatim.
   const s3 = new S3Client({ ...config(emulators.endpoints.s3), requestChecksumCalculation: 'WHEN_REQUIRED' });
   return {

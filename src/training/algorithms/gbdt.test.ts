@@ -340,6 +340,38 @@ describe('trainGbdt', () => {
   it.each([
     ['regression', regression, 1],
     ['binary', binary, 2],
+    ['multiclass', { task: 'classification', classes: 3, seed: 3 } satisfies TrainingContext, 3],
+  ] as const)('builds the same trees with the WebAssembly histogram kernel and its JavaScript fallback (%s)', (_name, ctx, classes) => {
+    const random = new Random(23);
+    // 7 features (groups of 4 and 3), one constant (not splittable), one with few distinct values.
+    const x = matrix(2500, 7, (_r, c) => (c === 5 ? 1 : c === 6 ? Math.floor(random.next() * 4) : random.normal()));
+    const data = examples(x, (row) => {
+      const score = row[0]! * row[1]! + row[2]! - 0.5 * row[6]! + 0.3 * random.normal();
+      return classes === 1 ? score : classes === 2 ? Number(score > 0) : score < -0.5 ? 0 : score < 0.5 ? 1 : 2;
+    });
+    const settings = params({ maxIterations: 8, maxLeaves: 15, minSamplesLeaf: 5 });
+    const wasm = fitGbdt(data, none(7), settings, ctx, { wasm: true });
+    const javascript = fitGbdt(data, none(7), settings, ctx, { wasm: false });
+    expect(javascript.model).toEqual(wasm.model);
+    expect(javascript.trainScores).toEqual(wasm.trainScores);
+  });
+
+  it('reports the exact training loss every round on small sets and every 10th round on large ones', () => {
+    const random = new Random(29);
+    const x = matrix(70_000, 2, () => random.normal());
+    const data = examples(x, (row) => Number(row[0]! + 0.5 * row[1]! > 0));
+    const progress: TrainingProgress[] = [];
+    const fit = fitGbdt(data, none(2), params({ maxIterations: 12, maxLeaves: 4 }), { ...binary, onProgress: (p) => progress.push(p) });
+    expect(progress.map((p) => p.iteration)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    for (let i = 1; i < 9; i++) expect(progress[i]!.loss).toBe(progress[0]!.loss);
+    expect(progress[9]!.loss).toBeLessThan(progress[8]!.loss);
+    expect(progress[10]!.loss).toBe(progress[9]!.loss);
+    expect(progress[11]!.loss).toBeCloseTo(meanLoss('logistic', fit.trainScores, data.y, 1), 12);
+  });
+
+  it.each([
+    ['regression', regression, 1],
+    ['binary', binary, 2],
     ['multiclass', { task: 'classification', classes: 4, seed: 3 } satisfies TrainingContext, 4],
   ] as const)('routes training rows through score.ts exactly as its binned splits did (%s)', (_name, ctx, classes) => {
     const random = new Random(17);

@@ -12,9 +12,19 @@
  */
 import * as z from 'zod/mini';
 import { TrainingStoppedError, type Examples, type Matrix, type Tree, type TrainingContext, type TreeEnsembleModel } from '../model.js';
-import { baseScores, gradientsAndLoss, meanLoss, OBJECTIVE_LINK, type Objective } from './gbdt-loss.js';
-import { BIN_SUBSAMPLE, binMatrix, binningBytes, fitBins } from './histogram-binning.js';
+import { baseScores, gradients, gradientsAndLoss, meanLoss, OBJECTIVE_LINK, type Objective } from './gbdt-loss.js';
+import { BIN_SUBSAMPLE, binningBytes, fitBins } from './histogram-binning.js';
 import { TreeGrower } from './tree-grower.js';
+
+/**
+ * Without validation rows, the training loss of large sets is computed every
+ * this many rounds (and after the last one) rather than every round: nothing
+ * but progress reporting reads it, and its logarithm per row costs about as
+ * much as the derivatives themselves.
+ */
+const LOSS_INTERVAL = 10;
+/** Training rows × loss columns up to which the training loss is computed every round anyway. */
+const LOSS_EVERY_ROUND_VALUES = 1 << 16;
 
 const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 
@@ -65,6 +75,8 @@ export interface GbdtFit {
 export interface GbdtInternals {
   /** Rows bin edges are computed from at most (default {@link BIN_SUBSAMPLE}). */
   readonly binSubsample?: number;
+  /** Build histograms with the WebAssembly kernel when it fits (default true; false: the JavaScript fallback). */
+  readonly wasm?: boolean;
 }
 
 /**
@@ -72,6 +84,9 @@ export interface GbdtInternals {
  * @param train - Training rows: class indices in `y` for classification, targets for regression.
  * @param validation - Rows for early stopping (may be empty: then every round is kept).
  * @param params - Output of {@link gbdtParameters}.
+ * @param ctx - `onProgress` is called after every round; without validation rows
+ *   and on large sets its `loss` is the training loss of the latest round that
+ *   computed it (every {@link LOSS_INTERVAL}th and the last).
  * @throws {@link TrainingStoppedError} when `ctx.shouldStop` returns true between rounds.
  */
 export function trainGbdt(train: Examples, validation: Examples, params: GbdtParameters, ctx: TrainingContext): TreeEnsembleModel {
@@ -98,7 +113,7 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
   }
 
   const mapper = fitBins(x, params.maxBins, ctx.seed, internals.binSubsample ?? BIN_SUBSAMPLE);
-  const grower = new TreeGrower(binMatrix(x, mapper), mapper, n, params);
+  const grower = new TreeGrower(x, mapper, params, internals.wasm ?? true);
 
   const base = baseScores(objective, y, columns);
   const trainScores = filledScores(n, base);
@@ -108,7 +123,10 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
 
   const grad = new Float32Array(n * columns);
   const hess = objective === 'squared' ? undefined : new Float32Array(n * columns);
-  gradientsAndLoss(objective, trainScores, y, columns, grad, hess);
+  let loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess);
+  // With validation rows every round pays a validation pass anyway (and early
+  // stopping may end at any round): then the training loss is exact every round.
+  const lossEveryRound = validationRows > 0 || n * columns <= LOSS_EVERY_ROUND_VALUES;
 
   const trees: Tree[] = [];
   let bestRound = 0;
@@ -124,8 +142,10 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
       trees.push(tree);
       if (validationRows > 0) addTreeScores(tree, validation.x, validationScores, columns);
     }
-    // The next round's derivatives, and the loss this round reached, in one pass.
-    const loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess);
+    // The next round's derivatives, and the loss this round reached in the same
+    // pass when it is due; other rounds report the latest loss computed.
+    if (lossEveryRound || round % LOSS_INTERVAL === 0 || round === params.maxIterations) loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess);
+    else gradients(objective, trainScores, y, columns, grad, hess);
     const validationLoss = validationRows > 0 ? meanLoss(objective, validationScores, validation.y, columns) : undefined;
     ctx.onProgress?.({ iteration: round, maxIterations: params.maxIterations, loss, ...(validationLoss === undefined ? {} : { validationLoss }) });
     if (!earlyStopping || validationLoss === undefined) continue;

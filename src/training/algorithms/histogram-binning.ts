@@ -203,10 +203,12 @@ const LINEAR_SCAN = 8;
  * an earlier cell is below `v` and every edge in a later one above it: only
  * the few edges in `v`'s own cell need comparing, and the result is exactly
  * what bisection gives.
+ * @param into - Where to write the binned matrix (`rows × cols` bytes); default: a new array.
  */
-export function binMatrix(x: Matrix, mapper: BinMapper): Uint8Array {
+export function binMatrix(x: Matrix, mapper: BinMapper, into?: Uint8Array): Uint8Array {
   const { rows, cols, data } = x;
   if (cols !== mapper.cols) throw new Error(`bins are for ${mapper.cols} features, the matrix has ${cols}`);
+  if (into !== undefined && into.length !== rows * cols) throw new Error(`the binned matrix needs ${rows * cols} bytes, got ${into.length}`);
   for (let f = 0; f < cols; f++) if (binCount(mapper, f) > 256) throw new Error('more than 256 bins do not fit a byte');
   const { edges, offsets } = mapper;
 
@@ -243,7 +245,7 @@ export function binMatrix(x: Matrix, mapper: BinMapper): Uint8Array {
     }
   }
 
-  const binned = new Uint8Array(rows * cols);
+  const binned = into ?? new Uint8Array(rows * cols);
   // Row by row: one pass over the row-major input, `cols` sequential output streams.
   for (let r = 0, at = 0; r < rows; r++) {
     for (let f = 0; f < cols; f++, at++) {

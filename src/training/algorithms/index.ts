@@ -32,6 +32,13 @@ export interface Algorithm {
  */
 const SECONDS_PER = { treeCell: 14e-9, logisticCell: 10e-9, mlpWeight: 1.2e-9, ridgeCell: 2e-9 } as const;
 
+/**
+ * Memory of exporting and verifying a model, per tree node and per network weight: the ONNX
+ * writer's attribute arrays (~1.4 KB per node), and two ONNX Runtime sessions of the model
+ * (parity check, registration) at ~0.4 KB per node or 4 bytes per weight each.
+ */
+const EXPORT_BYTES = { perNode: 2_300, perWeight: 16 } as const;
+
 const scoreColumns = (classes: number) => (classes > 2 ? classes : 1);
 const mlpWeights = (cols: number, classes: number, hidden: readonly number[]) =>
   [cols, ...hidden, scoreColumns(classes)].reduce((total, units, i, sizes) => (i === 0 ? 0 : total + sizes[i - 1]! * units), 0);
@@ -80,7 +87,7 @@ export const ALGORITHMS: Readonly<Record<AlgorithmId, Algorithm>> = {
     mlpParameters,
     standardised,
     trainMlp,
-    mlpWorkingBytes,
+    (rows, cols, classes, p) => mlpWorkingBytes(rows, cols, classes, p) + mlpWeights(cols, classes, p.hiddenLayers) * EXPORT_BYTES.perWeight,
     (rows, cols, classes, p) => rows * mlpWeights(cols, classes, p.hiddenLayers) * p.maxEpochs * SECONDS_PER.mlpWeight,
   ),
   gbdt: algorithm(
@@ -89,7 +96,7 @@ export const ALGORITHMS: Readonly<Record<AlgorithmId, Algorithm>> = {
     gbdtParameters,
     { standardize: false, categorical: 'ordinal' },
     trainGbdt,
-    gbdtWorkingBytes,
+    (rows, cols, classes, p) => gbdtWorkingBytes(rows, cols, classes, p) + p.maxIterations * scoreColumns(classes) * (2 * p.maxLeaves - 1) * EXPORT_BYTES.perNode,
     (rows, cols, classes, p) => rows * cols * scoreColumns(classes) * p.maxIterations * SECONDS_PER.treeCell,
   ),
 };

@@ -8,9 +8,19 @@
  * only for the smaller child of a split: the larger one is its parent's
  * histogram minus the smaller's. Leaves take the Newton step −G/(H + λ),
  * splits maximise G_L²/(H_L + λ) + G_R²/(H_R + λ) − G²/(H + λ).
+ *
+ * Histograms are built by a WebAssembly SIMD kernel generated at load time
+ * (wasm-encoder.ts): a leaf's (gradient, hessian) pairs are gathered as float32
+ * pairs, each is widened to one float64×2 vector once per row and added to a
+ * bin's (gradient, hessian) sums with one vector addition. The binned matrix,
+ * the row permutation, the pairs and the histograms live in the kernel's
+ * memory; when they would not fit WebAssembly's 4 GiB, the same arithmetic runs
+ * in JavaScript on ordinary buffers. Both add the same float64 values in the
+ * same order: the trees are the same bit for bit.
  */
-import type { Tree } from '../model.js';
-import { binCount, binEdge, type BinMapper } from './histogram-binning.js';
+import type { Matrix, Tree } from '../model.js';
+import { binCount, binEdge, binMatrix, type BinMapper } from './histogram-binning.js';
+import { encodeModule, FunctionBuilder, I32, Op, SimdOp, V128 } from './wasm-encoder.js';
 
 /** The tree-shape hyperparameters of {@link TreeGrower}. */
 export interface GrowerOptions {
@@ -32,6 +42,9 @@ const MIN_CHILD_HESSIAN = 1e-3;
 
 /** Entries per histogram bin: gradient sum, hessian sum, row count. */
 const STRIDE = 3;
+const PAGE_BYTES = 65_536;
+const MAX_PAGES = 65_536;
+const ALIGNMENT = 16;
 
 /**
  * Grows the trees of one training run; holds the working memory (row
@@ -45,14 +58,26 @@ export class TreeGrower {
   /** Where each feature's bins start in a histogram (already × {@link STRIDE}). */
   private readonly histOffset: Int32Array;
   private readonly histLength: number;
+  /** Histogram buffers, allocated on first use, at most `maxLeaves` + 1. */
   private readonly histograms: Float64Array[] = [];
   private readonly freeHistograms: number[] = [];
 
+  /** The training matrix binned column-major (`binned[c * rows + r]`). */
+  private readonly binned: Uint8Array;
   private readonly index: Uint32Array;
-  /** Partition scratch: the smaller side of a split, at most half the rows; shares its memory with {@link orderedGrad}. */
+  /**
+   * (gradient, hessian) of the rows of the leaf whose histogram is being built,
+   * in its row order, interleaved: `pairs[2i]`, `pairs[2i + 1]` (hessian 1
+   * without hessians, so the hessian sums are the counts).
+   */
+  private readonly pairs: Float32Array;
+  /** Partition scratch: the smaller side of a split, at most half the rows; shares its memory with {@link pairs}. */
   private readonly scratch: Uint32Array;
-  private readonly orderedGrad: Float32Array;
-  private readonly orderedHess: Float32Array;
+  /** Where histogram buffers are carved from. */
+  private readonly buffer: ArrayBuffer;
+  private readonly histogramStart: number;
+  /** The histogram kernels by number of features (1 … 4) when the buffers live in WebAssembly memory. */
+  private readonly kernels: readonly HistogramKernel[] | undefined;
 
   // Current leaves, by slot.
   private readonly leafNode: Int32Array;
@@ -78,15 +103,17 @@ export class TreeGrower {
   private readonly nodeValue: Float32Array;
 
   /**
-   * @param binned - The training matrix binned column-major (`binned[c * rows + r]`).
-   * @param mapper - The bins `binned` was made with; thresholds are its edges.
+   * @param x - The training matrix, binned once here.
+   * @param mapper - The bins of `x`; thresholds are their edges.
+   * @param wasm - Build histograms with the WebAssembly kernel when the buffers fit its memory (else, or when false, in JavaScript).
    */
   constructor(
-    private readonly binned: Uint8Array,
+    x: Matrix,
     private readonly mapper: BinMapper,
-    rows: number,
     private readonly options: GrowerOptions,
+    wasm = true,
   ) {
+    const rows = x.rows;
     this.rows = rows;
     const cols = mapper.cols;
     this.bins = new Int32Array(cols);
@@ -104,12 +131,25 @@ export class TreeGrower {
     this.features = Int32Array.from(splittable);
     this.histLength = length;
 
-    this.index = new Uint32Array(rows);
-    // Only the smaller child of a split is gathered or set aside: at most half the rows.
-    const half = Math.ceil(rows / 2) + 1; // + 1: the branch-free partition writes one past the side it sets aside
-    this.orderedGrad = new Float32Array(half);
-    this.orderedHess = new Float32Array(half);
-    this.scratch = new Uint32Array(this.orderedGrad.buffer, 0, half);
+    // One buffer: binned matrix, row permutation, pairs, then the histograms.
+    const layout = bufferLayout(rows, cols, length, options.maxLeaves);
+    const pages = Math.ceil(layout.bytes / PAGE_BYTES);
+    if (wasm && pages <= MAX_PAGES) {
+      const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+      kernelModule ??= new wasmApi.Module(encodeModule([1, 2, 3, 4].map((k) => ({ name: `histogram${k}`, builder: histogramKernel(k) }))));
+      const instance = new wasmApi.Instance(kernelModule, { env: { memory } });
+      this.kernels = [1, 2, 3, 4].map((k) => instance.exports[`histogram${k}`] as HistogramKernel);
+      this.buffer = memory.buffer;
+    } else {
+      this.kernels = undefined;
+      this.buffer = new ArrayBuffer(layout.bytes);
+    }
+    this.binned = binMatrix(x, mapper, new Uint8Array(this.buffer, layout.binned, rows * cols));
+    this.index = new Uint32Array(this.buffer, layout.index, rows);
+    this.pairs = new Float32Array(this.buffer, layout.pairs, 2 * rows);
+    // Only the smaller side of a split is set aside: at most half the rows.
+    this.scratch = new Uint32Array(this.buffer, layout.pairs, Math.ceil(rows / 2) + 1); // + 1: the branch-free partition writes one past the side it sets aside
+    this.histogramStart = layout.histograms;
 
     const leaves = options.maxLeaves;
     this.leafNode = new Int32Array(leaves);
@@ -136,7 +176,7 @@ export class TreeGrower {
 
   /** Bytes of working memory a grower holds for `rows` rows, `totalBins` bins over all features and `maxLeaves`. */
   static workingBytes(rows: number, totalBins: number, maxLeaves: number): number {
-    const rowBuffers = rows * 4 + (Math.ceil(rows / 2) + 1) * 4 * 2;
+    const rowBuffers = rows * 4 + rows * 8 + 4 * ALIGNMENT;
     // Live histograms: one per leaf that may still split, plus the one being built.
     const histograms = (maxLeaves + 1) * totalBins * STRIDE * 8;
     const leavesAndNodes = maxLeaves * 64 + (2 * maxLeaves - 1) * 20;
@@ -322,8 +362,10 @@ export class TreeGrower {
   private acquireHistogram(): number {
     const free = this.freeHistograms.pop();
     if (free !== undefined) return free;
-    this.histograms.push(new Float64Array(this.histLength));
-    return this.histograms.length - 1;
+    const slot = this.histograms.length;
+    if (slot > this.options.maxLeaves) throw new Error('more live histograms than leaves');
+    this.histograms.push(new Float64Array(this.buffer, this.histogramStart + slot * this.histLength * 8, this.histLength));
+    return slot;
   }
 
   private releaseHistogram(slot: number): void {
@@ -336,23 +378,53 @@ export class TreeGrower {
   private buildHistogram(slot: number, start: number, end: number, grad: Float32Array, hess: Float32Array | undefined, root: boolean): void {
     const histogram = this.histograms[slot]!;
     histogram.fill(0);
-    const { binned, features, histOffset, rows } = this;
+    const { binned, features, histOffset, rows, index, pairs, kernels } = this;
     const count = end - start;
-    const index = this.index;
-    let orderedGrad = grad;
-    let orderedHess = hess;
-    if (!root) {
-      // The root's rows are all rows in order; a child's derivatives are gathered
-      // into contiguous buffers first, so each feature pass reads them in sequence.
-      orderedGrad = this.orderedGrad;
-      for (let i = 0; i < count; i++) orderedGrad[i] = grad[index[start + i]!]!;
-      if (hess) {
-        orderedHess = this.orderedHess;
-        for (let i = 0; i < count; i++) orderedHess[i] = hess[index[start + i]!]!;
+    // The rows' derivatives are gathered in the leaf's row order first, so each feature pass reads them in sequence.
+    if (root) {
+      for (let i = 0; i < count; i++) {
+        pairs[2 * i] = grad[i]!;
+        pairs[2 * i + 1] = hess ? hess[i]! : 1;
+      }
+    } else if (hess) {
+      for (let i = 0; i < count; i++) {
+        const row = index[start + i]!;
+        pairs[2 * i] = grad[row]!;
+        pairs[2 * i + 1] = hess[row]!;
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        pairs[2 * i] = grad[index[start + i]!]!;
+        pairs[2 * i + 1] = 1;
       }
     }
-    accumulate(histogram, binned, features, histOffset, rows, index, start, count, orderedGrad, orderedHess);
-    if (!hess) for (let i = 0, length = this.histLength; i < length; i += STRIDE) histogram[i + 1] = histogram[i + 2]!;
+    if (kernels === undefined) {
+      accumulate(histogram, binned, features, histOffset, rows, index, start, count, pairs);
+      return;
+    }
+    const indexAddress = index.byteOffset + start * 4;
+    const binnedAddress = binned.byteOffset;
+    const histogramAddress = histogram.byteOffset;
+    for (let j = 0; j < features.length; j += 4) {
+      const k = Math.min(4, features.length - j);
+      const f0 = features[j]!;
+      const f1 = features[j + Math.min(1, k - 1)]!;
+      const f2 = features[j + Math.min(2, k - 1)]!;
+      const f3 = features[j + k - 1]!;
+      kernels[k - 1]!(
+        count,
+        indexAddress,
+        pairs.byteOffset,
+        binnedAddress + f0 * rows,
+        binnedAddress + f1 * rows,
+        binnedAddress + f2 * rows,
+        binnedAddress + f3 * rows,
+        histogramAddress + histOffset[f0]! * 8,
+        histogramAddress + histOffset[f1]! * 8,
+        histogramAddress + histOffset[f2]! * 8,
+        histogramAddress + histOffset[f3]! * 8,
+      );
+    }
   }
 
   /** Finds the best split of leaf `slot` from its histogram (none: gain 0). */
@@ -411,16 +483,76 @@ export class TreeGrower {
   }
 }
 
-// The histogram loops are plain functions over typed arrays (monomorphic, no
-// closures): they are where boosting spends its time. Four features share a
-// pass over the rows: their histograms are independent, so the additions
-// overlap instead of waiting on each other, and the row's index and gradient
-// are loaded once per four features.
+/** Byte offsets of {@link TreeGrower}'s buffers in its one memory, and its size. */
+function bufferLayout(rows: number, cols: number, histLength: number, maxLeaves: number) {
+  const align = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
+  const binned = 0;
+  const index = align(rows * cols);
+  const pairs = index + align(rows * 4);
+  const histograms = pairs + align(rows * 8);
+  return { binned, index, pairs, histograms, bytes: histograms + (maxLeaves + 1) * histLength * 8 };
+}
 
 /**
- * Adds the rows `index[start … start + count)` to the histograms of
- * `features`; `grad[i]` and `hess[i]` (none: every hessian is 1, left to the
- * caller) belong to row `index[start + i]`.
+ * Adds `count` rows to the histograms of up to 4 features (addresses in bytes):
+ * `index` points at the rows' indices (u32), `pairs` at their (gradient,
+ * hessian) float32 pairs, `c*` at the features' columns of the binned matrix
+ * and `o*` at their histograms. A kernel for k features reads `c0 … c(k-1)`,
+ * `o0 … o(k-1)` and ignores the rest.
+ */
+type HistogramKernel = (count: number, index: number, pairs: number, c0: number, c1: number, c2: number, c3: number, o0: number, o1: number, o2: number, o3: number) => void;
+
+/** The part of the WebAssembly JavaScript API used here (the project's type libraries do not declare it). */
+interface WasmApi {
+  readonly Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
+let kernelModule: object | undefined;
+
+const F64_ONE = [0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
+
+/**
+ * Emits the histogram kernel of `features` (1 … 4) features. Per row: its
+ * float32 (gradient, hessian) pair widened to float64×2 once, then per
+ * feature: `bin = binned[c + row]`, `at = o + 24·bin`, `(g, h) += pair` (one
+ * vector addition) and `count += 1`. The features' histograms are disjoint, so
+ * each bin still receives its rows in order.
+ */
+function histogramKernel(features: number): FunctionBuilder {
+  const COUNT = 0;
+  const INDEX = 1;
+  const PAIRS = 2;
+  const f = new FunctionBuilder(11);
+  const column = (k: number): number => 3 + k;
+  const offset = (k: number): number => 7 + k;
+  const end = f.local(I32);
+  const row = f.local(I32);
+  const at = f.local(I32);
+  const pair = f.local(V128);
+  f.get(INDEX).get(COUNT).i32(2).emit(Op.i32Shl, Op.i32Add).set(end);
+  f.whileLoop(
+    () => f.get(INDEX).get(end).emit(Op.i32LtU),
+    () => {
+      f.get(INDEX).emit(Op.i32Load, 2, 0).set(row);
+      f.get(PAIRS).simd(SimdOp.v128Load64Zero, 3, 0).simd(SimdOp.f64x2PromoteLowF32x4).set(pair);
+      for (let k = 0; k < features; k++) {
+        f.get(offset(k)).get(column(k)).get(row).emit(Op.i32Add, Op.i32Load8U, 0, 0).i32(STRIDE * 8).emit(Op.i32Mul, Op.i32Add).set(at);
+        f.get(at).get(at).simd(SimdOp.v128Load, 3, 0).get(pair).simd(SimdOp.f64x2Add).simd(SimdOp.v128Store, 3, 0);
+        f.get(at).get(at).emit(Op.f64Load, 3, 16, Op.f64Const, ...F64_ONE, Op.f64Add, Op.f64Store, 3, 16);
+      }
+      f.increment(INDEX, 4).increment(PAIRS, 8);
+    },
+  );
+  return f;
+}
+
+/**
+ * The kernel's arithmetic in JavaScript (for buffers beyond WebAssembly's
+ * memory): adds the rows `index[start … start + count)`, whose (gradient,
+ * hessian) pairs are `pairs[2i]`, `pairs[2i + 1]`, to the histograms of
+ * `features`, one feature at a time.
  */
 function accumulate(
   histogram: Float64Array,
@@ -431,141 +563,17 @@ function accumulate(
   index: Uint32Array,
   start: number,
   count: number,
-  grad: Float32Array,
-  hess: Float32Array | undefined,
+  pairs: Float32Array,
 ): void {
-  // Each loop lives in its own function: a loop that has not run yet (the
-  // remainder, for 20 features) would deoptimise the function holding the hot one.
-  let j = 0;
-  for (; j + 4 <= features.length; j += 4) {
-    const f0 = features[j]!;
-    const f1 = features[j + 1]!;
-    const f2 = features[j + 2]!;
-    const f3 = features[j + 3]!;
-    const o0 = histOffset[f0]!;
-    const o1 = histOffset[f1]!;
-    const o2 = histOffset[f2]!;
-    const o3 = histOffset[f3]!;
-    if (hess) accumulateFour(histogram, binned, f0 * rows, f1 * rows, f2 * rows, f3 * rows, o0, o1, o2, o3, index, start, count, grad, hess);
-    else accumulateFourUnitHessian(histogram, binned, f0 * rows, f1 * rows, f2 * rows, f3 * rows, o0, o1, o2, o3, index, start, count, grad);
-  }
-  for (; j < features.length; j++) {
+  for (let j = 0; j < features.length; j++) {
     const feature = features[j]!;
-    if (hess) accumulateOne(histogram, binned, feature * rows, histOffset[feature]!, index, start, count, grad, hess);
-    else accumulateOneUnitHessian(histogram, binned, feature * rows, histOffset[feature]!, index, start, count, grad);
-  }
-}
-
-/** Four features' histograms in one pass over the rows (columns `c*` of `binned`, histogram offsets `o*`). */
-function accumulateFour(
-  histogram: Float64Array,
-  binned: Uint8Array,
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  o0: number,
-  o1: number,
-  o2: number,
-  o3: number,
-  index: Uint32Array,
-  start: number,
-  count: number,
-  grad: Float32Array,
-  hess: Float32Array,
-): void {
-  for (let i = 0; i < count; i++) {
-    const row = index[start + i]!;
-    const g = grad[i]!;
-    const h = hess[i]!;
-    const a0 = o0 + binned[c0 + row]! * 3;
-    const a1 = o1 + binned[c1 + row]! * 3;
-    const a2 = o2 + binned[c2 + row]! * 3;
-    const a3 = o3 + binned[c3 + row]! * 3;
-    histogram[a0]! += g;
-    histogram[a0 + 1]! += h;
-    histogram[a0 + 2]!++;
-    histogram[a1]! += g;
-    histogram[a1 + 1]! += h;
-    histogram[a1 + 2]!++;
-    histogram[a2]! += g;
-    histogram[a2 + 1]! += h;
-    histogram[a2 + 2]!++;
-    histogram[a3]! += g;
-    histogram[a3 + 1]! += h;
-    histogram[a3 + 2]!++;
-  }
-}
-
-/** {@link accumulateFour} without hessians. */
-function accumulateFourUnitHessian(
-  histogram: Float64Array,
-  binned: Uint8Array,
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  o0: number,
-  o1: number,
-  o2: number,
-  o3: number,
-  index: Uint32Array,
-  start: number,
-  count: number,
-  grad: Float32Array,
-): void {
-  for (let i = 0; i < count; i++) {
-    const row = index[start + i]!;
-    const g = grad[i]!;
-    const a0 = o0 + binned[c0 + row]! * 3;
-    const a1 = o1 + binned[c1 + row]! * 3;
-    const a2 = o2 + binned[c2 + row]! * 3;
-    const a3 = o3 + binned[c3 + row]! * 3;
-    histogram[a0]! += g;
-    histogram[a0 + 2]!++;
-    histogram[a1]! += g;
-    histogram[a1 + 2]!++;
-    histogram[a2]! += g;
-    histogram[a2 + 2]!++;
-    histogram[a3]! += g;
-    histogram[a3 + 2]!++;
-  }
-}
-
-/** One feature's histogram (column `column` of `binned`, histogram offset `offset`). */
-function accumulateOne(
-  histogram: Float64Array,
-  binned: Uint8Array,
-  column: number,
-  offset: number,
-  index: Uint32Array,
-  start: number,
-  count: number,
-  grad: Float32Array,
-  hess: Float32Array,
-): void {
-  for (let i = 0; i < count; i++) {
-    const at = offset + binned[column + index[start + i]!]! * 3;
-    histogram[at]! += grad[i]!;
-    histogram[at + 1]! += hess[i]!;
-    histogram[at + 2]!++;
-  }
-}
-
-/** {@link accumulateOne} without hessians. */
-function accumulateOneUnitHessian(
-  histogram: Float64Array,
-  binned: Uint8Array,
-  column: number,
-  offset: number,
-  index: Uint32Array,
-  start: number,
-  count: number,
-  grad: Float32Array,
-): void {
-  for (let i = 0; i < count; i++) {
-    const at = offset + binned[column + index[start + i]!]! * 3;
-    histogram[at]! += grad[i]!;
-    histogram[at + 2]!++;
+    const column = feature * rows;
+    const offset = histOffset[feature]!;
+    for (let i = 0; i < count; i++) {
+      const at = offset + binned[column + index[start + i]!]! * STRIDE;
+      histogram[at]! += pairs[2 * i]!;
+      histogram[at + 1]! += pairs[2 * i + 1]!;
+      histogram[at + 2]!++;
+    }
   }
 }

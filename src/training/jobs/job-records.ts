@@ -19,14 +19,23 @@ const OUTCOME_METRICS = {
 } as const;
 
 /** Creates the per-record handler of the training function. */
-export function createJobRecordHandler(deps: RunJobDeps, invocation: Invocation, logger: Logger, metrics: Metrics): (record: SQSRecord) => Promise<void> {
+export function createJobRecordHandler(
+  deps: RunJobDeps,
+  invocation: Omit<Invocation, 'receiveCount'>,
+  logger: Logger,
+  metrics: Metrics,
+): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     const jobId = parseJobMessage(record.body);
-    const outcome = await runJob(deps, jobId, invocation);
+    const outcome = await runJob(deps, jobId, { ...invocation, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 });
     metrics.addMetric(OUTCOME_METRICS[outcome.kind], MetricUnit.Count, 1);
     if (outcome.kind === 'retry') {
       logger.warn('training attempt failed; the message will be retried', { jobId, error: outcome.error.message });
       throw outcome.error;
+    }
+    if (outcome.kind === 'busy') {
+      // Another worker holds the job: keep the message until that worker has finished or died.
+      throw new Error(`training job ${jobId} is held by another worker; the message will be retried`);
     }
     logger.info('training job handled', { jobId, ...outcome });
   };

@@ -18,9 +18,9 @@ const VERSION: DatasetVersion = {
   createdAt: '2026-11-23T00:00:00Z',
   schema: {
     inferred: true,
-    columns: [column('id', 'string'), column('age', 'integer'), column('income', 'float'), column('purpose', 'string'), column('opened', 'timestamp'), column('default', 'boolean'), column('value', 'float')],
+    columns: [column('id', 'string'), column('age', 'integer'), column('income', 'float'), column('purpose', 'string'), column('opened', 'timestamp'), column('default', 'boolean'), column('value', 'float'), column('sparse', 'integer')],
   },
-  statistics: [stats('id', 'string', 4980), stats('purpose', 'string', 6), stats('default', 'boolean', 2), stats('age', 'integer', 60), stats('income', 'float', 4000)],
+  statistics: [stats('id', 'string', 4980), stats('purpose', 'string', 6), stats('default', 'boolean', 2), stats('age', 'integer', 60), stats('income', 'float', 4000), { ...stats('sparse', 'integer', 2), nulls: 4997 }],
 };
 
 /** A dataset store holding one dataset with versions 1 (FAILED) and 2 (READY). */
@@ -46,7 +46,7 @@ describe('resolveJobSpec', () => {
     const spec = await resolveJobSpec(datasets, request(), limits);
 
     // Assess
-    expect(spec).toMatchObject({ datasetVersion: 2, algorithm: 'gbdt', seed: 42, features: ['age', 'income', 'purpose'] });
+    expect(spec).toMatchObject({ datasetVersion: 2, algorithm: 'gbdt', seed: 42, features: ['age', 'income', 'purpose', 'sparse'] });
     expect(spec.hyperparameters).toMatchObject({ learningRate: 0.1 });
     expect(spec.notes).toEqual([
       "not used as features: 'id' (about 4980 distinct values: an identifier), 'opened' (timestamp), 'value' (named like a model output); list features to choose them",
@@ -60,6 +60,7 @@ describe('resolveJobSpec', () => {
     ['a float target for classification', request({ target: 'income' }), "target 'income' is float; classification needs integer, boolean or text classes"],
     ['a text target for regression', request({ target: 'purpose', task: 'regression' }), "target 'purpose' is string; regression needs a numeric target"],
     ['a target with too many classes', request({ target: 'id' }), "target 'id' has about 4980 distinct values; classification supports at most 100 classes"],
+    ['a target with (almost) no values', request({ target: 'sparse' }), "target 'sparse' has a value in 3 rows of dataset 'loans' version 2; training needs at least 10"],
     ['the target among the features', request({ features: ['age', 'default'] }), "feature 'default' is the target"],
     ['a timestamp feature', request({ features: ['opened'] }), "feature 'opened' is a timestamp column; timestamps are not supported as features"],
     ['a feature named like an output', request({ features: ['value'] }), "feature 'value' has the name of a model output"],

@@ -104,10 +104,17 @@ async function trainableVersion(datasets: DatasetStore, dataset: string, request
   }
 }
 
+/** Fewest rows with a target a job trains on (some go to validation and test). */
+export const MIN_LABELLED_ROWS = 10;
+
 /** Checks the target against the task, using the version's column type and statistics. */
 function checkTarget(version: DatasetVersion, target: string, task: Task): void {
   const column = version.schema!.columns.find((c) => c.name === target);
   if (column === undefined) throw new BadRequestError(`target '${target}' is not a column of dataset '${version.dataset}' version ${version.version}`);
+  const labelled = (version.rowsAccepted ?? 0) - (version.statistics?.find((s) => s.name === target)?.nulls ?? 0);
+  if (labelled < MIN_LABELLED_ROWS) {
+    throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of dataset '${version.dataset}' version ${version.version}; training needs at least ${MIN_LABELLED_ROWS}`);
+  }
   if (task === 'regression' && column.type !== 'integer' && column.type !== 'float') {
     throw new BadRequestError(`target '${target}' is ${column.type}; regression needs a numeric target (use task 'classification')`);
   }
@@ -116,8 +123,7 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
       throw new BadRequestError(`target '${target}' is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
     }
     const statistics = version.statistics?.find((s) => s.name === target);
-    const rows = version.rowsAccepted ?? 0;
-    if (statistics?.distinct !== undefined && rows - statistics.nulls > 0 && statistics.distinct < 2) {
+    if (statistics?.distinct !== undefined && statistics.distinct < 2) {
       throw new BadRequestError(`target '${target}' has a single value; classification needs at least 2 classes`);
     }
     // HyperLogLog counts are approximate: refuse only what is clearly over the limit.
@@ -127,8 +133,8 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
   }
 }
 
-/** Names of the exported graph's outputs and feature matrix, which inputs cannot take. */
-const RESERVED_NAMES = new Set([...Object.values(OUTPUT_NAMES), 'features']);
+/** Names of the exported graph's outputs, which its inputs cannot take. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(OUTPUT_NAMES));
 
 /** Why a column is left out of the default features, if it is. */
 function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target: string): string | undefined {

@@ -29,7 +29,7 @@ export function createJobRoutes(deps: JobRoutesDeps): RouteTable {
       const { job, created } = await submitJob(deps, spec, {
         submittedBy: callerOf(event),
         trigger: 'api',
-        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey, request }),
       });
       return jsonResponse(created ? 202 : 200, job, { location: `/jobs/${encodeURIComponent(job.id)}` });
     },

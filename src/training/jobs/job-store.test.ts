@@ -95,6 +95,20 @@ describe('JobStore on dynalite', () => {
     expect((await store.getJob(job.id)).progress).toMatchObject({ iteration: 2 });
   });
 
+  it('records progress whose loss is beyond 2^53 (a squared error in large units), so cancels keep being seen', async () => {
+    // Prepare
+    const { job } = await store.createJob(spec(), origin);
+    await store.claim(job.id, 'w', 15 * MINUTE);
+    await store.requestCancel(job.id);
+
+    // Act
+    const seen = await store.recordProgress(job.id, 'w', { ...progress(1), loss: 3.7e19, validationLoss: 1.2e20 });
+
+    // Assess
+    expect(seen).toEqual({ cancelRequested: true });
+    expect((await store.getJob(job.id)).progress).toMatchObject({ loss: 3.7e19 });
+  });
+
   it('finishes a job once: SUCCEEDED with its version and metrics, then duplicates find it finished', async () => {
     // Prepare
     const { job } = await store.createJob(spec(), origin);
@@ -143,6 +157,19 @@ describe('JobStore on dynalite', () => {
     expect(seenByWorker).toEqual({ cancelRequested: true });
     expect(await store.getJob(running.id)).toMatchObject({ status: 'CANCELLED', reason: 'cancelled while running' });
     await expect(store.requestCancel(running.id)).rejects.toThrowError(ConflictError);
+  });
+
+  it('cancels a running job at once when its worker died (its lease expired)', async () => {
+    // Prepare
+    const { job } = await store.createJob(spec(), origin);
+    await store.claim(job.id, 'dead-worker', 15 * MINUTE);
+    clock += 16 * MINUTE;
+
+    // Act
+    const cancelled = await store.requestCancel(job.id);
+
+    // Assess
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', reason: 'cancelled; its last worker had stopped without finishing' });
   });
 
   it('fails a job whose message could not be queued, unless a worker already took it', async () => {

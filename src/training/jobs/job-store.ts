@@ -29,6 +29,13 @@ export interface JobOrigin {
   readonly submittedBy: string;
   readonly trigger: TrainingJob['trigger'];
   readonly idempotencyKey?: string;
+  /**
+   * What the caller asked, as a replay under the same key must ask it again (a request for the
+   * "latest" version stays the same request after a new version lands).
+   *
+   * @default the resolved spec
+   */
+  readonly request?: unknown;
 }
 
 /** The outcome of a worker's attempt to take a job. */
@@ -97,7 +104,7 @@ export class JobStore {
     const at = this.now();
     let stamp = newStamp(at);
     if (origin.idempotencyKey !== undefined) {
-      const claimed = await this.claimIdempotencyKey(spec, origin.idempotencyKey, stamp);
+      const claimed = await this.claimIdempotencyKey(spec, origin.idempotencyKey, origin.request ?? spec, stamp);
       if (claimed.existing !== undefined) return { job: claimed.existing, created: false };
       stamp = claimed.stamp;
     }
@@ -139,10 +146,10 @@ export class JobStore {
   }
 
   /** The key's job stamp: newly claimed, or the existing job (when the request matches). */
-  private async claimIdempotencyKey(spec: JobSpec, key: string, stamp: string): Promise<{ stamp: string; existing?: TrainingJob }> {
+  private async claimIdempotencyKey(spec: JobSpec, key: string, request: unknown, stamp: string): Promise<{ stamp: string; existing?: TrainingJob }> {
     const pk = modelPk(spec.modelName);
     const sk = `${JOB_KEY_PREFIX}${createHash('sha256').update(key).digest('hex')}`;
-    const fingerprint = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+    const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     try {
       await this.table.send(() =>
         this.table.db.send(
@@ -287,10 +294,25 @@ export class JobStore {
               ':cancelled': 'CANCELLED',
               ':reason': 'cancelled before it started',
             })
-          : await this.update(id, 'SET #cancelRequested = :true, #updatedAt = :at', '#status = :seen', { ':seen': job.status, ':true': true });
+          : // A worker that died holds no live lease: nobody would read the flag, so the job ends now.
+            ((await this.endAbandoned(id, 'CANCELLED', 'cancelled; its last worker had stopped without finishing')) ??
+            (await this.update(id, 'SET #cancelRequested = :true, #updatedAt = :at', '#status = :seen', { ':seen': job.status, ':true': true })));
       if (cancelled !== undefined) return toJob(cancelled);
       // The status moved on meanwhile: look again.
     }
+  }
+
+  /**
+   * Ends a RUNNING job whose worker died (its lease has expired): nothing else would. The new
+   * item, or `undefined` when the job is not in that state.
+   */
+  async endAbandoned(id: string, status: 'FAILED' | 'CANCELLED', reason: string): Promise<Record<string, unknown> | undefined> {
+    return this.update(
+      id,
+      'SET #status = :final, #reason = :reason, #updatedAt = :at, #finishedAt = :at REMOVE #leaseOwner, #leaseUntil',
+      '#status = :running AND #leaseUntil < :now',
+      { ':final': status, ':reason': reason, ':running': 'RUNNING', ':now': this.now().getTime() },
+    );
   }
 
   private async finish(id: string, owner: string, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', set: string, values: Record<string, unknown>): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Registers a trained model: its artifact goes to `models/<name>/<version>/model.onnx` and
+ * Registers a trained model: its artifact goes to `models/<name>/<version>/<job>/model.onnx` and
  * the version records metrics, signature and lineage; the requested alias then moves to it.
  * The version number the job is about to take is written on the job first, so a worker that
  * dies in between is recognised by the next attempt, which finishes instead of registering twice.
@@ -18,8 +18,14 @@ import type { TrainingJob } from './types.js';
 /** Attempts at taking the next version number when registrations race. */
 const NUMBER_ATTEMPTS = 8;
 
-/** Key of a trained model's artifact. */
-export const trainedModelKey = (model: string, version: number): string => `models/${model}/${version}/model.onnx`;
+/**
+ * Key of a trained model's artifact: under its version, in a folder of the job that made it, so
+ * two jobs racing for one version number never write the same key (the loser's upload would
+ * otherwise replace the winner's bytes, and in AWS leave the winner's pinned object version to
+ * the lake's noncurrent-version expiry).
+ */
+export const trainedModelKey = (job: Pick<TrainingJob, 'id' | 'spec'>, version: number): string =>
+  `models/${job.spec.modelName}/${version}/${job.id.slice(job.id.lastIndexOf('~') + 1)}/model.onnx`;
 
 /** What publishing needs. */
 export interface PublishDeps {
@@ -68,7 +74,7 @@ export async function publishModel(deps: PublishDeps, job: TrainingJob, owner: s
   for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
     const version = (await registry.latestVersionNumber(model)) + 1;
     await jobs.markRegistering(job.id, owner, version);
-    const key = trainedModelKey(model, version);
+    const key = trainedModelKey(job, version);
     const put = await callDependency('lake', () =>
       deps.s3.send(new PutObjectCommand({ Bucket: deps.lakeBucket, Key: key, Body: artifact.onnx, ContentType: 'application/octet-stream' })),
     );

@@ -22,7 +22,7 @@ import type { JobSpec } from './types.js';
 let env: TestEmulators;
 let deps: RunJobDeps;
 const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
-const invocation = (owner: string, remainingMs = 900_000) => ({ owner, remainingMs: () => remainingMs });
+const invocation = (owner: string, remainingMs = 900_000, receiveCount = 1) => ({ owner, remainingMs: () => remainingMs, receiveCount });
 
 const irisSpec = (modelName: string, overrides: Partial<JobSpec> = {}): JobSpec => ({
   modelName,
@@ -76,7 +76,7 @@ beforeAll(async () => {
     startTraining: startTrainingThread,
     codeVersion: '0.1.0+test',
     progressIntervalMs: 20,
-    maxAttempts: 3,
+    maxReceives: 4,
   };
 });
 afterAll(async () => env.stop());
@@ -96,7 +96,7 @@ describe('runJob on the emulators', () => {
     expect(finished.metrics?.accuracy).toBeGreaterThan(0.8);
     expect(finished.progress?.stage).toBe('registering');
     const version = await deps.registry.getVersion('iris-gbdt', 1);
-    expect(version.artifact.key).toBe('models/iris-gbdt/1/model.onnx');
+    expect(version.artifact.key).toBe(`models/iris-gbdt/1/${job.id.split('~')[1]}/model.onnx`);
     expect(version.metrics).toMatchObject({ accuracy: finished.metrics?.accuracy, testRows: 24 });
     expect(version.lineage).toMatchObject({ trainingJob: job.id, dataset: 'iris', datasetVersion: '1', algorithm: 'gbdt', seed: '1', codeVersion: '0.1.0+test' });
     expect(JSON.parse(version.lineage.hyperparameters!)).toMatchObject({ maxIterations: 30 });
@@ -108,6 +108,25 @@ describe('runJob on the emulators', () => {
     const feeds = Object.fromEntries(IRIS_FEATURES.map((name, i) => [name, new Tensor('float32', Float32Array.from([[5.1, 3.5, 1.4, 0.2][i]!]), [1, 1])]));
     const outputs = await session.run(feeds);
     expect(outputs.label!.data).toEqual(['setosa']);
+  });
+
+  it('never moves the alias back to an older version when an older job finishes late', async () => {
+    // Prepare: a newer job already serves version 2 under 'prod'.
+    const older = await submit(irisSpec('iris-order', { alias: 'prod' }));
+    const newer = await submit(irisSpec('iris-order', { alias: 'prod', seed: 2 }));
+    const slowAlias: RunJobDeps = {
+      ...deps,
+      registry: Object.assign(Object.create(deps.registry) as ModelRegistry, { setAlias: () => Promise.reject(new Error('registry unavailable')) }),
+    };
+    expect((await runJob(slowAlias, older.id, invocation('w1'))).kind).toBe('retry');
+    expect(await runJob(deps, newer.id, invocation('w2'))).toEqual({ kind: 'succeeded', version: 2 });
+
+    // Act: the older job's redelivery finds its version 1 and finishes.
+    const recovered = await runJob(deps, older.id, invocation('w3', 900_000, 2));
+
+    // Assess
+    expect(recovered).toEqual({ kind: 'succeeded', version: 1 });
+    expect((await deps.registry.getAlias('iris-order', 'prod')).routes).toEqual([{ version: 2, weight: 100 }]);
   });
 
   it('does nothing for a duplicate delivery of a finished job', async () => {
@@ -215,18 +234,49 @@ describe('runJob on the emulators', () => {
     const s3 = new S3Client({ region: 'us-east-1' });
     mockClient(s3).on(GetObjectCommand).rejects(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
     const job = await submit(irisSpec('iris-s3'));
-    const faulty = { ...deps, s3, maxAttempts: 2 };
+    const faulty = { ...deps, s3 };
 
-    // Act
+    // Act: the first receive, then the last one that trains (the queue's final receive only cleans up).
     const first = await runJob(faulty, job.id, invocation('w1'));
     const queued = await deps.jobs.getJob(job.id);
-    const last = await runJob(faulty, job.id, invocation('w2'));
+    const last = await runJob(faulty, job.id, invocation('w2', 900_000, 3));
 
     // Assess
     expect(first.kind).toBe('retry');
     expect(queued).toMatchObject({ status: 'QUEUED', attempts: 1, lastError: expect.stringMatching(/^attempt 1: lake is temporarily unavailable/) });
     expect(last.kind).toBe('failed');
     expect(await deps.jobs.getJob(job.id)).toMatchObject({ status: 'FAILED', attempts: 2, reason: expect.stringMatching(/^failed after 2 attempts; last error: lake is temporarily unavailable/) });
+  });
+
+  it('ends a job whose worker died on its last attempt when the queue hands the message out a final time', async () => {
+    // Prepare: the third attempt's worker "dies" (its lease runs out without an outcome).
+    const job = await submit(irisSpec('iris-dead'));
+    await deps.jobs.claim(job.id, 'dead-worker', 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act
+    const outcome = await runJob(deps, job.id, invocation('cleanup', 900_000, 4));
+
+    // Assess
+    expect(outcome.kind).toBe('failed');
+    expect(await deps.jobs.getJob(job.id)).toMatchObject({
+      status: 'FAILED',
+      reason: 'the worker stopped without finishing (out of memory, a crash or the time limit) on attempt 1',
+    });
+    expect(await deps.registry.findModel('iris-dead')).toBeUndefined();
+  });
+
+  it('leaves a job held by a live worker alone on any receive', async () => {
+    // Prepare
+    const job = await submit(irisSpec('iris-held'));
+    await deps.jobs.claim(job.id, 'live-worker', 600_000);
+
+    // Act
+    const duplicate = await runJob(deps, job.id, invocation('other', 900_000, 4));
+
+    // Assess
+    expect(duplicate).toEqual({ kind: 'busy', status: 'RUNNING' });
+    expect(await deps.jobs.getJob(job.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
   });
 
   it('fails a job whose dataset version has no usable feature column any more', async () => {

@@ -13,16 +13,19 @@
  * | transient (S3, DynamoDB), attempts left  | QUEUED with `lastError`              | retried by SQS     |
  * | transient, last attempt                  | FAILED with the last error           | deleted            |
  * | worker dies (crash, out of memory)       | RUNNING until its lease expires      | redelivered: next attempt takes the lease |
- * | duplicate delivery                       | unchanged                            | deleted            |
+ * | worker died on the last attempt          | FAILED by the queue's final receive  | deleted            |
+ * | duplicate delivery, job finished         | unchanged                            | deleted            |
+ * | duplicate delivery, job held by a worker | unchanged                            | retried (ends once the holder finishes or dies) |
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { callDependency } from '../../aws/dependency-errors.js';
+import { PreconditionFailedError } from '../../http/errors.js';
 import type { DatasetStore } from '../../lake/dataset-store.js';
 import { featureKindOf } from '../dataset-loader.js';
 import { TrainingFailedError } from '../errors.js';
 import { FINISH_RESERVE_MS } from '../limits.js';
 import type { FeatureKind } from '../features.js';
-import type { PipelineInput, PipelineProgress } from '../pipeline.js';
+import { verifyExport, type PipelineInput, type PipelineProgress } from '../pipeline.js';
 import type { TrainingRun } from '../training-thread.js';
 import { LeaseLostError, type JobStore } from './job-store.js';
 import { findPublishedVersion, publishModel, type PublishDeps } from './publish-model.js';
@@ -40,8 +43,11 @@ export interface RunJobDeps extends PublishDeps {
   readonly codeVersion: string;
   /** How often progress is written (and a cancel request looked for). */
   readonly progressIntervalMs: number;
-  /** Attempts before a transient failure fails the job (the queue's max receives). */
-  readonly maxAttempts: number;
+  /**
+   * The training queue's receives before the DLQ. Receives before the last one train; the last
+   * one only ends a job whose worker died (nothing else would), so every job ends.
+   */
+  readonly maxReceives: number;
 }
 
 /** The invocation running the job. */
@@ -49,6 +55,8 @@ export interface Invocation {
   /** Unique per attempt (the Lambda request id): the lease owner. */
   readonly owner: string;
   readonly remainingMs: () => number;
+  /** How many times SQS has handed this message out (`ApproximateReceiveCount`), this one included. */
+  readonly receiveCount: number;
 }
 
 /** How handling a job message ended. `retry`: the message must be redelivered. */
@@ -169,8 +177,17 @@ async function train(deps: RunJobDeps, job: TrainingJob, invocation: Invocation)
 /** Handles one job message. */
 export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invocation): Promise<JobOutcome> {
   const { jobs } = deps;
+  if (invocation.receiveCount >= deps.maxReceives) {
+    const current = await jobs.getJob(jobId);
+    const reason =
+      `the worker stopped without finishing (out of memory, a crash or the time limit) on attempt ${current.attempts}` +
+      (current.progress === undefined ? '' : `, during ${current.progress.stage}`) +
+      (current.lastError === undefined ? '' : `; earlier: ${current.lastError}`);
+    if ((await jobs.endAbandoned(jobId, 'FAILED', reason)) !== undefined) return { kind: 'failed', reason };
+  }
   const claim = await jobs.claim(jobId, invocation.owner, invocation.remainingMs());
-  if (claim.kind !== 'claimed') return { kind: claim.kind === 'finished' ? 'duplicate' : 'busy', status: claim.job.status };
+  if (claim.kind === 'finished') return { kind: 'duplicate', status: claim.job.status };
+  if (claim.kind === 'busy') return { kind: 'busy', status: claim.job.status };
   const job = claim.job;
   try {
     if (job.cancelRequested === true) throw new StopError('CANCELLED', 'cancelled while running');
@@ -179,7 +196,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
     const published = await findPublishedVersion(deps.registry, job);
     if (published !== undefined) outcome = { version: published };
     else {
-      const result = await train(deps, job, invocation);
+      const result = await verifyExport(await train(deps, job, invocation));
       const elapsedSeconds = Math.round((Date.now() - Date.parse(job.startedAt ?? job.createdAt)) / 1000);
       const { cancelRequested } = await jobs.recordProgress(job.id, invocation.owner, { stage: 'registering', elapsedSeconds, updatedAt: new Date().toISOString() });
       // A cancel that arrived after the last progress check still stops the job before it registers anything.
@@ -193,17 +210,35 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
       outcome = { version, ...(result.evaluation ? { evaluation: result.evaluation } : {}) };
     }
     const { version, evaluation } = outcome;
-    if (job.spec.alias !== undefined) {
-      await deps.registry.setAlias(job.spec.modelName, job.spec.alias, {
-        routes: [{ version: version.version, weight: 100 }],
-        updatedBy: `training job ${job.id}`,
-        reason: `trained by job ${job.id}`,
-      });
-    }
+    if (job.spec.alias !== undefined) await moveAlias(deps, job, job.spec.alias, version.version);
     await jobs.succeed(job.id, invocation.owner, { modelVersion: version.version, metrics: { ...version.metrics }, ...(evaluation ? { evaluation } : {}) });
     return { kind: 'succeeded', version: version.version };
   } catch (error) {
     return finishFailed(deps, job, invocation, error as Error);
+  }
+}
+
+/**
+ * Points the job's alias at its version, unless the alias already serves a newer version (a
+ * later job finished first, e.g. while this one was being recovered): never moves traffic back.
+ */
+async function moveAlias(deps: RunJobDeps, job: TrainingJob, alias: string, version: number): Promise<void> {
+  const model = job.spec.modelName;
+  for (let attempt = 0; ; attempt++) {
+    const current = await deps.registry.findAlias(model, alias);
+    if (current !== undefined && current.routes.some((route) => route.version > version)) return;
+    try {
+      await deps.registry.setAlias(model, alias, {
+        routes: [{ version, weight: 100 }],
+        updatedBy: `training job ${job.id}`,
+        reason: `trained by job ${job.id}`,
+        ...(current === undefined ? {} : { expectedRevision: current.revision }),
+      });
+      return;
+    } catch (error) {
+      // Changed since it was read: look again (a few times; then the failure is retried with the message).
+      if (!(error instanceof PreconditionFailedError) || attempt >= 3) throw error;
+    }
   }
 }
 
@@ -213,13 +248,13 @@ async function finishFailed(deps: RunJobDeps, job: TrainingJob, invocation: Invo
     await deps.jobs.fail(job.id, invocation.owner, error.status, error.message);
     return { kind: error.status === 'CANCELLED' ? 'cancelled' : 'failed', reason: error.message };
   }
-  if (error instanceof TrainingFailedError || (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    const reason = error instanceof TrainingFailedError ? error.message : `training ran out of memory: ${error.message}`;
-    await deps.jobs.fail(job.id, invocation.owner, 'FAILED', reason, error instanceof TrainingFailedError ? error.metrics : undefined);
-    return { kind: 'failed', reason };
+  if (error instanceof TrainingFailedError) {
+    await deps.jobs.fail(job.id, invocation.owner, 'FAILED', error.message, error.metrics);
+    return { kind: 'failed', reason: error.message };
   }
   const lastError = `attempt ${job.attempts}: ${error.message}`;
-  if (job.attempts >= deps.maxAttempts) {
+  // SQS counts receives (also ones that never reached the job), so the receive count decides.
+  if (invocation.receiveCount >= deps.maxReceives - 1) {
     const reason = `failed after ${job.attempts} attempts; last error: ${error.message}`;
     await deps.jobs.fail(job.id, invocation.owner, 'FAILED', reason);
     return { kind: 'failed', reason };

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => env.stop());
 
 describe('submitJob', () => {
-  it('queues a new job once, and nothing for a repeated idempotency key', async () => {
+  it('returns the first job for a repeated idempotency key, re-sending its message only while no worker has it', async () => {
     // Prepare
     const sent: string[] = [];
     const queue: JobQueue = { send: async (id) => void sent.push(id) };
@@ -27,14 +27,33 @@ describe('submitJob', () => {
     // Act
     const first = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
     const again = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
+    await jobs.claim(first.job.id, 'worker', 60_000);
+    const afterClaim = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
 
     // Assess
     expect(first.created).toBe(true);
     expect(again).toEqual({ job: first.job, created: false });
-    expect(sent).toEqual([first.job.id]);
+    expect(afterClaim).toMatchObject({ created: false, job: { id: first.job.id, status: 'RUNNING' } });
+    expect(sent).toEqual([first.job.id, first.job.id]);
   });
 
-  it('fails the job with the reason when its message cannot be sent, and passes the 503 on', async () => {
+  it('queues the job when a submission with an idempotency key is retried after a failed send', async () => {
+    // Prepare
+    const sent: string[] = [];
+    const down: JobQueue = { send: () => Promise.reject(new DependencyUnavailableError('training queue', 1)) };
+    const up: JobQueue = { send: async (id) => void sent.push(id) };
+
+    // Act
+    const failing = submitJob({ jobs, queue: down }, { ...spec, modelName: 'retry' }, { ...origin, idempotencyKey: 'k2' });
+    await expect(failing).rejects.toThrowError(DependencyUnavailableError);
+    const retried = await submitJob({ jobs, queue: up }, { ...spec, modelName: 'retry' }, { ...origin, idempotencyKey: 'k2' });
+
+    // Assess
+    expect(retried).toMatchObject({ created: false, job: { status: 'QUEUED', attempts: 0 } });
+    expect(sent).toEqual([retried.job.id]);
+  });
+
+  it('fails a job without an idempotency key when its message cannot be sent, and passes the 503 on', async () => {
     // Prepare
     const queue: JobQueue = { send: () => Promise.reject(new DependencyUnavailableError('training queue', 1)) };
 

@@ -32,7 +32,7 @@ export interface JobSpec {
 
 /** Where a running job is, written by the worker every few seconds. */
 export interface JobProgress {
-  readonly stage: 'loading' | 'training' | 'evaluating' | 'exporting' | 'registering';
+  readonly stage: 'loading' | 'training' | 'evaluating' | 'exporting' | 'verifying' | 'registering';
   readonly iteration?: number;
   readonly maxIterations?: number;
   readonly loss?: number;

@@ -67,23 +67,30 @@ class GraphBuilder {
     return this.usesMl;
   }
 
+  /** @param inputNames - The graph's input names (the features'): internal values never take them. */
+  constructor(private readonly inputNames: ReadonlySet<string>) {}
+
+  /** Claims a value name, suffixed with `_` while it is an input's name. Returns the name claimed. */
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`internal error: ONNX value '${name}' defined twice`);
-    this.names.add(name);
-    return name;
+    let claimed = name;
+    while (this.inputNames.has(claimed) || this.names.has(claimed)) claimed += '_';
+    this.names.add(claimed);
+    return claimed;
   }
 
   init(tensor: OnnxTypes.ITensorProto): string {
-    this.claim(tensor.name!);
-    this.initializers.push(tensor);
-    return tensor.name!;
+    const name = this.claim(tensor.name!);
+    this.initializers.push({ ...tensor, name });
+    return name;
   }
 
-  /** Adds a node named `name` with one output, also called `name` unless `output` is given. */
+  /** Adds a node named `name` with one output, also called `name` unless `output` is given; returns the output's name. */
   op(opType: string, inputs: readonly string[], name: string, attributes: Parameters<typeof node>[4] = {}, output = name, domain = ''): string {
     if (domain === ML_DOMAIN) this.usesMl = true;
-    this.nodes.push(node(opType, inputs, [this.claim(output)], name, attributes, domain));
-    return output;
+    const claimed = this.claim(output);
+    this.nodes.push(node(opType, inputs, [claimed], name, attributes, domain));
+    return claimed;
   }
 }
 
@@ -315,7 +322,9 @@ export function exportOnnx(request: ExportRequest): Uint8Array {
   if (columns !== pre.outputColumns || featureNames(pre).length !== columns) throw new Error('preprocessor is inconsistent: outputColumns');
   const targets = scoreColumns(model.link, classes);
 
-  const g = new GraphBuilder();
+  const taken = pre.features.map((f) => f.name).filter((name) => (Object.values(OUTPUT_NAMES) as string[]).includes(name));
+  if (taken.length > 0) throw new Error(`feature names clash with the model's outputs: ${taken.join(', ')}`);
+  const g = new GraphBuilder(new Set(pre.features.map((f) => f.name)));
   const { inputs, features } = preprocess(g, pre);
   const scores = head(g, features, model, columns, targets);
 
@@ -348,8 +357,6 @@ export function exportOnnx(request: ExportRequest): Uint8Array {
     );
   }
 
-  const taken = inputs.map((i) => i.name!).filter((name) => g.names.has(name));
-  if (taken.length > 0) throw new Error(`feature names clash with names the exported graph uses: ${taken.join(', ')}`);
 
   return encode(
     buildModel({

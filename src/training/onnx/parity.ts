@@ -137,9 +137,8 @@ export async function checkParity(
         for (let c = 0; c < width; c++) {
           const want = expected[(start + i) * width + c]!;
           const got = actual[base + c]!;
-          // NaN on one side only (or opposite infinities) is an infinite difference.
-          let diff = got === want ? 0 : Math.abs(got - want);
-          if (Number.isNaN(diff)) diff = Number.isNaN(got) && Number.isNaN(want) ? 0 : Infinity;
+          // A prediction that is not a finite number never passes (not even NaN against NaN).
+          const diff = Number.isFinite(got) && Number.isFinite(want) ? Math.abs(got - want) : Infinity;
           const relative = diff / Math.max(1, Math.abs(want));
           if (relative > maxRelativeDifference) maxRelativeDifference = relative;
           if (diff > maxAbsDifference) {
