@@ -174,6 +174,16 @@ async function train(deps: RunJobDeps, job: TrainingJob, invocation: Invocation)
   }
 }
 
+/**
+ * Records that the job entered a stage after training; a cancel that arrived after the last
+ * progress check still stops the job here, before it registers anything.
+ */
+async function enterStage(deps: RunJobDeps, job: TrainingJob, invocation: Invocation, stage: 'verifying' | 'registering'): Promise<void> {
+  const elapsedSeconds = Math.round((Date.now() - Date.parse(job.startedAt ?? job.createdAt)) / 1000);
+  const { cancelRequested } = await deps.jobs.recordProgress(job.id, invocation.owner, { stage, elapsedSeconds, updatedAt: new Date().toISOString() });
+  if (cancelRequested) throw new StopError('CANCELLED', 'cancelled while running');
+}
+
 /** Handles one job message. */
 export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invocation): Promise<JobOutcome> {
   const { jobs } = deps;
@@ -196,11 +206,10 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
     const published = await findPublishedVersion(deps.registry, job);
     if (published !== undefined) outcome = { version: published };
     else {
-      const result = await verifyExport(await train(deps, job, invocation));
-      const elapsedSeconds = Math.round((Date.now() - Date.parse(job.startedAt ?? job.createdAt)) / 1000);
-      const { cancelRequested } = await jobs.recordProgress(job.id, invocation.owner, { stage: 'registering', elapsedSeconds, updatedAt: new Date().toISOString() });
-      // A cancel that arrived after the last progress check still stops the job before it registers anything.
-      if (cancelRequested) throw new StopError('CANCELLED', 'cancelled while running');
+      const trained = await train(deps, job, invocation);
+      await enterStage(deps, job, invocation, 'verifying');
+      const result = await verifyExport(trained);
+      await enterStage(deps, job, invocation, 'registering');
       const version = await publishModel(deps, job, invocation.owner, {
         onnx: result.onnx,
         metrics: result.metrics,
