@@ -9,18 +9,22 @@
  * histogram minus the smaller's. Leaves take the Newton step −G/(H + λ),
  * splits maximise G_L²/(H_L + λ) + G_R²/(H_R + λ) − G²/(H + λ).
  *
- * Histograms are built by a WebAssembly SIMD kernel generated at load time
- * (wasm-encoder.ts): a leaf's (gradient, hessian) pairs are gathered as float32
- * pairs, each is widened to one float64×2 vector once per row and added to a
- * bin's (gradient, hessian) sums with one vector addition. The binned matrix,
- * the row permutation, the pairs and the histograms live in the kernel's
- * memory; when they would not fit WebAssembly's 4 GiB, the same arithmetic runs
- * in JavaScript on ordinary buffers. Both add the same float64 values in the
- * same order: the trees are the same bit for bit.
+ * Each row's (gradient, hessian) pair, as float32, sits next to its place in
+ * the permutation and moves with it when a split partitions: a leaf's pairs are
+ * one contiguous run in its row order, never gathered row by row.
+ *
+ * Histograms are built and leaves partitioned by WebAssembly kernels generated
+ * at load time (wasm-encoder.ts): each pair is widened to one float64×2 vector
+ * once per row and added to a bin's (gradient, hessian) sums with one SIMD
+ * addition (the root's counts, the same every tree, are counted once). The
+ * binned matrix, the row permutation, the pairs and the histograms live in the
+ * kernels' memory; when they would not fit WebAssembly's 4 GiB, the same
+ * arithmetic runs in JavaScript on ordinary buffers. Both add the same float64
+ * values in the same order: the trees are the same bit for bit.
  */
 import type { Matrix, Tree } from '../model.js';
 import { binCount, binEdge, binMatrix, type BinMapper } from './histogram-binning.js';
-import { encodeModule, FunctionBuilder, I32, Op, SimdOp, V128 } from './wasm-encoder.js';
+import { encodeModule, FunctionBuilder, I32, I64, Op, SimdOp, V128 } from './wasm-encoder.js';
 
 /** The tree-shape hyperparameters of {@link TreeGrower}. */
 export interface GrowerOptions {
@@ -66,18 +70,29 @@ export class TreeGrower {
   private readonly binned: Uint8Array;
   private readonly index: Uint32Array;
   /**
-   * (gradient, hessian) of the rows of the leaf whose histogram is being built,
-   * in its row order, interleaved: `pairs[2i]`, `pairs[2i + 1]` (hessian 1
-   * without hessians, so the hessian sums are the counts).
+   * (gradient, hessian) of the row at `index[i]`, interleaved: `pairs[2i]`,
+   * `pairs[2i + 1]` (hessian 1 without hessians, so the hessian sums are the
+   * counts). Filled in row order for the root, then moved along with the row
+   * indices by every partition: a leaf's pairs are its range, in its row order.
    */
   private readonly pairs: Float32Array;
-  /** Partition scratch: the smaller side of a split, at most half the rows; shares its memory with {@link pairs}. */
-  private readonly scratch: Uint32Array;
+  /** {@link pairs} as bits, for moving them in JavaScript. */
+  private readonly pairBits: Uint32Array;
+  /** Partition scratch: the smaller side of a split (at most half the rows), its row indices and its pairs. */
+  private readonly scratchIndex: Uint32Array;
+  private readonly scratchPairs: Float32Array;
+  private readonly scratchBits: Uint32Array;
   /** Where histogram buffers are carved from. */
   private readonly buffer: ArrayBuffer;
   private readonly histogramStart: number;
   /** The histogram kernels by number of features (1 … 4) when the buffers live in WebAssembly memory. */
   private readonly kernels: readonly HistogramKernel[] | undefined;
+  /** The same for the root, without row indices or counts (see {@link rootCounts}). */
+  private readonly rootKernels: readonly HistogramKernel[] | undefined;
+  /** The row count of every bin over all rows (every root's counts), by bin as in a histogram ÷ {@link STRIDE}. */
+  private readonly rootCounts: Float64Array;
+  /** The partition kernels (forwards: right side set aside; backwards: left side) with {@link kernels}. */
+  private readonly partitionKernels: { readonly forwards: PartitionKernel; readonly backwards: PartitionKernel } | undefined;
 
   // Current leaves, by slot.
   private readonly leafNode: Int32Array;
@@ -131,25 +146,44 @@ export class TreeGrower {
     this.features = Int32Array.from(splittable);
     this.histLength = length;
 
-    // One buffer: binned matrix, row permutation, pairs, then the histograms.
+    // One buffer: binned matrix, row permutation, pairs, partition scratch, then the histograms.
     const layout = bufferLayout(rows, cols, length, options.maxLeaves);
     const pages = Math.ceil(layout.bytes / PAGE_BYTES);
     if (wasm && pages <= MAX_PAGES) {
       const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
-      kernelModule ??= new wasmApi.Module(encodeModule([1, 2, 3, 4].map((k) => ({ name: `histogram${k}`, builder: histogramKernel(k) }))));
+      kernelModule ??= new wasmApi.Module(
+        encodeModule([
+          ...[1, 2, 3, 4].map((k) => ({ name: `histogram${k}`, builder: histogramKernel(k, false) })),
+          ...[1, 2, 3, 4].map((k) => ({ name: `root${k}`, builder: histogramKernel(k, true) })),
+          { name: 'forwards', builder: partitionKernel(true) },
+          { name: 'backwards', builder: partitionKernel(false) },
+        ]),
+      );
       const instance = new wasmApi.Instance(kernelModule, { env: { memory } });
       this.kernels = [1, 2, 3, 4].map((k) => instance.exports[`histogram${k}`] as HistogramKernel);
+      this.rootKernels = [1, 2, 3, 4].map((k) => instance.exports[`root${k}`] as HistogramKernel);
+      this.partitionKernels = { forwards: instance.exports['forwards'] as PartitionKernel, backwards: instance.exports['backwards'] as PartitionKernel };
       this.buffer = memory.buffer;
     } else {
       this.kernels = undefined;
+      this.rootKernels = undefined;
+      this.partitionKernels = undefined;
       this.buffer = new ArrayBuffer(layout.bytes);
     }
     this.binned = binMatrix(x, mapper, new Uint8Array(this.buffer, layout.binned, rows * cols));
     this.index = new Uint32Array(this.buffer, layout.index, rows);
     this.pairs = new Float32Array(this.buffer, layout.pairs, 2 * rows);
-    // Only the smaller side of a split is set aside: at most half the rows.
-    this.scratch = new Uint32Array(this.buffer, layout.pairs, Math.ceil(rows / 2) + 1); // + 1: the branch-free partition writes one past the side it sets aside
+    this.pairBits = new Uint32Array(this.buffer, layout.pairs, 2 * rows);
+    this.scratchIndex = new Uint32Array(this.buffer, layout.scratchIndex, layout.scratchRows);
+    this.scratchPairs = new Float32Array(this.buffer, layout.scratchPairs, 2 * layout.scratchRows);
+    this.scratchBits = new Uint32Array(this.buffer, layout.scratchPairs, 2 * layout.scratchRows);
     this.histogramStart = layout.histograms;
+    this.rootCounts = new Float64Array(length / STRIDE);
+    for (const feature of this.features) {
+      const column = this.binned.subarray(feature * rows, (feature + 1) * rows);
+      const at = this.histOffset[feature]! / STRIDE;
+      for (let r = 0; r < rows; r++) this.rootCounts[at + column[r]!]!++;
+    }
 
     const leaves = options.maxLeaves;
     this.leafNode = new Int32Array(leaves);
@@ -176,7 +210,7 @@ export class TreeGrower {
 
   /** Bytes of working memory a grower holds for `rows` rows, `totalBins` bins over all features and `maxLeaves`. */
   static workingBytes(rows: number, totalBins: number, maxLeaves: number): number {
-    const rowBuffers = rows * 4 + rows * 8 + 4 * ALIGNMENT;
+    const rowBuffers = rows * 12 + (Math.ceil(rows / 2) + 2) * 12 + 6 * ALIGNMENT;
     // Live histograms: one per leaf that may still split, plus the one being built.
     const histograms = (maxLeaves + 1) * totalBins * STRIDE * 8;
     const leavesAndNodes = maxLeaves * 64 + (2 * maxLeaves - 1) * 20;
@@ -191,13 +225,29 @@ export class TreeGrower {
    */
   grow(grad: Float32Array, hess: Float32Array | undefined, output: number, scores: Float64Array, columns: number): Tree {
     const n = this.rows;
-    const index = this.index;
-    for (let i = 0; i < n; i++) index[i] = i;
+    const { index, pairs } = this;
     let sumGrad = 0;
     let sumHess = 0;
-    for (let i = 0; i < n; i++) sumGrad += grad[i]!;
-    if (hess) for (let i = 0; i < n; i++) sumHess += hess[i]!;
-    else sumHess = n;
+    if (hess) {
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]!;
+        const h = hess[i]!;
+        index[i] = i;
+        pairs[2 * i] = g;
+        pairs[2 * i + 1] = h;
+        sumGrad += g;
+        sumHess += h;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]!;
+        index[i] = i;
+        pairs[2 * i] = g;
+        pairs[2 * i + 1] = 1;
+        sumGrad += g;
+      }
+      sumHess = n;
+    }
 
     let nodes = 1;
     let leaves = 1;
@@ -206,7 +256,7 @@ export class TreeGrower {
     if (this.canSplit(0, n) && this.options.maxLeaves > 1) {
       const slot = this.acquireHistogram();
       this.leafHistogram[0] = slot;
-      this.buildHistogram(slot, 0, n, grad, hess, true);
+      this.buildHistogram(slot, 0, n, true);
       this.findSplit(0);
     }
 
@@ -221,7 +271,7 @@ export class TreeGrower {
       }
       if (best < 0) break;
       const right = leaves++;
-      this.split(best, right, nodes, nodes + 1, leaves < this.options.maxLeaves, grad, hess);
+      this.split(best, right, nodes, nodes + 1, leaves < this.options.maxLeaves);
       nodes += 2;
     }
 
@@ -272,7 +322,7 @@ export class TreeGrower {
    * right one takes `rightSlot`; their histograms and best splits are prepared
    * when `more` leaves may still be split.
    */
-  private split(slot: number, rightSlot: number, leftNode: number, rightNode: number, more: boolean, grad: Float32Array, hess: Float32Array | undefined): void {
+  private split(slot: number, rightSlot: number, leftNode: number, rightNode: number, more: boolean): void {
     const feature = this.splitFeature[slot]!;
     const bin = this.splitBin[slot]!;
     const start = this.leafStart[slot]!;
@@ -305,7 +355,7 @@ export class TreeGrower {
     const small = leftSmaller ? slot : rightSlot;
     const large = leftSmaller ? rightSlot : slot;
     const smallHistogram = this.acquireHistogram();
-    this.buildHistogram(smallHistogram, this.leafStart[small]!, this.leafEnd[small]!, grad, hess, false);
+    this.buildHistogram(smallHistogram, this.leafStart[small]!, this.leafEnd[small]!, false);
     const parentBins = this.histograms[parentHistogram]!;
     const smallBins = this.histograms[smallHistogram]!;
     for (let i = 0, length = this.histLength; i < length; i++) parentBins[i]! -= smallBins[i]!;
@@ -319,44 +369,74 @@ export class TreeGrower {
   }
 
   /**
-   * Stable in-place partition of `index[start … end)`: the `leftCount` rows
-   * with bin ≤ `bin` of `feature` first. The smaller side is set aside in
-   * {@link scratch} while the larger one is compacted in place (branch-free:
-   * rows go either way at random, a branch would mispredict half the time).
-   * Returns where the right side starts.
+   * Stable in-place partition of `index[start … end)` and their {@link pairs}:
+   * the `leftCount` rows with bin ≤ `bin` of `feature` first. The smaller side
+   * is set aside in the scratch buffers while the larger one is compacted in
+   * place (branch-free: rows go either way at random, a branch would
+   * mispredict half the time). Returns where the right side starts.
    */
   private partition(start: number, end: number, feature: number, bin: number, leftCount: number): number {
-    const { index, scratch, binned } = this;
+    const { index, pairs, scratchIndex, scratchPairs, binned } = this;
     const column = feature * this.rows;
     const mid = start + leftCount;
-    if (leftCount > end - mid) {
-      // Right side smaller: compact the left rows forwards, set the right ones aside.
-      let left = start;
-      let right = 0;
-      for (let i = start; i < end; i++) {
-        const row = index[i]!;
-        const toLeft = ((bin - binned[column + row]!) >> 31) + 1; // 1 when bin(row) <= bin, else 0
-        index[left] = row;
-        scratch[right] = row;
-        left += toLeft;
-        right += 1 - toLeft;
-      }
-      index.set(scratch.subarray(0, right), left);
+    const rightCount = end - mid;
+    const kernels = this.partitionKernels;
+    if (leftCount > rightCount) {
+      // Right side smaller: compact the left rows forwards, set the right ones aside (from scratch row 0).
+      if (kernels) kernels.forwards(end - start, index.byteOffset + start * 4, pairs.byteOffset + start * 8, binned.byteOffset + column, bin, scratchIndex.byteOffset, scratchPairs.byteOffset);
+      else this.partitionForwards(start, end, column, bin);
+      index.set(scratchIndex.subarray(0, rightCount), mid);
+      pairs.set(scratchPairs.subarray(0, 2 * rightCount), 2 * mid);
     } else {
-      // Left side smaller: compact the right rows backwards, set the left ones aside (in reverse).
-      let right = end;
-      let left = 0;
-      for (let i = end - 1; i >= start; i--) {
-        const row = index[i]!;
-        const toLeft = ((bin - binned[column + row]!) >> 31) + 1;
-        index[right - 1] = row;
-        scratch[left] = row;
-        right -= 1 - toLeft;
-        left += toLeft;
-      }
-      for (let j = 0; j < left; j++) index[start + j] = scratch[left - 1 - j]!;
+      // Left side smaller: compact the right rows backwards, set the left ones aside (scratch rows leftCount, leftCount − 1, … 1).
+      if (kernels) kernels.backwards(end - start, index.byteOffset + end * 4 - 4, pairs.byteOffset + end * 8 - 8, binned.byteOffset + column, bin, scratchIndex.byteOffset + leftCount * 4, scratchPairs.byteOffset + leftCount * 8);
+      else this.partitionBackwards(start, end, column, bin, leftCount);
+      index.set(scratchIndex.subarray(1, 1 + leftCount), start);
+      pairs.set(scratchPairs.subarray(2, 2 + 2 * leftCount), 2 * start);
     }
     return mid;
+  }
+
+  /** {@link partition}'s forward pass in JavaScript (what {@link partitionKernel} does). */
+  private partitionForwards(start: number, end: number, column: number, bin: number): void {
+    const { index, pairBits, scratchIndex, scratchBits, binned } = this;
+    let left = start;
+    let right = 0;
+    for (let i = start; i < end; i++) {
+      const row = index[i]!;
+      const g = pairBits[2 * i]!;
+      const h = pairBits[2 * i + 1]!;
+      const toLeft = ((bin - binned[column + row]!) >> 31) + 1; // 1 when bin(row) <= bin, else 0
+      index[left] = row;
+      pairBits[2 * left] = g;
+      pairBits[2 * left + 1] = h;
+      scratchIndex[right] = row;
+      scratchBits[2 * right] = g;
+      scratchBits[2 * right + 1] = h;
+      left += toLeft;
+      right += 1 - toLeft;
+    }
+  }
+
+  /** {@link partition}'s backward pass in JavaScript (what {@link partitionKernel} does). */
+  private partitionBackwards(start: number, end: number, column: number, bin: number, leftCount: number): void {
+    const { index, pairBits, scratchIndex, scratchBits, binned } = this;
+    let right = end - 1;
+    let left = leftCount;
+    for (let i = end - 1; i >= start; i--) {
+      const row = index[i]!;
+      const g = pairBits[2 * i]!;
+      const h = pairBits[2 * i + 1]!;
+      const toLeft = ((bin - binned[column + row]!) >> 31) + 1;
+      index[right] = row;
+      pairBits[2 * right] = g;
+      pairBits[2 * right + 1] = h;
+      scratchIndex[left] = row;
+      scratchBits[2 * left] = g;
+      scratchBits[2 * left + 1] = h;
+      right -= 1 - toLeft;
+      left -= toLeft;
+    }
   }
 
   private acquireHistogram(): number {
@@ -374,35 +454,19 @@ export class TreeGrower {
     this.leafHistogram[slot] = -1;
   }
 
-  /** Fills histogram `slot` from the rows `index[start … end)` (`root`: all rows, in order). */
-  private buildHistogram(slot: number, start: number, end: number, grad: Float32Array, hess: Float32Array | undefined, root: boolean): void {
+  /** Fills histogram `slot` from the rows `index[start … end)` and their {@link pairs} (`root`: all rows, in order). */
+  private buildHistogram(slot: number, start: number, end: number, root: boolean): void {
     const histogram = this.histograms[slot]!;
     histogram.fill(0);
-    const { binned, features, histOffset, rows, index, pairs, kernels } = this;
+    const { binned, features, histOffset, rows, index, pairs } = this;
+    const kernels = root ? this.rootKernels : this.kernels;
     const count = end - start;
-    // The rows' derivatives are gathered in the leaf's row order first, so each feature pass reads them in sequence.
-    if (root) {
-      for (let i = 0; i < count; i++) {
-        pairs[2 * i] = grad[i]!;
-        pairs[2 * i + 1] = hess ? hess[i]! : 1;
-      }
-    } else if (hess) {
-      for (let i = 0; i < count; i++) {
-        const row = index[start + i]!;
-        pairs[2 * i] = grad[row]!;
-        pairs[2 * i + 1] = hess[row]!;
-      }
-    } else {
-      for (let i = 0; i < count; i++) {
-        pairs[2 * i] = grad[index[start + i]!]!;
-        pairs[2 * i + 1] = 1;
-      }
-    }
     if (kernels === undefined) {
       accumulate(histogram, binned, features, histOffset, rows, index, start, count, pairs);
       return;
     }
     const indexAddress = index.byteOffset + start * 4;
+    const pairsAddress = pairs.byteOffset + start * 8;
     const binnedAddress = binned.byteOffset;
     const histogramAddress = histogram.byteOffset;
     for (let j = 0; j < features.length; j += 4) {
@@ -414,7 +478,7 @@ export class TreeGrower {
       kernels[k - 1]!(
         count,
         indexAddress,
-        pairs.byteOffset,
+        pairsAddress,
         binnedAddress + f0 * rows,
         binnedAddress + f1 * rows,
         binnedAddress + f2 * rows,
@@ -424,6 +488,10 @@ export class TreeGrower {
         histogramAddress + histOffset[f2]! * 8,
         histogramAddress + histOffset[f3]! * 8,
       );
+    }
+    if (root) {
+      const counts = this.rootCounts;
+      for (let b = 0, at = 2; b < counts.length; b++, at += STRIDE) histogram[at] = counts[b]!;
     }
   }
 
@@ -489,8 +557,12 @@ function bufferLayout(rows: number, cols: number, histLength: number, maxLeaves:
   const binned = 0;
   const index = align(rows * cols);
   const pairs = index + align(rows * 4);
-  const histograms = pairs + align(rows * 8);
-  return { binned, index, pairs, histograms, bytes: histograms + (maxLeaves + 1) * histLength * 8 };
+  // The side of a split set aside is at most half the rows; + 1: the branch-free partition writes one row beyond it.
+  const scratchRows = Math.ceil(rows / 2) + 1;
+  const scratchIndex = pairs + align(rows * 8);
+  const scratchPairs = scratchIndex + align(scratchRows * 4);
+  const histograms = scratchPairs + align(scratchRows * 8);
+  return { binned, index, pairs, scratchRows, scratchIndex, scratchPairs, histograms, bytes: histograms + (maxLeaves + 1) * histLength * 8 };
 }
 
 /**
@@ -518,9 +590,11 @@ const F64_ONE = [0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
  * float32 (gradient, hessian) pair widened to float64×2 once, then per
  * feature: `bin = binned[c + row]`, `at = o + 24·bin`, `(g, h) += pair` (one
  * vector addition) and `count += 1`. The features' histograms are disjoint, so
- * each bin still receives its rows in order.
+ * each bin still receives its rows in order. The `root` kernel takes the rows
+ * 0 … count − 1 in order (ignoring `index`) and leaves the counts alone: they
+ * are the same for every root, {@link TreeGrower} copies them in.
  */
-function histogramKernel(features: number): FunctionBuilder {
+function histogramKernel(features: number, root: boolean): FunctionBuilder {
   const COUNT = 0;
   const INDEX = 1;
   const PAIRS = 2;
@@ -531,18 +605,80 @@ function histogramKernel(features: number): FunctionBuilder {
   const row = f.local(I32);
   const at = f.local(I32);
   const pair = f.local(V128);
-  f.get(INDEX).get(COUNT).i32(2).emit(Op.i32Shl, Op.i32Add).set(end);
+  f.get(PAIRS).get(COUNT).i32(3).emit(Op.i32Shl, Op.i32Add).set(end);
+  if (root) f.i32(0).set(row);
   f.whileLoop(
-    () => f.get(INDEX).get(end).emit(Op.i32LtU),
+    () => f.get(PAIRS).get(end).emit(Op.i32LtU),
     () => {
-      f.get(INDEX).emit(Op.i32Load, 2, 0).set(row);
+      if (!root) f.get(INDEX).emit(Op.i32Load, 2, 0).set(row);
       f.get(PAIRS).simd(SimdOp.v128Load64Zero, 3, 0).simd(SimdOp.f64x2PromoteLowF32x4).set(pair);
       for (let k = 0; k < features; k++) {
         f.get(offset(k)).get(column(k)).get(row).emit(Op.i32Add, Op.i32Load8U, 0, 0).i32(STRIDE * 8).emit(Op.i32Mul, Op.i32Add).set(at);
         f.get(at).get(at).simd(SimdOp.v128Load, 3, 0).get(pair).simd(SimdOp.f64x2Add).simd(SimdOp.v128Store, 3, 0);
-        f.get(at).get(at).emit(Op.f64Load, 3, 16, Op.f64Const, ...F64_ONE, Op.f64Add, Op.f64Store, 3, 16);
+        if (!root) f.get(at).get(at).emit(Op.f64Load, 3, 16, Op.f64Const, ...F64_ONE, Op.f64Add, Op.f64Store, 3, 16);
       }
-      f.increment(INDEX, 4).increment(PAIRS, 8);
+      if (root) f.increment(row, 1);
+      else f.increment(INDEX, 4);
+      f.increment(PAIRS, 8);
+    },
+  );
+  return f;
+}
+
+/**
+ * Moves `count` rows (addresses in bytes: `index` and `pairs` at the first row
+ * read) of a stable partition by `binned[column + row] <= bin`. Forwards:
+ * reads from the first row up, compacts the left rows in place from `index`
+ * and writes every row to `scratchIndex`/`scratchPairs`, advancing there only
+ * past right rows. Backwards: reads from the last row down (`index`, `pairs`
+ * point at it), compacts the right rows in place from the end and advances
+ * the scratch pointers (which start at the last left row's slot) downwards
+ * only past left rows.
+ */
+type PartitionKernel = (count: number, index: number, pairs: number, column: number, bin: number, scratchIndex: number, scratchPairs: number) => void;
+
+/** Emits {@link PartitionKernel}: `forwards` sets the right side aside, else the left side (see there). */
+function partitionKernel(forwards: boolean): FunctionBuilder {
+  const COUNT = 0;
+  const INDEX = 1;
+  const PAIRS = 2;
+  const COLUMN = 3;
+  const BIN = 4;
+  const SCRATCH_INDEX = 5;
+  const SCRATCH_PAIRS = 6;
+  const f = new FunctionBuilder(7);
+  const row = f.local(I32);
+  const toLeft = f.local(I32);
+  const kept = f.local(I32);
+  const keptPairs = f.local(I32);
+  const pair = f.local(I64);
+  const step = forwards ? Op.i32Add : Op.i32Sub;
+  // `local ±= (flag ? 1 : 0) << shift` or `(flag ? 0 : 1) << shift`.
+  const advance = (local: number, ones: boolean, shift: number): void => {
+    f.get(local);
+    if (ones) f.get(toLeft);
+    else f.i32(1).get(toLeft).emit(Op.i32Sub);
+    f.i32(shift).emit(Op.i32Shl, step).set(local);
+  };
+  f.get(INDEX).set(kept).get(PAIRS).set(keptPairs);
+  f.whileLoop(
+    () => f.get(COUNT),
+    () => {
+      f.get(INDEX).emit(Op.i32Load, 2, 0).set(row);
+      f.get(PAIRS).emit(Op.i64Load, 3, 0).set(pair);
+      f.get(COLUMN).get(row).emit(Op.i32Add, Op.i32Load8U, 0, 0).get(BIN).emit(Op.i32LeU).set(toLeft);
+      f.get(kept).get(row).emit(Op.i32Store, 2, 0);
+      f.get(keptPairs).get(pair).emit(Op.i64Store, 3, 0);
+      f.get(SCRATCH_INDEX).get(row).emit(Op.i32Store, 2, 0);
+      f.get(SCRATCH_PAIRS).get(pair).emit(Op.i64Store, 3, 0);
+      // Forwards the kept side is the left one, backwards the right one.
+      advance(kept, forwards, 2);
+      advance(keptPairs, forwards, 3);
+      advance(SCRATCH_INDEX, !forwards, 2);
+      advance(SCRATCH_PAIRS, !forwards, 3);
+      f.get(INDEX).i32(4).emit(step).set(INDEX);
+      f.get(PAIRS).i32(8).emit(step).set(PAIRS);
+      f.get(COUNT).i32(1).emit(Op.i32Sub).set(COUNT);
     },
   );
   return f;
@@ -550,8 +686,8 @@ function histogramKernel(features: number): FunctionBuilder {
 
 /**
  * The kernel's arithmetic in JavaScript (for buffers beyond WebAssembly's
- * memory): adds the rows `index[start … start + count)`, whose (gradient,
- * hessian) pairs are `pairs[2i]`, `pairs[2i + 1]`, to the histograms of
+ * memory): adds the rows `index[i]`, i in `[start, start + count)`, whose
+ * (gradient, hessian) pairs are `pairs[2i]`, `pairs[2i + 1]`, to the histograms of
  * `features`, one feature at a time.
  */
 function accumulate(
@@ -571,8 +707,8 @@ function accumulate(
     const offset = histOffset[feature]!;
     for (let i = 0; i < count; i++) {
       const at = offset + binned[column + index[start + i]!]! * STRIDE;
-      histogram[at]! += pairs[2 * i]!;
-      histogram[at + 1]! += pairs[2 * i + 1]!;
+      histogram[at]! += pairs[2 * (start + i)]!;
+      histogram[at + 1]! += pairs[2 * (start + i) + 1]!;
       histogram[at + 2]!++;
     }
   }

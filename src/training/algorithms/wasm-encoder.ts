@@ -1,6 +1,6 @@
 /**
  * A minimal WebAssembly binary writer, enough to generate small numeric
- * kernels at load time: functions with i32 parameters and no result, i32/f64/v128
+ * kernels at load time: functions with i32 parameters and no result, i32/i64/f64/v128
  * locals, structured loops, scalar and 128-bit SIMD loads, stores and arithmetic,
  * and one imported memory (`env.memory`). Generating the bytes from readable
  * code keeps the kernels reviewable without a toolchain in the build.
@@ -8,9 +8,10 @@
 
 /** Value types of locals. */
 export const I32 = 0x7f;
+export const I64 = 0x7e;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValueType = typeof I32 | typeof F64 | typeof V128;
+export type ValueType = typeof I32 | typeof I64 | typeof F64 | typeof V128;
 
 /** Core opcodes used by the kernels. */
 export const Op = {
@@ -25,8 +26,11 @@ export const Op = {
   localGet: 0x20,
   localSet: 0x21,
   i32Load: 0x28,
+  i64Load: 0x29,
   f64Load: 0x2b,
   i32Load8U: 0x2d,
+  i32Store: 0x36,
+  i64Store: 0x37,
   f64Store: 0x39,
   i32Const: 0x41,
   f64Const: 0x44,
@@ -34,8 +38,10 @@ export const Op = {
   i32LtS: 0x48,
   i32LtU: 0x49,
   i32LeS: 0x4c,
+  i32LeU: 0x4d,
   f64Gt: 0x64,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32Shl: 0x74,
   f64Add: 0xa0,
