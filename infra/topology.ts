@@ -190,6 +190,8 @@ export const topology: Topology = {
         controlPlane('GET', '/models/{name}/aliases/{alias}'),
         controlPlane('PUT', '/models/{name}/aliases/{alias}'),
         controlPlane('DELETE', '/models/{name}/aliases/{alias}'),
+        controlPlane('GET', '/models/{name}/aliases/{alias}/ledger'),
+        controlPlane('POST', '/models/{name}/aliases/{alias}/rollback'),
         controlPlane('GET', '/datasets'),
         controlPlane('GET', '/datasets/{dataset}'),
         controlPlane('PUT', '/datasets/{dataset}'),

@@ -16,14 +16,14 @@ export const SAMPLE_MODELS: readonly SeedModel[] = [
 ];
 
 /** A JSON call against the local API. */
-type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Record<string, unknown> }>;
+type Api = (method: string, path: string, body?: unknown, headers?: Readonly<Record<string, string>>) => Promise<{ status: number; body: Record<string, unknown> }>;
 
 /** Calls the local API with the dev key. */
 export function apiClient(baseUrl: string, apiKey: string): Api {
-  return async (method, path, body) => {
+  return async (method, path, body, headers = {}) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { 'x-api-key': apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { 'x-api-key': apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -66,6 +66,6 @@ export async function seedModel(api: Api, model: SeedModel): Promise<boolean> {
     );
     version = registered['version'] as number;
   }
-  await expectOk(api('PUT', `/models/${model.name}/aliases/prod`, { version, reason: 'sample model seeded by npm start' }), 'setting prod');
+  await expectOk(api('PUT', `/models/${model.name}/aliases/prod`, { version, reason: 'sample model seeded by npm start' }, { 'if-match': '"0"' }), 'setting prod');
   return true;
 }

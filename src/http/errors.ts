@@ -72,6 +72,13 @@ export class PreconditionFailedError extends HttpError {
   }
 }
 
+/** 428: a change that must be conditional came without `If-Match`. */
+export class PreconditionRequiredError extends HttpError {
+  constructor(message: string) {
+    super(428, message);
+  }
+}
+
 /** 413: the body exceeds the payload limit. */
 export class PayloadTooLargeError extends HttpError {
   constructor(limitBytes: number, actualBytes: number) {

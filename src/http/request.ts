@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { BadRequestError, PayloadTooLargeError, PreconditionRequiredError, UnsupportedMediaTypeError } from './errors.js';
 
 /** A header value, looked up case-insensitively (API Gateway keeps the client's casing). */
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -76,4 +76,13 @@ export function expectedRevision(event: Pick<APIGatewayProxyEvent, 'headers'>): 
 export function callerOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>): string {
   const identity = event.requestContext?.identity;
   return identity?.userArn ?? identity?.apiKeyId ?? identity?.sourceIp ?? 'unknown';
+}
+
+/** The `If-Match` revision of a change that must be conditional: 428 when it is missing. */
+export function requiredRevision(event: Pick<APIGatewayProxyEvent, 'headers'>, what: string): number {
+  const revision = expectedRevision(event);
+  if (revision === undefined) {
+    throw new PreconditionRequiredError(`${what} needs If-Match with the revision you read (the ETag; "0" to create): changes are never blind`);
+  }
+  return revision;
 }

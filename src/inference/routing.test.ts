@@ -15,18 +15,23 @@ describe('pickRoute', () => {
     for (let i = 0; i < 20; i++) expect(pickRoute(routes, 'user-42')).toBe(first);
   });
 
-  it('splits keys roughly by weight', () => {
+  it.each([
+    ['keyed', (i: number) => `caller-${i}`],
+    ['unkeyed', () => undefined],
+  ])('lands 10,000 %s requests within 2 points of a 70/20/10 split', (_, key) => {
     // Prepare
     const routes = [
-      { version: 1, weight: 90 },
-      { version: 2, weight: 10 },
+      { version: 1, weight: 70 },
+      { version: 2, weight: 20 },
+      { version: 3, weight: 10 },
     ];
     // Act
-    const picks = Array.from({ length: 2000 }, (_, i) => pickRoute(routes, `caller-${i}`));
+    const picks = Array.from({ length: 10_000 }, (_, i) => pickRoute(routes, key(i)));
     // Assess
-    const share = picks.filter((v) => v === 2).length / picks.length;
-    expect(share).toBeGreaterThan(0.06);
-    expect(share).toBeLessThan(0.14);
+    for (const route of routes) {
+      const share = (100 * picks.filter((v) => v === route.version).length) / picks.length;
+      expect(Math.abs(share - route.weight)).toBeLessThanOrEqual(2);
+    }
   });
 
   it('uses the random source when no key is given', () => {

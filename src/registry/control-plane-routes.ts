@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { callerOf, expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
+import { callerOf, expectedRevision, pageOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
@@ -41,10 +41,21 @@ const registerVersionSchema = z.object({
   metrics: boundedRecord(z.number()),
   lineage: boundedRecord(value),
 });
-const setAliasSchema = z.object({
-  version: z.number().check(z.int(), z.positive()),
-  reason: text,
-});
+/** Most routes one alias splits traffic between. */
+export const MAX_ROUTES = 10;
+const versionNumber = z.number().check(z.int(), z.positive());
+const routesSchema = z
+  .array(z.object({ version: versionNumber, weight: z.number().check(z.int(), z.gte(1), z.lte(100)) }))
+  .check(
+    z.minLength(1),
+    z.maxLength(MAX_ROUTES),
+    z.refine((routes) => routes.reduce((sum, r) => sum + r.weight, 0) === 100, 'weights must sum to 100'),
+    z.refine((routes) => new Set(routes.map((r) => r.version)).size === routes.length, 'each version may appear once'),
+  );
+const setAliasSchema = z
+  .object({ version: z.optional(versionNumber), routes: z.optional(routesSchema), reason: text })
+  .check(z.refine((body) => (body.version === undefined) !== (body.routes === undefined), 'give either "version" or "routes"'));
+const rollbackSchema = z.object({ toRevision: z.optional(versionNumber), reason: text });
 
 const aliasResponse = (status: number, alias: AliasRecord) => jsonResponse(status, alias, { etag: `"${alias.revision}"` });
 
@@ -99,18 +110,34 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
     'GET /models/{name}/aliases/{alias}': async (event) => aliasResponse(200, await registry.getAlias(model(event), alias(event))),
     'PUT /models/{name}/aliases/{alias}': async (event) => {
       const body = parseWith(setAliasSchema, parseJsonBody(event), 'alias');
-      const revision = expectedRevision(event);
+      const revision = requiredRevision(event, 'changing an alias');
       const updated = await registry.setAlias(model(event), alias(event), {
-        routes: [{ version: body.version, weight: 100 }],
+        routes: body.routes ?? [{ version: body.version!, weight: 100 }],
         updatedBy: callerOf(event),
         reason: body.reason ?? '',
-        ...(revision === undefined ? {} : { expectedRevision: revision }),
+        expectedRevision: revision,
       });
       return aliasResponse(200, updated);
     },
     'DELETE /models/{name}/aliases/{alias}': async (event) => {
-      await registry.deleteAlias(model(event), alias(event), expectedRevision(event));
+      const revision = requiredRevision(event, 'deleting an alias');
+      await registry.deleteAlias(model(event), alias(event), { by: callerOf(event), reason: event.queryStringParameters?.['reason'] ?? '', expectedRevision: revision });
       return { statusCode: 204, headers: {}, body: '' };
+    },
+    'GET /models/{name}/aliases/{alias}/ledger': async (event) => {
+      const page = await registry.listAliasLedger(model(event), alias(event), pageOf(event));
+      return jsonResponse(200, { entries: page.items, nextCursor: page.nextCursor ?? null });
+    },
+    'POST /models/{name}/aliases/{alias}/rollback': async (event) => {
+      const body = parseWith(rollbackSchema, parseJsonBody(event), 'rollback');
+      const revision = expectedRevision(event);
+      const restored = await registry.rollbackAlias(model(event), alias(event), {
+        by: callerOf(event),
+        reason: body.reason ?? '',
+        ...(body.toRevision === undefined ? {} : { toRevision: body.toRevision }),
+        ...(revision === undefined ? {} : { expectedRevision: revision }),
+      });
+      return aliasResponse(200, restored);
     },
   };
 }

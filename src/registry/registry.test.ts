@@ -90,9 +90,9 @@ describe('ModelRegistry on dynalite', () => {
     expect([...(snapshot?.aliases.keys() ?? [])]).toEqual(['prod']);
     expect(snapshot?.aliases.get('prod')?.routes).toEqual([{ version: 2, weight: 100 }]);
     expect(await registry.findModelWithAliases('ghost')).toBeUndefined();
-    await expect(registry.deleteAlias('aliased', 'prod', 1)).rejects.toThrowError(PreconditionFailedError);
-    await registry.deleteAlias('aliased', 'prod', 2);
+    await expect(registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '', expectedRevision: 1 })).rejects.toThrowError(PreconditionFailedError);
+    await registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '', expectedRevision: 2 });
     await expect(registry.getAlias('aliased', 'prod')).rejects.toThrowError("model 'aliased' has no alias 'prod'");
-    await expect(registry.deleteAlias('aliased', 'prod')).rejects.toThrowError(NotFoundError);
+    await expect(registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '' })).rejects.toThrowError(NotFoundError);
   });
 });

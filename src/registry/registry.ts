@@ -1,12 +1,7 @@
-import {
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../http/errors.js';
+import { AliasLedger, type LedgerEntry } from './alias-ledger.js';
 import type { CursorShape } from './cursor.js';
 import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from './table.js';
 import {
@@ -23,6 +18,17 @@ import {
 import type { AliasRecord, AliasRoute, ModelRecord, ModelVersion, Page } from './types.js';
 
 const DEPENDENCY = 'model registry';
+
+/** The alias a ledger entry leaves. */
+const aliasOf = (entry: LedgerEntry): AliasRecord => ({
+  model: entry.model,
+  alias: entry.alias,
+  routes: entry.to,
+  revision: entry.revision,
+  updatedAt: entry.at,
+  updatedBy: entry.by,
+  reason: entry.reason,
+});
 /** Attempts at claiming the next version number when registrations race. */
 const VERSION_CLAIM_ATTEMPTS = 8;
 
@@ -63,12 +69,15 @@ export class ModelRegistry {
   private readonly db: DynamoDBDocumentClient;
   private readonly tableName: string;
 
+  private readonly ledger: AliasLedger;
+
   constructor(
     db: DynamoDBDocumentClient,
     tableName: string,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.table = new RegistryTable(db, tableName, DEPENDENCY);
+    this.ledger = new AliasLedger(this.table, now);
     this.db = db;
     this.tableName = tableName;
   }
@@ -188,63 +197,79 @@ export class ModelRegistry {
   }
 
   /**
-   * Points an alias at versions. Creates it at revision 1 or bumps its revision;
-   * with `expectedRevision` the write only happens if the stored revision still
-   * matches (412 otherwise). Versions must exist (404 otherwise).
+   * Points an alias at versions (weights summing to 100), recording the change in the alias's
+   * ledger. With `expectedRevision` (0: the alias must not exist) the change only happens at that
+   * revision (412 otherwise). Versions must exist (404) and not be archived (409).
    */
   async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
-    await Promise.all(change.routes.map((route) => this.getVersion(model, route.version)));
-    const conditional = change.expectedRevision !== undefined;
-    try {
-      const result = await callDependency(DEPENDENCY, () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: modelPk(model), sk: aliasSk(alias) },
-            UpdateExpression:
-              'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #updatedAt = :at, #updatedBy = :by, #reason = :reason, #revision = if_not_exists(#revision, :zero) + :one',
-            ConditionExpression: conditional ? '#revision = :expected' : undefined,
-            ExpressionAttributeNames: {
-              '#type': 'type',
-              '#model': 'model',
-              '#alias': 'alias',
-              '#routes': 'routes',
-              '#updatedAt': 'updatedAt',
-              '#updatedBy': 'updatedBy',
-              '#reason': 'reason',
-              '#revision': 'revision',
-            },
-            ExpressionAttributeValues: {
-              ':type': 'ALIAS',
-              ':model': model,
-              ':alias': alias,
-              ':routes': change.routes,
-              ':at': this.now().toISOString(),
-              ':by': change.updatedBy,
-              ':reason': change.reason,
-              ':zero': 0,
-              ':one': 1,
-              ...(conditional ? { ':expected': change.expectedRevision } : {}),
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return stripKeys<AliasRecord>(result.Attributes ?? {});
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        throw new PreconditionFailedError(
-          `alias '${alias}' of model '${model}' is not at revision ${change.expectedRevision}; read it again and retry`,
-        );
-      }
-      throw error;
-    }
+    await this.checkTargets(model, change.routes);
+    const entry = await this.ledger.append(
+      model,
+      alias,
+      { kind: 'set', to: change.routes, by: change.updatedBy, reason: change.reason, ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }) },
+      await this.findAliasItem(model, alias),
+    );
+    return aliasOf(entry);
   }
 
-  /** Reads an alias; 404 if the model or alias is unknown. */
+  /**
+   * Points an alias back at the routes of an earlier ledger entry: the one before the current
+   * revision, or `toRevision`. The rollback is itself a recorded change.
+   */
+  async rollbackAlias(model: string, alias: string, request: { toRevision?: number; by: string; reason: string; expectedRevision?: number }): Promise<AliasRecord> {
+    const current = await this.getAlias(model, alias);
+    const target = request.toRevision ?? current.revision - 1;
+    const restored = target >= 1 && target <= current.revision ? await this.ledger.entry(model, alias, target) : undefined;
+    if (restored === undefined) throw new NotFoundError(`alias '${alias}' of model '${model}' has no ledger entry ${target} to roll back to`);
+    if (restored.to.length === 0) throw new ConflictError(`ledger entry ${target} of alias '${alias}' deleted the alias; roll back to an entry that routed traffic`);
+    await this.checkTargets(model, restored.to);
+    const entry = await this.ledger.append(
+      model,
+      alias,
+      {
+        kind: 'rollback',
+        to: restored.to,
+        by: request.by,
+        reason: request.reason === '' ? `rollback to revision ${target}` : request.reason,
+        restoredRevision: target,
+        expectedRevision: request.expectedRevision ?? current.revision,
+      },
+      current,
+    );
+    return aliasOf(entry);
+  }
+
+  /** An alias's ledger, newest first; 404 if the model is unknown. */
+  async listAliasLedger(model: string, alias: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
+    await this.getModel(model);
+    return this.ledger.list(model, alias, page);
+  }
+
+  /** Versions an alias may route to: they exist (404) and are not archived (409). */
+  private async checkTargets(model: string, routes: readonly AliasRoute[]): Promise<void> {
+    const versions = await Promise.all(routes.map((route) => this.getVersion(model, route.version)));
+    const archived = versions.find((v) => v.status === 'ARCHIVED');
+    if (archived !== undefined) throw new ConflictError(`version ${archived.version} of model '${model}' is archived; an alias cannot route traffic to it`);
+  }
+
+  /** The alias item as stored (a deleted alias keeps its item, with no routes, so revisions continue). */
+  private async findAliasItem(model: string, alias: string): Promise<AliasRecord | undefined> {
+    const item = await this.getItem(modelPk(model), aliasSk(alias));
+    return item === undefined ? undefined : stripKeys<AliasRecord>(item);
+  }
+
+  /**
+   * Reads an alias; 404 if the model or alias is unknown. A change whose writer died before it
+   * reached the alias item is brought forward here.
+   */
   async getAlias(model: string, alias: string): Promise<AliasRecord> {
-    const found = await this.findAlias(model, alias);
-    if (found === undefined) {
+    const [item, latest] = await Promise.all([this.findAliasItem(model, alias), this.ledger.latest(model, alias)]);
+    let found = item;
+    if (latest !== undefined && latest.revision > (item?.revision ?? 0)) {
+      await this.ledger.materialise(latest);
+      found = aliasOf(latest);
+    }
+    if (found === undefined || found.routes.length === 0) {
       await this.getModel(model);
       throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
     }
@@ -253,8 +278,8 @@ export class ModelRegistry {
 
   /** Reads an alias, or `undefined` if it does not exist. */
   async findAlias(model: string, alias: string): Promise<AliasRecord | undefined> {
-    const item = await this.getItem(modelPk(model), aliasSk(alias));
-    return item === undefined ? undefined : stripKeys<AliasRecord>(item);
+    const item = await this.findAliasItem(model, alias);
+    return item === undefined || item.routes.length === 0 ? undefined : item;
   }
 
   /**
@@ -283,35 +308,31 @@ export class ModelRegistry {
     } while (start !== undefined);
     const modelItem = items.find((item) => item[ATTR.sk] === MODEL_SK);
     if (modelItem === undefined) return undefined;
-    const aliases = items.filter((item) => item[ATTR.sk] !== MODEL_SK).map((item) => stripKeys<AliasRecord>(item));
+    const aliases = items
+      .filter((item) => item[ATTR.sk] !== MODEL_SK)
+      .map((item) => stripKeys<AliasRecord>(item))
+      .filter((alias) => alias.routes.length > 0);
     return { model: stripKeys<ModelRecord>(modelItem), aliases: new Map(aliases.map((a) => [a.alias, a])) };
   }
 
-  /** Lists a model's aliases by name. */
+  /** Lists a model's aliases by name (deleted ones are left out). */
   async listAliases(model: string, page: PageRequest = {}): Promise<Page<AliasRecord>> {
-    return this.listModelItems<AliasRecord>(model, ALIAS_PREFIX, page);
+    const found = await this.listModelItems<AliasRecord>(model, ALIAS_PREFIX, page);
+    return { ...found, items: found.items.filter((alias) => alias.routes.length > 0) };
   }
 
-  /** Deletes an alias (404 if absent; 412 if `expectedRevision` does not match). */
-  async deleteAlias(model: string, alias: string, expectedRevision?: number): Promise<void> {
-    const conditional = expectedRevision !== undefined;
-    try {
-      await callDependency(DEPENDENCY, () =>
-        this.db.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: { pk: modelPk(model), sk: aliasSk(alias) },
-            ConditionExpression: conditional ? 'attribute_exists(pk) AND #revision = :expected' : 'attribute_exists(pk)',
-            ExpressionAttributeNames: conditional ? { '#revision': 'revision' } : undefined,
-            ExpressionAttributeValues: conditional ? { ':expected': expectedRevision } : undefined,
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      await this.getAlias(model, alias);
-      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is not at revision ${expectedRevision}`);
-    }
+  /**
+   * Deletes an alias: a recorded change to no routes (404 if absent; 412 if `expectedRevision`
+   * does not match). Its revisions continue if it is created again.
+   */
+  async deleteAlias(model: string, alias: string, change: { by: string; reason: string; expectedRevision?: number }): Promise<void> {
+    const current = await this.getAlias(model, alias);
+    await this.ledger.append(
+      model,
+      alias,
+      { kind: 'delete', to: [], by: change.by, reason: change.reason, ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }) },
+      current,
+    );
   }
 
   /** A page of one kind of item (sort-key prefix) in a model's partition; 404 if the model is unknown. */

@@ -78,7 +78,7 @@ describe('register → alias → infer', () => {
     const v2 = await request('POST', '/models/flow/versions', { body: { artifactUri: await putLake('models/flow/v2.onnx', iris), tags: { stage: 'candidate' } } });
 
     // Act
-    const prod1 = await request('PUT', '/models/flow/aliases/prod', { body: { version: 1, reason: 'launch' } });
+    const prod1 = await request('PUT', '/models/flow/aliases/prod', { body: { version: 1, reason: 'launch' }, headers: { 'if-match': '"0"' } });
     const first = await request('POST', '/v2/models/flow/infer', { body: { id: 'a', inputs: irisInputs([SETOSA, VIRGINICA]) } });
     const prod2 = await request('PUT', '/models/flow/aliases/prod', { body: { version: 2 }, headers: { 'if-match': prod1.headers.get('etag')! } });
     const second = await request('POST', '/v1/models/flow:predict', {
@@ -109,7 +109,7 @@ describe('register → alias → infer', () => {
     // Prepare
     await request('POST', '/models', { body: { name: 'types' } });
     const version = await request('POST', '/models/types/versions', { body: { artifactUri: await putLake('models/types/1.onnx', dtypes) } });
-    await request('PUT', '/models/types/aliases/prod', { body: { version: version.body['version'] } });
+    await request('PUT', '/models/types/aliases/prod', { body: { version: version.body['version'] }, headers: { 'if-match': '"0"' } });
     // Act
     const reply = await request('POST', '/v2/models/types/versions/prod/infer', {
       body: {
@@ -238,14 +238,18 @@ describe('control plane', () => {
     expect((await request('GET', '/models/strict/versions')).body['versions']).toEqual([]);
   });
 
-  it('guards aliases with If-Match (412 on a stale revision) and deletes them', async () => {
+  it('guards aliases with If-Match (428 without it, 412 on a stale revision) and deletes them', async () => {
+    const blind = await request('PUT', '/models/flow/aliases/prod', { body: { version: 1 } });
+    expect(blind.status).toBe(428);
+    expect(blind.body['error']).toMatch(/needs If-Match/);
     const stale = await request('PUT', '/models/flow/aliases/prod', { body: { version: 1 }, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(412);
     const current = await request('GET', '/models/flow/aliases/prod');
     expect(current.body).toMatchObject({ revision: 2, routes: [{ version: 2, weight: 100 }] });
-    await request('PUT', '/models/flow/aliases/staging', { body: { version: 1 } });
+    await request('PUT', '/models/flow/aliases/staging', { body: { version: 1 }, headers: { 'if-match': '"0"' } });
     expect(((await request('GET', '/models/flow/aliases')).body['aliases'] as { alias: string }[]).map((a) => a.alias)).toEqual(['prod', 'staging']);
-    expect((await request('DELETE', '/models/flow/aliases/staging')).status).toBe(204);
+    expect((await request('DELETE', '/models/flow/aliases/staging')).status).toBe(428);
+    expect((await request('DELETE', '/models/flow/aliases/staging', { headers: { 'if-match': '"1"' } })).status).toBe(204);
     expect((await request('GET', '/models/flow/aliases/staging')).status).toBe(404);
   });
 

@@ -1,0 +1,186 @@
+/**
+ * Aliases as an append-only ledger. Every change of an alias is an entry keyed by the alias's
+ * next revision, written with `attribute_not_exists`: of any number of writers that saw the same
+ * revision, exactly one appends, and no entry is ever lost, duplicated or rewritten. The alias
+ * item that serving reads is then brought to the entry (a conditional update that never moves
+ * it back); if a writer dies between the two writes, the next read or change through the
+ * control plane brings it forward.
+ *
+ * | item         | pk             | sk                                   |
+ * | ------------ | -------------- | ------------------------------------ |
+ * | ledger entry | `MODEL#<name>` | `LEDGER#<alias>#<10-digit revision>` |
+ *
+ * (`LEDGER#` sorts after `ALIAS$`, so serving's one-query read of a model never loads it.)
+ */
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PreconditionFailedError } from '../http/errors.js';
+import { aliasSk, ATTR, modelPk } from './keys.js';
+import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from './table.js';
+import type { AliasRecord, AliasRoute, Page } from './types.js';
+
+const ledgerPrefix = (alias: string): string => `LEDGER#${alias}#`;
+const ledgerSk = (alias: string, revision: number): string => `${ledgerPrefix(alias)}${String(revision).padStart(10, '0')}`;
+
+/** What kind of change an entry records. */
+export type LedgerChangeKind = 'set' | 'delete' | 'rollback';
+
+/** One recorded change of an alias. */
+export interface LedgerEntry {
+  readonly model: string;
+  readonly alias: string;
+  /** The alias's revision after this change (1, 2, 3… per alias, never reused). */
+  readonly revision: number;
+  readonly kind: LedgerChangeKind;
+  /** Routes before the change (`[]`: the alias did not exist or was deleted). */
+  readonly from: readonly AliasRoute[];
+  /** Routes after the change (`[]`: deleted). */
+  readonly to: readonly AliasRoute[];
+  /** Who: the caller's identity (IAM ARN, API key id, or the training job). */
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+  /** For a rollback: the entry whose routes were restored. */
+  readonly restoredRevision?: number;
+}
+
+/** A change to append. */
+export interface LedgerChange {
+  readonly kind: LedgerChangeKind;
+  readonly to: readonly AliasRoute[];
+  readonly by: string;
+  readonly reason: string;
+  /**
+   * The revision the caller last saw (`If-Match`); 0 for an alias that does not exist (or was
+   * deleted). Without it the change applies to whatever revision is current.
+   */
+  readonly expectedRevision?: number;
+  readonly restoredRevision?: number;
+}
+
+/** The ledger of a model's aliases on the registry table. */
+export class AliasLedger {
+  constructor(
+    private readonly table: RegistryTable,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The newest entry of an alias, or `undefined` when it has none. */
+  async latest(model: string, alias: string): Promise<LedgerEntry | undefined> {
+    const result = await this.table.send(() =>
+      this.table.db.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': ledgerPrefix(alias) },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = result.Items?.[0];
+    return item === undefined ? undefined : stripKeys<LedgerEntry>(item);
+  }
+
+  /** One entry; `undefined` when there is none with that revision. */
+  async entry(model: string, alias: string, revision: number): Promise<LedgerEntry | undefined> {
+    const item = await this.table.getItem(modelPk(model), ledgerSk(alias, revision));
+    return item === undefined ? undefined : stripKeys<LedgerEntry>(item);
+  }
+
+  /** An alias's entries, newest first. */
+  list(model: string, alias: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
+    return this.table.queryPage<LedgerEntry>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': ledgerPrefix(alias) },
+        ScanIndexForward: false,
+      },
+      page,
+      { [ATTR.pk]: (v) => v === modelPk(model), [ATTR.sk]: (v) => v.startsWith(ledgerPrefix(alias)) },
+    );
+  }
+
+  /**
+   * Appends a change and brings the alias item to it. 412 when `expectedRevision` is not the
+   * current revision, or when another writer appended first.
+   *
+   * @param current - The alias item as read before (its revision counts for aliases older than the ledger).
+   */
+  async append(model: string, alias: string, change: LedgerChange, current: AliasRecord | undefined): Promise<LedgerEntry> {
+    const latest = await this.latest(model, alias);
+    const revision = Math.max(latest?.revision ?? 0, current?.revision ?? 0);
+    const routes = latest !== undefined && latest.revision >= (current?.revision ?? 0) ? latest.to : (current?.routes ?? []);
+    // A deleted alias (no routes) may be re-created as if it never existed.
+    const seen = change.expectedRevision === 0 && routes.length === 0 ? revision : change.expectedRevision;
+    if (seen !== undefined && seen !== revision) {
+      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is at revision ${revision}, not ${change.expectedRevision}; read it again and retry`);
+    }
+    const entry: LedgerEntry = {
+      model,
+      alias,
+      revision: revision + 1,
+      kind: change.kind,
+      from: routes,
+      to: change.to,
+      by: change.by,
+      reason: change.reason,
+      at: this.now().toISOString(),
+      ...(change.restoredRevision === undefined ? {} : { restoredRevision: change.restoredRevision }),
+    };
+    try {
+      await this.table.send(() =>
+        this.table.db.send(
+          new PutCommand({
+            TableName: this.table.tableName,
+            Item: { pk: modelPk(model), sk: ledgerSk(alias, entry.revision), type: 'LEDGER', ...entry },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new PreconditionFailedError(`alias '${alias}' of model '${model}' changed meanwhile (revision ${entry.revision} was taken); read it again and retry`);
+      throw error;
+    }
+    await this.materialise(entry);
+    return entry;
+  }
+
+  /** Brings the alias item to `entry` unless it is already there or further (never moves it back). */
+  async materialise(entry: LedgerEntry): Promise<void> {
+    try {
+      await this.table.send(() =>
+        this.table.db.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { pk: modelPk(entry.model), sk: aliasSk(entry.alias) },
+            UpdateExpression: 'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #revision = :revision, #updatedAt = :at, #updatedBy = :by, #reason = :reason',
+            ConditionExpression: 'attribute_not_exists(pk) OR #revision < :revision',
+            ExpressionAttributeNames: {
+              '#type': 'type',
+              '#model': 'model',
+              '#alias': 'alias',
+              '#routes': 'routes',
+              '#revision': 'revision',
+              '#updatedAt': 'updatedAt',
+              '#updatedBy': 'updatedBy',
+              '#reason': 'reason',
+            },
+            ExpressionAttributeValues: {
+              ':type': 'ALIAS',
+              ':model': entry.model,
+              ':alias': entry.alias,
+              ':routes': entry.to,
+              ':revision': entry.revision,
+              ':at': entry.at,
+              ':by': entry.by,
+              ':reason': entry.reason,
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // a newer entry is already materialised
+    }
+  }
+}
