@@ -185,6 +185,8 @@ export const topology: Topology = {
         controlPlane('GET', '/models/{name}/versions'),
         controlPlane('POST', '/models/{name}/versions'),
         controlPlane('GET', '/models/{name}/versions/{version}'),
+        controlPlane('POST', '/models/{name}/versions/{version}/status'),
+        controlPlane('PUT', '/models/{name}/versions/{version}/tags'),
         controlPlane('POST', '/models/{name}/uploads'),
         controlPlane('GET', '/models/{name}/aliases'),
         controlPlane('GET', '/models/{name}/aliases/{alias}'),

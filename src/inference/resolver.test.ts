@@ -55,12 +55,16 @@ describe('ModelResolver', () => {
     expect(registry.findModelWithAliases).toHaveBeenCalledTimes(2);
   });
 
-  it('caches immutable versions forever', async () => {
+  it('caches versions for the TTL, then sees their status change: an archived version is no longer served', async () => {
+    let now = 0;
     const registry = fakeRegistry({});
-    const resolver = new ModelResolver(registry, 0);
+    const resolver = new ModelResolver(registry, 1000, () => now);
     await resolver.resolve('iris', { kind: 'number', version: 1 });
     await resolver.resolve('iris', { kind: 'number', version: 1 });
     expect(registry.getVersion).toHaveBeenCalledTimes(1);
+    registry.getVersion.mockImplementation(async (_: string, version: number) => ({ ...versionOf(version), status: 'ARCHIVED' as const }));
+    now = 1001;
+    await expect(resolver.resolve('iris', { kind: 'number', version: 1 })).rejects.toThrowError("version 1 of model 'iris' is archived");
   });
 
   it('answers 404 for an unknown model, alias or version and does not cache failures', async () => {

@@ -20,12 +20,13 @@ interface Expiring<T> {
  * registry, per container: a model and its aliases are read in one query and
  * cached for `ttlMs` (so an alias change, or a new model, reaches every container
  * within the TTL; an unknown model is cached as unknown just as long, which spares
- * the registry from repeated misses), versions forever (they are immutable).
+ * the registry from repeated misses), versions for the TTL as well (their status
+ * changes: an archived version stops being served).
  * Failures (throttling, outages) are not cached.
  */
 export class ModelResolver {
   private readonly models = new Map<string, Expiring<ModelWithAliases | undefined>>();
-  private readonly versions = new Map<string, Promise<ModelVersion>>();
+  private readonly versions = new Map<string, Expiring<ModelVersion>>();
 
   constructor(
     private readonly registry: RegistryReader,
@@ -44,15 +45,11 @@ export class ModelResolver {
     return this.version(model, pickRoute(record.routes, routingKey));
   }
 
-  private version(model: string, version: number): Promise<ModelVersion> {
-    const key = `${model}@${version}`;
-    let pending = this.versions.get(key);
-    if (pending === undefined) {
-      pending = this.registry.getVersion(model, version);
-      this.versions.set(key, pending);
-      pending.catch(() => this.versions.delete(key));
-    }
-    return pending;
+  /** A version that may be served: its status can change (archiving), so it is cached for the TTL too. */
+  private async version(model: string, version: number): Promise<ModelVersion> {
+    const found = await this.cached(this.versions, `${model}@${version}`, () => this.registry.getVersion(model, version));
+    if (found.status === 'ARCHIVED') throw new NotFoundError(`version ${version} of model '${model}' is archived`);
+    return found;
   }
 
   private cached<T>(cache: Map<string, Expiring<T>>, key: string, load: () => Promise<T>): Promise<T> {

@@ -35,6 +35,8 @@ export interface LedgerEntry {
   readonly from: readonly AliasRoute[];
   /** Routes after the change (`[]`: deleted). */
   readonly to: readonly AliasRoute[];
+  /** Whether the alias only routes to APPROVED versions after the change. */
+  readonly requireApproved?: boolean;
   /** Who: the caller's identity (IAM ARN, API key id, or the training job). */
   readonly by: string;
   readonly reason: string;
@@ -47,6 +49,7 @@ export interface LedgerEntry {
 export interface LedgerChange {
   readonly kind: LedgerChangeKind;
   readonly to: readonly AliasRoute[];
+  readonly requireApproved?: boolean;
   readonly by: string;
   readonly reason: string;
   /**
@@ -123,6 +126,7 @@ export class AliasLedger {
       kind: change.kind,
       from: routes,
       to: change.to,
+      ...(change.requireApproved === undefined ? {} : { requireApproved: change.requireApproved }),
       by: change.by,
       reason: change.reason,
       at: this.now().toISOString(),
@@ -154,13 +158,15 @@ export class AliasLedger {
           new UpdateCommand({
             TableName: this.table.tableName,
             Key: { pk: modelPk(entry.model), sk: aliasSk(entry.alias) },
-            UpdateExpression: 'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #revision = :revision, #updatedAt = :at, #updatedBy = :by, #reason = :reason',
+            UpdateExpression:
+              'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #requireApproved = :requireApproved, #revision = :revision, #updatedAt = :at, #updatedBy = :by, #reason = :reason',
             ConditionExpression: 'attribute_not_exists(pk) OR #revision < :revision',
             ExpressionAttributeNames: {
               '#type': 'type',
               '#model': 'model',
               '#alias': 'alias',
               '#routes': 'routes',
+              '#requireApproved': 'requireApproved',
               '#revision': 'revision',
               '#updatedAt': 'updatedAt',
               '#updatedBy': 'updatedBy',
@@ -171,6 +177,7 @@ export class AliasLedger {
               ':model': entry.model,
               ':alias': entry.alias,
               ':routes': entry.to,
+              ':requireApproved': entry.requireApproved ?? false,
               ':revision': entry.revision,
               ':at': entry.at,
               ':by': entry.by,

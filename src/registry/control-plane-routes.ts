@@ -1,12 +1,14 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { BadRequestError } from '../http/errors.js';
 import { callerOf, expectedRevision, pageOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
 import { registerVersion, type RegisterVersionDeps } from './register-version.js';
-import type { AliasRecord } from './types.js';
+import type { VersionFilter } from './registry.js';
+import type { AliasRecord, VersionStatus } from './types.js';
 
 /** Issues a presigned PUT URL for an object key in the lake. */
 export type UploadSigner = (key: string, expiresInSeconds: number) => Promise<string>;
@@ -53,9 +55,36 @@ const routesSchema = z
     z.refine((routes) => new Set(routes.map((r) => r.version)).size === routes.length, 'each version may appear once'),
   );
 const setAliasSchema = z
-  .object({ version: z.optional(versionNumber), routes: z.optional(routesSchema), reason: text })
+  .object({ version: z.optional(versionNumber), routes: z.optional(routesSchema), requireApproved: z.optional(z.boolean()), reason: text })
   .check(z.refine((body) => (body.version === undefined) !== (body.routes === undefined), 'give either "version" or "routes"'));
 const rollbackSchema = z.object({ toRevision: z.optional(versionNumber), reason: text });
+const statusSchema = z.object({ status: z.enum(['APPROVED', 'REJECTED', 'ARCHIVED']), reason: text });
+const tagsSchema = z.object({ tags: z.record(key, value).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`)) });
+
+/** The filters of `GET /models/{name}/versions`: `status`, `tag` (`key` or `key=value`), `minMetric` (`name:value`). */
+function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
+  const query = event.queryStringParameters ?? {};
+  const filter: { -readonly [K in keyof VersionFilter]: VersionFilter[K] } = {};
+  const status = query['status'];
+  if (status !== undefined) {
+    if (!(['PENDING', 'APPROVED', 'REJECTED', 'ARCHIVED'] as const).includes(status as VersionStatus)) {
+      throw new BadRequestError(`invalid status '${status}': expected PENDING, APPROVED, REJECTED or ARCHIVED`);
+    }
+    filter.status = status as VersionStatus;
+  }
+  const tag = query['tag'];
+  if (tag !== undefined) {
+    const at = tag.indexOf('=');
+    filter.tag = at < 0 ? { key: tag } : { key: tag.slice(0, at), value: tag.slice(at + 1) };
+  }
+  const minMetric = query['minMetric'];
+  if (minMetric !== undefined) {
+    const match = /^([^:]+):(-?[0-9.eE+-]+)$/.exec(minMetric);
+    if (match === null || !Number.isFinite(Number(match[2]))) throw new BadRequestError(`invalid minMetric '${minMetric}': expected name:value, e.g. accuracy:0.9`);
+    filter.metric = { name: match[1]!, min: Number(match[2]) };
+  }
+  return filter;
+}
 
 const aliasResponse = (status: number, alias: AliasRecord) => jsonResponse(status, alias, { etag: `"${alias.revision}"` });
 
@@ -97,11 +126,24 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       return jsonResponse(201, await registerVersion(deps, model(event), body));
     },
     'GET /models/{name}/versions': async (event) => {
-      const page = await registry.listVersions(model(event), pageOf(event));
+      const page = await registry.listVersions(model(event), pageOf(event), versionFilterOf(event));
       return jsonResponse(200, { versions: page.items, nextCursor: page.nextCursor ?? null });
     },
     'GET /models/{name}/versions/{version}': async (event) =>
       jsonResponse(200, await registry.getVersion(model(event), parseVersionNumber(pathParam(event, 'version')))),
+    'POST /models/{name}/versions/{version}/status': async (event) => {
+      const body = parseWith(statusSchema, parseJsonBody(event), 'status change');
+      const changed = await registry.setVersionStatus(model(event), parseVersionNumber(pathParam(event, 'version')), {
+        status: body.status,
+        by: callerOf(event),
+        reason: body.reason ?? '',
+      });
+      return jsonResponse(200, changed);
+    },
+    'PUT /models/{name}/versions/{version}/tags': async (event) => {
+      const body = parseWith(tagsSchema, parseJsonBody(event), 'tags');
+      return jsonResponse(200, await registry.setVersionTags(model(event), parseVersionNumber(pathParam(event, 'version')), body.tags));
+    },
 
     'GET /models/{name}/aliases': async (event) => {
       const page = await registry.listAliases(model(event), pageOf(event));
@@ -113,6 +155,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       const revision = requiredRevision(event, 'changing an alias');
       const updated = await registry.setAlias(model(event), alias(event), {
         routes: body.routes ?? [{ version: body.version!, weight: 100 }],
+        ...(body.requireApproved === undefined ? {} : { requireApproved: body.requireApproved }),
         updatedBy: callerOf(event),
         reason: body.reason ?? '',
         expectedRevision: revision,

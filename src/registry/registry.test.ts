@@ -41,7 +41,7 @@ describe('ModelRegistry on dynalite', () => {
     // Assess
     expect(versions.map((v) => v.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     const stored = await registry.getVersion('race', 4);
-    expect(stored).toMatchObject({ model: 'race', version: 4, status: 'READY', framework: 'onnx' });
+    expect(stored).toMatchObject({ model: 'race', version: 4, status: 'PENDING', framework: 'onnx' });
     expect(stored.signature.inputs[0]).toEqual({ name: 'x', datatype: 'FP32', shape: [-1, 2] });
   });
 

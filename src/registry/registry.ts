@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
 import { AliasLedger, type LedgerEntry } from './alias-ledger.js';
@@ -15,15 +15,68 @@ import {
   modelPk,
   versionSk,
 } from './keys.js';
-import type { AliasRecord, AliasRoute, ModelRecord, ModelVersion, Page } from './types.js';
+import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type ModelRecord, type ModelVersion, type Page, type VersionStatus } from './types.js';
 
 const DEPENDENCY = 'model registry';
+
+/** A version item as the API shows it (versions registered before the lifecycle are PENDING). */
+const versionOf = (item: Record<string, unknown>): ModelVersion => {
+  const version = stripKeys<Omit<ModelVersion, 'status'> & { status: VersionStatus | 'READY' }>(item);
+  return { ...version, status: version.status === 'READY' ? 'PENDING' : version.status };
+};
+
+/** Which versions a list keeps. */
+export interface VersionFilter {
+  readonly status?: VersionStatus;
+  /** `key` or `key=value`. */
+  readonly tag?: { readonly key: string; readonly value?: string };
+  /** Keeps versions whose metric is at least `min`. */
+  readonly metric?: { readonly name: string; readonly min: number };
+}
+
+interface FilterInput {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+}
+
+/** A DynamoDB filter for a {@link VersionFilter}, or `undefined` when it keeps everything. */
+function versionFilterExpression(filter: VersionFilter): FilterInput | undefined {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (filter.status !== undefined) {
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+    if (filter.status === 'PENDING') {
+      values[':legacy'] = 'READY';
+      parts.push('#status IN (:status, :legacy)');
+    } else parts.push('#status = :status');
+  }
+  if (filter.tag !== undefined) {
+    names['#tags'] = 'tags';
+    names['#tag'] = filter.tag.key;
+    if (filter.tag.value === undefined) parts.push('attribute_exists(#tags.#tag)');
+    else {
+      values[':tag'] = filter.tag.value;
+      parts.push('#tags.#tag = :tag');
+    }
+  }
+  if (filter.metric !== undefined) {
+    names['#metrics'] = 'metrics';
+    names['#metric'] = filter.metric.name;
+    values[':min'] = filter.metric.min;
+    parts.push('#metrics.#metric >= :min');
+  }
+  return parts.length === 0 ? undefined : { expression: parts.join(' AND '), names, values };
+}
 
 /** The alias a ledger entry leaves. */
 const aliasOf = (entry: LedgerEntry): AliasRecord => ({
   model: entry.model,
   alias: entry.alias,
   routes: entry.to,
+  requireApproved: entry.requireApproved ?? false,
   revision: entry.revision,
   updatedAt: entry.at,
   updatedBy: entry.by,
@@ -55,6 +108,8 @@ export type NewVersion = Omit<ModelVersion, 'version' | 'createdAt' | 'status'>;
 /** An alias change: who asked, why, and the revision the caller last saw (If-Match). */
 export interface AliasChange {
   readonly routes: readonly AliasRoute[];
+  /** Only APPROVED versions may be targeted (default: the alias's current setting, else false). */
+  readonly requireApproved?: boolean;
   readonly updatedBy: string;
   readonly reason: string;
   readonly expectedRevision?: number;
@@ -163,7 +218,7 @@ export class ModelRegistry {
    * `undefined` when another registration took that number first.
    */
   async registerVersionAs(input: NewVersion, version: number): Promise<ModelVersion | undefined> {
-    const record: ModelVersion = { ...input, version, status: 'READY', createdAt: this.now().toISOString() };
+    const record: ModelVersion = { ...input, version, status: 'PENDING', createdAt: this.now().toISOString() };
     try {
       await callDependency(DEPENDENCY, () =>
         this.db.send(
@@ -188,12 +243,71 @@ export class ModelRegistry {
       await this.getModel(model);
       throw new NotFoundError(`model '${model}' has no version ${version}`);
     }
-    return stripKeys<ModelVersion>(item);
+    return versionOf(item);
   }
 
-  /** Lists a model's versions, oldest first. */
-  async listVersions(model: string, page: PageRequest = {}): Promise<Page<ModelVersion>> {
-    return this.listModelItems<ModelVersion>(model, VERSION_PREFIX, page);
+  /**
+   * Lists a model's versions, oldest first; `filter` keeps those with a status, carrying a tag,
+   * or with a metric at least a value (applied by DynamoDB to each page, so pages may be short).
+   */
+  async listVersions(model: string, page: PageRequest = {}, filter: VersionFilter = {}): Promise<Page<ModelVersion>> {
+    const found = await this.listModelItems<Record<string, unknown>>(model, VERSION_PREFIX, page, versionFilterExpression(filter));
+    return { ...found, items: found.items.map(versionOf) };
+  }
+
+  /**
+   * Moves a version along its lifecycle (`VERSION_TRANSITIONS`; 409 otherwise). A version an alias
+   * routes to cannot be archived (409 naming the aliases).
+   */
+  async setVersionStatus(model: string, version: number, change: { status: VersionStatus; by: string; reason: string }): Promise<ModelVersion> {
+    const current = await this.getVersion(model, version);
+    if (!VERSION_TRANSITIONS[current.status].includes(change.status)) {
+      throw new ConflictError(`version ${version} of model '${model}' is ${current.status}; it cannot become ${change.status}`);
+    }
+    if (change.status === 'ARCHIVED') {
+      const routed = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])].filter((a) => a.routes.some((r) => r.version === version));
+      if (routed.length > 0) {
+        throw new ConflictError(`version ${version} of model '${model}' serves alias(es) ${routed.map((a) => `'${a.alias}'`).join(', ')}; move them first`);
+      }
+    }
+    const statusChange = { by: change.by, at: this.now().toISOString(), reason: change.reason };
+    try {
+      await callDependency(DEPENDENCY, () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: modelPk(model), sk: versionSk(version) },
+            UpdateExpression: 'SET #status = :to, #statusChange = :change',
+            // `READY` is how versions registered before the lifecycle are stored (PENDING).
+            ConditionExpression: current.status === 'PENDING' ? '#status IN (:from, :legacy)' : '#status = :from',
+            ExpressionAttributeNames: { '#status': 'status', '#statusChange': 'statusChange' },
+            ExpressionAttributeValues: { ':to': change.status, ':change': statusChange, ':from': current.status, ...(current.status === 'PENDING' ? { ':legacy': 'READY' } : {}) },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`version ${version} of model '${model}' changed status meanwhile; read it again`);
+      throw error;
+    }
+    return { ...current, status: change.status, statusChange };
+  }
+
+  /** Replaces a version's tags (its artifact, signature, metrics and lineage never change). */
+  async setVersionTags(model: string, version: number, tags: Readonly<Record<string, string>>): Promise<ModelVersion> {
+    const current = await this.getVersion(model, version);
+    await callDependency(DEPENDENCY, () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: modelPk(model), sk: versionSk(version) },
+          UpdateExpression: 'SET #tags = :tags',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#tags': 'tags' },
+          ExpressionAttributeValues: { ':tags': tags },
+        }),
+      ),
+    );
+    return { ...current, tags };
   }
 
   /**
@@ -202,12 +316,21 @@ export class ModelRegistry {
    * revision (412 otherwise). Versions must exist (404) and not be archived (409).
    */
   async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
-    await this.checkTargets(model, change.routes);
+    const current = await this.findAliasItem(model, alias);
+    const requireApproved = change.requireApproved ?? current?.requireApproved ?? false;
+    await this.checkTargets(model, change.routes, requireApproved, alias);
     const entry = await this.ledger.append(
       model,
       alias,
-      { kind: 'set', to: change.routes, by: change.updatedBy, reason: change.reason, ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }) },
-      await this.findAliasItem(model, alias),
+      {
+        kind: 'set',
+        to: change.routes,
+        requireApproved,
+        by: change.updatedBy,
+        reason: change.reason,
+        ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }),
+      },
+      current,
     );
     return aliasOf(entry);
   }
@@ -222,13 +345,15 @@ export class ModelRegistry {
     const restored = target >= 1 && target <= current.revision ? await this.ledger.entry(model, alias, target) : undefined;
     if (restored === undefined) throw new NotFoundError(`alias '${alias}' of model '${model}' has no ledger entry ${target} to roll back to`);
     if (restored.to.length === 0) throw new ConflictError(`ledger entry ${target} of alias '${alias}' deleted the alias; roll back to an entry that routed traffic`);
-    await this.checkTargets(model, restored.to);
+    const requireApproved = current.requireApproved ?? false;
+    await this.checkTargets(model, restored.to, requireApproved, alias);
     const entry = await this.ledger.append(
       model,
       alias,
       {
         kind: 'rollback',
         to: restored.to,
+        requireApproved,
         by: request.by,
         reason: request.reason === '' ? `rollback to revision ${target}` : request.reason,
         restoredRevision: target,
@@ -245,11 +370,15 @@ export class ModelRegistry {
     return this.ledger.list(model, alias, page);
   }
 
-  /** Versions an alias may route to: they exist (404) and are not archived (409). */
-  private async checkTargets(model: string, routes: readonly AliasRoute[]): Promise<void> {
+  /** Versions an alias may route to: they exist (404), are not archived, and are APPROVED where the alias requires it (409). */
+  private async checkTargets(model: string, routes: readonly AliasRoute[], requireApproved: boolean, alias: string): Promise<void> {
     const versions = await Promise.all(routes.map((route) => this.getVersion(model, route.version)));
     const archived = versions.find((v) => v.status === 'ARCHIVED');
     if (archived !== undefined) throw new ConflictError(`version ${archived.version} of model '${model}' is archived; an alias cannot route traffic to it`);
+    const unapproved = requireApproved ? versions.find((v) => v.status !== 'APPROVED') : undefined;
+    if (unapproved !== undefined) {
+      throw new ConflictError(`alias '${alias}' only routes to APPROVED versions; version ${unapproved.version} of model '${model}' is ${unapproved.status}`);
+    }
   }
 
   /** The alias item as stored (a deleted alias keeps its item, with no routes, so revisions continue). */
@@ -336,12 +465,13 @@ export class ModelRegistry {
   }
 
   /** A page of one kind of item (sort-key prefix) in a model's partition; 404 if the model is unknown. */
-  private async listModelItems<T>(model: string, prefix: string, page: PageRequest): Promise<Page<T>> {
+  private async listModelItems<T>(model: string, prefix: string, page: PageRequest, filter?: FilterInput): Promise<Page<T>> {
     await this.getModel(model);
     return this.query<T>(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix },
+        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix, ...filter?.values },
+        ...(filter === undefined ? {} : { FilterExpression: filter.expression, ExpressionAttributeNames: filter.names }),
       },
       page,
       { [ATTR.pk]: (v) => v === modelPk(model), [ATTR.sk]: (v) => v.startsWith(prefix) },

@@ -73,7 +73,10 @@ export class RegistryTable {
 
   /** One page of a query; the cursor is checked against `cursorShape`. */
   async queryPage<T>(
-    input: Pick<ConstructorParameters<typeof QueryCommand>[0], 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ScanIndexForward'>,
+    input: Pick<
+      ConstructorParameters<typeof QueryCommand>[0],
+      'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ScanIndexForward' | 'FilterExpression' | 'ExpressionAttributeNames'
+    >,
     page: PageRequest,
     cursorShape: CursorShape,
   ): Promise<Page<T>> {

@@ -50,8 +50,20 @@ export interface ArtifactRef {
   readonly sizeBytes: number;
 }
 
-/** Lifecycle of a version. Registration only writes versions that validated, so they start READY. */
-export type VersionStatus = 'READY' | 'ARCHIVED';
+/**
+ * Lifecycle of a version: registered versions (which validated) start PENDING; a reviewer
+ * APPROVES or REJECTS them; ARCHIVED versions are no longer served. PENDING → APPROVED |
+ * REJECTED | ARCHIVED, APPROVED → ARCHIVED, REJECTED → ARCHIVED.
+ */
+export type VersionStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'ARCHIVED';
+
+/** The statuses each status may move to. */
+export const VERSION_TRANSITIONS: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
+  PENDING: ['APPROVED', 'REJECTED', 'ARCHIVED'],
+  APPROVED: ['ARCHIVED'],
+  REJECTED: ['ARCHIVED'],
+  ARCHIVED: [],
+};
 
 /** An immutable, numbered model version. */
 export interface ModelVersion {
@@ -67,6 +79,8 @@ export interface ModelVersion {
   /** Provenance: dataset and version, training job, parameters, code version. */
   readonly lineage: Readonly<Record<string, string>>;
   readonly status: VersionStatus;
+  /** Who last changed the status, when and why (absent while it is the registration's PENDING). */
+  readonly statusChange?: { readonly by: string; readonly at: string; readonly reason: string };
   readonly createdAt: string;
 }
 
@@ -77,8 +91,8 @@ export interface AliasRoute {
 }
 
 /**
- * A mutable named pointer to versions. `routes` has one entry today; the item is
- * shaped for weighted splits, and `revision` drives optimistic concurrency (If-Match).
+ * A mutable named pointer to versions: one route, or a weighted split. `revision` drives
+ * optimistic concurrency (If-Match) and numbers the alias's ledger entries.
  */
 export interface AliasRecord {
   readonly model: string;
@@ -88,6 +102,8 @@ export interface AliasRecord {
   readonly updatedAt: string;
   readonly updatedBy: string;
   readonly reason: string;
+  /** Whether the alias may only route to APPROVED versions. */
+  readonly requireApproved?: boolean;
 }
 
 /** A page of results and the opaque cursor of the next page, if any. */

@@ -88,7 +88,7 @@ describe('register → alias → infer', () => {
 
     // Assess
     expect(v1.status).toBe(201);
-    expect(v1.body).toMatchObject({ model: 'flow', version: 1, status: 'READY', framework: 'onnx', artifact: { sha256: sha256(iris), sizeBytes: iris.length } });
+    expect(v1.body).toMatchObject({ model: 'flow', version: 1, status: 'PENDING', framework: 'onnx', artifact: { sha256: sha256(iris), sizeBytes: iris.length } });
     expect((v1.body['signature'] as { inputs: unknown[] }).inputs).toHaveLength(4);
     expect(v2.body).toMatchObject({ version: 2, tags: { stage: 'candidate' } });
     expect(prod1.body).toMatchObject({ alias: 'prod', revision: 1, routes: [{ version: 1, weight: 100 }], reason: 'launch' });
