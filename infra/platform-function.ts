@@ -171,6 +171,7 @@ export class PlatformFunction extends Construct {
       queueUrls: Object.fromEntries([...queues].map(([id, queue]) => [id, queue.queue.queueUrl])),
       metricsNamespace,
       codeVersion: props.codeVersion,
+      ...(props.registry === undefined ? {} : { registryEventBus: props.registry.eventBus.eventBusName }),
     });
 
     this.function = new NodejsFunction(this, 'Function', {

@@ -718,6 +718,28 @@ describe('PlatformStack (platform topology)', () => {
     });
   });
 
+  describe('registry events', () => {
+    it('lets exactly the functions that write the registry publish to its event bus, and tells them its name', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const busId = logicalId(stack.registry.eventBus.node.defaultChild);
+
+      // Act
+      const byFunction = stack.functions.map((fn) => {
+        const resource = template.findResources('AWS::Lambda::Function')[logicalId(fn.function.node.defaultChild)] as CfnResourceJson;
+        const variables = (resource.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+        const publishes = actionsOf(statementsOn(roleStatements(template, logicalId(fn.role.node.defaultChild)), busId)).includes('events:PutEvents');
+        return [fn.spec.id, publishes, variables.REGISTRY_EVENT_BUS !== undefined] as const;
+      });
+
+      // Assess
+      template.resourceCountIs('AWS::Events::EventBus', 1);
+      expect(byFunction).toEqual(
+        topology.functions.map((spec) => [spec.id, spec.access.registry === 'readWrite', spec.access.registry === 'readWrite'] as const),
+      );
+    });
+  });
+
   describe('logs', () => {
     it('gives every log group a 30-day retention', () => {
       // Prepare
@@ -752,6 +774,7 @@ describe('PlatformStack (platform topology)', () => {
           'ApiKeyId',
           'LakeBucketName',
           'RegistryTableName',
+          'RegistryEventBusName',
           'TrainingQueueUrl',
           'TrainingDeadLetterQueueUrl',
           'IngestQueueUrl',

@@ -136,6 +136,7 @@ export class PlatformStack extends Stack {
     });
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Data lake bucket' });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName, description: 'Model registry table' });
+    new CfnOutput(this, 'RegistryEventBusName', { value: this.registry.eventBus.eventBusName, description: 'EventBridge bus of registry events' });
     for (const queue of this.queues) {
       const name = pascalCase(queue.queueId);
       new CfnOutput(this, `${name}QueueUrl`, { value: queue.queue.queueUrl, description: `${queue.queueId} queue URL` });

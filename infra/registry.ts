@@ -3,6 +3,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
@@ -26,6 +27,9 @@ export class Registry extends Construct {
   /** The registry table. */
   public readonly table: dynamodb.Table;
 
+  /** The bus registry events go to (new versions, status and alias changes; `src/registry/events.ts`). */
+  public readonly eventBus: events.EventBus;
+
   constructor(scope: Construct, id: string, props: RegistryProps = {}) {
     super(scope, id);
 
@@ -43,6 +47,7 @@ export class Registry extends Construct {
       sortKey: { name: ATTR.gsi1sk, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    this.eventBus = new events.EventBus(this, 'Events', { description: 'Registry events: new model versions, version status changes, alias changes' });
   }
 
   /**
@@ -60,11 +65,13 @@ export class Registry extends Construct {
    * Grants the reads and the single-item writes the registry code makes (no batch writes).
    *
    * Actions: those of {@link Registry.grantRead} plus `dynamodb:PutItem`, `dynamodb:UpdateItem`,
-   * `dynamodb:DeleteItem` on the table and `<table>/index/*`.
+   * `dynamodb:DeleteItem` on the table and `<table>/index/*`, and `events:PutEvents` on the
+   * registry's event bus (writers announce their changes).
    *
    * @param grantee - The principal to grant to.
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    this.eventBus.grantPutEventsTo(grantee);
     return this.grant(grantee, [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
   }
 

@@ -101,6 +101,8 @@ export const ENV = {
   codeVersion: 'CODE_VERSION',
   /** The training queue's URL (the `training` queue's `urlEnv`). */
   trainingQueueUrl: 'TRAINING_QUEUE_URL',
+  /** The EventBridge bus registry events go to (functions that write the registry; absent locally: events are logged). */
+  registryEventBus: 'REGISTRY_EVENT_BUS',
 } as const;
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
@@ -248,6 +250,12 @@ export interface ResourceNames {
   readonly queueUrls: Readonly<Partial<Record<QueueId, string>>>;
   /** The platform's version (package version and commit). */
   readonly codeVersion: string;
+  /**
+   * The registry's EventBridge bus.
+   *
+   * @default - none: registry events are only logged
+   */
+  readonly registryEventBus?: string;
   /** @default DEFAULT_METRICS_NAMESPACE */
   readonly metricsNamespace?: string;
 }
@@ -264,6 +272,7 @@ export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSp
     [ENV.codeVersion]: names.codeVersion,
   };
   if (spec.access.registry !== undefined) environment[ENV.registryTable] = names.registryTable;
+  if (spec.access.registry === 'readWrite' && names.registryEventBus !== undefined) environment[ENV.registryEventBus] = names.registryEventBus;
   if (spec.access.lake !== undefined) environment[ENV.lakeBucket] = names.lakeBucket;
   for (const queue of queues) {
     const url = names.queueUrls[queue.id];

@@ -13,6 +13,7 @@ const schema = z.object({
   [ENV.scratchDir]: z._default(z.string().check(z.minLength(1)), tmpdir()),
   [ENV.codeVersion]: z._default(z.string().check(z.minLength(1)), 'unknown'),
   [ENV.trainingQueueUrl]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.registryEventBus]: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Settings every platform function reads from its environment. */
@@ -31,6 +32,8 @@ export interface PlatformConfig {
   readonly codeVersion: string;
   /** The training queue, for functions that submit jobs. */
   readonly trainingQueueUrl?: string;
+  /** The EventBridge bus of registry events, for functions that write the registry. */
+  readonly registryEventBus?: string;
 }
 
 /** Reads the configuration once at start; throws naming every missing or invalid variable. */
@@ -50,5 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     scratchDir: c[ENV.scratchDir],
     codeVersion: c[ENV.codeVersion],
     ...(c[ENV.trainingQueueUrl] === undefined ? {} : { trainingQueueUrl: c[ENV.trainingQueueUrl] }),
+    ...(c[ENV.registryEventBus] === undefined ? {} : { registryEventBus: c[ENV.registryEventBus] }),
   };
 }

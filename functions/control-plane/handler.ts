@@ -18,6 +18,7 @@ import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { previewParquet } from '../../src/lake/preview.js';
 import { createObservability } from '../../src/observability.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
+import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/registry/table.js';
 import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
@@ -32,12 +33,17 @@ const clients = createAwsClients();
 tracer.captureAWSv3Client(clients.dynamo);
 tracer.captureAWSv3Client(clients.s3);
 
+const events = registryEventSink({
+  log: (message, attributes) => observability.logger.info(message, attributes),
+  logError: (message, attributes) => observability.logger.error(message, attributes),
+  ...(config.registryEventBus === undefined ? {} : { busName: config.registryEventBus }),
+});
 const signUpload = (key: string, expiresIn: number) =>
   getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn });
 const datasets = new DatasetStore(clients.dynamo, config.registryTable);
 const routes = {
   ...createControlPlaneRoutes({
-    registry: new ModelRegistry(clients.dynamo, config.registryTable),
+    registry: new ModelRegistry(clients.dynamo, config.registryTable, undefined, events),
     artifacts: new ArtifactStore(clients.s3),
     lakeBucket: config.lakeBucket,
     inspect: inspectOnnxModel,

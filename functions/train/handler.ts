@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { createObservability } from '../../src/observability.js';
+import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/registry/table.js';
 import { createJobRecordHandler } from '../../src/training/jobs/job-records.js';
@@ -20,8 +21,13 @@ const config = loadConfig();
 const { logger, metrics } = createObservability('train');
 const clients = createAwsClients();
 const processor = new BatchProcessor(EventType.SQS);
+const events = registryEventSink({
+  log: (message, attributes) => logger.info(message, attributes),
+  logError: (message, attributes) => logger.error(message, attributes),
+  ...(config.registryEventBus === undefined ? {} : { busName: config.registryEventBus }),
+});
 const deps = {
-  registry: new ModelRegistry(clients.dynamo, config.registryTable),
+  registry: new ModelRegistry(clients.dynamo, config.registryTable, undefined, events),
   jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
   datasets: new DatasetStore(clients.dynamo, config.registryTable),
   s3: clients.s3,

@@ -1,8 +1,9 @@
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
-import { AliasLedger, type LedgerEntry } from './alias-ledger.js';
+import { AliasLedger, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import type { CursorShape } from './cursor.js';
+import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from './table.js';
 import {
   ALIAS_PREFIX,
@@ -130,6 +131,8 @@ export class ModelRegistry {
     db: DynamoDBDocumentClient,
     tableName: string,
     private readonly now: () => Date = () => new Date(),
+    /** Where new versions, status changes and alias changes are announced. */
+    private readonly events: RegistryEventSink = NO_EVENTS,
   ) {
     this.table = new RegistryTable(db, tableName, DEPENDENCY);
     this.ledger = new AliasLedger(this.table, now);
@@ -229,6 +232,7 @@ export class ModelRegistry {
           }),
         ),
       );
+      await this.events.publish({ type: 'ModelVersionRegistered', model: record.model, version: record.version, lineage: record.lineage });
       return record;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -289,6 +293,7 @@ export class ModelRegistry {
       if (isConditionFailure(error)) throw new ConflictError(`version ${version} of model '${model}' changed status meanwhile; read it again`);
       throw error;
     }
+    await this.events.publish({ type: 'VersionStatusChanged', model, version, from: current.status, to: change.status, by: change.by, reason: change.reason });
     return { ...current, status: change.status, statusChange };
   }
 
@@ -319,7 +324,7 @@ export class ModelRegistry {
     const current = await this.findAliasItem(model, alias);
     const requireApproved = change.requireApproved ?? current?.requireApproved ?? false;
     await this.checkTargets(model, change.routes, requireApproved, alias);
-    const entry = await this.ledger.append(
+    const entry = await this.appendAlias(
       model,
       alias,
       {
@@ -347,7 +352,7 @@ export class ModelRegistry {
     if (restored.to.length === 0) throw new ConflictError(`ledger entry ${target} of alias '${alias}' deleted the alias; roll back to an entry that routed traffic`);
     const requireApproved = current.requireApproved ?? false;
     await this.checkTargets(model, restored.to, requireApproved, alias);
-    const entry = await this.ledger.append(
+    const entry = await this.appendAlias(
       model,
       alias,
       {
@@ -368,6 +373,14 @@ export class ModelRegistry {
   async listAliasLedger(model: string, alias: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
     await this.getModel(model);
     return this.ledger.list(model, alias, page);
+  }
+
+  /** Appends an alias change to its ledger and announces it. */
+  private async appendAlias(model: string, alias: string, change: LedgerChange, current: AliasRecord | undefined): Promise<LedgerEntry> {
+    const entry = await this.ledger.append(model, alias, change, current);
+    const { revision, kind, from, to, by, reason } = entry;
+    await this.events.publish({ type: 'AliasChanged', model, alias, revision, kind, from, to, by, reason });
+    return entry;
   }
 
   /** Versions an alias may route to: they exist (404), are not archived, and are APPROVED where the alias requires it (409). */
@@ -456,7 +469,7 @@ export class ModelRegistry {
    */
   async deleteAlias(model: string, alias: string, change: { by: string; reason: string; expectedRevision?: number }): Promise<void> {
     const current = await this.getAlias(model, alias);
-    await this.ledger.append(
+    await this.appendAlias(
       model,
       alias,
       { kind: 'delete', to: [], by: change.by, reason: change.reason, ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }) },

@@ -1,0 +1,66 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { eventBridgeSink } from './event-bridge-sink.js';
+import { EVENT_SOURCE, type RegistryEvent } from './events.js';
+import { ModelRegistry, type NewVersion } from './registry.js';
+
+let env: TestEmulators;
+const published: RegistryEvent[] = [];
+let registry: ModelRegistry;
+
+const draft = (model: string): NewVersion => ({
+  model,
+  framework: 'onnx',
+  artifact: { uri: 's3://lake/models/m.onnx', bucket: 'lake', key: 'models/m.onnx', sha256: 'a'.repeat(64), sizeBytes: 10 },
+  signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] },
+  description: '',
+  tags: {},
+  metrics: {},
+  lineage: { trainingJob: 'job-1' },
+});
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  registry = new ModelRegistry(env.dynamo, env.resources.tableName, undefined, { publish: async (event) => void published.push(event) });
+});
+afterAll(async () => env.stop());
+
+describe('registry events', () => {
+  it('announce every new version, status change and alias change, after the write', async () => {
+    // Act
+    await registry.createModel({ name: 'evented' });
+    await registry.registerVersion(draft('evented'));
+    await registry.setVersionStatus('evented', 1, { status: 'APPROVED', by: 'reviewer', reason: 'ok' });
+    await registry.setAlias('evented', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'ci', reason: 'launch', expectedRevision: 0 });
+    await registry.setAlias('evented', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'ci', reason: 'stale', expectedRevision: 0 }).catch(() => undefined);
+
+    // Assess: the refused change announced nothing.
+    expect(published).toEqual([
+      { type: 'ModelVersionRegistered', model: 'evented', version: 1, lineage: { trainingJob: 'job-1' } },
+      { type: 'VersionStatusChanged', model: 'evented', version: 1, from: 'PENDING', to: 'APPROVED', by: 'reviewer', reason: 'ok' },
+      { type: 'AliasChanged', model: 'evented', alias: 'prod', revision: 1, kind: 'set', from: [], to: [{ version: 1, weight: 100 }], by: 'ci', reason: 'launch' },
+    ]);
+  });
+
+  it('go to EventBridge with the registry source and the event type as detail-type; a failure is reported, never thrown', async () => {
+    // Prepare
+    const client = new EventBridgeClient({ region: 'us-east-1' });
+    const mock = mockClient(client);
+    mock.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] }).rejectsOnce(new Error('throttled'));
+    const errors: string[] = [];
+    const sink = eventBridgeSink(client, 'registry-bus', (error) => errors.push((error as Error).message));
+    const event: RegistryEvent = { type: 'ModelVersionRegistered', model: 'm', version: 3, lineage: {} };
+
+    // Act
+    await sink.publish(event);
+    await sink.publish(event);
+
+    // Assess
+    expect(mock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries).toEqual([
+      { EventBusName: 'registry-bus', Source: EVENT_SOURCE, DetailType: 'ModelVersionRegistered', Detail: JSON.stringify(event) },
+    ]);
+    expect(errors).toEqual(['throttled']);
+  });
+});
