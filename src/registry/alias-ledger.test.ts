@@ -3,27 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { modelPk, versionSk } from './keys.js';
-import { ModelRegistry, type NewVersion } from './registry.js';
+import { draftVersion } from '../../test/support/model-versions.js';
+import { ModelRegistry } from './registry.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
 
-const draft = (model: string): NewVersion => ({
-  model,
-  framework: 'onnx',
-  artifact: { uri: 's3://lake/models/m.onnx', bucket: 'lake', key: 'models/m.onnx', sha256: 'a'.repeat(64), sizeBytes: 10 },
-  signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] },
-  description: '',
-  tags: {},
-  metrics: {},
-  lineage: {},
-});
 const one = (version: number) => [{ version, weight: 100 }];
 
 /** A model with `versions` registered versions. */
 async function modelWith(name: string, versions: number): Promise<void> {
   await registry.createModel({ name });
-  for (let i = 0; i < versions; i++) await registry.registerVersion(draft(name));
+  for (let i = 0; i < versions; i++) await registry.registerVersion(draftVersion(name));
 }
 
 beforeAll(async () => {

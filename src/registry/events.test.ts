@@ -4,22 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { eventBridgeSink } from './event-bridge-sink.js';
 import { EVENT_SOURCE, type RegistryEvent } from './events.js';
-import { ModelRegistry, type NewVersion } from './registry.js';
+import { draftVersion } from '../../test/support/model-versions.js';
+import { ModelRegistry } from './registry.js';
 
 let env: TestEmulators;
 const published: RegistryEvent[] = [];
 let registry: ModelRegistry;
 
-const draft = (model: string): NewVersion => ({
-  model,
-  framework: 'onnx',
-  artifact: { uri: 's3://lake/models/m.onnx', bucket: 'lake', key: 'models/m.onnx', sha256: 'a'.repeat(64), sizeBytes: 10 },
-  signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] },
-  description: '',
-  tags: {},
-  metrics: {},
-  lineage: { trainingJob: 'job-1' },
-});
 
 beforeAll(async () => {
   env = await startTestEmulators();
@@ -31,7 +22,7 @@ describe('registry events', () => {
   it('announce every new version, status change and alias change, after the write', async () => {
     // Act
     await registry.createModel({ name: 'evented' });
-    await registry.registerVersion(draft('evented'));
+    await registry.registerVersion(draftVersion('evented', { lineage: { trainingJob: 'job-1' } }));
     await registry.setVersionStatus('evented', 1, { status: 'APPROVED', by: 'reviewer', reason: 'ok' });
     await registry.setAlias('evented', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'ci', reason: 'launch', expectedRevision: 0 });
     await registry.setAlias('evented', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'ci', reason: 'stale', expectedRevision: 0 }).catch(() => undefined);

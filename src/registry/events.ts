@@ -6,8 +6,8 @@
  * always logged as well. Publishing never fails the change it reports: the ledger and the
  * version items remain the record, and a failed publish is reported to `onError`.
  */
-import type { LedgerChangeKind } from './alias-ledger.js';
-import type { AliasRoute, VersionStatus } from './types.js';
+import type { LedgerEntry } from './alias-ledger.js';
+import type { VersionStatus } from './types.js';
 
 /** The `source` of every registry event on the bus. */
 export const EVENT_SOURCE = 'serverless-ai-platform.registry';
@@ -24,17 +24,7 @@ export type RegistryEvent =
       readonly by: string;
       readonly reason: string;
     }
-  | {
-      readonly type: 'AliasChanged';
-      readonly model: string;
-      readonly alias: string;
-      readonly revision: number;
-      readonly kind: LedgerChangeKind;
-      readonly from: readonly AliasRoute[];
-      readonly to: readonly AliasRoute[];
-      readonly by: string;
-      readonly reason: string;
-    };
+  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>);
 
 /** Where registry events go. `publish` never throws. */
 export interface RegistryEventSink {

@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import { ModelRegistry, type NewVersion } from './registry.js';
+import { draftVersion } from '../../test/support/model-versions.js';
+import { ModelRegistry } from './registry.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
 
-const draft = (model: string): NewVersion => ({
-  model,
-  framework: 'onnx',
-  artifact: { uri: 's3://lake/models/m.onnx', bucket: 'lake', key: 'models/m.onnx', sha256: 'a'.repeat(64), sizeBytes: 10 },
-  signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] },
-  description: '',
-  tags: {},
-  metrics: {},
-  lineage: {},
-});
 
 beforeAll(async () => {
   env = await startTestEmulators();
@@ -37,7 +28,7 @@ describe('ModelRegistry on dynalite', () => {
     // Prepare
     await registry.createModel({ name: 'race' });
     // Act
-    const versions = await Promise.all(Array.from({ length: 6 }, () => registry.registerVersion(draft('race'))));
+    const versions = await Promise.all(Array.from({ length: 6 }, () => registry.registerVersion(draftVersion('race'))));
     // Assess
     expect(versions.map((v) => v.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     const stored = await registry.getVersion('race', 4);
@@ -59,14 +50,14 @@ describe('ModelRegistry on dynalite', () => {
   it('answers 404 for unknown models and versions, and refuses versions of unknown models', async () => {
     await expect(registry.getModel('ghost')).rejects.toThrowError("model 'ghost' not found");
     await expect(registry.getVersion('race', 99)).rejects.toThrowError("model 'race' has no version 99");
-    await expect(registry.registerVersion(draft('ghost'))).rejects.toThrowError(NotFoundError);
+    await expect(registry.registerVersion(draftVersion('ghost'))).rejects.toThrowError(NotFoundError);
   });
 
   it('sets aliases with a revision, enforces If-Match and deletes them', async () => {
     // Prepare
     await registry.createModel({ name: 'aliased' });
-    await registry.registerVersion(draft('aliased'));
-    await registry.registerVersion(draft('aliased'));
+    await registry.registerVersion(draftVersion('aliased'));
+    await registry.registerVersion(draftVersion('aliased'));
     // Act
     const first = await registry.setAlias('aliased', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'me', reason: 'launch' });
     const second = await registry.setAlias('aliased', 'prod', {

@@ -3,21 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ConflictError } from '../http/errors.js';
 import { modelPk, versionSk } from './keys.js';
-import { ModelRegistry, type NewVersion } from './registry.js';
+import { draftVersion } from '../../test/support/model-versions.js';
+import { ModelRegistry } from './registry.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
 
-const draft = (model: string, metrics: Record<string, number> = {}, tags: Record<string, string> = {}): NewVersion => ({
-  model,
-  framework: 'onnx',
-  artifact: { uri: 's3://lake/models/m.onnx', bucket: 'lake', key: 'models/m.onnx', sha256: 'a'.repeat(64), sizeBytes: 10 },
-  signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] },
-  description: '',
-  tags,
-  metrics,
-  lineage: {},
-});
 const one = (version: number) => [{ version, weight: 100 }];
 
 beforeAll(async () => {
@@ -30,8 +21,8 @@ describe('version lifecycle on dynalite', () => {
   it('registers versions PENDING, approves or rejects them, and refuses moves the lifecycle does not allow', async () => {
     // Prepare
     await registry.createModel({ name: 'life' });
-    const v1 = await registry.registerVersion(draft('life'));
-    const v2 = await registry.registerVersion(draft('life'));
+    const v1 = await registry.registerVersion(draftVersion('life'));
+    const v2 = await registry.registerVersion(draftVersion('life'));
 
     // Act
     const approved = await registry.setVersionStatus('life', 1, { status: 'APPROVED', by: 'reviewer', reason: 'offline eval ok' });
@@ -50,8 +41,8 @@ describe('version lifecycle on dynalite', () => {
   it('archives a version only once no alias routes to it', async () => {
     // Prepare
     await registry.createModel({ name: 'archive' });
-    await registry.registerVersion(draft('archive'));
-    await registry.registerVersion(draft('archive'));
+    await registry.registerVersion(draftVersion('archive'));
+    await registry.registerVersion(draftVersion('archive'));
     await registry.setAlias('archive', 'prod', { routes: one(1), updatedBy: 'a', reason: '', expectedRevision: 0 });
 
     // Act
@@ -69,8 +60,8 @@ describe('version lifecycle on dynalite', () => {
   it('keeps an alias that requires approval on APPROVED versions, and remembers the setting', async () => {
     // Prepare
     await registry.createModel({ name: 'gated' });
-    await registry.registerVersion(draft('gated'));
-    await registry.registerVersion(draft('gated'));
+    await registry.registerVersion(draftVersion('gated'));
+    await registry.registerVersion(draftVersion('gated'));
     await registry.setVersionStatus('gated', 1, { status: 'APPROVED', by: 'r', reason: '' });
 
     // Act
@@ -87,7 +78,7 @@ describe('version lifecycle on dynalite', () => {
   it('reads versions registered before the lifecycle (stored READY) as PENDING, and moves them on', async () => {
     // Prepare
     await registry.createModel({ name: 'legacy' });
-    await registry.registerVersion(draft('legacy'));
+    await registry.registerVersion(draftVersion('legacy'));
     await env.dynamo.send(
       new UpdateCommand({
         TableName: env.resources.tableName,
@@ -112,9 +103,9 @@ describe('version lifecycle on dynalite', () => {
   it('tags versions and finds them by status, tag and metric', async () => {
     // Prepare
     await registry.createModel({ name: 'search' });
-    await registry.registerVersion(draft('search', { accuracy: 0.81 }, { team: 'risk' }));
-    await registry.registerVersion(draft('search', { accuracy: 0.93 }));
-    await registry.registerVersion(draft('search', { accuracy: 0.95 }, { team: 'growth' }));
+    await registry.registerVersion(draftVersion('search', { metrics: { accuracy: 0.81 }, tags: { team: 'risk' } }));
+    await registry.registerVersion(draftVersion('search', { metrics: { accuracy: 0.93 } }));
+    await registry.registerVersion(draftVersion('search', { metrics: { accuracy: 0.95 }, tags: { team: 'growth' } }));
     await registry.setVersionStatus('search', 3, { status: 'APPROVED', by: 'r', reason: '' });
 
     // Act
