@@ -20,9 +20,11 @@ const observability = createObservability('predict');
 const clients = createAwsClients();
 
 const registry = new ModelRegistry(clients.dynamo, config.registryTable);
+const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
 const routes = createPredictRoutes({
-  resolver: new ModelResolver(registry, config.aliasCacheTtlMs),
-  loader: new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb)),
+  // A version an alias starts routing to is loaded before it gets this container's traffic.
+  resolver: new ModelResolver(registry, config.aliasCacheTtlMs, Date.now, (version) => loader.load(version)),
+  loader,
 });
 
 /** Lambda entry point. */

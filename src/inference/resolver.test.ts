@@ -14,6 +14,8 @@ const alias = (version: number): AliasRecord => ({
   reason: '',
 });
 const versionOf = (version: number) => ({ model: 'iris', version }) as ModelVersion;
+/** Lets pending refreshes and loads run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function fakeRegistry(aliases: Record<string, AliasRecord>) {
   return {
@@ -39,7 +41,7 @@ describe('ModelResolver', () => {
   it('caches a model and its aliases for the TTL and sees a change after it', async () => {
     // Prepare
     let now = 0;
-    const aliases = { prod: alias(1) };
+    const aliases = { prod: alias(1), staging: { ...alias(2), alias: 'staging' } };
     const registry = fakeRegistry(aliases);
     const resolver = new ModelResolver(registry, 1000, () => now);
     await resolver.resolve('iris', undefined);
@@ -49,10 +51,67 @@ describe('ModelResolver', () => {
     const cached = await resolver.resolve('iris', undefined);
     now = 1001;
     const fresh = await resolver.resolve('iris', undefined);
-    // Assess
+    // Assess: version 2 was already routed (by staging), so prod moves at once.
     expect(cached.version).toBe(1);
     expect(fresh.version).toBe(2);
     expect(registry.findModelWithAliases).toHaveBeenCalledTimes(2);
+  });
+
+  it('loads a version before it gets traffic: the previous aliases serve until the load is done', async () => {
+    // Prepare
+    let now = 0;
+    const aliases = { prod: alias(1) };
+    const registry = fakeRegistry(aliases);
+    let finishLoad!: () => void;
+    const warm = vi.fn(() => new Promise<void>((resolve) => (finishLoad = resolve)));
+    const resolver = new ModelResolver(registry, 1000, () => now, warm);
+    await resolver.resolve('iris', undefined);
+    aliases.prod = alias(2);
+    now = 1001;
+    // Act
+    await resolver.resolve('iris', undefined);
+    await settle();
+    const whileLoading = await resolver.resolve('iris', undefined);
+    finishLoad();
+    await settle();
+    const loaded = await resolver.resolve('iris', undefined);
+    // Assess
+    expect(warm).toHaveBeenCalledTimes(1);
+    expect(warm).toHaveBeenCalledWith(expect.objectContaining({ version: 2 }));
+    expect(whileLoading.version).toBe(1);
+    expect(loaded.version).toBe(2);
+  });
+
+  it('switches even when the new version fails to load', async () => {
+    // Prepare
+    let now = 0;
+    const aliases = { prod: alias(1) };
+    const registry = fakeRegistry(aliases);
+    const resolver = new ModelResolver(registry, 1000, () => now, () => Promise.reject(new Error('artifact gone')));
+    await resolver.resolve('iris', undefined);
+    aliases.prod = alias(2);
+    now = 1001;
+    // Act
+    await resolver.resolve('iris', undefined);
+    await settle();
+    const switched = await resolver.resolve('iris', undefined);
+    // Assess
+    expect(switched.version).toBe(2);
+  });
+
+  it('answers an alias new to this container by waiting for the version it routes to, rather than with 404', async () => {
+    // Prepare
+    let now = 0;
+    const aliases: Record<string, AliasRecord> = { prod: alias(1) };
+    const registry = fakeRegistry(aliases);
+    const resolver = new ModelResolver(registry, 1000, () => now);
+    await resolver.resolve('iris', undefined);
+    aliases['canary'] = { ...alias(3), alias: 'canary' };
+    now = 1001;
+    // Act
+    const canary = await resolver.resolve('iris', { kind: 'alias', alias: 'canary' });
+    // Assess
+    expect(canary.version).toBe(3);
   });
 
   it('caches versions for the TTL, then sees their status change: an archived version is no longer served', async () => {

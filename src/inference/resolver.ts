@@ -15,34 +15,81 @@ interface Expiring<T> {
   readonly expiresAt: number;
 }
 
+/** A model's aliases as one container serves them, and the switch to newer ones under way, if any. */
+interface Snapshot {
+  readonly value: ModelWithAliases | undefined;
+  readonly expiresAt: number;
+  /** Newer aliases, served once the versions they newly route to are loaded. */
+  readonly refreshing?: Promise<ModelWithAliases | undefined>;
+}
+
+/** Versions `next` routes traffic to that `previous` did not. */
+function newlyRouted(previous: ModelWithAliases | undefined, next: ModelWithAliases | undefined): number[] {
+  const routed = (snapshot: ModelWithAliases | undefined) => new Set([...(snapshot?.aliases.values() ?? [])].flatMap((a) => a.routes.map((r) => r.version)));
+  const before = routed(previous);
+  return [...routed(next)].filter((version) => !before.has(version));
+}
+
 /**
- * Resolves `model[/versions/{number|alias}]` to an immutable version through the
- * registry, per container: a model and its aliases are read in one query and
- * cached for `ttlMs` (so an alias change, or a new model, reaches every container
- * within the TTL; an unknown model is cached as unknown just as long, which spares
- * the registry from repeated misses), versions for the TTL as well (their status
- * changes: an archived version stops being served).
- * Failures (throttling, outages) are not cached.
+ * Resolves `model[/versions/{number|alias}]` to a version through the registry, per
+ * container: a model and its aliases are read in one query and cached for `ttlMs` (so an
+ * alias change, or a new model, reaches every container within the TTL; an unknown model
+ * is cached as unknown just as long, which spares the registry from repeated misses),
+ * versions for the TTL as well (their status changes: an archived version stops being served).
+ *
+ * Warm before traffic: when a refresh finds an alias routing to a version it did not route to
+ * before, the container loads that version (`warm`) while it keeps serving the aliases it had;
+ * it switches once the load is done (loaded or failed), so the first request a version gets in
+ * a warm container does not pay the model load. Moves between versions already routed switch at
+ * once. Failed reads are not cached: the request fails (503 for throttling) and the next reads again.
  */
 export class ModelResolver {
-  private readonly models = new Map<string, Expiring<ModelWithAliases | undefined>>();
+  private readonly models = new Map<string, Snapshot>();
   private readonly versions = new Map<string, Expiring<ModelVersion>>();
 
   constructor(
     private readonly registry: RegistryReader,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly warm: (version: ModelVersion) => Promise<unknown> = async () => {},
   ) {}
 
   /** The version a request for `model` with `selector` (none: the model's default alias) is served by. */
   async resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<ModelVersion> {
     if (selector?.kind === 'number') return this.version(model, selector.version);
-    const snapshot = await this.cached(this.models, model, () => this.registry.findModelWithAliases(model));
+    let snapshot = await this.snapshot(model);
+    // An alias (or model) this container has not served yet, while newer aliases load: wait for them rather than answer 404.
+    const known = (found: ModelWithAliases | undefined) => found !== undefined && found.aliases.has(selector?.alias ?? found.model.defaultAlias);
+    if (!known(snapshot)) snapshot = (await this.models.get(model)?.refreshing) ?? snapshot;
     if (snapshot === undefined) throw new NotFoundError(`model '${model}' not found`);
     const alias = selector?.alias ?? snapshot.model.defaultAlias;
     const record = snapshot.aliases.get(alias);
     if (record === undefined) throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
     return this.version(model, pickRoute(record.routes, routingKey));
+  }
+
+  /**
+   * The aliases to serve with now. After the TTL they are read again; if they now route to a
+   * version they did not route to before, that version is loaded in the background while the
+   * previous aliases keep serving, and they switch once it is loaded.
+   */
+  private async snapshot(model: string): Promise<ModelWithAliases | undefined> {
+    const current = this.models.get(model);
+    if (current !== undefined && (current.expiresAt > this.now() || current.refreshing !== undefined)) return current.value;
+    const next = await this.registry.findModelWithAliases(model);
+    const added = current === undefined ? [] : newlyRouted(current.value, next);
+    if (current === undefined || added.length === 0) {
+      this.models.set(model, { value: next, expiresAt: this.now() + this.ttlMs });
+      return next;
+    }
+    const warming = (async () => {
+      // A version that fails to load still gets its traffic, and answers with the failure, as it would have.
+      await Promise.allSettled(added.map(async (version) => this.warm(await this.version(model, version))));
+      this.models.set(model, { value: next, expiresAt: this.now() + this.ttlMs });
+      return next;
+    })();
+    this.models.set(model, { ...current, refreshing: warming });
+    return current.value;
   }
 
   /** A version that may be served: its status can change (archiving), so it is cached for the TTL too. */

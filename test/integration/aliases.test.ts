@@ -49,10 +49,19 @@ describe('aliases through the local cloud', () => {
       { routes: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }], reason: 'A/B' },
       { 'if-match': before.headers.get('etag')! },
     );
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => predictAs(`user-${i}`)));
-    const again = await Promise.all(Array.from({ length: 60 }, (_, i) => predictAs(`user-${i}`)));
+    // Version 2 gets traffic once the predict container has loaded it (warm before traffic).
+    // Requests go one at a time, so one warm container answers them all.
+    const deadline = Date.now() + 20_000;
+    for (let probe = 0; (await predictAs(`probe-${probe}`)).version !== '2' && Date.now() < deadline; probe++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const inTurn = async (count: number) => {
+      const out = [];
+      for (let i = 0; i < count; i++) out.push(await predictAs(`user-${i}`));
+      return out;
+    };
+    const answers = await inTurn(60);
+    const again = await inTurn(60);
     const rollback = await api.request<{ routes: unknown[]; revision: number }>('POST', '/models/iris/aliases/prod/rollback', { reason: 'end of test' });
-    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => predictAs(`user-${i}`)));
+    const after = await inTurn(10);
     const ledger = await api.request<{ entries: { revision: number; kind: string; reason: string }[] }>('GET', '/models/iris/aliases/prod/ledger');
 
     // Assess

@@ -81,9 +81,13 @@ describe('register → alias → infer', () => {
     const prod1 = await request('PUT', '/models/flow/aliases/prod', { body: { version: 1, reason: 'launch' }, headers: { 'if-match': '"0"' } });
     const first = await request('POST', '/v2/models/flow/infer', { body: { id: 'a', inputs: irisInputs([SETOSA, VIRGINICA]) } });
     const prod2 = await request('PUT', '/models/flow/aliases/prod', { body: { version: 2 }, headers: { 'if-match': prod1.headers.get('etag')! } });
-    const second = await request('POST', '/v1/models/flow:predict', {
-      body: { instances: [Object.fromEntries(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((k, i) => [k, VIRGINICA[i]]))] },
-    });
+    // Version 2 is new to the predict container: it gets traffic once loaded (warm before traffic).
+    const predictVirginica = () =>
+      request('POST', '/v1/models/flow:predict', {
+        body: { instances: [Object.fromEntries(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((k, i) => [k, VIRGINICA[i]]))] },
+      });
+    let second = await predictVirginica();
+    for (const deadline = Date.now() + 20_000; second.headers.get('x-model-version') !== '2' && Date.now() < deadline; ) second = await predictVirginica();
     const pinned = await request('POST', '/v2/models/flow/versions/1/infer', { body: { inputs: irisInputs([SETOSA]) } });
 
     // Assess
