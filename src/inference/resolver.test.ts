@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { NotFoundError } from '../http/errors.js';
 import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
-import { ModelResolver, type RegistryReader } from './resolver.js';
+import { ModelResolver, WARM_LIMIT_MS, type RegistryReader } from './resolver.js';
 
 const model: ModelRecord = { name: 'iris', description: '', defaultAlias: 'prod', tags: {}, createdAt: '', updatedAt: '' };
 const alias = (version: number): AliasRecord => ({
@@ -80,6 +80,29 @@ describe('ModelResolver', () => {
     expect(warm).toHaveBeenCalledWith(expect.objectContaining({ version: 2 }));
     expect(whileLoading.version).toBe(1);
     expect(loaded.version).toBe(2);
+  });
+
+  it('switches after WARM_LIMIT_MS when a load takes longer', async () => {
+    // Prepare
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const aliases = { prod: alias(1) };
+      const registry = fakeRegistry(aliases);
+      const resolver = new ModelResolver(registry, 1000, () => now, () => new Promise(() => {}));
+      await resolver.resolve('iris', undefined);
+      aliases.prod = alias(2);
+      now = 1001;
+      // Act
+      const before = await resolver.resolve('iris', undefined);
+      await vi.advanceTimersByTimeAsync(WARM_LIMIT_MS);
+      const after = await resolver.resolve('iris', undefined);
+      // Assess
+      expect(before.version).toBe(1);
+      expect(after.version).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('switches even when the new version fails to load', async () => {

@@ -23,6 +23,9 @@ interface Snapshot {
   readonly refreshing?: Promise<ModelWithAliases | undefined>;
 }
 
+/** Longest a container keeps serving its previous aliases while it loads a newly routed version. */
+export const WARM_LIMIT_MS = 20_000;
+
 /** Versions `next` routes traffic to that `previous` did not. */
 function newlyRouted(previous: ModelWithAliases | undefined, next: ModelWithAliases | undefined): number[] {
   const routed = (snapshot: ModelWithAliases | undefined) => new Set([...(snapshot?.aliases.values() ?? [])].flatMap((a) => a.routes.map((r) => r.version)));
@@ -83,8 +86,12 @@ export class ModelResolver {
       return next;
     }
     const warming = (async () => {
-      // A version that fails to load still gets its traffic, and answers with the failure, as it would have.
-      await Promise.allSettled(added.map(async (version) => this.warm(await this.version(model, version))));
+      // A version that fails to load (or takes longer than WARM_LIMIT_MS) still gets its traffic,
+      // and answers as it would have: with the failure, or by finishing the load.
+      const loads = Promise.allSettled(added.map(async (version) => this.warm(await this.version(model, version))));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([loads, new Promise((resolve) => (timer = setTimeout(resolve, WARM_LIMIT_MS)))]);
+      clearTimeout(timer);
       this.models.set(model, { value: next, expiresAt: this.now() + this.ttlMs });
       return next;
     })();
