@@ -245,11 +245,19 @@ export class JobStore {
   }
 
   /** RUNNING → SUCCEEDED with the registered version and its metrics. */
-  async succeed(id: string, owner: string, outcome: { modelVersion: number; metrics: Record<string, number>; evaluation?: JobEvaluation }): Promise<void> {
-    await this.finish(id, owner, 'SUCCEEDED', 'SET #modelVersion = :version, #metrics = :metrics' + (outcome.evaluation ? ', #evaluation = :evaluation' : ''), {
+  async succeed(
+    id: string,
+    owner: string,
+    outcome: { modelVersion: number; metrics: Record<string, number>; evaluation?: JobEvaluation; aliasNotMoved?: string },
+  ): Promise<void> {
+    const set = ['#modelVersion = :version', '#metrics = :metrics'];
+    if (outcome.evaluation !== undefined) set.push('#evaluation = :evaluation');
+    if (outcome.aliasNotMoved !== undefined) set.push('#aliasNotMoved = :aliasNotMoved');
+    await this.finish(id, owner, 'SUCCEEDED', `SET ${set.join(', ')}`, {
       ':version': outcome.modelVersion,
       ':metrics': outcome.metrics,
-      ...(outcome.evaluation ? { ':evaluation': outcome.evaluation } : {}),
+      ...(outcome.evaluation === undefined ? {} : { ':evaluation': outcome.evaluation }),
+      ...(outcome.aliasNotMoved === undefined ? {} : { ':aliasNotMoved': outcome.aliasNotMoved }),
     });
   }
 

@@ -129,6 +129,27 @@ describe('runJob on the emulators', () => {
     expect((await deps.registry.getAlias('iris-order', 'prod')).routes).toEqual([{ version: 2, weight: 100 }]);
   });
 
+  it('succeeds without moving an alias that only takes APPROVED versions, and says why', async () => {
+    // Prepare: 'prod' requires approval; the new version starts PENDING.
+    await deps.registry.createModel({ name: 'iris-gated' });
+    const first = await submit(irisSpec('iris-gated'));
+    await runJob(deps, first.id, invocation('w1'));
+    await deps.registry.setVersionStatus('iris-gated', 1, { status: 'APPROVED', by: 'reviewer', reason: '' });
+    await deps.registry.setAlias('iris-gated', 'prod', { routes: [{ version: 1, weight: 100 }], requireApproved: true, updatedBy: 'a', reason: '', expectedRevision: 0 });
+    const job = await submit(irisSpec('iris-gated', { alias: 'prod', seed: 2 }));
+
+    // Act
+    const outcome = await runJob(deps, job.id, invocation('w2'));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'succeeded', version: 2 });
+    expect(await deps.jobs.getJob(job.id)).toMatchObject({
+      status: 'SUCCEEDED',
+      aliasNotMoved: "alias 'prod' only routes to APPROVED versions; version 2 of model 'iris-gated' is PENDING",
+    });
+    expect((await deps.registry.getAlias('iris-gated', 'prod')).routes).toEqual([{ version: 1, weight: 100 }]);
+  });
+
   it('does nothing for a duplicate delivery of a finished job', async () => {
     // Prepare
     const job = await submit(irisSpec('iris-dup'));

@@ -19,7 +19,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { callDependency } from '../../aws/dependency-errors.js';
-import { PreconditionFailedError } from '../../http/errors.js';
+import { ConflictError, PreconditionFailedError } from '../../http/errors.js';
 import type { DatasetStore } from '../../lake/dataset-store.js';
 import { featureKindOf } from '../dataset-loader.js';
 import { TrainingFailedError } from '../errors.js';
@@ -219,8 +219,13 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
       outcome = { version, ...(result.evaluation ? { evaluation: result.evaluation } : {}) };
     }
     const { version, evaluation } = outcome;
-    if (job.spec.alias !== undefined) await moveAlias(deps, job, job.spec.alias, version.version);
-    await jobs.succeed(job.id, invocation.owner, { modelVersion: version.version, metrics: { ...version.metrics }, ...(evaluation ? { evaluation } : {}) });
+    const aliasNotMoved = job.spec.alias === undefined ? undefined : await moveAlias(deps, job, job.spec.alias, version.version);
+    await jobs.succeed(job.id, invocation.owner, {
+      modelVersion: version.version,
+      metrics: { ...version.metrics },
+      ...(evaluation ? { evaluation } : {}),
+      ...(aliasNotMoved === undefined ? {} : { aliasNotMoved }),
+    });
     return { kind: 'succeeded', version: version.version };
   } catch (error) {
     return finishFailed(deps, job, invocation, error as Error);
@@ -230,12 +235,14 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
 /**
  * Points the job's alias at its version, unless the alias already serves a newer version (a
  * later job finished first, e.g. while this one was being recovered): never moves traffic back.
+ * Returns why it did not move the alias, when the alias's own rules refuse the version (it only
+ * takes APPROVED versions; a new one is PENDING): the job still succeeds, with that note.
  */
-async function moveAlias(deps: RunJobDeps, job: TrainingJob, alias: string, version: number): Promise<void> {
+async function moveAlias(deps: RunJobDeps, job: TrainingJob, alias: string, version: number): Promise<string | undefined> {
   const model = job.spec.modelName;
   for (let attempt = 0; ; attempt++) {
     const current = await deps.registry.findAlias(model, alias);
-    if (current !== undefined && current.routes.some((route) => route.version > version)) return;
+    if (current !== undefined && current.routes.some((route) => route.version > version)) return `alias '${alias}' already serves a newer version`;
     try {
       await deps.registry.setAlias(model, alias, {
         routes: [{ version, weight: 100 }],
@@ -243,8 +250,9 @@ async function moveAlias(deps: RunJobDeps, job: TrainingJob, alias: string, vers
         reason: `trained by job ${job.id}`,
         ...(current === undefined ? {} : { expectedRevision: current.revision }),
       });
-      return;
+      return undefined;
     } catch (error) {
+      if (error instanceof ConflictError) return error.message;
       // Changed since it was read: look again (a few times; then the failure is retried with the message).
       if (!(error instanceof PreconditionFailedError) || attempt >= 3) throw error;
     }

@@ -68,6 +68,8 @@ export interface TrainingJob {
   readonly registeringVersion?: number;
   /** The model version the job registered. */
   readonly modelVersion?: number;
+  /** Why the requested alias was not moved to the new version (it already serves a newer one, or only takes APPROVED versions). */
+  readonly aliasNotMoved?: string;
   /** Why the job FAILED or was CANCELLED. */
   readonly reason?: string;
   /** The last failed attempt's error, kept while the job is retried. */
