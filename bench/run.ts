@@ -4,6 +4,7 @@
  * own: the predict handler is loaded once per process, against one local cloud.
  */
 import { spawnSync } from 'node:child_process';
+import { runAliasPropagationBench } from './alias-propagation.js';
 import { runColdStartBench } from './cold-start.js';
 import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   memory: runMemoryBench,
   'ingest-libraries': () => runIngestLibrariesBench(),
   ingest: runIngestBench,
+  'alias-propagation': runAliasPropagationBench,
   training: runTrainingBench,
 };
 
