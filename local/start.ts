@@ -40,6 +40,12 @@ Drop a file into the local lake (a dataset version appears in seconds):
 
   npm run lake -- drop data/iris.csv
 
+Then train a model on it and watch the job (the README's Quickstart goes on to predict with it):
+
+  curl -s ${cloud.baseUrl}/jobs -H 'x-api-key: ${cloud.apiKey}' -H 'content-type: application/json' \\
+    -d '{"dataset":"iris","target":"species","task":"classification","modelName":"iris-gbdt","alias":"prod"}'
+  npm run lake -- watch <the job's id>
+
 Press Ctrl-C to stop.
 `);
 
