@@ -251,8 +251,8 @@ export class ModelRegistry {
   }
 
   /**
-   * Lists a model's versions, oldest first; `filter` keeps those with a status, carrying a tag,
-   * or with a metric at least a value (applied by DynamoDB to each page, so pages may be short).
+   * Lists a model's versions, oldest first; `filter` keeps those that meet all its conditions
+   * (status, tag, metric at least a value), applied by DynamoDB to each page, so pages may be short.
    */
   async listVersions(model: string, page: PageRequest = {}, filter: VersionFilter = {}): Promise<Page<ModelVersion>> {
     const found = await this.listModelItems<Record<string, unknown>>(model, VERSION_PREFIX, page, versionFilterExpression(filter));
