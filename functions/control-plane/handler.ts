@@ -7,7 +7,6 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { topology } from '../../infra/topology.js';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
@@ -24,7 +23,7 @@ import { RegistryTable } from '../../src/registry/table.js';
 import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
 import { createJobRoutes } from '../../src/training/jobs/job-routes.js';
 import { JobStore } from '../../src/training/jobs/job-store.js';
-import { trainingLimitsOf } from '../../src/training/limits.js';
+import { trainingLimits } from '../../src/training/limits.js';
 
 const config = loadConfig();
 const observability = createObservability('control-plane');
@@ -33,11 +32,7 @@ const clients = createAwsClients();
 tracer.captureAWSv3Client(clients.dynamo);
 tracer.captureAWSv3Client(clients.s3);
 
-const events = registryEventSink({
-  log: (message, attributes) => observability.logger.info(message, attributes),
-  logError: (message, attributes) => observability.logger.error(message, attributes),
-  ...(config.registryEventBus === undefined ? {} : { busName: config.registryEventBus }),
-});
+const events = registryEventSink(observability.logger, config.registryEventBus);
 const signUpload = (key: string, expiresIn: number) =>
   getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn });
 const datasets = new DatasetStore(clients.dynamo, config.registryTable);
@@ -59,7 +54,7 @@ const routes = {
     datasets,
     jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
     queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
-    limits: trainingLimitsOf(topology.functions.find((fn) => fn.id === 'train')!),
+    limits: trainingLimits(),
   }),
 };
 

@@ -5,7 +5,6 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { topology } from '../../infra/topology.js';
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { threadsForMemory } from '../../src/aws/lambda-resources.js';
 import { loadConfig } from '../../src/config.js';
@@ -17,7 +16,7 @@ import { RegistryTable } from '../../src/registry/table.js';
 import { autoTrain } from '../../src/training/jobs/auto-train.js';
 import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
 import { JobStore } from '../../src/training/jobs/job-store.js';
-import { trainingLimitsOf } from '../../src/training/limits.js';
+import { trainingLimits } from '../../src/training/limits.js';
 
 const config = loadConfig();
 const { logger, metrics } = createObservability('ingest');
@@ -28,7 +27,7 @@ const autoTrainDeps = {
   datasets: store,
   jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
   queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
-  limits: trainingLimitsOf(topology.functions.find((fn) => fn.id === 'train')!),
+  limits: trainingLimits(),
 };
 const engine = { memoryLimitMb: engineMemoryLimitMb(config.memoryMb), threads: threadsForMemory(config.memoryMb), maxLineBytes: MAX_LINE_BYTES };
 

@@ -21,11 +21,7 @@ const config = loadConfig();
 const { logger, metrics } = createObservability('train');
 const clients = createAwsClients();
 const processor = new BatchProcessor(EventType.SQS);
-const events = registryEventSink({
-  log: (message, attributes) => logger.info(message, attributes),
-  logError: (message, attributes) => logger.error(message, attributes),
-  ...(config.registryEventBus === undefined ? {} : { busName: config.registryEventBus }),
-});
+const events = registryEventSink(logger, config.registryEventBus);
 const deps = {
   registry: new ModelRegistry(clients.dynamo, config.registryTable, undefined, events),
   jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),

@@ -2,6 +2,7 @@
  * Registry events to EventBridge (kept apart from `events.ts` so the predict function's bundle,
  * which only reads the registry, does not carry the EventBridge client).
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { allSinks, EVENT_SOURCE, type RegistryEvent, type RegistryEventSink } from './events.js';
 
@@ -21,17 +22,12 @@ export function eventBridgeSink(client: EventBridgeClient, busName: string, onEr
   };
 }
 
-/** How a function reports registry events: to its log, and to the bus when one is configured. */
-export function registryEventSink(options: {
-  readonly log: (message: string, attributes: Record<string, unknown>) => void;
-  readonly logError: (message: string, attributes: Record<string, unknown>) => void;
-  /** The platform's event bus (`REGISTRY_EVENT_BUS`); without one, events are only logged. */
-  readonly busName?: string;
-}): RegistryEventSink {
-  const logged: RegistryEventSink = { publish: async (event) => options.log('registry event', { event }) };
-  if (options.busName === undefined) return logged;
-  const bus = eventBridgeSink(new EventBridgeClient({ maxAttempts: 3 }), options.busName, (error, event) =>
-    options.logError('registry event not published', { event, error: (error as Error).message }),
+/** How a function reports registry events: to its log, and to the bus when one is configured (`REGISTRY_EVENT_BUS`). */
+export function registryEventSink(logger: Pick<Logger, 'info' | 'error'>, busName: string | undefined): RegistryEventSink {
+  const logged: RegistryEventSink = { publish: async (event) => logger.info('registry event', { event }) };
+  if (busName === undefined) return logged;
+  const bus = eventBridgeSink(new EventBridgeClient({ maxAttempts: 3 }), busName, (error, event) =>
+    logger.error('registry event not published', { event, error: (error as Error).message }),
   );
   return allSinks(logged, bus);
 }

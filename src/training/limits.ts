@@ -1,4 +1,5 @@
 /** Limits of what a training job accepts, shared by request validation and the pipeline. */
+import { topology } from '../../infra/topology.js';
 
 /** Most distinct target values a classification job accepts. */
 export const MAX_CLASSES = 100;
@@ -9,7 +10,8 @@ export const PARITY_TOLERANCE = 1e-5;
 /** Time kept back from a training invocation's deadline to register the model and record the outcome. */
 export const FINISH_RESERVE_MS = 60_000;
 
-/** The training function's limits, as the checks before queueing see them. */
-export function trainingLimitsOf(fn: { readonly memoryMb: number; readonly timeoutSeconds: number }): { memoryBytes: number; trainingSeconds: number } {
+/** The training function's limits (from the topology), as the checks before queueing see them. */
+export function trainingLimits(): { memoryBytes: number; trainingSeconds: number } {
+  const fn = topology.functions.find((spec) => spec.id === 'train')!;
   return { memoryBytes: fn.memoryMb * 2 ** 20, trainingSeconds: fn.timeoutSeconds - FINISH_RESERVE_MS / 1000 };
 }

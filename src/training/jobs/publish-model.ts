@@ -7,7 +7,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sha256Hex } from '../../aws/artifact-store.js';
 import { callDependency } from '../../aws/dependency-errors.js';
-import { ConflictError } from '../../http/errors.js';
+import { ConflictError, NotFoundError } from '../../http/errors.js';
 import type { ModelInspector } from '../../registry/register-version.js';
 import type { ModelRegistry } from '../../registry/registry.js';
 import type { ModelVersion } from '../../registry/types.js';
@@ -46,11 +46,14 @@ export interface TrainedArtifact {
 
 /** The version an earlier attempt of this job registered, if it got that far. */
 export async function findPublishedVersion(registry: ModelRegistry, job: TrainingJob): Promise<ModelVersion | undefined> {
-  if (job.registeringVersion === undefined || (await registry.findModel(job.spec.modelName)) === undefined) return undefined;
-  const latest = await registry.latestVersionNumber(job.spec.modelName);
-  if (latest < job.registeringVersion) return undefined;
-  const version = await registry.getVersion(job.spec.modelName, job.registeringVersion);
-  return version.lineage.trainingJob === job.id ? version : undefined;
+  if (job.registeringVersion === undefined) return undefined;
+  try {
+    const version = await registry.getVersion(job.spec.modelName, job.registeringVersion);
+    return version.lineage.trainingJob === job.id ? version : undefined;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined; // the attempt died before registering
+    throw error;
+  }
 }
 
 /** Uploads and registers the artifact as the model's next version (creating the model on its first version). */
