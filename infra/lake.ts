@@ -9,6 +9,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
+import { SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** Days after which incomplete multipart uploads are aborted. */
@@ -112,6 +113,8 @@ export class Lake extends Construct {
       lifecycleRules: [
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS) },
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(noncurrentVersionExpirationDays) },
+        // Shadow copies are a hand-over to the shadow function, which keeps what it makes of them under predictions/.
+        { id: 'expire-shadow-requests', prefix: SHADOW_REQUESTS_PREFIX, expiration: Duration.days(SHADOW_REQUESTS_EXPIRATION_DAYS) },
       ],
       ...(cors === undefined || cors.length === 0
         ? {}
@@ -212,6 +215,22 @@ export class Lake extends Construct {
     }
   }
 
+  /**
+   * Grants writing shadow copies of requests, and nothing else (the predict function).
+   *
+   * Actions: `s3:PutObject` on `shadow-requests/*`.
+   *
+   * @param grantee - The principal to grant to.
+   */
+  public grantWriteShadowCopies(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: ['s3:PutObject'],
+      resourceArns: [this.bucket.arnForObjects(`${SHADOW_REQUESTS_PREFIX}*`)],
+      resource: this.bucket,
+    });
+  }
+
   private grant(grantee: iam.IGrantable, objectActions: readonly string[], bucketActions: readonly string[]): iam.Grant {
     const onObjects = iam.Grant.addToPrincipalOrResource({
       grantee,
@@ -228,6 +247,9 @@ export class Lake extends Construct {
     return onObjects.combine(onBucket);
   }
 }
+
+/** How long copies of requests for shadow versions are kept. */
+const SHADOW_REQUESTS_EXPIRATION_DAYS = 7;
 
 /** Object reads: the latest object, or a pinned version of it. */
 const READ_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion'] as const;

@@ -4,12 +4,15 @@
  */
 import path from 'node:path';
 import { Annotations, CfnResource, Duration, Size } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
+import { SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
 import { FUNCTION_BUNDLING } from './bundling.js';
 import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';
@@ -188,6 +191,7 @@ export class PlatformFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       layers: layers.map((layer) => layer.layerVersion),
+      ...(spec.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: spec.reservedConcurrency }),
       environment,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
@@ -210,6 +214,14 @@ export class PlatformFunction extends Construct {
 
     this.grantAccess(where, props, queueFor);
     this.addQueueTriggers(where, spec, queueFor);
+    if (spec.schedule !== undefined) {
+      assertIntegerInRange(`${where} schedule.everyMinutes`, spec.schedule.everyMinutes, 1, 1440);
+      new events.Rule(this, 'Schedule', {
+        description: `Runs the ${spec.id} function every ${spec.schedule.everyMinutes} minute(s)`,
+        schedule: events.Schedule.rate(Duration.minutes(spec.schedule.everyMinutes)),
+        targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+      });
+    }
     this.acknowledgeNagFindings(props);
   }
 
@@ -222,6 +234,11 @@ export class PlatformFunction extends Construct {
     if (props.lake !== undefined) {
       if (spec.access.lake === 'read') props.lake.grantRead(this.function);
       if (spec.access.lake === 'readWrite') props.lake.grantReadWrite(this.function);
+    }
+    if (spec.access.servingTelemetry === 'write') {
+      if (props.registry === undefined || props.lake === undefined) throw new Error(`${where} writes serving telemetry but no registry or lake was given`);
+      props.registry.grantWriteServingStats(this.function);
+      props.lake.grantWriteShadowCopies(this.function);
     }
     for (const [queueId, use] of queueAccessEntries(spec)) {
       if (use === 'send') queueFor(queueId, 'sends to').grantSend(this.function);
@@ -266,6 +283,13 @@ export class PlatformFunction extends Construct {
         this.role,
         iam5ArnWildcardFinding(cfnOf(props.registry.table), '/index/*'),
         'Covers only the indexes of the registry table (gsi1 lists models); the data actions are the least-privilege set of Table.grantReadData/grantReadWriteData.',
+      );
+    }
+    if (props.lake !== undefined && props.spec.access.servingTelemetry === 'write') {
+      acknowledgeNag(
+        this.role,
+        iam5ArnWildcardFinding(cfnOf(props.lake.bucket), `/${SHADOW_REQUESTS_PREFIX}*`),
+        'Shadow copies of requests get keys at run time; the statement allows only s3:PutObject, only under shadow-requests/ of the lake bucket.',
       );
     }
     if (props.lake !== undefined && props.spec.access.lake !== undefined) {

@@ -268,7 +268,7 @@ describe('PlatformStack (platform topology)', () => {
             POWERTOOLS_METRICS_NAMESPACE: 'ServerlessAiPlatform',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             REGISTRY_TABLE: { Ref: logicalId(stack.registry.table.node.defaultChild) },
-            LAKE_BUCKET: { Ref: logicalId(stack.lake.bucket.node.defaultChild) },
+            ...(spec.access.lake === undefined ? {} : { LAKE_BUCKET: { Ref: logicalId(stack.lake.bucket.node.defaultChild) } }),
           },
         },
       });
@@ -309,7 +309,7 @@ describe('PlatformStack (platform topology)', () => {
       }
     });
 
-    it('keeps predict read-only on the registry table and the lake bucket', () => {
+    it('keeps predict read-only on the registry table and the lake bucket, but for its serving counters and shadow copies', () => {
       // Prepare
       const { template, stack } = synthesized;
       const predict = stack.functions.find((fn) => fn.spec.id === 'predict');
@@ -322,11 +322,40 @@ describe('PlatformStack (platform topology)', () => {
       const bucketActions = actionsOf(statementsOn(statements, bucketId));
 
       // Assess
-      expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-      expect(tableActions.filter((action) => DYNAMODB_WRITE_ACTIONS.includes(action))).toEqual([]);
-      expect(bucketActions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
+      expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      // Its one table write: counters, in partitions whose key starts with STATS#.
+      const tableWrites = statementsOn(statements, tableId).filter((statement) => actionsOf([statement]).some((action) => DYNAMODB_WRITE_ACTIONS.includes(action)));
+      expect(tableWrites).toEqual([
+        expect.objectContaining({ Action: 'dynamodb:UpdateItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['STATS#*'] } } }),
+      ]);
+      expect(bucketActions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
+      // Its one lake write: shadow copies under shadow-requests/.
+      const bucketWrites = statementsOn(statements, bucketId).filter((statement) => actionsOf([statement]).includes('s3:PutObject'));
+      expect(bucketWrites).toEqual([
+        expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/shadow-requests/*']] } }),
+      ]);
       expect(actionsOf(statements).filter((action) => action.includes('*'))).toEqual([]);
       expect(actionsOf(statements).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+    });
+
+    it('runs the rollout advancer every minute, one run at a time, and expires serving counters by TTL', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const rollouts = stack.functions.find((fn) => fn.spec.id === 'rollouts');
+      const functionId = logicalId(rollouts?.function.node.defaultChild);
+
+      // Act
+      const rules = Object.values(template.findResources('AWS::Events::Rule')) as CfnResourceJson[];
+      const resource = template.findResources('AWS::Lambda::Function')[functionId] as CfnResourceJson;
+
+      // Assess
+      expect(rules).toEqual([
+        expect.objectContaining({
+          Properties: expect.objectContaining({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })] }),
+        }),
+      ]);
+      expect(resource.Properties?.['ReservedConcurrentExecutions']).toBe(1);
+      template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
     });
 
     it('lets the control plane write to the registry table and the lake bucket', () => {
@@ -515,7 +544,7 @@ describe('PlatformStack (platform topology)', () => {
 
       // Assess
       expect(properties.BucketName).toEqual({ Ref: bucketId });
-      expect(configuration.QueueConfigurations).toEqual([
+      expect(configuration.QueueConfigurations?.filter((c) => JSON.stringify(c.QueueArn).includes(`"${queueId}"`))).toEqual([
         {
           Events: ['s3:ObjectCreated:*'],
           Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'raw/' }] } },
@@ -905,7 +934,8 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
         },
       ]),
     );
-    expect(configurations).toHaveLength(2);
+    // Those two, and the shadow queue's (shadow-requests/).
+    expect(configurations).toHaveLength(3);
     for (const queueId of queueIds.values()) {
       const statements = s3ServiceStatements(queuePolicyStatements(template, queueId));
       expect(statements.map((statement) => statement.Effect).sort()).toEqual(['Allow', 'Deny']);
@@ -1042,12 +1072,13 @@ describe('PlatformStack validation', () => {
     // Assess
     expect(actOverlapping).toThrow(/lake notifications overlap: queue 'ingest' .* and queue 'ingest'/);
     const { properties } = bucketNotifications(template);
-    expect((properties.NotificationConfiguration as { QueueConfigurations: unknown[] }).QueueConfigurations).toHaveLength(2);
+    // The two of the ingest queue, and the shadow queue's.
+    expect((properties.NotificationConfiguration as { QueueConfigurations: unknown[] }).QueueConfigurations).toHaveLength(3);
   });
 
   it('rejects a lake notification without a prefix: the functions\' own lake writes would trigger it', () => {
     // Prepare
-    const unfiltered = withNotifications({ ingest: [{ prefix: '', suffix: '.csv' }] });
+    const unfiltered = withNotifications({ ingest: [{ prefix: '', suffix: '.csv' }], shadow: [] });
 
     // Act
     const act = (): Synthesized => synthesize(unfiltered);

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
+import { STATS_PK_PREFIX } from '../src/rollout/serving-stats-store.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {
@@ -40,6 +41,8 @@ export class Registry extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // Serving counters and shadow comparisons expire (src/rollout/serving-stats-store.ts).
+      timeToLiveAttribute: 'expiresAt',
     });
     this.table.addGlobalSecondaryIndex({
       indexName: LIST_INDEX,
@@ -73,6 +76,23 @@ export class Registry extends Construct {
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     this.eventBus.grantPutEventsTo(grantee);
     return this.grant(grantee, [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+  }
+
+  /**
+   * Grants adding to serving counters, and nothing else: updates of items whose partition key
+   * starts with `STATS#` (the predict function counts requests per version).
+   *
+   * Actions: `dynamodb:UpdateItem` on the table, with `dynamodb:LeadingKeys` limited to `STATS#*`.
+   *
+   * @param grantee - The principal to grant to.
+   */
+  public grantWriteServingStats(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STATS_PK_PREFIX}*`] } },
+    });
   }
 
   private grant(grantee: iam.IGrantable, actions: readonly string[]): iam.Grant {

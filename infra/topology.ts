@@ -42,6 +42,17 @@ export interface FunctionAccess {
   readonly registry?: 'read' | 'readWrite';
   readonly lake?: 'read' | 'readWrite';
   readonly queues?: { readonly [K in QueueId]?: 'send' | 'consume' };
+  /**
+   * Serving telemetry (the predict function): add to per-version counters (registry items under
+   * `STATS#` partition keys only) and write shadow copies (lake keys under `shadow-requests/` only).
+   */
+  readonly servingTelemetry?: 'write';
+}
+
+/** Runs a function on a fixed schedule (EventBridge in AWS, a timer in the local cloud). */
+export interface ScheduleSpec {
+  /** Minutes between runs in AWS (EventBridge's smallest rate is one minute). */
+  readonly everyMinutes: number;
 }
 
 /** One Lambda function of the platform. */
@@ -64,10 +75,22 @@ export interface FunctionSpec {
   readonly access: FunctionAccess;
   readonly routes: readonly RouteSpec[];
   readonly queueTriggers: readonly QueueTriggerSpec[];
+  /**
+   * Runs the function on a schedule.
+   *
+   * @default - no schedule
+   */
+  readonly schedule?: ScheduleSpec;
+  /**
+   * Most concurrent executions (e.g. 1 for a function that must not overlap itself).
+   *
+   * @default - the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** Queue ids known to the platform. */
-export type QueueId = 'training' | 'ingest';
+export type QueueId = 'training' | 'ingest' | 'shadow';
 
 /** An SQS queue with its dead-letter queue. */
 export interface QueueSpec {
@@ -147,6 +170,17 @@ export const topology: Topology = {
       urlEnv: 'INGEST_QUEUE_URL',
       lakeNotifications: [{ prefix: 'raw/' }],
     },
+    {
+      id: 'shadow',
+      localName: 'shadow-requests',
+      // Above the shadow function's timeout.
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 3,
+      retentionDays: 4,
+      urlEnv: 'SHADOW_QUEUE_URL',
+      // Predict writes sampled copies of requests there (src/rollout/shadow-copy.ts).
+      lakeNotifications: [{ prefix: 'shadow-requests/' }],
+    },
   ],
   functions: [
     {
@@ -156,7 +190,7 @@ export const topology: Topology = {
       memoryMb: 1769,
       timeoutSeconds: 29,
       layers: ['onnxruntime'],
-      access: { registry: 'read', lake: 'read' },
+      access: { registry: 'read', lake: 'read', servingTelemetry: 'write' },
       routes: [
         dataPlane('GET', '/v2'),
         dataPlane('GET', '/v2/health/live'),
@@ -196,6 +230,12 @@ export const topology: Topology = {
         controlPlane('DELETE', '/models/{name}/aliases/{alias}'),
         controlPlane('GET', '/models/{name}/aliases/{alias}/ledger'),
         controlPlane('POST', '/models/{name}/aliases/{alias}/rollback'),
+        controlPlane('GET', '/models/{name}/aliases/{alias}/rollout'),
+        controlPlane('POST', '/models/{name}/aliases/{alias}/rollout'),
+        controlPlane('POST', '/models/{name}/aliases/{alias}/rollout/pause'),
+        controlPlane('POST', '/models/{name}/aliases/{alias}/rollout/resume'),
+        controlPlane('POST', '/models/{name}/aliases/{alias}/rollout/abort'),
+        controlPlane('GET', '/models/{name}/aliases/{alias}/shadow'),
         controlPlane('GET', '/datasets'),
         controlPlane('GET', '/datasets/{dataset}'),
         controlPlane('PUT', '/datasets/{dataset}'),
@@ -236,6 +276,31 @@ export const topology: Topology = {
       access: { registry: 'readWrite', lake: 'readWrite', queues: { training: 'consume' } },
       routes: [],
       queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }],
+    },
+    {
+      id: 'shadow',
+      entry: 'functions/shadow/handler.ts',
+      description: 'Shadow traffic: answers sampled copies of requests with the shadow version and records both answers side by side',
+      memoryMb: 1769,
+      timeoutSeconds: 120,
+      layers: ['onnxruntime'],
+      access: { registry: 'readWrite', lake: 'readWrite', queues: { shadow: 'consume' } },
+      routes: [],
+      queueTriggers: [{ queue: 'shadow', batchSize: 1, reportBatchItemFailures: true }],
+    },
+    {
+      id: 'rollouts',
+      entry: 'functions/rollouts/handler.ts',
+      description: 'Rollouts: advances each active rollout a step, or rolls it back when a guard trips',
+      memoryMb: 512,
+      timeoutSeconds: 60,
+      layers: [],
+      access: { registry: 'readWrite' },
+      routes: [],
+      queueTriggers: [],
+      schedule: { everyMinutes: 1 },
+      // One advancer at a time: two runs never judge the same step twice.
+      reservedConcurrency: 1,
     },
   ],
 };

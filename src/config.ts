@@ -36,14 +36,28 @@ export interface PlatformConfig {
   readonly registryEventBus?: string;
 }
 
-/** Reads the configuration once at start; throws naming every missing or invalid variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
-  const result = schema.safeParse(env);
+/** Parses the environment; throws naming every missing or invalid variable. */
+function parseEnvironment<S extends z.ZodMiniType>(shape: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const result = shape.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid function configuration: ${problems}`);
   }
-  const c = result.data;
+  return result.data;
+}
+
+/**
+ * Reads the settings of a function that only touches the registry (the rollout advancer) once at
+ * start; throws naming every missing or invalid variable.
+ */
+export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): Pick<PlatformConfig, 'registryTable' | 'registryEventBus'> {
+  const c = parseEnvironment(z.pick(schema, { [ENV.registryTable]: true, [ENV.registryEventBus]: true }), env);
+  return { registryTable: c[ENV.registryTable], ...(c[ENV.registryEventBus] === undefined ? {} : { registryEventBus: c[ENV.registryEventBus] }) };
+}
+
+/** Reads the configuration once at start; throws naming every missing or invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  const c = parseEnvironment(schema, env);
   return {
     registryTable: c[ENV.registryTable],
     lakeBucket: c[ENV.lakeBucket],

@@ -20,6 +20,10 @@ import { createControlPlaneRoutes } from '../../src/registry/control-plane-route
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/registry/table.js';
+import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
+import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
+import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';
+import { createShadowRoutes } from '../../src/rollout/shadow-routes.js';
 import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
 import { createJobRoutes } from '../../src/training/jobs/job-routes.js';
 import { JobStore } from '../../src/training/jobs/job-store.js';
@@ -36,9 +40,10 @@ const events = registryEventSink(observability.logger, config.registryEventBus);
 const signUpload = (key: string, expiresIn: number) =>
   getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn });
 const datasets = new DatasetStore(clients.dynamo, config.registryTable);
+const registry = new ModelRegistry(clients.dynamo, config.registryTable, undefined, events);
 const routes = {
   ...createControlPlaneRoutes({
-    registry: new ModelRegistry(clients.dynamo, config.registryTable, undefined, events),
+    registry,
     artifacts: new ArtifactStore(clients.s3),
     lakeBucket: config.lakeBucket,
     inspect: inspectOnnxModel,
@@ -56,6 +61,8 @@ const routes = {
     queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
     limits: trainingLimits(),
   }),
+  ...createRolloutRoutes(rolloutsOnTable(new RegistryTable(clients.dynamo, config.registryTable, 'rollouts'), registry, events)),
+  ...createShadowRoutes({ comparisons: new ShadowComparisons(new RegistryTable(clients.dynamo, config.registryTable, 'shadow comparisons')), registry }),
 };
 
 /** Lambda entry point. */

@@ -1,12 +1,12 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiEvent, lambdaContext } from '../../test/support/api-event.js';
 import type { handler as PredictHandler } from './handler.js';
 
@@ -54,6 +54,9 @@ beforeEach(() => {
   dynamo.reset();
   s3.reset();
 });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('predict handler when dependencies fail', () => {
   it('answers 503 with Retry-After when the registry throttles, without leaking internals', async () => {
@@ -84,6 +87,24 @@ describe('predict handler when dependencies fail', () => {
     expect(served.statusCode).toBe(200);
     expect(served.headers?.['x-model-version']).toBe('1');
     expect(JSON.parse(served.body)).toMatchObject({ model_name: 'iris', model_version: '1' });
+  });
+
+  it('keeps answering when serving counters cannot be written: telemetry never fails a prediction', async () => {
+    // Prepare: the counters' table throttles every write.
+    registryHolds(1);
+    s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new Uint8Array(irisBytes) } as never });
+    dynamo.on(UpdateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    vi.useFakeTimers({ toFake: ['Date'] });
+
+    // Act: a request, then one after the flush interval (which writes the counters).
+    const first = await call();
+    vi.setSystemTime(Date.now() + 60_000);
+    const flushing = await call();
+
+    // Assess
+    expect([first.statusCode, flushing.statusCode]).toEqual([200, 200]);
+    expect(dynamo.commandCalls(UpdateCommand).length).toBeGreaterThan(0);
+    expect(dynamo.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toMatchObject({ pk: 'STATS#iris#1' });
   });
 
   it('answers 500 for an unexpected failure with a generic message', async () => {

@@ -2,6 +2,7 @@
  * Predict function (data plane): Open Inference Protocol v2 and KServe v1 over
  * API Gateway. Everything per container is built once, at module load.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { loadConfig } from '../../src/config.js';
@@ -12,6 +13,9 @@ import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { ModelResolver } from '../../src/inference/resolver.js';
 import { createObservability } from '../../src/observability.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
+import { RegistryTable } from '../../src/registry/table.js';
+import { ServingStatsStore } from '../../src/rollout/serving-stats-store.js';
+import { ServingTelemetry } from '../../src/rollout/serving-telemetry.js';
 
 const config = loadConfig();
 const observability = createObservability('predict');
@@ -21,10 +25,18 @@ const clients = createAwsClients();
 
 const registry = new ModelRegistry(clients.dynamo, config.registryTable);
 const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
+const stats = new ServingStatsStore(new RegistryTable(clients.dynamo, config.registryTable, 'serving counters'));
+// Counters and shadow copies are written every few seconds by the request that finds them due.
+const telemetry = new ServingTelemetry({
+  addStats: (...args) => stats.add(...args),
+  putObject: (key, body) => clients.s3.send(new PutObjectCommand({ Bucket: config.lakeBucket, Key: key, Body: body, ContentType: 'application/x-ndjson' })),
+  onError: (what, error) => observability.logger.warn(`dropped ${what}`, { error: error as Error }),
+});
 const routes = createPredictRoutes({
   // A version an alias starts routing to is loaded before it gets this container's traffic.
   resolver: new ModelResolver(registry, config.aliasCacheTtlMs, Date.now, (version) => loader.load(version)),
   loader,
+  telemetry,
 });
 
 /** Lambda entry point. */

@@ -1,12 +1,17 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import packageJson from '../../package.json' with { type: 'json' };
-import { NotFoundError } from '../http/errors.js';
+import { HttpError, NotFoundError } from '../http/errors.js';
 import { header, parseJsonBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
 import type { ModelVersion } from '../registry/types.js';
-import type { ModelLoader } from './model-loader.js';
+import type { Outcome } from '../rollout/serving-stats.js';
+import type { ServingTelemetry } from '../rollout/serving-telemetry.js';
+import type { ShadowProtocol } from '../rollout/shadow-copy.js';
+import type { LoadedModel, ModelLoader } from './model-loader.js';
 import type { ModelResolver } from './resolver.js';
 import { predict } from './v1-protocol.js';
 import { infer, modelMetadata, parseInferRequest } from './v2-protocol.js';
@@ -23,7 +28,14 @@ export const SERVER_METADATA = { name: packageJson.name, version: packageJson.ve
 export interface PredictDeps {
   readonly resolver: ModelResolver;
   readonly loader: ModelLoader;
+  /** Where per-version counters and shadow copies go. */
+  readonly telemetry: ServingTelemetry;
+  /** Decides which requests are copied to a shadow version. @default Math.random */
+  readonly random?: () => number;
 }
+
+/** How a request that reached a version ended, for its counters. */
+const outcomeOf = (error: unknown): Outcome => (error instanceof HttpError && error.statusCode < 500 ? 'rejected' : 'failed');
 
 const answeredBy = (version: ModelVersion, body: unknown) =>
   jsonResponse(200, body, { [MODEL_VERSION_HEADER]: String(version.version) });
@@ -32,7 +44,7 @@ const answeredBy = (version: ModelVersion, body: unknown) =>
  * The data plane: Open Inference Protocol v2 and KServe v1 routes. A version
  * segment may be a number or an alias; none means the model's default alias.
  */
-export function createPredictRoutes({ resolver, loader }: PredictDeps): RouteTable {
+export function createPredictRoutes({ resolver, loader, telemetry, random = Math.random }: PredictDeps): RouteTable {
   const resolve = (event: APIGatewayProxyEvent, name: string) => {
     const segment = event.pathParameters?.['version'];
     return resolver.resolve(
@@ -43,20 +55,51 @@ export function createPredictRoutes({ resolver, loader }: PredictDeps): RouteTab
   };
 
   const metadata = async (event: APIGatewayProxyEvent) => {
-    const version = await resolve(event, pathParam(event, 'name'));
+    const { version } = await resolve(event, pathParam(event, 'name'));
     return answeredBy(version, modelMetadata(version));
   };
 
   const ready = async (event: APIGatewayProxyEvent) => {
-    const version = await resolve(event, pathParam(event, 'name'));
+    const { version } = await resolve(event, pathParam(event, 'name'));
     await loader.load(version);
     return answeredBy(version, { name: version.model, version: String(version.version), ready: true });
   };
 
+  /**
+   * Answers a request with the version its alias picks, counts how that went for the version,
+   * and copies a sample of the requests to the alias's shadow version, if any.
+   */
+  const serve = async (event: APIGatewayProxyEvent, name: string, protocol: ShadowProtocol, request: unknown, answer: (model: LoadedModel) => Promise<unknown>) => {
+    const started = performance.now();
+    const { version, alias, shadow } = await resolve(event, name);
+    let body: unknown;
+    try {
+      body = await answer(await loader.load(version));
+    } catch (error) {
+      telemetry.record(version.model, version.version, outcomeOf(error), performance.now() - started);
+      await telemetry.flushIfDue();
+      throw error;
+    }
+    telemetry.record(version.model, version.version, 'ok', performance.now() - started);
+    if (alias !== undefined && shadow !== undefined && random() * 100 < shadow.percent) {
+      telemetry.offerShadow({
+        model: version.model,
+        alias,
+        requestId: event.requestContext?.requestId ?? randomUUID(),
+        at: new Date().toISOString(),
+        protocol,
+        request,
+        primary: { version: version.version, response: body },
+        shadowVersion: shadow.version,
+      });
+    }
+    await telemetry.flushIfDue();
+    return answeredBy(version, body);
+  };
+
   const inferRoute = async (event: APIGatewayProxyEvent) => {
     const request = parseInferRequest(parseJsonBody(event));
-    const version = await resolve(event, pathParam(event, 'name'));
-    return answeredBy(version, await infer(await loader.load(version), request));
+    return serve(event, pathParam(event, 'name'), 'v2', request, (model) => infer(model, request));
   };
 
   const predictRoute = async (event: APIGatewayProxyEvent) => {
@@ -65,8 +108,7 @@ export function createPredictRoutes({ resolver, loader }: PredictDeps): RouteTab
     const verb = colon < 0 ? '' : segment.slice(colon + 1);
     if (verb !== 'predict') throw new NotFoundError(`unknown KServe v1 verb in '${segment}'; use /v1/models/{name}:predict`);
     const body = parseJsonBody(event);
-    const version = await resolve(event, segment.slice(0, colon));
-    return answeredBy(version, await predict(await loader.load(version), body));
+    return serve(event, segment.slice(0, colon), 'v1', body, (model) => predict(model, body));
   };
 
   return {

@@ -33,9 +33,9 @@ describe('ModelResolver', () => {
   it('resolves no version to the default alias, an alias by name and a number directly', async () => {
     const registry = fakeRegistry({ prod: alias(2), staging: alias(3) });
     const resolver = new ModelResolver(registry, 1000);
-    expect((await resolver.resolve('iris', undefined)).version).toBe(2);
-    expect((await resolver.resolve('iris', { kind: 'alias', alias: 'staging' })).version).toBe(3);
-    expect((await resolver.resolve('iris', { kind: 'number', version: 4 })).version).toBe(4);
+    expect((await resolver.resolve('iris', undefined)).version.version).toBe(2);
+    expect((await resolver.resolve('iris', { kind: 'alias', alias: 'staging' })).version.version).toBe(3);
+    expect((await resolver.resolve('iris', { kind: 'number', version: 4 })).version.version).toBe(4);
   });
 
   it('caches a model and its aliases for the TTL and sees a change after it', async () => {
@@ -52,8 +52,8 @@ describe('ModelResolver', () => {
     now = 1001;
     const fresh = await resolver.resolve('iris', undefined);
     // Assess: version 2 was already routed (by staging), so prod moves at once.
-    expect(cached.version).toBe(1);
-    expect(fresh.version).toBe(2);
+    expect(cached.version.version).toBe(1);
+    expect(fresh.version.version).toBe(2);
     expect(registry.findModelWithAliases).toHaveBeenCalledTimes(2);
   });
 
@@ -78,8 +78,8 @@ describe('ModelResolver', () => {
     // Assess
     expect(warm).toHaveBeenCalledTimes(1);
     expect(warm).toHaveBeenCalledWith(expect.objectContaining({ version: 2 }));
-    expect(whileLoading.version).toBe(1);
-    expect(loaded.version).toBe(2);
+    expect(whileLoading.version.version).toBe(1);
+    expect(loaded.version.version).toBe(2);
   });
 
   it('switches after WARM_LIMIT_MS when a load takes longer', async () => {
@@ -98,8 +98,8 @@ describe('ModelResolver', () => {
       await vi.advanceTimersByTimeAsync(WARM_LIMIT_MS);
       const after = await resolver.resolve('iris', undefined);
       // Assess
-      expect(before.version).toBe(1);
-      expect(after.version).toBe(2);
+      expect(before.version.version).toBe(1);
+      expect(after.version.version).toBe(2);
     } finally {
       vi.useRealTimers();
     }
@@ -119,7 +119,7 @@ describe('ModelResolver', () => {
     await settle();
     const switched = await resolver.resolve('iris', undefined);
     // Assess
-    expect(switched.version).toBe(2);
+    expect(switched.version.version).toBe(2);
   });
 
   it('answers an alias new to this container by waiting for the version it routes to, rather than with 404', async () => {
@@ -134,7 +134,7 @@ describe('ModelResolver', () => {
     // Act
     const canary = await resolver.resolve('iris', { kind: 'alias', alias: 'canary' });
     // Assess
-    expect(canary.version).toBe(3);
+    expect(canary.version.version).toBe(3);
   });
 
   it('caches versions for the TTL, then sees their status change: an archived version is no longer served', async () => {

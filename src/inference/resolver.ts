@@ -1,7 +1,7 @@
 import { NotFoundError } from '../http/errors.js';
 import type { VersionSelector } from '../registry/names.js';
 import type { ModelWithAliases } from '../registry/registry.js';
-import type { ModelVersion } from '../registry/types.js';
+import type { AliasShadow, ModelVersion } from '../registry/types.js';
 import { pickRoute } from './routing.js';
 
 /** The registry reads serving needs (implemented by `ModelRegistry`). */
@@ -21,6 +21,14 @@ interface Snapshot {
   readonly expiresAt: number;
   /** Newer aliases, served once the versions they newly route to are loaded. */
   readonly refreshing?: Promise<ModelWithAliases | undefined>;
+}
+
+/** The version a request is served by, and the alias it came through with its shadow, if any. */
+export interface Resolution {
+  readonly version: ModelVersion;
+  /** The alias that picked the version (none when the request named a version number). */
+  readonly alias?: string;
+  readonly shadow?: AliasShadow;
 }
 
 /** Longest a container keeps serving its previous aliases while it loads a newly routed version. */
@@ -58,8 +66,8 @@ export class ModelResolver {
   ) {}
 
   /** The version a request for `model` with `selector` (none: the model's default alias) is served by. */
-  async resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<ModelVersion> {
-    if (selector?.kind === 'number') return this.version(model, selector.version);
+  async resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<Resolution> {
+    if (selector?.kind === 'number') return { version: await this.version(model, selector.version) };
     let snapshot = await this.snapshot(model);
     // An alias (or model) this container has not served yet, while newer aliases load: wait for them rather than answer 404.
     const known = (found: ModelWithAliases | undefined) => found !== undefined && found.aliases.has(selector?.alias ?? found.model.defaultAlias);
@@ -68,7 +76,8 @@ export class ModelResolver {
     const alias = selector?.alias ?? snapshot.model.defaultAlias;
     const record = snapshot.aliases.get(alias);
     if (record === undefined) throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
-    return this.version(model, pickRoute(record.routes, routingKey));
+    const version = await this.version(model, pickRoute(record.routes, routingKey));
+    return { version, alias, ...(record.shadow === undefined ? {} : { shadow: record.shadow }) };
   }
 
   /**

@@ -16,7 +16,7 @@ import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PreconditionFailedError } from '../http/errors.js';
 import { aliasSk, ATTR, modelPk } from './keys.js';
 import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from './table.js';
-import type { AliasRecord, AliasRoute, Page } from './types.js';
+import type { AliasRecord, AliasRoute, AliasShadow, Page } from './types.js';
 
 const ledgerPrefix = (alias: string): string => `LEDGER#${alias}#`;
 const ledgerSk = (alias: string, revision: number): string => `${ledgerPrefix(alias)}${String(revision).padStart(10, '0')}`;
@@ -37,6 +37,8 @@ export interface LedgerEntry {
   readonly to: readonly AliasRoute[];
   /** Whether the alias only routes to APPROVED versions after the change. */
   readonly requireApproved?: boolean;
+  /** The alias's shadow version after the change, if any. */
+  readonly shadow?: AliasShadow;
   /** Who: the caller's identity (IAM ARN, API key id, or the training job). */
   readonly by: string;
   readonly reason: string;
@@ -50,6 +52,7 @@ export interface LedgerChange {
   readonly kind: LedgerChangeKind;
   readonly to: readonly AliasRoute[];
   readonly requireApproved?: boolean;
+  readonly shadow?: AliasShadow;
   readonly by: string;
   readonly reason: string;
   /**
@@ -127,6 +130,7 @@ export class AliasLedger {
       from: routes,
       to: change.to,
       ...(change.requireApproved === undefined ? {} : { requireApproved: change.requireApproved }),
+      ...(change.shadow === undefined ? {} : { shadow: change.shadow }),
       by: change.by,
       reason: change.reason,
       at: this.now().toISOString(),
@@ -159,7 +163,8 @@ export class AliasLedger {
             TableName: this.table.tableName,
             Key: { pk: modelPk(entry.model), sk: aliasSk(entry.alias) },
             UpdateExpression:
-              'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #requireApproved = :requireApproved, #revision = :revision, #updatedAt = :at, #updatedBy = :by, #reason = :reason',
+              'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #requireApproved = :requireApproved, #revision = :revision, #updatedAt = :at, #updatedBy = :by, #reason = :reason' +
+              (entry.shadow === undefined ? ' REMOVE #shadow' : ', #shadow = :shadow'),
             ConditionExpression: 'attribute_not_exists(pk) OR #revision < :revision',
             ExpressionAttributeNames: {
               '#type': 'type',
@@ -171,6 +176,7 @@ export class AliasLedger {
               '#updatedAt': 'updatedAt',
               '#updatedBy': 'updatedBy',
               '#reason': 'reason',
+              '#shadow': 'shadow',
             },
             ExpressionAttributeValues: {
               ':type': 'ALIAS',
@@ -182,6 +188,7 @@ export class AliasLedger {
               ':at': entry.at,
               ':by': entry.by,
               ':reason': entry.reason,
+              ...(entry.shadow === undefined ? {} : { ':shadow': entry.shadow }),
             },
           }),
         ),

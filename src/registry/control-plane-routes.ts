@@ -54,8 +54,15 @@ const routesSchema = z
     z.refine((routes) => routes.reduce((sum, r) => sum + r.weight, 0) === 100, 'weights must sum to 100'),
     z.refine((routes) => new Set(routes.map((r) => r.version)).size === routes.length, 'each version may appear once'),
   );
+const shadowSchema = z.nullable(z.object({ version: versionNumber, percent: z.number().check(z.int(), z.gte(1), z.lte(100)) }));
 const setAliasSchema = z
-  .object({ version: z.optional(versionNumber), routes: z.optional(routesSchema), requireApproved: z.optional(z.boolean()), reason: text })
+  .object({
+    version: z.optional(versionNumber),
+    routes: z.optional(routesSchema),
+    requireApproved: z.optional(z.boolean()),
+    shadow: z.optional(shadowSchema),
+    reason: text,
+  })
   .check(z.refine((body) => (body.version === undefined) !== (body.routes === undefined), 'give either "version" or "routes"'));
 const rollbackSchema = z.object({ toRevision: z.optional(versionNumber), reason: text });
 const statusSchema = z.object({ status: z.enum(['APPROVED', 'REJECTED', 'ARCHIVED']), reason: text });
@@ -156,6 +163,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       const updated = await registry.setAlias(model(event), alias(event), {
         routes: body.routes ?? [{ version: body.version!, weight: 100 }],
         ...(body.requireApproved === undefined ? {} : { requireApproved: body.requireApproved }),
+        ...(body.shadow === undefined ? {} : { shadow: body.shadow }),
         updatedBy: callerOf(event),
         reason: body.reason ?? '',
         expectedRevision: revision,

@@ -7,6 +7,7 @@
  * version items remain the record, and a failed publish is reported to `onError`.
  */
 import type { LedgerEntry } from './alias-ledger.js';
+import type { Rollout } from '../rollout/rollout.js';
 import type { VersionStatus } from './types.js';
 
 /** The `source` of every registry event on the bus. */
@@ -24,7 +25,19 @@ export type RegistryEvent =
       readonly by: string;
       readonly reason: string;
     }
-  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>);
+  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>)
+  | ({
+      readonly type: 'RolloutChanged';
+      /** What happened: the rollout started, moved to its next step, finished, or was paused, resumed, rolled back or aborted. */
+      readonly action: RolloutAction;
+      /** The candidate's share of traffic after the change. */
+      readonly percent: number;
+      readonly by: string;
+      readonly reason: string;
+    } & Pick<Rollout, 'model' | 'alias' | 'id' | 'baseline' | 'candidate' | 'state' | 'step'>);
+
+/** What a rollout event reports. */
+export type RolloutAction = 'started' | 'advanced' | 'succeeded' | 'paused' | 'resumed' | 'rolledBack' | 'aborted';
 
 /** Where registry events go. `publish` never throws. */
 export interface RegistryEventSink {

@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
 import { AliasLedger, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import type { CursorShape } from './cursor.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
@@ -16,7 +16,7 @@ import {
   modelPk,
   versionSk,
 } from './keys.js';
-import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type ModelRecord, type ModelVersion, type Page, type VersionStatus } from './types.js';
+import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type Page, type VersionStatus } from './types.js';
 
 const DEPENDENCY = 'model registry';
 
@@ -78,6 +78,7 @@ const aliasOf = (entry: LedgerEntry): AliasRecord => ({
   alias: entry.alias,
   routes: entry.to,
   requireApproved: entry.requireApproved ?? false,
+  ...(entry.shadow === undefined ? {} : { shadow: entry.shadow }),
   revision: entry.revision,
   updatedAt: entry.at,
   updatedBy: entry.by,
@@ -111,6 +112,10 @@ export interface AliasChange {
   readonly routes: readonly AliasRoute[];
   /** Only APPROVED versions may be targeted (default: the alias's current setting, else false). */
   readonly requireApproved?: boolean;
+  /** The shadow version: `null` removes it (default: the alias's current one). */
+  readonly shadow?: AliasShadow | null;
+  /** Records the change as a rollback to this earlier revision's routes. */
+  readonly restores?: number;
   readonly updatedBy: string;
   readonly reason: string;
   readonly expectedRevision?: number;
@@ -269,9 +274,11 @@ export class ModelRegistry {
       throw new ConflictError(`version ${version} of model '${model}' is ${current.status}; it cannot become ${change.status}`);
     }
     if (change.status === 'ARCHIVED') {
-      const routed = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])].filter((a) => a.routes.some((r) => r.version === version));
+      const routed = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])].filter(
+        (a) => a.routes.some((r) => r.version === version) || a.shadow?.version === version,
+      );
       if (routed.length > 0) {
-        throw new ConflictError(`version ${version} of model '${model}' serves alias(es) ${routed.map((a) => `'${a.alias}'`).join(', ')}; move them first`);
+        throw new ConflictError(`version ${version} of model '${model}' serves (or shadows) alias(es) ${routed.map((a) => `'${a.alias}'`).join(', ')}; move them first`);
       }
     }
     const statusChange = { by: change.by, at: this.now().toISOString(), reason: change.reason };
@@ -318,19 +325,24 @@ export class ModelRegistry {
   /**
    * Points an alias at versions (weights summing to 100), recording the change in the alias's
    * ledger. With `expectedRevision` (0: the alias must not exist) the change only happens at that
-   * revision (412 otherwise). Versions must exist (404) and not be archived (409).
+   * revision (412 otherwise). Versions must exist (404) and not be archived (409); a shadow version
+   * as well, and it may not be one the alias routes to (400).
    */
   async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
     const current = await this.findAliasItem(model, alias);
     const requireApproved = change.requireApproved ?? current?.requireApproved ?? false;
+    const shadow = change.shadow === null ? undefined : (change.shadow ?? (current?.routes.length === 0 ? undefined : current?.shadow));
     await this.checkTargets(model, change.routes, requireApproved, alias);
+    if (shadow !== undefined) await this.checkShadow(model, change.routes, shadow, alias);
     const entry = await this.appendAlias(
       model,
       alias,
       {
-        kind: 'set',
+        kind: change.restores === undefined ? 'set' : 'rollback',
+        ...(change.restores === undefined ? {} : { restoredRevision: change.restores }),
         to: change.routes,
         requireApproved,
+        ...(shadow === undefined ? {} : { shadow }),
         by: change.updatedBy,
         reason: change.reason,
         ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }),
@@ -352,6 +364,8 @@ export class ModelRegistry {
     if (restored.to.length === 0) throw new ConflictError(`ledger entry ${target} of alias '${alias}' deleted the alias; roll back to an entry that routed traffic`);
     const requireApproved = current.requireApproved ?? false;
     await this.checkTargets(model, restored.to, requireApproved, alias);
+    // The shadow stays as it is, unless the restored routes now serve it.
+    const shadow = current.shadow !== undefined && !restored.to.some((r) => r.version === current.shadow?.version) ? current.shadow : undefined;
     const entry = await this.appendAlias(
       model,
       alias,
@@ -359,6 +373,7 @@ export class ModelRegistry {
         kind: 'rollback',
         to: restored.to,
         requireApproved,
+        ...(shadow === undefined ? {} : { shadow }),
         by: request.by,
         reason: request.reason === '' ? `rollback to revision ${target}` : request.reason,
         restoredRevision: target,
@@ -392,6 +407,15 @@ export class ModelRegistry {
     if (unapproved !== undefined) {
       throw new ConflictError(`alias '${alias}' only routes to APPROVED versions; version ${unapproved.version} of model '${model}' is ${unapproved.status}`);
     }
+  }
+
+  /** A shadow version exists, is not archived (409) and is not one the alias routes to (400). */
+  private async checkShadow(model: string, routes: readonly AliasRoute[], shadow: AliasShadow, alias: string): Promise<void> {
+    if (routes.some((r) => r.version === shadow.version)) {
+      throw new BadRequestError(`version ${shadow.version} already serves alias '${alias}'; a shadow version must be another one`);
+    }
+    const version = await this.getVersion(model, shadow.version);
+    if (version.status === 'ARCHIVED') throw new ConflictError(`version ${shadow.version} of model '${model}' is archived; it cannot shadow an alias`);
   }
 
   /** The alias item as stored (a deleted alias keeps its item, with no routes, so revisions continue). */

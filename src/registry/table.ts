@@ -4,7 +4,7 @@
  * number under a sort-key prefix.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
 import { ATTR } from './keys.js';
@@ -49,6 +49,18 @@ export class RegistryTable {
   async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
     const result = await this.send(() => this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })));
     return result.Item;
+  }
+
+  /** Every item a query matches, read page after page (for queries whose results stay small). */
+  async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send(() => this.db.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: start })));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
   }
 
   /** The highest `numberAttribute` under a sort-key prefix (0 when there is none). */

@@ -90,6 +90,13 @@ export interface AliasRoute {
   readonly weight: number;
 }
 
+/** A version that gets a sampled copy of an alias's requests, answered in the background and never returned. */
+export interface AliasShadow {
+  readonly version: number;
+  /** Share of the alias's requests copied to the shadow version (1–100). */
+  readonly percent: number;
+}
+
 /**
  * A mutable named pointer to versions: one route, or a weighted split. `revision` drives
  * optimistic concurrency (If-Match) and numbers the alias's ledger entries.
@@ -104,6 +111,8 @@ export interface AliasRecord {
   readonly reason: string;
   /** Whether the alias may only route to APPROVED versions. */
   readonly requireApproved?: boolean;
+  /** The shadow version, if any. */
+  readonly shadow?: AliasShadow;
 }
 
 /** A page of results and the opaque cursor of the next page, if any. */

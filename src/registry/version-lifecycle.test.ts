@@ -48,7 +48,7 @@ describe('version lifecycle on dynalite', () => {
     // Act
     const refused = registry.setVersionStatus('archive', 1, { status: 'ARCHIVED', by: 'a', reason: '' });
     await expect(refused).rejects.toThrowError(ConflictError);
-    await expect(refused).rejects.toThrowError("serves alias(es) 'prod'");
+    await expect(refused).rejects.toThrowError("serves (or shadows) alias(es) 'prod'");
     await registry.setAlias('archive', 'prod', { routes: one(2), updatedBy: 'a', reason: '', expectedRevision: 1 });
     const archived = await registry.setVersionStatus('archive', 1, { status: 'ARCHIVED', by: 'a', reason: 'superseded' });
 

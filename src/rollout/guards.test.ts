@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { draftVersion } from '../../test/support/model-versions.js';
+import type { ModelVersion } from '../registry/types.js';
+import { checkMetricGuard, judgeStep } from './guards.js';
+import { EMPTY_STATS, latencyBucket, type VersionStats } from './serving-stats.js';
+
+const START = '2026-11-24T00:00:00.000Z';
+const rollout = { plan: { steps: [10, 50, 100], bakeSeconds: 60 }, guards: { maxErrorRate: 0.05, minRequests: 20, maxP99Ms: 100 }, stepStartedAt: START };
+const at = (seconds: number) => new Date(Date.parse(START) + seconds * 1000);
+const stats = (requests: number, failed: number, ms = 5, rejected = 0): VersionStats => {
+  const latency = [...EMPTY_STATS.latency];
+  latency[latencyBucket(ms)] = requests;
+  return { requests, failed, rejected, latency };
+};
+const version = (n: number, metrics: Record<string, number>): ModelVersion => ({ ...draftVersion('m', { metrics }), version: n, status: 'PENDING', createdAt: START });
+
+describe('judgeStep', () => {
+  it('waits for the bake time and the minimum requests, then advances a healthy step', () => {
+    expect(judgeStep(rollout, stats(5, 0), at(120))).toMatchObject({ action: 'wait', reason: expect.stringContaining('waiting for traffic: 5 of 20') });
+    expect(judgeStep(rollout, stats(50, 1), at(30))).toMatchObject({ action: 'wait', reason: expect.stringContaining('baking: 30 of 60 s') });
+    expect(judgeStep(rollout, stats(50, 1), at(61))).toMatchObject({ action: 'advance', reason: expect.stringContaining('healthy after 61 s: 50 requests') });
+  });
+
+  it('rolls back a failing candidate as soon as the limit cannot be met, before the minimum requests', () => {
+    // 1 failure of 20 allowed (5 %): the second one decides.
+    expect(judgeStep(rollout, stats(1, 1), at(1)).action).toBe('wait');
+    const decision = judgeStep(rollout, stats(2, 2), at(1));
+    expect(decision).toEqual({ action: 'rollback', reason: 'error rate above 5.0 %: 2 of 2 requests failed (2 errors, 0 refused)' });
+  });
+
+  it('counts refused requests (4xx after the version was picked) as failures', () => {
+    expect(judgeStep(rollout, stats(30, 0, 5, 3), at(100))).toMatchObject({ action: 'rollback', reason: expect.stringContaining('(0 errors, 3 refused)') });
+  });
+
+  it('rolls back when p99 latency is above the guard once there are enough requests', () => {
+    expect(judgeStep(rollout, stats(10, 0, 400), at(100)).action).toBe('wait');
+    expect(judgeStep(rollout, stats(30, 0, 400), at(100))).toMatchObject({ action: 'rollback', reason: expect.stringMatching(/^p99 latency ≤ .* ms \(bucket bound\) above 100 ms over 30 requests$/) });
+  });
+});
+
+describe('checkMetricGuard', () => {
+  it('needs the candidate better by minDelta, in the metric\'s direction', () => {
+    expect(() => checkMetricGuard({ name: 'accuracy', minDelta: 0 }, version(1, { accuracy: 0.9 }), version(2, { accuracy: 0.91 }))).not.toThrow();
+    expect(() => checkMetricGuard({ name: 'accuracy', minDelta: 0.02 }, version(1, { accuracy: 0.9 }), version(2, { accuracy: 0.91 }))).toThrowError(
+      'candidate version 2 has accuracy 0.91 against 0.9 for version 1; the guard needs it higher by at least 0.02',
+    );
+    expect(() => checkMetricGuard({ name: 'rmse', minDelta: 0 }, version(1, { rmse: 3 }), version(2, { rmse: 2.5 }))).not.toThrow();
+    expect(() => checkMetricGuard({ name: 'rmse', minDelta: 0 }, version(1, { rmse: 3 }), version(2, { rmse: 3.5 }))).toThrowError(/lower by at least 0/);
+  });
+
+  it('refuses to compare a metric a version does not record', () => {
+    expect(() => checkMetricGuard({ name: 'f1Macro', minDelta: 0 }, version(1, {}), version(2, { f1Macro: 1 }))).toThrowError(
+      "metric 'f1Macro' is not recorded for version 1; the minMetric guard cannot compare them",
+    );
+  });
+});

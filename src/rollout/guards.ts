@@ -1,0 +1,69 @@
+/**
+ * The rollout guards as pure decisions over a step's counters, so they are tested without AWS.
+ */
+import { ConflictError } from '../http/errors.js';
+import type { ModelVersion } from '../registry/types.js';
+import type { Rollout, MetricGuard } from './rollout.js';
+import { failureRate, latencyQuantileMs, type VersionStats } from './serving-stats.js';
+
+/** What a step should do now. */
+export type StepDecision =
+  | { readonly action: 'advance'; readonly reason: string }
+  | { readonly action: 'wait'; readonly reason: string }
+  | { readonly action: 'rollback'; readonly reason: string };
+
+const percent = (rate: number): string => `${(rate * 100).toFixed(1)} %`;
+
+/**
+ * Judges a step from the candidate's counters since it began.
+ *
+ * - Errors: once failures exceed `maxErrorRate` of `max(requests, minRequests)`, no amount of
+ *   further traffic can bring the step under the limit, so it rolls back at once (a candidate
+ *   that fails every request rolls back at its first step after a handful of requests).
+ * - With `minRequests` answered: a failure rate above `maxErrorRate`, or a p99 above `maxP99Ms`,
+ *   rolls back; otherwise the step advances once its bake time is over.
+ * - Otherwise it waits for traffic and time.
+ */
+export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStartedAt'>, stats: VersionStats, now: Date): StepDecision {
+  const { guards, plan } = rollout;
+  const failures = stats.failed + stats.rejected;
+  const what = `${failures} of ${stats.requests} requests failed (${stats.failed} errors, ${stats.rejected} refused)`;
+  if (failures > guards.maxErrorRate * Math.max(stats.requests, guards.minRequests)) {
+    return { action: 'rollback', reason: `error rate above ${percent(guards.maxErrorRate)}: ${what}` };
+  }
+  const baked = (now.getTime() - Date.parse(rollout.stepStartedAt)) / 1000;
+  if (stats.requests < guards.minRequests) {
+    return { action: 'wait', reason: `waiting for traffic: ${stats.requests} of ${guards.minRequests} requests, ${Math.floor(baked)} of ${plan.bakeSeconds} s` };
+  }
+  const rate = failureRate(stats);
+  if (rate > guards.maxErrorRate) return { action: 'rollback', reason: `error rate ${percent(rate)} above ${percent(guards.maxErrorRate)}: ${what}` };
+  const p99 = latencyQuantileMs(stats, 0.99);
+  if (guards.maxP99Ms !== undefined && p99 !== undefined && p99 > guards.maxP99Ms) {
+    return { action: 'rollback', reason: `p99 latency ≤ ${p99.toFixed(1)} ms (bucket bound) above ${guards.maxP99Ms} ms over ${stats.requests} requests` };
+  }
+  if (baked < plan.bakeSeconds) return { action: 'wait', reason: `baking: ${Math.floor(baked)} of ${plan.bakeSeconds} s, ${stats.requests} requests, ${what}` };
+  return { action: 'advance', reason: `healthy after ${Math.floor(baked)} s: ${stats.requests} requests, ${what}${p99 === undefined ? '' : `, p99 ≤ ${p99.toFixed(1)} ms`}` };
+}
+
+/** Metrics where lower is better (training's regression and probabilistic losses). */
+const LOWER_IS_BETTER = new Set(['rmse', 'mae', 'logLoss']);
+
+/**
+ * Checks a candidate's registry metric against the baseline's; 409 naming both values when it
+ * falls short or either version lacks the metric.
+ */
+export function checkMetricGuard(guard: MetricGuard, baseline: ModelVersion, candidate: ModelVersion): void {
+  const base = baseline.metrics[guard.name];
+  const cand = candidate.metrics[guard.name];
+  if (base === undefined || cand === undefined) {
+    const missing = [base === undefined ? `version ${baseline.version}` : undefined, cand === undefined ? `version ${candidate.version}` : undefined].filter(Boolean).join(' and ');
+    throw new ConflictError(`metric '${guard.name}' is not recorded for ${missing}; the minMetric guard cannot compare them`);
+  }
+  const lower = LOWER_IS_BETTER.has(guard.name);
+  const gain = lower ? base - cand : cand - base;
+  if (gain < guard.minDelta) {
+    throw new ConflictError(
+      `candidate version ${candidate.version} has ${guard.name} ${cand} against ${base} for version ${baseline.version}; the guard needs it ${lower ? 'lower' : 'higher'} by at least ${guard.minDelta}`,
+    );
+  }
+}

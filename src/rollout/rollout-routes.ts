@@ -1,0 +1,77 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { callerOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
+import { jsonResponse } from '../http/response.js';
+import { pathParam, type RouteTable } from '../http/router.js';
+import { assertAliasName, assertModelName } from '../registry/names.js';
+import type { Rollouts } from './rollouts.js';
+
+/** Plan and guards a rollout gets when the request leaves them out. */
+export const ROLLOUT_DEFAULTS = { steps: [10, 50, 100], bakeSeconds: 300, maxErrorRate: 0.01, minRequests: 100 } as const;
+
+/** Most steps a plan may have. */
+export const MAX_STEPS = 10;
+
+const text = z.optional(z.string().check(z.maxLength(1024)));
+const startSchema = z.object({
+  candidate: z.number().check(z.int(), z.positive()),
+  steps: z.optional(
+    z
+      .array(z.number().check(z.int(), z.gte(1), z.lte(100)))
+      .check(
+        z.minLength(1),
+        z.maxLength(MAX_STEPS),
+        z.refine((steps) => steps.every((step, i) => i === 0 || step > steps[i - 1]!), 'steps must increase'),
+        z.refine((steps) => steps[steps.length - 1] === 100, 'the last step must be 100 (all traffic to the candidate)'),
+      ),
+  ),
+  bakeSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(7 * 86_400))),
+  guards: z.optional(
+    z.object({
+      maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+      maxP99Ms: z.optional(z.number().check(z.positive())),
+      minRequests: z.optional(z.number().check(z.int(), z.gte(0))),
+      minMetric: z.optional(z.object({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number()) })),
+    }),
+  ),
+  reason: text,
+});
+const commandSchema = z.object({ reason: text });
+
+/**
+ * Rollout routes: start a rollout on an alias (`If-Match` = the alias's revision), read it, and
+ * pause, resume or abort it.
+ */
+export function createRolloutRoutes(rollouts: Rollouts): RouteTable {
+  const target = (event: APIGatewayProxyEvent) => [assertModelName(pathParam(event, 'name')), assertAliasName(pathParam(event, 'alias'))] as const;
+  const command = (run: (model: string, alias: string, command: { by: string; reason: string }) => ReturnType<Rollouts['pause']>) => async (event: APIGatewayProxyEvent) => {
+    const body = parseWith(commandSchema, event.body === null || event.body === '' ? {} : parseJsonBody(event), 'rollout command');
+    return jsonResponse(200, await run(...target(event), { by: callerOf(event), reason: body.reason ?? '' }));
+  };
+
+  return {
+    'POST /models/{name}/aliases/{alias}/rollout': async (event) => {
+      const body = parseWith(startSchema, parseJsonBody(event), 'rollout');
+      const expectedRevision = requiredRevision(event, 'starting a rollout');
+      const guards = body.guards ?? {};
+      const rollout = await rollouts.start(...target(event), {
+        candidate: body.candidate,
+        plan: { steps: body.steps ?? [...ROLLOUT_DEFAULTS.steps], bakeSeconds: body.bakeSeconds ?? ROLLOUT_DEFAULTS.bakeSeconds },
+        guards: {
+          maxErrorRate: guards.maxErrorRate ?? ROLLOUT_DEFAULTS.maxErrorRate,
+          minRequests: guards.minRequests ?? ROLLOUT_DEFAULTS.minRequests,
+          ...(guards.maxP99Ms === undefined ? {} : { maxP99Ms: guards.maxP99Ms }),
+          ...(guards.minMetric === undefined ? {} : { minMetric: { name: guards.minMetric.name, minDelta: guards.minMetric.minDelta ?? 0 } }),
+        },
+        by: callerOf(event),
+        reason: body.reason ?? '',
+        expectedRevision,
+      });
+      return jsonResponse(201, rollout);
+    },
+    'GET /models/{name}/aliases/{alias}/rollout': async (event) => jsonResponse(200, await rollouts.get(...target(event))),
+    'POST /models/{name}/aliases/{alias}/rollout/pause': command((...args) => rollouts.pause(...args)),
+    'POST /models/{name}/aliases/{alias}/rollout/resume': command((...args) => rollouts.resume(...args)),
+    'POST /models/{name}/aliases/{alias}/rollout/abort': command((...args) => rollouts.abort(...args)),
+  };
+}

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { draftVersion } from '../../test/support/model-versions.js';
+import { ConflictError, PreconditionFailedError } from '../http/errors.js';
+import type { RegistryEvent } from '../registry/events.js';
+import { ModelRegistry } from '../registry/registry.js';
+import { RegistryTable } from '../registry/table.js';
+import { RolloutStore } from './rollout-store.js';
+import { Rollouts, type StartRollout } from './rollouts.js';
+import { EMPTY_STATS, type VersionStats } from './serving-stats.js';
+import { bucketOf, ServingStatsStore } from './serving-stats-store.js';
+
+let env: TestEmulators;
+let registry: ModelRegistry;
+let store: RolloutStore;
+let stats: ServingStatsStore;
+let events: RegistryEvent[];
+let now: Date;
+let rollouts: Rollouts;
+let flushes = 0;
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  const table = new RegistryTable(env.dynamo, env.resources.tableName, 'rollouts');
+  registry = new ModelRegistry(env.dynamo, env.resources.tableName, () => now);
+  store = new RolloutStore(table);
+  stats = new ServingStatsStore(table);
+});
+afterAll(async () => env.stop());
+beforeEach(() => {
+  events = [];
+  now = new Date('2026-11-24T02:00:00.000Z');
+  rollouts = new Rollouts({
+    registry,
+    rollouts: store,
+    stats: (...args) => stats.window(...args),
+    events: { publish: async (event) => void events.push(event) },
+    now: () => now,
+  });
+});
+
+/** A model with versions 1 (serving `prod`) and 2, with the given accuracies. */
+async function modelWithCandidate(name: string, accuracies: [number, number] = [0.9, 0.95]): Promise<number> {
+  await registry.createModel({ name });
+  for (const accuracy of accuracies) await registry.registerVersion(draftVersion(name, { metrics: { accuracy } }));
+  return (await registry.setAlias(name, 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'alice', reason: 'first', expectedRevision: 0 })).revision;
+}
+
+const plan = (revision: number, overrides: Partial<StartRollout> = {}): StartRollout => ({
+  candidate: 2,
+  plan: { steps: [10, 50, 100], bakeSeconds: 30 },
+  guards: { maxErrorRate: 0.1, minRequests: 10 },
+  by: 'alice',
+  reason: 'ship v2',
+  expectedRevision: revision,
+  ...overrides,
+});
+
+/** The candidate answers `requests` requests now, `failed` of them with errors. */
+const traffic = (model: string, requests: number, failed = 0) => {
+  const counts: VersionStats = { ...EMPTY_STATS, requests, failed, latency: EMPTY_STATS.latency.map((_, i) => (i === 10 ? requests : 0)) };
+  return stats.add(model, 2, bucketOf(now), counts, `test-${++flushes}`);
+};
+const later = (seconds: number) => (now = new Date(now.getTime() + seconds * 1000));
+const routes = async (model: string) => (await registry.getAlias(model, 'prod')).routes;
+
+describe('rollouts on dynalite', () => {
+  it('takes a healthy candidate through every step to 100 % by itself', async () => {
+    // Prepare
+    const revision = await modelWithCandidate('good');
+
+    // Act
+    const started = await rollouts.start('good', 'prod', plan(revision));
+    const atStart = await routes('good');
+    later(40);
+    await traffic('good', 20);
+    const [step2] = await rollouts.advanceAll(() => undefined);
+    const atStep2 = await routes('good');
+    later(40);
+    await traffic('good', 20);
+    await rollouts.advanceAll(() => undefined);
+    const atStep3 = await routes('good');
+    later(40);
+    await traffic('good', 20);
+    await rollouts.advanceAll(() => undefined);
+    const done = await rollouts.get('good', 'prod');
+    const ledger = await registry.listAliasLedger('good', 'prod');
+
+    // Assess
+    expect(started).toMatchObject({ state: 'RUNNING', step: 0, baseline: 1, candidate: 2, baseRevision: revision, aliasRevision: revision + 1 });
+    expect(atStart).toEqual([{ version: 1, weight: 90 }, { version: 2, weight: 10 }]);
+    expect(step2).toMatchObject({ state: 'RUNNING', step: 1 });
+    expect(atStep2).toEqual([{ version: 1, weight: 50 }, { version: 2, weight: 50 }]);
+    expect(atStep3).toEqual([{ version: 2, weight: 100 }]);
+    expect(done).toMatchObject({ state: 'SUCCEEDED', outcome: expect.stringContaining('v2 serves all traffic') });
+    expect(ledger.items.map((e) => [e.kind, e.by])).toEqual([
+      ['set', `rollout ${started.id}`],
+      ['set', `rollout ${started.id}`],
+      ['set', `rollout ${started.id}`],
+      ['set', 'alice'],
+    ]);
+    expect(events.filter((e) => e.type === 'RolloutChanged').map((e) => (e.type === 'RolloutChanged' ? [e.action, e.percent] : []))).toEqual([
+      ['started', 10],
+      ['advanced', 50],
+      ['advanced', 100],
+      ['succeeded', 100],
+    ]);
+  });
+
+  it('rolls a failing candidate back at its first step, with the reason in the ledger', async () => {
+    // Prepare
+    const revision = await modelWithCandidate('bad');
+    const started = await rollouts.start('bad', 'prod', plan(revision));
+
+    // Act
+    later(5);
+    await traffic('bad', 3, 3);
+    await rollouts.advanceAll(() => undefined);
+    const rolledBack = await rollouts.get('bad', 'prod');
+    const [latest] = (await registry.listAliasLedger('bad', 'prod')).items;
+
+    // Assess
+    expect(rolledBack).toMatchObject({ state: 'ROLLED_BACK', step: 0, lastCheck: { requests: 3, failures: 3 } });
+    expect(await routes('bad')).toEqual([{ version: 1, weight: 100 }]);
+    expect(latest).toMatchObject({
+      kind: 'rollback',
+      restoredRevision: revision,
+      by: `rollout ${started.id}`,
+      reason: 'rolled back automatically at step 1 of 3 (10 %): error rate above 10.0 %: 3 of 3 requests failed (3 errors, 0 refused)',
+    });
+    expect(await store.listActive()).not.toContainEqual(expect.objectContaining({ model: 'bad' }));
+  });
+
+  it('stops, leaving the alias alone, when someone else changes the alias', async () => {
+    // Prepare
+    const revision = await modelWithCandidate('manual');
+    await rollouts.start('manual', 'prod', plan(revision));
+    await registry.setAlias('manual', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'bob', reason: 'hotfix', expectedRevision: revision + 1 });
+
+    // Act
+    await rollouts.advanceAll(() => undefined);
+
+    // Assess
+    expect(await rollouts.get('manual', 'prod')).toMatchObject({ state: 'ABORTED', outcome: expect.stringContaining(`revision ${revision + 2} by bob: hotfix`) });
+    expect((await registry.getAlias('manual', 'prod')).revision).toBe(revision + 2);
+  });
+
+  it('pauses, resumes with a new bake, and aborts back to the baseline', async () => {
+    // Prepare
+    const revision = await modelWithCandidate('held');
+    await rollouts.start('held', 'prod', plan(revision));
+
+    // Act
+    const paused = await rollouts.pause('held', 'prod', { by: 'carol', reason: 'incident elsewhere' });
+    later(60);
+    await traffic('held', 50);
+    await rollouts.advanceAll(() => undefined);
+    const whilePaused = await rollouts.get('held', 'prod');
+    const resumed = await rollouts.resume('held', 'prod', { by: 'carol', reason: '' });
+    const aborted = await rollouts.abort('held', 'prod', { by: 'carol', reason: 'changed my mind' });
+
+    // Assess
+    expect(paused.state).toBe('PAUSED');
+    expect(whilePaused).toMatchObject({ state: 'PAUSED', step: 0 });
+    expect(resumed).toMatchObject({ state: 'RUNNING', stepStartedAt: now.toISOString() });
+    expect(aborted).toMatchObject({ state: 'ABORTED', outcome: 'aborted by carol: changed my mind' });
+    expect(await routes('held')).toEqual([{ version: 1, weight: 100 }]);
+    await expect(rollouts.resume('held', 'prod', { by: 'carol', reason: '' })).rejects.toThrowError('the rollout of alias \'prod\' is ABORTED; it cannot resume');
+  });
+
+  it('applies a step whose writer died after recording it and before moving the alias', async () => {
+    // Prepare: the rollout says step 2, the alias is still at step 1.
+    const revision = await modelWithCandidate('crash');
+    const started = await rollouts.start('crash', 'prod', plan(revision));
+    expect(await store.update({ ...started, step: 1, revision: started.revision + 1 })).toBe(true);
+
+    // Act
+    await rollouts.advanceAll(() => undefined);
+
+    // Assess
+    expect(await routes('crash')).toEqual([{ version: 1, weight: 50 }, { version: 2, weight: 50 }]);
+    expect(await rollouts.get('crash', 'prod')).toMatchObject({ state: 'RUNNING', step: 1, aliasRevision: revision + 2 });
+  });
+
+  it('refuses rollouts that cannot start, naming why', async () => {
+    // Prepare
+    const revision = await modelWithCandidate('refused', [0.9, 0.85]);
+
+    // Act / Assess
+    await expect(rollouts.start('refused', 'prod', plan(revision + 5))).rejects.toThrowError(PreconditionFailedError);
+    await expect(rollouts.start('refused', 'prod', plan(revision, { candidate: 1 }))).rejects.toThrowError("version 1 already serves alias 'prod'");
+    await expect(rollouts.start('refused', 'prod', plan(revision, { guards: { maxErrorRate: 0.1, minRequests: 10, minMetric: { name: 'accuracy', minDelta: 0 } } }))).rejects.toThrowError(
+      'candidate version 2 has accuracy 0.85 against 0.9 for version 1',
+    );
+    await rollouts.start('refused', 'prod', plan(revision));
+    await expect(rollouts.start('refused', 'prod', plan(revision + 1))).rejects.toThrowError(ConflictError);
+    const split = await registry.setAlias('refused', 'canary', { routes: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }], updatedBy: 'a', reason: '', expectedRevision: 0 });
+    await expect(rollouts.start('refused', 'canary', plan(split.revision))).rejects.toThrowError("alias 'canary' splits traffic between v1, v2; point it at one version before a rollout");
+  });
+});

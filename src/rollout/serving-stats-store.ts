@@ -1,0 +1,94 @@
+/**
+ * Serving counters in the registry table, one item per model version and time bucket:
+ *
+ * | item            | pk                          | sk                                   |
+ * | --------------- | --------------------------- | ------------------------------------ |
+ * | counter bucket  | `STATS#<model>#<version>`   | bucket start, epoch seconds, 10 digits |
+ *
+ * Attributes: `requests`, `rejected`, `failed`, `l<i>` (requests in latency bucket i), `flushes`
+ * (the ids of the flushes already added) and `expiresAt` (DynamoDB TTL). Counters have their own
+ * partitions, so the predict function may be allowed to write them (IAM `dynamodb:LeadingKeys`
+ * `STATS#*`) and nothing else, and a busy version never heats its model's partition.
+ */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, type RegistryTable } from '../registry/table.js';
+import { addStats, EMPTY_STATS, LATENCY_BUCKETS, STATS_BUCKET_SECONDS, type VersionStats } from './serving-stats.js';
+
+/** Partition-key prefix of counter items (the predict function may write only these). */
+export const STATS_PK_PREFIX = 'STATS#';
+
+/** How long counter buckets are kept. */
+export const STATS_RETENTION_DAYS = 30;
+
+const statsPk = (model: string, version: number): string => `${STATS_PK_PREFIX}${model}#${version}`;
+const bucketSk = (bucketStart: number): string => String(bucketStart).padStart(10, '0');
+
+/** The bucket (its start, in epoch seconds) a time falls in. */
+export const bucketOf = (at: Date | number): number => Math.floor(+at / 1000 / STATS_BUCKET_SECONDS) * STATS_BUCKET_SECONDS;
+
+/** Counters of model versions on the registry table. */
+export class ServingStatsStore {
+  constructor(private readonly table: RegistryTable) {}
+
+  /**
+   * Adds counts to a version's bucket, once per `flushId`: a retried write (or a repeated flush)
+   * with the same id adds nothing. Returns whether the counts were added.
+   */
+  async add(model: string, version: number, bucketStart: number, stats: VersionStats, flushId: string): Promise<boolean> {
+    const names: Record<string, string> = { '#requests': 'requests', '#rejected': 'rejected', '#failed': 'failed', '#flushes': 'flushes', '#expiresAt': 'expiresAt' };
+    const values: Record<string, unknown> = {
+      ':requests': stats.requests,
+      ':rejected': stats.rejected,
+      ':failed': stats.failed,
+      ':flush': flushId,
+      ':flushes': new Set([flushId]),
+      ':expiresAt': bucketStart + STATS_RETENTION_DAYS * 86_400,
+    };
+    const adds = ['#requests :requests', '#rejected :rejected', '#failed :failed', '#flushes :flushes'];
+    stats.latency.forEach((count, bucket) => {
+      if (count === 0) return;
+      names[`#l${bucket}`] = `l${bucket}`;
+      values[`:l${bucket}`] = count;
+      adds.push(`#l${bucket} :l${bucket}`);
+    });
+    try {
+      await this.table.send(() =>
+        this.table.db.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { pk: statsPk(model, version), sk: bucketSk(bucketStart) },
+            UpdateExpression: `ADD ${adds.join(', ')} SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)`,
+            ConditionExpression: 'NOT contains(#flushes, :flush)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A version's counts over the buckets from the one `from` falls in to the one `to` falls in. */
+  async window(model: string, version: number, from: Date, to: Date): Promise<VersionStats> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': statsPk(model, version), ':from': bucketSk(bucketOf(from)), ':to': bucketSk(bucketOf(to)) },
+      ConsistentRead: true,
+    });
+    const total = items.map(statsOf).reduce(addStats, EMPTY_STATS);
+    return total;
+  }
+}
+
+function statsOf(item: Record<string, unknown>): VersionStats {
+  const count = (name: string) => (typeof item[name] === 'number' ? (item[name] as number) : 0);
+  return {
+    requests: count('requests'),
+    rejected: count('rejected'),
+    failed: count('failed'),
+    latency: Array.from({ length: LATENCY_BUCKETS }, (_, bucket) => count(`l${bucket}`)),
+  };
+}
