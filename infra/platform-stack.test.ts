@@ -326,7 +326,14 @@ describe('PlatformStack (platform topology)', () => {
       // Its one table write: counters, in partitions whose key starts with STATS#.
       const tableWrites = statementsOn(statements, tableId).filter((statement) => actionsOf([statement]).some((action) => DYNAMODB_WRITE_ACTIONS.includes(action)));
       expect(tableWrites).toEqual([
-        expect.objectContaining({ Action: 'dynamodb:UpdateItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['STATS#*'] } } }),
+        expect.objectContaining({
+          Action: 'dynamodb:UpdateItem',
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['STATS#*'] },
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': expect.arrayContaining(['pk', 'sk', 'requests', 'flushes', 'expiresAt', 'l0', 'l63']) as unknown },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          },
+        }),
       ]);
       expect(bucketActions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
       // Its one lake write: shadow copies under shadow-requests/.

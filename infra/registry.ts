@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
-import { STATS_PK_PREFIX } from '../src/rollout/serving-stats-store.js';
+import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/rollout/serving-stats-store.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {
@@ -80,9 +80,11 @@ export class Registry extends Construct {
 
   /**
    * Grants adding to serving counters, and nothing else: updates of items whose partition key
-   * starts with `STATS#` (the predict function counts requests per version).
+   * starts with `STATS#`, of the counters' own attributes, returning nothing (the predict function
+   * counts requests per version).
    *
-   * Actions: `dynamodb:UpdateItem` on the table, with `dynamodb:LeadingKeys` limited to `STATS#*`.
+   * Actions: `dynamodb:UpdateItem` on the table, with `dynamodb:LeadingKeys` limited to `STATS#*`,
+   * `dynamodb:Attributes` to the counter attributes and `dynamodb:ReturnValues` to `NONE`.
    *
    * @param grantee - The principal to grant to.
    */
@@ -91,7 +93,11 @@ export class Registry extends Construct {
       grantee,
       actions: ['dynamodb:UpdateItem'],
       resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STATS_PK_PREFIX}*`] } },
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STATS_PK_PREFIX}*`] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...STATS_ATTRIBUTES] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
     });
   }
 

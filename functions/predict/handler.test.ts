@@ -104,7 +104,7 @@ describe('predict handler when dependencies fail', () => {
     // Assess
     expect([first.statusCode, flushing.statusCode]).toEqual([200, 200]);
     expect(dynamo.commandCalls(UpdateCommand).length).toBeGreaterThan(0);
-    expect(dynamo.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toMatchObject({ pk: 'STATS#iris#1' });
+    expect(dynamo.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toMatchObject({ pk: 'STATS#iris#1#prod' });
   });
 
   it('answers 500 for an unexpected failure with a generic message', async () => {

@@ -28,8 +28,12 @@ export const SERVER_METADATA = { name: packageJson.name, version: packageJson.ve
 export interface PredictDeps {
   readonly resolver: ModelResolver;
   readonly loader: ModelLoader;
-  /** Where per-version counters and shadow copies go. */
-  readonly telemetry: ServingTelemetry;
+  /**
+   * Where per-version counters and shadow copies go.
+   *
+   * @default - none: no counters (rollout guards see no traffic) and no shadow copies
+   */
+  readonly telemetry?: ServingTelemetry;
   /** Decides which requests are copied to a shadow version. @default Math.random */
   readonly random?: () => number;
 }
@@ -70,17 +74,21 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
    * and copies a sample of the requests to the alias's shadow version, if any.
    */
   const serve = async (event: APIGatewayProxyEvent, name: string, protocol: ShadowProtocol, request: unknown, answer: (model: LoadedModel) => Promise<unknown>) => {
-    const started = performance.now();
     const { version, alias, shadow } = await resolve(event, name);
     let body: unknown;
+    // The version's own time: its answer, not registry reads or a first load.
+    let started: number | undefined;
     try {
-      body = await answer(await loader.load(version));
+      const model = await loader.load(version);
+      started = performance.now();
+      body = await answer(model);
     } catch (error) {
-      telemetry.record(version.model, version.version, outcomeOf(error), performance.now() - started);
-      await telemetry.flushIfDue();
+      telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? 0 : performance.now() - started);
+      await telemetry?.flushIfDue();
       throw error;
     }
-    telemetry.record(version.model, version.version, 'ok', performance.now() - started);
+    if (telemetry === undefined) return answeredBy(version, body);
+    telemetry.record(version.model, alias, version.version, 'ok', performance.now() - started);
     if (alias !== undefined && shadow !== undefined && random() * 100 < shadow.percent) {
       telemetry.offerShadow({
         model: version.model,

@@ -54,7 +54,7 @@ const routesSchema = z
     z.refine((routes) => routes.reduce((sum, r) => sum + r.weight, 0) === 100, 'weights must sum to 100'),
     z.refine((routes) => new Set(routes.map((r) => r.version)).size === routes.length, 'each version may appear once'),
   );
-const shadowSchema = z.nullable(z.object({ version: versionNumber, percent: z.number().check(z.int(), z.gte(1), z.lte(100)) }));
+const shadowSchema = z.nullable(z.strictObject({ version: versionNumber, percent: z.number().check(z.int(), z.gte(1), z.lte(100)) }));
 const setAliasSchema = z
   .object({
     version: z.optional(versionNumber),

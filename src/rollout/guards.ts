@@ -4,7 +4,7 @@
 import { ConflictError } from '../http/errors.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { Rollout, MetricGuard } from './rollout.js';
-import { failureRate, latencyQuantileMs, type VersionStats } from './serving-stats.js';
+import { latencyQuantileMs, type VersionStats } from './serving-stats.js';
 
 /** What a step should do now. */
 export type StepDecision =
@@ -15,34 +15,44 @@ export type StepDecision =
 const percent = (rate: number): string => `${(rate * 100).toFixed(1)} %`;
 
 /**
- * Judges a step from the candidate's counters since it began.
+ * Judges a step from the counters of the requests the alias sent to the candidate since the step
+ * began (`stats`), and to the baseline since the rollout began (`baseline`).
  *
- * - Errors: once failures exceed `maxErrorRate` of `max(requests, minRequests)`, no amount of
- *   further traffic can bring the step under the limit, so it rolls back at once (a candidate
- *   that fails every request rolls back at its first step after a handful of requests).
+ * - Failures are the candidate's errors (5xx) plus its refusals (4xx) beyond the baseline's
+ *   refusal rate: callers whose requests every version refuses do not hold a rollout back, a
+ *   candidate that refuses what the baseline accepts (a changed signature) fails.
+ * - Once failures exceed `maxErrorRate` of `max(requests, minRequests)`, no amount of further
+ *   traffic can bring the step under the limit, so it rolls back at once (a candidate that fails
+ *   every request rolls back at its first step after a handful of requests).
  * - With `minRequests` answered: a failure rate above `maxErrorRate`, or a p99 above `maxP99Ms`,
  *   rolls back; otherwise the step advances once its bake time is over.
- * - Otherwise it waits for traffic and time.
+ * - Otherwise it waits for traffic and time, up to `maxStepSeconds`: a step that never gets the
+ *   traffic to judge it (or whose candidate never answers) rolls back then.
  */
-export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStartedAt'>, stats: VersionStats, now: Date): StepDecision {
+export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStartedAt'>, stats: VersionStats, baseline: VersionStats, now: Date): StepDecision {
   const { guards, plan } = rollout;
-  const failures = stats.failed + stats.rejected;
-  const what = `${failures} of ${stats.requests} requests failed (${stats.failed} errors, ${stats.rejected} refused)`;
+  const baselineRefusal = baseline.requests === 0 ? 0 : baseline.rejected / baseline.requests;
+  const expectedRefusals = Math.min(stats.rejected, Math.floor(baselineRefusal * stats.requests));
+  const failures = stats.failed + stats.rejected - expectedRefusals;
+  const within = expectedRefusals === 0 ? '' : `; ${expectedRefusals} more refused, within the baseline's refusal rate of ${percent(baselineRefusal)}`;
+  const what = `${failures} of ${stats.requests} requests failed (${stats.failed} errors, ${stats.rejected - expectedRefusals} refused${within})`;
   if (failures > guards.maxErrorRate * Math.max(stats.requests, guards.minRequests)) {
     return { action: 'rollback', reason: `error rate above ${percent(guards.maxErrorRate)}: ${what}` };
   }
   const baked = (now.getTime() - Date.parse(rollout.stepStartedAt)) / 1000;
   if (stats.requests < guards.minRequests) {
-    return { action: 'wait', reason: `waiting for traffic: ${stats.requests} of ${guards.minRequests} requests, ${Math.floor(baked)} of ${plan.bakeSeconds} s` };
+    const waited = `${stats.requests} of ${guards.minRequests} requests, ${Math.floor(baked)} of ${plan.bakeSeconds} s`;
+    if (baked >= plan.maxStepSeconds) return { action: 'rollback', reason: `not enough traffic to judge the step within ${plan.maxStepSeconds} s: ${waited}` };
+    return { action: 'wait', reason: `waiting for traffic: ${waited}` };
   }
-  const rate = failureRate(stats);
+  const rate = failures / stats.requests;
   if (rate > guards.maxErrorRate) return { action: 'rollback', reason: `error rate ${percent(rate)} above ${percent(guards.maxErrorRate)}: ${what}` };
   const p99 = latencyQuantileMs(stats, 0.99);
   if (guards.maxP99Ms !== undefined && p99 !== undefined && p99 > guards.maxP99Ms) {
     return { action: 'rollback', reason: `p99 latency ≤ ${p99.toFixed(1)} ms (bucket bound) above ${guards.maxP99Ms} ms over ${stats.requests} requests` };
   }
-  if (baked < plan.bakeSeconds) return { action: 'wait', reason: `baking: ${Math.floor(baked)} of ${plan.bakeSeconds} s, ${stats.requests} requests, ${what}` };
-  return { action: 'advance', reason: `healthy after ${Math.floor(baked)} s: ${stats.requests} requests, ${what}${p99 === undefined ? '' : `, p99 ≤ ${p99.toFixed(1)} ms`}` };
+  if (baked < plan.bakeSeconds) return { action: 'wait', reason: `baking: ${Math.floor(baked)} of ${plan.bakeSeconds} s, ${what}` };
+  return { action: 'advance', reason: `healthy after ${Math.floor(baked)} s: ${what}${p99 === undefined ? '' : `, p99 ≤ ${p99.toFixed(1)} ms`}` };
 }
 
 /** Metrics where lower is better (training's regression and probabilistic losses). */

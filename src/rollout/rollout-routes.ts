@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { BadRequestError } from '../http/errors.js';
 import { callerOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -9,11 +10,15 @@ import type { Rollouts } from './rollouts.js';
 /** Plan and guards a rollout gets when the request leaves them out. */
 export const ROLLOUT_DEFAULTS = { steps: [10, 50, 100], bakeSeconds: 300, maxErrorRate: 0.01, minRequests: 100 } as const;
 
+/** How long a step may wait for traffic by default: four bake times, and at least ten minutes. */
+export const defaultMaxStepSeconds = (bakeSeconds: number): number => Math.max(4 * bakeSeconds, 600);
+
 /** Most steps a plan may have. */
 export const MAX_STEPS = 10;
 
 const text = z.optional(z.string().check(z.maxLength(1024)));
-const startSchema = z.object({
+const MAX_SECONDS = 7 * 86_400;
+const startSchema = z.strictObject({
   candidate: z.number().check(z.int(), z.positive()),
   steps: z.optional(
     z
@@ -25,18 +30,19 @@ const startSchema = z.object({
         z.refine((steps) => steps[steps.length - 1] === 100, 'the last step must be 100 (all traffic to the candidate)'),
       ),
   ),
-  bakeSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(7 * 86_400))),
+  bakeSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SECONDS))),
+  maxStepSeconds: z.optional(z.number().check(z.int(), z.positive(), z.lte(MAX_SECONDS))),
   guards: z.optional(
-    z.object({
+    z.strictObject({
       maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
       maxP99Ms: z.optional(z.number().check(z.positive())),
       minRequests: z.optional(z.number().check(z.int(), z.gte(0))),
-      minMetric: z.optional(z.object({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number()) })),
+      minMetric: z.optional(z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number()) })),
     }),
   ),
   reason: text,
 });
-const commandSchema = z.object({ reason: text });
+const commandSchema = z.strictObject({ reason: text });
 
 /**
  * Rollout routes: start a rollout on an alias (`If-Match` = the alias's revision), read it, and
@@ -54,9 +60,12 @@ export function createRolloutRoutes(rollouts: Rollouts): RouteTable {
       const body = parseWith(startSchema, parseJsonBody(event), 'rollout');
       const expectedRevision = requiredRevision(event, 'starting a rollout');
       const guards = body.guards ?? {};
+      const bakeSeconds = body.bakeSeconds ?? ROLLOUT_DEFAULTS.bakeSeconds;
+      const maxStepSeconds = body.maxStepSeconds ?? defaultMaxStepSeconds(bakeSeconds);
+      if (maxStepSeconds < bakeSeconds) throw new BadRequestError(`maxStepSeconds (${maxStepSeconds}) must be at least bakeSeconds (${bakeSeconds})`);
       const rollout = await rollouts.start(...target(event), {
         candidate: body.candidate,
-        plan: { steps: body.steps ?? [...ROLLOUT_DEFAULTS.steps], bakeSeconds: body.bakeSeconds ?? ROLLOUT_DEFAULTS.bakeSeconds },
+        plan: { steps: body.steps ?? [...ROLLOUT_DEFAULTS.steps], bakeSeconds, maxStepSeconds },
         guards: {
           maxErrorRate: guards.maxErrorRate ?? ROLLOUT_DEFAULTS.maxErrorRate,
           minRequests: guards.minRequests ?? ROLLOUT_DEFAULTS.minRequests,

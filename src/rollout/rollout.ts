@@ -17,6 +17,8 @@ export interface RolloutPlan {
   readonly steps: readonly number[];
   /** How long each step runs before it may advance. */
   readonly bakeSeconds: number;
+  /** Longest a step may wait for the traffic to judge it (`minRequests`) before it rolls back. */
+  readonly maxStepSeconds: number;
 }
 
 /** A metric the candidate must reach compared with the baseline, from their registry metrics. */

@@ -3,10 +3,10 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ConflictError, PreconditionFailedError } from '../http/errors.js';
 import type { RegistryEvent } from '../registry/events.js';
-import { ModelRegistry } from '../registry/registry.js';
+import { ModelRegistry, type AliasChange } from '../registry/registry.js';
 import { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
-import { Rollouts, type StartRollout } from './rollouts.js';
+import { Rollouts, type RolloutRegistry, type StartRollout } from './rollouts.js';
 import { EMPTY_STATS, type VersionStats } from './serving-stats.js';
 import { bucketOf, ServingStatsStore } from './serving-stats-store.js';
 
@@ -48,7 +48,7 @@ async function modelWithCandidate(name: string, accuracies: [number, number] = [
 
 const plan = (revision: number, overrides: Partial<StartRollout> = {}): StartRollout => ({
   candidate: 2,
-  plan: { steps: [10, 50, 100], bakeSeconds: 30 },
+  plan: { steps: [10, 50, 100], bakeSeconds: 30, maxStepSeconds: 600 },
   guards: { maxErrorRate: 0.1, minRequests: 10 },
   by: 'alice',
   reason: 'ship v2',
@@ -56,10 +56,14 @@ const plan = (revision: number, overrides: Partial<StartRollout> = {}): StartRol
   ...overrides,
 });
 
+/** Rollouts over another registry or store (to inject races and crashes). */
+const rolloutsWith = (deps: { registry?: RolloutRegistry; rollouts?: RolloutStore }) =>
+  new Rollouts({ registry: deps.registry ?? registry, rollouts: deps.rollouts ?? store, stats: (...args) => stats.window(...args), events: { publish: async () => {} }, now: () => now });
+
 /** The candidate answers `requests` requests now, `failed` of them with errors. */
 const traffic = (model: string, requests: number, failed = 0) => {
   const counts: VersionStats = { ...EMPTY_STATS, requests, failed, latency: EMPTY_STATS.latency.map((_, i) => (i === 10 ? requests : 0)) };
-  return stats.add(model, 2, bucketOf(now), counts, `test-${++flushes}`);
+  return stats.add(model, 'prod', 2, bucketOf(now), counts, `test-${++flushes}`);
 };
 const later = (seconds: number) => (now = new Date(now.getTime() + seconds * 1000));
 const routes = async (model: string) => (await registry.getAlias(model, 'prod')).routes;
@@ -196,5 +200,114 @@ describe('rollouts on dynalite', () => {
     await expect(rollouts.start('refused', 'prod', plan(revision + 1))).rejects.toThrowError(ConflictError);
     const split = await registry.setAlias('refused', 'canary', { routes: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }], updatedBy: 'a', reason: '', expectedRevision: 0 });
     await expect(rollouts.start('refused', 'canary', plan(split.revision))).rejects.toThrowError("alias 'canary' splits traffic between v1, v2; point it at one version before a rollout");
+  });
+
+  it('aborts back to the baseline when a pause landed while the advancer moved the alias', async () => {
+    // Prepare: a person's pause lands during the advancer's move to step 2.
+    const revision = await modelWithCandidate('race');
+    let onMove: (() => Promise<unknown>) | undefined;
+    const racing: RolloutRegistry = {
+      getAlias: (model, alias) => registry.getAlias(model, alias),
+      getVersion: (model, version) => registry.getVersion(model, version),
+      setAlias: async (model, alias, change: AliasChange) => {
+        const hook = onMove;
+        onMove = undefined;
+        await hook?.();
+        return registry.setAlias(model, alias, change);
+      },
+    };
+    const advancer = rolloutsWith({ registry: racing });
+    await advancer.start('race', 'prod', plan(revision));
+    later(40);
+    await traffic('race', 20);
+    onMove = () => rollouts.pause('race', 'prod', { by: 'bob', reason: 'incident' });
+    const errors: unknown[] = [];
+    await advancer.advanceAll((_, error) => errors.push(error));
+
+    // Act
+    const aborted = await rollouts.abort('race', 'prod', { by: 'bob', reason: 'stop it' });
+
+    // Assess
+    expect(errors).toHaveLength(1);
+    expect(aborted).toMatchObject({ state: 'ABORTED', outcome: 'aborted by bob: stop it' });
+    expect(await routes('race')).toEqual([{ version: 1, weight: 100 }]);
+  });
+
+  it('ends, saying why, when the alias cannot be moved back (the baseline was archived) instead of retrying for ever', async () => {
+    // Prepare: at 100 % the baseline is no longer routed, so it may be archived; then the candidate fails.
+    const revision = await modelWithCandidate('stuck');
+    await rollouts.start('stuck', 'prod', plan(revision, { plan: { steps: [50, 100], bakeSeconds: 30, maxStepSeconds: 600 } }));
+    later(40);
+    await traffic('stuck', 20);
+    await rollouts.advanceAll(() => undefined);
+    await registry.setVersionStatus('stuck', 1, { status: 'ARCHIVED', by: 'ops', reason: 'cleanup' });
+    later(40);
+    await traffic('stuck', 20, 20);
+
+    // Act
+    await rollouts.advanceAll(() => undefined);
+
+    // Assess
+    expect(await rollouts.get('stuck', 'prod')).toMatchObject({
+      state: 'ABORTED',
+      outcome: expect.stringMatching(/^rolled back automatically at step 2 of 2 \(100 %\): .*; but the alias could not be put back on v1: version 1 of model 'stuck' is archived.*move it yourself$/),
+    });
+    expect(await routes('stuck')).toEqual([{ version: 2, weight: 100 }]);
+  });
+
+  it('ends when the alias is deleted during the rollout', async () => {
+    const revision = await modelWithCandidate('gone');
+    const started = await rollouts.start('gone', 'prod', plan(revision));
+    await registry.deleteAlias('gone', 'prod', { by: 'bob', reason: '', expectedRevision: started.aliasRevision });
+    await rollouts.advanceAll(() => undefined);
+    expect(await rollouts.get('gone', 'prod')).toMatchObject({ state: 'ABORTED', outcome: 'the alias was deleted; the rollout stopped' });
+  });
+
+  it('records an automatic rollback whose writer died before recording it as ROLLED_BACK', async () => {
+    // Prepare: saving ROLLED_BACK fails once, after the alias was moved back.
+    const revision = await modelWithCandidate('rbcrash');
+    const crashing = new RolloutStore(new RegistryTable(env.dynamo, env.resources.tableName, 'rollouts'));
+    const update = crashing.update.bind(crashing);
+    let crash = true;
+    crashing.update = async (next) => {
+      if (crash && next.state === 'ROLLED_BACK') {
+        crash = false;
+        throw new Error('container died');
+      }
+      return update(next);
+    };
+    const dying = rolloutsWith({ rollouts: crashing });
+    await dying.start('rbcrash', 'prod', plan(revision));
+    later(5);
+    await traffic('rbcrash', 5, 5);
+
+    // Act
+    await dying.advanceAll(() => undefined);
+    await dying.advanceAll(() => undefined);
+
+    // Assess
+    expect(await rollouts.get('rbcrash', 'prod')).toMatchObject({ state: 'ROLLED_BACK', outcome: expect.stringContaining('rolled back automatically at step 1 of 3') });
+  });
+
+  it('judges a step on counts from after it began: failures just before the rollout do not count', async () => {
+    // Prepare: v2 failed requests of this alias 8 s before the rollout starts (e.g. the previous rollout's).
+    const revision = await modelWithCandidate('early');
+    now = new Date('2026-11-24T02:00:01.000Z');
+    await traffic('early', 5, 5);
+    now = new Date('2026-11-24T02:00:09.000Z');
+    await rollouts.start('early', 'prod', plan(revision));
+
+    // Act
+    later(1);
+    await rollouts.advanceAll(() => undefined);
+
+    // Assess
+    expect(await rollouts.get('early', 'prod')).toMatchObject({ state: 'RUNNING', lastCheck: { requests: 0 } });
+  });
+
+  it('refuses to roll out the version that shadows the alias', async () => {
+    const revision = await modelWithCandidate('shadowed');
+    const shadowed = await registry.setAlias('shadowed', 'prod', { routes: [{ version: 1, weight: 100 }], shadow: { version: 2, percent: 10 }, updatedBy: 'a', reason: '', expectedRevision: revision });
+    await expect(rollouts.start('shadowed', 'prod', plan(shadowed.revision))).rejects.toThrowError("version 2 shadows alias 'prod'; remove the shadow");
   });
 });

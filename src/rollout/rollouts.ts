@@ -10,7 +10,7 @@
  * rollout, then applied to the alias; if the writer dies in between, the next tick finds the
  * alias behind its step and applies it (`sync`).
  */
-import { BadRequestError, ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { BadRequestError, ConflictError, HttpError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import type { RegistryEventSink, RolloutAction } from '../registry/events.js';
 import type { AliasChange } from '../registry/registry.js';
 import type { AliasRecord, AliasRoute, ModelVersion } from '../registry/types.js';
@@ -19,7 +19,7 @@ import { FINISHED_STATES, rolloutActor, stepRoutes, type Rollout, type RolloutGu
 import type { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
 import type { VersionStats } from './serving-stats.js';
-import { ServingStatsStore } from './serving-stats-store.js';
+import { firstWholeBucketFrom, ServingStatsStore } from './serving-stats-store.js';
 
 /** The registry calls rollouts make. */
 export interface RolloutRegistry {
@@ -32,8 +32,8 @@ export interface RolloutRegistry {
 export interface RolloutDeps {
   readonly registry: RolloutRegistry;
   readonly rollouts: RolloutStore;
-  /** A version's serving counters over a time window (`ServingStatsStore.window`). */
-  readonly stats: (model: string, version: number, from: Date, to: Date) => Promise<VersionStats>;
+  /** The counters of the requests an alias sent to a version over a time window (`ServingStatsStore.window`). */
+  readonly stats: (model: string, alias: string, version: number, from: Date, to: Date) => Promise<VersionStats>;
   readonly events: RegistryEventSink;
   readonly now?: () => Date;
 }
@@ -84,6 +84,9 @@ export class Rollouts {
     }
     const baseline = current.routes[0]!.version;
     if (request.candidate === baseline) throw new BadRequestError(`version ${baseline} already serves alias '${alias}'; choose another candidate`);
+    if (current.shadow?.version === request.candidate) {
+      throw new ConflictError(`version ${request.candidate} shadows alias '${alias}'; remove the shadow (PUT the alias with "shadow": null) before rolling it out`);
+    }
     const [baselineVersion, candidateVersion] = await Promise.all([registry.getVersion(model, baseline), registry.getVersion(model, request.candidate)]);
     if (request.guards.minMetric !== undefined) checkMetricGuard(request.guards.minMetric, baselineVersion, candidateVersion);
     const at = this.now().toISOString();
@@ -149,10 +152,13 @@ export class Rollouts {
   async abort(model: string, alias: string, command: RolloutCommand): Promise<Rollout> {
     const rollout = await this.active(model, alias, undefined, 'abort');
     const reason = `aborted by ${command.by}${command.reason === '' ? '' : `: ${command.reason}`}`;
-    const current = await this.deps.registry.getAlias(model, alias);
+    const current = await this.findAlias(rollout);
     let outcome = reason;
-    if (current.revision === rollout.aliasRevision) await this.moveAlias(rollout, [{ version: rollout.baseline, weight: 100 }], reason, rollout.baseRevision);
-    else outcome = `${reason} (the alias was changed outside the rollout, at revision ${current.revision}, and is left as it is)`;
+    if (current === undefined) outcome = `${reason} (the alias no longer exists)`;
+    else if (this.owns(rollout, current)) {
+      const restored = await this.tryMoveAlias({ ...rollout, aliasRevision: current.revision }, [{ version: rollout.baseline, weight: 100 }], reason, rollout.baseRevision);
+      if (typeof restored === 'string') outcome = `${reason} (the alias could not be put back on v${rollout.baseline}: ${restored}; it is left as it is)`;
+    } else outcome = `${reason} (the alias was changed outside the rollout, at revision ${current.revision}, and is left as it is)`;
     const aborted = await this.save(rollout, { state: 'ABORTED', outcome });
     await this.announce(aborted, 'aborted', command.by, outcome);
     return aborted;
@@ -180,13 +186,18 @@ export class Rollouts {
     const synced = await this.sync(rollout);
     if (synced.state !== 'RUNNING') return synced;
     const now = this.now();
-    const stats = await this.deps.stats(synced.model, synced.candidate, new Date(synced.stepStartedAt), now);
-    const decision = judgeStep(synced, stats, now);
+    // Only whole counter buckets after the step began: nothing from the step before (or from before the rollout).
+    const [stats, baseline] = await Promise.all([
+      this.deps.stats(synced.model, synced.alias, synced.candidate, firstWholeBucketFrom(new Date(synced.stepStartedAt)), now),
+      this.deps.stats(synced.model, synced.alias, synced.baseline, firstWholeBucketFrom(new Date(synced.startedAt)), now),
+    ]);
+    const decision = judgeStep(synced, stats, baseline, now);
     const stepName = `step ${synced.step + 1} of ${synced.plan.steps.length} (${synced.plan.steps[synced.step]} %)`;
     const actor = rolloutActor(synced);
     if (decision.action === 'rollback') {
       const reason = `rolled back automatically at ${stepName}: ${decision.reason}`;
-      await this.moveAlias(synced, [{ version: synced.baseline, weight: 100 }], reason, synced.baseRevision);
+      const failed = await this.tryMoveAlias(synced, [{ version: synced.baseline, weight: 100 }], reason, synced.baseRevision);
+      if (typeof failed === 'string') return this.stop(synced, `${reason}; but the alias could not be put back on v${synced.baseline}: ${failed}. It is left as it is: move it yourself`);
       const rolledBack = await this.save(synced, { state: 'ROLLED_BACK', outcome: reason, lastCheck: this.check(stats, decision.reason) });
       await this.announce(rolledBack, 'rolledBack', actor, reason);
       return rolledBack;
@@ -201,7 +212,8 @@ export class Rollouts {
     // Record the step first, then move the alias: a writer that dies in between is caught up by `sync`.
     const step = synced.step + 1;
     const next = await this.save(synced, { step, stepStartedAt: now.toISOString(), lastCheck: this.check(stats, decision.reason) });
-    const moved = await this.moveAlias(next, stepRoutes(next, step), `step ${step + 1} of ${next.plan.steps.length}: ${next.plan.steps[step]} % to v${next.candidate} (${decision.reason})`);
+    const moved = await this.tryMoveAlias(next, stepRoutes(next, step), `step ${step + 1} of ${next.plan.steps.length}: ${next.plan.steps[step]} % to v${next.candidate} (${decision.reason})`);
+    if (typeof moved === 'string') return this.stop(next, `the alias could not be moved to step ${step + 1}: ${moved}; it stays at step ${step}`);
     const advanced = await this.save(next, { aliasRevision: moved.revision });
     await this.announce(advanced, 'advanced', actor, decision.reason);
     return advanced;
@@ -212,18 +224,65 @@ export class Rollouts {
    * it (or recorded the move); ends the rollout when someone else changed the alias.
    */
   private async sync(rollout: Rollout): Promise<Rollout> {
-    const alias = await this.deps.registry.getAlias(rollout.model, rollout.alias);
+    const alias = await this.findAlias(rollout);
+    if (alias === undefined) return this.stop(rollout, 'the alias was deleted; the rollout stopped');
     const wanted = stepRoutes(rollout, rollout.step);
     if (alias.revision === rollout.aliasRevision) {
       if (sameRoutes(alias.routes, wanted)) return rollout;
-      const moved = await this.moveAlias(rollout, wanted, `step ${rollout.step + 1} of ${rollout.plan.steps.length}: ${rollout.plan.steps[rollout.step]} % to v${rollout.candidate}`);
+      const moved = await this.tryMoveAlias(rollout, wanted, `step ${rollout.step + 1} of ${rollout.plan.steps.length}: ${rollout.plan.steps[rollout.step]} % to v${rollout.candidate}`);
+      if (typeof moved === 'string') return this.stop(rollout, `the alias could not be moved to step ${rollout.step + 1}: ${moved}`);
       return this.save(rollout, { aliasRevision: moved.revision });
     }
-    if (alias.updatedBy === rolloutActor(rollout) && sameRoutes(alias.routes, wanted)) return this.save(rollout, { aliasRevision: alias.revision });
-    const outcome = `the alias was changed outside the rollout (revision ${alias.revision} by ${alias.updatedBy}${alias.reason === '' ? '' : `: ${alias.reason}`}); the rollout stopped and left it as it is`;
+    if (this.owns(rollout, alias)) {
+      if (sameRoutes(alias.routes, wanted)) return this.save(rollout, { aliasRevision: alias.revision });
+      // The rollout put the alias back on the baseline (an automatic rollback) and died before recording it.
+      if (sameRoutes(alias.routes, [{ version: rollout.baseline, weight: 100 }])) {
+        const rolledBack = await this.save(rollout, { state: 'ROLLED_BACK', aliasRevision: alias.revision, outcome: alias.reason });
+        await this.announce(rolledBack, 'rolledBack', rolloutActor(rollout), alias.reason);
+        return rolledBack;
+      }
+    }
+    return this.stop(
+      rollout,
+      `the alias was changed outside the rollout (revision ${alias.revision} by ${alias.updatedBy}${alias.reason === '' ? '' : `: ${alias.reason}`}); the rollout stopped and left it as it is`,
+    );
+  }
+
+  /** Ends a rollout as ABORTED without touching the alias, and says why. */
+  private async stop(rollout: Rollout, outcome: string): Promise<Rollout> {
     const aborted = await this.save(rollout, { state: 'ABORTED', outcome });
     await this.announce(aborted, 'aborted', rolloutActor(rollout), outcome);
     return aborted;
+  }
+
+  /** The alias, or `undefined` once it was deleted. */
+  private async findAlias(rollout: Rollout): Promise<AliasRecord | undefined> {
+    try {
+      return await this.deps.registry.getAlias(rollout.model, rollout.alias);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Whether the alias is as the rollout last left it, or was last moved by the rollout itself (a writer that died before recording it). */
+  private owns(rollout: Rollout, alias: AliasRecord): boolean {
+    return alias.revision === rollout.aliasRevision || alias.updatedBy === rolloutActor(rollout);
+  }
+
+  /**
+   * Moves the alias; a refusal that retrying cannot cure (the candidate or baseline archived, no
+   * longer APPROVED where required, the alias gone: 4xx other than 412) is returned as its
+   * message, so the rollout ends instead of retrying for ever. A 412 (the alias changed
+   * meanwhile) and dependency failures are thrown: the next tick looks again.
+   */
+  private async tryMoveAlias(rollout: Rollout, routes: readonly AliasRoute[], reason: string, restores?: number): Promise<AliasRecord | string> {
+    try {
+      return await this.moveAlias(rollout, routes, reason, restores);
+    } catch (error) {
+      if (error instanceof HttpError && error.statusCode < 500 && !(error instanceof PreconditionFailedError)) return error.message;
+      throw error;
+    }
   }
 
   private moveAlias(rollout: Rollout, routes: readonly AliasRoute[], reason: string, restores?: number): Promise<AliasRecord> {

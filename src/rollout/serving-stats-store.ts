@@ -1,9 +1,12 @@
 /**
- * Serving counters in the registry table, one item per model version and time bucket:
+ * Serving counters in the registry table, one item per model version, alias and time bucket:
  *
- * | item            | pk                          | sk                                   |
- * | --------------- | --------------------------- | ------------------------------------ |
- * | counter bucket  | `STATS#<model>#<version>`   | bucket start, epoch seconds, 10 digits |
+ * | item            | pk                                  | sk                                     |
+ * | --------------- | ----------------------------------- | -------------------------------------- |
+ * | counter bucket  | `STATS#<model>#<version>#<alias>`   | bucket start, epoch seconds, 10 digits |
+ *
+ * (`<alias>` is empty for requests that named the version.) Rollout guards read the traffic the
+ * rolled-out alias sent to a version, not what other aliases or direct calls did with it.
  *
  * Attributes: `requests`, `rejected`, `failed`, `l<i>` (requests in latency bucket i), `flushes`
  * (the ids of the flushes already added) and `expiresAt` (DynamoDB TTL). Counters have their own
@@ -17,14 +20,20 @@ import { addStats, EMPTY_STATS, LATENCY_BUCKETS, STATS_BUCKET_SECONDS, type Vers
 /** Partition-key prefix of counter items (the predict function may write only these). */
 export const STATS_PK_PREFIX = 'STATS#';
 
+/** Every attribute a counter item has (the key included): the predict function may write these and no others. */
+export const STATS_ATTRIBUTES: readonly string[] = ['pk', 'sk', 'requests', 'rejected', 'failed', 'flushes', 'expiresAt', ...Array.from({ length: LATENCY_BUCKETS }, (_, i) => `l${i}`)];
+
 /** How long counter buckets are kept. */
 export const STATS_RETENTION_DAYS = 30;
 
-const statsPk = (model: string, version: number): string => `${STATS_PK_PREFIX}${model}#${version}`;
+const statsPk = (model: string, version: number, alias: string | undefined): string => `${STATS_PK_PREFIX}${model}#${version}#${alias ?? ''}`;
 const bucketSk = (bucketStart: number): string => String(bucketStart).padStart(10, '0');
 
 /** The bucket (its start, in epoch seconds) a time falls in. */
 export const bucketOf = (at: Date | number): number => Math.floor(+at / 1000 / STATS_BUCKET_SECONDS) * STATS_BUCKET_SECONDS;
+
+/** The start of the first bucket that lies wholly at or after `at` (a window from there holds nothing from before `at`). */
+export const firstWholeBucketFrom = (at: Date): Date => new Date(Math.ceil(at.getTime() / 1000 / STATS_BUCKET_SECONDS) * STATS_BUCKET_SECONDS * 1000);
 
 /** Counters of model versions on the registry table. */
 export class ServingStatsStore {
@@ -34,7 +43,7 @@ export class ServingStatsStore {
    * Adds counts to a version's bucket, once per `flushId`: a retried write (or a repeated flush)
    * with the same id adds nothing. Returns whether the counts were added.
    */
-  async add(model: string, version: number, bucketStart: number, stats: VersionStats, flushId: string): Promise<boolean> {
+  async add(model: string, alias: string | undefined, version: number, bucketStart: number, stats: VersionStats, flushId: string): Promise<boolean> {
     const names: Record<string, string> = { '#requests': 'requests', '#rejected': 'rejected', '#failed': 'failed', '#flushes': 'flushes', '#expiresAt': 'expiresAt' };
     const values: Record<string, unknown> = {
       ':requests': stats.requests,
@@ -56,7 +65,7 @@ export class ServingStatsStore {
         this.table.db.send(
           new UpdateCommand({
             TableName: this.table.tableName,
-            Key: { pk: statsPk(model, version), sk: bucketSk(bucketStart) },
+            Key: { pk: statsPk(model, version, alias), sk: bucketSk(bucketStart) },
             UpdateExpression: `ADD ${adds.join(', ')} SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)`,
             ConditionExpression: 'NOT contains(#flushes, :flush)',
             ExpressionAttributeNames: names,
@@ -71,11 +80,11 @@ export class ServingStatsStore {
     }
   }
 
-  /** A version's counts over the buckets from the one `from` falls in to the one `to` falls in. */
-  async window(model: string, version: number, from: Date, to: Date): Promise<VersionStats> {
+  /** The counts of the requests an alias sent to a version over the buckets from the one `from` falls in to the one `to` falls in. */
+  async window(model: string, alias: string | undefined, version: number, from: Date, to: Date): Promise<VersionStats> {
     const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': statsPk(model, version), ':from': bucketSk(bucketOf(from)), ':to': bucketSk(bucketOf(to)) },
+      ExpressionAttributeValues: { ':pk': statsPk(model, version, alias), ':from': bucketSk(bucketOf(from)), ':to': bucketSk(bucketOf(to)) },
       ConsistentRead: true,
     });
     const total = items.map(statsOf).reduce(addStats, EMPTY_STATS);

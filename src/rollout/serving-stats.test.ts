@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addStats, bucketUpperMs, EMPTY_STATS, failureRate, LATENCY_BUCKETS, latencyBucket, latencyQuantileMs, type VersionStats } from './serving-stats.js';
+import { addStats, bucketUpperMs, EMPTY_STATS, LATENCY_BUCKETS, latencyBucket, latencyQuantileMs, type VersionStats } from './serving-stats.js';
 
 /** Stats of `count` requests that each took `ms`. */
 const took = (ms: number, count: number, failed = 0): VersionStats => {
@@ -34,10 +34,5 @@ describe('serving stats', () => {
     expect(p99).toBe(p50);
     expect(p999).toBeGreaterThanOrEqual(800);
     expect(latencyQuantileMs(EMPTY_STATS, 0.99)).toBeUndefined();
-  });
-
-  it('counts refused and failed requests in the failure rate', () => {
-    expect(failureRate({ ...took(3, 10, 2), rejected: 3 })).toBeCloseTo(0.5);
-    expect(failureRate(EMPTY_STATS)).toBe(0);
   });
 });

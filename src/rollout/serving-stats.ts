@@ -56,11 +56,6 @@ export function addStats(a: VersionStats, b: VersionStats): VersionStats {
   };
 }
 
-/** Share of requests that failed or were refused (0 without requests). */
-export function failureRate(stats: VersionStats): number {
-  return stats.requests === 0 ? 0 : (stats.rejected + stats.failed) / stats.requests;
-}
-
 /** The latency at quantile `q` (0–1), as its bucket's upper bound; `undefined` without requests. */
 export function latencyQuantileMs(stats: VersionStats, q: number): number | undefined {
   const total = stats.latency.reduce((sum, count) => sum + count, 0);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { latencyBucket, type VersionStats } from './serving-stats.js';
-import { MAX_PENDING_COPIES, ServingTelemetry, type TelemetrySinks } from './serving-telemetry.js';
+import { MAX_PENDING_COPIES, MAX_PENDING_COPY_BYTES, ServingTelemetry, type TelemetrySinks } from './serving-telemetry.js';
 import { MAX_SHADOW_COPY_BYTES, parseShadowCopy, SHADOW_REQUESTS_PREFIX, type ShadowCopy } from './shadow-copy.js';
 
 interface Recorded {
-  stats: { model: string; version: number; bucketStart: number; stats: VersionStats; flushId: string }[];
+  stats: { model: string; alias: string | undefined; version: number; bucketStart: number; stats: VersionStats; flushId: string }[];
   objects: { key: string; body: string }[];
   errors: string[];
 }
@@ -13,9 +13,9 @@ function fakeSinks(fail: { stats?: boolean; objects?: boolean } = {}): Telemetry
   const recorded: Recorded = { stats: [], objects: [], errors: [] };
   return {
     recorded,
-    addStats: async (model, version, bucketStart, stats, flushId) => {
+    addStats: async (model, alias, version, bucketStart, stats, flushId) => {
       if (fail.stats === true) throw new Error('throttled');
-      recorded.stats.push({ model, version, bucketStart, stats, flushId });
+      recorded.stats.push({ model, alias, version, bucketStart, stats, flushId });
     },
     putObject: async (key, body) => {
       if (fail.objects === true) throw new Error('access denied');
@@ -44,9 +44,10 @@ describe('ServingTelemetry', () => {
     const telemetry = new ServingTelemetry(sinks, () => now, 5_000);
 
     // Act
-    telemetry.record('iris', 1, 'ok', 3);
-    telemetry.record('iris', 1, 'rejected', 4);
-    telemetry.record('iris', 2, 'failed', 50);
+    telemetry.record('iris', 'prod', 1, 'ok', 3);
+    telemetry.record('iris', 'prod', 1, 'rejected', 4);
+    telemetry.record('iris', 'prod', 2, 'failed', 50);
+    telemetry.record('iris', undefined, 2, 'ok', 1);
     await telemetry.flushIfDue();
     const writtenEarly = sinks.recorded.stats.length;
     now += 5_000;
@@ -55,8 +56,9 @@ describe('ServingTelemetry', () => {
 
     // Assess
     expect(writtenEarly).toBe(0);
-    const byVersion = new Map(sinks.recorded.stats.map((s) => [s.version, s]));
-    expect(sinks.recorded.stats).toHaveLength(2);
+    const byVersion = new Map(sinks.recorded.stats.filter((s) => s.alias === 'prod').map((s) => [s.version, s]));
+    expect(sinks.recorded.stats).toHaveLength(3);
+    expect(sinks.recorded.stats.find((s) => s.alias === undefined)).toMatchObject({ version: 2, stats: { requests: 1 } });
     expect(byVersion.get(1)).toMatchObject({ model: 'iris', bucketStart: Date.parse('2026-11-24T00:00:00.000Z') / 1000, stats: { requests: 2, rejected: 1, failed: 0 } });
     expect(byVersion.get(1)!.stats.latency[latencyBucket(3)]).toBe(1);
     expect(byVersion.get(2)!.stats).toMatchObject({ requests: 1, rejected: 0, failed: 1 });
@@ -88,11 +90,25 @@ describe('ServingTelemetry', () => {
     expect(sinks.recorded.objects).toHaveLength(1);
   });
 
+  it('flushes early when the copies held reach a megabyte, so no request waits on a larger write', async () => {
+    const sinks = fakeSinks();
+    const telemetry = new ServingTelemetry(sinks, () => 0, 60_000);
+    const big = { instances: ['x'.repeat(60 * 1024)] };
+    let offered = 0;
+    while (sinks.recorded.objects.length === 0) {
+      telemetry.offerShadow(copy(`r${offered++}`, big));
+      await telemetry.flushIfDue();
+    }
+    expect(offered).toBeLessThan(MAX_PENDING_COPIES);
+    expect(sinks.recorded.objects[0]!.body.length).toBeGreaterThanOrEqual(MAX_PENDING_COPY_BYTES);
+    expect(sinks.recorded.objects[0]!.body.length).toBeLessThan(MAX_PENDING_COPY_BYTES + MAX_SHADOW_COPY_BYTES);
+  });
+
   it('never fails a request: failed writes are reported and their telemetry dropped', async () => {
     // Prepare
     const sinks = fakeSinks({ stats: true, objects: true });
     const telemetry = new ServingTelemetry(sinks, () => 0, 0);
-    telemetry.record('iris', 1, 'ok', 1);
+    telemetry.record('iris', 'prod', 1, 'ok', 1);
     telemetry.offerShadow(copy('a'));
 
     // Act

@@ -16,8 +16,8 @@ import { MAX_SHADOW_COPY_BYTES, shadowRequestsKey, type ShadowCopy } from './sha
 
 /** Where telemetry goes. */
 export interface TelemetrySinks {
-  /** Adds counts to a version's bucket, once per flush id (`ServingStatsStore.add`). */
-  addStats(model: string, version: number, bucketStart: number, stats: VersionStats, flushId: string): Promise<unknown>;
+  /** Adds counts to a version's bucket (per alias; none for requests that named the version), once per flush id (`ServingStatsStore.add`). */
+  addStats(model: string, alias: string | undefined, version: number, bucketStart: number, stats: VersionStats, flushId: string): Promise<unknown>;
   /** Writes an object to the lake (shadow copies as JSON Lines). */
   putObject(key: string, body: string): Promise<unknown>;
   /** Reports a failed write (the telemetry it carried is dropped). */
@@ -30,8 +30,12 @@ export const FLUSH_INTERVAL_MS = 5_000;
 /** Most shadow copies held before a flush is due regardless of time. */
 export const MAX_PENDING_COPIES = 100;
 
+/** Most bytes of shadow copies held before a flush is due regardless of time (bounds the one write a request may wait for). */
+export const MAX_PENDING_COPY_BYTES = 1024 * 1024;
+
 interface Counter {
   readonly model: string;
+  readonly alias: string | undefined;
   readonly version: number;
   readonly bucketStart: number;
   requests: number;
@@ -44,6 +48,7 @@ interface Counter {
 export class ServingTelemetry {
   private counters = new Map<string, Counter>();
   private copies: { model: string; line: string }[] = [];
+  private copyBytes = 0;
   private pendingSince: number | undefined;
   private sequence = 0;
   private readonly container = randomUUID().slice(0, 8);
@@ -54,14 +59,17 @@ export class ServingTelemetry {
     private readonly flushIntervalMs = FLUSH_INTERVAL_MS,
   ) {}
 
-  /** Counts a request a version was picked for. */
-  record(model: string, version: number, outcome: Outcome, ms: number): void {
+  /**
+   * Counts a request a version was picked for, by the alias that picked it (`undefined` when the
+   * request named the version), with the time the version took to answer.
+   */
+  record(model: string, alias: string | undefined, version: number, outcome: Outcome, ms: number): void {
     const at = this.now();
     const bucketStart = bucketOf(at);
-    const key = `${model}\u0000${version}\u0000${bucketStart}`;
+    const key = `${model}\u0000${alias ?? ''}\u0000${version}\u0000${bucketStart}`;
     let counter = this.counters.get(key);
     if (counter === undefined) {
-      counter = { model, version, bucketStart, requests: 0, rejected: 0, failed: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
+      counter = { model, alias, version, bucketStart, requests: 0, rejected: 0, failed: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
       this.counters.set(key, counter);
     }
     counter.requests += 1;
@@ -74,8 +82,10 @@ export class ServingTelemetry {
   /** Keeps a shadow copy; returns false when the request is too large to copy. */
   offerShadow(copy: ShadowCopy): boolean {
     const line = JSON.stringify(copy);
-    if (Buffer.byteLength(line) > MAX_SHADOW_COPY_BYTES) return false;
+    const bytes = Buffer.byteLength(line);
+    if (bytes > MAX_SHADOW_COPY_BYTES) return false;
     this.copies.push({ model: copy.model, line });
+    this.copyBytes += bytes;
     this.pendingSince ??= this.now();
     return true;
   }
@@ -83,7 +93,7 @@ export class ServingTelemetry {
   /** Writes what is held if the interval has passed (or many copies wait). Never throws. */
   async flushIfDue(): Promise<void> {
     if (this.pendingSince === undefined) return;
-    if (this.now() - this.pendingSince < this.flushIntervalMs && this.copies.length < MAX_PENDING_COPIES) return;
+    if (this.now() - this.pendingSince < this.flushIntervalMs && this.copies.length < MAX_PENDING_COPIES && this.copyBytes < MAX_PENDING_COPY_BYTES) return;
     await this.flush();
   }
 
@@ -93,6 +103,7 @@ export class ServingTelemetry {
     const copies = this.copies;
     this.counters = new Map();
     this.copies = [];
+    this.copyBytes = 0;
     this.pendingSince = undefined;
     const flushId = `${this.container}-${++this.sequence}`;
     const byModel = new Map<string, string[]>();
@@ -101,7 +112,7 @@ export class ServingTelemetry {
     await Promise.all([
       ...counters.map((c) =>
         this.sinks
-          .addStats(c.model, c.version, c.bucketStart, { requests: c.requests, rejected: c.rejected, failed: c.failed, latency: c.latency }, flushId)
+          .addStats(c.model, c.alias, c.version, c.bucketStart, { requests: c.requests, rejected: c.rejected, failed: c.failed, latency: c.latency }, flushId)
           .catch((error: unknown) => this.sinks.onError(`serving counters of ${c.model} v${c.version}`, error)),
       ),
       ...[...byModel].map(([model, lines]) =>

@@ -12,6 +12,7 @@
  * {@link RETENTION_DAYS} after the minute: the table's TTL attribute).
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import { isConditionFailure, type RegistryTable } from '../registry/table.js';
 import type { ComparisonCounts } from './shadow-compare.js';
 
@@ -78,6 +79,8 @@ export class ShadowComparisons {
    * @returns false when `source` was already counted in this item (nothing changed).
    */
   async add(group: ShadowGroup, counters: ShadowCounters, source: string): Promise<boolean> {
+    // 16 hex digits of the key's hash keep the set small (thousands of sources fit in an item).
+    const sourceId = createHash('sha256').update(source).digest('hex').slice(0, 16);
     const minute = minuteOf(group.at);
     const expiresAt = Math.floor(group.at.getTime() / 60_000) * 60 + RETENTION_DAYS * 86_400;
     try {
@@ -103,8 +106,8 @@ export class ShadowComparisons {
               ':primary': group.primaryVersion,
               ':shadow': group.shadowVersion,
               ':expiresAt': expiresAt,
-              ':sources': new Set([source]),
-              ':source': source,
+              ':sources': new Set([sourceId]),
+              ':source': sourceId,
               ...Object.fromEntries(COUNTERS.map((c) => [`:${c}`, counters[c]])),
             },
           }),

@@ -19,7 +19,7 @@ import * as z from 'zod/mini';
 export const SHADOW_REQUESTS_PREFIX = 'shadow-requests/';
 
 /** Largest request body (serialised) predict copies; bigger requests are served but not shadowed. */
-export const MAX_SHADOW_COPY_BYTES = 256 * 1024;
+export const MAX_SHADOW_COPY_BYTES = 64 * 1024;
 
 /** The protocol a copied request came in (and the shadow version is called with). */
 export type ShadowProtocol = 'v1' | 'v2';
