@@ -10,6 +10,7 @@ import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
 import { runIngestLibrariesBench } from './ingest-libraries.js';
 import { runMemoryBench } from './memory.js';
+import { runRolloutOverheadBench } from './rollout-overhead.js';
 import { runServingBench } from './serving.js';
 import { runTrainingBench } from './training.js';
 
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'ingest-libraries': () => runIngestLibrariesBench(),
   ingest: runIngestBench,
   'alias-propagation': runAliasPropagationBench,
+  'rollout-overhead': runRolloutOverheadBench,
   training: runTrainingBench,
 };
 

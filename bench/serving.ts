@@ -9,6 +9,7 @@ import { SAMPLE_MODELS } from '../local/seed.js';
 import { record, table, verdict } from './lib/record.js';
 import { startBenchPlatform, withQuietStdout, type BenchPlatform } from './lib/platform.js';
 import { summarize, timeEach, type Summary } from './lib/stats.js';
+import { instrumentSessionRun } from './lib/session-timer.js';
 
 interface Case {
   readonly label: string;
@@ -54,27 +55,6 @@ interface Measured {
   /** Per call of (b): handler time minus the `session.run` inside it. */
   readonly handlerOverhead: Summary;
   readonly http: Summary;
-}
-
-/**
- * Times every `session.run` (any session): lets (b) be split into the model's own
- * run and the handler's overhead around it, call by call, which cancels the
- * run-to-run noise of the model compute on a shared machine.
- */
-function instrumentSessionRun(): { readonly last: () => number } {
-  // `InferenceSession` is typed as its factory; at run time it is the class.
-  const { prototype } = InferenceSession as unknown as { prototype: InferenceSession };
-  const original = prototype.run;
-  let lastMicros = 0;
-  prototype.run = async function (this: InferenceSession, ...args: Parameters<InferenceSession['run']>) {
-    const start = process.hrtime.bigint();
-    try {
-      return await original.apply(this, args);
-    } finally {
-      lastMicros = Number(process.hrtime.bigint() - start) / 1000;
-    }
-  } as InferenceSession['run'];
-  return { last: () => lastMicros };
 }
 
 const runTimer = instrumentSessionRun();
