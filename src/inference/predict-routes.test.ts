@@ -1,0 +1,94 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiEvent } from '../../test/support/api-event.js';
+import { ArtifactStore } from '../aws/artifact-store.js';
+import { toErrorResponse } from '../http/response.js';
+import { dispatch } from '../http/router.js';
+import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
+import type { VersionStats } from '../rollout/serving-stats.js';
+import { ServingTelemetry } from '../rollout/serving-telemetry.js';
+import { parseShadowCopy } from '../rollout/shadow-copy.js';
+import { ModelLoader } from './model-loader.js';
+import { servingSessionOptions } from './onnx-session.js';
+import { createPredictRoutes } from './predict-routes.js';
+import { ModelResolver } from './resolver.js';
+
+const s3Client = new S3Client({ region: 'us-east-1' });
+const s3 = mockClient(s3Client);
+let iris: Buffer;
+
+const model: ModelRecord = { name: 'iris', description: '', defaultAlias: 'prod', tags: {}, createdAt: '', updatedAt: '' };
+const prod: AliasRecord = { model: 'iris', alias: 'prod', routes: [{ version: 1, weight: 100 }], shadow: { version: 2, percent: 100 }, revision: 1, updatedAt: '', updatedBy: '', reason: '' };
+const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+
+beforeAll(async () => {
+  iris = await readFile('models/iris.onnx');
+  s3.on(GetObjectCommand).callsFake(() => ({ Body: { transformToByteArray: async () => new Uint8Array(iris) } }));
+});
+
+/** The data plane over an in-memory registry, with a loader that notes which versions it loads and telemetry written at every request. */
+async function dataPlane() {
+  const versionOf = (version: number) =>
+    ({ model: 'iris', version, status: 'PENDING', artifact: { uri: 's3://lake/iris.onnx', bucket: 'lake', key: 'iris.onnx', sha256: createHash('sha256').update(iris).digest('hex'), sizeBytes: iris.length } }) as ModelVersion;
+  const resolver = new ModelResolver({ findModelWithAliases: async () => ({ model, aliases: new Map([['prod', prod]]) }), getVersion: async (_, v) => versionOf(v) }, 60_000);
+  const loaded: number[] = [];
+  const loader = new (class extends ModelLoader {
+    override load(version: ModelVersion) {
+      loaded.push(version.version);
+      return super.load(version);
+    }
+  })(new ArtifactStore(s3Client), await mkdtemp(join(tmpdir(), 'predict-routes-')), servingSessionOptions(1769));
+  const stats: { alias: string | undefined; version: number; stats: VersionStats }[] = [];
+  const objects: string[] = [];
+  const telemetry = new ServingTelemetry(
+    { addStats: async (_m, alias, version, _b, counts) => void stats.push({ alias, version, stats: counts }), putObject: async (_k, body) => void objects.push(body), onError: () => undefined },
+    () => Date.now(),
+    0,
+  );
+  const routes = createPredictRoutes({ resolver, loader, telemetry, random: () => 0 });
+  const call = (body: unknown) =>
+    dispatch(routes, apiEvent({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris:predict' }, body })).catch(
+      (error: unknown) => toErrorResponse(error, 'c').response,
+    );
+  return { call, loaded, stats, objects };
+}
+
+describe('predict routes with serving telemetry', () => {
+  it('answers with the primary version and only hands a copy on: the caller never waits for the shadow version', async () => {
+    // Prepare
+    const { call, loaded, objects } = await dataPlane();
+
+    // Act
+    const response = await call({ instances: [SETOSA] });
+
+    // Assess: the shadow version (2) was neither loaded nor run on the request path.
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['x-model-version']).toBe('1');
+    expect(loaded).toEqual([1]);
+    const copy = parseShadowCopy(objects[0]!.trimEnd());
+    expect(copy).toMatchObject({ model: 'iris', alias: 'prod', protocol: 'v1', request: { instances: [SETOSA] }, primary: { version: 1 }, shadowVersion: 2 });
+    expect(copy.primary.response).toEqual(JSON.parse(response.body));
+  });
+
+  it('counts answers and refusals against the version the alias picked, and requests refused before any version was picked against none', async () => {
+    // Prepare
+    const { call, stats } = await dataPlane();
+
+    // Act
+    const answered = await call({ instances: [SETOSA] });
+    const refused = await call({ instances: [{ sepal_length: 5.1 }] });
+    const malformed = await call('{not json');
+
+    // Assess
+    expect([answered.statusCode, refused.statusCode, malformed.statusCode]).toEqual([200, 400, 400]);
+    expect(stats.map((s) => [s.alias, s.version, s.stats.requests, s.stats.rejected, s.stats.failed])).toEqual([
+      ['prod', 1, 1, 0, 0],
+      ['prod', 1, 1, 1, 0],
+    ]);
+  });
+});
