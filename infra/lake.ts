@@ -9,7 +9,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
-import { SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
+import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** Days after which incomplete multipart uploads are aborted. */
@@ -227,6 +227,22 @@ export class Lake extends Construct {
       grantee,
       actions: ['s3:PutObject'],
       resourceArns: [this.bucket.arnForObjects(`${SHADOW_REQUESTS_PREFIX}*`)],
+      resource: this.bucket,
+    });
+  }
+
+  /**
+   * Grants writing side-by-side shadow records, and nothing else (the shadow function).
+   *
+   * Actions: `s3:PutObject` on keys under `predictions/<model>/shadow/` (any model).
+   *
+   * @param grantee - The principal to grant to.
+   */
+  public grantWriteShadowPredictions(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: ['s3:PutObject'],
+      resourceArns: [this.bucket.arnForObjects(SHADOW_PREDICTIONS_PATTERN)],
       resource: this.bucket,
     });
   }

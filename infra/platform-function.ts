@@ -12,7 +12,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
+import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
 import { FUNCTION_BUNDLING } from './bundling.js';
 import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';
@@ -240,6 +240,11 @@ export class PlatformFunction extends Construct {
       props.registry.grantWriteServingStats(this.function);
       props.lake.grantWriteShadowCopies(this.function);
     }
+    if (spec.access.shadowResults === 'write') {
+      if (props.registry === undefined || props.lake === undefined) throw new Error(`${where} writes shadow results but no registry or lake was given`);
+      props.registry.grantWriteShadowComparisons(this.function);
+      props.lake.grantWriteShadowPredictions(this.function);
+    }
     for (const [queueId, use] of queueAccessEntries(spec)) {
       if (use === 'send') queueFor(queueId, 'sends to').grantSend(this.function);
       else if (use === 'consume') queueFor(queueId, 'consumes from').grantConsume(this.function);
@@ -290,6 +295,13 @@ export class PlatformFunction extends Construct {
         this.role,
         iam5ArnWildcardFinding(cfnOf(props.lake.bucket), `/${SHADOW_REQUESTS_PREFIX}*`),
         'Shadow copies of requests get keys at run time; the statement allows only s3:PutObject, only under shadow-requests/ of the lake bucket.',
+      );
+    }
+    if (props.lake !== undefined && props.spec.access.shadowResults === 'write') {
+      acknowledgeNag(
+        this.role,
+        iam5ArnWildcardFinding(cfnOf(props.lake.bucket), `/${SHADOW_PREDICTIONS_PATTERN}`),
+        'Shadow records get keys at run time (model, alias, time); the statement allows only s3:PutObject, only under predictions/<model>/shadow/ of the lake bucket.',
       );
     }
     if (props.lake !== undefined && props.spec.access.lake !== undefined) {

@@ -345,6 +345,28 @@ describe('PlatformStack (platform topology)', () => {
       expect(actionsOf(statements).filter((action) => action.startsWith('sqs:'))).toEqual([]);
     });
 
+    it('lets the shadow function read, and write only its comparison counts and side-by-side records', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const shadow = stack.functions.find((fn) => fn.spec.id === 'shadow');
+      const tableId = logicalId(stack.registry.table.node.defaultChild);
+      const bucketId = logicalId(stack.lake.bucket.node.defaultChild);
+
+      // Act
+      const statements = roleStatements(template, logicalId(shadow?.role.node.defaultChild));
+      const writes = (resourceId: string, write: (action: string) => boolean) =>
+        statementsOn(statements, resourceId).filter((statement) => actionsOf([statement]).some(write));
+
+      // Assess
+      expect(writes(tableId, (action) => DYNAMODB_WRITE_ACTIONS.includes(action))).toEqual([
+        expect.objectContaining({ Action: 'dynamodb:UpdateItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SHADOW#*'] } } }),
+      ]);
+      expect(writes(bucketId, (action) => action === 's3:PutObject' || action.startsWith('s3:Delete'))).toEqual([
+        expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/predictions/*/shadow/*']] } }),
+      ]);
+      expect(actionsOf(statements).filter((action) => action.startsWith('events:'))).toEqual([]);
+    });
+
     it('runs the rollout advancer every minute, one run at a time, and expires serving counters by TTL', () => {
       // Prepare
       const { template, stack } = synthesized;

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
 import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/rollout/serving-stats-store.js';
+import { SHADOW_PK_PREFIX } from '../src/rollout/shadow-comparisons.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {
@@ -98,6 +99,23 @@ export class Registry extends Construct {
         'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...STATS_ATTRIBUTES] },
         StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
       },
+    });
+  }
+
+  /**
+   * Grants adding to shadow comparison counts, and nothing else: updates of items whose partition
+   * key starts with `SHADOW#` (the shadow function).
+   *
+   * Actions: `dynamodb:UpdateItem` on the table, with `dynamodb:LeadingKeys` limited to `SHADOW#*`.
+   *
+   * @param grantee - The principal to grant to.
+   */
+  public grantWriteShadowComparisons(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHADOW_PK_PREFIX}*`] } },
     });
   }
 

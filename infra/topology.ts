@@ -47,6 +47,11 @@ export interface FunctionAccess {
    * `STATS#` partition keys only) and write shadow copies (lake keys under `shadow-requests/` only).
    */
   readonly servingTelemetry?: 'write';
+  /**
+   * Shadow results (the shadow function): write comparison counts (registry items under `SHADOW#`
+   * partition keys only) and side-by-side records (lake keys under `predictions/<model>/shadow/` only).
+   */
+  readonly shadowResults?: 'write';
 }
 
 /** Runs a function on a fixed schedule (EventBridge in AWS, a timer in the local cloud). */
@@ -284,7 +289,7 @@ export const topology: Topology = {
       memoryMb: 1769,
       timeoutSeconds: 120,
       layers: ['onnxruntime'],
-      access: { registry: 'readWrite', lake: 'readWrite', queues: { shadow: 'consume' } },
+      access: { registry: 'read', lake: 'read', shadowResults: 'write', queues: { shadow: 'consume' } },
       routes: [],
       queueTriggers: [{ queue: 'shadow', batchSize: 1, reportBatchItemFailures: true }],
     },

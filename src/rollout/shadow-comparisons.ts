@@ -59,7 +59,10 @@ export function minuteOf(at: Date): string {
   return `${at.toISOString().slice(0, 16)}Z`;
 }
 
-const pkOf = (model: string, alias: string): string => `SHADOW#${model}#${alias}`;
+/** Partition-key prefix of comparison items (the shadow function may write only these). */
+export const SHADOW_PK_PREFIX = 'SHADOW#';
+
+const pkOf = (model: string, alias: string): string => `${SHADOW_PK_PREFIX}${model}#${alias}`;
 const pad = (version: number): string => String(version).padStart(10, '0');
 
 const COUNTERS = ['copies', 'shadowErrors', 'categoricalCompared', 'agreed', 'numericCompared', 'absDiffSum'] as const;

@@ -54,6 +54,9 @@ export function shadowRequestsKey(model: string, at: Date, container: string, se
   return `${SHADOW_REQUESTS_PREFIX}${model}/${iso.slice(0, 10)}/${iso.replace(/[:.]/g, '')}-${container}-${sequence}.jsonl`;
 }
 
+/** IAM resource pattern of every side-by-side record (under any model). */
+export const SHADOW_PREDICTIONS_PATTERN = 'predictions/*/shadow/*';
+
 /** Key of the side-by-side records made from a `shadow-requests/` object, for one alias. */
 export function shadowPredictionsKey(requestsKey: string, model: string, alias: string): string {
   const rest = requestsKey.slice(`${SHADOW_REQUESTS_PREFIX}${model}/`.length);
