@@ -46,6 +46,9 @@ Then train a model on it and watch the job (the README's Quickstart goes on to p
     -d '{"dataset":"iris","target":"species","task":"classification","modelName":"iris-gbdt","alias":"prod"}'
   npm run lake -- watch <the job's id>
 
+A/B splits, canary rollouts that roll back by themselves, and shadow traffic: see the README's
+"Rollouts and shadow traffic" (the rollout advancer runs here every 10 s).
+
 Press Ctrl-C to stop.
 `);
 
