@@ -359,7 +359,14 @@ describe('PlatformStack (platform topology)', () => {
 
       // Assess
       expect(writes(tableId, (action) => DYNAMODB_WRITE_ACTIONS.includes(action))).toEqual([
-        expect.objectContaining({ Action: 'dynamodb:UpdateItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SHADOW#*'] } } }),
+        expect.objectContaining({
+          Action: 'dynamodb:UpdateItem',
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SHADOW#*'] },
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': expect.arrayContaining(['pk', 'sk', 'sources', 'copies', 'agreed']) as unknown },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          },
+        }),
       ]);
       expect(writes(bucketId, (action) => action === 's3:PutObject' || action.startsWith('s3:Delete'))).toEqual([
         expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/predictions/*/shadow/*']] } }),

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
 import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/rollout/serving-stats-store.js';
-import { SHADOW_PK_PREFIX } from '../src/rollout/shadow-comparisons.js';
+import { SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX } from '../src/rollout/shadow-comparisons.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {
@@ -104,9 +104,10 @@ export class Registry extends Construct {
 
   /**
    * Grants adding to shadow comparison counts, and nothing else: updates of items whose partition
-   * key starts with `SHADOW#` (the shadow function).
+   * key starts with `SHADOW#`, of the comparison attributes, returning nothing (the shadow function).
    *
-   * Actions: `dynamodb:UpdateItem` on the table, with `dynamodb:LeadingKeys` limited to `SHADOW#*`.
+   * Actions: `dynamodb:UpdateItem` on the table, with `dynamodb:LeadingKeys` limited to `SHADOW#*`,
+   * `dynamodb:Attributes` to the comparison attributes and `dynamodb:ReturnValues` to `NONE`.
    *
    * @param grantee - The principal to grant to.
    */
@@ -115,7 +116,11 @@ export class Registry extends Construct {
       grantee,
       actions: ['dynamodb:UpdateItem'],
       resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHADOW_PK_PREFIX}*`] } },
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHADOW_PK_PREFIX}*`] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...SHADOW_ATTRIBUTES] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      },
     });
   }
 

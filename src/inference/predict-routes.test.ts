@@ -32,9 +32,9 @@ beforeAll(async () => {
 });
 
 /** The data plane over an in-memory registry, with a loader that notes which versions it loads and telemetry written at every request. */
-async function dataPlane() {
+async function dataPlane(sha256 = createHash('sha256').update(iris).digest('hex')) {
   const versionOf = (version: number) =>
-    ({ model: 'iris', version, status: 'PENDING', artifact: { uri: 's3://lake/iris.onnx', bucket: 'lake', key: 'iris.onnx', sha256: createHash('sha256').update(iris).digest('hex'), sizeBytes: iris.length } }) as ModelVersion;
+    ({ model: 'iris', version, status: 'PENDING', artifact: { uri: 's3://lake/iris.onnx', bucket: 'lake', key: 'iris.onnx', sha256, sizeBytes: iris.length } }) as ModelVersion;
   const resolver = new ModelResolver({ findModelWithAliases: async () => ({ model, aliases: new Map([['prod', prod]]) }), getVersion: async (_, v) => versionOf(v) }, 60_000);
   const loaded: number[] = [];
   const loader = new (class extends ModelLoader {
@@ -90,5 +90,19 @@ describe('predict routes with serving telemetry', () => {
       ['prod', 1, 1, 0, 0],
       ['prod', 1, 1, 1, 0],
     ]);
+  });
+
+  it('counts a version that fails to load as failed, without a latency sample (it never answered)', async () => {
+    // Prepare: the registered sha256 no longer matches the artifact.
+    const { call, stats } = await dataPlane('0'.repeat(64));
+
+    // Act
+    const response = await call({ instances: [SETOSA] });
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(stats).toHaveLength(1);
+    expect(stats[0]!.stats).toMatchObject({ requests: 1, failed: 1, rejected: 0 });
+    expect(stats[0]!.stats.latency.every((count) => count === 0)).toBe(true);
   });
 });

@@ -83,7 +83,7 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
       started = performance.now();
       body = await answer(model);
     } catch (error) {
-      telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? 0 : performance.now() - started);
+      telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? undefined : performance.now() - started);
       await telemetry?.flushIfDue();
       throw error;
     }

@@ -47,7 +47,7 @@ const registerVersionSchema = z.object({
 export const MAX_ROUTES = 10;
 const versionNumber = z.number().check(z.int(), z.positive());
 const routesSchema = z
-  .array(z.object({ version: versionNumber, weight: z.number().check(z.int(), z.gte(1), z.lte(100)) }))
+  .array(z.strictObject({ version: versionNumber, weight: z.number().check(z.int(), z.gte(1), z.lte(100)) }))
   .check(
     z.minLength(1),
     z.maxLength(MAX_ROUTES),
@@ -56,7 +56,7 @@ const routesSchema = z
   );
 const shadowSchema = z.nullable(z.strictObject({ version: versionNumber, percent: z.number().check(z.int(), z.gte(1), z.lte(100)) }));
 const setAliasSchema = z
-  .object({
+  .strictObject({
     version: z.optional(versionNumber),
     routes: z.optional(routesSchema),
     requireApproved: z.optional(z.boolean()),
@@ -64,9 +64,9 @@ const setAliasSchema = z
     reason: text,
   })
   .check(z.refine((body) => (body.version === undefined) !== (body.routes === undefined), 'give either "version" or "routes"'));
-const rollbackSchema = z.object({ toRevision: z.optional(versionNumber), reason: text });
-const statusSchema = z.object({ status: z.enum(['APPROVED', 'REJECTED', 'ARCHIVED']), reason: text });
-const tagsSchema = z.object({ tags: z.record(key, value).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`)) });
+const rollbackSchema = z.strictObject({ toRevision: z.optional(versionNumber), reason: text });
+const statusSchema = z.strictObject({ status: z.enum(['APPROVED', 'REJECTED', 'ARCHIVED']), reason: text });
+const tagsSchema = z.strictObject({ tags: z.record(key, value).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`)) });
 
 /** The filters of `GET /models/{name}/versions`: `status`, `tag` (`key` or `key=value`), `minMetric` (`name:value`). */
 function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {

@@ -26,7 +26,7 @@ describe('judgeStep', () => {
     // 1 failure of 20 allowed (5 %): the second one decides.
     expect(judgeStep(rollout, stats(1, 1), NO_BASELINE, at(1)).action).toBe('wait');
     const decision = judgeStep(rollout, stats(2, 2), NO_BASELINE, at(1));
-    expect(decision).toEqual({ action: 'rollback', reason: 'error rate above 5.0 %: 2 of 2 requests failed (2 errors, 0 refused)' });
+    expect(decision).toEqual({ action: 'rollback', reason: 'error rate above 5.0 %: 2 of 2 requests failed (2 errors, 0 refused)', failures: 2 });
   });
 
   it('counts refused requests (4xx after the version was picked) as failures', () => {
@@ -43,11 +43,20 @@ describe('judgeStep', () => {
     expect(judgeStep(rollout, stats(30, 0, 5, 9), baseline, at(100))).toMatchObject({ action: 'rollback', reason: expect.stringContaining('6 of 30 requests failed (0 errors, 6 refused;') });
   });
 
+  it('does not let a baseline with too few requests excuse refusals, and counts expected refusals exactly', () => {
+    // Two refused baseline requests say nothing about its refusal rate.
+    expect(judgeStep(rollout, stats(200, 0, 5, 200), stats(2, 0, 5, 2), at(100))).toMatchObject({ action: 'rollback', failures: 200 });
+    // Equal rates (1 in 49): the candidate's one refusal is within the baseline's rate.
+    const strict = { ...rollout, guards: { maxErrorRate: 0, minRequests: 49 } };
+    expect(judgeStep(strict, stats(49, 0, 5, 1), stats(49, 0, 5, 1), at(100))).toMatchObject({ action: 'advance', failures: 0 });
+  });
+
   it('rolls back a step that never gets the traffic to judge it', () => {
     expect(judgeStep(rollout, stats(3, 0), NO_BASELINE, at(599)).action).toBe('wait');
     expect(judgeStep(rollout, stats(3, 0), NO_BASELINE, at(600))).toEqual({
       action: 'rollback',
       reason: 'not enough traffic to judge the step within 600 s: 3 of 20 requests, 600 of 60 s',
+      failures: 0,
     });
   });
 

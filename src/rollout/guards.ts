@@ -6,11 +6,12 @@ import type { ModelVersion } from '../registry/types.js';
 import type { Rollout, MetricGuard } from './rollout.js';
 import { latencyQuantileMs, type VersionStats } from './serving-stats.js';
 
-/** What a step should do now. */
-export type StepDecision =
-  | { readonly action: 'advance'; readonly reason: string }
-  | { readonly action: 'wait'; readonly reason: string }
-  | { readonly action: 'rollback'; readonly reason: string };
+/** What a step should do now, why, and how many of the candidate's requests counted as failures. */
+export interface StepDecision {
+  readonly action: 'advance' | 'wait' | 'rollback';
+  readonly reason: string;
+  readonly failures: number;
+}
 
 const percent = (rate: number): string => `${(rate * 100).toFixed(1)} %`;
 
@@ -31,28 +32,30 @@ const percent = (rate: number): string => `${(rate * 100).toFixed(1)} %`;
  */
 export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStartedAt'>, stats: VersionStats, baseline: VersionStats, now: Date): StepDecision {
   const { guards, plan } = rollout;
-  const baselineRefusal = baseline.requests === 0 ? 0 : baseline.rejected / baseline.requests;
-  const expectedRefusals = Math.min(stats.rejected, Math.floor(baselineRefusal * stats.requests));
+  // The baseline's refusal rate excuses refusals only once it rests on `minRequests` requests.
+  const judged = baseline.requests > 0 && baseline.requests >= guards.minRequests;
+  const baselineRefusal = judged ? baseline.rejected / baseline.requests : 0;
+  const expectedRefusals = judged ? Math.min(stats.rejected, Math.floor((baseline.rejected * stats.requests) / baseline.requests)) : 0;
   const failures = stats.failed + stats.rejected - expectedRefusals;
   const within = expectedRefusals === 0 ? '' : `; ${expectedRefusals} more refused, within the baseline's refusal rate of ${percent(baselineRefusal)}`;
   const what = `${failures} of ${stats.requests} requests failed (${stats.failed} errors, ${stats.rejected - expectedRefusals} refused${within})`;
   if (failures > guards.maxErrorRate * Math.max(stats.requests, guards.minRequests)) {
-    return { action: 'rollback', reason: `error rate above ${percent(guards.maxErrorRate)}: ${what}` };
+    return { action: 'rollback', reason: `error rate above ${percent(guards.maxErrorRate)}: ${what}`, failures };
   }
   const baked = (now.getTime() - Date.parse(rollout.stepStartedAt)) / 1000;
   if (stats.requests < guards.minRequests) {
     const waited = `${stats.requests} of ${guards.minRequests} requests, ${Math.floor(baked)} of ${plan.bakeSeconds} s`;
-    if (baked >= plan.maxStepSeconds) return { action: 'rollback', reason: `not enough traffic to judge the step within ${plan.maxStepSeconds} s: ${waited}` };
-    return { action: 'wait', reason: `waiting for traffic: ${waited}` };
+    if (baked >= plan.maxStepSeconds) return { action: 'rollback', reason: `not enough traffic to judge the step within ${plan.maxStepSeconds} s: ${waited}`, failures };
+    return { action: 'wait', reason: `waiting for traffic: ${waited}`, failures };
   }
   const rate = failures / stats.requests;
-  if (rate > guards.maxErrorRate) return { action: 'rollback', reason: `error rate ${percent(rate)} above ${percent(guards.maxErrorRate)}: ${what}` };
+  if (rate > guards.maxErrorRate) return { action: 'rollback', reason: `error rate ${percent(rate)} above ${percent(guards.maxErrorRate)}: ${what}`, failures };
   const p99 = latencyQuantileMs(stats, 0.99);
   if (guards.maxP99Ms !== undefined && p99 !== undefined && p99 > guards.maxP99Ms) {
-    return { action: 'rollback', reason: `p99 latency ≤ ${p99.toFixed(1)} ms (bucket bound) above ${guards.maxP99Ms} ms over ${stats.requests} requests` };
+    return { action: 'rollback', reason: `p99 latency ≤ ${p99.toFixed(1)} ms (bucket bound) above ${guards.maxP99Ms} ms over ${stats.requests} requests`, failures };
   }
-  if (baked < plan.bakeSeconds) return { action: 'wait', reason: `baking: ${Math.floor(baked)} of ${plan.bakeSeconds} s, ${what}` };
-  return { action: 'advance', reason: `healthy after ${Math.floor(baked)} s: ${what}${p99 === undefined ? '' : `, p99 ≤ ${p99.toFixed(1)} ms`}` };
+  if (baked < plan.bakeSeconds) return { action: 'wait', reason: `baking: ${Math.floor(baked)} of ${plan.bakeSeconds} s, ${what}`, failures };
+  return { action: 'advance', reason: `healthy after ${Math.floor(baked)} s: ${what}${p99 === undefined ? '' : `, p99 ≤ ${p99.toFixed(1)} ms`}`, failures };
 }
 
 /** Metrics where lower is better (training's regression and probabilistic losses). */

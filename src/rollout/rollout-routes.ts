@@ -10,14 +10,19 @@ import type { Rollouts } from './rollouts.js';
 /** Plan and guards a rollout gets when the request leaves them out. */
 export const ROLLOUT_DEFAULTS = { steps: [10, 50, 100], bakeSeconds: 300, maxErrorRate: 0.01, minRequests: 100 } as const;
 
-/** How long a step may wait for traffic by default: four bake times, and at least ten minutes. */
-export const defaultMaxStepSeconds = (bakeSeconds: number): number => Math.max(4 * bakeSeconds, 600);
+/** Longest bake and step wait accepted (a week). */
+const MAX_SECONDS = 7 * 86_400;
+
+/** How long a step may wait for traffic by default: four bake times, at least ten minutes, at most a week. */
+export const defaultMaxStepSeconds = (bakeSeconds: number): number => Math.min(Math.max(4 * bakeSeconds, 600), MAX_SECONDS);
+
+/** Shortest step wait accepted: the advancer runs every minute in AWS. */
+const MIN_STEP_SECONDS = 60;
 
 /** Most steps a plan may have. */
 export const MAX_STEPS = 10;
 
 const text = z.optional(z.string().check(z.maxLength(1024)));
-const MAX_SECONDS = 7 * 86_400;
 const startSchema = z.strictObject({
   candidate: z.number().check(z.int(), z.positive()),
   steps: z.optional(
@@ -31,7 +36,7 @@ const startSchema = z.strictObject({
       ),
   ),
   bakeSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SECONDS))),
-  maxStepSeconds: z.optional(z.number().check(z.int(), z.positive(), z.lte(MAX_SECONDS))),
+  maxStepSeconds: z.optional(z.number().check(z.int(), z.gte(MIN_STEP_SECONDS), z.lte(MAX_SECONDS))),
   guards: z.optional(
     z.strictObject({
       maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),

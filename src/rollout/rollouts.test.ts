@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { draftVersion } from '../../test/support/model-versions.js';
-import { ConflictError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, DependencyUnavailableError, PreconditionFailedError } from '../http/errors.js';
 import type { RegistryEvent } from '../registry/events.js';
 import { ModelRegistry, type AliasChange } from '../registry/registry.js';
 import { RegistryTable } from '../registry/table.js';
@@ -309,5 +309,65 @@ describe('rollouts on dynalite', () => {
     const revision = await modelWithCandidate('shadowed');
     const shadowed = await registry.setAlias('shadowed', 'prod', { routes: [{ version: 1, weight: 100 }], shadow: { version: 2, percent: 10 }, updatedBy: 'a', reason: '', expectedRevision: revision });
     await expect(rollouts.start('shadowed', 'prod', plan(shadowed.revision))).rejects.toThrowError("version 2 shadows alias 'prod'; remove the shadow");
+  });
+
+  it('keeps a rollout whose first move failed after it was written, and lets the next run take it over', async () => {
+    // Prepare: the registry writes the move, then the call fails (a timeout after the write).
+    const revision = await modelWithCandidate('halfway');
+    const flaky: RolloutRegistry = {
+      getAlias: (model, alias) => registry.getAlias(model, alias),
+      getVersion: (model, version) => registry.getVersion(model, version),
+      setAlias: async (model, alias, change) => {
+        await registry.setAlias(model, alias, change);
+        throw new DependencyUnavailableError('model registry', 1, new Error('timed out'));
+      },
+    };
+
+    // Act
+    const failed = await rolloutsWith({ registry: flaky }).start('halfway', 'prod', plan(revision)).catch((error: unknown) => error);
+    const errors: unknown[] = [];
+    await rollouts.advanceAll((_, error) => errors.push(error));
+
+    // Assess
+    expect(failed).toBeInstanceOf(DependencyUnavailableError);
+    expect(errors).toEqual([]);
+    expect(await rollouts.get('halfway', 'prod')).toMatchObject({ state: 'RUNNING', step: 0, aliasRevision: revision + 1 });
+    expect(await routes('halfway')).toEqual([{ version: 1, weight: 90 }, { version: 2, weight: 10 }]);
+  });
+
+  it('checks a step in the same counter bucket it began in without an error', async () => {
+    const revision = await modelWithCandidate('sameBucket');
+    now = new Date('2026-11-24T02:00:03.000Z');
+    await rollouts.start('sameBucket', 'prod', plan(revision));
+    now = new Date('2026-11-24T02:00:05.000Z');
+    const errors: unknown[] = [];
+    await rollouts.advanceAll((_, error) => errors.push(error));
+    expect(errors).toEqual([]);
+    expect(await rollouts.get('sameBucket', 'prod')).toMatchObject({ state: 'RUNNING', lastCheck: { requests: 0 } });
+  });
+
+  it('records an abort whose writer died after moving the alias back as ABORTED', async () => {
+    // Prepare: saving ABORTED fails once, after the alias was moved back.
+    const revision = await modelWithCandidate('abortcrash');
+    const crashing = new RolloutStore(new RegistryTable(env.dynamo, env.resources.tableName, 'rollouts'));
+    const update = crashing.update.bind(crashing);
+    let crash = true;
+    crashing.update = async (next) => {
+      if (crash && next.state === 'ABORTED') {
+        crash = false;
+        throw new Error('container died');
+      }
+      return update(next);
+    };
+    const dying = rolloutsWith({ rollouts: crashing });
+    await dying.start('abortcrash', 'prod', plan(revision));
+    await dying.abort('abortcrash', 'prod', { by: 'dave', reason: 'wrong build' }).catch(() => undefined);
+
+    // Act
+    await rollouts.advanceAll(() => undefined);
+
+    // Assess
+    expect(await rollouts.get('abortcrash', 'prod')).toMatchObject({ state: 'ABORTED', outcome: 'aborted by dave: wrong build' });
+    expect(await routes('abortcrash')).toEqual([{ version: 1, weight: 100 }]);
   });
 });

@@ -14,7 +14,7 @@ import { BadRequestError, ConflictError, HttpError, NotFoundError, PreconditionF
 import type { RegistryEventSink, RolloutAction } from '../registry/events.js';
 import type { AliasChange } from '../registry/registry.js';
 import type { AliasRecord, AliasRoute, ModelVersion } from '../registry/types.js';
-import { checkMetricGuard, judgeStep } from './guards.js';
+import { checkMetricGuard, judgeStep, type StepDecision } from './guards.js';
 import { FINISHED_STATES, rolloutActor, stepRoutes, type Rollout, type RolloutGuards, type RolloutPlan } from './rollout.js';
 import type { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
@@ -57,6 +57,9 @@ export interface RolloutCommand {
 
 const sameRoutes = (a: readonly AliasRoute[], b: readonly AliasRoute[]): boolean =>
   a.length === b.length && a.every((route, i) => route.version === b[i]?.version && route.weight === b[i]?.weight);
+
+/** How the reason of an abort starts (in the ledger too, so a crashed abort is recognised). */
+const ABORTED_BY = 'aborted by ';
 
 const percentAt = (rollout: Rollout): number => (rollout.state === 'ROLLED_BACK' || rollout.state === 'ABORTED' ? 0 : rollout.plan.steps[rollout.step]!);
 
@@ -116,8 +119,11 @@ export class Rollouts {
       await this.announce(started, 'started', request.by, request.reason);
       return started;
     } catch (error) {
-      // The alias could not be moved (changed meanwhile, or the candidate became unfit): nothing is rolling out.
-      await this.save(rollout, { state: 'ABORTED', outcome: `could not move the alias: ${(error as Error).message}` });
+      // A dependency failure may come after the move was written: the rollout stays RUNNING, and
+      // the advancer's next run applies step 1 or takes over the move (`sync`).
+      if (!(error instanceof HttpError && error.statusCode < 500)) throw error;
+      // The registry refused the move (changed meanwhile, or the candidate is unfit): nothing is rolling out.
+      await this.save(rollout, { state: 'ABORTED', outcome: `could not move the alias: ${error.message}` });
       throw error;
     }
   }
@@ -151,7 +157,7 @@ export class Rollouts {
    */
   async abort(model: string, alias: string, command: RolloutCommand): Promise<Rollout> {
     const rollout = await this.active(model, alias, undefined, 'abort');
-    const reason = `aborted by ${command.by}${command.reason === '' ? '' : `: ${command.reason}`}`;
+    const reason = `${ABORTED_BY}${command.by}${command.reason === '' ? '' : `: ${command.reason}`}`;
     const current = await this.findAlias(rollout);
     let outcome = reason;
     if (current === undefined) outcome = `${reason} (the alias no longer exists)`;
@@ -198,20 +204,20 @@ export class Rollouts {
       const reason = `rolled back automatically at ${stepName}: ${decision.reason}`;
       const failed = await this.tryMoveAlias(synced, [{ version: synced.baseline, weight: 100 }], reason, synced.baseRevision);
       if (typeof failed === 'string') return this.stop(synced, `${reason}; but the alias could not be put back on v${synced.baseline}: ${failed}. It is left as it is: move it yourself`);
-      const rolledBack = await this.save(synced, { state: 'ROLLED_BACK', outcome: reason, lastCheck: this.check(stats, decision.reason) });
+      const rolledBack = await this.save(synced, { state: 'ROLLED_BACK', outcome: reason, lastCheck: this.check(stats, decision) });
       await this.announce(rolledBack, 'rolledBack', actor, reason);
       return rolledBack;
     }
-    if (decision.action === 'wait') return this.save(synced, { lastCheck: this.check(stats, decision.reason) });
+    if (decision.action === 'wait') return this.save(synced, { lastCheck: this.check(stats, decision) });
     if (synced.step + 1 === synced.plan.steps.length) {
       const outcome = `v${synced.candidate} serves all traffic; ${decision.reason}`;
-      const done = await this.save(synced, { state: 'SUCCEEDED', outcome, lastCheck: this.check(stats, decision.reason) });
+      const done = await this.save(synced, { state: 'SUCCEEDED', outcome, lastCheck: this.check(stats, decision) });
       await this.announce(done, 'succeeded', actor, outcome);
       return done;
     }
     // Record the step first, then move the alias: a writer that dies in between is caught up by `sync`.
     const step = synced.step + 1;
-    const next = await this.save(synced, { step, stepStartedAt: now.toISOString(), lastCheck: this.check(stats, decision.reason) });
+    const next = await this.save(synced, { step, stepStartedAt: now.toISOString(), lastCheck: this.check(stats, decision) });
     const moved = await this.tryMoveAlias(next, stepRoutes(next, step), `step ${step + 1} of ${next.plan.steps.length}: ${next.plan.steps[step]} % to v${next.candidate} (${decision.reason})`);
     if (typeof moved === 'string') return this.stop(next, `the alias could not be moved to step ${step + 1}: ${moved}; it stays at step ${step}`);
     const advanced = await this.save(next, { aliasRevision: moved.revision });
@@ -235,11 +241,12 @@ export class Rollouts {
     }
     if (this.owns(rollout, alias)) {
       if (sameRoutes(alias.routes, wanted)) return this.save(rollout, { aliasRevision: alias.revision });
-      // The rollout put the alias back on the baseline (an automatic rollback) and died before recording it.
+      // The rollout put the alias back on the baseline (an automatic rollback, or an abort) and died before recording it.
       if (sameRoutes(alias.routes, [{ version: rollout.baseline, weight: 100 }])) {
-        const rolledBack = await this.save(rollout, { state: 'ROLLED_BACK', aliasRevision: alias.revision, outcome: alias.reason });
-        await this.announce(rolledBack, 'rolledBack', rolloutActor(rollout), alias.reason);
-        return rolledBack;
+        const aborted = alias.reason.startsWith(ABORTED_BY);
+        const ended = await this.save(rollout, { state: aborted ? 'ABORTED' : 'ROLLED_BACK', aliasRevision: alias.revision, outcome: alias.reason });
+        await this.announce(ended, aborted ? 'aborted' : 'rolledBack', rolloutActor(rollout), alias.reason);
+        return ended;
       }
     }
     return this.stop(
@@ -295,8 +302,8 @@ export class Rollouts {
     });
   }
 
-  private check(stats: VersionStats, verdict: string) {
-    return { at: this.now().toISOString(), requests: stats.requests, failures: stats.failed + stats.rejected, verdict };
+  private check(stats: VersionStats, decision: StepDecision) {
+    return { at: this.now().toISOString(), requests: stats.requests, failures: decision.failures, verdict: decision.reason };
   }
 
   /** A running/paused rollout of the alias (`state` when given); 404 or 409 otherwise. */

@@ -82,6 +82,7 @@ export class ServingStatsStore {
 
   /** The counts of the requests an alias sent to a version over the buckets from the one `from` falls in to the one `to` falls in. */
   async window(model: string, alias: string | undefined, version: number, from: Date, to: Date): Promise<VersionStats> {
+    if (bucketOf(from) > bucketOf(to)) return EMPTY_STATS;
     const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': statsPk(model, version, alias), ':from': bucketSk(bucketOf(from)), ':to': bucketSk(bucketOf(to)) },

@@ -61,9 +61,10 @@ export class ServingTelemetry {
 
   /**
    * Counts a request a version was picked for, by the alias that picked it (`undefined` when the
-   * request named the version), with the time the version took to answer.
+   * request named the version), with the time the version took to answer (`undefined` when it
+   * never got to answer, e.g. it failed to load: no latency sample).
    */
-  record(model: string, alias: string | undefined, version: number, outcome: Outcome, ms: number): void {
+  record(model: string, alias: string | undefined, version: number, outcome: Outcome, ms: number | undefined): void {
     const at = this.now();
     const bucketStart = bucketOf(at);
     const key = `${model}\u0000${alias ?? ''}\u0000${version}\u0000${bucketStart}`;
@@ -75,7 +76,7 @@ export class ServingTelemetry {
     counter.requests += 1;
     if (outcome === 'rejected') counter.rejected += 1;
     else if (outcome === 'failed') counter.failed += 1;
-    counter.latency[latencyBucket(ms)]! += 1;
+    if (ms !== undefined) counter.latency[latencyBucket(ms)]! += 1;
     this.pendingSince ??= at;
   }
 

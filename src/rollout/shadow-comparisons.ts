@@ -66,6 +66,9 @@ const pkOf = (model: string, alias: string): string => `${SHADOW_PK_PREFIX}${mod
 const pad = (version: number): string => String(version).padStart(10, '0');
 
 const COUNTERS = ['copies', 'shadowErrors', 'categoricalCompared', 'agreed', 'numericCompared', 'absDiffSum'] as const;
+
+/** Every attribute a comparison item has (the key included): the shadow function may write these and no others. */
+export const SHADOW_ATTRIBUTES: readonly string[] = ['pk', 'sk', 'type', 'minute', 'primaryVersion', 'shadowVersion', 'expiresAt', 'sources', ...COUNTERS];
 type Counter = (typeof COUNTERS)[number];
 type StoredCounters = Record<Counter, number> & { minute: string; primaryVersion: number; shadowVersion: number };
 /** What a summary reads of each item: everything but `sources`, the bulk of it. */
