@@ -223,6 +223,7 @@ export const topology: Topology = {
         controlPlane('GET', '/models'),
         controlPlane('POST', '/models'),
         controlPlane('GET', '/models/{name}'),
+        controlPlane('PUT', '/models/{name}/tags'),
         controlPlane('GET', '/models/{name}/versions'),
         controlPlane('POST', '/models/{name}/versions'),
         controlPlane('GET', '/models/{name}/versions/{version}'),

@@ -116,6 +116,10 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       return jsonResponse(200, { models: page.items, nextCursor: page.nextCursor ?? null });
     },
     'GET /models/{name}': async (event) => jsonResponse(200, await registry.getModel(model(event))),
+    'PUT /models/{name}/tags': async (event) => {
+      const body = parseWith(tagsSchema, parseJsonBody(event), 'tags');
+      return jsonResponse(200, await registry.setModelTags(model(event), body.tags));
+    },
 
     'POST /models/{name}/uploads': async (event) => {
       const name = model(event);

@@ -304,22 +304,35 @@ export class ModelRegistry {
     return { ...current, status: change.status, statusChange };
   }
 
-  /** Replaces a version's tags (its artifact, signature, metrics and lineage never change). */
+  /** Replaces a version's tags (its artifact, signature, metrics and lineage never change); 404 if unknown. */
   async setVersionTags(model: string, version: number, tags: Readonly<Record<string, string>>): Promise<ModelVersion> {
     const current = await this.getVersion(model, version);
+    await this.replaceTags(modelPk(model), versionSk(version), tags);
+    return { ...current, tags };
+  }
+
+  /** Replaces a model's tags; 404 if the model is unknown. */
+  async setModelTags(name: string, tags: Readonly<Record<string, string>>): Promise<ModelRecord> {
+    const current = await this.getModel(name);
+    const updatedAt = this.now().toISOString();
+    await this.replaceTags(modelPk(name), MODEL_SK, tags, updatedAt);
+    return { ...current, tags, updatedAt };
+  }
+
+  /** Sets the tags of an item that exists (and its `updatedAt`, when given). */
+  private async replaceTags(pk: string, sk: string, tags: Readonly<Record<string, string>>, updatedAt?: string): Promise<void> {
     await callDependency(DEPENDENCY, () =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: modelPk(model), sk: versionSk(version) },
-          UpdateExpression: 'SET #tags = :tags',
+          Key: { pk, sk },
+          UpdateExpression: updatedAt === undefined ? 'SET #tags = :tags' : 'SET #tags = :tags, #updatedAt = :updatedAt',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#tags': 'tags' },
-          ExpressionAttributeValues: { ':tags': tags },
+          ExpressionAttributeNames: { '#tags': 'tags', ...(updatedAt === undefined ? {} : { '#updatedAt': 'updatedAt' }) },
+          ExpressionAttributeValues: { ':tags': tags, ...(updatedAt === undefined ? {} : { ':updatedAt': updatedAt }) },
         }),
       ),
     );
-    return { ...current, tags };
   }
 
   /**

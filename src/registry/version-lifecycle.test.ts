@@ -120,4 +120,12 @@ describe('version lifecycle on dynalite', () => {
     expect(await find({ status: 'APPROVED', metric: { name: 'accuracy', min: 0.9 } })).toEqual([3]);
     expect(await find({ status: 'PENDING' })).toEqual([1, 2]);
   });
+
+  it('replaces a model\'s tags, and answers 404 for an unknown model', async () => {
+    await registry.createModel({ name: 'tagged', tags: { team: 'risk' } });
+    const updated = await registry.setModelTags('tagged', { team: 'growth', tier: 'gold' });
+    expect(updated.tags).toEqual({ team: 'growth', tier: 'gold' });
+    expect((await registry.getModel('tagged')).tags).toEqual({ team: 'growth', tier: 'gold' });
+    await expect(registry.setModelTags('nope', {})).rejects.toThrowError("model 'nope' not found");
+  });
 });

@@ -138,6 +138,16 @@ describe('register → alias → infer', () => {
     expect(byName['f32_sum']).toMatchObject({ datatype: 'FP32', data: [3.5, 7] });
   });
 
+  it('replaces a model\'s tags, and refuses a body with unknown fields, naming them', async () => {
+    await request('POST', '/models', { body: { name: 'tags', tags: { team: 'risk' } } });
+    const tagged = await request('PUT', '/models/tags/tags', { body: { tags: { team: 'growth' } } });
+    const typo = await request('PUT', '/models/tags/tags', { body: { tag: { team: 'growth' } } });
+    expect(tagged.status).toBe(200);
+    expect((await request('GET', '/models/tags')).body['tags']).toEqual({ team: 'growth' });
+    expect(typo.status).toBe(400);
+    expect(typo.body['error']).toContain('tag');
+  });
+
   it('answers health, metadata and readiness', async () => {
     expect((await request('GET', '/v2')).body).toEqual({ name: 'serverless-ai-platform', version: '0.1.0', extensions: [] });
     expect((await request('GET', '/v2/health/live')).body).toEqual({ live: true });
