@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
 import { AliasLedger, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
@@ -467,24 +467,12 @@ export class ModelRegistry {
    * Serving resolves any request with this read plus one version read.
    */
   async findModelWithAliases(name: string): Promise<ModelWithAliases | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await callDependency(DEPENDENCY, () =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            // '#MODEL' < 'ALIAS#…' < 'ALIAS$' < 'VERSION#…'
-            KeyConditionExpression: 'pk = :pk AND sk < :end',
-            ExpressionAttributeValues: { ':pk': modelPk(name), ':end': ALIAS_RANGE_END },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      items.push(...(result.Items ?? []));
-      start = result.LastEvaluatedKey;
-    } while (start !== undefined);
+    // '#MODEL' < 'ALIAS#…' < 'ALIAS$' < 'VERSION#…'
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk < :end',
+      ExpressionAttributeValues: { ':pk': modelPk(name), ':end': ALIAS_RANGE_END },
+      ConsistentRead: true,
+    });
     const modelItem = items.find((item) => item[ATTR.sk] === MODEL_SK);
     if (modelItem === undefined) return undefined;
     const aliases = items
