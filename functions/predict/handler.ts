@@ -16,6 +16,7 @@ import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/registry/table.js';
 import { ServingStatsStore } from '../../src/rollout/serving-stats-store.js';
 import { ServingTelemetry } from '../../src/rollout/serving-telemetry.js';
+import { publishVersionMetrics } from '../../src/rollout/version-metrics.js';
 
 const config = loadConfig();
 const observability = createObservability('predict');
@@ -28,7 +29,11 @@ const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheD
 const stats = new ServingStatsStore(new RegistryTable(clients.dynamo, config.registryTable, 'serving counters'));
 // Counters and shadow copies are written every few seconds by the request that finds them due.
 const telemetry = new ServingTelemetry({
-  addStats: (...args) => stats.add(...args),
+  addStats: (model, alias, version, bucketStart, counts, flushId) => {
+    // CloudWatch metrics per version (a log line) for dashboards and alarms; the table is what rollouts read.
+    publishVersionMetrics('predict', model, alias, version, counts);
+    return stats.add(model, alias, version, bucketStart, counts, flushId);
+  },
   putObject: (key, body) => clients.s3.send(new PutObjectCommand({ Bucket: config.lakeBucket, Key: key, Body: body, ContentType: 'application/x-ndjson' })),
   onError: (what, error) => observability.logger.warn(`dropped ${what}`, { error: error as Error }),
 });
