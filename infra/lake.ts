@@ -223,12 +223,7 @@ export class Lake extends Construct {
    * @param grantee - The principal to grant to.
    */
   public grantWriteShadowCopies(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: ['s3:PutObject'],
-      resourceArns: [this.bucket.arnForObjects(`${SHADOW_REQUESTS_PREFIX}*`)],
-      resource: this.bucket,
-    });
+    return this.grantPutsOnly(grantee, `${SHADOW_REQUESTS_PREFIX}*`);
   }
 
   /**
@@ -239,12 +234,12 @@ export class Lake extends Construct {
    * @param grantee - The principal to grant to.
    */
   public grantWriteShadowPredictions(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: ['s3:PutObject'],
-      resourceArns: [this.bucket.arnForObjects(SHADOW_PREDICTIONS_PATTERN)],
-      resource: this.bucket,
-    });
+    return this.grantPutsOnly(grantee, SHADOW_PREDICTIONS_PATTERN);
+  }
+
+  /** `s3:PutObject` of keys matching `keyPattern`, and nothing else. */
+  private grantPutsOnly(grantee: iam.IGrantable, keyPattern: string): iam.Grant {
+    return iam.Grant.addToPrincipalOrResource({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(keyPattern)], resource: this.bucket });
   }
 
   private grant(grantee: iam.IGrantable, objectActions: readonly string[], bucketActions: readonly string[]): iam.Grant {

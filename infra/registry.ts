@@ -90,16 +90,7 @@ export class Registry extends Construct {
    * @param grantee - The principal to grant to.
    */
   public grantWriteServingStats(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STATS_PK_PREFIX}*`] },
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...STATS_ATTRIBUTES] },
-        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
-      },
-    });
+    return this.grantUpdatesOnly(grantee, STATS_PK_PREFIX, STATS_ATTRIBUTES);
   }
 
   /**
@@ -112,13 +103,18 @@ export class Registry extends Construct {
    * @param grantee - The principal to grant to.
    */
   public grantWriteShadowComparisons(grantee: iam.IGrantable): iam.Grant {
+    return this.grantUpdatesOnly(grantee, SHADOW_PK_PREFIX, SHADOW_ATTRIBUTES);
+  }
+
+  /** `dynamodb:UpdateItem` of items whose partition key starts with `pkPrefix`, of `attributes` only, returning nothing. */
+  private grantUpdatesOnly(grantee: iam.IGrantable, pkPrefix: string, attributes: readonly string[]): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:UpdateItem'],
       resourceArns: [this.table.tableArn],
       conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHADOW_PK_PREFIX}*`] },
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...SHADOW_ATTRIBUTES] },
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${pkPrefix}*`] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
         StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
       },
     });

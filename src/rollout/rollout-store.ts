@@ -45,7 +45,7 @@ export class RolloutStore {
   /** Records a new rollout; 409 if the alias has an active one. */
   async create(rollout: Rollout): Promise<void> {
     try {
-      await this.put(rollout, 'attribute_not_exists(pk) OR #state IN (:s0, :s1, :s2)', { ':s0': FINISHED_STATES[0], ':s1': FINISHED_STATES[1], ':s2': FINISHED_STATES[2] });
+      await this.put(rollout, 'attribute_not_exists(pk) OR #state IN (:s0, :s1, :s2)', { '#state': 'state' }, { ':s0': FINISHED_STATES[0], ':s1': FINISHED_STATES[1], ':s2': FINISHED_STATES[2] });
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`alias '${rollout.alias}' of model '${rollout.model}' has an active rollout; pause, abort or finish it first`);
       throw error;
@@ -58,7 +58,7 @@ export class RolloutStore {
    */
   async update(next: Rollout): Promise<boolean> {
     try {
-      await this.put(next, '#revision = :expected', { ':expected': next.revision - 1 });
+      await this.put(next, '#revision = :expected', { '#revision': 'revision' }, { ':expected': next.revision - 1 });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -72,8 +72,7 @@ export class RolloutStore {
     return items.map((item) => stripKeys<Rollout>(item));
   }
 
-  private async put(rollout: Rollout, condition: string, values: Record<string, unknown>): Promise<void> {
-    const names: Record<string, string> = condition.includes('#state') ? { '#state': 'state' } : { '#revision': 'revision' };
+  private async put(rollout: Rollout, condition: string, names: Record<string, string>, values: Record<string, unknown>): Promise<void> {
     await this.table.send(() =>
       this.table.db.send(
         new PutCommand({ TableName: this.table.tableName, Item: itemOf(rollout), ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }),

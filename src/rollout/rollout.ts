@@ -90,5 +90,14 @@ export function stepRoutes(rollout: Pick<Rollout, 'baseline' | 'candidate' | 'pl
       ];
 }
 
+/** Routes of the alias with all its traffic on the baseline, as before the rollout. */
+export const baselineRoutes = (rollout: Pick<Rollout, 'baseline'>): AliasRoute[] => [{ version: rollout.baseline, weight: 100 }];
+
+/** The ledger reason of a move to a step (`why`: the verdict that allowed it). */
+export function stepReason(rollout: Pick<Rollout, 'candidate' | 'plan'>, step: number, why?: string): string {
+  const move = `step ${step + 1} of ${rollout.plan.steps.length}: ${rollout.plan.steps[step]} % to v${rollout.candidate}`;
+  return why === undefined ? move : `${move} (${why})`;
+}
+
 /** How a rollout describes itself in the alias ledger. */
 export const rolloutActor = (rollout: Pick<Rollout, 'id'>): string => `rollout ${rollout.id}`;

@@ -15,7 +15,7 @@ import type { RegistryEventSink, RolloutAction } from '../registry/events.js';
 import type { AliasChange } from '../registry/registry.js';
 import type { AliasRecord, AliasRoute, ModelVersion } from '../registry/types.js';
 import { checkMetricGuard, judgeStep, type StepDecision } from './guards.js';
-import { FINISHED_STATES, rolloutActor, stepRoutes, type Rollout, type RolloutGuards, type RolloutPlan } from './rollout.js';
+import { baselineRoutes, FINISHED_STATES, rolloutActor, stepReason, stepRoutes, type Rollout, type RolloutGuards, type RolloutPlan } from './rollout.js';
 import type { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
 import type { VersionStats } from './serving-stats.js';
@@ -114,7 +114,7 @@ export class Rollouts {
     };
     await this.deps.rollouts.create(rollout);
     try {
-      const moved = await this.moveAlias(rollout, stepRoutes(rollout, 0), `step 1 of ${rollout.plan.steps.length}: ${rollout.plan.steps[0]} % to v${rollout.candidate}`);
+      const moved = await this.moveAlias(rollout, stepRoutes(rollout, 0), stepReason(rollout, 0));
       const started = await this.save(rollout, { aliasRevision: moved.revision });
       await this.announce(started, 'started', request.by, request.reason);
       return started;
@@ -162,7 +162,7 @@ export class Rollouts {
     let outcome = reason;
     if (current === undefined) outcome = `${reason} (the alias no longer exists)`;
     else if (this.owns(rollout, current)) {
-      const restored = await this.tryMoveAlias({ ...rollout, aliasRevision: current.revision }, [{ version: rollout.baseline, weight: 100 }], reason, rollout.baseRevision);
+      const restored = await this.restoreBaseline({ ...rollout, aliasRevision: current.revision }, reason);
       if (typeof restored === 'string') outcome = `${reason} (the alias could not be put back on v${rollout.baseline}: ${restored}; it is left as it is)`;
     } else outcome = `${reason} (the alias was changed outside the rollout, at revision ${current.revision}, and is left as it is)`;
     const aborted = await this.save(rollout, { state: 'ABORTED', outcome });
@@ -202,7 +202,7 @@ export class Rollouts {
     const actor = rolloutActor(synced);
     if (decision.action === 'rollback') {
       const reason = `rolled back automatically at ${stepName}: ${decision.reason}`;
-      const failed = await this.tryMoveAlias(synced, [{ version: synced.baseline, weight: 100 }], reason, synced.baseRevision);
+      const failed = await this.restoreBaseline(synced, reason);
       if (typeof failed === 'string') return this.stop(synced, `${reason}; but the alias could not be put back on v${synced.baseline}: ${failed}. It is left as it is: move it yourself`);
       const rolledBack = await this.save(synced, { state: 'ROLLED_BACK', outcome: reason, lastCheck: this.check(stats, decision) });
       await this.announce(rolledBack, 'rolledBack', actor, reason);
@@ -218,7 +218,7 @@ export class Rollouts {
     // Record the step first, then move the alias: a writer that dies in between is caught up by `sync`.
     const step = synced.step + 1;
     const next = await this.save(synced, { step, stepStartedAt: now.toISOString(), lastCheck: this.check(stats, decision) });
-    const moved = await this.tryMoveAlias(next, stepRoutes(next, step), `step ${step + 1} of ${next.plan.steps.length}: ${next.plan.steps[step]} % to v${next.candidate} (${decision.reason})`);
+    const moved = await this.tryMoveAlias(next, stepRoutes(next, step), stepReason(next, step, decision.reason));
     if (typeof moved === 'string') return this.stop(next, `the alias could not be moved to step ${step + 1}: ${moved}; it stays at step ${step}`);
     const advanced = await this.save(next, { aliasRevision: moved.revision });
     await this.announce(advanced, 'advanced', actor, decision.reason);
@@ -235,14 +235,14 @@ export class Rollouts {
     const wanted = stepRoutes(rollout, rollout.step);
     if (alias.revision === rollout.aliasRevision) {
       if (sameRoutes(alias.routes, wanted)) return rollout;
-      const moved = await this.tryMoveAlias(rollout, wanted, `step ${rollout.step + 1} of ${rollout.plan.steps.length}: ${rollout.plan.steps[rollout.step]} % to v${rollout.candidate}`);
+      const moved = await this.tryMoveAlias(rollout, wanted, stepReason(rollout, rollout.step));
       if (typeof moved === 'string') return this.stop(rollout, `the alias could not be moved to step ${rollout.step + 1}: ${moved}`);
       return this.save(rollout, { aliasRevision: moved.revision });
     }
     if (this.owns(rollout, alias)) {
       if (sameRoutes(alias.routes, wanted)) return this.save(rollout, { aliasRevision: alias.revision });
       // The rollout put the alias back on the baseline (an automatic rollback, or an abort) and died before recording it.
-      if (sameRoutes(alias.routes, [{ version: rollout.baseline, weight: 100 }])) {
+      if (sameRoutes(alias.routes, baselineRoutes(rollout))) {
         const aborted = alias.reason.startsWith(ABORTED_BY);
         const ended = await this.save(rollout, { state: aborted ? 'ABORTED' : 'ROLLED_BACK', aliasRevision: alias.revision, outcome: alias.reason });
         await this.announce(ended, aborted ? 'aborted' : 'rolledBack', rolloutActor(rollout), alias.reason);
@@ -292,6 +292,11 @@ export class Rollouts {
     }
   }
 
+  /** Puts the alias back on the baseline's routes as they were before the rollout (a `rollback` in the ledger). */
+  private restoreBaseline(rollout: Rollout, reason: string): Promise<AliasRecord | string> {
+    return this.tryMoveAlias(rollout, baselineRoutes(rollout), reason, rollout.baseRevision);
+  }
+
   private moveAlias(rollout: Rollout, routes: readonly AliasRoute[], reason: string, restores?: number): Promise<AliasRecord> {
     return this.deps.registry.setAlias(rollout.model, rollout.alias, {
       routes,
@@ -317,8 +322,8 @@ export class Rollouts {
 
   /** Saves a change of the rollout; throws when another change got there first (the advancer skips the rollout until its next tick). */
   private async save(rollout: Rollout, change: Partial<Rollout>): Promise<Rollout> {
+    // A change to `lastCheck: undefined` removes it (the document client drops undefined attributes).
     const next = { ...rollout, ...change, updatedAt: this.now().toISOString(), revision: rollout.revision + 1 } as Rollout;
-    if (next.lastCheck === undefined) delete (next as { lastCheck?: unknown }).lastCheck;
     if (!(await this.deps.rollouts.update(next))) throw new RolloutChangedError(rollout);
     return next;
   }

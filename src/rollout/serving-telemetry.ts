@@ -108,7 +108,11 @@ export class ServingTelemetry {
     this.pendingSince = undefined;
     const flushId = `${this.container}-${++this.sequence}`;
     const byModel = new Map<string, string[]>();
-    for (const copy of copies) byModel.set(copy.model, [...(byModel.get(copy.model) ?? []), copy.line]);
+    for (const copy of copies) {
+      const lines = byModel.get(copy.model);
+      if (lines === undefined) byModel.set(copy.model, [copy.line]);
+      else lines.push(copy.line);
+    }
     const at = new Date(this.now());
     await Promise.all([
       ...counters.map((c) =>

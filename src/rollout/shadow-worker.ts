@@ -154,10 +154,11 @@ export async function processShadowObject(deps: ShadowWorkerDeps, bucket: string
   if (text === undefined) return { kind: 'ignored', reason: `'${key}' no longer exists` };
   const { copies, skipped } = parseLines(text, model);
 
-  const shadowModel = memo((version: number) => deps.registry.getVersion(model, version).then(deps.load));
+  const versionOf = memo((version: number) => deps.registry.getVersion(model, version));
+  const shadowModel = memo((version: number) => versionOf(version).then(deps.load));
   // v1 answers carry no datatypes: the primary version's signature types them (by value when it cannot be read).
   const primaryOutputs = memo((version: number) =>
-    deps.registry.getVersion(model, version).then(
+    versionOf(version).then(
       (found): readonly TensorSpec[] => found.signature.outputs,
       (error: unknown) => {
         if (error instanceof DependencyUnavailableError) throw error;
