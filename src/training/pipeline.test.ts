@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { inspectOnnxModel } from '../inference/onnx-session.js';
 import { ALGORITHMS } from './algorithms/index.js';
@@ -154,5 +156,56 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
     // Assess
     await expect(failing).rejects.toThrowError(TrainingFailedError);
     await expect(failing).rejects.toThrowError("target 'label' has 1 distinct value(s); classification needs at least 2");
+  });
+});
+
+/** A CSV of the repository's `data/` folder as Parquet: the `numeric` columns as numbers, the rest as text. */
+function csvTable(file: string, numeric: readonly string[]): { file: ArrayBuffer; columns: string[] } {
+  const [header, ...lines] = readFileSync(new URL(`../../data/${file}`, import.meta.url), 'utf8').trim().split('\n');
+  const columns = header!.split(',');
+  const rows = lines.map((line) => line.split(','));
+  const columnData = columns.map((name, c) =>
+    numeric.includes(name)
+      ? { name, data: rows.map((row) => (row[c] === '' ? null : Number(row[c]))), type: 'DOUBLE' as const }
+      : { name, data: rows.map((row) => row[c] ?? null), type: 'STRING' as const },
+  );
+  return { file: parquetWriteBuffer({ columnData }), columns };
+}
+
+/** Runs an exported classifier on one row of numbers; returns its label. */
+async function labelOf(onnx: Uint8Array, row: Record<string, number>): Promise<string> {
+  const session = await InferenceSession.create(onnx);
+  try {
+    const feeds = Object.fromEntries(Object.entries(row).map(([name, value]) => [name, new Tensor('float32', Float32Array.of(value), [1, 1])]));
+    const results = await session.run(feeds, ['label']);
+    return (results['label']!.data as string[])[0]!;
+  } finally {
+    await session.release();
+  }
+}
+
+describe('runPipeline on the README\'s datasets', () => {
+  const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+  const iris = csvTable('iris.csv', IRIS_FEATURES);
+  const irisSpec: JobSpec = {
+    modelName: 'iris-gbdt',
+    dataset: 'iris',
+    datasetVersion: 1,
+    target: 'species',
+    features: IRIS_FEATURES,
+    task: 'classification',
+    algorithm: 'gbdt',
+    hyperparameters: ALGORITHMS.gbdt.parameters.parse({}) as Record<string, unknown>,
+    seed: 42,
+  };
+
+  it('gbdt (the Quickstart\'s iris-gbdt job): a petal length just above the training setosas\' largest is still setosa', async () => {
+    // Act
+    const result = await runPipeline({ spec: irisSpec, featureKinds: Object.fromEntries(IRIS_FEATURES.map((n) => [n, 'numeric' as const])), files: [iris.file], metadata: {} }, () => {});
+
+    // Assess: thresholds lie halfway between bins (setosa petals end at 1.9, versicolor's start at 3.0).
+    expect(await labelOf(result.onnx, { sepal_length: 4.8, sepal_width: 3.4, petal_length: 1.9, petal_width: 0.2 })).toBe('setosa');
+    expect(await labelOf(result.onnx, { sepal_length: 6.0, sepal_width: 2.8, petal_length: 4.5, petal_width: 1.4 })).toBe('versicolor');
+    expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
   });
 });

@@ -112,7 +112,7 @@ describe('gbdtParameters', () => {
 });
 
 describe('fitBins', () => {
-  it('makes every edge a data value and bins exactly as x <= edge', () => {
+  it('puts every edge halfway between data values and bins exactly as x <= edge', () => {
     const random = new Random(3);
     // Awkward float32 values: duplicates, neighbours one ulp apart, a wide range, more distinct values than bins.
     const pool = Float32Array.from({ length: 400 }, () => random.normal() * 1e3);
@@ -125,12 +125,14 @@ describe('fitBins', () => {
     expect(binCount(mapper, 2)).toBe(1);
     const binned = binMatrix(x, mapper);
     const values = new Set(x.data);
+    // The one pair of float32 neighbours has no float32 between them: its edge is the lower one.
+    const neighbours = new Set([pool[0]!, neighbour]);
     let checked = 0;
     const mismatches: string[] = [];
     for (let f = 0; f < x.cols; f++) {
       for (let b = 0; b < binCount(mapper, f) - 1; b++) {
         const edge = binEdge(mapper, f, b);
-        if (!values.has(edge)) mismatches.push(`edge ${edge} of feature ${f} is not a data value`);
+        if (values.has(edge) && !neighbours.has(edge)) mismatches.push(`edge ${edge} of feature ${f} is a data value, not a midpoint`);
         for (let r = 0; r < x.rows; r++, checked++) {
           const v = x.data[r * x.cols + f]!;
           if (binned[f * x.rows + r]! <= b !== v <= edge) mismatches.push(`feature ${f} row ${r}: ${v} in bin ${binned[f * x.rows + r]}, edge ${b} is ${edge}`);
@@ -143,6 +145,23 @@ describe('fitBins', () => {
     expect(mismatches.slice(0, 5)).toEqual([]);
     expect(binCount(mapper, 3)).toBe(32);
     expect(checked).toBeGreaterThan(5000 * 50);
+  });
+
+  it('takes the float32 midpoint of neighbouring values, kept below the upper one', () => {
+    // Prepare: values 1, 2 | 5 (class-free: edges depend on the values only), a pair of float32 neighbours, and +∞.
+    const one = Math.fround(1.1);
+    const next = new Float32Array(new Uint32Array(Float32Array.of(one).buffer).map((bits) => bits + 1).buffer)[0]!;
+    const x = matrix(8, 3, (r, c) => (c === 0 ? [1, 2, 5, 5, 1, 2, 5, 1][r]! : c === 1 ? (r % 2 === 0 ? one : next) : r < 4 ? 7 : Infinity));
+
+    // Act
+    const mapper = fitBins(x, 255, 1);
+
+    // Assess
+    expect([binEdge(mapper, 0, 0), binEdge(mapper, 0, 1)]).toEqual([1.5, 3.5]);
+    expect(binEdge(mapper, 1, 0)).toBe(one);
+    expect(binEdge(mapper, 2, 0)).toBe(7);
+    expect(binOf(mapper, 0, 3.4)).toBe(1);
+    expect(binOf(mapper, 0, 3.6)).toBe(2);
   });
 
   it('draws the sample with the seed', () => {
@@ -394,12 +413,11 @@ describe('trainGbdt', () => {
     expect(fit.model.trees.length).toBe(30 * (classes > 2 ? classes : 1));
     const scores = rawScores(fit.model, x);
     expect(scores).toEqual(Float32Array.from(fit.trainScores));
-    // And the splits are real: thresholds are data values, every internal node has both children.
-    const values = new Set(x.data);
+    // And the splits are real: every internal node has a finite threshold and both children.
     for (const tree of fit.model.trees) {
       for (let node = 0; node < tree.feature.length; node++) {
         if (tree.feature[node]! < 0) continue;
-        expect(values.has(tree.threshold[node]!)).toBe(true);
+        expect(Number.isFinite(tree.threshold[node]!)).toBe(true);
         expect(tree.left[node]).toBeGreaterThan(node);
         expect(tree.right[node]).toBeGreaterThan(node);
       }

@@ -6,9 +6,10 @@
  *
  * Squared error with the identity link for regression, log-loss with the
  * sigmoid for two classes, softmax cross-entropy (one tree per class and round)
- * for more. Thresholds are bin edges, float32 values from the data, so the
- * exported model (`x <= threshold`) routes every training row exactly as the
- * trainer's binned splits did.
+ * for more. Thresholds are bin edges, float32 midpoints between neighbouring
+ * data values (as scikit-learn's), with which the training rows were binned,
+ * so the exported model (`x <= threshold`) routes every training row exactly
+ * as the trainer's binned splits did.
  */
 import * as z from 'zod/mini';
 import { TrainingStoppedError, type Examples, type Matrix, type Tree, type TrainingContext, type TreeEnsembleModel } from '../model.js';

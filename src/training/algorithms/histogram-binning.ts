@@ -2,11 +2,15 @@
  * Histogram binning for boosted trees: per-feature bin edges taken from the
  * training data, and the training matrix binned once into bytes.
  *
- * Every edge is a float32 value that occurs in the data (the largest value of
- * its bin), and a value's bin is decided with the same float32 comparison the
- * trees use (`x <= edge`). So a split "bin ≤ b" is exactly the ONNX
- * `BRANCH_LEQ` test `x <= edges[b]`: the thresholds need no rounding, and the
- * exported model routes every training row as the trainer did.
+ * Every edge lies between two consecutive distinct values of the (sampled) data:
+ * their midpoint, as scikit-learn's HistGradientBoosting takes it, so a value
+ * never seen in training that falls between two bins goes to the nearer one.
+ * The midpoint is rounded to float32 and kept strictly below the upper value
+ * (the lower value itself when the two are float32 neighbours), and a value's
+ * bin is decided with the same float32 comparison the trees use
+ * (`x <= edge`). So a split "bin ≤ b" is exactly the ONNX `BRANCH_LEQ` test
+ * `x <= edges[b]`: the exported model routes every training row as the
+ * trainer did.
  */
 import type { Matrix } from '../model.js';
 import { Random } from '../random.js';
@@ -21,7 +25,8 @@ export const BIN_SUBSAMPLE = 200_000;
 export interface BinMapper {
   readonly cols: number;
   /**
-   * Upper edges of all features' bins, concatenated: feature `f` owns
+   * Upper edges of all features' bins (float32 midpoints between the data values
+   * on either side), concatenated: feature `f` owns
    * `edges[offsets[f] … offsets[f + 1])`, ascending. Bin `b` of a feature holds
    * the values `v` with `edges[b - 1] < v <= edges[b]`; its last bin holds the
    * values above its last edge. A constant feature has no edges and one bin.
@@ -109,8 +114,8 @@ export function fitBins(x: Matrix, maxBins: number, seed: number, subsample = BI
       }
     }
     if (d <= maxBins) {
-      // One bin per distinct value: the edges are every value but the largest.
-      for (let j = 0; j < d - 1; j++) edges[used++] = distinct[j]!;
+      // One bin per distinct value: an edge after every value but the largest.
+      for (let j = 0; j < d - 1; j++) edges[used++] = between(distinct[j]!, distinct[j + 1]!);
     } else {
       // Equal-count bins: close a bin after the value where the running count
       // reaches the next multiple of m / maxBins (ties keep a value in one bin).
@@ -120,7 +125,7 @@ export function fitBins(x: Matrix, maxBins: number, seed: number, subsample = BI
       for (let j = 0; j < d - 1 && used < limit; j++) {
         cumulative += counts[j]!;
         if (cumulative * maxBins >= next * m) {
-          edges[used++] = distinct[j]!;
+          edges[used++] = between(distinct[j]!, distinct[j + 1]!);
           while (next * m <= cumulative * maxBins) next++;
         }
       }
@@ -128,6 +133,17 @@ export function fitBins(x: Matrix, maxBins: number, seed: number, subsample = BI
     offsets[f + 1] = used;
   }
   return { cols, edges: edges.slice(0, used), offsets };
+}
+
+/**
+ * The float32 edge between consecutive distinct float32 values `low < high`:
+ * their midpoint rounded to float32 (which lies in `[low, high]`), or `low`
+ * when that rounding reaches `high` (neighbours, or `high` infinite), so that
+ * `low <= edge < high` always holds.
+ */
+function between(low: number, high: number): number {
+  const midpoint = Math.fround((low + high) / 2);
+  return midpoint < high ? midpoint : low;
 }
 
 /** Indices (ascending) of `min(rows, size)` rows drawn without replacement (selection sampling, Knuth's Algorithm S). */
