@@ -107,6 +107,16 @@ async function trainableVersion(datasets: DatasetStore, dataset: string, request
 /** Fewest rows with a target a job trains on (some go to validation and test). */
 export const MIN_LABELLED_ROWS = 10;
 
+/**
+ * A column's approximate (HyperLogLog) distinct count, never above its number of values: the
+ * estimate can exceed it by a few percent, and no column has more distinct values than values.
+ */
+function distinctValues(version: DatasetVersion, name: string): number | undefined {
+  const statistics = version.statistics?.find((s) => s.name === name);
+  if (statistics?.distinct === undefined) return undefined;
+  return Math.min(statistics.distinct, Math.max(0, (version.rowsAccepted ?? 0) - (statistics.nulls ?? 0)));
+}
+
 /** Checks the target against the task, using the version's column type and statistics. */
 function checkTarget(version: DatasetVersion, target: string, task: Task): void {
   const column = version.schema!.columns.find((c) => c.name === target);
@@ -122,13 +132,13 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
     if (column.type === 'float' || column.type === 'timestamp') {
       throw new BadRequestError(`target '${target}' is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
     }
-    const statistics = version.statistics?.find((s) => s.name === target);
-    if (statistics?.distinct !== undefined && statistics.distinct < 2) {
+    const distinct = distinctValues(version, target);
+    if (distinct !== undefined && distinct < 2) {
       throw new BadRequestError(`target '${target}' has a single value; classification needs at least 2 classes`);
     }
     // HyperLogLog counts are approximate: refuse only what is clearly over the limit.
-    if (statistics?.distinct !== undefined && statistics.distinct > MAX_CLASSES * 1.1) {
-      throw new BadRequestError(`target '${target}' has about ${statistics.distinct} distinct values; classification supports at most ${MAX_CLASSES} classes`);
+    if (distinct !== undefined && distinct > MAX_CLASSES * 1.1) {
+      throw new BadRequestError(`target '${target}' has about ${distinct} distinct values; classification supports at most ${MAX_CLASSES} classes`);
     }
   }
 }
@@ -141,7 +151,7 @@ function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target:
   if (column.name === target) return undefined;
   if (featureKindOf(column.type) === undefined) return `'${column.name}' (${column.type})`;
   if (RESERVED_NAMES.has(column.name)) return `'${column.name}' (named like a model output)`;
-  const distinct = version.statistics?.find((s) => s.name === column.name)?.distinct ?? 0;
+  const distinct = distinctValues(version, column.name) ?? 0;
   // A text column with (almost) one value per row identifies rows; it cannot generalise.
   if (column.type === 'string' && distinct > MAX_CATEGORIES && distinct > 0.5 * (version.rowsAccepted ?? 0)) {
     return `'${column.name}' (about ${distinct} distinct values: an identifier)`;
