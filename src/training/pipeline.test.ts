@@ -7,7 +7,7 @@ import { ALGORITHMS } from './algorithms/index.js';
 import { TrainingFailedError } from './errors.js';
 import type { JobSpec } from './jobs/types.js';
 import type { AlgorithmId, Task } from './model.js';
-import { runPipeline, type PipelineProgress } from './pipeline.js';
+import { runPipeline, trainModel, verifyExport, type PipelineProgress } from './pipeline.js';
 import { Random } from './random.js';
 
 const ROWS = 600;
@@ -207,5 +207,61 @@ describe('runPipeline on the README\'s datasets', () => {
     expect(await labelOf(result.onnx, { sepal_length: 4.8, sepal_width: 3.4, petal_length: 1.9, petal_width: 0.2 })).toBe('setosa');
     expect(await labelOf(result.onnx, { sepal_length: 6.0, sepal_width: 2.8, petal_length: 4.5, petal_width: 1.4 })).toBe('versicolor');
     expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('verifyExport: the tolerance follows float32 rounding of the summed terms', () => {
+  /** Two features (x2 ≈ x1) and a target made of them: predictions near 0 are sums of terms in the hundreds or thousands. */
+  function table(seed: number, target: (x1: number, x2: number, noise: number) => number): ArrayBuffer {
+    const random = new Random(seed);
+    const x1 = Array.from({ length: 2000 }, () => random.normal());
+    const x2 = x1.map((v) => v + 0.01 * random.normal());
+    const y = x1.map((v, i) => target(v, x2[i]!, random.normal()));
+    return parquetWriteBuffer({
+      columnData: [
+        { name: 'x1', data: x1, type: 'DOUBLE' },
+        { name: 'x2', data: x2, type: 'DOUBLE' },
+        { name: 'y', data: y, type: 'DOUBLE' },
+      ],
+    });
+  }
+  const regressionJob = (algorithm: AlgorithmId, hyperparameters: Record<string, unknown>, file: ArrayBuffer) => ({
+    spec: { ...spec(algorithm, 'regression', 'y', hyperparameters), features: ['x1', 'x2'] },
+    featureKinds: { x1: 'numeric', x2: 'numeric' } as const,
+    files: [file],
+    metadata: {},
+  });
+  // The issue's repro: y = 1000·x1 − 1000·x2 + noise (unregularised, so the weights stay near ±1000).
+  const cancelling = () => table(11, (x1, x2, noise) => 1000 * x1 - 1000 * x2 + 0.5 * noise);
+  // A price-like target with some negative values.
+  const price = () => table(18, (x1, x2, noise) => 3000 * x1 + 1000 * x2 * x2 - 1000 + 50 * noise);
+
+  it.each([
+    ['linear', { l2: 0 }, cancelling],
+    ['mlp', { maxEpochs: 50 }, price],
+  ] as const)('%s regression whose predictions come near 0 passes', async (algorithm, hyperparameters, file) => {
+    // Act
+    const result = await runPipeline(regressionJob(algorithm, hyperparameters, file()), () => {});
+
+    // Assess
+    expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+    expect(result.metrics.r2).toBeGreaterThan(0.95);
+  });
+
+  it('a prediction that genuinely differs still fails, naming the figure and the row', async () => {
+    // Prepare: the trainer's prediction of test row 7 off by 1e-4 of its summed terms.
+    const artifact = await trainModel(regressionJob('linear', { l2: 0 }, cancelling()), () => {});
+    const expected = artifact.check.expected.slice();
+    expected[7]! += 1e-4 * Math.max(1, artifact.check.magnitudes[7]!);
+    const wrong = { ...artifact, check: { ...artifact.check, expected } };
+
+    // Act
+    const verifying = verifyExport(wrong);
+
+    // Assess
+    await expect(verifying).rejects.toThrowError(TrainingFailedError);
+    await expect(verifying).rejects.toThrowError(
+      new RegExp(`difference [0-9.e-]+ absolute, [0-9.e-]+ relative to the magnitude [0-9.]+ of its summed terms on test row 7 \\(row ${artifact.check.datasetRows[7]} of the dataset version`),
+    );
   });
 });

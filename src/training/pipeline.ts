@@ -12,8 +12,8 @@ import { MAX_CATEGORIES, MAX_CLASSES, PARITY_TOLERANCE } from './limits.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import type { Examples, TrainingProgress } from './model.js';
 import { exportOnnx } from './onnx/export.js';
-import { checkParity } from './onnx/parity.js';
-import { predict } from './score.js';
+import { checkParity, type ParityReport } from './onnx/parity.js';
+import { predict, termMagnitudes } from './score.js';
 import { DEFAULT_SPLIT, splitRows } from './split.js';
 
 /** What a run needs besides the job: the curated files and how each needed column is read. */
@@ -43,6 +43,10 @@ export interface ExportCheck {
   /** The feature columns, test rows only. */
   readonly columns: readonly FeatureColumn[];
   readonly expected: Float32Array;
+  /** The magnitude of the summed terms behind each test row's prediction (the parity tolerance scales with it). */
+  readonly magnitudes: Float64Array;
+  /** Each test row's index among the dataset version's rows, to name a row that fails the check. */
+  readonly datasetRows: Uint32Array;
   readonly task: JobSpec['task'];
   readonly classNames: readonly string[];
 }
@@ -171,27 +175,43 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
     onnx,
     metrics,
     ...(evaluation ? { evaluation } : {}),
-    check: { preprocessor, columns: selectRows(columns, parts.test), expected: predictions, task: spec.task, classNames },
+    check: {
+      preprocessor,
+      columns: selectRows(columns, parts.test),
+      expected: predictions,
+      magnitudes: termMagnitudes(model, test.x),
+      datasetRows: parts.test,
+      task: spec.task,
+      classNames,
+    },
   };
 }
 
 /**
  * Runs the exported model in ONNX Runtime on every test row and compares with the trainer's
- * predictions; a difference over the tolerance (or any differing label) fails the job.
+ * predictions: a difference over {@link PARITY_TOLERANCE} × max(1, magnitude of the row's summed
+ * terms), or any differing label, fails the job, naming the row and the figure.
  */
 export async function verifyExport(artifact: TrainedArtifact): Promise<PipelineResult> {
   const { onnx, metrics, evaluation, check } = artifact;
-  const rows = Uint32Array.from({ length: check.expected.length / (check.task === 'classification' ? check.classNames.length : 1) }, (_, i) => i);
-  const parity = await checkParity(onnx, check.preprocessor, check.columns, rows, check.expected, check.task, { classNames: check.classNames });
-  // Relative above 1: regression values differ from the trainer's by float32 rounding of a different summation order.
-  if (!(parity.maxRelativeDifference <= PARITY_TOLERANCE) || (parity.labelMismatches ?? 0) > 0) {
-    throw new TrainingFailedError(
-      `the exported ONNX model does not reproduce the trainer: difference ${parity.maxRelativeDifference} on test row ${parity.worstRow}` +
-        ` (tolerance ${PARITY_TOLERANCE}), ${parity.labelMismatches ?? 0} label mismatches; nothing was registered`,
-      metrics,
-    );
+  const rows = Uint32Array.from({ length: check.magnitudes.length }, (_, i) => i);
+  const parity = await checkParity(onnx, check.preprocessor, check.columns, rows, check.expected, check.task, { classNames: check.classNames, magnitudes: check.magnitudes });
+  if (!(parity.maxScaledDifference <= PARITY_TOLERANCE) || (parity.labelMismatches ?? 0) > 0) {
+    throw new TrainingFailedError(`the exported ONNX model does not reproduce the trainer: ${describeParity(parity, check.datasetRows)}; nothing was registered`, metrics);
   }
-  return { onnx, metrics: { ...metrics, parityMaxDifference: parity.maxRelativeDifference }, ...(evaluation ? { evaluation } : {}) };
+  return { onnx, metrics: { ...metrics, parityMaxDifference: parity.maxScaledDifference }, ...(evaluation ? { evaluation } : {}) };
+}
+
+/** The worst difference of a parity check, labelled absolute or relative, with the row it occurred on. */
+function describeParity(parity: ParityReport, datasetRows: Uint32Array): string {
+  const mismatches = `${parity.labelMismatches ?? 0} label mismatches`;
+  const { worst } = parity;
+  if (worst === undefined || !(worst.difference > 0)) return mismatches;
+  const figure =
+    worst.magnitude > 1
+      ? `${worst.difference.toPrecision(3)} absolute, ${parity.maxScaledDifference.toPrecision(3)} relative to the magnitude ${worst.magnitude.toPrecision(4)} of its summed terms`
+      : `${worst.difference.toPrecision(3)} absolute`;
+  return `difference ${figure} on test row ${worst.position} (row ${datasetRows[worst.row]} of the dataset version; tolerance ${PARITY_TOLERANCE} × max(1, magnitude)), ${mismatches}`;
 }
 
 /** The export, with its refusals (e.g. a feature named like a graph output) as job failures. */

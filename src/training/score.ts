@@ -63,6 +63,40 @@ export function rawScores(model: TrainedModel, x: Matrix): Float32Array {
   }
 }
 
+/** The model with every weight, bias, base score and leaf value replaced by its absolute value. */
+function absoluteModel(model: TrainedModel): TrainedModel {
+  const abs = (values: Float32Array): Float32Array => values.map(Math.abs);
+  const absLayer = (layer: DenseLayer): DenseLayer => ({ ...layer, weights: abs(layer.weights), bias: abs(layer.bias) });
+  switch (model.kind) {
+    case 'linear':
+      return { ...model, layer: absLayer(model.layer) };
+    case 'mlp':
+      return { ...model, layers: model.layers.map(absLayer) };
+    case 'trees':
+      return { ...model, baseScore: abs(model.baseScore), trees: model.trees.map((tree) => ({ ...tree, value: abs(tree.value) })) };
+  }
+}
+
+/**
+ * The magnitude of the summed terms behind every row's raw scores (the largest over its score
+ * columns): what float32 rounding of the computation is proportional to, whatever the order of
+ * the sums. Dense layers: the network run on |x| with |weights| and |biases| (so each layer's
+ * rounding, carried through the layers after it, is bounded too); trees: |base score| plus the
+ * |value| of every leaf the row reaches.
+ */
+export function termMagnitudes(model: TrainedModel, x: Matrix): Float64Array {
+  const input = model.kind === 'trees' ? x : { ...x, data: x.data.map(Math.abs) };
+  const scores = rawScores(absoluteModel(model), input);
+  const columns = x.rows === 0 ? 1 : scores.length / x.rows;
+  const magnitudes = new Float64Array(x.rows);
+  for (let r = 0; r < x.rows; r++) {
+    let largest = 0;
+    for (let c = 0; c < columns; c++) largest = Math.max(largest, scores[r * columns + c]!);
+    magnitudes[r] = largest;
+  }
+  return magnitudes;
+}
+
 /**
  * Turns raw scores into predictions: class probabilities `[rows × classes]` for
  * classification (binary: `[1 - p, p]`), the values `[rows]` for regression.

@@ -3,7 +3,7 @@ import { inspectOnnxModel } from '../../inference/onnx-session.js';
 import { fitPreprocessor, transform, type FeatureColumn, type PreprocessOptions, type Preprocessor } from '../features.js';
 import { scoreColumns, type DenseLayer, type Link, type Matrix, type Task, type TrainedModel, type Tree, type TreeEnsembleModel } from '../model.js';
 import { Random } from '../random.js';
-import { predict } from '../score.js';
+import { predict, termMagnitudes } from '../score.js';
 import { CLASS_NAMES_INITIALIZER, exportOnnx } from './export.js';
 import { checkParity } from './parity.js';
 import { decode, ML_DOMAIN, PRODUCER_NAME } from './writer.js';
@@ -153,10 +153,11 @@ describe('exportOnnx parity with score.ts', () => {
       for (const { task, link, classNames } of CASES) {
         const caseSeed = seed++;
         it(`${kind} ${link} (${task}), ${preName}`, async () => {
-          const { pre, bytes, expected } = exportCase(kind, task, link, classNames, options, caseSeed);
-          const report = await checkParity(bytes, pre, COLUMNS, ALL, expected, task, { batchRows: 400 });
+          const { pre, bytes, expected, model } = exportCase(kind, task, link, classNames, options, caseSeed);
+          const magnitudes = termMagnitudes(model, transform(pre, COLUMNS, ALL));
+          const report = await checkParity(bytes, pre, COLUMNS, ALL, expected, task, { batchRows: 400, magnitudes });
           expect(report.rows).toBe(ROWS);
-          expect(report.maxRelativeDifference).toBeLessThanOrEqual(TOLERANCE);
+          expect(report.maxScaledDifference).toBeLessThanOrEqual(TOLERANCE);
           if (task === 'classification') {
             expect(report.maxAbsDifference).toBeLessThanOrEqual(TOLERANCE);
             expect(report.labelMismatches).toBe(0);
@@ -192,7 +193,7 @@ describe('exportOnnx parity with score.ts', () => {
     expect(report.rows).toBe(4);
     expect(report.maxAbsDifference).toBeLessThanOrEqual(TOLERANCE);
     expect(report.labelMismatches).toBe(0);
-    expect(rows).toContain(report.worstRow);
+    expect(rows).toContain(report.worst?.row);
   });
 
   it('handles an ensemble without trees (base scores only)', async () => {
@@ -237,7 +238,7 @@ describe('checkParity detects wrong graphs', () => {
     const bytes = exportOnnx({ preprocessor: pre, model: corrupted, task: 'classification', classNames: CASES[2]!.classNames, metadata: {}, graphName: 'bad' });
     const report = await checkParity(bytes, pre, COLUMNS, ALL, expected, 'classification');
     expect(report.maxAbsDifference).toBeGreaterThan(TOLERANCE);
-    expect(ALL).toContain(report.worstRow);
+    expect(ALL).toContain(report.worst?.row);
   });
 
   it('a corrupted leaf value', async () => {
