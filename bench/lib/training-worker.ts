@@ -153,7 +153,7 @@ async function run(dir: string, algorithmId: AlgorithmId, hyperparameters: Recor
   let iterations = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const model = algorithm.train(train, validation, params, {
+  const { model } = algorithm.fit(train, validation, params, {
     task: meta.task,
     classes: meta.classes,
     seed: 0,

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { classificationMetrics, regressionMetrics } from './metrics.js';
+import { classificationMetrics, constantBalancedAccuracy, regressionMetrics } from './metrics.js';
 
 // Expected values computed once with scikit-learn 1.2.1 (accuracy_score, f1_score(average='macro'),
 // log_loss, roc_auc_score(multi_class='ovr'), confusion_matrix, mean_squared_error, mean_absolute_error, r2_score).
+describe('constantBalancedAccuracy', () => {
+  it('is 1 / classes present for the majority class, 0 for a class absent from the rows', () => {
+    const actual = Float64Array.from([0, 0, 0, 0, 1, 2]);
+    expect(constantBalancedAccuracy(actual, 0, 4)).toBeCloseTo(1 / 3, 12);
+    expect(constantBalancedAccuracy(actual, 3, 4)).toBe(0);
+  });
+});
+
 describe('classificationMetrics', () => {
   it('matches scikit-learn on a three-class example', () => {
     const actual = Float64Array.from([0, 1, 2, 2, 1, 0, 1, 2]);
@@ -11,6 +19,7 @@ describe('classificationMetrics', () => {
     ]);
     const metrics = classificationMetrics(actual, probabilities, 3);
     expect(metrics.accuracy).toBeCloseTo(0.75, 12);
+    expect(metrics.balancedAccuracy).toBeCloseTo(0.7777777777777777, 12); // balanced_accuracy_score
     expect(metrics.f1Macro).toBeCloseTo(0.7555555555555555, 12);
     expect(metrics.logLoss).toBeCloseTo(0.6744636944674633, 6);
     expect(metrics.rocAuc).toBeCloseTo(0.9222222222222222, 12);

@@ -6,6 +6,8 @@
 /** Metrics of a classifier. */
 export interface ClassificationMetrics {
   readonly accuracy: number;
+  /** Unweighted mean of the per-class recalls over the classes present in the test rows (scikit-learn `balanced_accuracy_score`). */
+  readonly balancedAccuracy: number;
   /** Unweighted mean of the per-class F1 scores over the classes present in the test rows or predicted (scikit-learn `average='macro'`). */
   readonly f1Macro: number;
   /** Mean cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15]. */
@@ -50,11 +52,35 @@ export function classificationMetrics(actual: Float64Array, probabilities: Float
   }
   return {
     accuracy: correct / rows,
+    balancedAccuracy: balancedAccuracy(confusionMatrix),
     f1Macro: macroF1(confusionMatrix),
     logLoss: logLoss / rows,
     rocAuc: classes === 2 ? rocAuc(actual, probabilities, 2, 1) : oneVsRestAuc(actual, probabilities, classes),
     confusionMatrix,
   };
+}
+
+/** Mean recall over the classes with rows (`confusion[actual][predicted]`); 0 without rows. */
+export function balancedAccuracy(confusion: readonly (readonly number[])[]): number {
+  let total = 0;
+  let present = 0;
+  confusion.forEach((row, c) => {
+    const rows = row.reduce((sum, count) => sum + count, 0);
+    if (rows === 0) return;
+    present++;
+    total += row[c]! / rows;
+  });
+  return present === 0 ? 0 : total / present;
+}
+
+/**
+ * The balanced accuracy of always predicting `majority` on rows of the classes `actual`: the
+ * baseline a classifier must beat (1 / classes present when `majority` is among them).
+ */
+export function constantBalancedAccuracy(actual: Float64Array, majority: number, classes: number): number {
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (const truth of actual) confusion[truth]![majority]!++;
+  return balancedAccuracy(confusion);
 }
 
 function macroF1(confusion: number[][]): number {

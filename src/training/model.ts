@@ -25,6 +25,22 @@ export interface Matrix {
 export interface Examples {
   readonly x: Matrix;
   readonly y: Float64Array;
+  /** Weight of every row in the loss (e.g. balanced class weights); absent: every row weighs 1. */
+  readonly weights?: Float64Array;
+}
+
+/** How many iterations a trainer ran, and which one its model is from. */
+export interface IterationReport {
+  /** Iterations run: boosting rounds, epochs or L-BFGS iterations. */
+  readonly run: number;
+  /** The iteration the model is from: the best on the validation rows when early stopping chose it, else the last run. */
+  readonly best: number;
+}
+
+/** What a trainer returns: the model, and its iterations when it iterates. */
+export interface Fit {
+  readonly model: TrainedModel;
+  readonly iterations?: IterationReport;
 }
 
 /** Training progress, reported once per iteration/epoch/boosting round. */
@@ -40,6 +56,8 @@ export interface TrainingProgress {
   readonly loss: number;
   /** Validation loss, for algorithms that early-stop on the validation split. */
   readonly validationLoss?: number;
+  /** Validation accuracy (classification) or R² (regression), for algorithms whose early stopping watches it (the MLP). */
+  readonly validationScore?: number;
 }
 
 /** What every algorithm receives besides its data and hyperparameters. */

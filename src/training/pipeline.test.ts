@@ -95,7 +95,7 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
     expect(result.evaluation?.classNames).toEqual(target === 'label' ? ['no', 'yes'] : ['0', '1', '2']);
     expect(signature.inputs.map((i) => [i.name, i.datatype])).toEqual([['x1', 'FP32'], ['x2', 'FP32'], ['flag', 'BOOL'], ['color', 'BYTES']]);
     expect(signature.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
-    expect([...stages]).toEqual(['loading', 'training', 'evaluating', 'exporting']);
+    expect([...stages]).toEqual(['loading', 'training', 'refitting', 'evaluating', 'exporting']);
   });
 
   it.each(['linear', 'mlp', 'gbdt'] as const)('%s regression: learns, and the ONNX graph reproduces it', async (algorithm) => {
@@ -127,6 +127,24 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
     // Assess
     expect(signature.inputs.map((i) => i.name)).toEqual(names);
     expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each(['mlp', 'gbdt'] as const)('%s: refits on training + validation rows with the iterations chosen, or (refit false) keeps the first fit', async (algorithm) => {
+    // Act
+    const stages = (job: JobSpec) => {
+      const seen: string[] = [];
+      return run(job, (p) => seen.at(-1) !== p.stage && seen.push(p.stage)).then((result) => ({ result, seen }));
+    };
+    const refitted = await stages(spec(algorithm, 'classification', 'label'));
+    const single = await stages(spec(algorithm, 'classification', 'label', { refit: false }));
+
+    // Assess
+    expect(refitted.seen).toEqual(['loading', 'training', 'refitting', 'evaluating', 'exporting']);
+    expect(refitted.result.metrics).toMatchObject({ refitRows: ROWS - refitted.result.metrics.testRows!, iterations: single.result.metrics.iterations, bestIteration: single.result.metrics.bestIteration });
+    expect(single.seen).toEqual(['loading', 'training', 'evaluating', 'exporting']);
+    expect(single.result.metrics.refitRows).toBeUndefined();
+    expect(refitted.result.metrics.bestIteration).toBeLessThanOrEqual(refitted.result.metrics.iterations!);
+    expect(Buffer.from(refitted.result.onnx).equals(Buffer.from(single.result.onnx))).toBe(false);
   });
 
   it('is deterministic: the same seed gives the same model bytes', async () => {

@@ -1,16 +1,17 @@
 /**
  * One training run, from curated Parquet bytes to a checked ONNX model: read the columns,
- * split, learn the preprocessing on the training rows, train, evaluate on the test rows,
- * export, and prove the exported graph reproduces the trainer's predictions.
+ * split, learn the preprocessing on the training rows, train (early stopping on the validation
+ * rows), refit on training + validation rows with the iterations chosen (`refit`), evaluate on
+ * the untouched test rows, export, and prove the exported graph reproduces the trainer's predictions.
  */
-import { ALGORITHMS } from './algorithms/index.js';
+import { ALGORITHMS, type Algorithm } from './algorithms/index.js';
 import { readColumns, type ColumnRequest } from './dataset-loader.js';
 import { TrainingFailedError } from './errors.js';
 import { fitPreprocessor, transform, type FeatureColumn, type FeatureKind, type Preprocessor } from './features.js';
 import type { JobEvaluation, JobSpec } from './jobs/types.js';
 import { MAX_CATEGORIES, MAX_CLASSES, PARITY_TOLERANCE } from './limits.js';
-import { classificationMetrics, regressionMetrics } from './metrics.js';
-import type { Examples, TrainingProgress } from './model.js';
+import { classificationMetrics, constantBalancedAccuracy, regressionMetrics } from './metrics.js';
+import type { Examples, IterationReport, TrainedModel, TrainingProgress } from './model.js';
 import { exportOnnx } from './onnx/export.js';
 import { checkParity, type ParityReport } from './onnx/parity.js';
 import { predict, termMagnitudes } from './score.js';
@@ -28,7 +29,8 @@ export interface PipelineInput {
 }
 
 /** A stage the run reports, with the trainer's progress while training. */
-export type PipelineProgress = { readonly stage: 'loading' | 'evaluating' | 'exporting' | 'verifying' } | ({ readonly stage: 'training' } & TrainingProgress);
+/** Stages without iterations, and the fits: `training` on the training rows, then `refitting` on training + validation. */
+export type PipelineProgress = { readonly stage: 'loading' | 'evaluating' | 'exporting' | 'verifying' } | ({ readonly stage: 'training' | 'refitting' } & TrainingProgress);
 
 /** A trained, evaluated and verified model. */
 export interface PipelineResult {
@@ -101,6 +103,64 @@ function selectRows(columns: readonly FeatureColumn[], rows: Uint32Array): Featu
   );
 }
 
+/** What every fit of one run shares: the algorithm, the job, the columns and the labelled rows. */
+interface RunData {
+  readonly algorithm: Algorithm;
+  readonly spec: JobSpec;
+  readonly columns: readonly FeatureColumn[];
+  /** Dataset row of every labelled row. */
+  readonly rows: Uint32Array;
+  /** Target of every labelled row (class index for classification). */
+  readonly y: Float64Array;
+  readonly classes: number;
+}
+
+/**
+ * One fit: preprocessing learnt on the training rows, then the algorithm on them (early
+ * stopping on the validation rows, when there are any). Rows are positions among the labelled
+ * rows. With `classWeight: "balanced"`, rows are weighed by their class's training frequency.
+ */
+function fitPass(
+  data: RunData,
+  trainPositions: Uint32Array,
+  validationPositions: Uint32Array,
+  params: Record<string, unknown>,
+  onProgress: (progress: TrainingProgress) => void,
+): { preprocessor: Preprocessor; model: TrainedModel; iterations?: IterationReport } {
+  const { algorithm, spec, columns, rows, y, classes } = data;
+  const preprocessor = fitPreprocessor(columns, pick(rows, trainPositions), { ...algorithm.preprocess, maxCategories: MAX_CATEGORIES });
+  const trainY = pickTargets(y, trainPositions);
+  const classWeights = params['classWeight'] === 'balanced' ? balancedClassWeights(trainY, classes) : undefined;
+  const examples = (positions: Uint32Array): Examples => {
+    const targets = pickTargets(y, positions);
+    return {
+      x: transform(preprocessor, columns, pick(rows, positions)),
+      y: targets,
+      ...(classWeights === undefined ? {} : { weights: targets.map((label) => classWeights[label]!) }),
+    };
+  };
+  const fit = algorithm.fit(examples(trainPositions), examples(validationPositions), params, { task: spec.task, classes, seed: spec.seed, onProgress });
+  return { preprocessor, model: fit.model, ...(fit.iterations === undefined ? {} : { iterations: fit.iterations }) };
+}
+
+/**
+ * scikit-learn's `class_weight="balanced"`: n / (classes present × rows of the class), so every
+ * class present weighs as much in total; 1 for a class without training rows.
+ */
+export function balancedClassWeights(labels: Float64Array, classes: number): Float64Array {
+  const counts = new Float64Array(classes);
+  for (const label of labels) counts[label]!++;
+  const present = counts.filter((count) => count > 0).length;
+  return counts.map((count) => (count > 0 ? labels.length / (present * count) : 1));
+}
+
+/** The most frequent class (the first of those tied). */
+function majorityClass(labels: Float64Array, classes: number): number {
+  const counts = new Float64Array(classes);
+  for (const label of labels) counts[label]!++;
+  return counts.indexOf(Math.max(...counts));
+}
+
 /**
  * Reads, splits, preprocesses, trains, evaluates and exports: pure JavaScript, so the worker runs
  * it on a thread it can stop at any moment. {@link verifyExport} then proves the export.
@@ -125,24 +185,27 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
     test: pick(rows, split.test),
   };
 
-  const preprocessor = fitPreprocessor(columns, parts.train, { ...algorithm.preprocess, maxCategories: MAX_CATEGORIES });
-  const examples = (part: keyof typeof parts, positions: Uint32Array): Examples => ({
-    x: transform(preprocessor, columns, parts[part]),
-    y: pickTargets(y, positions),
-  });
-  const train = examples('train', split.train);
-  const validation = examples('validation', split.validation);
+  const params = spec.hyperparameters;
+  const fitOn = (trainPositions: Uint32Array, validationPositions: Uint32Array, fitParams: Record<string, unknown>, stage: 'training' | 'refitting') =>
+    fitPass({ algorithm, spec, columns, rows, y, classes }, trainPositions, validationPositions, fitParams, (progress) => onProgress({ stage, ...progress }));
+
   const started = performance.now();
-  const model = algorithm.train(train, validation, spec.hyperparameters, {
-    task: spec.task,
-    classes,
-    seed: spec.seed,
-    onProgress: (progress) => onProgress({ stage: 'training', ...progress }),
-  });
+  const first = fitOn(split.train, split.validation, params, 'training');
+  // Refit: the iterations the validation rows chose, on the training and validation rows together.
+  const refit = params['refit'] === true && split.validation.length > 0;
+  const refitted = refit
+    ? fitOn(
+        Uint32Array.from([...split.train, ...split.validation]).sort(),
+        new Uint32Array(0),
+        first.iterations !== undefined && algorithm.fixIterations !== undefined ? algorithm.fixIterations(params, first.iterations.best) : params,
+        'refitting',
+      )
+    : undefined;
+  const { preprocessor, model } = refitted ?? first;
   const trainSeconds = (performance.now() - started) / 1000;
 
   onProgress({ stage: 'evaluating' });
-  const test = examples('test', split.test);
+  const test = { x: transform(preprocessor, columns, parts.test), y: pickTargets(y, split.test) };
   const predictions = predict(model, test.x, classes);
   const counts = {
     trainRows: parts.train.length,
@@ -151,12 +214,15 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
     rowsWithoutTarget: target.values.length - rows.length,
     features: spec.features.length,
     trainSeconds,
+    ...(first.iterations === undefined ? {} : { iterations: first.iterations.run, bestIteration: first.iterations.best }),
+    ...(refitted === undefined ? {} : { refitRows: parts.train.length + parts.validation.length }),
   };
   let metrics: Record<string, number>;
   let evaluation: JobEvaluation | undefined;
   if (spec.task === 'classification') {
     const { confusionMatrix, ...scores } = classificationMetrics(test.y, predictions, classes);
-    metrics = { ...withoutNaN(scores), classes, ...counts };
+    const baselineBalancedAccuracy = constantBalancedAccuracy(test.y, majorityClass(pickTargets(y, split.train), classes), classes);
+    metrics = { ...withoutNaN(scores), baselineBalancedAccuracy, classes, ...counts };
     evaluation = { classNames, confusionMatrix };
   } else {
     metrics = { ...regressionMetrics(test.y, predictions), ...counts };

@@ -37,7 +37,7 @@ describe('startTrainingThread', () => {
     }).result;
 
     // Assess
-    expect(stages).toEqual(['loading', 'training', 'evaluating', 'exporting']);
+    expect(stages).toEqual(['loading', 'training', 'refitting', 'evaluating', 'exporting']);
     expect(artifact.onnx.byteLength).toBeGreaterThan(0);
     expect(artifact.check.columns[0]!.values.length).toBe(artifact.metrics.testRows);
     expect(artifact.check.expected.length).toBe(2 * artifact.metrics.testRows!);

@@ -14,6 +14,7 @@ export function checkExamples(examples: Examples, ctx: TrainingContext, name: st
   if (x.data.length !== x.rows * x.cols) throw new Error(`${name}: matrix data has ${x.data.length} values for ${x.rows} × ${x.cols}`);
   if (y.length !== x.rows) throw new Error(`${name}: ${y.length} targets for ${x.rows} rows`);
   if (expectedColumns !== undefined && x.cols !== expectedColumns) throw new Error(`${name}: ${x.cols} columns, expected ${expectedColumns}`);
+  checkWeights(examples, name);
   if (ctx.task === 'classification') {
     for (let i = 0; i < y.length; i++) {
       const label = y[i]!;
@@ -24,6 +25,14 @@ export function checkExamples(examples: Examples, ctx: TrainingContext, name: st
   } else {
     for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i]!)) throw new Error(`${name}: target at row ${i} is not finite`);
   }
+}
+
+/** Throws unless `examples.weights`, when given, has one finite, non-negative weight per row. */
+export function checkWeights(examples: Examples, name: string): void {
+  const { weights } = examples;
+  if (weights === undefined) return;
+  if (weights.length !== examples.x.rows) throw new Error(`${name}: ${weights.length} weights for ${examples.x.rows} rows`);
+  for (let i = 0; i < weights.length; i++) if (!(weights[i]! >= 0 && Number.isFinite(weights[i]!))) throw new Error(`${name}: weight ${weights[i]} at row ${i} is not a finite non-negative number`);
 }
 
 /** Throws unless `ctx.task` is `task` (and, for classification, `classes ≥ 2`). */

@@ -424,6 +424,30 @@ describe('trainGbdt', () => {
     }
   });
 
+  it('weighs rows: a row of weight 2 counts as that row twice', () => {
+    // Prepare: fewer distinct values than bins, so both sets bin alike.
+    const random = new Random(23);
+    const x = matrix(300, 2, () => random.int(200) / 7);
+    const data = examples(x, (row) => (row[0]! + row[1]! + random.normal() * 3 > 28 ? 1 : 0));
+    const doubled = 60;
+    const twice: Examples = {
+      x: { rows: 300 + doubled, cols: 2, data: Float32Array.from([...x.data, ...x.data.subarray(0, 2 * doubled)]) },
+      y: Float64Array.from([...data.y, ...data.y.subarray(0, doubled)]),
+    };
+    const weighted: Examples = { ...data, weights: Float64Array.from(data.y, (_, r) => (r < doubled ? 2 : 1)) };
+    const given = params({ maxIterations: 10, minSamplesLeaf: 1 });
+
+    // Act
+    const byWeight = fitGbdt(weighted, none(2), given, binary);
+    const byCopy = fitGbdt(twice, none(2), given, binary);
+
+    // Assess
+    expect(byWeight.model.baseScore[0]).toBeCloseTo(byCopy.model.baseScore[0]!, 6);
+    const a = predict(byWeight.model, x, 2);
+    const b = predict(byCopy.model, x, 2);
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 4);
+  });
+
   it('never splits on a constant feature, and trains on constant data', () => {
     const random = new Random(19);
     const x = matrix(500, 2, (_r, c) => (c === 0 ? 7 : random.normal()));

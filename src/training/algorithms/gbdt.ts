@@ -14,6 +14,7 @@
 import * as z from 'zod/mini';
 import { TrainingStoppedError, type Examples, type Matrix, type Tree, type TrainingContext, type TreeEnsembleModel } from '../model.js';
 import { baseScores, gradients, gradientsAndLoss, meanLoss, OBJECTIVE_LINK, type Objective } from './gbdt-loss.js';
+import { checkWeights } from './examples-check.js';
 import { BIN_SUBSAMPLE, binningBytes, fitBins } from './histogram-binning.js';
 import { TreeGrower } from './tree-grower.js';
 
@@ -82,7 +83,8 @@ export interface GbdtInternals {
 
 /**
  * Trains gradient-boosted trees.
- * @param train - Training rows: class indices in `y` for classification, targets for regression.
+ * @param train - Training rows: class indices in `y` for classification, targets for regression;
+ *   `weights` (optional) weigh each row's loss, gradient and hessian.
  * @param validation - Rows for early stopping (may be empty: then every round is kept).
  * @param params - Output of {@link gbdtParameters}.
  * @param ctx - `onProgress` is called after every round; without validation rows
@@ -105,6 +107,8 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
   if (n === 0) throw new Error('gbdt needs at least one training row');
   if (y.length !== n || validation.y.length !== validation.x.rows) throw new Error('every row needs one target');
   if (validation.x.rows > 0 && validation.x.cols !== x.cols) throw new Error('validation rows must have the training features');
+  checkWeights(train, 'training set');
+  checkWeights(validation, 'validation set');
   const objective: Objective = ctx.task === 'regression' ? 'squared' : ctx.classes === 2 ? 'logistic' : 'softmax';
   const columns = objective === 'softmax' ? ctx.classes : 1;
   if (objective !== 'squared') {
@@ -116,15 +120,17 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
   const mapper = fitBins(x, params.maxBins, ctx.seed, internals.binSubsample ?? BIN_SUBSAMPLE);
   const grower = new TreeGrower(x, mapper, params, internals.wasm ?? true);
 
-  const base = baseScores(objective, y, columns);
+  const weights = train.weights;
+  const base = baseScores(objective, y, columns, weights);
   const trainScores = filledScores(n, base);
   const validationRows = validation.x.rows;
   const validationScores = filledScores(validationRows, base);
   const earlyStopping = params.earlyStopping && validationRows > 0;
 
   const grad = new Float32Array(n * columns);
-  const hess = objective === 'squared' ? undefined : new Float32Array(n * columns);
-  let loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess);
+  // Unweighted squared error has hessian 1 everywhere: the grower then counts rows instead.
+  const hess = objective === 'squared' && weights === undefined ? undefined : new Float32Array(n * columns);
+  let loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess, weights);
   // With validation rows every round pays a validation pass anyway (and early
   // stopping may end at any round): then the training loss is exact every round.
   const lossEveryRound = validationRows > 0 || n * columns <= LOSS_EVERY_ROUND_VALUES;
@@ -132,7 +138,7 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
   const trees: Tree[] = [];
   let bestRound = 0;
   let bestLoss = Infinity;
-  let referenceLoss = validationRows > 0 ? meanLoss(objective, validationScores, validation.y, columns) : Infinity;
+  let referenceLoss = validationRows > 0 ? meanLoss(objective, validationScores, validation.y, columns, validation.weights) : Infinity;
   let roundsWithoutImprovement = 0;
   for (let round = 1; round <= params.maxIterations; round++) {
     if (ctx.shouldStop?.()) throw new TrainingStoppedError();
@@ -145,9 +151,9 @@ export function fitGbdt(train: Examples, validation: Examples, params: GbdtParam
     }
     // The next round's derivatives, and the loss this round reached in the same
     // pass when it is due; other rounds report the latest loss computed.
-    if (lossEveryRound || round % LOSS_INTERVAL === 0 || round === params.maxIterations) loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess);
-    else gradients(objective, trainScores, y, columns, grad, hess);
-    const validationLoss = validationRows > 0 ? meanLoss(objective, validationScores, validation.y, columns) : undefined;
+    if (lossEveryRound || round % LOSS_INTERVAL === 0 || round === params.maxIterations) loss = gradientsAndLoss(objective, trainScores, y, columns, grad, hess, weights);
+    else gradients(objective, trainScores, y, columns, grad, hess, weights);
+    const validationLoss = validationRows > 0 ? meanLoss(objective, validationScores, validation.y, columns, validation.weights) : undefined;
     ctx.onProgress?.({ iteration: round, maxIterations: params.maxIterations, loss, ...(validationLoss === undefined ? {} : { validationLoss }) });
     if (!earlyStopping || validationLoss === undefined) continue;
     if (validationLoss < bestLoss) {
@@ -195,9 +201,9 @@ function addTreeScores(tree: Tree, x: Matrix, scores: Float64Array, columns: num
 
 /**
  * Upper bound of the working memory of {@link trainGbdt} in bytes beyond the
- * input matrices: the binned matrix (one byte per value), scores, gradients and
- * hessians, the row permutation and histograms, the trees, and validation
- * scores for up to `rows` validation rows.
+ * input matrices and the trees ({@link gbdtTreeBytes}): the binned matrix (one
+ * byte per value), scores, gradients and hessians, the row permutation and
+ * histograms, and validation scores for up to `rows` validation rows.
  */
 export function gbdtWorkingBytes(rows: number, cols: number, classes: number, params: GbdtParameters): number {
   const columns = classes > 2 ? classes : 1;
@@ -207,6 +213,12 @@ export function gbdtWorkingBytes(rows: number, cols: number, classes: number, pa
   const binning = binningBytes(rows, cols, params.maxBins);
   const leaves = Math.min(params.maxLeaves, 2 ** params.maxDepth);
   const grower = TreeGrower.workingBytes(rows, cols * params.maxBins, leaves);
-  const trees = params.maxIterations * columns * ((2 * leaves - 1) * 20 + 200);
-  return binned + scores + derivatives + binning + grower + trees;
+  return binned + scores + derivatives + binning + grower;
+}
+
+/** Upper bound of the bytes of the trees {@link trainGbdt} grows: every round allowed, every tree as large as allowed. */
+export function gbdtTreeBytes(classes: number, params: GbdtParameters): number {
+  const columns = classes > 2 ? classes : 1;
+  const leaves = Math.min(params.maxLeaves, 2 ** params.maxDepth);
+  return params.maxIterations * columns * ((2 * leaves - 1) * 20 + 200);
 }

@@ -62,6 +62,7 @@ export function trainLinear(train: Examples, validation: Examples, params: Linea
   checkExamples(train, ctx, 'training set');
   checkExamples(validation, ctx, 'validation set', train.x.cols);
   if (train.x.rows === 0) throw new Error('training set is empty');
+  if (train.weights !== undefined) throw new Error('ridge linear regression takes no row weights');
   if (ctx.shouldStop?.()) throw new TrainingStoppedError();
 
   const { rows, cols, data } = train.x;

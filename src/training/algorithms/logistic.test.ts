@@ -4,6 +4,7 @@ import type { Examples, Matrix, TrainingContext, TrainingProgress } from '../mod
 import { TrainingStoppedError } from '../model.js';
 import { predict } from '../score.js';
 import { Random } from '../random.js';
+import { balancedClassWeights } from '../pipeline.js';
 import { logisticParameters, logisticWorkingBytes, trainLogistic } from './logistic.js';
 
 const binary: TrainingContext = { task: 'classification', classes: 2, seed: 1 };
@@ -72,6 +73,25 @@ describe('trainLogistic', () => {
     const expected = [2.2706669755671087, 1.1567684882649822, -1.0294011922054647];
     expected.forEach((w, j) => expect(Math.abs(model.layer.weights[j]! - w)).toBeLessThan(1e-3));
     expect(Math.abs(model.layer.bias[0]! - 0.36399776085763447)).toBeLessThan(1e-3);
+  });
+
+  it('matches scikit-learn with class_weight="balanced" on imbalanced classes (C = 1)', () => {
+    // Prepare: 13 positives of 60 (yb's score above 0.8 instead of 0); weights as the pipeline makes them.
+    const labels = Float64Array.from({ length: REFERENCE_ROWS }, (_, i) => {
+      const [a, b, c] = [0, 1, 2].map((j) => referenceX.data[i * 3 + j]!);
+      return a! + 0.5 * b! - 0.3 * c! + 0.6 * Math.sin(2.1 * i) > 0.8 ? 1 : 0;
+    });
+    const classWeights = balancedClassWeights(labels, 2);
+    expect(Array.from(classWeights)).toEqual([60 / (2 * 47), 60 / (2 * 13)]); // scikit-learn: [0.63829787, 2.30769231]
+
+    // Act
+    const weighted = { x: referenceX, y: labels, weights: labels.map((label) => classWeights[label]!) };
+    const model = trainLogistic(weighted, none(3), z.parse(logisticParameters, { l2: 1, ...exact }), binary);
+
+    // Assess: LogisticRegression(C=1, class_weight='balanced', tol=1e-12, max_iter=100000), scikit-learn 1.2.1.
+    const expected = [2.3777270065834966, 1.1852209830916645, -0.9660674912445628];
+    expected.forEach((w, j) => expect(Math.abs(model.layer.weights[j]! - w)).toBeLessThan(1e-3));
+    expect(Math.abs(model.layer.bias[0]! - -1.0484592100649113)).toBeLessThan(1e-3);
   });
 
   it('matches scikit-learn without an intercept (C = 2)', () => {

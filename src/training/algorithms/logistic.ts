@@ -14,7 +14,7 @@
  * so `tolerance` bounds the largest component of the gradient of the mean loss.
  */
 import * as z from 'zod/mini';
-import type { Examples, LinearModel, Matrix, TrainingContext } from '../model.js';
+import type { Examples, Fit, LinearModel, Matrix, TrainingContext } from '../model.js';
 import { TrainingStoppedError } from '../model.js';
 import { checkExamples, requireTask } from './examples-check.js';
 import { minimizeLbfgs, type Objective } from './lbfgs.js';
@@ -46,13 +46,16 @@ function outputsFor(classes: number): number {
 }
 
 /**
- * The mean objective over `x` and its gradient for parameters laid out as
+ * The mean objective over `x` (each row's loss weighted by `rowWeights`, the sum divided by
+ * their total, when given) and its gradient for parameters laid out as
  * `[W row-major (features × outputs) | b (outputs)]`.
  */
-function logisticObjective(x: Matrix, y: Float64Array, outputs: number, l2: number, fitIntercept: boolean): Objective {
+function logisticObjective(x: Matrix, y: Float64Array, rowWeights: Float64Array | undefined, outputs: number, l2: number, fitIntercept: boolean): Objective {
   const { rows, cols, data } = x;
   const weightCount = cols * outputs;
-  const scale = rows > 0 ? 1 / rows : 0;
+  let totalWeight = rows;
+  if (rowWeights !== undefined) totalWeight = rowWeights.reduce((sum, w) => sum + w, 0);
+  const scale = totalWeight > 0 ? 1 / totalWeight : 0;
   const scores = new Float64Array(outputs);
 
   const penalise = (w: Float64Array, gradient: Float64Array, loss: number): number => {
@@ -100,18 +103,19 @@ function logisticObjective(x: Matrix, y: Float64Array, outputs: number, l2: numb
         for (r = start; r < end; r++) {
           const score = slopes[r - start]!;
           const target = y[r]!;
+          const weight = rowWeights === undefined ? 1 : rowWeights[r]!;
           // log(1 + eᶻ) - y·z and σ(z) from one exponential (link-functions' softplus and sigmoid, fused).
           let p: number;
           if (score >= 0) {
             const e = Math.exp(-score);
-            loss += score * (1 - target) + Math.log1p(e);
+            loss += weight * (score * (1 - target) + Math.log1p(e));
             p = 1 / (1 + e);
           } else {
             const e = Math.exp(score);
-            loss += Math.log1p(e) - target * score;
+            loss += weight * (Math.log1p(e) - target * score);
             p = e / (1 + e);
           }
-          const g = p - target;
+          const g = weight * (p - target);
           interceptGradient += g;
           slopes[r - start] = g;
         }
@@ -151,9 +155,11 @@ function logisticObjective(x: Matrix, y: Float64Array, outputs: number, l2: numb
         for (let k = 0; k < outputs; k++) scores[k]! += v * w[wRow + k]!;
       }
       const target = y[r]!;
+      const weight = rowWeights === undefined ? 1 : rowWeights[r]!;
       const targetScore = scores[target]!;
-      loss += softmaxInPlace(scores, 0, outputs) - targetScore;
+      loss += weight * (softmaxInPlace(scores, 0, outputs) - targetScore);
       scores[target]! -= 1; // now ∂loss/∂score
+      for (let k = 0; k < outputs; k++) scores[k]! *= weight;
       for (let j = 0; j < cols; j++) {
         const v = data[base + j]!;
         if (v === 0) continue;
@@ -173,6 +179,11 @@ function logisticObjective(x: Matrix, y: Float64Array, outputs: number, l2: numb
  * `ctx.shouldStop` every iteration. Deterministic: no randomness is involved.
  */
 export function trainLogistic(train: Examples, validation: Examples, params: LogisticParameters, ctx: TrainingContext): LinearModel {
+  return fitLogistic(train, validation, params, ctx).model;
+}
+
+/** {@link trainLogistic} with the L-BFGS iterations it ran (the model is from the last). */
+export function fitLogistic(train: Examples, validation: Examples, params: LogisticParameters, ctx: TrainingContext): Fit & { model: LinearModel } {
   requireTask(ctx, 'classification', 'logistic regression');
   checkExamples(train, ctx, 'training set');
   checkExamples(validation, ctx, 'validation set', train.x.cols);
@@ -182,10 +193,10 @@ export function trainLogistic(train: Examples, validation: Examples, params: Log
   const cols = train.x.cols;
   const outputs = outputsFor(ctx.classes);
   const weightCount = cols * outputs;
-  const objective = logisticObjective(train.x, train.y, outputs, params.l2, params.fitIntercept);
+  const objective = logisticObjective(train.x, train.y, train.weights, outputs, params.l2, params.fitIntercept);
   const validationLoss = (w: Float64Array): number | undefined =>
     validation.x.rows > 0
-      ? logisticObjective(validation.x, validation.y, outputs, 0, params.fitIntercept)(w, new Float64Array(w.length))
+      ? logisticObjective(validation.x, validation.y, validation.weights, outputs, 0, params.fitIntercept)(w, new Float64Array(w.length))
       : undefined;
 
   const maxIterations = params.maxIterations;
@@ -204,15 +215,19 @@ export function trainLogistic(train: Examples, validation: Examples, params: Log
   }
   const weights = result.x;
   if (!weights.every(Number.isFinite)) throw new Error('logistic regression diverged (non-finite weights)');
+  const iterations = Math.max(1, result.iterations);
   return {
-    kind: 'linear',
-    link: outputs === 1 ? 'sigmoid' : 'softmax',
-    layer: {
-      inputs: cols,
-      outputs,
-      weights: Float32Array.from(weights.subarray(0, weightCount)),
-      bias: Float32Array.from(weights.subarray(weightCount, weightCount + outputs)),
+    model: {
+      kind: 'linear',
+      link: outputs === 1 ? 'sigmoid' : 'softmax',
+      layer: {
+        inputs: cols,
+        outputs,
+        weights: Float32Array.from(weights.subarray(0, weightCount)),
+        bias: Float32Array.from(weights.subarray(weightCount, weightCount + outputs)),
+      },
     },
+    iterations: { run: iterations, best: iterations },
   };
 }
 

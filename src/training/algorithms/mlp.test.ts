@@ -4,7 +4,7 @@ import type { Examples, MlpModel, TrainingContext, TrainingProgress } from '../m
 import { TrainingStoppedError } from '../model.js';
 import { Random } from '../random.js';
 import { predict } from '../score.js';
-import { mlpParameters, mlpWorkingBytes, trainMlp, type MlpParameters } from './mlp.js';
+import { fitMlp, mlpParameters, mlpWorkingBytes, trainMlp, type MlpParameters } from './mlp.js';
 
 const binary: TrainingContext = { task: 'classification', classes: 2, seed: 7 };
 const regression: TrainingContext = { task: 'regression', classes: 1, seed: 7 };
@@ -38,11 +38,12 @@ function sine(rows: number, seed: number): Examples {
   return { x: { rows, cols: 1, data }, y };
 }
 
-function meanLogLoss(model: MlpModel, set: Examples): number {
+/** Share of `set`'s rows whose more probable class (of two) is their label. */
+function accuracy(model: MlpModel, set: Examples): number {
   const p = predict(model, set.x, 2);
-  let total = 0;
-  for (let r = 0; r < set.x.rows; r++) total -= Math.log(Math.max(p[2 * r + set.y[r]!]!, 1e-12));
-  return total / set.x.rows;
+  let correct = 0;
+  for (let r = 0; r < set.x.rows; r++) if ((p[2 * r + 1]! > 0.5 ? 1 : 0) === set.y[r]) correct++;
+  return correct / set.x.rows;
 }
 
 describe('trainMlp', () => {
@@ -118,8 +119,8 @@ describe('trainMlp', () => {
     expect(progress[progress.length - 1]!.validationLoss! / halfMse).toBeCloseTo(1, 3);
   });
 
-  it('keeps the weights of the best validation epoch', () => {
-    // Memorising random labels: the validation loss on other random labels rises while training goes on.
+  it('early-stops as scikit-learn: on the validation score, keeping the best-scoring epoch\'s weights', () => {
+    // Memorising random labels: the validation accuracy on other random labels wanders while training goes on.
     const random = new Random(11);
     const noisy = (rows: number): Examples => {
       const data = Float32Array.from({ length: rows * 4 }, () => random.normal());
@@ -128,18 +129,47 @@ describe('trainMlp', () => {
     const train = noisy(40);
     const validation = noisy(40);
     const progress: TrainingProgress[] = [];
-    const model = trainMlp(train, validation, params({ hiddenLayers: [64], learningRate: 0.02, batchSize: 40, maxEpochs: 300, patience: 20 }), {
-      ...binary,
-      onProgress: (p) => progress.push(p),
-    });
-    const losses = progress.map((p) => p.validationLoss!);
-    const best = Math.min(...losses);
-    const bestEpoch = losses.indexOf(best) + 1;
-    expect(bestEpoch).toBeLessThan(progress.length); // it went on after the best epoch...
-    expect(progress.length).toBeLessThan(300); // ...and stopped early
-    expect(progress.length).toBeGreaterThan(bestEpoch + 20 - 1);
-    expect(meanLogLoss(model, validation)).toBeCloseTo(best, 4); // ...but returned the best epoch's weights
-    expect(losses[losses.length - 1]!).toBeGreaterThan(best + 1e-3);
+    const given = params({ hiddenLayers: [64], learningRate: 0.02, batchSize: 40, maxEpochs: 300, patience: 20 });
+
+    // Act
+    const fit = fitMlp(train, validation, given, { ...binary, onProgress: (p) => progress.push(p) });
+
+    // Assess
+    const scores = progress.map((p) => p.validationScore!);
+    const bestEpoch = scores.indexOf(Math.max(...scores)) + 1;
+    expect(fit.iterations).toEqual({ run: progress.length, best: bestEpoch });
+    // No improvement means not above the best score by more than tol, for more than n_iter_no_change epochs.
+    const stale = scores.slice(bestEpoch).findIndex((score) => score >= Math.max(...scores.slice(0, bestEpoch)) + given.tolerance);
+    expect(stale).toBe(-1);
+    expect(progress.length).toBe(bestEpoch + given.patience + 1);
+    // The best epoch's weights (float32 weights may flip a row on the boundary: one row of 40).
+    expect(Math.abs(accuracy(fit.model, validation) - scores[bestEpoch - 1]!)).toBeLessThanOrEqual(1 / 40);
+    // And exactly those weights come back from training that many epochs without early stopping (what a refit repeats).
+    const fixed = fitMlp(train, validation, { ...given, maxEpochs: bestEpoch, earlyStopping: false, patience: bestEpoch }, binary);
+    expect(fixed.iterations).toEqual({ run: bestEpoch, best: bestEpoch });
+    expect(fixed.model.layers).toEqual(fit.model.layers);
+  });
+
+  it('weighs rows: weight 2 on a row is the row twice', () => {
+    // Prepare
+    const base = xor(60, 8);
+    const doubled: Examples = {
+      x: { rows: 61, cols: base.x.cols, data: Float32Array.from([...base.x.data, ...base.x.data.subarray(0, base.x.cols)]) },
+      y: Float64Array.from([...base.y, base.y[0]!]),
+    };
+    const weighted: Examples = { ...base, weights: Float64Array.from(base.y, (_, i) => (i === 0 ? 2 : 1)) };
+    const given = params({ hiddenLayers: [8], batchSize: 100, maxEpochs: 5, earlyStopping: false });
+    const empty: Examples = { x: { rows: 0, cols: base.x.cols, data: new Float32Array(0) }, y: new Float64Array(0) };
+
+    // Act
+    const lossOf = (examples: Examples) => {
+      const losses: number[] = [];
+      fitMlp(examples, empty, given, { ...binary, onProgress: (p) => losses.push(p.loss) });
+      return losses[0]!;
+    };
+
+    // Assess: one full batch, same initial weights: the first epoch's mean loss agrees.
+    expect(lossOf(weighted)).toBeCloseTo(lossOf(doubled), 10);
   });
 
   it('stops on the training loss when early stopping is off', () => {

@@ -17,15 +17,22 @@
  * rows are gathered through a shuffled index array into the batch buffer, the
  * training matrix itself is never copied.
  *
- * Stopping: after every epoch the monitored loss — the validation loss when
- * `earlyStopping` is on and the validation set has rows, else the training
- * loss (as scikit-learn without early stopping) — counts as no improvement
- * when it is not below the best so far minus `tolerance`; after more than
- * `patience` such epochs in a row training ends. With validation monitoring,
- * the weights of the best validation epoch are the ones returned.
+ * Stopping, as scikit-learn's `n_iter_no_change`/`tol`: with `earlyStopping` and
+ * validation rows, after every epoch the validation score — accuracy for
+ * classification, R² for regression (weighted by the rows' weights), the
+ * figure scikit-learn's early stopping watches — counts as no improvement when
+ * it is not above the best so far plus `tolerance`; without, the training loss
+ * counts as no improvement when it is not below the best so far minus
+ * `tolerance`. After more than `patience` such epochs in a row training ends.
+ * With validation monitoring, the weights of the best-scoring epoch are the
+ * ones returned. (Watching the validation log-loss instead stops far too
+ * early on small sets: it rises as soon as a few rows become over-confident,
+ * while the ranking of the rows still improves for many epochs.)
+ *
+ * Row weights (`Examples.weights`) multiply every row's loss and gradient.
  */
 import * as z from 'zod/mini';
-import type { DenseLayer, Examples, Link, Matrix, MlpModel, TrainingContext } from '../model.js';
+import type { DenseLayer, Examples, Fit, Link, MlpModel, TrainingContext } from '../model.js';
 import { TrainingStoppedError } from '../model.js';
 import { Random } from '../random.js';
 import { checkExamples } from './examples-check.js';
@@ -44,11 +51,11 @@ export const mlpParameters = z.strictObject({
   maxEpochs: z._default(z.int().check(z.gte(1), z.lte(100_000)), 200),
   /** L2 penalty on the weights [alpha]. */
   l2: z._default(z.number().check(z.gte(0), z.lte(1e6)), 1e-4),
-  /** Monitor the validation loss and keep the best epoch's weights [early_stopping]. */
+  /** Monitor the validation score (accuracy, or R² for regression) and keep the best epoch's weights [early_stopping]. */
   earlyStopping: z._default(z.boolean(), true),
   /** Epochs without improvement tolerated [n_iter_no_change]. */
   patience: z._default(z.int().check(z.gte(1), z.lte(100_000)), 10),
-  /** Smallest decrease of the monitored loss that counts as improvement [tol]. */
+  /** Smallest increase of the validation score (or decrease of the training loss) that counts as improvement [tol]. */
   tolerance: z._default(z.number().check(z.gte(0), z.lte(1e6)), 1e-4),
   /** Adam's first-moment decay [beta_1]. */
   beta1: z._default(z.number().check(z.gte(0), z.lt(1)), 0.9),
@@ -192,18 +199,20 @@ interface TargetScaling {
 
 /**
  * Copies rows `order[start … start+rows)` of `x` (or rows `start…` when `order`
- * is undefined) into `input`, and their standardised targets into `target`.
+ * is undefined) into `input`, their standardised targets into `target` and
+ * their weights (1 without weights) into `rowWeights`.
  */
 function gather(
-  x: Matrix,
-  y: Float64Array,
+  examples: Examples,
   scaling: TargetScaling,
   order: Uint32Array | undefined,
   start: number,
   rows: number,
   input: Float64Array,
   target: Float64Array,
+  rowWeights: Float64Array,
 ): void {
+  const { x, y, weights } = examples;
   const { cols, data } = x;
   if (order !== undefined && cols > 0) {
     // Touch the first and last value of every shuffled row first: these loads are independent, so
@@ -220,6 +229,7 @@ function gather(
     const base = row * cols;
     for (let j = 0; j < cols; j++) input[out + j] = data[base + j]!;
     target[r] = (y[row]! - scaling.shift) / scaling.scale;
+    rowWeights[r] = weights === undefined ? 1 : weights[row]!;
   }
 }
 
@@ -237,35 +247,55 @@ function forward(network: Network, rows: number): Float64Array {
 }
 
 /**
- * Summed loss of the batch's output `scores` against `target`; writes
- * `scale · ∂loss/∂score` into `delta`.
+ * Summed loss of the batch's output `scores` against `target`, each row's weighted by
+ * `rowWeights`; writes `scale · ∂loss/∂score` into `delta`.
  */
-function outputLoss(link: Link, scores: Float64Array, target: Float64Array, rows: number, outputs: number, delta: Float64Array, scale: number): number {
+function outputLoss(
+  link: Link,
+  scores: Float64Array,
+  target: Float64Array,
+  rowWeights: Float64Array,
+  rows: number,
+  outputs: number,
+  delta: Float64Array,
+  scale: number,
+): number {
   let loss = 0;
   if (link === 'identity') {
     for (let r = 0; r < rows; r++) {
+      const w = rowWeights[r]!;
       const error = scores[r]! - target[r]!;
-      loss += 0.5 * error * error;
-      delta[r] = error * scale;
+      loss += w * 0.5 * error * error;
+      delta[r] = w * error * scale;
     }
   } else if (link === 'sigmoid') {
     for (let r = 0; r < rows; r++) {
+      const w = rowWeights[r]!;
       const score = scores[r]!;
       const t = target[r]!;
-      loss += softplus(score) - t * score;
-      delta[r] = (sigmoid(score) - t) * scale;
+      loss += w * (softplus(score) - t * score);
+      delta[r] = w * (sigmoid(score) - t) * scale;
     }
   } else {
     for (let r = 0, base = 0; r < rows; r++, base += outputs) {
+      const w = rowWeights[r]!;
       for (let k = 0; k < outputs; k++) delta[base + k] = scores[base + k]!;
       const t = base + target[r]!;
       const targetScore = delta[t]!;
-      loss += softmaxInPlace(delta, base, outputs) - targetScore;
+      loss += w * (softmaxInPlace(delta, base, outputs) - targetScore);
       delta[t]! -= 1;
-      for (let k = 0; k < outputs; k++) delta[base + k]! *= scale;
+      for (let k = 0; k < outputs; k++) delta[base + k]! *= w * scale;
     }
   }
   return loss;
+}
+
+/** The class a row's raw scores predict (sigmoid: one score, class 1 when positive). */
+function predictedClass(link: Link, scores: Float64Array, base: number, outputs: number): number {
+  if (link === 'sigmoid') return scores[base]! > 0 ? 1 : 0;
+  let best = 0;
+  for (let k = 1; k < outputs; k++) if (scores[base + k]! > scores[base + best]!) best = k;
+  return best;
 }
 
 /** Backward pass: weight and bias gradients of every layer from the output deltas already in place. */
@@ -344,18 +374,46 @@ function adamStep(network: Network, adam: AdamState, rows: number, params: MlpPa
   return 0.5 * params.l2 * squares;
 }
 
-/** Mean data loss (no penalty) over `examples`, in batches through the preallocated buffers. */
-function meanLoss(network: Network, link: Link, scaling: TargetScaling, examples: Examples, batch: number, target: Float64Array): number {
-  const { x, y } = examples;
+/** What {@link evaluate} measures on a set of rows. */
+interface Evaluation {
+  /** Weighted mean data loss (no penalty), in standardised target units. */
+  readonly loss: number;
+  /** Weighted accuracy (classification) or R² (regression): what early stopping watches. */
+  readonly score: number;
+}
+
+/** Loss and score over `examples`, in batches through the preallocated buffers. */
+function evaluate(network: Network, link: Link, scaling: TargetScaling, examples: Examples, batch: number, target: Float64Array, rowWeights: Float64Array): Evaluation {
+  const { x } = examples;
   const last = network.layers[network.layers.length - 1]!;
-  let total = 0;
+  const outputs = last.outputs;
+  let loss = 0;
+  let weightTotal = 0;
+  let correct = 0;
+  // R² from running sums: Σw·(y − ŷ)², Σw·y, Σw·y².
+  let squaredErrors = 0;
+  let targetSum = 0;
+  let targetSquares = 0;
   for (let start = 0; start < x.rows; start += batch) {
     const rows = Math.min(batch, x.rows - start);
-    gather(x, y, scaling, undefined, start, rows, network.input, target);
+    gather(examples, scaling, undefined, start, rows, network.input, target, rowWeights);
     const scores = forward(network, rows);
-    total += outputLoss(link, scores, target, rows, last.outputs, last.delta, 0);
+    loss += outputLoss(link, scores, target, rowWeights, rows, outputs, last.delta, 0);
+    for (let r = 0; r < rows; r++) {
+      const w = rowWeights[r]!;
+      const t = target[r]!;
+      weightTotal += w;
+      if (link === 'identity') {
+        squaredErrors += w * (t - scores[r]!) ** 2;
+        targetSum += w * t;
+        targetSquares += w * t * t;
+      } else if (predictedClass(link, scores, r * outputs, outputs) === t) correct += w;
+    }
   }
-  return total / x.rows;
+  if (!(weightTotal > 0)) return { loss: 0, score: 0 };
+  if (link !== 'identity') return { loss: loss / weightTotal, score: correct / weightTotal };
+  const variance = targetSquares - (targetSum * targetSum) / weightTotal;
+  return { loss: loss / weightTotal, score: variance > 0 ? 1 - squaredErrors / variance : 0 };
 }
 
 /**
@@ -365,6 +423,11 @@ function meanLoss(network: Network, link: Link, scaling: TargetScaling, examples
  * epoch. All randomness (initialisation, shuffling) comes from `ctx.seed`.
  */
 export function trainMlp(train: Examples, validation: Examples, params: MlpParameters, ctx: TrainingContext): MlpModel {
+  return fitMlp(train, validation, params, ctx).model;
+}
+
+/** {@link trainMlp} with the epochs it ran and the epoch its weights are from. */
+export function fitMlp(train: Examples, validation: Examples, params: MlpParameters, ctx: TrainingContext): Fit & { model: MlpModel } {
   const { link, outputs } = outputOf(ctx);
   checkExamples(train, ctx, 'training set');
   checkExamples(validation, ctx, 'validation set', train.x.cols);
@@ -380,8 +443,10 @@ export function trainMlp(train: Examples, validation: Examples, params: MlpParam
   const adam: AdamState = { moment1: new Float64Array(count), moment2: new Float64Array(count), beta1Power: 1, beta2Power: 1 };
   const last = layers[layers.length - 1]!;
   const target = new Float64Array(batch);
+  const rowWeights = new Float64Array(batch);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
+  const trainWeight = train.weights === undefined ? n : train.weights.reduce((sum, w) => sum + w, 0);
 
   const random = new Random(ctx.seed);
   initialise(layers, random);
@@ -393,31 +458,47 @@ export function trainMlp(train: Examples, validation: Examples, params: MlpParam
   const monitorValidation = params.earlyStopping && validation.x.rows > 0;
   const best = monitorValidation ? new Float64Array(count) : undefined;
   let bestLoss = Infinity;
+  let bestScore = -Infinity;
+  let bestEpoch = 0;
   let stale = 0;
+  let epochs = 0;
 
   for (let epoch = 1; epoch <= params.maxEpochs; epoch++) {
     if (epoch > 1 && ctx.shouldStop?.()) throw new TrainingStoppedError();
+    epochs = epoch;
     random.shuffle(order);
     let epochLoss = 0;
     for (let start = 0; start < n; start += batch) {
       const rows = Math.min(batch, n - start);
-      gather(train.x, train.y, scaling, order, start, rows, input, target);
+      gather(train, scaling, order, start, rows, input, target, rowWeights);
       const scores = forward(network, rows);
-      const dataLoss = outputLoss(link, scores, target, rows, outputs, last.delta, 1 / rows);
+      const dataLoss = outputLoss(link, scores, target, rowWeights, rows, outputs, last.delta, 1 / rows);
       backward(network, rows);
       epochLoss += dataLoss + adamStep(network, adam, rows, params);
       transposeWeights(layers);
     }
-    const loss = (epochLoss / n) * lossUnit;
+    const loss = (epochLoss / trainWeight) * lossUnit;
     if (!Number.isFinite(loss)) throw new Error(`MLP training diverged at epoch ${epoch} (loss ${loss}); lower learningRate`);
-    const validationLoss = validation.x.rows > 0 ? meanLoss(network, link, scaling, validation, batch, target) * lossUnit : undefined;
-    ctx.onProgress?.({ iteration: epoch, maxIterations: params.maxEpochs, loss, validationLoss });
+    const checked = validation.x.rows > 0 ? evaluate(network, link, scaling, validation, batch, target, rowWeights) : undefined;
+    ctx.onProgress?.({
+      iteration: epoch,
+      maxIterations: params.maxEpochs,
+      loss,
+      ...(checked === undefined ? {} : { validationLoss: checked.loss * lossUnit, validationScore: checked.score }),
+    });
 
-    const monitored = monitorValidation ? validationLoss! : loss;
-    stale = monitored > bestLoss - params.tolerance ? stale + 1 : 0;
-    if (monitored < bestLoss) {
-      bestLoss = monitored;
-      best?.set(parameters);
+    if (monitorValidation) {
+      // scikit-learn: no improvement unless the score beats the best by more than tol; keep the best-scoring weights.
+      const score = checked!.score;
+      stale = score < bestScore + params.tolerance ? stale + 1 : 0;
+      if (score > bestScore) {
+        bestScore = score;
+        bestEpoch = epoch;
+        best!.set(parameters);
+      }
+    } else {
+      stale = loss > bestLoss - params.tolerance ? stale + 1 : 0;
+      if (loss < bestLoss) bestLoss = loss;
     }
     if (stale > params.patience) break;
   }
@@ -432,7 +513,7 @@ export function trainMlp(train: Examples, validation: Examples, params: MlpParam
     weights: Float32Array.from(layer.weights),
     bias: Float32Array.from(layer.bias),
   }));
-  return { kind: 'mlp', link, activation: 'relu', layers: model };
+  return { model: { kind: 'mlp', link, activation: 'relu', layers: model }, iterations: { run: epochs, best: best === undefined ? epochs : bestEpoch } };
 }
 
 /**
@@ -447,5 +528,5 @@ export function mlpWorkingBytes(rows: number, cols: number, classes: number, par
   const count = parameterCount(widths);
   const batch = Math.max(1, Math.min(params.batchSize, rows));
   const arenaBytes = Math.ceil(MatrixArena.bytesFor(arenaLengths(widths, batch)) / 65_536) * 65_536;
-  return arenaBytes + 3 * count * 8 + count * 4 + batch * 8 + rows * 4 + 4096;
+  return arenaBytes + 3 * count * 8 + count * 4 + 2 * batch * 8 + rows * 4 + 4096;
 }

@@ -76,7 +76,51 @@ describe('resolveJobSpec', () => {
   });
 });
 
+describe('resolveJobSpec: size and time', () => {
+  it('names the model as what drives the memory when the iterations do', async () => {
+    // Act
+    const resolving = resolveJobSpec(datasets, request({ hyperparameters: { maxIterations: 10_000, maxLeaves: 1024 } }), limits);
+
+    // Assess
+    await expect(resolving).rejects.toThrowError(/of it for a model of 10000 rounds × 1 tree of up to 511 nodes with 'gbdt'; the training function has 4096 MiB\. Lower maxIterations, maxLeaves or maxDepth$/);
+  });
+
+  it('counts the refit on training + validation rows in the training time', async () => {
+    // Prepare: the time of one fit, from the refusal at a limit of 0 s.
+    const body = (refit: boolean) => request({ algorithm: 'mlp', hyperparameters: { hiddenLayers: [256], maxEpochs: 2000, refit } });
+    const refused = await resolveJobSpec(datasets, body(false), { ...limits, trainingSeconds: 0 }).catch((error: Error) => error.message);
+    const oneFit = Number(/could train for about (\d+) s/.exec(String(refused))?.[1]);
+    expect(oneFit).toBeGreaterThan(0);
+
+    // Act
+    const withoutRefit = resolveJobSpec(datasets, body(false), { ...limits, trainingSeconds: oneFit });
+    const withRefit = resolveJobSpec(datasets, body(true), { ...limits, trainingSeconds: oneFit });
+
+    // Assess
+    await expect(withoutRefit).resolves.toMatchObject({ hyperparameters: { refit: false } });
+    await expect(withRefit).rejects.toThrowError(/every iteration allowed, then refitted on training \+ validation rows\)/);
+  });
+});
+
 describe('checkTrainingFields', () => {
+  it('takes classWeight "balanced" for every classifier, refit on by default', () => {
+    for (const algorithm of ['logistic', 'mlp', 'gbdt'] as const) {
+      // Act
+      const checked = checkTrainingFields({ modelName: 'm', target: 't', task: 'classification', algorithm, hyperparameters: { classWeight: 'balanced' } });
+
+      // Assess
+      expect(checked.hyperparameters).toMatchObject({ classWeight: 'balanced', refit: true });
+    }
+  });
+
+  it.each([
+    ['classWeight for regression', { task: 'regression', algorithm: 'gbdt', hyperparameters: { classWeight: 'balanced' } }, "hyperparameter 'classWeight' weighs classes; it applies to classification only"],
+    ['an unknown classWeight', { task: 'classification', algorithm: 'logistic', hyperparameters: { classWeight: 'auto' } }, "invalid hyperparameters for 'logistic'"],
+    ['a refit that is not a boolean', { task: 'classification', algorithm: 'gbdt', hyperparameters: { refit: 'yes' } }, "invalid hyperparameters for 'gbdt'"],
+  ] as const)('refuses %s', (_, fields, message) => {
+    expect(() => checkTrainingFields({ modelName: 'm', target: 't', ...fields })).toThrowError(message);
+  });
+
   it('fills an algorithm\'s defaults and refuses unknown or invalid hyperparameters', () => {
     // Act
     const checked = checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm: 'mlp', hyperparameters: { hiddenLayers: [32, 16] } });

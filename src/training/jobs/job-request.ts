@@ -11,12 +11,13 @@ import type { SchemaColumn } from '../../lake/schema.js';
 import type { DatasetVersion } from '../../lake/types.js';
 import { assertDatasetName } from '../../lake/zones.js';
 import { assertAliasName, assertModelName } from '../../registry/names.js';
-import { ALGORITHMS, DEFAULT_ALGORITHM } from '../algorithms/index.js';
+import { ALGORITHMS, DEFAULT_ALGORITHM, type Algorithm } from '../algorithms/index.js';
 import { featureKindOf } from '../dataset-loader.js';
 import { estimateOutputColumns, type FeatureKind } from '../features.js';
 import type { AlgorithmId, Task } from '../model.js';
 import { MAX_CATEGORIES, MAX_CLASSES } from '../limits.js';
 import { OUTPUT_NAMES } from '../onnx/export.js';
+import { DEFAULT_SPLIT } from '../split.js';
 import type { JobSpec } from './types.js';
 
 /** Most feature columns a job may use. */
@@ -73,10 +74,13 @@ export function checkTrainingFields(fields: TrainingFields): { algorithm: Algori
   const given = fields.hyperparameters ?? {};
   const parsed = z.safeParse(algorithm.parameters, given);
   if (!parsed.success) throw new BadRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
-  // Every known hyperparameter has a default, so a key missing from the result is unknown (often a typo).
+  // Every known hyperparameter has a default or was given, so a key missing from the result is unknown (often a typo).
   const unknown = Object.keys(given).filter((key) => !(key in parsed.data));
   if (unknown.length > 0) {
     throw new BadRequestError(`unknown hyperparameter(s) ${unknown.map((k) => `'${k}'`).join(', ')} for '${algorithm.id}'; known: ${Object.keys(parsed.data).join(', ')}`);
+  }
+  if (parsed.data['classWeight'] !== undefined && fields.task !== 'classification') {
+    throw new BadRequestError(`hyperparameter 'classWeight' weighs classes; it applies to classification only, not ${fields.task}`);
   }
   return { algorithm: algorithm.id, hyperparameters: parsed.data };
 }
@@ -201,19 +205,35 @@ function checkSize(version: DatasetVersion, spec: Pick<JobSpec, 'algorithm' | 't
   // Raw columns (8 bytes per number, ~64 per text value), the float32 matrix of every split, and the algorithm's own state.
   const rawBytes = rows * kinds.reduce((total, kind) => total + (kind === 'categorical' ? 64 : 8), 8);
   const matrixBytes = rows * cols * 4;
-  const needed = rawBytes + matrixBytes + algorithm.workingBytes(rows, cols, classes, spec.hyperparameters);
+  const memory = algorithm.workingBytes(rows, cols, classes, spec.hyperparameters);
+  const needed = rawBytes + matrixBytes + memory.data + memory.model;
   if (needed > limits.memoryBytes) {
     const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+    const available = `the training function has ${mib(limits.memoryBytes)}`;
+    // Name what drives the estimate: the model allowed by the hyperparameters, or the data.
     throw new BadRequestError(
-      `the job needs about ${mib(needed)} of memory (${rows} rows × ${cols} encoded features with '${spec.algorithm}'); the training function has ${mib(limits.memoryBytes)}. Train on fewer rows or features, or lower the categories of text features`,
+      memory.model >= needed / 2
+        ? `the job needs about ${mib(needed)} of memory, ${mib(memory.model)} of it for a model of ${memory.modelSize} with '${spec.algorithm}'; ${available}. Lower ${memory.modelParameters}`
+        : `the job needs about ${mib(needed)} of memory (${rows} rows × ${cols} encoded features with '${spec.algorithm}'); ${available}. Train on fewer rows or features, or lower the categories of text features`,
     );
   }
-  const seconds = algorithm.estimateSeconds(rows, cols, classes, spec.hyperparameters);
+  const seconds = trainingSeconds(algorithm, rows, cols, classes, spec.hyperparameters);
   if (seconds > limits.trainingSeconds) {
+    const refit = spec.hyperparameters['refit'] === true ? ', then refitted on training + validation rows' : '';
     throw new BadRequestError(
-      `the job could train for about ${Math.ceil(seconds)} s (${rows} rows × ${cols} encoded features with '${spec.algorithm}', every iteration allowed); the training function trains for at most ${limits.trainingSeconds} s. Lower the iterations or epochs, or train on fewer rows or features`,
+      `the job could train for about ${Math.ceil(seconds)} s (${rows} rows × ${cols} encoded features with '${spec.algorithm}', every iteration allowed${refit}); the training function trains for at most ${limits.trainingSeconds} s. Lower the iterations or epochs, set refit to false, or train on fewer rows or features`,
     );
   }
+}
+
+/**
+ * Upper bound of a job's training time: a fit on the training rows, and with `refit` a second
+ * one on the training and validation rows (as many iterations at most).
+ */
+function trainingSeconds(algorithm: Algorithm, rows: number, cols: number, classes: number, params: Readonly<Record<string, unknown>>): number {
+  const estimate = (share: number) => algorithm.estimateSeconds(Math.ceil(rows * share), cols, classes, params);
+  const trainShare = 1 - DEFAULT_SPLIT.validation - DEFAULT_SPLIT.test;
+  return estimate(trainShare) + (params['refit'] === true ? estimate(trainShare + DEFAULT_SPLIT.validation) : 0);
 }
 
 /** Resolves a request into the exact job to run, or throws 400 naming the first problem. */

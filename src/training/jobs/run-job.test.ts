@@ -66,6 +66,19 @@ beforeAll(async () => {
     { bucket, key: 'raw/iris/iris.csv', eTag: 'iris', sizeBytes: (await readFile('data/iris.csv')).byteLength },
   );
   expect(ingested).toMatchObject({ kind: 'ingested', status: 'READY', version: 1 });
+  await env.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'raw/credit/credit.csv', Body: await readFile('data/credit.csv') }));
+  const credit = await ingestObject(
+    {
+      store: datasets,
+      s3: env.s3,
+      lakeBucket: bucket,
+      scratchDir: await mkdtemp(join(tmpdir(), 'run-job-')),
+      engine: { memoryLimitMb: 256, threads: 1, maxLineBytes: 1 << 20 },
+      leaseMs: 60_000,
+    },
+    { bucket, key: 'raw/credit/credit.csv', eTag: 'credit', sizeBytes: (await readFile('data/credit.csv')).byteLength },
+  );
+  expect(credit).toMatchObject({ kind: 'ingested', status: 'READY', version: 1 });
   deps = {
     registry: new ModelRegistry(env.dynamo, table),
     jobs: new JobStore(new RegistryTable(env.dynamo, table, 'training jobs')),
@@ -148,6 +161,71 @@ describe('runJob on the emulators', () => {
       aliasNotMoved: "alias 'prod' only routes to APPROVED versions; version 2 of model 'iris-gated' is PENDING",
     });
     expect((await deps.registry.getAlias('iris-gated', 'prod')).routes).toEqual([{ version: 1, weight: 100 }]);
+  });
+
+  /** The README's auto-train job on credit.csv (5 % defaults), with the default features. */
+  const creditSpec = (modelName: string, hyperparameters: Record<string, unknown> = {}): JobSpec => ({
+    modelName,
+    dataset: 'credit',
+    datasetVersion: 1,
+    target: 'default',
+    features: ['age', 'income', 'loan_amount', 'term_months', 'purpose', 'housing', 'late_payments', 'employed'],
+    task: 'classification',
+    algorithm: 'gbdt',
+    hyperparameters: ALGORITHMS.gbdt.parameters.parse(hyperparameters) as Record<string, unknown>,
+    seed: 42,
+    alias: 'staging',
+  });
+
+  it('registers a model no better than the majority class, but leaves the alias and says why', async () => {
+    // Prepare
+    const job = await submit(creditSpec('credit-plain'));
+
+    // Act
+    const outcome = await runJob(deps, job.id, invocation('w1'));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'succeeded', version: 1 });
+    const finished = await deps.jobs.getJob(job.id);
+    expect(finished.metrics?.balancedAccuracy).toBeLessThanOrEqual(finished.metrics!.baselineBalancedAccuracy!);
+    expect(finished.aliasNotMoved).toMatch(/^the model's balanced accuracy on the test rows \(0\.\d{4}\) is no better than always predicting the majority class \(0\.5000\)/);
+    expect(await deps.registry.findAlias('credit-plain', 'staging')).toBeUndefined();
+  });
+
+  it('with classWeight "balanced", learns the rare class and moves the alias', async () => {
+    // Prepare
+    const job = await submit(creditSpec('credit-balanced', { classWeight: 'balanced' }));
+
+    // Act
+    const outcome = await runJob(deps, job.id, invocation('w1'));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'succeeded', version: 1 });
+    const finished = await deps.jobs.getJob(job.id);
+    expect(finished.aliasNotMoved).toBeUndefined();
+    expect(finished.metrics!.balancedAccuracy).toBeGreaterThan(finished.metrics!.baselineBalancedAccuracy! + 0.1);
+    expect(finished.evaluation!.confusionMatrix[1]![1]).toBeGreaterThan(0);
+    expect((await deps.registry.getAlias('credit-balanced', 'staging')).routes).toEqual([{ version: 1, weight: 100 }]);
+  });
+
+  it('records the iterations run, the best one and the refit in the job and the lineage', async () => {
+    // Prepare
+    const job = await submit(irisSpec('iris-refit', { hyperparameters: ALGORITHMS.gbdt.parameters.parse({ maxIterations: 200 }) as Record<string, unknown> }));
+
+    // Act
+    await runJob(deps, job.id, invocation('w1'));
+
+    // Assess
+    const { metrics } = await deps.jobs.getJob(job.id);
+    expect(metrics).toMatchObject({ trainRows: 102, validationRows: 24, refitRows: 126 });
+    expect(metrics!.bestIteration).toBeLessThan(metrics!.iterations!);
+    expect(metrics!.iterations).toBeLessThan(200); // early stopping fired
+    const { lineage } = await deps.registry.getVersion('iris-refit', 1);
+    expect(lineage).toMatchObject({
+      iterations: String(metrics!.iterations),
+      bestIteration: String(metrics!.bestIteration),
+      refit: `refitted on the training + validation rows (126) with the ${metrics!.bestIteration} iterations chosen on the validation rows; metrics from the untouched test rows`,
+    });
   });
 
   it('does nothing for a duplicate delivery of a finished job', async () => {

@@ -7,6 +7,7 @@
  * | how it ends                              | job                                  | message            |
  * | ---------------------------------------- | ------------------------------------ | ------------------ |
  * | trained, verified, registered            | SUCCEEDED, `modelVersion`, metrics   | deleted            |
+ * | … but no better than the majority class  | SUCCEEDED, alias left, `aliasNotMoved` | deleted          |
  * | bad data / request / model (permanent)   | FAILED with the reason               | deleted            |
  * | cancel requested                         | CANCELLED                            | deleted            |
  * | out of time                              | FAILED with the time limit           | deleted            |
@@ -27,6 +28,7 @@ import { FINISH_RESERVE_MS } from '../limits.js';
 import type { FeatureKind } from '../features.js';
 import { verifyExport, type PipelineInput, type PipelineProgress } from '../pipeline.js';
 import type { TrainingRun } from '../training-thread.js';
+import { baselineRefusal } from './alias-guard.js';
 import { LeaseLostError, type JobStore } from './job-store.js';
 import { findPublishedVersion, publishModel, type PublishDeps } from './publish-model.js';
 import type { ModelVersion } from '../../registry/types.js';
@@ -116,10 +118,20 @@ async function pipelineInput(deps: RunJobDeps, job: TrainingJob): Promise<Pipeli
   };
 }
 
-/** Lineage recorded on the version (strings only, as the registry stores it). */
-function lineageOf(deps: RunJobDeps, job: TrainingJob): Record<string, string> {
+/**
+ * Lineage recorded on the version (strings only, as the registry stores it), with how the model
+ * was fitted: iterations run and the best one (early stopping), and whether it was refitted.
+ */
+function lineageOf(deps: RunJobDeps, job: TrainingJob, metrics: Readonly<Record<string, number>>): Record<string, string> {
   const { spec } = job;
+  const { iterations, bestIteration, refitRows } = metrics;
   return {
+    ...(iterations === undefined ? {} : { iterations: String(iterations) }),
+    ...(bestIteration === undefined ? {} : { bestIteration: String(bestIteration) }),
+    refit:
+      refitRows === undefined
+        ? 'no: fitted on the training rows'
+        : `refitted on the training + validation rows (${refitRows})${bestIteration === undefined ? '' : ` with the ${bestIteration} iterations chosen on the validation rows`}; metrics from the untouched test rows`,
     trainingJob: job.id,
     dataset: spec.dataset,
     datasetVersion: String(spec.datasetVersion),
@@ -213,13 +225,13 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
       const version = await publishModel(deps, job, invocation.owner, {
         onnx: result.onnx,
         metrics: result.metrics,
-        lineage: lineageOf(deps, job),
+        lineage: lineageOf(deps, job, result.metrics),
         description: `${job.spec.algorithm} ${job.spec.task} of '${job.spec.target}' on ${job.spec.dataset} v${job.spec.datasetVersion}`,
       });
       outcome = { version, ...(result.evaluation ? { evaluation: result.evaluation } : {}) };
     }
     const { version, evaluation } = outcome;
-    const aliasNotMoved = job.spec.alias === undefined ? undefined : await moveAlias(deps, job, job.spec.alias, version.version);
+    const aliasNotMoved = job.spec.alias === undefined ? undefined : (baselineRefusal(version.metrics) ?? (await moveAlias(deps, job, job.spec.alias, version.version)));
     await jobs.succeed(job.id, invocation.owner, {
       modelVersion: version.version,
       metrics: { ...version.metrics },

@@ -32,11 +32,14 @@ export interface JobSpec {
 
 /** Where a running job is, written by the worker every few seconds. */
 export interface JobProgress {
-  readonly stage: 'loading' | 'training' | 'evaluating' | 'exporting' | 'verifying' | 'registering';
+  /** `refitting`: the second fit, on training + validation rows, with the iterations the first chose (`refit`). */
+  readonly stage: 'loading' | 'training' | 'refitting' | 'evaluating' | 'exporting' | 'verifying' | 'registering';
   readonly iteration?: number;
   readonly maxIterations?: number;
   readonly loss?: number;
   readonly validationLoss?: number;
+  /** Validation accuracy or R², when early stopping watches it (`mlp`). */
+  readonly validationScore?: number;
   readonly elapsedSeconds: number;
   readonly updatedAt: string;
 }
@@ -68,7 +71,10 @@ export interface TrainingJob {
   readonly registeringVersion?: number;
   /** The model version the job registered. */
   readonly modelVersion?: number;
-  /** Why the requested alias was not moved to the new version (it already serves a newer one, or only takes APPROVED versions). */
+  /**
+   * Why the requested alias was not moved to the new version: it already serves a newer one,
+   * only takes APPROVED versions, or the model is no better than the majority-class baseline.
+   */
   readonly aliasNotMoved?: string;
   /** Why the job FAILED or was CANCELLED. */
   readonly reason?: string;
