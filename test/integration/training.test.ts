@@ -80,6 +80,8 @@ describe('training through the local cloud', () => {
     ['a bad hyperparameter', { dataset: 'iris', target: 'species', task: 'classification', hyperparameters: { learningRate: -1 }, modelName: 'm' }, "invalid hyperparameters for 'gbdt'"],
     ['an unknown hyperparameter', { dataset: 'iris', target: 'species', task: 'classification', hyperparameters: { learning_rate: 0.1 }, modelName: 'm' }, 'learning_rate'],
     ['a missing target', { dataset: 'iris', task: 'classification', modelName: 'm' }, 'target'],
+    ['class weights for regression', { dataset: 'iris', target: 'sepal_length', task: 'regression', hyperparameters: { classWeight: 'balanced' }, modelName: 'm' }, "hyperparameter 'classWeight' weighs classes; it applies to classification only"],
+    ['an unknown class weighting', { dataset: 'iris', target: 'species', task: 'classification', algorithm: 'mlp', hyperparameters: { classWeight: 'auto' }, modelName: 'm' }, "invalid hyperparameters for 'mlp'"],
     ['a job that could outlast the training function', { dataset: 'iris', target: 'species', task: 'classification', algorithm: 'mlp', hyperparameters: { hiddenLayers: [512, 512], maxEpochs: 100_000 }, modelName: 'm' }, 'the job could train for about'],
   ])('refuses %s with a 400 naming the problem, before anything is queued', async (_, body, message) => {
     // Act
