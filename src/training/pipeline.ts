@@ -154,6 +154,14 @@ export function balancedClassWeights(labels: Float64Array, classes: number): Flo
   return counts.map((count) => (count > 0 ? labels.length / (present * count) : 1));
 }
 
+/** The positions of both parts, ascending (as every part is). */
+function union(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const merged = new Uint32Array(a.length + b.length);
+  merged.set(a);
+  merged.set(b, a.length);
+  return merged.sort();
+}
+
 /** The most frequent class (the first of those tied). */
 function majorityClass(labels: Float64Array, classes: number): number {
   const counts = new Float64Array(classes);
@@ -195,7 +203,7 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
   const refit = params['refit'] === true && split.validation.length > 0;
   const refitted = refit
     ? fitOn(
-        Uint32Array.from([...split.train, ...split.validation]).sort(),
+        union(split.train, split.validation),
         new Uint32Array(0),
         first.iterations !== undefined && algorithm.fixIterations !== undefined ? algorithm.fixIterations(params, first.iterations.best) : params,
         'refitting',
