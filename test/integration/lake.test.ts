@@ -278,6 +278,31 @@ describe('bad input to the local lake', () => {
     expect(await rejectedRows(version)).toHaveLength(2);
   });
 
+  it('ingests a cell of 80,000 digits ending in a letter as text (type inference reads it once)', async () => {
+    // Act: the file that took 41 s when the float pattern backtracked
+    const version = await ingest('long-cell', 'data.csv', `v,w\n${'1'.repeat(80_000)}x,a\n`);
+
+    // Assess
+    expect(version).toMatchObject({ status: 'READY', rowsAccepted: 1, schema: { columns: [{ name: 'v', type: 'string' }, { name: 'w', type: 'string' }] } });
+  });
+
+  it('rejects the rows of floats beyond the double range with their reasons, and keeps the version READY', async () => {
+    // Prepare: 20 good rows, one 1e309 and one 80,000-digit integer (within the 10 % threshold)
+    const good = Array.from({ length: 20 }, (_, i) => `${i + 0.5},r${i}\n`).join('');
+    const body = `v,w\n${good}1e309,big\n${'1'.repeat(80_000)},huge\n`;
+
+    // Act
+    const version = await ingest('beyond-double', 'data.csv', body);
+
+    // Assess
+    expect(version).toMatchObject({ status: 'READY', rowsRead: 22, rowsAccepted: 20, rowsRejected: 2 });
+    expect((await rejectedRows(version)).map((r) => r.reasons)).toEqual([
+      ['column "v": 1e309 is out of the float range (finite values up to ±1.8e308)'],
+      [`column "v": ${'1'.repeat(80)}… (80000 characters) is out of the float range (finite values up to ±1.8e308)`],
+    ]);
+    expect(version.statistics?.[0]).toMatchObject({ name: 'v', type: 'float', min: 0.5, max: 19.5, mean: 10 });
+  });
+
   it('answers 400 naming the problem for a bad dataset definition, and 404 for an unknown dataset', async () => {
     // Act
     const badThreshold = await lake.request('PUT', '/datasets/defs', { rejectThreshold: 2 });
