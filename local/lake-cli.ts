@@ -2,7 +2,8 @@
  * `npm run lake -- <command>`: shortcuts for the local lake of a running `npm start`.
  *
  *   drop <file> [dataset]   upload a file to raw/<dataset>/ (default: the file name without
- *                           extensions) and wait for its dataset version
+ *                           extensions) and wait for its dataset version (or the version it
+ *                           duplicates) and, when the dataset auto-trains, its training job
  *   redrive [queue]         move dead-lettered messages back to their queue (default: ingest),
  *                           as `aws sqs start-message-move-task` does in AWS
  *   watch <job id>          print a training job's progress until it finishes
@@ -19,6 +20,7 @@ import type { DatasetVersion } from '../src/lake/types.js';
 import type { TrainingJob } from '../src/training/jobs/types.js';
 import { isDatasetName } from '../src/lake/zones.js';
 import { endpointsFile } from './cloud.js';
+import { awaitsAutoTrain, dropOutcome, dropReport, snapshotOf } from './lake-drop.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmulatorEndpoints } from './emulators.js';
 import type { ProvisionedResources } from './provision.js';
 import { redriveDeadLetters } from './redrive.js';
@@ -47,38 +49,32 @@ async function drop(local: Endpoints, file: string, datasetArg: string | undefin
   const fileName = basename(file);
   const dataset = datasetArg ?? fileName.replace(/\..*$/, '');
   if (!isDatasetName(dataset)) throw new Error(`'${dataset}' is not a valid dataset name; name one: npm run lake -- drop ${file} <dataset>`);
+  const api = apiClient(local.baseUrl, local.apiKey);
+  const versions = async () => ((await api('GET', `/datasets/${encodeURIComponent(dataset)}/versions?limit=100`)).body['versions'] ?? []) as DatasetVersion[];
+  const before = snapshotOf(await versions());
   const s3 = new S3Client({ region: LOCAL_REGION, endpoint: local.endpoints.s3, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
   const key = `raw/${dataset}/${fileName}`;
   const put = await s3.send(new PutObjectCommand({ Bucket: local.resources.bucketName, Key: key, Body: await readFile(file) }));
   s3.destroy();
-  const eTag = (put.ETag ?? '').replaceAll('"', '');
+  const dropped = { key, eTag: (put.ETag ?? '').replaceAll('"', '') };
   console.log(`uploaded s3://${local.resources.bucketName}/${key}; waiting for the dataset version ...`);
-  const api = apiClient(local.baseUrl, local.apiKey);
   const deadline = Date.now() + WAIT_MS;
+  let outcome: ReturnType<typeof dropOutcome>;
   while (Date.now() < deadline) {
-    const reply = await api('GET', `/datasets/${encodeURIComponent(dataset)}/versions?limit=100`);
-    const versions = (reply.body['versions'] ?? []) as DatasetVersion[];
-    const version = versions.find((v) => v.source.key === key && v.source.eTag === eTag);
-    if (version !== undefined && (version.status === 'READY' || version.status === 'FAILED')) {
-      console.log(summary(version));
-      return;
+    outcome = dropOutcome(await versions(), before, dropped);
+    if (outcome !== undefined) {
+      // The definition is read once the version exists: the first file of a dataset creates it.
+      const definition = await api('GET', `/datasets/${encodeURIComponent(dataset)}`);
+      if (!awaitsAutoTrain(outcome.version, definition.body['autoTrain'] !== undefined)) {
+        console.log(dropReport(outcome));
+        return;
+      }
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`no finished version of '${key}' after ${WAIT_MS / 1000} s; see .local-cloud/logs/ingest.log`);
-}
-
-function summary(v: DatasetVersion): string {
-  const lines = [
-    `dataset '${v.dataset}' version ${v.version}: ${v.status}${v.reason === undefined ? '' : ` (${v.reason})`}`,
-    `  rows: ${v.rowsRead ?? 0} read, ${v.rowsAccepted ?? 0} accepted, ${v.rowsRejected ?? 0} rejected`,
-    ...(v.schema === undefined ? [] : [`  schema${v.schema.inferred ? ' (inferred)' : ''}: ${v.schema.columns.map((c) => `${c.name}:${c.type}${c.nullable ? '?' : ''}`).join(', ')}`]),
-    ...(v.curatedKeys ?? []).map((k) => `  curated: ${k}`),
-    ...(v.rejectedKey === undefined ? [] : [`  rejected rows: ${v.rejectedKey}`]),
-    ...(v.notes ?? []).map((n) => `  note: ${n}`),
-    `  details: GET /datasets/${v.dataset}/versions/${v.version}  preview: GET /datasets/${v.dataset}/versions/${v.version}/preview`,
-  ];
-  return lines.join('\n');
+  if (outcome === undefined) throw new Error(`no finished version of '${key}' after ${WAIT_MS / 1000} s; see .local-cloud/logs/ingest.log`);
+  console.log(dropReport(outcome));
+  throw new Error(`the dataset auto-trains, but no training job was recorded for version ${outcome.version.version} after ${WAIT_MS / 1000} s; see .local-cloud/logs/ingest.log`);
 }
 
 async function redrive(local: Endpoints, queueArg: string | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyJson, classifyText, isNullText, textFits, TypeTally, widen, type ColumnType } from './column-types.js';
+import { classifyJson, classifyText, isNullText, numberShape, textFits, TypeTally, widen, type ColumnType } from './column-types.js';
 
 const classes = (values: readonly string[]) => Object.fromEntries(values.map((v) => [v, classifyText(v)]));
 
@@ -44,6 +44,31 @@ describe('classifyText', () => {
     const found = classes(['1,5', '1.2.3', 'e5', '1e', '--1', '1 000', ' 1', '0x1F', '$5', '5%', 'nanx']);
     // Assess
     expect(new Set(Object.values(found))).toEqual(new Set(['string']));
+  });
+
+  it('classifies pathological values by reading each character at most once', () => {
+    // Prepare: values that made the former float pattern backtrack quadratically (41 s for one
+    // 80,000-digit cell), seen through a string whose character reads are counted
+    const n = 80_000;
+    const values = ['1'.repeat(n) + 'x', '1'.repeat(n) + 'x,a', `1.${'1'.repeat(n)}x`, `1e${'1'.repeat(n)}x`, `.${'1'.repeat(n)}.`, `-${'0'.repeat(n)}e`, '1'.repeat(n)];
+    let reads = 0;
+    const counted = (value: string): string =>
+      Object.assign(new String(value), {
+        charCodeAt: (index: number) => {
+          reads += 1;
+          return value.charCodeAt(index);
+        },
+      }) as unknown as string;
+    for (const value of values) {
+      reads = 0;
+      // Act
+      const shape = numberShape(counted(value));
+      // Assess
+      expect(reads).toBeLessThanOrEqual(value.length);
+      expect(shape).toBe(value === '1'.repeat(n) ? 'integer' : undefined);
+    }
+    expect(classifyText('1'.repeat(n) + 'x')).toBe('string');
+    expect(classifyText('1'.repeat(n))).toBe('float');
   });
 
   it('reads true and false in any case as booleans, but not other truthy words', () => {

@@ -17,23 +17,82 @@ export const COLUMN_TYPES: readonly ColumnType[] = ['integer', 'float', 'boolean
 export const NULL_TOKENS: readonly string[] = ['', 'NA', 'N/A', 'null', 'NULL'];
 
 const NULLS = new Set(NULL_TOKENS);
-/** Integers without leading zeros (`007` is an identifier, kept as text); see `isInt64` for the range. */
-const INTEGER = /^[+-]?(0|[1-9]\d{0,18})$/;
-/** Digits with a leading zero and nothing else (`007`, `-01`): identifiers, not numbers. */
-const LEADING_ZERO = /^[+-]?0\d+$/;
-const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$/i;
+/** Float words, in any case, after an optional sign. */
+const FLOAT_WORDS = new Set(['nan', 'inf', 'infinity']);
+const LONGEST_FLOAT_WORD = 8;
 const BOOLEAN = /^(true|false)$/i;
 /**
  * ISO 8601 date or date-time, optional fraction; an offset only after the seconds (the engine
- * refuses `2024-01-01T10:00Z` and `2024-01-01+02:00`).
+ * refuses `2024-01-01T10:00Z` and `2024-01-01+02:00`). Every quantifier is bounded, so a match
+ * attempt reads at most 35 characters whatever the length of the text.
  */
 const TIMESTAMP = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)?)?)?$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+/** Digits of the widest int64 (`9223372036854775807`). */
+const INT64_DIGITS = 19;
 
-/** Whether an integer text is within int64 (only 19 digits can be out of it). */
-const isInt64 = (value: string): boolean => value.replace(/^[+-]/, '').length < 19 || (BigInt(value) >= INT64_MIN && BigInt(value) <= INT64_MAX);
+/**
+ * How a text is written as a number:
+ * - `integer`: digits without a leading zero, optional sign (`0`, `-17`), any number of them;
+ * - `leading-zero`: digits with a leading zero (`007`, `-01`), identifiers rather than numbers;
+ * - `float`: a fraction and/or an exponent (`1.5`, `1.`, `.5`, `-2.5e+10`), or `nan`, `inf`,
+ *   `infinity` in any case;
+ * - `undefined`: not a number.
+ */
+export type NumberShape = 'integer' | 'leading-zero' | 'float';
+
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+const PLUS = 43;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const LOWER_E = 101;
+const UPPER_E = 69;
+
+/**
+ * The number shape of a text, in one left-to-right pass that reads each character at most once.
+ * Values are user data of any length: regular expressions for these shapes (optional parts
+ * between digit runs) backtrack quadratically on a long run of digits that ends in a non-digit.
+ */
+export function numberShape(text: string): NumberShape | undefined {
+  const length = text.length;
+  const codeAt = (index: number): number => (index < length ? text.charCodeAt(index) : NaN);
+  let at = 0;
+  let code = codeAt(at);
+  if (code === PLUS || code === MINUS) code = codeAt(++at);
+  if (length - at <= LONGEST_FLOAT_WORD && !isDigit(code) && code !== DOT) {
+    return FLOAT_WORDS.has(text.slice(at).toLowerCase()) ? 'float' : undefined;
+  }
+  const firstDigit = code;
+  let digits = 0;
+  for (; isDigit(code); code = codeAt(++at)) digits += 1;
+  const fraction = code === DOT;
+  if (fraction) {
+    for (code = codeAt(++at); isDigit(code); code = codeAt(++at)) digits += 1;
+  }
+  if (digits === 0) return undefined;
+  const exponent = code === LOWER_E || code === UPPER_E;
+  if (exponent) {
+    code = codeAt(++at);
+    if (code === PLUS || code === MINUS) code = codeAt(++at);
+    let exponentDigits = 0;
+    for (; isDigit(code); code = codeAt(++at)) exponentDigits += 1;
+    if (exponentDigits === 0) return undefined;
+  }
+  if (at !== length) return undefined;
+  if (fraction || exponent) return 'float';
+  return firstDigit === ZERO && digits > 1 ? 'leading-zero' : 'integer';
+}
+
+/** Whether an integer text (sign and digits) is within int64. */
+function isInt64(value: string): boolean {
+  const digits = value.length - (value.startsWith('+') || value.startsWith('-') ? 1 : 0);
+  if (digits !== INT64_DIGITS) return digits < INT64_DIGITS;
+  const n = BigInt(value);
+  return n >= INT64_MIN && n <= INT64_MAX;
+}
 
 /** Whether the date part of a timestamp text is a calendar day (`2024-02-30` is not). */
 function isCalendarDate(value: string): boolean {
@@ -45,11 +104,15 @@ function isCalendarDate(value: string): boolean {
 /** Whether a text cell is empty or a null token. */
 export const isNullText = (value: string): boolean => NULLS.has(value);
 
-/** The narrowest type a non-null text value fits. */
+/**
+ * The narrowest type a non-null text value fits. Integers beyond int64 are floats; numbers with a
+ * leading zero are text. Linear in the length of the value.
+ */
 export function classifyText(value: string): ColumnType {
-  if (INTEGER.test(value) && isInt64(value)) return 'integer';
-  if (LEADING_ZERO.test(value)) return 'string';
-  if (FLOAT.test(value)) return 'float';
+  const shape = numberShape(value);
+  if (shape === 'integer') return isInt64(value) ? 'integer' : 'float';
+  if (shape === 'float') return 'float';
+  if (shape === 'leading-zero') return 'string';
   if (BOOLEAN.test(value)) return 'boolean';
   if (TIMESTAMP.test(value) && isCalendarDate(value)) return 'timestamp';
   return 'string';

@@ -9,7 +9,7 @@ import type { SourceObject } from './types.js';
 let env: TestEmulators;
 let store: DatasetStore;
 
-const source = (key: string, eTag = 'etag-1'): SourceObject => ({ bucket: 'lake', key, eTag, sizeBytes: 10 });
+const source = (key: string, eTag = `etag of ${key}`): SourceObject => ({ bucket: 'lake', key, eTag, sizeBytes: 10 });
 const HOUR = 3_600_000;
 const outcome = { status: 'READY' as const, rowsRead: 2, rowsAccepted: 2, rowsRejected: 0, statistics: [], notes: [], curatedKeys: ['curated/x'] };
 
@@ -67,10 +67,10 @@ describe('DatasetStore claims on dynalite', () => {
     const object = source('raw/dup/a.csv');
 
     // Act
-    const first = await store.claimSource('dup', object, HOUR);
-    const whileRunning = await store.claimSource('dup', object, HOUR);
+    const first = await store.claimSource('dup', object, HOUR, 1);
+    const whileRunning = await store.claimSource('dup', object, HOUR, 1);
     await store.completeVersion('dup', object, 1, outcome);
-    const afterwards = await store.claimSource('dup', object, HOUR);
+    const afterwards = await store.claimSource('dup', object, HOUR, 1);
 
     // Assess
     expect(first).toEqual({ kind: 'claimed', version: 1, attempt: 1 });
@@ -85,8 +85,8 @@ describe('DatasetStore claims on dynalite', () => {
     await store.ensureDataset('overwrite');
 
     // Act
-    const a = await store.claimSource('overwrite', source('raw/overwrite/f.csv', 'etag-a'), HOUR);
-    const b = await store.claimSource('overwrite', source('raw/overwrite/f.csv', 'etag-b'), HOUR);
+    const a = await store.claimSource('overwrite', source('raw/overwrite/f.csv', 'etag-a'), HOUR, 1);
+    const b = await store.claimSource('overwrite', source('raw/overwrite/f.csv', 'etag-b'), HOUR, 1);
 
     // Assess
     expect([a, b]).toEqual([
@@ -95,13 +95,69 @@ describe('DatasetStore claims on dynalite', () => {
     ]);
   });
 
+  it('records a drop of the latest version\'s bytes on that version instead of making a new one, as its redeliveries', async () => {
+    // Prepare: version 1 from a.csv
+    await store.ensureDataset('same');
+    const a = source('raw/same/a.csv', 'etag-x');
+    await store.claimSource('same', a, HOUR, 1);
+    await store.completeVersion('same', a, 1, outcome);
+    const again = { ...a, versionId: 'second-upload' };
+    const copy = source('raw/same/copy.csv', 'etag-x');
+
+    // Act: the same bytes uploaded again to the same key, and under another name; then redelivered
+    const first = await store.claimSource('same', again, HOUR, 1);
+    const second = await store.claimSource('same', copy, HOUR, 1);
+    const redelivered = await store.claimSource('same', copy, HOUR, 1);
+
+    // Assess
+    expect([first, second, redelivered]).toEqual([
+      { kind: 'unchanged', version: 1 },
+      { kind: 'unchanged', version: 1 },
+      { kind: 'done', version: 1 },
+    ]);
+    const version = await store.getVersion('same', 1);
+    expect(version).toMatchObject({ duplicateDrops: 2, lastDuplicateDrop: { source: copy } });
+    expect((await store.listVersions('same')).items).toHaveLength(1);
+  });
+
+  it('makes a new version of bytes that were an earlier version but not the latest, or under a changed definition', async () => {
+    // Prepare
+    await store.ensureDataset('back');
+    const [x, y, xAgain, xRules] = [source('raw/back/x.csv', 'etag-x'), source('raw/back/y.csv', 'etag-y'), source('raw/back/x2.csv', 'etag-x'), source('raw/back/x3.csv', 'etag-x')];
+
+    // Act
+    const claims = [];
+    for (const [object, revision] of [[x, 1], [y, 1], [xAgain, 1], [xRules, 2]] as const) claims.push(await store.claimSource('back', object, HOUR, revision));
+
+    // Assess
+    expect(claims.map((c) => [c.kind, c.version])).toEqual([
+      ['claimed', 1],
+      ['claimed', 2],
+      ['claimed', 3],
+      ['claimed', 4],
+    ]);
+  });
+
+  it('gives concurrent drops of the same bytes one version', async () => {
+    // Prepare
+    await store.ensureDataset('same-race');
+    const objects = Array.from({ length: 10 }, (_, i) => source(`raw/same-race/${i}.csv`, 'etag-same'));
+
+    // Act
+    const claims = await Promise.all(objects.map((o) => store.claimSource('same-race', o, HOUR, 1)));
+
+    // Assess
+    expect(claims.filter((c) => c.kind === 'claimed')).toEqual([{ kind: 'claimed', version: 1, attempt: 1 }]);
+    expect(claims.filter((c) => c.kind === 'unchanged')).toHaveLength(9);
+  });
+
   it('numbers concurrent drops 1..n with no gap and no repeat', async () => {
     // Prepare
     await store.ensureDataset('race');
     const objects = Array.from({ length: 30 }, (_, i) => source(`raw/race/${i}.csv`));
 
     // Act
-    const claims = await Promise.all(objects.map((o) => store.claimSource('race', o, HOUR)));
+    const claims = await Promise.all(objects.map((o) => store.claimSource('race', o, HOUR, 1)));
 
     // Assess
     const versions = claims.map((c) => (c.kind === 'claimed' ? c.version : -1)).sort((x, y) => x - y);
@@ -112,10 +168,10 @@ describe('DatasetStore claims on dynalite', () => {
     // Prepare
     await store.ensureDataset('crash');
     const object = source('raw/crash/a.csv');
-    await store.claimSource('crash', object, 0); // the lease expires at once: the attempt "crashed"
+    await store.claimSource('crash', object, 0, 1); // the lease expires at once: the attempt "crashed"
 
     // Act
-    const retry = await store.claimSource('crash', object, HOUR);
+    const retry = await store.claimSource('crash', object, HOUR, 1);
     await store.completeVersion('crash', object, 1, outcome);
 
     // Assess
@@ -128,12 +184,12 @@ describe('DatasetStore claims on dynalite', () => {
     // Prepare
     await store.ensureDataset('retry');
     const object = source('raw/retry/a.csv');
-    await store.claimSource('retry', object, HOUR);
+    await store.claimSource('retry', object, HOUR, 1);
 
     // Act
     await store.recordAttemptFailure('retry', object, 1, 'attempt 1 failed: S3 is down');
     const failed = await store.getVersion('retry', 1);
-    const retry = await store.claimSource('retry', object, HOUR);
+    const retry = await store.claimSource('retry', object, HOUR, 1);
     await store.completeVersion('retry', object, 1, outcome);
 
     // Assess
@@ -148,7 +204,7 @@ describe('DatasetStore claims on dynalite', () => {
     // Prepare: the version is READY but the claim was never closed, and its lease has expired.
     await store.ensureDataset('half');
     const object = source('raw/half/a.csv');
-    await store.claimSource('half', object, 0);
+    await store.claimSource('half', object, 0, 1);
     await env.dynamo.send(
       new UpdateCommand({
         TableName: env.resources.tableName,
@@ -160,8 +216,8 @@ describe('DatasetStore claims on dynalite', () => {
     );
 
     // Act
-    const redelivery = await store.claimSource('half', object, HOUR);
-    const again = await store.claimSource('half', object, HOUR);
+    const redelivery = await store.claimSource('half', object, HOUR, 1);
+    const again = await store.claimSource('half', object, HOUR, 1);
 
     // Assess
     expect(redelivery).toEqual({ kind: 'done', version: 1 });
@@ -172,7 +228,7 @@ describe('DatasetStore claims on dynalite', () => {
     // Prepare
     await store.ensureDataset('once');
     const object = source('raw/once/a.csv');
-    await store.claimSource('once', object, HOUR);
+    await store.claimSource('once', object, HOUR, 1);
     await store.completeVersion('once', object, 1, outcome);
 
     // Act

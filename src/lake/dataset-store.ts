@@ -26,6 +26,11 @@ export type SourceClaim =
   | { readonly kind: 'claimed'; readonly version: number; readonly attempt: number }
   /** The object was ingested already: a duplicate delivery. */
   | { readonly kind: 'done'; readonly version: number }
+  /**
+   * Another object with the same bytes (ETag and size) was the dataset's latest version, ingested
+   * under the same definition: the drop is recorded on that version, and no new version is made.
+   */
+  | { readonly kind: 'unchanged'; readonly version: number }
   /** Another delivery of the same object is being ingested right now. */
   | { readonly kind: 'busy'; readonly version: number };
 
@@ -35,6 +40,25 @@ interface SourceItem {
   readonly leaseUntil: number;
   readonly attempts: number;
 }
+
+/** The version counter: the last number handed out, and what it was handed out for. */
+interface CounterItem {
+  readonly lastVersion?: number;
+  /** Content of the latest version's source (see `contentOf`). */
+  readonly lastContent?: string;
+  /** Claim key of the latest version's source. */
+  readonly lastSourceSk?: string;
+}
+
+/**
+ * What a version is made of: the object's bytes (S3's ETag is their MD5 for a single-part upload,
+ * and of its parts for a multipart one; with the size) and the revision of the dataset definition
+ * (schema, threshold, auto-train) it is ingested under.
+ */
+const contentOf = (source: SourceObject, definitionRevision: number): string => `${source.eTag}\n${source.sizeBytes}\n${definitionRevision}`;
+
+/** The outcome of reserving a version number: a new one, the latest one (same content), or `retry` when the counter moved meanwhile. */
+type Reservation = { readonly kind: 'new'; readonly version: number } | { readonly kind: 'unchanged'; readonly version: number } | { readonly kind: 'retry' };
 
 /** Lets a conditional write that lost its condition pass (the state it guarded has moved on). */
 function ignoreConditionFailure(error: unknown): void {
@@ -168,13 +192,15 @@ export class DatasetStore {
 
   /**
    * Claims an S3 object for ingestion. The first delivery of an object claims the next version
-   * number; a duplicate delivery finds the claim (`done` or, while another delivery holds the
-   * lease, `busy`); a delivery after a crash or a failed attempt takes the expired lease over and
-   * ingests the same version number again.
+   * number, unless its bytes and the dataset definition are those of the dataset's latest version
+   * (`unchanged`: recorded on that version as a duplicate drop); a duplicate delivery finds the
+   * claim (`done` or, while another delivery holds the lease, `busy`); a delivery after a crash or
+   * a failed attempt takes the expired lease over and ingests the same version number again.
    *
    * @param leaseMs - How long the claim is exclusive: at least the function's timeout.
+   * @param definitionRevision - Revision of the dataset definition the object is ingested under.
    */
-  async claimSource(dataset: string, source: SourceObject, leaseMs: number): Promise<SourceClaim> {
+  async claimSource(dataset: string, source: SourceObject, leaseMs: number, definitionRevision: number): Promise<SourceClaim> {
     const pk = datasetPk(dataset);
     const sk = sourceSk(source);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
@@ -183,8 +209,16 @@ export class DatasetStore {
       let claim: { version: number; attempt: number };
       try {
         if (existing === undefined) {
-          // Lost if the put below loses to a duplicate delivery: a gap, never a repeat.
-          const version = await this.nextVersionNumber(dataset);
+          const reserved = await this.reserveVersion(dataset, sk, contentOf(source, definitionRevision));
+          if (reserved.kind === 'retry') {
+            await jitter(attempt);
+            continue;
+          }
+          if (reserved.kind === 'unchanged') {
+            await this.recordUnchangedDrop(dataset, source, sk, reserved.version);
+            return reserved;
+          }
+          const { version } = reserved;
           await this.write(
             new PutCommand({
               TableName: this.table.tableName,
@@ -220,20 +254,59 @@ export class DatasetStore {
     throw new ConflictError(`too many concurrent drops into dataset '${dataset}'; the event will be retried`);
   }
 
-  /** Takes the next version number of a dataset from its counter item (one atomic update). */
-  private async nextVersionNumber(dataset: string): Promise<number> {
-    const result = await this.table.send(() =>
-      this.table.db.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: datasetPk(dataset), sk: VERSION_COUNTER_SK },
-          UpdateExpression: 'SET lastVersion = if_not_exists(lastVersion, :zero) + :one',
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
+  /**
+   * Takes the next version number of a dataset from its counter item (one atomic update that also
+   * records the content and claim it is for), unless the latest version has the same content. A
+   * number the counter reserved for this very object (a delivery that stopped before claiming it)
+   * is taken over, so duplicate deliveries leave no gap.
+   */
+  private async reserveVersion(dataset: string, sk: string, content: string): Promise<Reservation> {
+    const key = { pk: datasetPk(dataset), sk: VERSION_COUNTER_SK };
+    try {
+      const result = await this.table.send(() =>
+        this.table.db.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: key,
+            UpdateExpression: 'SET lastVersion = if_not_exists(lastVersion, :zero) + :one, lastContent = :content, lastSourceSk = :sk',
+            ConditionExpression: 'attribute_not_exists(lastContent) OR lastContent <> :content',
+            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':content': content, ':sk': sk },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      );
+      return { kind: 'new', version: Number(result.Attributes?.['lastVersion']) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const counter = (await this.table.getItem(key.pk, key.sk)) as CounterItem | undefined;
+    if (counter?.lastContent !== content || counter.lastVersion === undefined) return { kind: 'retry' };
+    return { kind: counter.lastSourceSk === sk ? 'new' : 'unchanged', version: counter.lastVersion };
+  }
+
+  /**
+   * Records a drop of the latest version's content on that version (`duplicateDrops`,
+   * `lastDuplicateDrop`), then closes the drop's claim pointing at it: its redeliveries are
+   * duplicate deliveries. A delivery that stops in between is counted again when redelivered.
+   */
+  private async recordUnchangedDrop(dataset: string, source: SourceObject, sk: string, version: number): Promise<void> {
+    const pk = datasetPk(dataset);
+    await this.write(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: { pk, sk: versionSk(version) },
+        UpdateExpression: 'SET lastDuplicateDrop = :drop, duplicateDrops = if_not_exists(duplicateDrops, :zero) + :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':drop': { source, droppedAt: this.now().toISOString() }, ':zero': 0, ':one': 1 },
+      }),
     );
-    return Number(result.Attributes?.['lastVersion']);
+    await this.write(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: { pk, sk, type: 'SOURCE', key: source.key, version, state: 'DONE', leaseUntil: 0, attempts: 1 },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ).catch(ignoreConditionFailure);
   }
 
   /**

@@ -89,6 +89,7 @@ async function parquetTypes(engine: Engine, path: string): Promise<Map<string, s
 }
 
 const count = (value: unknown): number => Number(value ?? 0);
+const numeric = (c: SourceColumn): boolean => c.type === 'integer' || c.type === 'float';
 
 /** A check of a row after parsing: when `fails` (SQL boolean) holds, `reason` (SQL text) says why. */
 interface RowCheck {
@@ -102,6 +103,11 @@ interface SourcePlan {
   readonly curated: string;
   /** Second pass, when rows can fail checks after parsing: `__ordinal`, `reasons`, `raw` of the failing rows. */
   readonly valueRejects?: string;
+  /**
+   * When the first pass can see every failing row in its output, this query on the curated file
+   * counts them (`n`): the second pass runs only when it finds some.
+   */
+  readonly valueRejectsProbe?: string;
   /** A first pass that cannot see every failing row is redone with this when the second pass finds some. */
   readonly curatedExcludingRejects?: string;
   /** Whether the reader keeps bad lines in the `rejects` table. */
@@ -123,7 +129,7 @@ export async function convert(engine: Engine, request: ConvertRequest, settings:
   const [copied] = await engine.rows(curatedCopy(source.curated, request.curatedPath));
   let rowsAccepted = count(copied?.Count);
   let valueRejects = 0;
-  if (source.valueRejects !== undefined) {
+  if (source.valueRejects !== undefined && (source.valueRejectsProbe === undefined || count((await engine.rows(source.valueRejectsProbe))[0]?.n) > 0)) {
     await engine.rows(`CREATE TABLE value_rejects AS ${source.valueRejects}`);
     const [bad] = await engine.rows(`SELECT count(*) AS n FROM value_rejects`);
     valueRejects = count(bad?.n);
@@ -195,6 +201,20 @@ const readerRejectOptions = (recording: boolean) =>
  */
 const notIntegerText = (v: string) => `NOT regexp_full_match(trim(${v}::VARCHAR), '[+-]?[0-9]+(\\.0*)?')`;
 const label = (c: SourceColumn) => `'column ' || ${literal(JSON.stringify(c.name))}`;
+/** Longest part of a value quoted in a reason. */
+const QUOTED_CHARS = 80;
+/** A value as text for a reason: its start, and its length when it is longer. */
+const quoted = (v: string) =>
+  `(CASE WHEN length(${v}::VARCHAR) > ${QUOTED_CHARS} THEN left(${v}::VARCHAR, ${QUOTED_CHARS}) || '… (' || length(${v}::VARCHAR) || ' characters)' ELSE ${v}::VARCHAR END)`;
+/**
+ * A float value that is infinite: `inf`, or a number beyond the double range (`1e309`, an
+ * 80,000-digit integer) that the cast turns into infinity. Curated floats are finite or NaN (NaN
+ * is a missing value to training); the reason names the value. `number` is the value as DOUBLE.
+ */
+const infiniteFloat = (c: SourceColumn, number: string, text: string): RowCheck => ({
+  fails: `isinf(${number})`,
+  reason: `${label(c)} || ': ' || ${quoted(text)} || ' is out of the float range (finite values up to ±1.8e308)'`,
+});
 
 /**
  * CSV: DuckDB's reader parses and types every line, keeping bad ones with their line numbers.
@@ -205,8 +225,9 @@ const label = (c: SourceColumn) => `'column ' || ${literal(JSON.stringify(c.name
 function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan {
   const { dialect, plan } = request;
   if (dialect === undefined) throw new Error('a CSV conversion needs its dialect');
-  const reader = (integerType: string, recording: boolean) => {
-    const columns = plan.source.map((c) => `${literal(c.name)}: ${literal(c.type === 'integer' ? integerType : DUCKDB_TYPE[c.type])}`).join(', ');
+  // The second pass reads numbers as text, to check them as written.
+  const reader = (numbersAsText: boolean, recording: boolean) => {
+    const columns = plan.source.map((c) => `${literal(c.name)}: ${literal(numbersAsText && numeric(c) ? 'VARCHAR' : DUCKDB_TYPE[c.type])}`).join(', ');
     // Required non-text columns keep empty values as text, so the reader rejects them with their line.
     const notNull = plan.source.flatMap((c) => (c.required && c.type !== 'string' ? [c.name] : []));
     return `read_csv(${literal(request.sourcePath)}, auto_detect = false, strict_mode = true, header = ${dialect.header},
@@ -215,26 +236,30 @@ function csvPlan(request: ConvertRequest, settings: EngineSettings): SourcePlan 
       compression = ${literal(request.kind.gzip ? 'gzip' : 'none')}, max_line_size = ${settings.maxLineBytes}, ${readerRejectOptions(recording)})`;
   };
   const integers = plan.source.filter((c) => c.type === 'integer');
+  const floats = plan.source.filter((c) => c.type === 'float' && c.keep);
   const requiredText: RowCheck[] = plan.source
     .filter((c) => c.required && c.type === 'string')
     .map((c) => ({ fails: `${ident(c.name)} IS NULL`, reason: `${label(c)} || ' is required but empty'` }));
-  const fractions: RowCheck[] = integers.map((c) => ({ fails: notIntegerText(ident(c.name)), reason: `${label(c)} || ': ' || ${ident(c.name)} || ' is not an integer'` }));
+  const fractions: RowCheck[] = integers.map((c) => ({ fails: notIntegerText(ident(c.name)), reason: `${label(c)} || ': ' || ${quoted(ident(c.name))} || ' is not an integer'` }));
+  const infinities = floats.map((c) => infiniteFloat(c, `TRY_CAST(${ident(c.name)} AS DOUBLE)`, ident(c.name)));
   const kept = keptColumns(plan, (c) => ident(c.name));
   const text = checkSql(requiredText);
-  const all = checkSql([...fractions, ...requiredText]);
-  // Lines whose integers the first pass could not read at all are its rejects already.
-  const readable = integers.map((c) => `(${ident(c.name)} IS NULL OR TRY_CAST(${ident(c.name)} AS BIGINT) IS NOT NULL)`).join(' AND ') || 'true';
+  const all = checkSql([...fractions, ...infinities, ...requiredText]);
+  // Lines whose numbers the first pass could not read at all are its rejects already.
+  const readable = plan.source.filter(numeric).map((c) => `(${ident(c.name)} IS NULL OR TRY_CAST(${ident(c.name)} AS ${DUCKDB_TYPE[c.type]}) IS NOT NULL)`).join(' AND ') || 'true';
   const raw = `json_object(${plan.source.map((c) => `${literal(c.name)}, ${ident(c.name)}`).join(', ')})::VARCHAR`;
+  const curated = `SELECT ${kept} FROM ${reader(false, true)} WHERE NOT (${text.failing})`;
+  if (integers.length + floats.length + requiredText.length === 0) return { curated, readerRejects: true };
   return {
-    curated: `SELECT ${kept} FROM ${reader('BIGINT', true)} WHERE NOT (${text.failing})`,
+    curated,
+    // Rows whose numbers the first pass rejected are counted there already.
+    valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader(true, false)} WHERE ${readable} AND (${all.failing})`,
+    // Infinite floats are visible in the curated file: without other checks, only look again when it has some.
     ...(integers.length + requiredText.length === 0
-      ? {}
-      : {
-          // Rows whose integers the first pass rejected are counted there already.
-          valueRejects: `SELECT NULL::BIGINT AS __ordinal, ${all.reasons} AS reasons, ${raw} AS raw FROM ${reader('VARCHAR', false)} WHERE ${readable} AND (${all.failing})`,
-          curatedExcludingRejects: `SELECT ${keptColumns(plan, (c) => (c.type === 'integer' ? `TRY_CAST(${ident(c.name)} AS BIGINT)` : ident(c.name)))}
-            FROM ${reader('VARCHAR', false)} WHERE ${readable} AND NOT (${all.failing})`,
-        }),
+      ? { valueRejectsProbe: `SELECT count(*) AS n FROM read_parquet(${literal(request.curatedPath)}) WHERE ${floats.map((c) => `isinf(${ident(c.name)})`).join(' OR ')}` }
+      : {}),
+    curatedExcludingRejects: `SELECT ${keptColumns(plan, (c) => (numeric(c) ? `TRY_CAST(${ident(c.name)} AS ${DUCKDB_TYPE[c.type]})` : ident(c.name)))}
+      FROM ${reader(true, false)} WHERE ${readable} AND NOT (${all.failing})`,
     readerRejects: true,
   };
 }
@@ -256,14 +281,18 @@ function checkedPlan(
   };
 }
 
-/** Checks that each value fits its column's type (integers without a fraction) and that required values are present. */
+/**
+ * Checks that each value fits its column's type (integers without a fraction, finite floats) and
+ * that required values are present.
+ */
 function castChecks(plan: ColumnPlan, value: (column: SourceColumn, index: number) => string, isRecord: string, alwaysFits: (column: SourceColumn) => boolean = () => false): RowCheck[] {
   return plan.source.flatMap((c, i): RowCheck[] => {
     const v = value(c, i);
-    if (alwaysFits(c)) return c.required ? [{ fails: `${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : [];
+    const finite = c.type === 'float' && c.keep ? [infiniteFloat(c, `TRY_CAST(${v} AS DOUBLE)`, v)] : [];
+    if (alwaysFits(c)) return [...(c.required ? [{ fails: `${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : []), ...finite];
     const exact = c.type === 'integer' ? ` OR ${notIntegerText(v)}` : '';
-    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || left(${v}::VARCHAR, 80) || ' is not ${c.type}'` };
-    return c.required ? [{ fails: `${isRecord} AND ${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }, fits] : [fits];
+    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || ${quoted(v)} || ' is not ${c.type}'` };
+    return [...(c.required ? [{ fails: `${isRecord} AND ${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : []), fits, ...finite];
   });
 }
 
@@ -297,7 +326,10 @@ function jsonLinesPlan(request: ConvertRequest, settings: EngineSettings): Sourc
 function parquetPlan(request: ConvertRequest, types: ReadonlyMap<string, string>): SourcePlan {
   const { plan } = request;
   const value = (c: SourceColumn) => ident(c.name);
-  const raw = `json_object(${plan.source.map((c) => `${literal(c.name)}, ${ident(c.name)}`).join(', ')})::VARCHAR`;
+  // JSON has no infinities or NaN: such floats are quoted as text (`"inf"`), as a CSV shows them.
+  const rawValue = (c: SourceColumn) =>
+    /^(FLOAT|DOUBLE|REAL)$/i.test(types.get(c.name) ?? '') ? `CASE WHEN isfinite(${ident(c.name)}) THEN to_json(${ident(c.name)}) ELSE to_json(${ident(c.name)}::VARCHAR) END` : ident(c.name);
+  const raw = `json_object(${plan.source.map((c) => `${literal(c.name)}, ${rawValue(c)}`).join(', ')})::VARCHAR`;
   const from = () => `SELECT row_number() OVER () AS __ordinal, * FROM read_parquet(${literal(request.sourcePath)})`;
   // Columns whose Parquet type always fits need no check: a file of the right types converts in one pass.
   const fits = (c: SourceColumn) => castsLosslessly(types.get(c.name) ?? '', c.type);

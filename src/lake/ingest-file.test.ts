@@ -57,6 +57,13 @@ async function query(sql: string): Promise<Record<string, unknown>[]> {
   }
 }
 
+/** Writes a Parquet file with DuckDB from a SELECT. */
+async function parquet(select: string): Promise<{ path: string; size: number }> {
+  const path = join(dir, 'source.parquet');
+  await query(`COPY (${select}) TO '${path}' (FORMAT parquet)`);
+  return { path, size: (await stat(path)).size };
+}
+
 const curatedRows = (result: FileIngestResult) => query(`SELECT * FROM read_parquet('${expectDefined(result.curatedPath)}')`);
 const curatedTypes = async (result: FileIngestResult) =>
   Object.fromEntries((await query(`DESCRIBE SELECT * FROM read_parquet('${expectDefined(result.curatedPath)}')`)).map((r) => [r.column_name, r.column_type]));
@@ -567,13 +574,6 @@ describe('ingestFile: JSON Lines', () => {
 });
 
 describe('ingestFile: Parquet', () => {
-  /** Writes a Parquet file with DuckDB from a SELECT. */
-  async function parquet(select: string): Promise<{ path: string; size: number }> {
-    const path = join(dir, 'source.parquet');
-    await query(`COPY (${select}) TO '${path}' (FORMAT parquet)`);
-    return { path, size: (await stat(path)).size };
-  }
-
   it('takes the types of a Parquet file and measures it', async () => {
     // Prepare
     const { path, size } = await parquet(
@@ -684,5 +684,55 @@ describe('ingestFile: files the engine cannot take', () => {
       { value: 'a\u0000b', count: 2 },
       { value: 'c', count: 1 },
     ]);
+  });
+});
+
+describe('ingestFile: numbers beyond the ranges of their types', () => {
+  const huge = '1'.repeat(80_000);
+  const outOfRange = (value: string) => `column "v": ${value} is out of the float range (finite values up to ±1.8e308)`;
+
+  it('rejects the rows of infinite floats, each with its reason, and measures the others', async () => {
+    // Act: one file with an overflowing exponent, an 80,000-digit integer and an infinity among floats
+    const result = await ingest('extreme.csv', `v,w\n1.5,a\n1e309,b\n${huge},c\n-inf,d\nNaN,e\n2.5,f\n`);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsRead: 6, rowsAccepted: 3, rowsRejected: 3 });
+    expect(result.schema?.columns[0]).toEqual({ name: 'v', type: 'float', nullable: false });
+    expect(await rejectedRows(result)).toEqual([
+      { reasons: [outOfRange('1e309')], raw: '{"v":"1e309","w":"b"}' },
+      { reasons: [outOfRange(`${'1'.repeat(80)}… (80000 characters)`)], raw: `{"v":"${huge}","w":"c"}` },
+      { reasons: [outOfRange('-inf')], raw: '{"v":"-inf","w":"d"}' },
+    ]);
+    expect((await curatedRows(result)).map((r) => r.w)).toEqual(['a', 'e', 'f']);
+    // NaN is kept (a missing value to training) and left out of the measures
+    expect(result.statistics[0]).toEqual({ name: 'v', type: 'float', nullable: false, nulls: 0, min: 1.5, max: 2.5, mean: 2, std: Math.SQRT1_2 });
+  });
+
+  it('measures floats whose squares or sums overflow', async () => {
+    // Act
+    const result = await ingest('wide.csv', 'v\n1e200\n-1e200\n1.7e308\n1.7e308\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 4, rowsRejected: 0 });
+    const [v] = result.statistics;
+    expect(v).toMatchObject({ min: -1e200, max: 1.7e308 });
+    expect((v?.mean ?? 0) / 8.5e307).toBeCloseTo(1, 12);
+    expect((v?.std ?? 0) / 8.5e307).toBeCloseTo(Math.sqrt(4 / 3), 12);
+  });
+
+  it('rejects an integer beyond int64 in a declared integer column, and infinite floats in JSON Lines and Parquet', async () => {
+    // Act
+    const csv = await ingest('ints.csv', `v,w\n1,a\n${huge},b\n`, { declared: schema(['v', 'integer', true], ['w', 'string', true]) });
+    const csvRejects = await rejectedRows(csv);
+    const jsonl = await ingest('floats.jsonl', '{"v":1.5}\n{"v":1e309}\n{"v":"-Infinity"}\n', { declared: schema(['v', 'float', true]) });
+    const jsonlRejects = await rejectedRows(jsonl);
+    const { path, size } = await parquet(`SELECT * FROM (VALUES (1.5::DOUBLE), ('inf'::DOUBLE), (2.5::DOUBLE)) t(v)`);
+    const parquetResult = await ingestStaged('floats.parquet', path, size);
+    // Assess
+    expect(csv).toMatchObject({ status: 'READY', rowsAccepted: 1, rowsRejected: 1 });
+    expect(csvRejects[0]).toMatchObject({ line: 3, errors: ['cast'] });
+    expect(jsonl).toMatchObject({ status: 'READY', rowsAccepted: 1, rowsRejected: 2 });
+    expect(jsonlRejects.map((r) => r.reasons)).toEqual([[outOfRange('1e309')], [outOfRange('-Infinity')]]);
+    expect(parquetResult).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 1 });
+    expect(await rejectedRows(parquetResult)).toEqual([{ row: 2, reasons: [outOfRange('inf')], raw: '{"v":"inf"}' }]);
+    expect(parquetResult.statistics[0]).toMatchObject({ min: 1.5, max: 2.5, mean: 2 });
   });
 });

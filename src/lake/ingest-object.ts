@@ -32,6 +32,8 @@ export interface IngestDeps {
 export type IngestOutcome =
   | { readonly kind: 'ingested'; readonly dataset: string; readonly version: number; readonly status: DatasetVersionStatus; readonly reason?: string }
   | { readonly kind: 'duplicate'; readonly dataset: string; readonly version: number }
+  /** The bytes and dataset definition of the latest version: recorded on it as a duplicate drop, no new version. */
+  | { readonly kind: 'unchanged'; readonly dataset: string; readonly version: number }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** Staged bytes per object byte: the source, its Parquet conversion, and DuckDB's spill files. */
@@ -69,8 +71,9 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
   if (raw.kind === 'refused') return { kind: 'ignored', reason: raw.reason };
   const { dataset } = raw;
   const definition = await deps.store.ensureDataset(dataset);
-  const claim = await deps.store.claimSource(dataset, source, deps.leaseMs);
+  const claim = await deps.store.claimSource(dataset, source, deps.leaseMs, definition.revision);
   if (claim.kind === 'done') return { kind: 'duplicate', dataset, version: claim.version };
+  if (claim.kind === 'unchanged') return { kind: 'unchanged', dataset, version: claim.version };
   if (claim.kind === 'busy') throw new ObjectBusyError(dataset, claim.version, source.key);
   const { version } = claim;
   const now = deps.now ?? (() => new Date());

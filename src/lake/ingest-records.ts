@@ -33,6 +33,11 @@ export function createIngestRecordHandler(deps: IngestDeps, followUp: VersionFol
           metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
           await followUp(outcome.dataset, outcome.version);
           break;
+        case 'unchanged':
+          logger.info('same bytes as the latest version: recorded on it as a duplicate drop, no new version', { key: object.key, ...outcome });
+          metrics.addMetric('DuplicateDrops', MetricUnit.Count, 1);
+          await followUp(outcome.dataset, outcome.version);
+          break;
         case 'ignored':
           // Not a dataset file (folder placeholder, or outside any dataset): logged, not retried.
           logger.warn('object not ingested', { key: object.key, reason: outcome.reason });

@@ -26,9 +26,11 @@ export const SOURCE_PREFIX = 'SOURCE#';
 
 /**
  * Sort key of the claim on one S3 object version: the same object delivered twice maps to
- * the same claim. The S3 version id identifies it when the bucket is versioned, else the ETag.
+ * the same claim. The S3 version id identifies it when the bucket is versioned, else the ETag and
+ * the event's sequencer (S3 orders the writes of a key with it: a second upload of the same bytes
+ * to the same key has another).
  */
-export const sourceSk = (source: Pick<SourceObject, 'key' | 'eTag' | 'versionId'>): string =>
+export const sourceSk = (source: Pick<SourceObject, 'key' | 'eTag' | 'versionId' | 'sequencer'>): string =>
   `${SOURCE_PREFIX}${createHash('sha256')
-    .update(`${source.key}\n${source.versionId ?? source.eTag}`)
+    .update(`${source.key}\n${source.versionId ?? `${source.eTag}\n${source.sequencer ?? ''}`}`)
     .digest('hex')}`;

@@ -25,11 +25,11 @@ const record = (key: string, options: { eventName?: string; versionId?: string; 
 const body = (...records: unknown[]) => JSON.stringify({ Records: records });
 
 describe('createdObjects', () => {
-  it('lists the created object with its bucket, key, ETag and size', () => {
+  it('lists the created object with its bucket, key, ETag, sequencer and size', () => {
     // Act
     const objects = createdObjects(body(record('raw/sales/a.csv', { size: 1234, eTag: 'abc' })));
     // Assess
-    expect(objects).toEqual([{ bucket: 'lake-bucket', key: 'raw/sales/a.csv', eTag: 'abc', sizeBytes: 1234 }]);
+    expect(objects).toEqual([{ bucket: 'lake-bucket', key: 'raw/sales/a.csv', eTag: 'abc', sequencer: '0065', sizeBytes: 1234 }]);
   });
 
   it('decodes URL-encoded keys: + for spaces and percent-encoded unicode', () => {

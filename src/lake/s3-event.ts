@@ -28,6 +28,7 @@ export function createdObjects(body: string): SourceObject[] {
     key: decodeS3Key(r.s3.object.key),
     eTag: r.s3.object.eTag,
     ...(r.s3.object.versionId ? { versionId: r.s3.object.versionId } : {}),
+    ...(r.s3.object.sequencer ? { sequencer: String(r.s3.object.sequencer) } : {}),
     sizeBytes: r.s3.object.size,
   }));
 }

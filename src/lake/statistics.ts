@@ -47,11 +47,28 @@ export async function columnStatistics(
 ): Promise<ColumnStatistics[]> {
   if (columns.length === 0) return [];
   const from = `read_parquet(${literal(path)})`;
+  const numbers = columns.flatMap((c, i) => (numeric(c.type) ? [{ i, x: `${ident(c.name)}::DOUBLE` }] : []));
+  // Each number column's scale: the power of two at or below its largest magnitude. Mean and
+  // standard deviation are taken of the values divided by it (exact: a power of two), so their
+  // sums and squares cannot overflow, whatever the values (1e200 and -1e200 overflow a variance).
+  const scales =
+    numbers.length === 0
+      ? ''
+      : `, (SELECT ${numbers.map(({ i, x }) => `pow(2, floor(log2(coalesce(nullif(max(abs(${x})) FILTER (WHERE isfinite(${x})), 0), 1)))) AS s${i}`).join(', ')} FROM ${from}) AS scales`;
   const aggregates = columns.flatMap((c, i) => {
     const col = ident(c.name);
     const base = [`(count(*) - count(${col}))::DOUBLE AS n${i}`];
     if (numeric(c.type)) {
-      return [...base, `min(${col})::DOUBLE AS lo${i}`, `max(${col})::DOUBLE AS hi${i}`, `avg(${col})::DOUBLE AS mean${i}`, `stddev_samp(${col})::DOUBLE AS std${i}`];
+      // NaN (a missing value to training) is left out of the measures, as nulls are.
+      const x = `${col}::DOUBLE`;
+      const finiteOnly = `FILTER (WHERE isfinite(${x}))`;
+      return [
+        ...base,
+        `min(${x}) ${finiteOnly} AS lo${i}`,
+        `max(${x}) ${finiteOnly} AS hi${i}`,
+        `avg(${x} / s${i}) ${finiteOnly} * any_value(s${i}) AS mean${i}`,
+        `stddev_samp(${x} / s${i}) ${finiteOnly} * any_value(s${i}) AS std${i}`,
+      ];
     }
     if (c.type === 'timestamp') {
       const iso = (e: string) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
@@ -59,7 +76,7 @@ export async function columnStatistics(
     }
     return [...base, `approx_count_distinct(${col})::DOUBLE AS d${i}`];
   });
-  const [row = {}] = await engine.rows(`SELECT ${aggregates.join(', ')} FROM ${from}`);
+  const [row = {}] = await engine.rows(`SELECT ${aggregates.join(', ')} FROM ${from}${scales}`);
   const stats: ColumnStatistics[] = [];
   for (const [i, c] of columns.entries()) {
     const nulls = Number(row[`n${i}`] ?? 0);

@@ -27,7 +27,15 @@ export interface SourceObject {
   readonly key: string;
   readonly eTag: string;
   readonly versionId?: string;
+  /** S3's event sequencer: tells two uploads of the same bytes to one key of an unversioned bucket apart. */
+  readonly sequencer?: string;
   readonly sizeBytes: number;
+}
+
+/** A later drop of the same bytes, under the same dataset definition, as a version's source. */
+export interface DuplicateDrop {
+  readonly source: SourceObject;
+  readonly droppedAt: string;
 }
 
 /** Lifecycle of a dataset version. RETRYING: an attempt failed for a transient reason and the event is retried (or waits in the DLQ). */
@@ -61,6 +69,10 @@ export interface DatasetVersion {
   readonly durationMs?: number;
   /** What the dataset's auto-train spec did with this version: the job it started, or why it refused. */
   readonly autoTrain?: AutoTrainOutcome;
+  /** How many later drops had the same bytes while this was the latest version, under the same definition (no new version for them). */
+  readonly duplicateDrops?: number;
+  /** The last of those drops. */
+  readonly lastDuplicateDrop?: DuplicateDrop;
 }
 
 /** The training job a READY version started, or why its auto-train spec could not start one. */

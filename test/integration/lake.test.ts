@@ -52,6 +52,15 @@ async function ingest(dataset: string, fileName: string, body: string | Uint8Arr
   return version!;
 }
 
+/** Polls until version `version` of the dataset has recorded `count` duplicate drops. */
+async function duplicateDropsOf(dataset: string, version: number, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await lake.versions(dataset)).find((v) => v.version === version)?.duplicateDrops !== count) {
+    if (Date.now() > deadline) throw new Error(`version ${version} of '${dataset}' has not recorded ${count} duplicate drops after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function rejectedRows(version: DatasetVersion): Promise<RejectedRow[]> {
   expect(version.rejectedKey).toBe(`rejected/${version.dataset}/v=${version.version}/rejected.jsonl`);
   const text = new TextDecoder().decode(await lake.read(version.rejectedKey!));
@@ -278,6 +287,31 @@ describe('bad input to the local lake', () => {
     expect(await rejectedRows(version)).toHaveLength(2);
   });
 
+  it('ingests a cell of 80,000 digits ending in a letter as text (type inference reads it once)', async () => {
+    // Act: the file that took 41 s when the float pattern backtracked
+    const version = await ingest('long-cell', 'data.csv', `v,w\n${'1'.repeat(80_000)}x,a\n`);
+
+    // Assess
+    expect(version).toMatchObject({ status: 'READY', rowsAccepted: 1, schema: { columns: [{ name: 'v', type: 'string' }, { name: 'w', type: 'string' }] } });
+  });
+
+  it('rejects the rows of floats beyond the double range with their reasons, and keeps the version READY', async () => {
+    // Prepare: 20 good rows, one 1e309 and one 80,000-digit integer (within the 10 % threshold)
+    const good = Array.from({ length: 20 }, (_, i) => `${i + 0.5},r${i}\n`).join('');
+    const body = `v,w\n${good}1e309,big\n${'1'.repeat(80_000)},huge\n`;
+
+    // Act
+    const version = await ingest('beyond-double', 'data.csv', body);
+
+    // Assess
+    expect(version).toMatchObject({ status: 'READY', rowsRead: 22, rowsAccepted: 20, rowsRejected: 2 });
+    expect((await rejectedRows(version)).map((r) => r.reasons)).toEqual([
+      ['column "v": 1e309 is out of the float range (finite values up to ±1.8e308)'],
+      [`column "v": ${'1'.repeat(80)}… (80000 characters) is out of the float range (finite values up to ±1.8e308)`],
+    ]);
+    expect(version.statistics?.[0]).toMatchObject({ name: 'v', type: 'float', min: 0.5, max: 19.5, mean: 10 });
+  });
+
   it('answers 400 naming the problem for a bad dataset definition, and 404 for an unknown dataset', async () => {
     // Act
     const badThreshold = await lake.request('PUT', '/datasets/defs', { rejectThreshold: 2 });
@@ -299,7 +333,7 @@ describe('delivery semantics of the local lake', () => {
   it('turns a duplicate delivery of the same object into one version', async () => {
     // Prepare
     const eTag = await lake.drop('raw/dup/data.csv', IRIS);
-    await lake.finishedVersions('dup');
+    const [first] = await lake.finishedVersions('dup');
     const sqs = new SQSClient({ region: LOCAL_REGION, endpoint: cloud.endpoints.sqs, credentials: LOCAL_CREDENTIALS });
     const event = {
       Records: [
@@ -307,7 +341,7 @@ describe('delivery semantics of the local lake', () => {
           eventVersion: '2.1',
           eventSource: 'aws:s3',
           eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: lake.bucket }, object: { key: 'raw/dup/data.csv', size: IRIS.length, eTag } },
+          s3: { bucket: { name: lake.bucket }, object: { key: 'raw/dup/data.csv', size: IRIS.length, eTag, sequencer: first?.source.sequencer } },
         },
       ],
     };
@@ -315,7 +349,7 @@ describe('delivery semantics of the local lake', () => {
     // Act: S3 delivers at least once; the same notification arrives twice more.
     await sqs.send(new SendMessageCommand({ QueueUrl: cloud.resources.queues.ingest.url, MessageBody: JSON.stringify(event) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: cloud.resources.queues.ingest.url, MessageBody: JSON.stringify(event) }));
-    await lake.drop('raw/dup/marker.csv', IRIS); // queued after the duplicates: when it is in, they have been handled
+    await lake.drop('raw/dup/marker.csv', `${IRIS}5.0,3.0,1.6,0.2,setosa\n`); // queued after the duplicates: when it is in, they have been handled
     const versions = await lake.finishedVersions('dup', 2);
     sqs.destroy();
 
@@ -326,9 +360,37 @@ describe('delivery semantics of the local lake', () => {
     ]);
   });
 
+  it('records a re-drop of the latest version\'s bytes as a duplicate of it, and makes a new version of other bytes', async () => {
+    // Prepare
+    const other = `${IRIS}5.0,3.0,1.6,0.2,setosa\n`;
+    await lake.drop('raw/redrop/data.csv', IRIS);
+    await lake.finishedVersions('redrop');
+
+    // Act: the same file again (same key, an unversioned bucket), under another name, then other bytes, then the first bytes again
+    await lake.drop('raw/redrop/data.csv', IRIS);
+    await lake.drop('raw/redrop/copy.csv', IRIS);
+    await duplicateDropsOf('redrop', 1, 2);
+    await lake.drop('raw/redrop/data.csv', other);
+    const afterOther = await lake.finishedVersions('redrop', 2);
+    await lake.drop('raw/redrop/data.csv', IRIS);
+    const versions = await lake.finishedVersions('redrop', 3);
+
+    // Assess
+    expect(afterOther.map((v) => [v.version, v.source.key])).toEqual([
+      [2, 'raw/redrop/data.csv'],
+      [1, 'raw/redrop/data.csv'],
+    ]);
+    expect(afterOther[1]).toMatchObject({ duplicateDrops: 2, lastDuplicateDrop: { source: { key: 'raw/redrop/copy.csv', eTag: afterOther[1]?.source.eTag } } });
+    expect(versions.map((v) => [v.version, v.rowsAccepted])).toEqual([
+      [3, 6],
+      [2, 7],
+      [1, 6],
+    ]);
+  });
+
   it('gives two concurrent drops into one dataset distinct versions', async () => {
     // Act
-    await Promise.all([lake.drop('raw/pair/a.csv', IRIS), lake.drop('raw/pair/b.csv', IRIS)]);
+    await Promise.all([lake.drop('raw/pair/a.csv', IRIS), lake.drop('raw/pair/b.csv', `${IRIS}5.0,3.0,1.6,0.2,setosa\n`)]);
     const versions = await lake.finishedVersions('pair', 2);
 
     // Assess
