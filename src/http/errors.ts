@@ -4,6 +4,22 @@
  * to HTTP.
  */
 
+/** Longest part of caller-supplied text that an error message quotes. */
+export const QUOTE_MAX_CHARS = 64;
+
+/**
+ * Quotes caller-supplied text in an error message: `'text'`, or for longer text its first
+ * {@link QUOTE_MAX_CHARS} characters and its length (`'abc…' (5000000 characters)`), so an
+ * error body or log line never grows with the request. Every error that echoes a request
+ * value goes through here.
+ */
+export function quote(text: string): string {
+  if (text.length <= QUOTE_MAX_CHARS) return `'${text}'`;
+  // Never cut a surrogate pair in two.
+  const end = /[\uD800-\uDBFF]/.test(text[QUOTE_MAX_CHARS - 1]!) ? QUOTE_MAX_CHARS - 1 : QUOTE_MAX_CHARS;
+  return `'${text.slice(0, end)}…' (${text.length} characters)`;
+}
+
 /** An error that carries its HTTP status. 4xx messages are shown to callers; 5xx ones are not unless `expose`. */
 export class HttpError extends Error {
   /** Whether the message may be shown to the caller. */

@@ -2,6 +2,7 @@ import { InferenceSession } from 'onnxruntime-node';
 import type { ModelSignature, TensorSpec } from '../registry/types.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
+import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
 
 /**
  * Session options for serving: threads follow function memory, thread spinning
@@ -32,6 +33,13 @@ export function signatureOf(session: InferenceSession): ModelSignature {
   return { inputs: session.inputMetadata.map(specOf), outputs: session.outputMetadata.map(specOf) };
 }
 
+/** The symbolic dimension names of each input (`batch` in `[batch, 4]`); `undefined` for fixed or unnamed dimensions. */
+export function dimensionNamesOf(session: InferenceSession): Map<string, (string | undefined)[]> {
+  return new Map(
+    session.inputMetadata.map((meta) => [meta.name, meta.isTensor ? meta.shape.map((d) => (typeof d === 'string' && d !== '' ? d : undefined)) : []]),
+  );
+}
+
 /** Checks that requests can feed every input of a signature (FP16 inputs cannot be sent yet). */
 export function assertServable(signature: ModelSignature): void {
   const fp16 = signature.inputs.find((input) => input.datatype === 'FP16');
@@ -47,13 +55,19 @@ export function createSession(model: string | Uint8Array, options: InferenceSess
 /**
  * Loads model bytes in onnxruntime to prove they are a runnable ONNX model and
  * reads their signature. Throws onnxruntime's error if they do not load, and an
- * {@link UnsupportedTensorError} if the platform could not serve them.
+ * {@link UnsupportedTensorError} if the platform could not serve them; an invalid
+ * missing-value declaration (`model-metadata.ts`) throws too.
  */
 export async function inspectOnnxModel(bytes: Uint8Array): Promise<ModelSignature> {
   const session = await createSession(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
   try {
     const signature = signatureOf(session);
     assertServable(signature);
+    try {
+      missingValueInputs(readOnnxMetadata(bytes), session.inputNames);
+    } catch (error) {
+      throw new UnsupportedTensorError((error as Error).message);
+    }
     return signature;
   } finally {
     await session.release();
