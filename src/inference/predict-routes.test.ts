@@ -135,3 +135,22 @@ describe('KServe v1 routes', () => {
     expect(JSON.parse(otherVerb.body).error).toBe("no KServe v1 verb ':predict' in '2:explain'; use /v1/models/{name}:predict or /v1/models/{name}/versions/{version}:predict");
   });
 });
+
+describe('request values in error answers', () => {
+  it('answers a 5 MB model name or input name with a short 400 body', async () => {
+    const { send } = await dataPlane();
+    const huge = 'n'.repeat(5_000_000);
+    const byName = await send({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: `${huge}:predict` }, body: { instances: [SETOSA] } });
+    const byInput = await send({
+      method: 'POST',
+      resource: '/v2/models/{name}/infer',
+      pathParameters: { name: 'iris' },
+      body: { inputs: [{ name: huge, datatype: 'FP32', shape: [1, 1], data: [1] }] },
+    });
+    for (const response of [byName, byInput]) {
+      expect(response.statusCode).toBe(400);
+      expect(response.body.length).toBeLessThan(300);
+      expect(JSON.parse(response.body).error).toContain("nnn…' (5000000 characters)");
+    }
+  });
+});
