@@ -55,6 +55,13 @@ export class ModelLoader {
 
   private async loadUncached(version: ModelVersion): Promise<LoadedModel> {
     const { source, bytes } = await this.verifiedArtifact(version);
+    // Read before the session exists: a version that fails here never creates (and leaks) one.
+    let nullable: ReadonlySet<string>;
+    try {
+      nullable = missingValueInputs(readOnnxMetadata(bytes));
+    } catch (error) {
+      throw new ModelVersionUnavailableError(version.model, version.version, 'its metadata is invalid', error);
+    }
     let session: InferenceSession;
     try {
       session = await createSession(source, this.sessionOptions);
@@ -62,13 +69,6 @@ export class ModelLoader {
       throw new ModelVersionUnavailableError(version.model, version.version, 'the artifact no longer loads in onnxruntime', error);
     }
     const signature = signatureOf(session);
-    let nullable: ReadonlySet<string>;
-    try {
-      nullable = missingValueInputs(readOnnxMetadata(bytes), session.inputNames);
-    } catch (error) {
-      await session.release();
-      throw new ModelVersionUnavailableError(version.model, version.version, 'its metadata is invalid', error);
-    }
     return {
       version,
       session,

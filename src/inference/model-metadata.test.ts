@@ -24,13 +24,11 @@ describe('readOnnxMetadata', () => {
 
 describe('missingValueInputs', () => {
   it('returns the declared inputs, and none without a declaration', () => {
-    expect([...missingValueInputs(new Map([['missing_values', '["a","b"]']]), ['a', 'b', 'c'])]).toEqual(['a', 'b']);
-    expect(missingValueInputs(new Map(), ['a']).size).toBe(0);
+    expect([...missingValueInputs(new Map([['missing_values', '["a","b"]']]))]).toEqual(['a', 'b']);
+    expect(missingValueInputs(new Map()).size).toBe(0);
   });
 
-  it.each(['["z"]', '{"a":1}', 'not json', '[1]'])('refuses the declaration %s', (declared) => {
-    expect(() => missingValueInputs(new Map([['missing_values', declared]]), ['a'])).toThrow(
-      "metadata 'missing_values' must be a JSON array of the model's input names (a)",
-    );
+  it.each(['{"a":1}', 'not json', '[1]'])('refuses the declaration %s', (declared) => {
+    expect(() => missingValueInputs(new Map([['missing_values', declared]]))).toThrow("metadata 'missing_values' must be a JSON array of input names");
   });
 });

@@ -103,10 +103,11 @@ export function readOnnxMetadata(model: Uint8Array): ReadonlyMap<string, string>
 /**
  * The inputs whose missing values (`null` in a request) a model handles, from its
  * {@link MISSING_VALUES_METADATA_KEY} metadata; none when it does not declare any.
+ * Registration checks that they name inputs of the model (`inspectOnnxModel`).
  *
- * @throws Error when the declaration is not a JSON array of input names of the model.
+ * @throws Error when the declaration is not a JSON array of strings.
  */
-export function missingValueInputs(metadata: ReadonlyMap<string, string>, inputNames: readonly string[]): ReadonlySet<string> {
+export function missingValueInputs(metadata: ReadonlyMap<string, string>): ReadonlySet<string> {
   const declared = metadata.get(MISSING_VALUES_METADATA_KEY);
   if (declared === undefined) return new Set();
   let names: unknown;
@@ -115,8 +116,8 @@ export function missingValueInputs(metadata: ReadonlyMap<string, string>, inputN
   } catch {
     names = undefined;
   }
-  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && inputNames.includes(name))) {
-    throw new Error(`metadata '${MISSING_VALUES_METADATA_KEY}' must be a JSON array of the model's input names (${inputNames.join(', ')})`);
+  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
+    throw new Error(`metadata '${MISSING_VALUES_METADATA_KEY}' must be a JSON array of input names`);
   }
   return new Set(names as string[]);
 }

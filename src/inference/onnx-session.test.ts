@@ -66,7 +66,7 @@ describe('inspectOnnxModel', () => {
       }),
     );
     // Act + Assess
-    await expect(inspectOnnxModel(bytes)).rejects.toThrowError(new UnsupportedTensorError("metadata 'missing_values' must be a JSON array of the model's input names (x)"));
+    await expect(inspectOnnxModel(bytes)).rejects.toThrowError(new UnsupportedTensorError("metadata 'missing_values' names 'z', not an input of the model (its inputs: 'x')"));
   });
 
   it('rejects bytes that are not an ONNX model', async () => {

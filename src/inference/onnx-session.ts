@@ -2,7 +2,8 @@ import { InferenceSession } from 'onnxruntime-node';
 import type { ModelSignature, TensorSpec } from '../registry/types.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
-import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
+import { quote } from '../http/errors.js';
+import { MISSING_VALUES_METADATA_KEY, missingValueInputs, readOnnxMetadata } from './model-metadata.js';
 
 /**
  * Session options for serving: threads follow function memory, thread spinning
@@ -46,6 +47,22 @@ export function assertServable(signature: ModelSignature): void {
   if (fp16 !== undefined) throw new UnsupportedTensorError(`input '${fp16.name}' is FP16; FP16 inputs are not supported yet`);
 }
 
+/** Checks a model's missing-value declaration (`model-metadata.ts`): a JSON array of names of its inputs. */
+function assertMissingValueInputs(bytes: Uint8Array, inputNames: readonly string[]): void {
+  let declared: ReadonlySet<string>;
+  try {
+    declared = missingValueInputs(readOnnxMetadata(bytes));
+  } catch (error) {
+    throw new UnsupportedTensorError((error as Error).message);
+  }
+  const unknown = [...declared].filter((name) => !inputNames.includes(name));
+  if (unknown.length > 0) {
+    throw new UnsupportedTensorError(
+      `metadata '${MISSING_VALUES_METADATA_KEY}' names ${unknown.slice(0, 5).map(quote).join(', ')}, not an input of the model (its inputs: ${inputNames.slice(0, 20).map(quote).join(', ')})`,
+    );
+  }
+}
+
 /** Creates a session from a file path or model bytes. */
 export function createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
   // Two calls: the overloads do not accept the union.
@@ -63,11 +80,7 @@ export async function inspectOnnxModel(bytes: Uint8Array): Promise<ModelSignatur
   try {
     const signature = signatureOf(session);
     assertServable(signature);
-    try {
-      missingValueInputs(readOnnxMetadata(bytes), session.inputNames);
-    } catch (error) {
-      throw new UnsupportedTensorError((error as Error).message);
-    }
+    assertMissingValueInputs(bytes, session.inputNames);
     return signature;
   } finally {
     await session.release();

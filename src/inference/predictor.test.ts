@@ -91,8 +91,8 @@ describe('missing values', () => {
     expect(refused.message).toMatch(/^input 'x': element 1 is null/);
   });
 
-  it('serves no version whose missing-value declaration names inputs the model does not have', async () => {
-    const failure = await refusal(() => served(imputingModel({ missing_values: '["nope"]' })));
+  it('serves no version whose missing-value declaration is not a list of input names', async () => {
+    const failure = await refusal(() => served(imputingModel({ missing_values: '{"x":true}' })));
     expect(failure.statusCode).toBe(500);
     expect(failure.message).toBe("model 'm' version 1 cannot be served: its metadata is invalid");
   });

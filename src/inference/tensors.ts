@@ -133,7 +133,7 @@ function refuseNull(spec: TensorSpec, index: number, expected: string): never {
   );
 }
 
-/** JSON has no NaN: `null` in a float input marks a missing value, which reaches the model as NaN (trained models impute it). */
+/** JSON has no NaN: `null` in a float input marks a missing value, which reaches the model as NaN, in inputs whose model declares it handles them (trained models impute them). */
 function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Array | Float64Array, acceptsMissing: boolean): Float32Array | Float64Array {
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
@@ -182,7 +182,7 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   return array;
 }
 
-/** `null` in a string input marks a missing value and becomes `""` (trained models map it to their unknown category). */
+/** `null` in a string input marks a missing value and becomes `""`, in inputs whose model declares it handles them (trained models map it to their unknown category). */
 function toStrings(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): string[] {
   return data.map((value, i) => {
     if (value === null) {
@@ -250,7 +250,7 @@ export function halfToNumber(bits: number): number {
  * `"Infinity"` and `"-Infinity"` (the spelling of JavaScript, Python's `float()` and Triton),
  * never as `null`, which would read as a missing value.
  */
-export function jsonNumber(value: number): number | string {
+function jsonNumber(value: number): number | string {
   return Number.isFinite(value) ? value : String(value);
 }
 
