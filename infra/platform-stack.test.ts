@@ -168,6 +168,13 @@ describe('PlatformStack (platform topology)', () => {
       expect(method?.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
     });
 
+    it('serves KServe v1 model status and versioned predictions with an API key', () => {
+      const methods = methodsByRoute(synthesized.template);
+      for (const route of ['GET /v1/models/{nameAndVerb}', 'POST /v1/models/{nameAndVerb}/versions/{versionAndVerb}']) {
+        expect(methods.get(route)).toMatchObject({ ApiKeyRequired: true, AuthorizationType: 'NONE' });
+      }
+    });
+
     it('has exactly one method per topology route and no anonymous method', () => {
       // Prepare
       const { template } = synthesized;

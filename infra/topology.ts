@@ -206,8 +206,12 @@ export const topology: Topology = {
         dataPlane('GET', '/v2/models/{name}/versions/{version}'),
         dataPlane('GET', '/v2/models/{name}/versions/{version}/ready'),
         dataPlane('POST', '/v2/models/{name}/versions/{version}/infer'),
-        // KServe v1: `/v1/models/iris:predict`; the segment carries name and verb.
+        // KServe v1: `/v1/models/iris:predict`; the segment carries name and verb. API Gateway gives
+        // sibling parameters one name, so the status route (`GET /v1/models/iris`) and the versioned
+        // predict (`/v1/models/iris/versions/2:predict`) name the model's segment `nameAndVerb` too.
+        dataPlane('GET', '/v1/models/{nameAndVerb}'),
         dataPlane('POST', '/v1/models/{nameAndVerb}'),
+        dataPlane('POST', '/v1/models/{nameAndVerb}/versions/{versionAndVerb}'),
       ],
       queueTriggers: [],
     },

@@ -49,10 +49,21 @@ describe('matchPath on the platform topology', () => {
     // Act
     const matches = matchPath(routes, '/v1/models/iris:predict');
 
-    // Assess
-    expect(matches).toHaveLength(1);
-    expect(matches[0]?.route.route.path).toBe('/v1/models/{nameAndVerb}');
+    // Assess: one resource, with the predict (POST) and model status (GET) methods.
+    expect(matches.map((m) => m.route.route.method).sort()).toEqual(['GET', 'POST']);
+    expect(matches.every((m) => m.route.route.path === '/v1/models/{nameAndVerb}')).toBe(true);
     expect(matches[0]?.pathParameters).toEqual({ nameAndVerb: 'iris:predict' });
+  });
+
+  it('routes KServe v1 predictions of a version to the predict function', () => {
+    // Act
+    const matches = matchPath(routes, '/v1/models/iris/versions/2:predict');
+
+    // Assess
+    expect(matches.map((m) => [m.route.route.method, m.route.route.path, m.route.functionId])).toEqual([
+      ['POST', '/v1/models/{nameAndVerb}/versions/{versionAndVerb}', 'predict'],
+    ]);
+    expect(matches[0]?.pathParameters).toEqual({ nameAndVerb: 'iris', versionAndVerb: '2:predict' });
   });
 
   it('decodes percent-encoded path parameters', () => {

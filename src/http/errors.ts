@@ -4,6 +4,29 @@
  * to HTTP.
  */
 
+/** Longest part of caller-supplied text that an error message quotes. */
+export const QUOTE_MAX_CHARS = 64;
+
+/** The first `max` characters of `text`, never ending in half a surrogate pair. */
+function prefixOf(text: string, max: number): string {
+  return text.slice(0, /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max);
+}
+
+/**
+ * Quotes caller-supplied text in an error message: `'text'`, or for longer text its first
+ * {@link QUOTE_MAX_CHARS} characters and its length (`'abc…' (5000000 characters)`), so an
+ * error body or log line never grows with the request. Every error that echoes a request
+ * value goes through here (or {@link clip}).
+ */
+export function quote(text: string): string {
+  return text.length <= QUOTE_MAX_CHARS ? `'${text}'` : `'${prefixOf(text, QUOTE_MAX_CHARS)}…' (${text.length} characters)`;
+}
+
+/** Like {@link quote}, for text shown without quotes (e.g. a validator's explanation that embeds request values): at most `max` characters. */
+export function clip(text: string, max = QUOTE_MAX_CHARS): string {
+  return text.length <= max ? text : `${prefixOf(text, max)}… (${text.length} characters)`;
+}
+
 /** An error that carries its HTTP status. 4xx messages are shown to callers; 5xx ones are not unless `expose`. */
 export class HttpError extends Error {
   /** Whether the message may be shown to the caller. */
@@ -54,7 +77,7 @@ export class NotFoundError extends HttpError {
 /** 405: the route exists but not with this method. */
 export class MethodNotAllowedError extends HttpError {
   constructor(method: string, path: string) {
-    super(405, `method ${method} is not allowed on ${path}`);
+    super(405, `method ${method} is not allowed on ${quote(path)}`);
   }
 }
 
@@ -89,7 +112,7 @@ export class PayloadTooLargeError extends HttpError {
 /** 415: the body is not JSON. */
 export class UnsupportedMediaTypeError extends HttpError {
   constructor(contentType: string | undefined) {
-    super(415, `content-type must be application/json, got ${contentType === undefined ? 'none' : `'${contentType}'`}`);
+    super(415, `content-type must be application/json, got ${contentType === undefined ? 'none' : quote(contentType)}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import { header, parseJsonBody, parseWith } from './request.js';
+import { header, parseJsonBody, parseWith, requiredRevision } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false) => ({
   headers: contentType === undefined ? {} : { 'Content-Type': contentType },
@@ -45,5 +45,31 @@ describe('parseWith', () => {
     const schema = z.object({ version: z.number().check(z.int()) });
     expect(parseWith(schema, { version: 2 }, 'alias')).toEqual({ version: 2 });
     expect(() => parseWith(schema, { version: 'x' }, 'alias')).toThrowError(/^invalid alias: version: /);
+  });
+});
+
+describe('request values in errors', () => {
+  it('quotes at most a short prefix of a request value, wherever a validator or a check echoes it', () => {
+    // Prepare: a 5 MB unknown key (zod names it in its message and in the path) and a 5 MB If-Match.
+    const huge = 'k'.repeat(5_000_000);
+    const strict = z.strictObject({ tags: z.record(z.string(), z.string()) });
+    const attempts = [
+      () => parseWith(strict, { [huge]: 1 }, 'body'),
+      () => parseWith(strict, { tags: { [huge]: 1 } }, 'body'),
+      () => requiredRevision({ headers: { 'if-match': huge } }, 'this change'),
+      () => parseJsonBody(event('{}', huge)),
+    ];
+    for (const attempt of attempts) {
+      // Act
+      let message = '';
+      try {
+        attempt();
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      // Assess
+      expect(message).toMatch(/kkk…'? \(50000\d\d characters\)/);
+      expect(message.length).toBeLessThan(400);
+    }
   });
 });

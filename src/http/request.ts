@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
-import { BadRequestError, PayloadTooLargeError, PreconditionRequiredError, UnsupportedMediaTypeError } from './errors.js';
+import { BadRequestError, clip, PayloadTooLargeError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
 
 /** A header value, looked up case-insensitively (API Gateway keeps the client's casing). */
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -37,11 +37,14 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bod
   }
 }
 
-/** Formats zod issues as `path: message; …` for a 400 body. */
+/** Longest explanation of one zod issue in a 400 body (zod's texts embed request keys and values). */
+const MAX_ISSUE_CHARS = 200;
+
+/** Formats zod issues as `path: message; …` for a 400 body; paths and messages are clipped, as they may carry request text. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(body)'}: ${issue.message}`)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.map((key) => clip(String(key))).join('.') : '(body)'}: ${clip(issue.message, MAX_ISSUE_CHARS)}`)
     .join('; ');
 }
 
@@ -56,7 +59,7 @@ export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, wh
 export function pageOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): { limit?: number; cursor?: string } {
   const query = event.queryStringParameters ?? {};
   const limit = query['limit'];
-  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new BadRequestError(`invalid limit '${limit}': expected 1-100`);
+  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new BadRequestError(`invalid limit ${quote(limit)}: expected 1-100`);
   return {
     ...(limit === undefined ? {} : { limit: Number(limit) }),
     ...(query['cursor'] === undefined ? {} : { cursor: query['cursor'] }),
@@ -68,7 +71,7 @@ export function expectedRevision(event: Pick<APIGatewayProxyEvent, 'headers'>): 
   const value = header(event, 'if-match');
   if (value === undefined) return undefined;
   const match = /^(?:W\/)?"?([0-9]+)"?$/.exec(value.trim());
-  if (match === null) throw new BadRequestError(`invalid If-Match '${value}': expected the revision from the ETag, e.g. "3"`);
+  if (match === null) throw new BadRequestError(`invalid If-Match ${quote(value)}: expected the revision from the ETag, e.g. "3"`);
   return Number(match[1]);
 }
 

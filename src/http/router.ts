@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MethodNotAllowedError, NotFoundError } from './errors.js';
+import { MethodNotAllowedError, NotFoundError, quote } from './errors.js';
 
 /** A route handler: receives the event, returns the response (or throws a typed error). */
 export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -16,7 +16,7 @@ export function dispatch(routes: RouteTable, event: APIGatewayProxyEvent): Promi
   if (route !== undefined) return route(event);
   const knownResource = Object.keys(routes).some((key) => key.endsWith(` ${event.resource}`));
   if (knownResource) throw new MethodNotAllowedError(event.httpMethod, event.path);
-  throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
+  throw new NotFoundError(`no route for ${event.httpMethod} ${quote(event.path)}`);
 }
 
 /** A path parameter API Gateway extracted; a missing one is a wiring bug, not a client error. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ArtifactNotFoundError, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
 import { ModelVersionUnavailableError } from '../http/errors.js';
 import type { ModelVersion, TensorSpec } from '../registry/types.js';
-import { createSession, signatureOf } from './onnx-session.js';
+import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
+import { createSession, dimensionNamesOf, signatureOf } from './onnx-session.js';
 
 /** A model version ready to run: one session, created once per container. */
 export interface LoadedModel {
@@ -13,6 +14,10 @@ export interface LoadedModel {
   /** Input specs by name, as the session reports them. */
   readonly inputs: ReadonlyMap<string, TensorSpec>;
   readonly outputs: readonly TensorSpec[];
+  /** Names of the symbolic dimensions of each input (`undefined` where a dimension is fixed or unnamed). */
+  readonly dimensionNames: ReadonlyMap<string, readonly (string | undefined)[]>;
+  /** Inputs whose `null` elements the model handles (its declared missing-value handling). */
+  readonly missingValueInputs: ReadonlySet<string>;
 }
 
 /**
@@ -49,10 +54,17 @@ export class ModelLoader {
   }
 
   private async loadUncached(version: ModelVersion): Promise<LoadedModel> {
-    const artifact = await this.verifiedArtifact(version);
+    const { source, bytes } = await this.verifiedArtifact(version);
+    // Read before the session exists: a version that fails here never creates (and leaks) one.
+    let nullable: ReadonlySet<string>;
+    try {
+      nullable = missingValueInputs(readOnnxMetadata(bytes));
+    } catch (error) {
+      throw new ModelVersionUnavailableError(version.model, version.version, 'its metadata is invalid', error);
+    }
     let session: InferenceSession;
     try {
-      session = await createSession(artifact, this.sessionOptions);
+      session = await createSession(source, this.sessionOptions);
     } catch (error) {
       throw new ModelVersionUnavailableError(version.model, version.version, 'the artifact no longer loads in onnxruntime', error);
     }
@@ -62,18 +74,21 @@ export class ModelLoader {
       session,
       inputs: new Map(signature.inputs.map((spec) => [spec.name, spec])),
       outputs: signature.outputs,
+      dimensionNames: dimensionNamesOf(session),
+      missingValueInputs: nullable,
     };
   }
 
   /**
-   * The verified artifact: the path of a local copy whose sha256 matches the
-   * registry (downloaded if needed), or its bytes when /tmp cannot hold it.
+   * The verified artifact's bytes, and what to create the session from: the path of a local
+   * copy whose sha256 matches the registry (downloaded if needed), or the bytes when /tmp
+   * cannot hold them.
    */
-  private async verifiedArtifact(version: ModelVersion): Promise<string | Uint8Array> {
+  private async verifiedArtifact(version: ModelVersion): Promise<{ source: string | Uint8Array; bytes: Uint8Array }> {
     const { artifact } = version;
     const path = join(this.cacheDir, `${artifact.sha256}.onnx`);
     const cached = await readFile(path).catch(() => undefined);
-    if (cached !== undefined && sha256Hex(cached) === artifact.sha256) return path;
+    if (cached !== undefined && sha256Hex(cached) === artifact.sha256) return { source: path, bytes: cached };
 
     let bytes: Uint8Array;
     try {
@@ -93,7 +108,7 @@ export class ModelLoader {
         new Error(`sha256 of ${artifact.uri} is ${actual}, registered ${artifact.sha256}`),
       );
     }
-    return (await this.cacheOnDisk(path, bytes)) ? path : bytes;
+    return { source: (await this.cacheOnDisk(path, bytes)) ? path : bytes, bytes };
   }
 
   /** Writes a verified artifact to the disk cache; false (and no partial file) when the disk is full. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
+import { DataType, encode, model, node, valueInfo } from '../training/onnx/writer.js';
 import { assertServable, inspectOnnxModel, servingSessionOptions } from './onnx-session.js';
 
 describe('threadsForMemory', () => {
@@ -50,6 +51,22 @@ describe('inspectOnnxModel', () => {
       'text_echo:BYTES',
       'f32_sum:FP32',
     ]);
+  });
+
+  it('refuses a missing-value declaration that names no input of the model', async () => {
+    // Prepare: y = Identity(x), declaring missing-value handling for an input it does not have.
+    const bytes = encode(
+      model({
+        graphName: 'g',
+        nodes: [node('Identity', ['x'], ['y'], 'id')],
+        initializers: [],
+        inputs: [valueInfo('x', DataType.FLOAT, ['batch'])],
+        outputs: [valueInfo('y', DataType.FLOAT, ['batch'])],
+        metadata: { missing_values: '["z"]' },
+      }),
+    );
+    // Act + Assess
+    await expect(inspectOnnxModel(bytes)).rejects.toThrowError(new UnsupportedTensorError("metadata 'missing_values' names 'z', not an input of the model (its inputs: 'x')"));
   });
 
   it('rejects bytes that are not an ONNX model', async () => {

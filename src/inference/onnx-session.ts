@@ -2,6 +2,8 @@ import { InferenceSession } from 'onnxruntime-node';
 import type { ModelSignature, TensorSpec } from '../registry/types.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
+import { quote } from '../http/errors.js';
+import { MISSING_VALUES_METADATA_KEY, missingValueInputs, readOnnxMetadata } from './model-metadata.js';
 
 /**
  * Session options for serving: threads follow function memory, thread spinning
@@ -32,10 +34,33 @@ export function signatureOf(session: InferenceSession): ModelSignature {
   return { inputs: session.inputMetadata.map(specOf), outputs: session.outputMetadata.map(specOf) };
 }
 
+/** The symbolic dimension names of each input (`batch` in `[batch, 4]`); `undefined` for fixed or unnamed dimensions. */
+export function dimensionNamesOf(session: InferenceSession): Map<string, (string | undefined)[]> {
+  return new Map(
+    session.inputMetadata.map((meta) => [meta.name, meta.isTensor ? meta.shape.map((d) => (typeof d === 'string' && d !== '' ? d : undefined)) : []]),
+  );
+}
+
 /** Checks that requests can feed every input of a signature (FP16 inputs cannot be sent yet). */
 export function assertServable(signature: ModelSignature): void {
   const fp16 = signature.inputs.find((input) => input.datatype === 'FP16');
   if (fp16 !== undefined) throw new UnsupportedTensorError(`input '${fp16.name}' is FP16; FP16 inputs are not supported yet`);
+}
+
+/** Checks a model's missing-value declaration (`model-metadata.ts`): a JSON array of names of its inputs. */
+function assertMissingValueInputs(bytes: Uint8Array, inputNames: readonly string[]): void {
+  let declared: ReadonlySet<string>;
+  try {
+    declared = missingValueInputs(readOnnxMetadata(bytes));
+  } catch (error) {
+    throw new UnsupportedTensorError((error as Error).message);
+  }
+  const unknown = [...declared].filter((name) => !inputNames.includes(name));
+  if (unknown.length > 0) {
+    throw new UnsupportedTensorError(
+      `metadata '${MISSING_VALUES_METADATA_KEY}' names ${unknown.slice(0, 5).map(quote).join(', ')}, not an input of the model (its inputs: ${inputNames.slice(0, 20).map(quote).join(', ')})`,
+    );
+  }
 }
 
 /** Creates a session from a file path or model bytes. */
@@ -47,13 +72,15 @@ export function createSession(model: string | Uint8Array, options: InferenceSess
 /**
  * Loads model bytes in onnxruntime to prove they are a runnable ONNX model and
  * reads their signature. Throws onnxruntime's error if they do not load, and an
- * {@link UnsupportedTensorError} if the platform could not serve them.
+ * {@link UnsupportedTensorError} if the platform could not serve them; an invalid
+ * missing-value declaration (`model-metadata.ts`) throws too.
  */
 export async function inspectOnnxModel(bytes: Uint8Array): Promise<ModelSignature> {
   const session = await createSession(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
   try {
     const signature = signatureOf(session);
     assertServable(signature);
+    assertMissingValueInputs(bytes, session.inputNames);
     return signature;
   } finally {
     await session.release();

@@ -5,7 +5,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiEvent } from '../../test/support/api-event.js';
+import { apiEvent, type ApiEventInput } from '../../test/support/api-event.js';
 import { ArtifactStore } from '../aws/artifact-store.js';
 import { toErrorResponse } from '../http/response.js';
 import { dispatch } from '../http/router.js';
@@ -51,11 +51,9 @@ async function dataPlane(sha256 = createHash('sha256').update(iris).digest('hex'
     0,
   );
   const routes = createPredictRoutes({ resolver, loader, telemetry, random: () => 0 });
-  const call = (body: unknown) =>
-    dispatch(routes, apiEvent({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris:predict' }, body })).catch(
-      (error: unknown) => toErrorResponse(error, 'c').response,
-    );
-  return { call, loaded, stats, objects };
+  const send = (input: ApiEventInput) => dispatch(routes, apiEvent(input)).catch((error: unknown) => toErrorResponse(error, 'c').response);
+  const call = (body: unknown) => send({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris:predict' }, body });
+  return { call, send, loaded, stats, objects };
 }
 
 describe('predict routes with serving telemetry', () => {
@@ -104,5 +102,55 @@ describe('predict routes with serving telemetry', () => {
     expect(stats).toHaveLength(1);
     expect(stats[0]!.stats).toMatchObject({ requests: 1, failed: 1, rejected: 0 });
     expect(stats[0]!.stats.latency.every((count) => count === 0)).toBe(true);
+  });
+});
+
+describe('KServe v1 routes', () => {
+  it('answers model status on GET /v1/models/{name}, loading the version the default alias picks', async () => {
+    const { send, loaded } = await dataPlane();
+    const response = await send({ method: 'GET', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris' } });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ name: 'iris', ready: true });
+    expect(response.headers?.['x-model-version']).toBe('1');
+    expect(loaded).toEqual([1]);
+  });
+
+  it('refuses GET of a :predict path with 405', async () => {
+    const { send } = await dataPlane();
+    const response = await send({ method: 'GET', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris:predict' } });
+    expect(response.statusCode).toBe(405);
+  });
+
+  it('predicts with the version (or alias) a /v1/models/{name}/versions/{v}:predict path names', async () => {
+    const { send } = await dataPlane();
+    const predictWith = (versionAndVerb: string) =>
+      send({ method: 'POST', resource: '/v1/models/{nameAndVerb}/versions/{versionAndVerb}', pathParameters: { nameAndVerb: 'iris', versionAndVerb }, body: { instances: [SETOSA] } });
+    const byNumber = await predictWith('2:predict');
+    const byAlias = await predictWith('prod:predict');
+    const otherVerb = await predictWith('2:explain');
+    expect([byNumber.statusCode, byNumber.headers?.['x-model-version']]).toEqual([200, '2']);
+    expect(JSON.parse(byNumber.body)).toMatchObject({ model_name: 'iris', model_version: '2' });
+    expect([byAlias.statusCode, byAlias.headers?.['x-model-version']]).toEqual([200, '1']);
+    expect(otherVerb.statusCode).toBe(404);
+    expect(JSON.parse(otherVerb.body).error).toBe("no KServe v1 verb ':predict' in '2:explain'; use /v1/models/{name}:predict or /v1/models/{name}/versions/{version}:predict");
+  });
+});
+
+describe('request values in error answers', () => {
+  it('answers a 5 MB model name or input name with a short 400 body', async () => {
+    const { send } = await dataPlane();
+    const huge = 'n'.repeat(5_000_000);
+    const byName = await send({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: `${huge}:predict` }, body: { instances: [SETOSA] } });
+    const byInput = await send({
+      method: 'POST',
+      resource: '/v2/models/{name}/infer',
+      pathParameters: { name: 'iris' },
+      body: { inputs: [{ name: huge, datatype: 'FP32', shape: [1, 1], data: [1] }] },
+    });
+    for (const response of [byName, byInput]) {
+      expect(response.statusCode).toBe(400);
+      expect(response.body.length).toBeLessThan(300);
+      expect(JSON.parse(response.body).error).toContain("nnn…' (5000000 characters)");
+    }
   });
 });

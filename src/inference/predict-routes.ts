@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import packageJson from '../../package.json' with { type: 'json' };
-import { HttpError, NotFoundError } from '../http/errors.js';
+import { HttpError, MethodNotAllowedError, NotFoundError, quote } from '../http/errors.js';
 import { header, parseJsonBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -38,6 +38,15 @@ export interface PredictDeps {
   readonly random?: () => number;
 }
 
+/** The target of a KServe v1 `<target>:predict` path segment (a model name, or a version or alias); 404 for another verb. */
+function predictTarget(segment: string): string {
+  const colon = segment.lastIndexOf(':');
+  if (colon < 0 || segment.slice(colon + 1) !== 'predict') {
+    throw new NotFoundError(`no KServe v1 verb ':predict' in ${quote(segment)}; use /v1/models/{name}:predict or /v1/models/{name}/versions/{version}:predict`);
+  }
+  return segment.slice(0, colon);
+}
+
 /** How a request that reached a version ended, for its counters. */
 const outcomeOf = (error: unknown): Outcome => (error instanceof HttpError && error.statusCode < 500 ? 'rejected' : 'failed');
 
@@ -49,32 +58,49 @@ const answeredBy = (version: ModelVersion, body: unknown) =>
  * segment may be a number or an alias; none means the model's default alias.
  */
 export function createPredictRoutes({ resolver, loader, telemetry, random = Math.random }: PredictDeps): RouteTable {
-  const resolve = (event: APIGatewayProxyEvent, name: string) => {
-    const segment = event.pathParameters?.['version'];
-    return resolver.resolve(
+  /** The version a request names: `versionSegment` is a number or an alias; none means the default alias. */
+  const resolve = (event: APIGatewayProxyEvent, name: string, versionSegment = event.pathParameters?.['version']) =>
+    resolver.resolve(
       assertModelName(name),
-      segment === undefined ? undefined : parseVersionSelector(segment),
+      versionSegment === undefined ? undefined : parseVersionSelector(versionSegment),
       header(event, ROUTING_KEY_HEADER),
     );
-  };
 
   const metadata = async (event: APIGatewayProxyEvent) => {
     const { version } = await resolve(event, pathParam(event, 'name'));
     return answeredBy(version, modelMetadata(version));
   };
 
-  const ready = async (event: APIGatewayProxyEvent) => {
-    const { version } = await resolve(event, pathParam(event, 'name'));
+  /** Whether the version loads; `body` words the answer for the protocol. */
+  const readiness = async (event: APIGatewayProxyEvent, name: string, body: (version: ModelVersion) => unknown) => {
+    const { version } = await resolve(event, name);
     await loader.load(version);
-    return answeredBy(version, { name: version.model, version: String(version.version), ready: true });
+    return answeredBy(version, body(version));
+  };
+
+  const ready = (event: APIGatewayProxyEvent) =>
+    readiness(event, pathParam(event, 'name'), (version) => ({ name: version.model, version: String(version.version), ready: true }));
+
+  /** KServe v1 model status (`GET /v1/models/{name}`): `{"name", "ready"}`. */
+  const v1Status = async (event: APIGatewayProxyEvent) => {
+    const segment = pathParam(event, 'nameAndVerb');
+    if (segment.includes(':')) throw new MethodNotAllowedError(event.httpMethod, event.path);
+    return readiness(event, segment, (version) => ({ name: version.model, ready: true }));
   };
 
   /**
    * Answers a request with the version its alias picks, counts how that went for the version,
    * and copies a sample of the requests to the alias's shadow version, if any.
    */
-  const serve = async (event: APIGatewayProxyEvent, name: string, protocol: ShadowProtocol, request: unknown, answer: (model: LoadedModel) => Promise<unknown>) => {
-    const { version, alias, shadow } = await resolve(event, name);
+  const serve = async (
+    event: APIGatewayProxyEvent,
+    name: string,
+    protocol: ShadowProtocol,
+    request: unknown,
+    answer: (model: LoadedModel) => Promise<unknown>,
+    versionSegment?: string,
+  ) => {
+    const { version, alias, shadow } = await resolve(event, name, versionSegment);
     let body: unknown;
     // The version's own time: its answer, not registry reads or a first load.
     let started: number | undefined;
@@ -110,13 +136,13 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
     return serve(event, pathParam(event, 'name'), 'v2', request, (model) => infer(model, request));
   };
 
+  /** KServe v1 `:predict`, on the default alias (`/v1/models/{name}:predict`) or a version (`…/versions/{v}:predict`). */
   const predictRoute = async (event: APIGatewayProxyEvent) => {
-    const segment = pathParam(event, 'nameAndVerb');
-    const colon = segment.lastIndexOf(':');
-    const verb = colon < 0 ? '' : segment.slice(colon + 1);
-    if (verb !== 'predict') throw new NotFoundError(`unknown KServe v1 verb in '${segment}'; use /v1/models/{name}:predict`);
+    const versioned = event.pathParameters?.['versionAndVerb'] !== undefined;
+    const target = predictTarget(pathParam(event, versioned ? 'versionAndVerb' : 'nameAndVerb'));
+    const name = versioned ? pathParam(event, 'nameAndVerb') : target;
     const body = parseJsonBody(event);
-    return serve(event, segment.slice(0, colon), 'v1', body, (model) => predict(model, body));
+    return serve(event, name, 'v1', body, (model) => predict(model, body), versioned ? target : undefined);
   };
 
   return {
@@ -129,6 +155,8 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
     'GET /v2/models/{name}/versions/{version}/ready': ready,
     'POST /v2/models/{name}/infer': inferRoute,
     'POST /v2/models/{name}/versions/{version}/infer': inferRoute,
+    'GET /v1/models/{nameAndVerb}': v1Status,
     'POST /v1/models/{nameAndVerb}': predictRoute,
+    'POST /v1/models/{nameAndVerb}/versions/{versionAndVerb}': predictRoute,
   };
 }

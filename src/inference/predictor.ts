@@ -1,12 +1,35 @@
 import type { Tensor } from 'onnxruntime-node';
-import { BadRequestError } from '../http/errors.js';
+import { BadRequestError, quote } from '../http/errors.js';
 import type { LoadedModel } from './model-loader.js';
+import { runFailure } from './run-errors.js';
 import { fromOrtTensor, toOrtTensor, type V2TensorInput, type V2TensorOutput } from './tensors.js';
 
 /**
+ * Inputs that share a named dimension of the model (`batch` in `[batch, 1]`) must give it one
+ * size: the ONNX signature says they are the same dimension.
+ */
+function checkSharedDimensions(model: LoadedModel, feeds: Readonly<Record<string, Tensor>>): void {
+  const first = new Map<string, { input: string; size: number }>();
+  for (const [input, tensor] of Object.entries(feeds)) {
+    (model.dimensionNames.get(input) ?? []).forEach((dimension, i) => {
+      const size = tensor.dims[i];
+      if (dimension === undefined || size === undefined) return;
+      const seen = first.get(dimension);
+      if (seen === undefined) first.set(dimension, { input, size });
+      else if (seen.size !== size) {
+        throw new BadRequestError(
+          `inputs ${quote(seen.input)} and ${quote(input)} disagree on the model's dimension '${dimension}': ${seen.size} and ${size}; send the same ${dimension} for every input`,
+        );
+      }
+    });
+  }
+}
+
+/**
  * Checks request tensors against the model's inputs (every input present once,
- * no unknown names), converts them and runs the session. `outputNames` selects
- * outputs (all by default). Errors name the offending input or output.
+ * no unknown names, shared dimensions of one size), converts them and runs the
+ * session. `outputNames` selects outputs (all by default). Errors name the
+ * offending input or output; onnxruntime's failures are explained by `runFailure`.
  */
 export async function runModel(
   model: LoadedModel,
@@ -17,26 +40,31 @@ export async function runModel(
   for (const input of inputs) {
     const spec = model.inputs.get(input.name);
     if (spec === undefined) {
-      throw new BadRequestError(`unknown input '${input.name}'; the model's inputs are ${[...model.inputs.keys()].join(', ')}`);
+      throw new BadRequestError(`unknown input ${quote(input.name)}; the model's inputs are ${[...model.inputs.keys()].join(', ')}`);
     }
-    if (feeds[input.name] !== undefined) throw new BadRequestError(`input '${input.name}' is given more than once`);
-    feeds[input.name] = toOrtTensor(spec, input);
+    if (feeds[input.name] !== undefined) throw new BadRequestError(`input ${quote(input.name)} is given more than once`);
+    feeds[input.name] = toOrtTensor(spec, input, model.missingValueInputs.has(input.name));
   }
   for (const name of model.inputs.keys()) {
     if (feeds[name] === undefined) throw new BadRequestError(`missing input '${name}'`);
   }
+  checkSharedDimensions(model, feeds);
   const known = model.outputs.map((o) => o.name);
   const fetches = outputNames ?? known;
-  for (const name of fetches) {
-    if (!known.includes(name)) throw new BadRequestError(`unknown output '${name}'; the model's outputs are ${known.join(', ')}`);
-  }
+  if (fetches.length === 0) throw new BadRequestError(`no outputs requested; name at least one of ${known.join(', ')}, or leave "outputs" out for all`);
+  fetches.forEach((name, i) => {
+    if (!known.includes(name)) throw new BadRequestError(`unknown output ${quote(name)}; the model's outputs are ${known.join(', ')}`);
+    if (fetches.indexOf(name) !== i) throw new BadRequestError(`output ${quote(name)} is requested more than once`);
+  });
   let results: Record<string, Tensor>;
   try {
     results = await model.session.run(feeds, [...fetches]);
   } catch (error) {
-    // Inputs passed every static check; what remains (e.g. inputs whose batch sizes differ) is
-    // the request's fault. onnxruntime's own text (node names, source lines) goes to the log only.
-    throw new BadRequestError('the model rejected the inputs: check that they agree on their dynamic dimensions (e.g. batch size)', error);
+    throw runFailure(error, {
+      model: model.version.model,
+      version: model.version.version,
+      inputShapes: new Map(Object.entries(feeds).map(([name, tensor]) => [name, tensor.dims])),
+    });
   }
   return fetches.map((name) => fromOrtTensor(name, results[name]!));
 }

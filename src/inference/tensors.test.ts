@@ -40,28 +40,80 @@ describe('toOrtTensor', () => {
     expect(strings.data).toEqual(['a', 'wörld']);
   });
 
-  it('reads null as a missing value: NaN in float inputs, "" in string inputs', () => {
-    const floats = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, null] });
+  it('reads null as a missing value where the model declares missing-value handling: NaN in float inputs, "" in string inputs', () => {
+    const floats = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, null] }, true);
     expect(Array.from(floats.data as Float32Array)).toEqual([1, NaN]);
-    const strings = toOrtTensor(spec('BYTES', [-1]), { name: 'x', datatype: 'BYTES', shape: [2], data: ['a', null] });
+    const strings = toOrtTensor(spec('BYTES', [-1]), { name: 'x', datatype: 'BYTES', shape: [2], data: ['a', null] }, true);
     expect(strings.data).toEqual(['a', '']);
   });
 
-  it('accepts nested row-major data', () => {
-    const tensor = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3, 4]] });
-    expect(Array.from(tensor.data as Float32Array)).toEqual([1, 2, 3, 4]);
+  it.each([
+    ['FP32', [1, null], /input 'x': element 1 is null, but the model does not declare missing-value handling for this input \(ONNX metadata 'missing_values'\); send a number/],
+    ['FP64', [null, 1], /element 0 is null, but the model does not declare missing-value handling/],
+    ['BYTES', ['a', null], /element 1 is null, .*; send a string/],
+  ] as const)('refuses null %s elements when the model does not declare missing-value handling', (datatype, data, message) => {
+    expect(() => toOrtTensor(spec(datatype), { name: 'x', datatype, shape: [2], data })).toThrowError(message);
+  });
+
+  it('accepts flat data of the right length and nested data that follows the shape exactly, in row-major order', () => {
+    const nested = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3, 4]] });
+    const flat = toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] });
+    expect(Array.from(nested.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(flat.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    const rank3 = toOrtTensor(spec('FP32', [-1, 2, 1]), { name: 'x', datatype: 'FP32', shape: [1, 2, 1], data: [[[5], [6]]] });
+    expect(Array.from(rank3.data as Float32Array)).toEqual([5, 6]);
   });
 
   it.each([
-    ['a datatype that differs from the model', { datatype: 'FP64', shape: [1, 2], data: [1, 2] }, /datatype FP64 does not match the model's FP32/],
+    ['ragged rows', [3, 1], [[1, 2], [3]], /data has 2 elements; shape \[3, 1\] needs 3 at dimension 0/],
+    ['a row longer than its dimension', [2, 1], [[1, 2], [3]], /data\[0\] has 2 elements; shape \[2, 1\] needs 1 at dimension 1/],
+    ['rows nested in another arrangement (4×128 for [2, 256])', [2, 256], Array.from({ length: 4 }, () => new Array(128).fill(0)), /data has 4 elements; shape \[2, 256\] needs 2 at dimension 0/],
+    ['a value where a row belongs', [2, 2], [[1, 2], 3], /data\[1\] is a value; shape \[2, 2\] needs an array of 2 there \(dimension 1\)/],
+    ['nesting deeper than the shape', [1, 2], [[[1], [2]]], /data\[0\]\[0\] is an array; shape \[1, 2\] has 2 dimension\(s\)/],
+    ['nested data for a scalar', [], [[1]], /data is nested but shape \[\] is a scalar/],
+  ])('refuses nested data that does not follow the shape (%s), saying where it differs', (_, shape, data, message) => {
+    expect(() => toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape, data })).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape, data })).toThrowError(message);
+  });
+
+  it('says a JSON number beyond the float range is out of range, not null', () => {
+    // JSON.parse reads 1e400 as Infinity.
+    const { data } = JSON.parse('{"data":[1e400, 1]}') as { data: number[] };
+    expect(() => toOrtTensor(spec('FP64'), { name: 'x', datatype: 'FP64', shape: [2], data })).toThrowError(
+      "input 'x': element 0 is a number beyond the range of JSON numbers (±1.8e308); expected a finite number",
+    );
+    expect(() => toOrtTensor(spec('INT64'), { name: 'x', datatype: 'INT64', shape: [2], data })).toThrowError(/element 0 is a number beyond the range of JSON numbers/);
+  });
+
+  it('quotes at most a short prefix of a request value in its errors', () => {
+    const huge = 'x'.repeat(5_000_000);
+    const attempts = [
+      () => toOrtTensor(spec('FP32'), { name: 'x', datatype: 'FP32', shape: [1], data: [huge] }),
+      () => toOrtTensor(spec('FP32'), { name: 'x', datatype: huge, shape: [1], data: [1] }),
+      () => toOrtTensor(spec('INT8'), { name: 'x', datatype: 'INT8', shape: [1], data: [`9${'0'.repeat(100_000)}`] }),
+    ];
+    for (const attempt of attempts) {
+      let message = '';
+      try {
+        attempt();
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/…' \((5000000|100001) characters\)/);
+      expect(message.length).toBeLessThan(300);
+    }
+  });
+
+  it.each([
+    ['a datatype that differs from the model', { datatype: 'FP64', shape: [1, 2], data: [1, 2] }, /datatype 'FP64' does not match the model's FP32/],
     ['a wrong rank', { datatype: 'FP32', shape: [2], data: [1, 2] }, /rank 1; the model expects \[-1, 2\]/],
     ['a wrong fixed dimension', { datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }, /dimension 1 is 3; the model expects \[-1, 2\]/],
     ['a negative dimension', { datatype: 'FP32', shape: [-1, 2], data: [1, 2] }, /must hold at most 32 integers between 0 and 2147483647/],
     ['a huge dimension with no data', { datatype: 'FP32', shape: [1e300, 2], data: [] }, /must hold at most 32 integers/],
     ['an FP32 overflow', { datatype: 'FP32', shape: [1, 2], data: [1e39, 1] }, /element 0 is 1e\+39; out of range for FP32/],
     ['data length ≠ product of the shape', { datatype: 'FP32', shape: [2, 2], data: [1, 2, 3] }, /data has 3 elements but shape \[2, 2\] needs 4/],
-    ['a boolean where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, true] }, /element 1 is true; expected a finite number or null/],
-    ['a "NaN" string', { datatype: 'FP32', shape: [1, 2], data: ['NaN', 1] }, /element 0 is "NaN"; expected a finite number/],
+    ['a boolean where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, true] }, /element 1 is true; expected a finite number/],
+    ['a "NaN" string', { datatype: 'FP32', shape: [1, 2], data: ['NaN', 1] }, /element 0 is the string 'NaN'; expected a finite number/],
   ])('rejects %s with a 400 naming the input', (_, input, message) => {
     expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(BadRequestError);
     expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(new RegExp(`input 'x': .*${message.source}`));
@@ -101,6 +153,15 @@ describe('fromOrtTensor', () => {
     expect(out.data).toEqual([-3, '9007199254740993']);
   });
 
+  it('renders non-finite floats as the strings "NaN", "Infinity" and "-Infinity", never as null', () => {
+    const values = [NaN, Infinity, -Infinity, 1.5];
+    const expected = ['NaN', 'Infinity', '-Infinity', 1.5];
+    expect(fromOrtTensor('f', new Tensor('float32', Float32Array.from(values), [4])).data).toEqual(expected);
+    expect(fromOrtTensor('d', new Tensor('float64', Float64Array.from(values), [4])).data).toEqual(expected);
+    expect(fromOrtTensor('h', new Tensor('float16', Uint16Array.of(0x7e00, 0x7c00, 0xfc00, 0x3e00), [4])).data).toEqual(expected);
+    expect(JSON.parse(JSON.stringify(fromOrtTensor('f', new Tensor('float32', Float32Array.from(values), [4])).data))).toEqual(expected);
+  });
+
   it('renders bool tensors as booleans and strings as strings', () => {
     expect(fromOrtTensor('b', new Tensor('bool', Uint8Array.of(1, 0), [2])).data).toEqual([true, false]);
     expect(fromOrtTensor('s', new Tensor('string', ['a'], [1])).data).toEqual(['a']);
@@ -114,14 +175,14 @@ describe('flatten', () => {
     expect(flatten([[[1], [2]], [[3], [4]]])).toEqual([1, 2, 3, 4]);
   });
 
-  it('refuses nesting deeper than any tensor, without recursion', () => {
+  it('refuses nesting deeper than the shape without walking it', () => {
     // Prepare: 200,000 levels would overflow a recursive walk.
     let deep: unknown[] = [1];
     for (let i = 0; i < 200_000; i++) deep = [deep];
     // Act + Assess
     expect(flatten(deep)).toBeUndefined();
     expect(() => toOrtTensor(spec('FP32'), { name: 'x', datatype: 'FP32', shape: [1], data: deep })).toThrowError(
-      "input 'x': data is nested deeper than 32 levels",
+      "input 'x': data[0] is an array; shape [1] has 1 dimension(s), so values belong at depth 1",
     );
   });
 });

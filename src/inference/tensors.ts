@@ -1,7 +1,8 @@
 import { Tensor } from 'onnxruntime-node';
-import { BadRequestError } from '../http/errors.js';
+import { BadRequestError, quote } from '../http/errors.js';
 import type { TensorSpec, V2Datatype } from '../registry/types.js';
 import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
+import { MISSING_VALUES_METADATA_KEY } from './model-metadata.js';
 
 /** One tensor of a KServe v2 request (`inputs[i]`), after structural validation. */
 export interface V2TensorInput {
@@ -49,36 +50,99 @@ export function flatten(data: readonly unknown[]): readonly unknown[] | undefine
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+const formatShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
 function checkShape(spec: TensorSpec, shape: readonly number[]): void {
   if (shape.length > MAX_NESTING || !shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
-    throw new BadRequestError(`input '${spec.name}': shape [${shape.join(', ')}] must hold at most ${MAX_NESTING} integers between 0 and ${MAX_DIMENSION}`);
+    throw new BadRequestError(`input ${quote(spec.name)}: shape must hold at most ${MAX_NESTING} integers between 0 and ${MAX_DIMENSION}`);
   }
   // An empty model shape means the ONNX file does not declare one: anything goes.
   if (spec.shape.length === 0) return;
   const expected = `[${spec.shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
   if (shape.length !== spec.shape.length) {
-    throw new BadRequestError(`input '${spec.name}': shape [${shape.join(', ')}] has rank ${shape.length}; the model expects ${expected}`);
+    throw new BadRequestError(`input ${quote(spec.name)}: shape ${formatShape(shape)} has rank ${shape.length}; the model expects ${expected}`);
   }
   spec.shape.forEach((dim, i) => {
     if (dim >= 0 && shape[i] !== dim) {
-      throw new BadRequestError(`input '${spec.name}': dimension ${i} is ${shape[i]}; the model expects ${expected}`);
+      throw new BadRequestError(`input ${quote(spec.name)}: dimension ${i} is ${shape[i]}; the model expects ${expected}`);
     }
   });
 }
 
-function fail(spec: TensorSpec, index: number, what: string): never {
-  throw new BadRequestError(`input '${spec.name}': element ${index} ${what}`);
+/**
+ * The elements of a tensor's `data` in row-major order. Flat data must hold exactly as many
+ * elements as the shape; nested data must follow the shape exactly: the outer array as long as
+ * dimension 0, each array at depth d as long as dimension d, values only at the last depth.
+ * Errors say where the data differs (`data[1]`, the dimension and both lengths).
+ */
+function elementsOf(spec: TensorSpec, data: readonly unknown[], shape: readonly number[]): readonly unknown[] {
+  const fail = (message: string): never => {
+    throw new BadRequestError(`input ${quote(spec.name)}: ${message}`);
+  };
+  if (!data.some(Array.isArray)) {
+    const expected = product(shape);
+    if (data.length !== expected) fail(`data has ${data.length} elements but shape ${formatShape(shape)} needs ${expected}`);
+    return data;
+  }
+  if (shape.length === 0) fail('data is nested but shape [] is a scalar');
+  const out: unknown[] = [];
+  // Indices of the arrays being walked, for error messages only.
+  const path: number[] = [];
+  const where = () => `data${path.map((i) => `[${i}]`).join('')}`;
+  const walk = (items: readonly unknown[], depth: number): void => {
+    if (items.length !== shape[depth]) {
+      fail(`${where()} has ${items.length} elements; shape ${formatShape(shape)} needs ${shape[depth]} at dimension ${depth}`);
+    }
+    const last = depth === shape.length - 1;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      path.push(i);
+      if (last) {
+        if (Array.isArray(item)) fail(`${where()} is an array; shape ${formatShape(shape)} has ${shape.length} dimension(s), so values belong at depth ${shape.length}`);
+        out.push(item);
+      } else if (!Array.isArray(item)) {
+        fail(`${where()} is a value; shape ${formatShape(shape)} needs an array of ${shape[depth + 1]} there (dimension ${depth + 1})`);
+      } else {
+        walk(item, depth + 1);
+      }
+      path.pop();
+    }
+  };
+  walk(data, 0);
+  return out;
 }
 
-/** JSON has no NaN: `null` in a float input marks a missing value, which reaches the model as NaN (trained models impute it). */
-function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Array | Float64Array): Float32Array | Float64Array {
+/** How an element that does not fit is shown in an error: bounded, and saying what JSON made of it. */
+function describe(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number beyond the range of JSON numbers (±1.8e308)';
+  if (typeof value === 'string') return `the string ${quote(value)}`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}
+
+function fail(spec: TensorSpec, index: number, what: string): never {
+  throw new BadRequestError(`input ${quote(spec.name)}: element ${index} ${what}`);
+}
+
+function refuseNull(spec: TensorSpec, index: number, expected: string): never {
+  return fail(
+    spec,
+    index,
+    `is null, but the model does not declare missing-value handling for this input (ONNX metadata '${MISSING_VALUES_METADATA_KEY}'); send ${expected}`,
+  );
+}
+
+/** JSON has no NaN: `null` in a float input marks a missing value, which reaches the model as NaN, in inputs whose model declares it handles them (trained models impute them). */
+function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Array | Float64Array, acceptsMissing: boolean): Float32Array | Float64Array {
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
     if (value === null) {
+      if (!acceptsMissing) refuseNull(spec, i, 'a number');
       array[i] = NaN;
       continue;
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a finite number or null`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${describe(value)}; expected a finite number${acceptsMissing ? ' or null' : ''}`);
     array[i] = value;
     // A finite JSON number can still overflow FP32 (1e39 becomes Infinity).
     if (!Number.isFinite(array[i]!)) fail(spec, i, `is ${value}; out of range for ${spec.datatype}`);
@@ -90,9 +154,9 @@ function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
   let parsed: bigint | undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value)) parsed = BigInt(value);
   else if (typeof value === 'string' && /^-?\d+$/.test(value)) parsed = BigInt(value);
-  if (parsed === undefined) fail(spec, index, `is ${JSON.stringify(value) ?? 'undefined'}; expected an integer`);
+  if (parsed === undefined) fail(spec, index, `is ${describe(value)}; expected an integer`);
   const [min, max] = INTEGER_RANGES[spec.datatype]!;
-  if (parsed < min || parsed > max) fail(spec, index, `is ${String(value)}; out of range for ${spec.datatype}`);
+  if (parsed < min || parsed > max) fail(spec, index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype}`);
   return parsed;
 }
 
@@ -112,26 +176,29 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   const array = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
-    if (typeof value !== 'boolean') fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected true or false`);
+    if (typeof value !== 'boolean') fail(spec, i, `is ${describe(value)}; expected true or false`);
     array[i] = value ? 1 : 0;
   }
   return array;
 }
 
-/** `null` in a string input marks a missing value and becomes `""` (trained models map it to their unknown category). */
-function toStrings(spec: TensorSpec, data: readonly unknown[]): string[] {
+/** `null` in a string input marks a missing value and becomes `""`, in inputs whose model declares it handles them (trained models map it to their unknown category). */
+function toStrings(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): string[] {
   return data.map((value, i) => {
-    if (value === null) return '';
-    if (typeof value !== 'string') fail(spec, i, `is ${JSON.stringify(value) ?? 'undefined'}; expected a string or null`);
+    if (value === null) {
+      if (!acceptsMissing) refuseNull(spec, i, 'a string');
+      return '';
+    }
+    if (typeof value !== 'string') fail(spec, i, `is ${describe(value)}; expected a string${acceptsMissing ? ' or null' : ''}`);
     return value;
   });
 }
 
-function typedData(spec: TensorSpec, data: readonly unknown[]): { type: OrtType; values: Tensor['data'] } {
+function typedData(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): { type: OrtType; values: Tensor['data'] } {
   const n = data.length;
   switch (spec.datatype) {
-    case 'FP32': return { type: 'float32', values: toFloats(spec, data, new Float32Array(n)) };
-    case 'FP64': return { type: 'float64', values: toFloats(spec, data, new Float64Array(n)) };
+    case 'FP32': return { type: 'float32', values: toFloats(spec, data, new Float32Array(n), acceptsMissing) };
+    case 'FP64': return { type: 'float64', values: toFloats(spec, data, new Float64Array(n), acceptsMissing) };
     case 'INT8': return { type: 'int8', values: toSmallInts(spec, data, new Int8Array(n)) };
     case 'INT16': return { type: 'int16', values: toSmallInts(spec, data, new Int16Array(n)) };
     case 'INT32': return { type: 'int32', values: toSmallInts(spec, data, new Int32Array(n)) };
@@ -141,33 +208,30 @@ function typedData(spec: TensorSpec, data: readonly unknown[]): { type: OrtType;
     case 'UINT32': return { type: 'uint32', values: toSmallInts(spec, data, new Uint32Array(n)) };
     case 'UINT64': return { type: 'uint64', values: toBigInts(spec, data, new BigUint64Array(n)) };
     case 'BOOL': return { type: 'bool', values: toBools(spec, data) };
-    case 'BYTES': return { type: 'string', values: toStrings(spec, data) };
+    case 'BYTES': return { type: 'string', values: toStrings(spec, data, acceptsMissing) };
     case 'FP16':
-      throw new BadRequestError(`input '${spec.name}': FP16 inputs are not supported yet; export the model with FP32 inputs`);
+      throw new BadRequestError(`input ${quote(spec.name)}: FP16 inputs are not supported yet; export the model with FP32 inputs`);
   }
 }
 
 /**
  * Converts one v2 request tensor into an onnxruntime tensor, checking it against
- * the model's input spec: datatype, rank and fixed dimensions, element count
- * (= product of the shape) and every element's type and range. Errors name the input.
+ * the model's input spec: datatype, rank and fixed dimensions, data that follows the
+ * shape (flat with its element count, or nested exactly like it) and every element's
+ * type and range. `null` elements are accepted only when `acceptsMissing` (the model
+ * declares missing-value handling for this input). Errors name the input.
  */
-export function toOrtTensor(spec: TensorSpec, input: V2TensorInput): Tensor {
+export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissing = false): Tensor {
   if (input.datatype !== spec.datatype) {
-    throw new BadRequestError(`input '${spec.name}': datatype ${input.datatype} does not match the model's ${spec.datatype}`);
+    throw new BadRequestError(`input ${quote(spec.name)}: datatype ${quote(input.datatype)} does not match the model's ${spec.datatype}`);
   }
   checkShape(spec, input.shape);
-  const data = flatten(input.data);
-  if (data === undefined) throw new BadRequestError(`input '${spec.name}': data is nested deeper than ${MAX_NESTING} levels`);
-  const expected = product(input.shape);
-  if (data.length !== expected) {
-    throw new BadRequestError(`input '${spec.name}': data has ${data.length} elements but shape [${input.shape.join(', ')}] needs ${expected}`);
-  }
-  const { type, values } = typedData(spec, data);
+  const data = elementsOf(spec, input.data, input.shape);
+  const { type, values } = typedData(spec, data, acceptsMissing);
   try {
     return new Tensor(type, values, input.shape);
   } catch (error) {
-    throw new BadRequestError(`input '${spec.name}': ${(error as Error).message}`, error);
+    throw new BadRequestError(`input ${quote(spec.name)}: ${(error as Error).message}`, error);
   }
 }
 
@@ -181,19 +245,29 @@ export function halfToNumber(bits: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
+/**
+ * JSON has no NaN or infinities: non-finite float outputs are sent as the strings `"NaN"`,
+ * `"Infinity"` and `"-Infinity"` (the spelling of JavaScript, Python's `float()` and Triton),
+ * never as `null`, which would read as a missing value.
+ */
+function jsonNumber(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
 function jsonValues(tensor: Tensor): unknown[] {
   const data = tensor.data;
   if (tensor.type === 'bool') return Array.from(data as Uint8Array, (v) => v !== 0);
   // Without Float16Array (Node < 24), onnxruntime hands FP16 data over as raw bits.
-  if (tensor.type === 'float16' && data instanceof Uint16Array) return Array.from(data, halfToNumber);
+  if (tensor.type === 'float16' && data instanceof Uint16Array) return Array.from(data, (bits) => jsonNumber(halfToNumber(bits)));
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     // JSON has no 64-bit integers: exact as numbers up to 2^53, as decimal strings beyond.
     return Array.from(data, (v) => (v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString()));
   }
+  if (tensor.type === 'float16' || tensor.type === 'float32' || tensor.type === 'float64') return Array.from(data as ArrayLike<number>, jsonNumber);
   return Array.from(data as ArrayLike<unknown>);
 }
 
-/** Converts an onnxruntime output tensor into a v2 response tensor. */
+/** Converts an onnxruntime output tensor into a v2 response tensor (non-finite floats as {@link jsonNumber} strings). */
 export function fromOrtTensor(name: string, tensor: Tensor): V2TensorOutput {
   return { name, datatype: v2DatatypeOf(tensor.type), shape: [...tensor.dims], data: jsonValues(tensor) };
 }

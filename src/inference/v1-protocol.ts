@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { BadRequestError } from '../http/errors.js';
+import { BadRequestError, quote } from '../http/errors.js';
 import { parseWith } from '../http/request.js';
 import type { TensorSpec } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
@@ -58,7 +58,7 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
     instances.forEach((instance, i) => {
       for (const key of Object.keys(instance)) {
         if (!model.inputs.has(key)) {
-          throw new BadRequestError(`instance ${i} has unknown feature '${key}'; the model's inputs are ${specs.map((s) => s.name).join(', ')}`);
+          throw new BadRequestError(`instance ${i} has unknown feature ${quote(key)}; the model's inputs are ${specs.map((s) => s.name).join(', ')}`);
         }
       }
       for (const spec of specs) {

@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { BadRequestError, ConflictError } from '../http/errors.js';
+import { BadRequestError, ConflictError, quote } from '../http/errors.js';
 import { expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -71,7 +71,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
       if (newest === undefined) throw new ConflictError(`dataset '${name}' has no READY version yet`);
       return newest;
     }
-    if (!/^[1-9][0-9]{0,9}$/.test(segment)) throw new BadRequestError(`invalid version '${segment}': expected a positive integer or 'latest'`);
+    if (!/^[1-9][0-9]{0,9}$/.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: expected a positive integer or 'latest'`);
     return datasets.getVersion(name, Number(segment));
   };
 
@@ -98,7 +98,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
       const name = dataset(event);
       const { fileName } = parseWith(uploadSchema, parseJsonBody(event), 'upload');
       if (fileName.includes('/') || fileName === '.' || fileName === '..') {
-        throw new BadRequestError(`invalid fileName '${fileName}': a file name, without '/'`);
+        throw new BadRequestError(`invalid fileName ${quote(fileName)}: a file name, without '/'`);
       }
       await datasets.ensureDataset(name);
       const key = rawKey(name, fileName);
@@ -118,7 +118,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'GET /datasets/{dataset}/versions/{version}/preview': async (event) => {
       const limitText = event.queryStringParameters?.['limit'];
       if (limitText !== undefined && !/^(100|[1-9][0-9]?)$/.test(limitText)) {
-        throw new BadRequestError(`invalid limit '${limitText}': expected 1-${PREVIEW_ROWS.max}`);
+        throw new BadRequestError(`invalid limit ${quote(limitText)}: expected 1-${PREVIEW_ROWS.max}`);
       }
       const found = await version(event);
       const key = found.curatedKeys?.[0];

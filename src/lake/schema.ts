@@ -3,6 +3,7 @@
  * a dropped file are matched against a declared schema.
  */
 import { COLUMN_TYPES, type ColumnType } from './column-types.js';
+import { quote } from '../http/errors.js';
 import { InvalidDataError } from './errors.js';
 
 /** One column of a dataset schema. */
@@ -65,7 +66,7 @@ export function planColumns(
     if (name === '' || name.includes('\0')) throw new InvalidDataError(`the file has a column with an empty name (or a NUL character in its name)`);
     const clash = seen.get(name.toLowerCase());
     if (clash !== undefined) {
-      throw new InvalidDataError(`columns '${clash}' and '${name}' differ only in case; column names are case-insensitive in the curated data: rename one`);
+      throw new InvalidDataError(`columns ${quote(clash)} and ${quote(name)} differ only in case; column names are case-insensitive in the curated data: rename one`);
     }
     seen.set(name.toLowerCase(), name);
   }

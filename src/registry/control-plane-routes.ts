@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { BadRequestError } from '../http/errors.js';
+import { BadRequestError, quote } from '../http/errors.js';
 import { callerOf, expectedRevision, pageOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -75,7 +75,7 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
   const status = query['status'];
   if (status !== undefined) {
     if (!(['PENDING', 'APPROVED', 'REJECTED', 'ARCHIVED'] as const).includes(status as VersionStatus)) {
-      throw new BadRequestError(`invalid status '${status}': expected PENDING, APPROVED, REJECTED or ARCHIVED`);
+      throw new BadRequestError(`invalid status ${quote(status)}: expected PENDING, APPROVED, REJECTED or ARCHIVED`);
     }
     filter.status = status as VersionStatus;
   }
@@ -87,7 +87,7 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
   const minMetric = query['minMetric'];
   if (minMetric !== undefined) {
     const match = /^([^:]+):(-?[0-9.eE+-]+)$/.exec(minMetric);
-    if (match === null || !Number.isFinite(Number(match[2]))) throw new BadRequestError(`invalid minMetric '${minMetric}': expected name:value, e.g. accuracy:0.9`);
+    if (match === null || !Number.isFinite(Number(match[2]))) throw new BadRequestError(`invalid minMetric ${quote(minMetric)}: expected name:value, e.g. accuracy:0.9`);
     filter.metric = { name: match[1]!, min: Number(match[2]) };
   }
   return filter;

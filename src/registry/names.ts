@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors.js';
+import { BadRequestError, quote } from '../http/errors.js';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -7,7 +7,7 @@ const VERSION_NUMBER = /^[1-9][0-9]{0,9}$/;
 /** Validates a model name: 1–128 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. */
 export function assertModelName(name: string): string {
   if (!MODEL_NAME.test(name)) {
-    throw new BadRequestError(`invalid model name '${name}': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new BadRequestError(`invalid model name ${quote(name)}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   return name;
 }
@@ -15,7 +15,7 @@ export function assertModelName(name: string): string {
 /** Validates an alias name: lowercase, starts with a letter (so it never reads as a version number). */
 export function assertAliasName(alias: string): string {
   if (!ALIAS_NAME.test(alias)) {
-    throw new BadRequestError(`invalid alias '${alias}': use 1-63 lowercase letters, digits, '_' or '-', starting with a letter`);
+    throw new BadRequestError(`invalid alias ${quote(alias)}: use 1-63 lowercase letters, digits, '_' or '-', starting with a letter`);
   }
   return alias;
 }
@@ -31,6 +31,6 @@ export function parseVersionSelector(segment: string): VersionSelector {
 
 /** Parses a path segment that must be a version number. */
 export function parseVersionNumber(segment: string): number {
-  if (!VERSION_NUMBER.test(segment)) throw new BadRequestError(`invalid version '${segment}': expected a positive integer`);
+  if (!VERSION_NUMBER.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: expected a positive integer`);
   return Number(segment);
 }

@@ -1,5 +1,5 @@
 import { ArtifactNotFoundError, parseS3Uri, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
-import { BadRequestError, UnprocessableError } from '../http/errors.js';
+import { BadRequestError, quote, UnprocessableError } from '../http/errors.js';
 import { UnsupportedTensorError } from '../inference/datatypes.js';
 import type { ModelRegistry } from './registry.js';
 import type { ModelSignature, ModelVersion } from './types.js';
@@ -35,9 +35,9 @@ export interface RegisterVersionRequest {
  */
 export async function registerVersion(deps: RegisterVersionDeps, model: string, request: RegisterVersionRequest): Promise<ModelVersion> {
   const location = parseS3Uri(request.artifactUri);
-  if (location === undefined) throw new BadRequestError(`artifactUri '${request.artifactUri}' is not an s3://bucket/key URI`);
+  if (location === undefined) throw new BadRequestError(`artifactUri ${quote(request.artifactUri)} is not an s3://bucket/key URI`);
   if (location.bucket !== deps.lakeBucket) {
-    throw new BadRequestError(`artifactUri must be in the lake bucket '${deps.lakeBucket}', got '${location.bucket}'`);
+    throw new BadRequestError(`artifactUri must be in the lake bucket '${deps.lakeBucket}', got ${quote(location.bucket)}`);
   }
   await deps.registry.getModel(model);
 
@@ -45,7 +45,7 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   try {
     fetched = await deps.artifacts.fetch(location);
   } catch (error) {
-    if (error instanceof ArtifactNotFoundError) throw new BadRequestError(`artifact not found: ${request.artifactUri}`);
+    if (error instanceof ArtifactNotFoundError) throw new BadRequestError(`artifact not found: ${quote(request.artifactUri)}`);
     throw error;
   }
   const sha256 = sha256Hex(fetched.bytes);
@@ -57,7 +57,7 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
     signature = await deps.inspect(fetched.bytes);
   } catch (error) {
     const problem = error instanceof UnsupportedTensorError ? 'cannot be served' : 'is not a loadable ONNX model';
-    throw new UnprocessableError(`artifact ${request.artifactUri} ${problem}: ${(error as Error).message}`, error);
+    throw new UnprocessableError(`artifact ${quote(request.artifactUri)} ${problem}: ${(error as Error).message}`, error);
   }
   return deps.registry.registerVersion({
     model,

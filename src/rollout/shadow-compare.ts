@@ -17,7 +17,7 @@
  *   a different shape is a disagreement for each of the primary's categorical elements;
  * - numeric elements are compared where both sides hold a finite number at the same position of
  *   same-shaped outputs (a difference between misaligned values would mean nothing; a missing
- *   value, JSON `null` for NaN, has no difference);
+ *   value, `"NaN"` or `null`, has no difference);
  * - outputs only the shadow returns are not compared.
  *
  * So `agreed / categoricalCompared` is the share of the primary's labels the shadow reproduces,

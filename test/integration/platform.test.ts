@@ -157,6 +157,15 @@ describe('register → alias → infer', () => {
     expect((metadata.body['inputs'] as unknown[])[0]).toEqual({ name: 'sepal_length', datatype: 'FP32', shape: [-1, 1] });
     const ready = await request('GET', '/v2/models/flow/ready');
     expect(ready.body).toEqual({ name: 'flow', version: '2', ready: true });
+    const v1Status = await request('GET', '/v1/models/flow');
+    expect([v1Status.status, v1Status.body]).toEqual([200, { name: 'flow', ready: true }]);
+  });
+
+  it('answers KServe v1 predictions of a named version', async () => {
+    const reply = await request('POST', '/v1/models/flow/versions/1:predict', { body: { instances: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }] } });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('x-model-version')).toBe('1');
+    expect(reply.body).toMatchObject({ model_name: 'flow', model_version: '1' });
   });
 });
 
@@ -167,9 +176,11 @@ describe('bad input gets a 4xx naming the problem', () => {
     ['a missing input', irisInputs([SETOSA]).slice(1), 400, "missing input 'sepal_length'"],
     ['a wrong input name', [...irisInputs([SETOSA]), { name: 'petal_colour', shape: [1], datatype: 'FP32', data: [1] }], 400, "unknown input 'petal_colour'"],
     ['a wrong shape', irisInputs([SETOSA]).map((i) => ({ ...i, shape: [1, 2], data: [1, 2] })), 400, "input 'sepal_length': dimension 1 is 2"],
-    ['a wrong datatype', irisInputs([SETOSA]).map((i) => ({ ...i, datatype: 'FP64' })), 400, "input 'sepal_length': datatype FP64 does not match the model's FP32"],
+    ['a wrong datatype', irisInputs([SETOSA]).map((i) => ({ ...i, datatype: 'FP64' })), 400, "input 'sepal_length': datatype 'FP64' does not match the model's FP32"],
     ['data length ≠ product of shape', irisInputs([SETOSA]).map((i) => ({ ...i, shape: [2, 1] })), 400, "input 'sepal_length': data has 1 elements but shape [2, 1] needs 2"],
-    ['a NaN where a number is needed', irisInputs([SETOSA]).map((i) => ({ ...i, data: ['NaN'] })), 400, "input 'sepal_length': element 0 is \"NaN\"; expected a finite number"],
+    ['a NaN where a number is needed', irisInputs([SETOSA]).map((i) => ({ ...i, data: ['NaN'] })), 400, "input 'sepal_length': element 0 is the string 'NaN'; expected a finite number"],
+    ['null in a model without missing-value handling', irisInputs([SETOSA]).map((i) => ({ ...i, data: [null] })), 400, "input 'sepal_length': element 0 is null, but the model does not declare missing-value handling"],
+    ['ragged nested data', irisInputs([SETOSA]).map((i) => ({ ...i, shape: [3, 1], data: [[1, 2], [3]] })), 400, "input 'sepal_length': data has 2 elements; shape [3, 1] needs 3 at dimension 0"],
   ])('%s', async (_, inputs, status, message) => {
     const reply = await infer({ inputs });
     expect(reply.status).toBe(status);

@@ -12,7 +12,7 @@
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, quote } from '../../http/errors.js';
 import { ATTR, LIST_INDEX, modelPk } from '../../registry/keys.js';
 import { assertModelName } from '../../registry/names.js';
 import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from '../../registry/table.js';
@@ -64,11 +64,11 @@ function keyOf(id: string): JobKey {
   const at = id.lastIndexOf(ID_SEPARATOR);
   const model = id.slice(0, Math.max(at, 0));
   const stamp = id.slice(at + 1);
-  if (at <= 0 || !/^[0-9]{17}-[0-9a-f]{8}$/.test(stamp)) throw new NotFoundError(`no training job '${id}'`);
+  if (at <= 0 || !/^[0-9]{17}-[0-9a-f]{8}$/.test(stamp)) throw new NotFoundError(`no training job ${quote(id)}`);
   try {
     assertModelName(model);
   } catch {
-    throw new NotFoundError(`no training job '${id}'`);
+    throw new NotFoundError(`no training job ${quote(id)}`);
   }
   return { model, sk: `${JOB_PREFIX}${stamp}` };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readOnnxMetadata } from '../../inference/model-metadata.js';
 import { inspectOnnxModel } from '../../inference/onnx-session.js';
 import { fitPreprocessor, transform, type FeatureColumn, type PreprocessOptions, type Preprocessor } from '../features.js';
 import { scoreColumns, type DenseLayer, type Link, type Matrix, type Task, type TrainedModel, type Tree, type TreeEnsembleModel } from '../model.js';
@@ -308,8 +309,11 @@ describe('exported model structure', () => {
     ]);
     expect(model.metadataProps.map((p) => [p.key, p.value])).toEqual([
       ['algorithm', 'trees'],
+      // Every input but the BOOL one imputes missing values.
+      ['missing_values', JSON.stringify(['income', 'color', 'age', 'constant', 'city'])],
       ['task', 'classification'],
     ]);
+    expect([...readOnnxMetadata(bytes)]).toEqual(model.metadataProps.map((p) => [p.key, p.value]));
     expect(model.graph?.name).toBe('test_trees_sigmoid');
     expect(model.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.[0]?.dimParam).toBe('batch');
     const nodes = model.graph?.node ?? [];

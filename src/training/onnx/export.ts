@@ -13,10 +13,12 @@
  *
  * Outputs: regression `value` FLOAT `[batch]`; classification `label` STRING
  * `[batch]` (class name of the most probable class) and `probabilities` FLOAT
- * `[batch, classes]`. The graph reproduces `predict` of score.ts on
+ * `[batch, classes]`. The metadata declares the inputs whose missing values the graph
+ * handles (`missing_values`, see inference/model-metadata.ts). The graph reproduces `predict` of score.ts on
  * `transform`'s matrix; `checkParity` (parity.ts) verifies it in onnxruntime.
  */
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { MISSING_VALUES_METADATA_KEY } from '../../inference/model-metadata.js';
 import { featureNames, featureWidth, type Preprocessor } from '../features.js';
 import { scoreColumns, type DenseLayer, type Link, type Task, type TrainedModel, type TreeEnsembleModel } from '../model.js';
 import {
@@ -366,7 +368,8 @@ export function exportOnnx(request: ExportRequest): Uint8Array {
       inputs,
       outputs,
       valueInfos: g.valueInfos,
-      metadata: request.metadata,
+      // Numeric and categorical inputs impute missing values (NaN, ""): declare it so serving accepts `null` there.
+      metadata: { ...request.metadata, [MISSING_VALUES_METADATA_KEY]: JSON.stringify(pre.features.filter((f) => f.kind !== 'boolean').map((f) => f.name)) },
       docString: describe(request),
       usesMl: g.ml,
     }),
