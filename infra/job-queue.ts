@@ -20,8 +20,9 @@ export interface JobQueueProps {
   readonly spec: QueueSpec;
 
   /**
-   * Days the dead-letter queue keeps messages. Kept at the maximum so a failed job can be
-   * inspected and redriven long after the source queue would have dropped it.
+   * Days the dead-letter queue keeps messages; more than `spec.retentionDays`, since SQS counts
+   * a message's retention from its first enqueue, not from its move to the dead-letter queue.
+   * Kept at the maximum so a failed job can be inspected and redriven long after it failed.
    *
    * @default 14
    */
@@ -53,7 +54,11 @@ export class JobQueue extends Construct {
     assertIntegerInRange(`${where} visibilityTimeoutSeconds`, spec.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_TIMEOUT_SECONDS);
     assertIntegerInRange(`${where} maxReceiveCount`, spec.maxReceiveCount, 1, MAX_RECEIVE_COUNT);
     assertIntegerInRange(`${where} retentionDays`, spec.retentionDays, 1, MAX_RETENTION_DAYS);
-    assertIntegerInRange(`${where} deadLetterRetentionDays`, deadLetterRetentionDays, spec.retentionDays, MAX_RETENTION_DAYS);
+    if (spec.retentionDays >= MAX_RETENTION_DAYS) {
+      throw new Error(`${where} retentionDays must be under SQS's ${MAX_RETENTION_DAYS}, so its dead-letter queue can keep messages longer, got ${spec.retentionDays}`);
+    }
+    // A message keeps its first enqueue time when it moves to the DLQ: the DLQ must keep messages longer.
+    assertIntegerInRange(`${where} deadLetterRetentionDays`, deadLetterRetentionDays, spec.retentionDays + 1, MAX_RETENTION_DAYS);
     this.queueId = spec.id;
     this.spec = spec;
 

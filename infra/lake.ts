@@ -134,30 +134,36 @@ export class Lake extends Construct {
   }
 
   /**
-   * Grants read access to the lake's objects.
+   * Grants reading the lake's objects under the given key patterns, and nothing else.
    *
    * Actions: `s3:GetObject` and `s3:GetObjectVersion` (model versions pin their artifact's
-   * S3 version) on `<bucket>/*`; `s3:ListBucket` on the bucket (so a missing key is a 404,
-   * not a 403).
+   * S3 version) on `<bucket>/<pattern>` for each pattern; `s3:ListBucket` on the bucket, so a
+   * missing key is a 404 rather than a 403 (it reveals key names, never contents).
    *
    * @param grantee - The principal to grant to.
+   * @param keyPatterns - Key patterns (`curated/*`), each starting with its zone (`zone/`).
+   * @throws If a pattern does not start with a zone: no grant covers the whole bucket.
    */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, READ_OBJECT_ACTIONS, ['s3:ListBucket']);
+  public grantRead(grantee: iam.IGrantable, keyPatterns: readonly string[]): iam.Grant {
+    return this.grantOnKeys(grantee, READ_OBJECT_ACTIONS, keyPatterns).combine(
+      iam.Grant.addToPrincipalOrResource({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn], resource: this.bucket }),
+    );
   }
 
   /**
-   * Grants read and write access to the lake's objects. No delete: the platform
-   * never deletes what is in the lake (raw data is kept as dropped; versioning keeps
-   * overwritten objects).
+   * Grants writing the lake's objects under the given key patterns, and nothing else. No
+   * delete: the platform never deletes what is in the lake (raw data is kept as dropped;
+   * versioning keeps overwritten objects). Presigned upload URLs a grantee signs for these keys
+   * work; for others they are refused by S3.
    *
-   * Actions: those of {@link Lake.grantRead} plus `s3:PutObject`, `s3:AbortMultipartUpload`
-   * on `<bucket>/*`.
+   * Actions: `s3:PutObject`, `s3:AbortMultipartUpload` on `<bucket>/<pattern>` for each pattern.
    *
    * @param grantee - The principal to grant to.
+   * @param keyPatterns - Key patterns (`raw/*`), each starting with its zone (`zone/`).
+   * @throws If a pattern does not start with a zone: no grant covers the whole bucket.
    */
-  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, [...READ_OBJECT_ACTIONS, 's3:PutObject', 's3:AbortMultipartUpload'], ['s3:ListBucket']);
+  public grantWrite(grantee: iam.IGrantable, keyPatterns: readonly string[]): iam.Grant {
+    return this.grantOnKeys(grantee, ['s3:PutObject', 's3:AbortMultipartUpload'], keyPatterns);
   }
 
   /**
@@ -242,22 +248,19 @@ export class Lake extends Construct {
     return iam.Grant.addToPrincipalOrResource({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(keyPattern)], resource: this.bucket });
   }
 
-  private grant(grantee: iam.IGrantable, objectActions: readonly string[], bucketActions: readonly string[]): iam.Grant {
-    const onObjects = iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: [...objectActions],
-      resourceArns: [this.bucket.arnForObjects('*')],
-      resource: this.bucket,
-    });
-    const onBucket = iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: [...bucketActions],
-      resourceArns: [this.bucket.bucketArn],
-      resource: this.bucket,
-    });
-    return onObjects.combine(onBucket);
+  private grantOnKeys(grantee: iam.IGrantable, actions: readonly string[], keyPatterns: readonly string[]): iam.Grant {
+    if (keyPatterns.length === 0) throw new Error(`${this.node.path} grant of ${actions.join(', ')} to ${grantee.grantPrincipal} names no keys`);
+    for (const pattern of keyPatterns) {
+      if (!ZONED_KEY_PATTERN.test(pattern)) {
+        throw new Error(`${this.node.path} key patterns must start with a zone ('curated/*', 'models/*/uploads/*'), got '${pattern}'`);
+      }
+    }
+    return iam.Grant.addToPrincipalOrResource({ grantee, actions: [...actions], resourceArns: keyPatterns.map((pattern) => this.bucket.arnForObjects(pattern)), resource: this.bucket });
   }
 }
+
+/** A key pattern that starts with a zone: a first segment without wildcards, then `/`. */
+const ZONED_KEY_PATTERN = /^[^*?/]+\/\S*$/;
 
 /** How long copies of requests for shadow versions are kept. */
 const SHADOW_REQUESTS_EXPIRATION_DAYS = 7;
@@ -285,10 +288,5 @@ function acknowledgeBucketNotificationsHandler(stack: Stack): void {
     handler,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     'CDK-owned custom resource that applies S3 bucket notifications at deploy time; its role and logging policy are fixed by aws-cdk-lib.',
-  );
-  acknowledgeNag(
-    handler,
-    'AwsSolutions-IAM5[Resource::*]',
-    'CDK-owned custom resource: s3:PutBucketNotification is granted on "*" by aws-cdk-lib; it only runs during deployments.',
   );
 }

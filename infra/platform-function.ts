@@ -20,7 +20,7 @@ import { acknowledgeNag, iam5ArnWildcardFinding } from './nag.js';
 import type { NativeModuleLayer } from './native-module-layer.js';
 import { REPO_ROOT } from './paths.js';
 import type { Registry } from './registry.js';
-import { DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type LayerId, type QueueId } from './topology.js';
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type LayerId, type QueueId } from './topology.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** API Gateway REST integration timeout (default quota). */
@@ -28,6 +28,13 @@ const API_GATEWAY_TIMEOUT_SECONDS = 29;
 
 /** Largest SQS batch without a batching window. */
 const MAX_SQS_BATCH_SIZE = 10;
+
+/** Bounds of an SQS event source's `MaximumConcurrency`. */
+const MIN_SQS_MAX_CONCURRENCY = 2;
+const MAX_SQS_MAX_CONCURRENCY = 1000;
+
+/** Highest reserved concurrency accepted (Lambda's default account quota is 1,000). */
+const MAX_CONCURRENCY = 1000;
 
 /** Lambda's /tmp: 512 MB by default, up to 10,240 MB. */
 const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
@@ -93,6 +100,23 @@ export interface PlatformFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * Concurrent executions reserved for the function (and the most it may run). Reserving
+   * needs the account's unreserved concurrency to stay at 10 or more: leave it off on
+   * accounts with the minimum concurrency quota.
+   *
+   * @default - none reserved: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * Most concurrent invocations of each of the function's queue triggers (SQS
+   * `MaximumConcurrency`, 2–1000), overriding `maxConcurrency` of its `spec.queueTriggers`.
+   *
+   * @default - each trigger's `maxConcurrency`, or DEFAULT_MAX_CONCURRENCY
+   */
+  readonly queueMaxConcurrency?: Readonly<Partial<Record<QueueId, number>>>;
+
+  /**
    * CloudWatch namespace of the function's Powertools metrics.
    *
    * @default 'ServerlessAiPlatform'
@@ -138,7 +162,7 @@ export class PlatformFunction extends Construct {
     }
     const lake = props.lake;
     if (spec.access.lake !== undefined && lake === undefined) {
-      throw new Error(`${where} has lake access '${spec.access.lake}' but no lake was given`);
+      throw new Error(`${where} has lake access but no lake was given`);
     }
     const queues = new Map((props.queues ?? []).map((queue) => [queue.queueId, queue]));
     const queueFor = (queueId: QueueId, use: string): JobQueue => {
@@ -148,6 +172,9 @@ export class PlatformFunction extends Construct {
       }
       return queue;
     };
+    if (props.reservedConcurrency !== undefined) {
+      assertIntegerInRange(`${where} reservedConcurrency`, props.reservedConcurrency, 1, MAX_CONCURRENCY);
+    }
     const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     if (!/^[\w./#:-]{1,255}$/.test(metricsNamespace)) {
       throw new Error(`${where} metricsNamespace must be 1-255 characters of [A-Za-z0-9_./#:-], got '${metricsNamespace}'`);
@@ -191,7 +218,7 @@ export class PlatformFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       layers: layers.map((layer) => layer.layerVersion),
-      ...(spec.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: spec.reservedConcurrency }),
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       environment,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
@@ -213,7 +240,7 @@ export class PlatformFunction extends Construct {
     });
 
     this.grantAccess(where, props, queueFor);
-    this.addQueueTriggers(where, spec, queueFor);
+    this.addQueueTriggers(where, spec, props.queueMaxConcurrency ?? {}, queueFor);
     if (spec.schedule !== undefined) {
       assertIntegerInRange(`${where} schedule.everyMinutes`, spec.schedule.everyMinutes, 1, 1440);
       new events.Rule(this, 'Schedule', {
@@ -231,9 +258,9 @@ export class PlatformFunction extends Construct {
       if (spec.access.registry === 'read') props.registry.grantRead(this.function);
       if (spec.access.registry === 'readWrite') props.registry.grantReadWrite(this.function);
     }
-    if (props.lake !== undefined) {
-      if (spec.access.lake === 'read') props.lake.grantRead(this.function);
-      if (spec.access.lake === 'readWrite') props.lake.grantReadWrite(this.function);
+    if (props.lake !== undefined && spec.access.lake !== undefined) {
+      props.lake.grantRead(this.function, spec.access.lake.read);
+      if (spec.access.lake.write !== undefined) props.lake.grantWrite(this.function, spec.access.lake.write);
     }
     if (spec.access.servingTelemetry === 'write') {
       if (props.registry === undefined || props.lake === undefined) throw new Error(`${where} writes serving telemetry but no registry or lake was given`);
@@ -252,10 +279,22 @@ export class PlatformFunction extends Construct {
     }
   }
 
-  private addQueueTriggers(where: string, spec: FunctionSpec, queueFor: (queueId: QueueId, use: string) => JobQueue): void {
+  private addQueueTriggers(
+    where: string,
+    spec: FunctionSpec,
+    maxConcurrencyOverrides: Readonly<Partial<Record<QueueId, number>>>,
+    queueFor: (queueId: QueueId, use: string) => JobQueue,
+  ): void {
+    for (const queueId of Object.keys(maxConcurrencyOverrides)) {
+      if (!spec.queueTriggers.some((trigger) => trigger.queue === queueId)) {
+        throw new Error(`${where} has no trigger on queue '${queueId}' to set maxConcurrency of; its triggers: [${spec.queueTriggers.map((trigger) => trigger.queue).join(', ')}]`);
+      }
+    }
     for (const trigger of spec.queueTriggers) {
       const jobQueue = queueFor(trigger.queue, 'is triggered by');
       assertIntegerInRange(`${where} queueTriggers['${trigger.queue}'].batchSize`, trigger.batchSize, 1, MAX_SQS_BATCH_SIZE);
+      const maxConcurrency = maxConcurrencyOverrides[trigger.queue] ?? trigger.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+      assertIntegerInRange(`${where} queueTriggers['${trigger.queue}'].maxConcurrency`, maxConcurrency, MIN_SQS_MAX_CONCURRENCY, MAX_SQS_MAX_CONCURRENCY);
       const visibilitySeconds = jobQueue.spec.visibilityTimeoutSeconds;
       if (visibilitySeconds < spec.timeoutSeconds) {
         throw new Error(
@@ -266,6 +305,7 @@ export class PlatformFunction extends Construct {
         new SqsEventSource(jobQueue.queue, {
           batchSize: trigger.batchSize,
           reportBatchItemFailures: trigger.reportBatchItemFailures,
+          maxConcurrency,
         }),
       );
     }
@@ -304,12 +344,15 @@ export class PlatformFunction extends Construct {
         'Shadow records get keys at run time (model, alias, time); the statement allows only s3:PutObject, only under predictions/<model>/shadow/ of the lake bucket.',
       );
     }
-    if (props.lake !== undefined && props.spec.access.lake !== undefined) {
-      acknowledgeNag(
-        this.role,
-        iam5ArnWildcardFinding(cfnOf(props.lake.bucket), '/*'),
-        'Object keys in the lake bucket (model artifacts, datasets) are created at run time; the statement is limited to this one bucket and to explicit object actions.',
-      );
+    const lakeAccess = props.spec.access.lake;
+    if (props.lake !== undefined && lakeAccess !== undefined) {
+      for (const pattern of new Set([...lakeAccess.read, ...(lakeAccess.write ?? [])])) {
+        acknowledgeNag(
+          this.role,
+          iam5ArnWildcardFinding(cfnOf(props.lake.bucket), `/${pattern}`),
+          `Lake object keys are created at run time; the statement covers only keys matching ${pattern} of the lake bucket, with explicit object actions.`,
+        );
+      }
     }
   }
 }

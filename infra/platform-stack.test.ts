@@ -8,13 +8,18 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PlatformFunction } from './platform-function.js';
-import { PlatformStack } from './platform-stack.js';
+import { curatedKey, rawKey, rejectedKey } from '../src/lake/zones.js';
+import { shadowPredictionsKey, shadowRequestsKey } from '../src/rollout/shadow-copy.js';
+import { trainedModelKey } from '../src/training/jobs/publish-model.js';
+import { JobQueue } from './job-queue.js';
+import { PlatformStack, type PlatformStackProps } from './platform-stack.js';
 import { REPO_ROOT } from './paths.js';
-import { topology, TRAINING_MEMORY_MB, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from './topology.js';
+import { DEFAULT_MAX_CONCURRENCY, topology, TRAINING_MEMORY_MB, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from './topology.js';
 
 /** Feature flags from cdk.json, so tests synthesize exactly what `cdk synth` does. */
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
@@ -33,13 +38,64 @@ interface Synthesized {
 }
 
 /** Synthesizes a platform stack with cdk-nag registered before synthesis, as in `infra/app.ts`. */
-function synthesize(stackTopology?: Topology): Synthesized {
+function synthesize(stackTopology?: Topology, props: PlatformStackProps = {}): Synthesized {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PlatformStack(app, 'TestPlatform', stackTopology === undefined ? {} : { topology: stackTopology });
+  const stack = new PlatformStack(app, 'TestPlatform', stackTopology === undefined ? props : { ...props, topology: stackTopology });
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   Validations.of(app).addPlugins(nag);
   const template = Template.fromStack(stack);
   return { app, stack, template, nag };
+}
+
+/**
+ * Every cdk-nag acknowledgement in the app that no finding used, as `<construct path> <rule id>`.
+ * Wraps the pack's acknowledgement lookup (cdk-nag 3: `isAcknowledged(resource, ruleId)`) to
+ * record which construct's acknowledgement answered each finding.
+ */
+function unusedNagAcknowledgements(app: App, nag: AwsSolutionsChecks): string[] {
+  const key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
+  const acknowledgedOn = (construct: IConstruct): string[] =>
+    construct.node.metadata
+      .filter((entry) => entry.type === key)
+      .flatMap((entry) => Object.keys(entry.data as Record<string, string>).map((id) => id.replace(/^annotation::/i, '')));
+  const lookup = nag as unknown as { isAcknowledged?: (resource: IConstruct, ruleId: string) => boolean };
+  const original = lookup.isAcknowledged;
+  if (typeof original !== 'function') throw new Error('cdk-nag no longer has isAcknowledged: update unusedNagAcknowledgements');
+  const used = new Set<string>();
+  lookup.isAcknowledged = (resource, ruleId) => {
+    for (let scope: IConstruct | undefined = resource; scope !== undefined; scope = scope.node.scope) {
+      if (acknowledgedOn(scope).includes(ruleId)) {
+        used.add(`${scope.node.path} ${ruleId}`);
+        return true;
+      }
+    }
+    return false;
+  };
+  try {
+    nag.validateScope(app);
+  } finally {
+    lookup.isAcknowledged = original;
+  }
+  return app.node.findAll().flatMap((construct) => acknowledgedOn(construct).map((id) => `${construct.node.path} ${id}`)).filter((ack) => !used.has(ack));
+}
+
+/** Whether an IAM resource pattern (`*` any characters, `?` one) matches a key. */
+function iamPatternMatches(pattern: string, key: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(key);
+}
+
+/** The lake key patterns of a role's statements that allow `action`, e.g. `['models/*']`. */
+function lakeKeyPatterns(statements: readonly PolicyStatementJson[], bucketId: string, action: string): string[] {
+  return statements
+    .filter((statement) => actionsOf([statement]).includes(action))
+    .flatMap((statement) => (Array.isArray(statement.Resource) ? (statement.Resource as unknown[]) : [statement.Resource]))
+    .flatMap((resource) => {
+      const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      const [arn, suffix] = join?.[1] ?? [];
+      return JSON.stringify(arn) === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] }) && typeof suffix === 'string' ? [suffix.slice(1)] : [];
+    })
+    .sort();
 }
 
 function logicalId(element: unknown): string {
@@ -381,7 +437,7 @@ describe('PlatformStack (platform topology)', () => {
       expect(actionsOf(statements).filter((action) => action.startsWith('events:'))).toEqual([]);
     });
 
-    it('runs the rollout advancer every minute, one run at a time, and expires serving counters by TTL', () => {
+    it('runs the rollout advancer every minute without reserved concurrency (overlapping runs are safe), and expires serving counters by TTL', () => {
       // Prepare
       const { template, stack } = synthesized;
       const rollouts = stack.functions.find((fn) => fn.spec.id === 'rollouts');
@@ -397,7 +453,7 @@ describe('PlatformStack (platform topology)', () => {
           Properties: expect.objectContaining({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })] }),
         }),
       ]);
-      expect(resource.Properties?.['ReservedConcurrentExecutions']).toBe(1);
+      expect(resource.Properties?.['ReservedConcurrentExecutions']).toBeUndefined();
       template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
     });
 
@@ -510,6 +566,7 @@ describe('PlatformStack (platform topology)', () => {
             { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
           SSESpecification: { SSEEnabled: true },
           GlobalSecondaryIndexes: [
             {
@@ -544,7 +601,10 @@ describe('PlatformStack (platform topology)', () => {
         MessageRetentionPeriod: spec.retentionDays * 24 * 3600,
         RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: spec.maxReceiveCount },
       });
-      expect(queues[dlqId]?.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+      // The DLQ keeps messages for SQS's maximum, well beyond the source queue (a message keeps its
+      // first enqueue time when it moves), so nothing expires there before someone can redrive it.
+      expect(queues[dlqId]?.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      expect(spec.retentionDays).toBeLessThanOrEqual(7);
       for (const id of [queueId, dlqId]) {
         template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: id }],
@@ -857,7 +917,257 @@ describe('PlatformStack (platform topology)', () => {
     });
   });
 
+  describe('lake grants by prefix', () => {
+    const lakeUsers = topology.functions.filter((spec) => spec.access.lake !== undefined);
+
+    it.each(lakeUsers.map((spec) => [spec.id, spec] as const))('%s reads and writes only the lake keys its topology names', (_id, spec) => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const fn = stack.functions.find((candidate) => candidate.spec.id === spec.id);
+      const bucketId = logicalId(stack.lake.bucket.node.defaultChild);
+      const telemetryWrites = [
+        ...(spec.access.servingTelemetry === 'write' ? ['shadow-requests/*'] : []),
+        ...(spec.access.shadowResults === 'write' ? ['predictions/*/shadow/*'] : []),
+      ];
+
+      // Act
+      const statements = roleStatements(template, logicalId(fn?.role.node.defaultChild));
+
+      // Assess
+      expect(lakeKeyPatterns(statements, bucketId, 's3:GetObject')).toEqual([...(spec.access.lake?.read ?? [])].sort());
+      expect(lakeKeyPatterns(statements, bucketId, 's3:GetObjectVersion')).toEqual([...(spec.access.lake?.read ?? [])].sort());
+      expect(lakeKeyPatterns(statements, bucketId, 's3:PutObject')).toEqual([...(spec.access.lake?.write ?? []), ...telemetryWrites].sort());
+      expect(lakeKeyPatterns(statements, bucketId, 's3:GetObject')).not.toContain('*');
+      expect(lakeKeyPatterns(statements, bucketId, 's3:PutObject')).not.toContain('*');
+    });
+
+    it('lets predict read model artifacts only, and shadow model artifacts and shadow copies only: no dataset, nothing dropped under raw/', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const bucketId = logicalId(stack.lake.bucket.node.defaultChild);
+      const reads = (id: string) => {
+        const fn = stack.functions.find((candidate) => candidate.spec.id === id);
+        return lakeKeyPatterns(roleStatements(template, logicalId(fn?.role.node.defaultChild)), bucketId, 's3:GetObject');
+      };
+
+      // Act
+      const predict = reads('predict');
+      const shadow = reads('shadow');
+
+      // Assess
+      expect(predict).toEqual(['models/*']);
+      expect(shadow).toEqual(['models/*', 'shadow-requests/*']);
+    });
+
+    it('covers every key the code reads or writes with the grants of the function that does it, and no other zone', () => {
+      // Prepare
+      const keys = {
+        dropped: rawKey('iris', 'iris.csv'),
+        curated: curatedKey('iris', 3),
+        rejected: rejectedKey('iris', 3),
+        trained: trainedModelKey({ id: 'job~01JABC', spec: { modelName: 'iris' } } as Parameters<typeof trainedModelKey>[0], 2),
+        // src/registry/control-plane-routes.ts: POST /models/{name}/uploads
+        uploaded: 'models/iris/uploads/0f8fad5b-d9cb-469f-a165-70867728950e.onnx',
+        shadowCopy: shadowRequestsKey('iris', new Date('2026-12-03T10:00:00Z'), 'container-1', 7),
+      };
+      const shadowRecord = shadowPredictionsKey(keys.shadowCopy, 'iris', 'prod');
+      const access = (id: string) => topology.functions.find((spec) => spec.id === id)?.access.lake;
+      const covered = (patterns: readonly string[] | undefined, key: string) => (patterns ?? []).some((pattern) => iamPatternMatches(pattern, key));
+
+      // Act
+      const uses: Array<[string, 'read' | 'write', string, boolean]> = [
+        ['ingest', 'read', keys.dropped, covered(access('ingest')?.read, keys.dropped)],
+        ['ingest', 'write', keys.curated, covered(access('ingest')?.write, keys.curated)],
+        ['ingest', 'write', keys.rejected, covered(access('ingest')?.write, keys.rejected)],
+        ['train', 'read', keys.curated, covered(access('train')?.read, keys.curated)],
+        ['train', 'write', keys.trained, covered(access('train')?.write, keys.trained)],
+        ['control-plane', 'write', keys.dropped, covered(access('control-plane')?.write, keys.dropped)],
+        ['control-plane', 'write', keys.uploaded, covered(access('control-plane')?.write, keys.uploaded)],
+        ['control-plane', 'read', keys.uploaded, covered(access('control-plane')?.read, keys.uploaded)],
+        ['control-plane', 'read', keys.curated, covered(access('control-plane')?.read, keys.curated)],
+        ['predict', 'read', keys.trained, covered(access('predict')?.read, keys.trained)],
+        ['predict', 'read', keys.uploaded, covered(access('predict')?.read, keys.uploaded)],
+        ['shadow', 'read', keys.trained, covered(access('shadow')?.read, keys.trained)],
+        ['shadow', 'read', keys.shadowCopy, covered(access('shadow')?.read, keys.shadowCopy)],
+      ];
+      const strays: Array<[string, string]> = [
+        ['predict', keys.dropped],
+        ['predict', keys.curated],
+        ['shadow', keys.dropped],
+        ['train', keys.dropped],
+        ['control-plane', keys.dropped],
+      ];
+
+      // Assess
+      expect(uses.filter(([, , , ok]) => !ok)).toEqual([]);
+      expect(strays.filter(([id, key]) => covered(access(id)?.read, key))).toEqual([]);
+      expect(iamPatternMatches('predictions/*/shadow/*', shadowRecord)).toBe(true);
+      expect(iamPatternMatches('shadow-requests/*', keys.shadowCopy)).toBe(true);
+    });
+  });
+
+  describe('concurrency', () => {
+    const triggers = topology.functions.flatMap((spec) => spec.queueTriggers.map((trigger) => ({ functionId: spec.id, trigger })));
+
+    it.each(triggers.map(({ functionId, trigger }) => [functionId, trigger.queue, trigger] as const))(
+      '%s takes at most its maxConcurrency from queue %s, without reserving any',
+      (functionId, _queue, trigger) => {
+        // Prepare
+        const { template, stack } = synthesized;
+        const fn = stack.functions.find((candidate) => candidate.spec.id === functionId);
+        const queue = stack.queues.find((candidate) => candidate.queueId === trigger.queue);
+
+        // Act
+        const mappings = Object.values(
+          template.findResources('AWS::Lambda::EventSourceMapping', {
+            Properties: { FunctionName: { Ref: logicalId(fn?.function.node.defaultChild) }, EventSourceArn: { 'Fn::GetAtt': [logicalId(queue?.queue.node.defaultChild), 'Arn'] } },
+          }),
+        ) as CfnResourceJson[];
+
+        // Assess
+        expect(mappings.map((mapping) => mapping.Properties?.ScalingConfig)).toEqual([{ MaximumConcurrency: trigger.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY }]);
+        expect(trigger.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY).toBeGreaterThanOrEqual(2);
+      },
+    );
+
+    it('reserves no concurrency by default, so the stack deploys on accounts with the minimum concurrency quota', () => {
+      // Prepare
+      const { template } = synthesized;
+
+      // Act
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as CfnResourceJson[];
+
+      // Assess
+      expect(functions.filter((fn) => fn.Properties?.ReservedConcurrentExecutions !== undefined)).toEqual([]);
+    });
+  });
+
+  describe('monitoring', () => {
+    const alarmsOn = (template: Template, metricName: string, dimension: Record<string, unknown>) =>
+      Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName, Dimensions: [dimension] } })) as CfnResourceJson[];
+
+    it.each(topology.queues.map((spec) => [spec.id] as const))('alarms as soon as the %s dead-letter queue holds a message, to the alarm topic', (queueId) => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const dlq = stack.queues.find((queue) => queue.queueId === queueId)?.deadLetterQueue;
+      const topicId = logicalId(stack.monitoring.alarmTopic.node.defaultChild);
+
+      // Act
+      const alarms = alarmsOn(template, 'ApproximateNumberOfMessagesVisible', { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq?.node.defaultChild), 'QueueName'] } });
+
+      // Assess
+      expect(alarms.map((alarm) => alarm.Properties)).toEqual([
+        expect.objectContaining({
+          Namespace: 'AWS/SQS',
+          Statistic: 'Maximum',
+          Period: 60,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 0,
+          EvaluationPeriods: 1,
+          AlarmActions: [{ Ref: topicId }],
+          OKActions: [{ Ref: topicId }],
+        }),
+      ]);
+    });
+
+    it.each(topology.functions.map((spec) => [spec.id] as const))('alarms on errors and throttles of the %s function', (functionId) => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const fn = stack.functions.find((candidate) => candidate.spec.id === functionId);
+      const dimension = { Name: 'FunctionName', Value: { Ref: logicalId(fn?.function.node.defaultChild) } };
+      const topicId = logicalId(stack.monitoring.alarmTopic.node.defaultChild);
+
+      // Act
+      const alarms = [...alarmsOn(template, 'Errors', dimension), ...alarmsOn(template, 'Throttles', dimension)];
+
+      // Assess
+      expect(alarms.map((alarm) => alarm.Properties)).toEqual([
+        expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] }),
+        expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] }),
+      ]);
+    });
+
+    it("alarms on the API stage's 5xx rate and p99 latency", () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const topicId = logicalId(stack.monitoring.alarmTopic.node.defaultChild);
+      const dimensions = Match.arrayWith([{ Name: 'Stage', Value: { Ref: logicalId(stack.api.stage.node.defaultChild) } }]);
+
+      // Act + Assess
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5XXError',
+        Dimensions: dimensions,
+        Statistic: 'Average',
+        Threshold: 0.05,
+        EvaluationPeriods: 2,
+        AlarmActions: [{ Ref: topicId }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: 'Latency',
+        Dimensions: dimensions,
+        ExtendedStatistic: 'p99',
+        Threshold: 5000,
+        EvaluationPeriods: 2,
+        AlarmActions: [{ Ref: topicId }],
+      });
+      template.resourceCountIs('AWS::CloudWatch::Alarm', topology.queues.length + 2 + 2 * topology.functions.length);
+    });
+
+    it('sends alarms to a KMS-encrypted, TLS-only topic with no subscriber unless one is asked for, and exports it', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const keyId = logicalId(stack.monitoring.alarmTopicKey.node.defaultChild);
+
+      // Act
+      const subscriptions = template.findResources('AWS::SNS::Subscription');
+
+      // Assess
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+      expect(subscriptions).toEqual({});
+      template.hasOutput('AlarmTopicArn', { Value: { Ref: logicalId(stack.monitoring.alarmTopic.node.defaultChild) } });
+    });
+
+    it('draws one dashboard of the API, every function, every queue and every dead-letter queue', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+
+      // Act
+      const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as CfnResourceJson[];
+      const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
+
+      // Assess
+      expect(dashboards).toHaveLength(1);
+      for (const construct of [
+        stack.api.stage,
+        ...stack.functions.map((fn) => fn.function),
+        ...stack.queues.flatMap((queue) => [queue.queue, queue.deadLetterQueue]),
+      ]) {
+        expect(body).toContain(`"${logicalId(construct.node.defaultChild)}"`);
+      }
+    });
+  });
+
   describe('synthesis', () => {
+    it('has no cdk-nag acknowledgement that covers no finding (stale ones hide future findings)', () => {
+      // Prepare
+      const { app, nag } = synthesized;
+
+      // Act
+      const unused = unusedNagAcknowledgements(app, nag);
+
+      // Assess
+      expect(unused).toEqual([]);
+    });
+
     it('skips asset bundling in tests: function and layer assets point at their sources', () => {
       // Prepare
       const { app } = synthesized;
@@ -914,7 +1224,7 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
         memoryMb: 3008,
         timeoutSeconds: 900,
         layers: ['onnxruntime', 'duckdb'],
-        access: { registry: 'readWrite', lake: 'readWrite' },
+        access: { registry: 'readWrite', lake: { read: ['curated/*'], write: ['models/*'] } },
         routes: [],
         queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }],
       },
@@ -1030,6 +1340,83 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
 
     // Assess
     expect(report.violations.map((violation) => `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
+
+describe('PlatformStack operator options', () => {
+  let synthesized: Synthesized;
+
+  beforeAll(() => {
+    synthesized = synthesize(undefined, {
+      alarmEmail: 'ops@example.com',
+      alarms: { api5xxRateThreshold: 0.01, apiP99LatencyThresholdMs: 2000 },
+      maxConcurrency: { training: 2 },
+      reservedConcurrency: { predict: 50 },
+    });
+  });
+
+  it('subscribes the alarm email to the alarm topic', () => {
+    // Prepare
+    const { template, stack } = synthesized;
+
+    // Act + Assess
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: logicalId(stack.monitoring.alarmTopic.node.defaultChild) },
+    });
+  });
+
+  it('takes alarm thresholds, a queue consumer concurrency cap and reserved concurrency from the stack options', () => {
+    // Prepare
+    const { template, stack } = synthesized;
+    const functionId = (id: string) => logicalId(stack.functions.find((fn) => fn.spec.id === id)?.function.node.defaultChild);
+
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function') as Record<string, CfnResourceJson>;
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Threshold: 0.01 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Latency', Threshold: 2000 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: functionId('train') }, ScalingConfig: { MaximumConcurrency: 2 } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: functionId('ingest') }, ScalingConfig: { MaximumConcurrency: 5 } });
+    expect(functions[functionId('predict')]?.Properties?.ReservedConcurrentExecutions).toBe(50);
+    expect(Object.entries(functions).filter(([, fn]) => fn.Properties?.ReservedConcurrentExecutions !== undefined).map(([id]) => id)).toEqual([functionId('predict')]);
+  });
+
+  it('has no unacknowledged cdk-nag AwsSolutions errors or warnings', () => {
+    // Prepare
+    const { app, nag } = synthesized;
+
+    // Act
+    const report = nag.validateScope(app);
+
+    // Assess
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it.each([
+    [{ reservedConcurrency: { nope: 1 } }, "reservedConcurrency names no function: 'nope'"],
+    [{ maxConcurrency: { training: 1 } }, 'maxConcurrency must be an integer between 2 and 1000, got 1'],
+    [{ alarmEmail: 'ops' }, "alarmEmail must be an email address, got 'ops'"],
+    [{ alarms: { api5xxRateThreshold: 5 } }, 'api5xxRateThreshold must be in (0, 1], got 5'],
+  ] as Array<[PlatformStackProps, string]>)('rejects %j naming the bad value', (props, message) => {
+    expect(() => new PlatformStack(new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } }), 'Bad', props)).toThrow(message);
+  });
+
+  it("refuses a lake grant that is not scoped to a zone, and a queue whose DLQ would not outlive its messages", () => {
+    // Prepare
+    const { stack } = synthesized;
+    const training = topology.queues.find((spec) => spec.id === 'training');
+    const grantee = stack.functions[0]!.role;
+
+    // Act + Assess
+    expect(() => stack.lake.grantRead(grantee, ['*'])).toThrow("key patterns must start with a zone ('curated/*', 'models/*/uploads/*'), got '*'");
+    expect(() => stack.lake.grantWrite(grantee, ['*/uploads/*'])).toThrow("got '*/uploads/*'");
+    expect(() => new JobQueue(new Stack(), 'Queue', { spec: { ...training!, retentionDays: 14 } })).toThrow('retentionDays must be under');
+    expect(() => new JobQueue(new Stack(), 'Queue', { spec: { ...training!, retentionDays: 7 }, deadLetterRetentionDays: 7 })).toThrow(
+      'deadLetterRetentionDays must be an integer between 8 and 14, got 7',
+    );
   });
 });
 

@@ -11,10 +11,12 @@ import { PlatformApi } from './api.js';
 import { platformCodeVersion } from './code-version.js';
 import { JobQueue } from './job-queue.js';
 import { Lake } from './lake.js';
+import { Monitoring, type MonitoringProps } from './monitoring.js';
+import { pascalCase } from './names.js';
 import { NativeModuleLayer } from './native-module-layer.js';
 import { PlatformFunction } from './platform-function.js';
 import { Registry } from './registry.js';
-import { topology as platformTopology, type LayerId, type Topology } from './topology.js';
+import { topology as platformTopology, type LayerId, type QueueId, type Topology } from './topology.js';
 
 /** Construct id of each layer: a contract, since it names the layer's CloudFormation resource. */
 const LAYER_CONSTRUCT_IDS: Readonly<Record<LayerId, string>> = {
@@ -66,6 +68,37 @@ export interface PlatformStackProps extends StackProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+
+  /**
+   * An address to subscribe to the alarm topic (SNS asks it to confirm first).
+   *
+   * @default - no subscription: subscribe to the `AlarmTopicArn` output yourself
+   */
+  readonly alarmEmail?: string;
+
+  /**
+   * Alarm thresholds and periods (`infra/monitoring.ts`).
+   *
+   * @default - the defaults of `MonitoringProps`
+   */
+  readonly alarms?: Omit<MonitoringProps, 'api' | 'functions' | 'queues' | 'alarmEmail'>;
+
+  /**
+   * Most concurrent invocations of each queue's consumer (SQS `MaximumConcurrency`, 2–1000),
+   * by queue id: a burst of drops or jobs never takes more of the account's concurrency.
+   *
+   * @default - each queue trigger's `maxConcurrency` in the topology
+   */
+  readonly maxConcurrency?: Readonly<Partial<Record<QueueId, number>>>;
+
+  /**
+   * Concurrency reserved for functions, by function id (e.g. `{ predict: 50 }` so that nothing
+   * else can take predict's capacity). Opt-in: reserving needs the account's unreserved
+   * concurrency to stay at 10 or more, which new accounts with a quota of 10 cannot give.
+   *
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: Readonly<Record<string, number>>;
 }
 
 /** The serverless AI platform. */
@@ -88,6 +121,9 @@ export class PlatformStack extends Stack {
   /** The REST API. */
   public readonly api: PlatformApi;
 
+  /** Alarms, their SNS topic and the platform's dashboard. */
+  public readonly monitoring: Monitoring;
+
   constructor(scope: Construct, id: string, props: PlatformStackProps = {}) {
     super(scope, id, {
       description: 'Serverless AI platform: ONNX model serving, model registry, data lake with ingest, and training queues',
@@ -97,6 +133,17 @@ export class PlatformStack extends Stack {
     validateTopology(this.node.path, topology);
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     const codeVersion = props.codeVersion ?? platformCodeVersion();
+    const reservedConcurrency = props.reservedConcurrency ?? {};
+    for (const functionId of Object.keys(reservedConcurrency)) {
+      if (!topology.functions.some((spec) => spec.id === functionId)) {
+        throw new Error(`${this.node.path} reservedConcurrency names no function: '${functionId}' (functions: ${topology.functions.map((spec) => spec.id).join(', ')})`);
+      }
+    }
+    const maxConcurrency = props.maxConcurrency ?? {};
+    const consumerOf = (queueId: string) => topology.functions.find((spec) => spec.queueTriggers.some((trigger) => trigger.queue === queueId));
+    for (const queueId of Object.keys(maxConcurrency)) {
+      if (consumerOf(queueId) === undefined) throw new Error(`${this.node.path} maxConcurrency names no queue that triggers a function: '${queueId}'`);
+    }
 
     this.lake = new Lake(this, 'Lake', { removalPolicy });
     this.registry = new Registry(this, 'Registry', { removalPolicy });
@@ -119,6 +166,8 @@ export class PlatformStack extends Stack {
           queues: this.queues,
           layers: this.layers,
           logRetention: props.logRetention,
+          reservedConcurrency: reservedConcurrency[spec.id],
+          queueMaxConcurrency: Object.fromEntries(Object.entries(maxConcurrency).filter(([queueId]) => consumerOf(queueId) === spec)),
         }),
     );
 
@@ -129,6 +178,14 @@ export class PlatformStack extends Stack {
       cloudWatchRole: props.apiGatewayCloudWatchRole,
     });
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...props.alarms,
+      api: this.api,
+      functions: this.functions,
+      queues: this.queues,
+      alarmEmail: props.alarmEmail,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'REST API base URL (stage included)' });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKey.keyId,
@@ -137,6 +194,8 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Data lake bucket' });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName, description: 'Model registry table' });
     new CfnOutput(this, 'RegistryEventBusName', { value: this.registry.eventBus.eventBusName, description: 'EventBridge bus of registry events' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn, description: 'SNS topic of the platform alarms: subscribe to be told' });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard of the platform' });
     for (const queue of this.queues) {
       const name = pascalCase(queue.queueId);
       new CfnOutput(this, `${name}QueueUrl`, { value: queue.queue.queueUrl, description: `${queue.queueId} queue URL` });
@@ -146,15 +205,6 @@ export class PlatformStack extends Stack {
       });
     }
   }
-}
-
-/** `control-plane` → `ControlPlane`. */
-function pascalCase(id: string): string {
-  return id
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 /**

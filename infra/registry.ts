@@ -19,10 +19,19 @@ export interface RegistryProps {
    * @default RemovalPolicy.RETAIN - the registry outlives the stack
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether DynamoDB refuses to delete the table (stack updates and console clicks included)
+   * until someone turns this off: the registry is the platform's memory (versions, aliases and
+   * their ledger).
+   *
+   * @default - on, unless `removalPolicy` is `DESTROY`
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
- * The model registry table: on-demand, point-in-time recovery, AWS-managed encryption.
+ * The model registry table: on-demand, point-in-time recovery, deletion protection, AWS-managed encryption.
  * Keys `pk`/`sk` (strings) and the `gsi1` index (`gsi1pk`/`gsi1sk`, all attributes projected).
  */
 export class Registry extends Construct {
@@ -34,14 +43,16 @@ export class Registry extends Construct {
 
   constructor(scope: Construct, id: string, props: RegistryProps = {}) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: ATTR.pk, type: dynamodb.AttributeType.STRING },
       sortKey: { name: ATTR.sk, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
       // Serving counters and shadow comparisons expire (src/rollout/serving-stats-store.ts).
       timeToLiveAttribute: 'expiresAt',
     });

@@ -35,12 +35,38 @@ export interface QueueTriggerSpec {
   readonly batchSize: number;
   /** Whether the handler returns `batchItemFailures` (partial batch responses). */
   readonly reportBatchItemFailures: boolean;
+  /**
+   * Most concurrent invocations the event source starts (SQS `MaximumConcurrency`, 2–1000):
+   * a burst of messages cannot take the account's concurrency from the other functions
+   * (predict first). Messages wait in the queue meanwhile. No concurrency is reserved for it.
+   * The local cloud delivers one batch at a time.
+   *
+   * @default DEFAULT_MAX_CONCURRENCY
+   */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * Objects of the lake a function reads or writes, as key patterns (`*` matches any characters,
+ * `/` included, as in IAM). Each pattern starts with its zone (`raw/`, `curated/`, `rejected/`,
+ * `models/`, `predictions/`, `shadow-requests/`: src/lake/zones.ts), so no grant covers the
+ * whole bucket.
+ */
+export interface LakeAccess {
+  /** Keys whose objects (any version) the function reads. */
+  readonly read: readonly string[];
+  /**
+   * Keys the function writes (puts, including presigned upload URLs it signs; never deletes).
+   *
+   * @default - none
+   */
+  readonly write?: readonly string[];
 }
 
 /** Resources a function may touch; turned into least-privilege grants in AWS. */
 export interface FunctionAccess {
   readonly registry?: 'read' | 'readWrite';
-  readonly lake?: 'read' | 'readWrite';
+  readonly lake?: LakeAccess;
   readonly queues?: { readonly [K in QueueId]?: 'send' | 'consume' };
   /**
    * Serving telemetry (the predict function): add to per-version counters (registry items under
@@ -86,13 +112,10 @@ export interface FunctionSpec {
    * @default - no schedule
    */
   readonly schedule?: ScheduleSpec;
-  /**
-   * Most concurrent executions (e.g. 1 for a function that must not overlap itself).
-   *
-   * @default - the account's unreserved concurrency
-   */
-  readonly reservedConcurrency?: number;
 }
+
+/** Most concurrent invocations of a queue trigger that does not say (SQS `MaximumConcurrency`). */
+export const DEFAULT_MAX_CONCURRENCY = 5;
 
 /** Queue ids known to the platform. */
 export type QueueId = 'training' | 'ingest' | 'shadow';
@@ -142,6 +165,25 @@ export const TRAINING_MEMORY_MB = 4096;
 /** Maximum request/response payload: the Lambda synchronous invocation limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
+/**
+ * Lake key patterns of the zones functions read or write (`src/lake/zones.ts`; shadow copies:
+ * `src/rollout/shadow-copy.ts`). Plain strings: this file imports nothing of ours.
+ */
+export const LAKE_KEYS = {
+  /** Dropped files, `raw/<dataset>/<file>` (dataset uploads are signed for these keys). */
+  raw: 'raw/*',
+  /** Versioned datasets, `curated/<dataset>/v=<N>/…`. */
+  curated: 'curated/*',
+  /** Rows a dataset version refused, `rejected/<dataset>/v=<N>/…`. */
+  rejected: 'rejected/*',
+  /** Model artifacts: trained (`models/<name>/<version>/…`) and uploaded. */
+  models: 'models/*',
+  /** Artifact uploads, `models/<name>/uploads/<id>.onnx` (upload URLs are signed for these keys). */
+  modelUploads: 'models/*/uploads/*',
+  /** Sampled copies of requests for shadow versions, `shadow-requests/<model>/…`. */
+  shadowRequests: 'shadow-requests/*',
+} as const;
+
 /** A platform topology; the local cloud also accepts others (its own tests use small ones). */
 export interface Topology {
   readonly lake: { readonly localName: string };
@@ -162,7 +204,8 @@ export const topology: Topology = {
       visibilityTimeoutSeconds: 960,
       // Three attempts to train, and a last receive that ends a job whose worker died (src/training/jobs/run-job.ts).
       maxReceiveCount: 4,
-      retentionDays: 14,
+      // Well under its DLQ's 14 days: a message keeps its first enqueue time when it moves there.
+      retentionDays: 4,
       urlEnv: ENV.trainingQueueUrl,
     },
     {
@@ -171,7 +214,8 @@ export const topology: Topology = {
       // Above the ingest function's timeout, so a file is never handed to two containers at once.
       visibilityTimeoutSeconds: 960,
       maxReceiveCount: 3,
-      retentionDays: 14,
+      // Well under its DLQ's 14 days: a message keeps its first enqueue time when it moves there.
+      retentionDays: 4,
       urlEnv: 'INGEST_QUEUE_URL',
       lakeNotifications: [{ prefix: 'raw/' }],
     },
@@ -195,7 +239,8 @@ export const topology: Topology = {
       memoryMb: 1769,
       timeoutSeconds: 29,
       layers: ['onnxruntime'],
-      access: { registry: 'read', lake: 'read', servingTelemetry: 'write' },
+      // Reads model artifacts only: never datasets, nor what users dropped.
+      access: { registry: 'read', lake: { read: [LAKE_KEYS.models] }, servingTelemetry: 'write' },
       routes: [
         dataPlane('GET', '/v2'),
         dataPlane('GET', '/v2/health/live'),
@@ -222,7 +267,13 @@ export const topology: Topology = {
       memoryMb: 1024,
       timeoutSeconds: 29,
       layers: ['onnxruntime'],
-      access: { registry: 'readWrite', lake: 'readWrite', queues: { training: 'send' } },
+      // Reads artifacts (registration) and curated data (previews); writes only through the
+      // upload URLs it signs: artifacts under models/<name>/uploads/, dataset files under raw/.
+      access: {
+        registry: 'readWrite',
+        lake: { read: [LAKE_KEYS.models, LAKE_KEYS.curated], write: [LAKE_KEYS.modelUploads, LAKE_KEYS.raw] },
+        queues: { training: 'send' },
+      },
       routes: [
         controlPlane('GET', '/models'),
         controlPlane('POST', '/models'),
@@ -271,9 +322,14 @@ export const topology: Topology = {
       ephemeralStorageMb: 10_240,
       layers: ['duckdb'],
       // Sends a training job when a dataset with an auto-train spec gets a READY version.
-      access: { registry: 'readWrite', lake: 'readWrite', queues: { ingest: 'consume', training: 'send' } },
+      access: {
+        registry: 'readWrite',
+        lake: { read: [LAKE_KEYS.raw], write: [LAKE_KEYS.curated, LAKE_KEYS.rejected] },
+        queues: { ingest: 'consume', training: 'send' },
+      },
       routes: [],
-      queueTriggers: [{ queue: 'ingest', batchSize: 1, reportBatchItemFailures: true }],
+      // Each ingestion may use 10 GB of /tmp and 2 GB of memory: a burst of drops waits in the queue.
+      queueTriggers: [{ queue: 'ingest', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 5 }],
     },
     {
       id: 'train',
@@ -283,9 +339,10 @@ export const topology: Topology = {
       memoryMb: TRAINING_MEMORY_MB,
       timeoutSeconds: 900,
       layers: ['onnxruntime'],
-      access: { registry: 'readWrite', lake: 'readWrite', queues: { training: 'consume' } },
+      access: { registry: 'readWrite', lake: { read: [LAKE_KEYS.curated], write: [LAKE_KEYS.models] }, queues: { training: 'consume' } },
       routes: [],
-      queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true }],
+      // Jobs run up to 15 min with 4 GB each: a burst of jobs waits in the queue.
+      queueTriggers: [{ queue: 'training', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 5 }],
     },
     {
       id: 'shadow',
@@ -294,9 +351,15 @@ export const topology: Topology = {
       memoryMb: 1769,
       timeoutSeconds: 120,
       layers: ['onnxruntime'],
-      access: { registry: 'read', lake: 'read', shadowResults: 'write', queues: { shadow: 'consume' } },
+      access: {
+        registry: 'read',
+        lake: { read: [LAKE_KEYS.shadowRequests, LAKE_KEYS.models] },
+        shadowResults: 'write',
+        queues: { shadow: 'consume' },
+      },
       routes: [],
-      queueTriggers: [{ queue: 'shadow', batchSize: 1, reportBatchItemFailures: true }],
+      // Shadow traffic is a sample of predict's: it must never compete with predict itself.
+      queueTriggers: [{ queue: 'shadow', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }],
     },
     {
       id: 'rollouts',
@@ -308,9 +371,10 @@ export const topology: Topology = {
       access: { registry: 'readWrite' },
       routes: [],
       queueTriggers: [],
+      // No reserved concurrency (it would fail deploys on accounts with the minimum quota): runs
+      // that overlap are safe, since every rollout write is conditional on the revision it was
+      // computed from (src/rollout/rollout-store.ts); the slower run's write fails and it moves on.
       schedule: { everyMinutes: 1 },
-      // One advancer at a time: two runs never judge the same step twice.
-      reservedConcurrency: 1,
     },
   ],
 };

@@ -1,7 +1,8 @@
 /**
  * Scheduled functions in the local cloud: what an EventBridge schedule does in AWS, with a timer.
  * A run starts every `intervalMs`; a run still going when the next is due makes the next one
- * skip (as a function with reserved concurrency 1 would throttle it).
+ * skip. (In AWS runs may overlap: scheduled functions must be safe when they do, as the
+ * rollout advancer's conditional writes are.)
  */
 import type { FunctionSpec } from '../infra/topology.js';
 

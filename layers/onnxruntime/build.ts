@@ -51,7 +51,7 @@ export const onnxRuntimeLayer: LayerDescription = {
   id: 'onnxruntime',
   packageName: ONNXRUNTIME_PACKAGE,
   defaultBudgetBytes: DEFAULT_LAYER_BUDGET_BYTES,
-  // Matches the repository's `.npmrc`: nothing tries to download CUDA binaries.
+  // Like the repository's `allowScripts` denial (package.json): nothing tries to download CUDA binaries.
   installEnv: { ONNXRUNTIME_NODE_INSTALL: 'skip' },
   // Only the postinstall script (`script/install.js`) uses them, never `dist/`.
   installOnly: { packages: ['adm-zip', 'global-agent'], checkedDir: 'dist' },

@@ -335,6 +335,30 @@ describe('rollouts on dynalite', () => {
     expect(await routes('halfway')).toEqual([{ version: 1, weight: 90 }, { version: 2, weight: 10 }]);
   });
 
+  it('moves a step once when two advancer runs overlap (the rollouts function reserves no concurrency)', async () => {
+    // Prepare
+    const revision = await modelWithCandidate('overlap');
+    await rollouts.start('overlap', 'prod', plan(revision));
+    later(40);
+    await traffic('overlap', 20);
+    const failures: unknown[] = [];
+    const run = () => rolloutsWith({}).advanceAll((_rollout, error) => failures.push(error));
+
+    // Act
+    const [first, second] = await Promise.all([run(), run()]);
+    const rollout = await rollouts.get('overlap', 'prod');
+    const ledger = await registry.listAliasLedger('overlap', 'prod');
+
+    // Assess
+    expect(rollout).toMatchObject({ state: 'RUNNING', step: 1 });
+    expect(await routes('overlap')).toEqual([{ version: 1, weight: 50 }, { version: 2, weight: 50 }]);
+    // The start, then exactly one move to step 2 (after alice's first setting).
+    expect(ledger.items.map((entry) => entry.reason).filter((reason) => reason.includes('step 2'))).toHaveLength(1);
+    expect(ledger.items).toHaveLength(3);
+    expect([...first, ...second].filter((changed) => changed.step === 1).length).toBeGreaterThanOrEqual(1);
+    expect(failures.every((error) => error instanceof ConflictError)).toBe(true);
+  });
+
   it('checks a step in the same counter bucket it began in without an error', async () => {
     const revision = await modelWithCandidate('sameBucket');
     now = new Date('2026-11-24T02:00:03.000Z');
