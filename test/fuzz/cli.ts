@@ -43,7 +43,8 @@ try {
   const artifactUris: string[] = [];
   for (const model of SAMPLE_MODELS) {
     const version = await api('GET', `/models/${model.name}/versions/1`);
-    if (typeof version.body['artifactUri'] === 'string') artifactUris.push(version.body['artifactUri']);
+    const artifact = version.body['artifact'] as { uri?: unknown } | undefined;
+    if (typeof artifact?.uri === 'string') artifactUris.push(artifact.uri);
   }
   console.log(`fuzz: ${requests} requests, seed ${seed}, concurrency ${concurrency}, against ${cloud.baseUrl}`);
   const started = Date.now();

@@ -31,7 +31,7 @@ afterAll(async () => {
 it(`answers ${REQUESTS} hostile requests across all routes without a 5xx or a dropped connection (seed ${SEED})`, { timeout: 300_000 }, async () => {
   // Prepare
   const iris = await apiClient(cloud.baseUrl, cloud.apiKey)('GET', '/models/iris/versions/1');
-  const artifactUris = [iris.body['artifactUri'] as string];
+  const artifactUris = [(iris.body['artifact'] as { uri: string }).uri];
 
   // Act
   const report = await runFuzz({

@@ -104,7 +104,10 @@ export function mutate(node: JsonNode, rng: Rng): JsonNode {
     const target = slot.get();
     const objects = all.map((s) => s.get()).filter((n): n is Extract<JsonNode, { t: 'obj' }> => n.t === 'obj');
     const withEntries = objects.filter((o) => o.entries.length > 0);
-    const strings = all.filter((s) => isStringLeaf(s.get()));
+    const strings = all.flatMap((s) => {
+      const leaf = s.get();
+      return isStringLeaf(leaf) ? [{ slot: s, text: leaf.text }] : [];
+    });
     const operation = rng.int(0, 6);
     if (operation === 1 && objects.length > 0) {
       rng.pick(objects).entries.push([hostileKey(rng), rng.chance(0.5) ? hostileValue(rng) : raw('"x"')]);
@@ -121,7 +124,7 @@ export function mutate(node: JsonNode, rng: Rng): JsonNode {
       entry[0] = hostileKey(rng);
     } else if (operation === 6 && strings.length > 0) {
       const leaf = rng.pick(strings);
-      leaf.set(raw(JSON.stringify(mutateString(JSON.parse((leaf.get() as { text: string }).text) as string, rng))));
+      leaf.slot.set(raw(JSON.stringify(mutateString(JSON.parse(leaf.text) as string, rng))));
     } else {
       slot.set(hostileValue(rng));
     }

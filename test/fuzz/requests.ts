@@ -1,5 +1,5 @@
 import type { RouteSpec, Topology } from '../../infra/topology.js';
-import { corruptText, fromValue, hostileValue, mutate, toText } from './json-text.js';
+import { corruptText, fromValue, hostileValue, mutate, toText, type JsonNode } from './json-text.js';
 import { createRng, requestSeed, type Rng } from './prng.js';
 
 /** One fuzz request, fully determined by its run seed and index. */
@@ -45,7 +45,7 @@ function hostileSegment(rng: Rng): string {
 }
 
 function parameterValue(name: string, rng: Rng): string {
-  if (rng.chance(0.3)) return hostileSegment(rng);
+  if (rng.chance(0.2)) return hostileSegment(rng);
   return rng.pick(PARAMETER_VALUES[name] ?? GENERIC_VALUES);
 }
 
@@ -74,7 +74,7 @@ function headers(context: FuzzContext, hasBody: boolean, rng: Rng): Record<strin
   const result: Record<string, string> = {};
   if (!rng.chance(0.02)) result['x-api-key'] = rng.chance(0.99) ? context.apiKey : rng.pick(['wrong', `${context.apiKey}x`]);
   if (hasBody || rng.chance(0.1)) {
-    result['content-type'] = rng.chance(0.8)
+    result['content-type'] = rng.chance(0.9)
       ? 'application/json'
       : rng.pick(['text/plain', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/octet-stream', 'garbage', '']);
   }
@@ -133,10 +133,10 @@ const VALID_BODIES: Readonly<Record<string, (context: FuzzContext, rng: Rng) => 
 function body(routeKey: string, context: FuzzContext, rng: Rng): string | undefined {
   const valid = VALID_BODIES[routeKey];
   if (rng.chance(0.02)) return 'x'.repeat(rng.pick([1_000_000, 6 * 1024 * 1024 + 1]));
-  const start =
+  const start: JsonNode =
     valid !== undefined && rng.chance(0.8)
       ? fromValue(valid(context, rng))
-      : { t: 'obj' as const, entries: Array.from({ length: rng.int(0, 3) }, (_, i) => [`field${i}`, hostileValue(rng)] as [string, ReturnType<typeof hostileValue>]) };
+      : { t: 'obj', entries: Array.from({ length: rng.int(0, 3) }, (_, i): [string, JsonNode] => [`field${i}`, hostileValue(rng)]) };
   const tree = rng.chance(0.15) ? start : mutate(start, rng);
   const text = toText(tree);
   return rng.chance(0.1) ? corruptText(text, rng) : text;
