@@ -92,12 +92,13 @@ function mutateString(value: string, rng: Rng): string {
 const isStringLeaf = (node: JsonNode): node is Extract<JsonNode, { t: 'raw' }> => node.t === 'raw' && node.text.startsWith('"');
 
 /**
- * Applies 1–3 random mutations: replace a value with a hostile one, vary a string,
+ * Applies one (mostly) to three random mutations: replace a value with a hostile one, vary a string,
  * add an unknown or prototype key, rename a key to one, drop or duplicate a key, wrap in an array.
  */
 export function mutate(node: JsonNode, rng: Rng): JsonNode {
   const root = { node };
-  const count = rng.int(1, 3);
+  // Mostly one change, so the rest of the body stays valid and the change reaches the code that judges it.
+  const count = rng.chance(0.6) ? 1 : rng.int(2, 3);
   for (let i = 0; i < count; i++) {
     const all = slots(root);
     const slot = rng.pick(all.length > 1 && rng.chance(0.9) ? all.slice(1) : all);
@@ -110,7 +111,9 @@ export function mutate(node: JsonNode, rng: Rng): JsonNode {
     });
     const operation = rng.int(0, 6);
     if (operation === 1 && objects.length > 0) {
-      rng.pick(objects).entries.push([hostileKey(rng), rng.chance(0.5) ? hostileValue(rng) : raw('"x"')]);
+      const object = rng.pick(objects);
+      const sibling = object.entries.length > 0 && rng.chance(0.5) ? rng.pick(object.entries)[1] : undefined;
+      object.entries.push([hostileKey(rng), sibling ?? (rng.chance(0.5) ? hostileValue(rng) : raw('"x"'))]);
     } else if (operation === 2 && withEntries.length > 0) {
       const object = rng.pick(withEntries);
       object.entries.splice(rng.int(0, object.entries.length - 1), 1);
