@@ -68,6 +68,22 @@ function postChunked(path: string, chunks: readonly string[]): Promise<{ status:
   });
 }
 
+/** Sends a request with its path exactly as given (fetch would resolve `//`, `..` and backslashes). */
+function sendRaw(method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const { port } = server.address() as AddressInfo;
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: withKey() }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('createGateway: authentication', () => {
   it('answers 401 with a JSON error when the API key is missing', async () => {
     // Act
@@ -144,6 +160,56 @@ describe('createGateway: routing', () => {
       ['control-plane', 'GET', '/models/{name}/aliases/{alias}'],
       ['control-plane', 'PUT', '/models/{name}/aliases/{alias}'],
       ['control-plane', 'DELETE', '/models/{name}/aliases/{alias}'],
+    ]);
+  });
+});
+
+describe('createGateway: paths as sent', () => {
+  it.each([
+    ['GET', '//'],
+    ['GET', '//v2'],
+    ['PUT', '//%252e%252e/models'],
+    ['GET', '/v2//health/live'],
+    ['GET', '/v2/models//ready'],
+    ['POST', '/v2/models//infer'],
+  ])('answers %s %s (an empty segment) with 404 and the JSON error, like an unknown route', async (method, path) => {
+    // Act
+    const response = await sendRaw(method, path);
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({ error: `no route for ${method} ${path}`, correlation_id: expect.any(String) });
+    expect(calls).toEqual([]);
+  });
+
+  it('does not read a path that starts with // as a host (//anything/v2 is not /v2)', async () => {
+    // Act
+    const response = await sendRaw('GET', '//anything/v2');
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(calls).toEqual([]);
+  });
+
+  it('does not fold dot segments or backslashes into another route', async () => {
+    // Act
+    const dots = await sendRaw('GET', '/v2/models/../health/live');
+    const backslashes = await sendRaw('GET', '/v2\\health\\live');
+
+    // Assess
+    expect([dots.status, backslashes.status]).toEqual([404, 404]);
+    expect(calls).toEqual([]);
+  });
+
+  it('passes a dot segment or an encoded slash to the handler as the path parameter it is', async () => {
+    // Act
+    await sendRaw('GET', '/v2/models/..');
+    await sendRaw('GET', '/v2/models/a%2Fb?x=%2F');
+
+    // Assess
+    expect(calls.map((c) => [c.event.resource, c.event.path, c.event.pathParameters, c.event.queryStringParameters])).toEqual([
+      ['/v2/models/{name}', '/v2/models/..', { name: '..' }, null],
+      ['/v2/models/{name}', '/v2/models/a%2Fb', { name: 'a/b' }, { x: '/' }],
     ]);
   });
 });

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FunctionSpec } from '../infra/topology.js';
 import { FunctionInvocationError } from './local-function.js';
-import { toProxyEvent } from './proxy-event.js';
+import { parseRequestTarget, toProxyEvent } from './proxy-event.js';
 import { compileRoutes, matchPath } from './routes.js';
 
 /** Invokes a function by id with an event. */
@@ -77,12 +77,12 @@ export function createGateway(options: GatewayOptions): Server {
   const routes = compileRoutes(options.functions);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const target = parseRequestTarget(request.url ?? '/');
     const requestId = randomUUID();
-    const matches = matchPath(routes, url.pathname);
-    if (matches.length === 0) return sendError(response, 404, `no route for ${request.method} ${url.pathname}`, requestId);
+    const matches = matchPath(routes, target.path);
+    if (matches.length === 0) return sendError(response, 404, `no route for ${request.method} ${target.path}`, requestId);
     const match = matches.find((m) => m.route.route.method === request.method);
-    if (match === undefined) return sendError(response, 405, `method ${request.method} is not allowed on ${url.pathname}`, requestId);
+    if (match === undefined) return sendError(response, 405, `method ${request.method} is not allowed on ${target.path}`, requestId);
 
     const key = request.headers['x-api-key'];
     if (typeof key !== 'string' || key === '') {
@@ -104,7 +104,7 @@ export function createGateway(options: GatewayOptions): Server {
       );
     }
 
-    const event = toProxyEvent(request, url, match, body, { requestId, apiKeyId: 'local-dev-key' });
+    const event = toProxyEvent(request, target, match, body, { requestId, apiKeyId: 'local-dev-key' });
     try {
       sendResult(response, (await options.invoke(match.route.functionId, event)) as APIGatewayProxyResult);
     } catch (error) {

@@ -2,10 +2,30 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IncomingMessage } from 'node:http';
 import type { RouteMatch } from './routes.js';
 
+/** The path and query of an HTTP request, as the client sent them. */
+export interface RequestTarget {
+  /** The path exactly as sent: not decoded, dot segments and empty segments kept. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+}
+
+/**
+ * Splits a request target (`/v2/models/iris?x=1`) into its path and query without
+ * resolving it as a URL: `new URL()` would read `//host/v2` as a protocol-relative URL
+ * (serving `/v2`), throw on `//`, and fold `..` segments and backslashes; routes are matched
+ * against the path as the client sent it. A target that is not a path (`*`, `http://…`) yields a path no route has.
+ */
+export function parseRequestTarget(target: string): RequestTarget {
+  const queryAt = target.indexOf('?');
+  return queryAt === -1
+    ? { path: target, query: new URLSearchParams() }
+    : { path: target.slice(0, queryAt), query: new URLSearchParams(target.slice(queryAt + 1)) };
+}
+
 /** Builds the API Gateway REST proxy event that API Gateway would send for this request. */
 export function toProxyEvent(
   request: IncomingMessage,
-  url: URL,
+  target: RequestTarget,
   match: RouteMatch,
   body: Buffer,
   ids: { readonly requestId: string; readonly apiKeyId: string },
@@ -21,7 +41,7 @@ export function toProxyEvent(
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) {
+  for (const [key, value] of target.query) {
     query[key] = value;
     (multiQuery[key] ??= []).push(value);
   }
@@ -30,7 +50,7 @@ export function toProxyEvent(
   const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
   return {
     resource,
-    path: url.pathname,
+    path: target.path,
     httpMethod: request.method ?? 'GET',
     headers,
     multiValueHeaders,
@@ -46,7 +66,7 @@ export function toProxyEvent(
       authorizer: null,
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: request.method ?? 'GET',
-      path: url.pathname,
+      path: target.path,
       stage: 'local',
       requestId,
       requestTimeEpoch: Date.now(),
