@@ -13,8 +13,10 @@ import type { RouteTable } from '../http/router.js';
 import { inspectOnnxModel } from '../inference/onnx-session.js';
 import { createControlPlaneRoutes } from './control-plane-routes.js';
 import { ModelRegistry } from './registry.js';
+import { draftVersion } from '../../test/support/model-versions.js';
 
 let env: TestEmulators;
+let registry: ModelRegistry;
 let routes: RouteTable;
 let bucket: string;
 let iris: Buffer;
@@ -23,8 +25,9 @@ beforeAll(async () => {
   env = await startTestEmulators();
   bucket = env.resources.bucketName;
   iris = await readFile('models/iris.onnx');
+  registry = new ModelRegistry(env.dynamo, env.resources.tableName);
   routes = createControlPlaneRoutes({
-    registry: new ModelRegistry(env.dynamo, env.resources.tableName),
+    registry,
     artifacts: new ArtifactStore(env.s3),
     lakeBucket: bucket,
     inspect: inspectOnnxModel,
@@ -106,5 +109,67 @@ describe('unknown fields', () => {
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toBe("invalid model: unknown field 'descripton' (did you mean 'description'?)");
     expect((await call('GET /models/{name}', { name: 'typo' })).status).toBe(404);
+  });
+});
+
+describe('alias changes check their precondition first', () => {
+  const aliasRoute = 'PUT /models/{name}/aliases/{alias}';
+  const prod = { name: 'shadowed', alias: 'prod' };
+
+  beforeAll(async () => {
+    await registry.createModel({ name: 'shadowed' });
+    for (let i = 0; i < 3; i++) await registry.registerVersion(draftVersion('shadowed'));
+    // prod serves v1 and shadows v2: revision 1.
+    await registry.setAlias('shadowed', 'prod', { routes: [{ version: 1, weight: 100 }], shadow: { version: 2, percent: 10 }, updatedBy: 't', reason: '', expectedRevision: 0 });
+  });
+
+  it('answers 428 without If-Match and 412 with a stale one before judging a move to the shadow version', async () => {
+    const missing = await call(aliasRoute, prod, { version: 2 });
+    const stale = await call(aliasRoute, prod, { version: 2 }, { 'if-match': '"0"' });
+    expect(missing.status).toBe(428);
+    expect(stale.status).toBe(412);
+  });
+
+  it('then says the version is the alias\'s shadow (409), and moves once the shadow ends in the same change', async () => {
+    const refused = await call(aliasRoute, prod, { version: 2 }, { 'if-match': '"1"' });
+    const promoted = await call(aliasRoute, prod, { version: 2, shadow: null }, { 'if-match': '"1"' });
+    expect(refused.status).toBe(409);
+    expect(refused.body['error']).toContain("version 2 is the shadow of alias 'prod'");
+    expect(refused.body['error']).toContain('"shadow": null');
+    expect(promoted.status).toBe(200);
+    expect(promoted.body).toMatchObject({ routes: [{ version: 2, weight: 100 }], revision: 2 });
+    expect(promoted.body['shadow']).toBeUndefined();
+  });
+});
+
+describe('rollback', () => {
+  const staging = { name: 'flipper', alias: 'staging' };
+
+  beforeAll(async () => {
+    await registry.createModel({ name: 'flipper' });
+    for (let i = 0; i < 2; i++) await registry.registerVersion(draftVersion('flipper'));
+    await registry.setAlias('flipper', 'staging', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+    await registry.setAlias('flipper', 'staging', { routes: [{ version: 2, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 1 });
+  });
+
+  it('needs If-Match (428 without it)', async () => {
+    const reply = await call('POST /models/{name}/aliases/{alias}/rollback', staging, { reason: 'retry me' });
+    expect(reply.status).toBe(428);
+    expect((await registry.getAlias('flipper', 'staging')).revision).toBe(2);
+  });
+
+  it('rolls back once however often a client retries it: 20 concurrent calls, one change', async () => {
+    // Act
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => call('POST /models/{name}/aliases/{alias}/rollback', staging, { reason: 'v2 errors' }, { 'if-match': '"2"' })),
+    );
+
+    // Assess
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 412)).toHaveLength(19);
+    const alias = await registry.getAlias('flipper', 'staging');
+    expect(alias).toMatchObject({ revision: 3, routes: [{ version: 1, weight: 100 }] });
+    expect((await registry.listAliasLedger('flipper', 'staging')).items.map((e) => e.kind)).toEqual(['rollback', 'set', 'set']);
   });
 });

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
-import { callerOf, expectedRevision, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
+import { callerOf, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
@@ -186,12 +186,12 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
     },
     'POST /models/{name}/aliases/{alias}/rollback': async (event) => {
       const body = parseBody(event, rollbackSchema, 'rollback');
-      const revision = expectedRevision(event);
+      const revision = requiredRevision(event, 'rolling an alias back');
       const restored = await registry.rollbackAlias(model(event), alias(event), {
         by: callerOf(event),
         reason: body.reason ?? '',
         ...(body.toRevision === undefined ? {} : { toRevision: body.toRevision }),
-        ...(revision === undefined ? {} : { expectedRevision: revision }),
+        expectedRevision: revision,
       });
       return aliasResponse(200, restored);
     },
