@@ -3,14 +3,18 @@
  * them, answers as they get them.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { ArtifactStore } from '../aws/artifact-store.js';
+import { ArtifactStore, sha256Hex } from '../aws/artifact-store.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteTable } from '../http/router.js';
-import { inspectOnnxModel } from '../inference/onnx-session.js';
+import { ModelLoader } from '../inference/model-loader.js';
+import { inspectOnnxModel, servingSessionOptions } from '../inference/onnx-session.js';
+import { onnx } from '../training/onnx/writer.js';
 import { createControlPlaneRoutes } from './control-plane-routes.js';
 import { ModelRegistry } from './registry.js';
 import { draftVersion } from '../../test/support/model-versions.js';
@@ -171,5 +175,76 @@ describe('rollback', () => {
     const alias = await registry.getAlias('flipper', 'staging');
     expect(alias).toMatchObject({ revision: 3, routes: [{ version: 1, weight: 100 }] });
     expect((await registry.listAliasLedger('flipper', 'staging')).items.map((e) => e.kind)).toEqual(['rollback', 'set', 'set']);
+  });
+});
+
+describe('artifact keys and areas', () => {
+  beforeAll(async () => {
+    await call('POST /models', {}, { name: 'keys' });
+    await call('POST /models', {}, { name: 'other' });
+  });
+  const register = (artifactUri: string) => call('POST /models/{name}/versions', { name: 'keys' }, { artifactUri });
+
+  it.each([
+    ['an empty segment', 'models/keys/a//b.onnx', 'has an empty path segment'],
+    ['a key over 1,024 bytes', `models/keys/${'a/'.repeat(600)}m.onnx`, 'S3 keys are at most 1024 bytes'],
+    ['a 16,000-character key', `models/keys/${'a'.repeat(16_000)}`, 'S3 keys are at most 1024 bytes'],
+    ['a 300-byte segment', `models/keys/${'a'.repeat(300)}.onnx`, 'segments are at most 255 bytes'],
+  ])('answers 400 for %s, never 500 or 503', async (_, key, problem) => {
+    const reply = await register(`s3://${bucket}/${key}`);
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toContain(problem);
+    expect((reply.body['error'] as string).length).toBeLessThan(400);
+  });
+
+  it.each(['raw/iris/iris.csv', 'curated/iris/v=1/part-00000.parquet', 'models/other/model.onnx', 'models/keys-too/model.onnx'])(
+    'refuses %s: only the model\'s own area of the lake',
+    async (key) => {
+      await putLake(key, iris);
+      const reply = await register(`s3://${bucket}/${key}`);
+      expect(reply.status).toBe(400);
+      expect(reply.body['error']).toContain("own area of the lake, s3://");
+    },
+  );
+
+  it('refuses an ONNX model whose tensors are external data (422 naming it), registering nothing', async () => {
+    // Prepare: iris with one initializer moved out to a side file, as large exports are saved.
+    const model = onnx.ModelProto.decode(iris);
+    const tensor = model.graph!.initializer![0]!;
+    tensor.rawData = new Uint8Array();
+    tensor.floatData = [];
+    tensor.doubleData = [];
+    tensor.int64Data = [];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: 'weights.bin' })];
+    const uri = await putLake('models/keys/external.onnx', onnx.ModelProto.encode(model).finish());
+
+    // Act
+    const reply = await register(uri);
+
+    // Assess
+    expect(reply.status).toBe(422);
+    expect(reply.body['error']).toContain(`keeps 1 tensor(s) as external data ('${tensor.name}' in 'weights.bin')`);
+    expect((await call('GET /models/{name}/versions', { name: 'keys' })).body['versions']).toEqual([]);
+  });
+});
+
+describe('a registered version keeps its bytes', () => {
+  it('serves the bytes it was registered with after its upload key is overwritten', async () => {
+    // Prepare: v1 registered from an upload key, which is then overwritten (its URL is valid 15 min).
+    await call('POST /models', {}, { name: 'pinned' });
+    const uploaded = await putLake('models/pinned/uploads/u.onnx', iris);
+    const registered = await call('POST /models/{name}/versions', { name: 'pinned' }, { artifactUri: uploaded });
+    await putLake('models/pinned/uploads/u.onnx', await readFile('models/mlp.onnx'));
+
+    // Act: a container that loads v1 now (sha256 checked at load).
+    const version = await registry.getVersion('pinned', 1);
+    const loader = new ModelLoader(new ArtifactStore(env.s3), await mkdtemp(join(tmpdir(), 'pinned-')), servingSessionOptions(1769));
+    const loaded = await loader.load(version);
+
+    // Assess
+    expect(registered.status).toBe(201);
+    expect(version.artifact).toMatchObject({ key: expect.stringMatching(/^models\/pinned\/versions\/[0-9a-f-]{36}\.onnx$/), registeredFrom: uploaded, sha256: sha256Hex(iris) });
+    expect(loaded.inputs.has('sepal_length')).toBe(true);
   });
 });
