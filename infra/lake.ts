@@ -30,7 +30,8 @@ export interface ObjectCreatedFilter {
 /** Properties of a {@link Lake}. */
 export interface LakeProps {
   /**
-   * Days after which noncurrent (overwritten or deleted) object versions are deleted.
+   * Days after which noncurrent (overwritten or deleted) object versions of the data zones are
+   * deleted (never those under `models/`, which model versions pin).
    *
    * @default 30
    */
@@ -112,7 +113,13 @@ export class Lake extends Construct {
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS) },
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(noncurrentVersionExpirationDays) },
+        // Overwritten or deleted data expires, zone by zone; nothing under models/ ever does: a model
+        // version pins its artifact's S3 version there, which must outlive any later write to the key.
+        ...NONCURRENT_EXPIRING_PREFIXES.map((prefix) => ({
+          id: `expire-noncurrent-versions-${prefix.slice(0, -1)}`,
+          prefix,
+          noncurrentVersionExpiration: Duration.days(noncurrentVersionExpirationDays),
+        })),
         // Shadow copies are a hand-over to the shadow function, which keeps what it makes of them under predictions/.
         { id: 'expire-shadow-requests', prefix: SHADOW_REQUESTS_PREFIX, expiration: Duration.days(SHADOW_REQUESTS_EXPIRATION_DAYS) },
       ],
@@ -261,6 +268,12 @@ export class Lake extends Construct {
 
 /** A key pattern that starts with a zone: a first segment without wildcards, then `/`. */
 const ZONED_KEY_PATTERN = /^[^*?/]+\/\S*$/;
+
+/**
+ * The zones whose noncurrent object versions expire: every data zone, never `models/` (model
+ * artifacts, which versions pin). A zone missing here keeps its old versions: the safe side.
+ */
+export const NONCURRENT_EXPIRING_PREFIXES = ['raw/', 'curated/', 'rejected/', 'predictions/', SHADOW_REQUESTS_PREFIX] as const;
 
 /** How long copies of requests for shadow versions are kept. */
 const SHADOW_REQUESTS_EXPIRATION_DAYS = 7;

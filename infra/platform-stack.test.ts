@@ -539,10 +539,24 @@ describe('PlatformStack (platform topology)', () => {
         LifecycleConfiguration: {
           Rules: expect.arrayContaining([
             expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }),
-            expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+            expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Prefix: 'raw/', Status: 'Enabled' }),
           ]),
         },
       });
+    });
+
+    it('never expires object versions under models/, which registered model versions pin', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+
+      // Act
+      const bucket = template.findResources('AWS::S3::Bucket')[logicalId(stack.lake.bucket.node.defaultChild)] as CfnResourceJson;
+      const rules = (bucket.Properties!['LifecycleConfiguration'] as { Rules: { Prefix?: string; NoncurrentVersionExpiration?: unknown; ExpirationInDays?: unknown }[] }).Rules;
+
+      // Assess
+      const expiring = rules.filter((rule) => rule.NoncurrentVersionExpiration !== undefined || rule.ExpirationInDays !== undefined);
+      expect(expiring.length).toBeGreaterThan(0);
+      expect(expiring.every((rule) => rule.Prefix !== undefined && rule.Prefix !== '' && !'models/'.startsWith(rule.Prefix) && !rule.Prefix.startsWith('models/'))).toBe(true);
     });
   });
 

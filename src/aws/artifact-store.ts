@@ -1,6 +1,9 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { callDependency } from './dependency-errors.js';
+import { callDependency, isRejectedRequestAwsError } from './dependency-errors.js';
+
+/** How failures of the artifact store are named in 503s. */
+const DEPENDENCY = 'model artifact store';
 
 /** Where an object is. */
 export interface S3Location {
@@ -14,6 +17,17 @@ export class ArtifactNotFoundError extends Error {
   constructor(readonly location: S3Location) {
     super(`no object at s3://${location.bucket}/${location.key}`);
     this.name = 'ArtifactNotFoundError';
+  }
+}
+
+/** S3 refused the request for an object as one that can never succeed (e.g. its key). */
+export class ArtifactRequestRejectedError extends Error {
+  constructor(
+    readonly location: S3Location,
+    cause: unknown,
+  ) {
+    super(`the lake refused the request for s3://${location.bucket}/${location.key.slice(0, 64)}${location.key.length > 64 ? '…' : ''}: ${(cause as Error).name}`, { cause });
+    this.name = 'ArtifactRequestRejectedError';
   }
 }
 
@@ -34,14 +48,18 @@ export function parseS3Uri(uri: string): S3Location | undefined {
   return match === null ? undefined : { bucket: match[1]!, key: match[2]! };
 }
 
-/** Reads model artifacts from S3. Transient failures become 503s naming the artifact store. */
+/**
+ * Reads and writes model artifacts in S3. Transient failures become 503s naming the artifact
+ * store; an object that is not there is an {@link ArtifactNotFoundError}, and a request S3
+ * refuses as it stands (a key too long, say) an {@link ArtifactRequestRejectedError}.
+ */
 export class ArtifactStore {
   constructor(private readonly s3: S3Client) {}
 
   /** Downloads an object whole (model artifacts are bounded by the Lambda's memory). */
   async fetch(location: S3Location): Promise<FetchedArtifact> {
     try {
-      return await callDependency('model artifact store', async () => {
+      return await callDependency(DEPENDENCY, async () => {
         const result = await this.s3.send(
           new GetObjectCommand({ Bucket: location.bucket, Key: location.key, VersionId: location.versionId }),
         );
@@ -51,10 +69,27 @@ export class ArtifactStore {
       });
     } catch (error) {
       const name = (error as { name?: string }).name;
-      if (error instanceof NoSuchKey || name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound') {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (error instanceof NoSuchKey || name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || status === 404) {
         throw new ArtifactNotFoundError(location);
       }
-      throw error;
+      throw this.rejectedOr(location, error);
     }
+  }
+
+  /** Writes an object; returns its S3 version (in a versioned bucket), which pins these bytes. */
+  async put(location: S3Location, bytes: Uint8Array): Promise<{ readonly versionId?: string }> {
+    try {
+      const result = await callDependency(DEPENDENCY, () =>
+        this.s3.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: bytes, ContentType: 'application/octet-stream' })),
+      );
+      return result.VersionId === undefined ? {} : { versionId: result.VersionId };
+    } catch (error) {
+      throw this.rejectedOr(location, error);
+    }
+  }
+
+  private rejectedOr(location: S3Location, error: unknown): unknown {
+    return isRejectedRequestAwsError(error) ? new ArtifactRequestRejectedError(location, error) : error;
   }
 }

@@ -15,7 +15,9 @@ const MAX_ATTEMPTS = 2;
  * rather than refused, and read back as numbers rather than BigInt (which JSON cannot carry).
  */
 export const DOCUMENT_TRANSLATION = {
-  marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+  // A map whose key is `constructor` (a user's tag, say) has a `constructor` that is a string: without
+  // `convertClassInstanceToMap` the marshaller takes it for a class instance and refuses it.
+  marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true, convertClassInstanceToMap: true },
   unmarshallOptions: { wrapNumbers: Number },
 } as const;
 

@@ -45,6 +45,25 @@ export function isTransientAwsError(error: unknown): boolean {
   return status !== undefined && status >= 500;
 }
 
+/** Error names with which S3 refuses a request that can never succeed as sent (a key too long, a bad argument). */
+const REJECTED_NAMES = new Set(['KeyTooLongError', 'InvalidArgument', 'InvalidRequest', 'InvalidObjectName', 'InvalidURI', 'MetadataTooLarge', 'RequestHeaderSectionTooLarge']);
+
+/** 4xx statuses that are not about the request as sent: forbidden (the platform's grants), not found, timeout, throttling. */
+const NOT_REJECTIONS = new Set([403, 404, 408, 429]);
+
+/**
+ * Whether an AWS call failed because the request itself can never succeed (e.g. S3's
+ * `KeyTooLongError`, `InvalidArgument`, or another 400-class answer that is neither throttling,
+ * a timeout, "not found" nor "forbidden"): the caller's fault, never worth a retry.
+ */
+export function isRejectedRequestAwsError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || isTransientAwsError(error)) return false;
+  const e = error as AwsLikeError;
+  if (e.name !== undefined && REJECTED_NAMES.has(e.name)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500 && !NOT_REJECTIONS.has(status);
+}
+
 /** Seconds a caller is asked to wait before retrying after a transient dependency failure. */
 export const RETRY_AFTER_SECONDS = 1;
 

@@ -1,8 +1,13 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
 import { BadRequestError, clip, PayloadTooLargeError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
+import { parseOwnJson } from './own-json.js';
+
+import { parseWith } from './strict-body.js';
+
+export { describeIssues, parseWith } from './strict-body.js';
 
 /** A header value, looked up case-insensitively (API Gateway keeps the client's casing). */
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -21,7 +26,8 @@ function isJsonContentType(contentType: string): boolean {
 
 /**
  * Reads the JSON body of an API Gateway event: 415 if it is not declared as JSON,
- * 413 above the payload limit, 400 if it is empty or does not parse.
+ * 413 above the payload limit, 400 if it is empty or does not parse. Its objects are
+ * prototype-free (a key like `constructor` or `__proto__` is plain data).
  */
 export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, limitBytes = MAX_PAYLOAD_BYTES): unknown {
   const contentType = header(event, 'content-type');
@@ -31,28 +37,30 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bod
   if (size > limitBytes) throw new PayloadTooLargeError(limitBytes, size);
   if (raw === null || /^\s*$/.test(raw)) throw new BadRequestError('request body is empty; expected a JSON object');
   try {
-    return JSON.parse(raw) as unknown;
+    return parseOwnJson(raw);
   } catch (error) {
     throw new BadRequestError(`malformed JSON body: ${(error as Error).message}`);
   }
 }
 
-/** Longest explanation of one zod issue in a 400 body (zod's texts embed request keys and values). */
-const MAX_ISSUE_CHARS = 200;
-
-/** Formats zod issues as `path: message; …` for a 400 body; paths and messages are clipped, as they may carry request text. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map((key) => clip(String(key))).join('.') : '(body)'}: ${clip(issue.message, MAX_ISSUE_CHARS)}`)
-    .join('; ');
+/**
+ * The one way a route reads its body: JSON with prototype-free objects, validated strictly
+ * against `schema` (400 naming any field it does not know, at any depth).
+ */
+export function parseBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, schema: S, what: string): z.infer<S> {
+  return parseWith(schema, parseJsonBody(event), what);
 }
 
-/** Validates a value against a zod schema; 400 naming the offending fields when it does not fit. */
-export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new BadRequestError(`invalid ${what}: ${describeIssues(result.error.issues)}`);
-  return result.data;
+/** {@link parseBody} for a route whose body may be left out: no body reads as `{}`. */
+export function parseOptionalBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, schema: S, what: string): z.infer<S> {
+  return parseWith(schema, event.body === null || event.body === '' ? {} : parseJsonBody(event), what);
+}
+
+const NO_FIELDS = z.strictObject({});
+
+/** For a route that takes no body: it may be left out or `{}`; a field is a 400 rather than ignored. */
+export function parseNoBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, what: string): void {
+  parseOptionalBody(event, NO_FIELDS, what);
 }
 
 /** Paging options of a list request: `?limit=1..100&cursor=…`. */

@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { BadRequestError, ConflictError, quote } from '../http/errors.js';
-import { expectedRevision, pageOf, parseJsonBody, parseWith } from '../http/request.js';
+import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../registry/control-plane-routes.js';
@@ -83,7 +83,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'GET /datasets/{dataset}': async (event) => definitionResponse(200, await datasets.getDataset(dataset(event))),
     'PUT /datasets/{dataset}': async (event) => {
       const name = dataset(event);
-      const body = parseWith(definitionSchema, parseJsonBody(event), 'dataset definition');
+      const body = parseBody(event, definitionSchema, 'dataset definition');
       // Checked now (names, algorithm for the task, hyperparameters), so a drop does not find out later.
       if (body.autoTrain !== undefined) checkTrainingFields(body.autoTrain);
       const { autoTrain } = body;
@@ -96,7 +96,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     },
     'POST /datasets/{dataset}/uploads': async (event) => {
       const name = dataset(event);
-      const { fileName } = parseWith(uploadSchema, parseJsonBody(event), 'upload');
+      const { fileName } = parseBody(event, uploadSchema, 'upload');
       if (fileName.includes('/') || fileName === '.' || fileName === '..') {
         throw new BadRequestError(`invalid fileName ${quote(fileName)}: a file name, without '/'`);
       }

@@ -111,15 +111,15 @@ describe('alias changes and their ledger on dynalite', () => {
     }
 
     // Act
-    const previous = await registry.rollbackAlias('rolled', 'prod', { by: 'oncall', reason: 'v3 errors' });
-    const named = await registry.rollbackAlias('rolled', 'prod', { by: 'oncall', reason: '', toRevision: 1 });
+    const previous = await registry.rollbackAlias('rolled', 'prod', { by: 'oncall', reason: 'v3 errors', expectedRevision: 3 });
+    const named = await registry.rollbackAlias('rolled', 'prod', { by: 'oncall', reason: '', toRevision: 1, expectedRevision: 4 });
 
     // Assess
     expect(previous).toMatchObject({ revision: 4, routes: one(2), updatedBy: 'oncall', reason: 'v3 errors' });
     expect(named).toMatchObject({ revision: 5, routes: one(1), reason: 'rollback to revision 1' });
     const [latest] = (await registry.listAliasLedger('rolled', 'prod')).items;
     expect(latest).toMatchObject({ kind: 'rollback', restoredRevision: 1, from: one(2), to: one(1) });
-    await expect(registry.rollbackAlias('rolled', 'prod', { by: 'x', reason: '', toRevision: 9 })).rejects.toThrowError(NotFoundError);
+    await expect(registry.rollbackAlias('rolled', 'prod', { by: 'x', reason: '', toRevision: 9, expectedRevision: 5 })).rejects.toThrowError(NotFoundError);
     await expect(registry.rollbackAlias('rolled', 'prod', { by: 'x', reason: '', expectedRevision: 3 })).rejects.toThrowError(PreconditionFailedError);
   });
 
@@ -139,7 +139,7 @@ describe('alias changes and their ledger on dynalite', () => {
     expect(listed.items).toEqual([]);
     expect(again.revision).toBe(3);
     expect((await registry.listAliasLedger('deleted', 'staging')).items.map((e) => e.kind)).toEqual(['set', 'delete', 'set']);
-    await expect(registry.rollbackAlias('deleted', 'staging', { by: 'x', reason: '', toRevision: 2 })).rejects.toThrowError(ConflictError);
+    await expect(registry.rollbackAlias('deleted', 'staging', { by: 'x', reason: '', toRevision: 2, expectedRevision: 3 })).rejects.toThrowError(ConflictError);
   });
 
   it('refuses to route traffic to an archived version', async () => {

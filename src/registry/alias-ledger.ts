@@ -24,6 +24,12 @@ const ledgerSk = (alias: string, revision: number): string => `${ledgerPrefix(al
 /** What kind of change an entry records. */
 export type LedgerChangeKind = 'set' | 'delete' | 'rollback';
 
+/** Where an alias stands: its revision and the routes it has at that revision. */
+export interface AliasHead {
+  readonly revision: number;
+  readonly routes: readonly AliasRoute[];
+}
+
 /** One recorded change of an alias. */
 export interface LedgerEntry {
   readonly model: string;
@@ -108,20 +114,36 @@ export class AliasLedger {
   }
 
   /**
-   * Appends a change and brings the alias item to it. 412 when `expectedRevision` is not the
-   * current revision, or when another writer appended first.
+   * Where an alias stands: the revision and routes of its latest ledger entry, or of its item
+   * when that is further (aliases older than the ledger).
    *
-   * @param current - The alias item as read before (its revision counts for aliases older than the ledger).
+   * @param current - The alias item as read before.
    */
-  async append(model: string, alias: string, change: LedgerChange, current: AliasRecord | undefined): Promise<LedgerEntry> {
+  async head(model: string, alias: string, current: AliasRecord | undefined): Promise<AliasHead> {
     const latest = await this.latest(model, alias);
     const revision = Math.max(latest?.revision ?? 0, current?.revision ?? 0);
     const routes = latest !== undefined && latest.revision >= (current?.revision ?? 0) ? latest.to : (current?.routes ?? []);
+    return { revision, routes };
+  }
+
+  /** 412 unless `expectedRevision` (when given) is the head's revision; `0` also matches a deleted alias (no routes). */
+  assertRevision(model: string, alias: string, head: AliasHead, expectedRevision: number | undefined): void {
     // A deleted alias (no routes) may be re-created as if it never existed.
-    const seen = change.expectedRevision === 0 && routes.length === 0 ? revision : change.expectedRevision;
-    if (seen !== undefined && seen !== revision) {
-      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is at revision ${revision}, not ${change.expectedRevision}; read it again and retry`);
+    const seen = expectedRevision === 0 && head.routes.length === 0 ? head.revision : expectedRevision;
+    if (seen !== undefined && seen !== head.revision) {
+      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is at revision ${head.revision}, not ${expectedRevision}; read it again and retry`);
     }
+  }
+
+  /**
+   * Appends a change and brings the alias item to it. 412 when `expectedRevision` is not the
+   * head's revision, or when another writer appended after the head was read.
+   *
+   * @param head - Where the alias stood when read ({@link head}, or an alias as `getAlias` reads it).
+   */
+  async append(model: string, alias: string, change: LedgerChange, head: AliasHead): Promise<LedgerEntry> {
+    this.assertRevision(model, alias, head, change.expectedRevision);
+    const { revision, routes } = head;
     const entry: LedgerEntry = {
       model,
       alias,

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { BadRequestError, quote } from '../http/errors.js';
-import { callerOf, expectedRevision, pageOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
+import { callerOf, expectedRevision, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
@@ -103,7 +103,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
 
   return {
     'POST /models': async (event) => {
-      const body = parseWith(createModelSchema, parseJsonBody(event), 'model');
+      const body = parseBody(event, createModelSchema, 'model');
       const created = await registry.createModel({
         ...body,
         name: assertModelName(body.name),
@@ -117,11 +117,12 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
     },
     'GET /models/{name}': async (event) => jsonResponse(200, await registry.getModel(model(event))),
     'PUT /models/{name}/tags': async (event) => {
-      const body = parseWith(tagsSchema, parseJsonBody(event), 'tags');
+      const body = parseBody(event, tagsSchema, 'tags');
       return jsonResponse(200, await registry.setModelTags(model(event), body.tags));
     },
 
     'POST /models/{name}/uploads': async (event) => {
+      parseNoBody(event, 'upload request');
       const name = model(event);
       await registry.getModel(name);
       const key = `models/${name}/uploads/${randomUUID()}.onnx`;
@@ -133,7 +134,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       });
     },
     'POST /models/{name}/versions': async (event) => {
-      const body = parseWith(registerVersionSchema, parseJsonBody(event), 'version registration');
+      const body = parseBody(event, registerVersionSchema, 'version registration');
       return jsonResponse(201, await registerVersion(deps, model(event), body));
     },
     'GET /models/{name}/versions': async (event) => {
@@ -143,7 +144,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
     'GET /models/{name}/versions/{version}': async (event) =>
       jsonResponse(200, await registry.getVersion(model(event), parseVersionNumber(pathParam(event, 'version')))),
     'POST /models/{name}/versions/{version}/status': async (event) => {
-      const body = parseWith(statusSchema, parseJsonBody(event), 'status change');
+      const body = parseBody(event, statusSchema, 'status change');
       const changed = await registry.setVersionStatus(model(event), parseVersionNumber(pathParam(event, 'version')), {
         status: body.status,
         by: callerOf(event),
@@ -152,7 +153,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       return jsonResponse(200, changed);
     },
     'PUT /models/{name}/versions/{version}/tags': async (event) => {
-      const body = parseWith(tagsSchema, parseJsonBody(event), 'tags');
+      const body = parseBody(event, tagsSchema, 'tags');
       return jsonResponse(200, await registry.setVersionTags(model(event), parseVersionNumber(pathParam(event, 'version')), body.tags));
     },
 
@@ -162,7 +163,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
     },
     'GET /models/{name}/aliases/{alias}': async (event) => aliasResponse(200, await registry.getAlias(model(event), alias(event))),
     'PUT /models/{name}/aliases/{alias}': async (event) => {
-      const body = parseWith(setAliasSchema, parseJsonBody(event), 'alias');
+      const body = parseBody(event, setAliasSchema, 'alias');
       const revision = requiredRevision(event, 'changing an alias');
       const updated = await registry.setAlias(model(event), alias(event), {
         routes: body.routes ?? [{ version: body.version!, weight: 100 }],
@@ -184,13 +185,13 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       return jsonResponse(200, { entries: page.items, nextCursor: page.nextCursor ?? null });
     },
     'POST /models/{name}/aliases/{alias}/rollback': async (event) => {
-      const body = parseWith(rollbackSchema, parseJsonBody(event), 'rollback');
-      const revision = expectedRevision(event);
+      const body = parseBody(event, rollbackSchema, 'rollback');
+      const revision = requiredRevision(event, 'rolling an alias back');
       const restored = await registry.rollbackAlias(model(event), alias(event), {
         by: callerOf(event),
         reason: body.reason ?? '',
         ...(body.toRevision === undefined ? {} : { toRevision: body.toRevision }),
-        ...(revision === undefined ? {} : { expectedRevision: revision }),
+        expectedRevision: revision,
       });
       return aliasResponse(200, restored);
     },

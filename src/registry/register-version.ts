@@ -1,6 +1,9 @@
-import { ArtifactNotFoundError, parseS3Uri, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
+import { randomUUID } from 'node:crypto';
+import { ArtifactNotFoundError, ArtifactRequestRejectedError, parseS3Uri, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
+import { objectKeyProblem } from '../aws/object-keys.js';
 import { BadRequestError, quote, UnprocessableError } from '../http/errors.js';
 import { UnsupportedTensorError } from '../inference/datatypes.js';
+import { externalDataTensors } from './external-data.js';
 import type { ModelRegistry } from './registry.js';
 import type { ModelSignature, ModelVersion } from './types.js';
 
@@ -18,7 +21,7 @@ export interface RegisterVersionDeps {
 
 /** A request to register an artifact as the next version of a model. */
 export interface RegisterVersionRequest {
-  /** `s3://<lake bucket>/<key>` */
+  /** `s3://<lake bucket>/models/<model>/<key>` */
   readonly artifactUri: string;
   /** When given, the artifact must hash to it. */
   readonly sha256?: string;
@@ -28,9 +31,21 @@ export interface RegisterVersionRequest {
   readonly lineage?: Readonly<Record<string, string>>;
 }
 
+/** A model's own area of the lake: its uploads, what training writes for it, and its registered artifacts. */
+export const modelArea = (model: string): string => `models/${model}/`;
+
 /**
- * Registers a version only after validating its artifact: it must be in the lake,
- * exist, match the expected sha256 when one is given, and load in onnxruntime.
+ * Where registration keeps a version's artifact: a key of the registry's own, written once with
+ * the bytes that were validated. No upload URL targets it, so the version's bytes never change.
+ */
+export const registeredArtifactKey = (model: string): string => `${modelArea(model)}versions/${randomUUID()}.onnx`;
+
+/**
+ * Registers a version only after validating its artifact: it must be in the model's own area of
+ * the lake, under a usable key, exist, match the expected sha256 when one is given, carry all its
+ * tensors in the file, and load in onnxruntime. The validated bytes are then written to a key the
+ * registry owns ({@link registeredArtifactKey}), which the version records (with the S3 object
+ * version, in AWS), so later uploads to the source key never change what the version serves.
  * Nothing is written to the registry when any check fails.
  */
 export async function registerVersion(deps: RegisterVersionDeps, model: string, request: RegisterVersionRequest): Promise<ModelVersion> {
@@ -39,6 +54,13 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   if (location.bucket !== deps.lakeBucket) {
     throw new BadRequestError(`artifactUri must be in the lake bucket '${deps.lakeBucket}', got ${quote(location.bucket)}`);
   }
+  const keyProblem = objectKeyProblem(location.key);
+  if (keyProblem !== undefined) throw new BadRequestError(`artifactUri ${quote(request.artifactUri)}: the key ${keyProblem}`);
+  if (!location.key.startsWith(modelArea(model))) {
+    throw new BadRequestError(
+      `artifactUri must be in model '${model}''s own area of the lake, s3://${deps.lakeBucket}/${modelArea(model)}… (upload with POST /models/${model}/uploads), got ${quote(request.artifactUri)}`,
+    );
+  }
   await deps.registry.getModel(model);
 
   let fetched;
@@ -46,29 +68,27 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
     fetched = await deps.artifacts.fetch(location);
   } catch (error) {
     if (error instanceof ArtifactNotFoundError) throw new BadRequestError(`artifact not found: ${quote(request.artifactUri)}`);
+    if (error instanceof ArtifactRequestRejectedError) throw new BadRequestError(error.message, error);
     throw error;
   }
   const sha256 = sha256Hex(fetched.bytes);
   if (request.sha256 !== undefined && request.sha256.toLowerCase() !== sha256) {
     throw new BadRequestError(`artifact sha256 is ${sha256}, not the expected ${request.sha256}`);
   }
-  let signature: ModelSignature;
-  try {
-    signature = await deps.inspect(fetched.bytes);
-  } catch (error) {
-    const problem = error instanceof UnsupportedTensorError ? 'cannot be served' : 'is not a loadable ONNX model';
-    throw new UnprocessableError(`artifact ${quote(request.artifactUri)} ${problem}: ${(error as Error).message}`, error);
-  }
+  const signature = await validatedSignature(deps, request.artifactUri, fetched.bytes);
+  const key = registeredArtifactKey(model);
+  const stored = await deps.artifacts.put({ bucket: deps.lakeBucket, key }, fetched.bytes);
   return deps.registry.registerVersion({
     model,
     framework: 'onnx',
     artifact: {
-      uri: request.artifactUri,
-      bucket: location.bucket,
-      key: location.key,
-      ...(fetched.versionId === undefined ? {} : { versionId: fetched.versionId }),
+      uri: `s3://${deps.lakeBucket}/${key}`,
+      bucket: deps.lakeBucket,
+      key,
+      ...(stored.versionId === undefined ? {} : { versionId: stored.versionId }),
       sha256,
       sizeBytes: fetched.bytes.byteLength,
+      registeredFrom: request.artifactUri,
     },
     signature,
     description: request.description ?? '',
@@ -76,4 +96,26 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
     metrics: request.metrics ?? {},
     lineage: request.lineage ?? {},
   });
+}
+
+/** The signature of model bytes the platform can serve: self-contained (no external data) and loadable; 422 otherwise. */
+async function validatedSignature(deps: RegisterVersionDeps, uri: string, bytes: Uint8Array): Promise<ModelSignature> {
+  let external;
+  try {
+    external = externalDataTensors(bytes);
+  } catch (error) {
+    throw new UnprocessableError(`artifact ${quote(uri)} is not a loadable ONNX model: ${(error as Error).message}`, error);
+  }
+  if (external.length > 0) {
+    const named = external.slice(0, 3).map((t) => `'${t.name}' in '${t.location}'`).join(', ');
+    throw new UnprocessableError(
+      `artifact ${quote(uri)} keeps ${external.length} tensor(s) as external data (${named}${external.length > 3 ? ', …' : ''}); the platform serves a model from its one file: save it with its weights inside (onnx.save_model(model, path, save_as_external_data=False))`,
+    );
+  }
+  try {
+    return await deps.inspect(bytes);
+  } catch (error) {
+    const problem = error instanceof UnsupportedTensorError ? 'cannot be served' : 'is not a loadable ONNX model';
+    throw new UnprocessableError(`artifact ${quote(uri)} ${problem}: ${(error as Error).message}`, error);
+  }
 }

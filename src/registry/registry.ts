@@ -1,7 +1,7 @@
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
-import { AliasLedger, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
+import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import type { CursorShape } from './cursor.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from './table.js';
@@ -338,14 +338,24 @@ export class ModelRegistry {
   /**
    * Points an alias at versions (weights summing to 100), recording the change in the alias's
    * ledger. With `expectedRevision` (0: the alias must not exist) the change only happens at that
-   * revision (412 otherwise). Versions must exist (404) and not be archived (409); a shadow version
-   * as well, and it may not be one the alias routes to (400).
+   * revision (412 otherwise, checked before anything else). Versions must exist (404) and not be
+   * archived (409); a shadow version as well, and it may not be one the alias routes to (400; 409
+   * when the alias's current shadow is kept and the change routes to it).
    */
   async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
     const current = await this.findAliasItem(model, alias);
+    const head = await this.ledger.head(model, alias, current);
+    // The precondition first: a caller who read an old revision learns that before anything else.
+    this.ledger.assertRevision(model, alias, head, change.expectedRevision);
     const requireApproved = change.requireApproved ?? current?.requireApproved ?? false;
-    const shadow = change.shadow === null ? undefined : (change.shadow ?? (current?.routes.length === 0 ? undefined : current?.shadow));
+    const kept = change.shadow === undefined && current?.routes.length !== 0 ? current?.shadow : undefined;
+    const shadow = change.shadow === null ? undefined : (change.shadow ?? kept);
     await this.checkTargets(model, change.routes, requireApproved, alias);
+    if (kept !== undefined && change.routes.some((r) => r.version === kept.version)) {
+      throw new ConflictError(
+        `version ${kept.version} is the shadow of alias '${alias}' of model '${model}'; to route traffic to it, end the shadow in the same change ("shadow": null) or name another shadow version`,
+      );
+    }
     if (shadow !== undefined) await this.checkShadow(model, change.routes, shadow, alias);
     const entry = await this.appendAlias(
       model,
@@ -360,17 +370,19 @@ export class ModelRegistry {
         reason: change.reason,
         ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }),
       },
-      current,
+      head,
     );
     return aliasOf(entry);
   }
 
   /**
    * Points an alias back at the routes of an earlier ledger entry: the one before the current
-   * revision, or `toRevision`. The rollback is itself a recorded change.
+   * revision, or `toRevision`. The rollback is itself a recorded change, made only at
+   * `expectedRevision` (412 otherwise), so a retried rollback never flips the alias back.
    */
-  async rollbackAlias(model: string, alias: string, request: { toRevision?: number; by: string; reason: string; expectedRevision?: number }): Promise<AliasRecord> {
+  async rollbackAlias(model: string, alias: string, request: { toRevision?: number; by: string; reason: string; expectedRevision: number }): Promise<AliasRecord> {
     const current = await this.getAlias(model, alias);
+    this.ledger.assertRevision(model, alias, current, request.expectedRevision);
     const target = request.toRevision ?? current.revision - 1;
     const restored = target >= 1 && target <= current.revision ? await this.ledger.entry(model, alias, target) : undefined;
     if (restored === undefined) throw new NotFoundError(`alias '${alias}' of model '${model}' has no ledger entry ${target} to roll back to`);
@@ -390,7 +402,7 @@ export class ModelRegistry {
         by: request.by,
         reason: request.reason === '' ? `rollback to revision ${target}` : request.reason,
         restoredRevision: target,
-        expectedRevision: request.expectedRevision ?? current.revision,
+        expectedRevision: request.expectedRevision,
       },
       current,
     );
@@ -404,8 +416,8 @@ export class ModelRegistry {
   }
 
   /** Appends an alias change to its ledger and announces it. */
-  private async appendAlias(model: string, alias: string, change: LedgerChange, current: AliasRecord | undefined): Promise<LedgerEntry> {
-    const entry = await this.ledger.append(model, alias, change, current);
+  private async appendAlias(model: string, alias: string, change: LedgerChange, head: AliasHead): Promise<LedgerEntry> {
+    const entry = await this.ledger.append(model, alias, change, head);
     const { revision, kind, from, to, by, reason } = entry;
     await this.events.publish({ type: 'AliasChanged', model, alias, revision, kind, from, to, by, reason });
     return entry;

@@ -48,6 +48,8 @@ export interface ArtifactRef {
   readonly versionId?: string;
   readonly sha256: string;
   readonly sizeBytes: number;
+  /** The URI the version was registered from, when registration copied its bytes to `uri`. */
+  readonly registeredFrom?: string;
 }
 
 /**

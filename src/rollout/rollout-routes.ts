@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
-import { callerOf, parseJsonBody, parseWith, requiredRevision } from '../http/request.js';
+import { callerOf, parseBody, parseOptionalBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
@@ -56,13 +56,13 @@ const commandSchema = z.strictObject({ reason: text });
 export function createRolloutRoutes(rollouts: Rollouts): RouteTable {
   const target = (event: APIGatewayProxyEvent) => [assertModelName(pathParam(event, 'name')), assertAliasName(pathParam(event, 'alias'))] as const;
   const command = (run: (model: string, alias: string, command: { by: string; reason: string }) => ReturnType<Rollouts['pause']>) => async (event: APIGatewayProxyEvent) => {
-    const body = parseWith(commandSchema, event.body === null || event.body === '' ? {} : parseJsonBody(event), 'rollout command');
+    const body = parseOptionalBody(event, commandSchema, 'rollout command');
     return jsonResponse(200, await run(...target(event), { by: callerOf(event), reason: body.reason ?? '' }));
   };
 
   return {
     'POST /models/{name}/aliases/{alias}/rollout': async (event) => {
-      const body = parseWith(startSchema, parseJsonBody(event), 'rollout');
+      const body = parseBody(event, startSchema, 'rollout');
       const expectedRevision = requiredRevision(event, 'starting a rollout');
       const guards = body.guards ?? {};
       const bakeSeconds = body.bakeSeconds ?? ROLLOUT_DEFAULTS.bakeSeconds;

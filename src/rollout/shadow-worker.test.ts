@@ -73,8 +73,8 @@ beforeAll(async () => {
   const artifacts = new ArtifactStore(env.s3);
   await registry.createModel({ name: MODEL });
   for (const file of ['iris', 'iris', 'dtypes']) {
-    await env.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `models/${file}.onnx`, Body: await readFile(`models/${file}.onnx`) }));
-    await registerVersion({ registry, artifacts, lakeBucket: bucket, inspect: inspectOnnxModel }, MODEL, { artifactUri: `s3://${bucket}/models/${file}.onnx` });
+    await env.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `models/${MODEL}/${file}.onnx`, Body: await readFile(`models/${file}.onnx`) }));
+    await registerVersion({ registry, artifacts, lakeBucket: bucket, inspect: inspectOnnxModel }, MODEL, { artifactUri: `s3://${bucket}/models/${MODEL}/${file}.onnx` });
   }
   const loader = new ModelLoader(artifacts, await mkdtemp(join(tmpdir(), 'shadow-models-')), servingSessionOptions(1769));
   comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName, 'shadow comparisons'));

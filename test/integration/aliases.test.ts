@@ -60,7 +60,7 @@ describe('aliases through the local cloud', () => {
     };
     const answers = await inTurn(60);
     const again = await inTurn(60);
-    const rollback = await api.request<{ routes: unknown[]; revision: number }>('POST', '/models/iris/aliases/prod/rollback', { reason: 'end of test' });
+    const rollback = await api.request<{ routes: unknown[]; revision: number }>('POST', '/models/iris/aliases/prod/rollback', { reason: 'end of test' }, { 'if-match': split.headers.get('etag')! });
     const after = await inTurn(10);
     const ledger = await api.request<{ entries: { revision: number; kind: string; reason: string }[] }>('GET', '/models/iris/aliases/prod/ledger');
 

@@ -224,10 +224,10 @@ describe('bad input gets a 4xx naming the problem', () => {
   });
 
   it('an artifact whose sha256 no longer matches fails that version only', async () => {
-    // Prepare: v3 registered (bytes no container has cached yet), then its object overwritten.
+    // Prepare: v3 registered (bytes no container has cached yet), then the registry's own copy of it overwritten.
     const uri = await putLake('models/flow/v3.onnx', await readFile('models/mlp.onnx'));
     const v3 = await request('POST', '/models/flow/versions', { body: { artifactUri: uri } });
-    await putLake('models/flow/v3.onnx', iris);
+    await putLake((v3.body['artifact'] as { key: string }).key, iris);
     // Act
     const broken = await request('POST', `/v2/models/flow/versions/${v3.body['version']}/infer`, { body: { inputs: irisInputs([SETOSA]) } });
     const healthy = await request('POST', '/v2/models/flow/versions/1/infer', { body: { inputs: irisInputs([SETOSA]) } });
@@ -246,7 +246,7 @@ describe('control plane', () => {
     // Act
     const notOnnx = await request('POST', '/models/strict/versions', { body: { artifactUri: garbage } });
     const wrongSha = await request('POST', '/models/strict/versions', { body: { artifactUri: await putLake('models/strict/ok.onnx', iris), sha256: '0'.repeat(64) } });
-    const missing = await request('POST', '/models/strict/versions', { body: { artifactUri: `s3://${cloud.resources.bucketName}/models/none.onnx` } });
+    const missing = await request('POST', '/models/strict/versions', { body: { artifactUri: `s3://${cloud.resources.bucketName}/models/strict/none.onnx` } });
     const elsewhere = await request('POST', '/models/strict/versions', { body: { artifactUri: 's3://other-bucket/m.onnx' } });
     const badBody = await request('POST', '/models/strict/versions', { body: { artifact: 'x' } });
     // Assess

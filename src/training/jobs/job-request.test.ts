@@ -135,3 +135,13 @@ describe('checkTrainingFields', () => {
     expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', alias: 'Prod' })).toThrowError(/invalid alias/);
   });
 });
+
+describe('hyperparameter names that are JavaScript built-ins', () => {
+  it.each(['gbdt', 'linear', 'mlp'] as const)('refuses constructor and toString for %s as unknown hyperparameters', (algorithm) => {
+    for (const name of ['constructor', 'toString']) {
+      const hyperparameters = JSON.parse(`{"${name}":1}`) as Record<string, unknown>;
+      expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(BadRequestError);
+      expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(name);
+    }
+  });
+});

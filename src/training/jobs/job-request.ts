@@ -74,8 +74,8 @@ export function checkTrainingFields(fields: TrainingFields): { algorithm: Algori
   const given = fields.hyperparameters ?? {};
   const parsed = z.safeParse(algorithm.parameters, given);
   if (!parsed.success) throw new BadRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
-  // Every known hyperparameter has a default or was given, so a key missing from the result is unknown (often a typo).
-  const unknown = Object.keys(given).filter((key) => !(key in parsed.data));
+  // Every known hyperparameter has a default, so a key missing from the result is unknown (often a typo).
+  const unknown = Object.keys(given).filter((key) => !Object.hasOwn(parsed.data, key));
   if (unknown.length > 0) {
     throw new BadRequestError(`unknown hyperparameter(s) ${unknown.map((k) => `'${k}'`).join(', ')} for '${algorithm.id}'; known: ${Object.keys(parsed.data).join(', ')}`);
   }

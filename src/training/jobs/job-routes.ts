@@ -2,7 +2,7 @@
  * The training API: submit a job (202), read one, list a model's or a dataset's jobs, cancel.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { callerOf, pageOf, parseJsonBody, parseWith } from '../../http/request.js';
+import { callerOf, pageOf, parseBody, parseNoBody } from '../../http/request.js';
 import { jsonResponse } from '../../http/response.js';
 import { pathParam, type RouteTable } from '../../http/router.js';
 import type { DatasetStore } from '../../lake/dataset-store.js';
@@ -24,7 +24,7 @@ export function createJobRoutes(deps: JobRoutesDeps): RouteTable {
   const jobId = (event: APIGatewayProxyEvent) => pathParam(event, 'id');
   return {
     'POST /jobs': async (event) => {
-      const request = parseWith(jobRequestSchema, parseJsonBody(event), 'training job');
+      const request = parseBody(event, jobRequestSchema, 'training job');
       const spec = await resolveJobSpec(deps.datasets, request, deps.limits);
       const { job, created } = await submitJob(deps, spec, {
         submittedBy: callerOf(event),
@@ -34,7 +34,10 @@ export function createJobRoutes(deps: JobRoutesDeps): RouteTable {
       return jsonResponse(created ? 202 : 200, job, { location: `/jobs/${encodeURIComponent(job.id)}` });
     },
     'GET /jobs/{id}': async (event) => jsonResponse(200, await jobs.getJob(jobId(event))),
-    'POST /jobs/{id}/cancel': async (event) => jsonResponse(202, await jobs.requestCancel(jobId(event))),
+    'POST /jobs/{id}/cancel': async (event) => {
+      parseNoBody(event, 'cancel request');
+      return jsonResponse(202, await jobs.requestCancel(jobId(event)));
+    },
     'GET /models/{name}/jobs': async (event) => {
       const page = await jobs.listModelJobs(assertModelName(pathParam(event, 'name')), pageOf(event));
       return jsonResponse(200, { jobs: page.items, nextCursor: page.nextCursor ?? null });

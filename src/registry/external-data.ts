@@ -1,0 +1,39 @@
+/**
+ * ONNX models whose tensors live in separate files ("external data", the format of large
+ * exports): the platform serves a model from its one artifact, so such a model cannot load.
+ */
+import onnxProto from 'onnx-proto';
+
+type Graph = onnxProto.onnx.IGraphProto;
+type Tensor = onnxProto.onnx.ITensorProto;
+type Attribute = onnxProto.onnx.IAttributeProto;
+
+const EXTERNAL = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
+
+/** Where a tensor's data is, as its `external_data` names it. */
+const locationOf = (tensor: Tensor): string => tensor.externalData?.find((entry) => entry.key === 'location')?.value ?? '(no location)';
+
+/** Every tensor an attribute holds, subgraphs included. */
+function attributeTensors(attribute: Attribute): Tensor[] {
+  const sparse = [attribute.sparseTensor, ...(attribute.sparseTensors ?? [])].flatMap((s) => (s === null || s === undefined ? [] : [s.values, s.indices]));
+  const graphs = [attribute.g, ...(attribute.graphs ?? [])].filter((g): g is Graph => g !== null && g !== undefined);
+  return [attribute.t, ...(attribute.tensors ?? []), ...sparse, ...graphs.flatMap(graphTensors)].filter((t): t is Tensor => t !== null && t !== undefined);
+}
+
+/** Every tensor of a graph: initializers (dense and sparse) and node attributes, subgraphs included. */
+function graphTensors(graph: Graph): Tensor[] {
+  const sparse = (graph.sparseInitializer ?? []).flatMap((s) => [s.values, s.indices]).filter((t): t is Tensor => t !== null && t !== undefined);
+  return [...(graph.initializer ?? []), ...sparse, ...(graph.node ?? []).flatMap((node) => (node.attribute ?? []).flatMap(attributeTensors))];
+}
+
+/**
+ * The tensors of an ONNX model stored outside its file, as `name → location`; empty when the
+ * model is self-contained. Throws if the bytes are not an ONNX model.
+ */
+export function externalDataTensors(bytes: Uint8Array): { readonly name: string; readonly location: string }[] {
+  const model = onnxProto.onnx.ModelProto.decode(bytes);
+  const functionTensors = (model.functions ?? []).flatMap((f) => (f.node ?? []).flatMap((node) => (node.attribute ?? []).flatMap(attributeTensors)));
+  return [...(model.graph === null || model.graph === undefined ? [] : graphTensors(model.graph)), ...functionTensors]
+    .filter((tensor) => tensor.dataLocation === EXTERNAL)
+    .map((tensor) => ({ name: tensor.name ?? '(unnamed)', location: locationOf(tensor) }));
+}
