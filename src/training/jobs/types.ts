@@ -30,9 +30,9 @@ export interface JobSpec {
   readonly notes?: readonly string[];
 }
 
-/** Where a running job is, written by the worker every few seconds. */
+/** Where a running job is, written by the worker every few seconds (its heartbeat); `done` once it SUCCEEDED. */
 export interface JobProgress {
-  readonly stage: 'loading' | 'training' | 'evaluating' | 'exporting' | 'verifying' | 'registering';
+  readonly stage: 'loading' | 'training' | 'evaluating' | 'exporting' | 'verifying' | 'registering' | 'done';
   readonly iteration?: number;
   readonly maxIterations?: number;
   readonly loss?: number;
@@ -74,7 +74,7 @@ export interface TrainingJob {
   readonly reason?: string;
   /** The last failed attempt's error, kept while the job is retried. */
   readonly lastError?: string;
-  /** Set by a cancel request while the job runs; the worker stops at its next check. */
+  /** Set by a cancel request while the job runs under a live lease; the worker stops at its next heartbeat. */
   readonly cancelRequested?: boolean;
   readonly createdAt: string;
   readonly startedAt?: string;
