@@ -10,7 +10,7 @@
  * (newest first), and the index lists the jobs of a dataset. The id carries the model
  * name (`<model>~<time-ordered id>`), so a job is read by id alone.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
 import { ATTR, LIST_INDEX, modelPk } from '../../registry/keys.js';
@@ -45,6 +45,13 @@ export interface JobOrigin {
  * is taken over by the next delivery of its message.
  */
 export const JOB_LEASE_MS = 30_000;
+
+/** A job that has not finished, and when its worker's lease is stale (now, for a QUEUED job). */
+export interface UnfinishedJob {
+  readonly job: TrainingJob;
+  /** Milliseconds until a delivery can take the job over (0: at once). */
+  readonly takeoverInMs: number;
+}
 
 /** The outcome of a worker's attempt to take a job. */
 export type JobClaim =
@@ -225,6 +232,35 @@ export class JobStore {
       },
     );
     return { ...found, items: found.items.map(toJob) };
+  }
+
+  /**
+   * Every QUEUED or RUNNING job, by a scan of the whole table: for recovering jobs whose messages
+   * were lost (the local cloud's in-memory queue after a restart), never for a request.
+   */
+  async unfinishedJobs(): Promise<UnfinishedJob[]> {
+    const now = this.now().getTime();
+    const found: UnfinishedJob[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.send(() =>
+        this.table.db.send(
+          new ScanCommand({
+            TableName: this.table.tableName,
+            FilterExpression: '#type = :job AND #status IN (:queued, :running)',
+            ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+            ExpressionAttributeValues: { ':job': 'JOB', ':queued': 'QUEUED', ':running': 'RUNNING' },
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const leaseUntil = item['status'] === 'RUNNING' && typeof item['leaseUntil'] === 'number' ? item['leaseUntil'] : now;
+        found.push({ job: toJob(item), takeoverInMs: Math.max(0, leaseUntil + 1 - now) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return found;
   }
 
   /**
