@@ -124,7 +124,7 @@ export class SqsEventSource {
       outcome = { ok: true, result: await this.invoke(this.functionId, event) };
     } catch (error) {
       // A batch cut short by stopping is no failure worth reporting: its messages come back.
-      if (this.running) this.onError(error);
+      if (!this.abort.signal.aborted) this.onError(error);
       outcome = { ok: false };
     }
     const done = messagesToDelete(records, outcome, this.trigger.reportBatchItemFailures);
