@@ -1,16 +1,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ENV, functionEnvironment, MAX_PAYLOAD_BYTES, topology as platformTopology, type FunctionSpec, type QueueId, type Topology } from '../infra/topology.js';
 import { platformCodeVersion } from '../infra/code-version.js';
+import { DOCUMENT_TRANSLATION } from '../src/aws/clients.js';
+import { RegistryTable } from '../src/registry/table.js';
+import { JobStore } from '../src/training/jobs/job-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { LocalFunction } from './local-function.js';
+import { assertPortsFree, listen } from './ports.js';
 import { provisionResources, type ProvisionedResources } from './provision.js';
+import { requeueUnfinishedJobs } from './recover-jobs.js';
 import { createS3Dispatcher } from './s3-notifications.js';
 import { apiClient, seedModel, type SeedModel } from './seed.js';
 import { startSchedules } from './schedules.js';
@@ -113,13 +117,6 @@ export function containerEnvironment(
   };
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
 /**
  * Starts the whole platform on this machine: emulators, the stack's resources,
  * a pool of containers per function, the API gateway, bucket notifications and SQS
@@ -132,6 +129,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   await mkdir(join(stateDir, 'logs'), { recursive: true });
   const apiKey = await loadOrCreateApiKey(stateDir);
   const port = (offset: number) => (options.port === 0 ? 0 : options.port + offset);
+  await assertPortsFree([
+    { port: port(0), role: 'API gateway' },
+    { port: port(1), role: 'DynamoDB emulator' },
+    { port: port(2), role: 'S3 emulator' },
+    { port: port(3), role: 'SQS emulator' },
+  ]);
 
   const emulators = await startEmulators({
     stateDir,
@@ -162,7 +165,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   await Promise.all([...functions.values()].map((fn) => fn.warm()));
 
   const gateway = createGateway({ functions: topology.functions, invoke, apiKey, maxBodyBytes: MAX_PAYLOAD_BYTES });
-  const gatewayPort = await listen(gateway, port(0));
+  const gatewayPort = await listen(gateway, port(0), 'API gateway');
   const baseUrl = `http://127.0.0.1:${gatewayPort}`;
 
   const sendToQueue = async (queueId: QueueId, body: string) => {
@@ -186,6 +189,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ),
   );
   sources.forEach((source) => source.start());
+  // The queues live in memory: jobs the previous run left unfinished get their messages again.
+  const jobs = new JobStore(new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), resources.tableName, 'training jobs'));
+  const recovered = resources.queues.training === undefined ? [] : await requeueUnfinishedJobs(jobs, sqs, resources.queues.training.url);
+  if (recovered.length > 0) log(`re-queued ${recovered.length} training job(s) the previous run left unfinished: ${recovered.join(', ')}`);
   const schedules = startSchedules(topology.functions, options.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS, invoke, (functionId, error) =>
     log(`scheduled run of ${functionId} failed: ${(error as Error).message}`),
   );
@@ -204,7 +211,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     resources,
     stateDir,
     stop: async () => {
-      await Promise.all([...sources.map((s) => s.stop()), schedules.stop()]);
+      // No new work: polling and timers stop at once. Batches in flight end when their
+      // containers stop below (a job cut short is recovered at the next start).
+      const polling = Promise.all([...sources.map((s) => s.stop()), schedules.stop()]);
       // Let notifications in flight finish (or exhaust their retries) before the functions go.
       while (deliveries.size > 0) await Promise.all([...deliveries]);
       await new Promise<void>((resolve) => {
@@ -212,6 +221,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         gateway.close(() => resolve());
       });
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
+      await polling;
       dynamo.destroy();
       sqs.destroy();
       await emulators.close();

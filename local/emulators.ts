@@ -1,11 +1,11 @@
 import dynalite from 'dynalite';
-import { createSqsServer } from 'local-aws-sqs';
+import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
+import { HOST, listen } from './ports.js';
 
 /** Credentials the local cloud uses everywhere: s3rver checks signatures against them. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -37,8 +37,6 @@ export interface EmulatorOptions {
   readonly buckets: readonly string[];
 }
 
-const HOST = '127.0.0.1';
-
 /** S3 notifications carry URL-encoded keys ('+' for a space); s3rver sends them raw. */
 function withAwsKeyEncoding(event: S3Event): S3Event {
   const encode = (key: string) => key.split('/').map((part) => encodeURIComponent(part).replace(/%20/g, '+')).join('/');
@@ -48,13 +46,6 @@ function withAwsKeyEncoding(event: S3Event): S3Event {
 }
 // An IP endpoint makes the AWS SDK use path-style S3 addressing with no extra setting.
 const url = (port: number) => `http://${HOST}:${port}`;
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, HOST, () => resolve((server.address() as AddressInfo).port));
-  });
-}
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
@@ -72,7 +63,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   await mkdir(join(options.stateDir, 'dynamodb'), { recursive: true });
 
   const dynamo = dynalite({ path: join(options.stateDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const dynamoPort = await listen(dynamo, options.ports.dynamodb);
+  const dynamoPort = await listen(dynamo, options.ports.dynamodb, 'DynamoDB emulator');
 
   const s3 = new S3rver({
     address: HOST,
@@ -83,8 +74,12 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   });
   const s3Address = await s3.run();
 
-  const sqs = await createSqsServer({ port: options.ports.sqs, hostname: HOST, region: LOCAL_REGION, emulateQueueCreationLifecycle: false });
-  const sqsPort = (sqs.address() as AddressInfo).port;
+  // local-aws-sqs's own server start throws an unhandled error on a taken port: listen here.
+  const { requestHandler, service } = createRequestHandler({ port: options.ports.sqs, hostname: HOST, region: LOCAL_REGION, emulateQueueCreationLifecycle: false });
+  const sqs = createServer((request, response) => void requestHandler(request, response));
+  const sqsPort = await listen(sqs, options.ports.sqs, 'SQS emulator');
+  // Queue URLs carry the port the server took.
+  service.PORT = sqsPort;
 
   return {
     endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort) },

@@ -23,6 +23,8 @@ import { endpointsFile } from './cloud.js';
 import { awaitsAutoTrain, dropOutcome, dropReport, snapshotOf } from './lake-drop.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmulatorEndpoints } from './emulators.js';
 import type { ProvisionedResources } from './provision.js';
+import { watchJob } from './job-watch.js';
+import { notRunningMessage } from './not-running.js';
 import { redriveDeadLetters } from './redrive.js';
 import { apiClient } from './seed.js';
 
@@ -87,39 +89,21 @@ async function redrive(local: Endpoints, queueArg: string | undefined): Promise<
   console.log(`moved ${moved} message${moved === 1 ? '' : 's'} from the ${queueId} dead-letter queue back to the ${queueId} queue`);
 }
 
-/** One line of a job's state: status, stage, iteration, losses, time. */
-function progressLine(job: TrainingJob): string {
-  const p = job.progress;
-  const parts = [job.status, p?.stage, p?.iteration === undefined ? undefined : `iteration ${p.iteration}/${p.maxIterations}`];
-  if (p?.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
-  if (p?.validationLoss !== undefined) parts.push(`validation loss ${p.validationLoss.toPrecision(4)}`);
-  if (p !== undefined) parts.push(`${p.elapsedSeconds} s`);
-  return parts.filter((part) => part !== undefined).join(' · ');
-}
-
 async function watch(local: Endpoints, jobId: string): Promise<void> {
   const api = apiClient(local.baseUrl, local.apiKey);
-  let last = '';
-  for (;;) {
+  const read = async () => {
     const reply = await api('GET', `/jobs/${encodeURIComponent(jobId)}`);
     if (reply.status !== 200) throw new Error(`GET /jobs/${jobId}: ${reply.status} ${JSON.stringify(reply.body)}`);
-    const job = reply.body as unknown as TrainingJob;
-    const line = progressLine(job);
-    if (line !== last) console.log(line);
-    last = line;
-    if (job.status === 'SUCCEEDED') {
-      const metrics = Object.entries(job.metrics ?? {}).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`);
-      console.log(`model '${job.spec.modelName}' version ${job.modelVersion}${job.spec.alias === undefined ? '' : ` (alias '${job.spec.alias}')`}\n  ${metrics.join(', ')}`);
-      return;
-    }
-    if (job.status === 'FAILED' || job.status === 'CANCELLED') throw new Error(`job ${job.status}: ${job.reason ?? ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+    return reply.body as unknown as TrainingJob;
+  };
+  const job = await watchJob(read, (line) => console.log(line));
+  if (job.status !== 'SUCCEEDED') process.exitCode = 1;
 }
 
 const [command, ...args] = process.argv.slice(2);
+let local: Endpoints | undefined;
 try {
-  const local = await loadEndpoints();
+  local = await loadEndpoints();
   if (command === 'drop' && args[0] !== undefined) await drop(local, args[0], args[1]);
   else if (command === 'redrive') await redrive(local, args[0]);
   else if (command === 'watch' && args[0] !== undefined) await watch(local, args[0]);
@@ -128,6 +112,6 @@ try {
     process.exitCode = 2;
   }
 } catch (error) {
-  console.error((error as Error).message);
+  console.error((local === undefined ? undefined : notRunningMessage(error, local.baseUrl)) ?? (error as Error).message);
   process.exitCode = 1;
 }

@@ -10,6 +10,9 @@ const HOST_SCRIPT = fileURLToPath(new URL('./function-host.ts', import.meta.url)
 /** Containers per function at most; further invocations wait for one to be free. */
 export const DEFAULT_MAX_CONTAINERS = 4;
 
+/** Time a stopping container gets to exit on SIGTERM before it is killed. */
+const STOP_GRACE_MS = 2_000;
+
 /** The handler threw (or its container died); the invocation failed as it would in Lambda. */
 export class FunctionInvocationError extends Error {
   constructor(
@@ -104,12 +107,14 @@ class Container {
     });
   }
 
-  /** Stops the process and waits for it to exit. */
+  /** Stops the process (SIGTERM, then SIGKILL after a grace period) and waits for it to exit; an invocation in flight fails. */
   async stop(): Promise<void> {
     if (this.exited) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
+    clearTimeout(kill);
   }
 
   private kill(): void {
@@ -137,6 +142,7 @@ export class LocalFunction {
   private readonly containers = new Set<Container>();
   private readonly waiting: (() => void)[] = [];
   private readonly log: WriteStream;
+  private stopped = false;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -153,7 +159,7 @@ export class LocalFunction {
     await (container ?? this.start()).ready;
   }
 
-  /** Invokes the handler with an event and resolves with its result. */
+  /** Invokes the handler with an event and resolves with its result; fails once the function is stopped. */
   async invoke(event: unknown): Promise<unknown> {
     const container = await this.acquire();
     try {
@@ -163,14 +169,17 @@ export class LocalFunction {
     }
   }
 
-  /** Stops every container. */
+  /** Stops every container (invocations in flight fail) and starts no more. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const wake of this.waiting.splice(0)) wake();
     await Promise.all([...this.containers].map((container) => container.stop()));
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
 
   private async acquire(): Promise<Container> {
     for (;;) {
+      if (this.stopped) throw new FunctionInvocationError(this.spec.id, { name: 'FunctionStopped', message: 'the local cloud is stopping' });
       for (const container of this.containers) if (container.reserve()) return container;
       if (this.containers.size < this.maxContainers) {
         const container = this.start();

@@ -123,7 +123,8 @@ export class SqsEventSource {
     try {
       outcome = { ok: true, result: await this.invoke(this.functionId, event) };
     } catch (error) {
-      this.onError(error);
+      // A batch cut short by stopping is no failure worth reporting: its messages come back.
+      if (!this.abort.signal.aborted) this.onError(error);
       outcome = { ok: false };
     }
     const done = messagesToDelete(records, outcome, this.trigger.reportBatchItemFailures);

@@ -4,10 +4,17 @@
  *
  * Settings: `PORT` (gateway port, default 3000; emulators use the next three),
  * `LOCAL_CLOUD_DIR` (state folder, default `.local-cloud`).
+ *
+ * SIGINT (Ctrl-C) and SIGTERM stop everything, function containers included, within
+ * {@link STOP_DEADLINE_MS}; a port already taken is named, with what to do, and nothing starts.
  */
 import { resolve } from 'node:path';
-import { endpointsFile, startLocalCloud } from './cloud.js';
+import { endpointsFile, startLocalCloud, type LocalCloud } from './cloud.js';
+import { PortInUseError } from './ports.js';
 import { SAMPLE_MODELS } from './seed.js';
+
+/** Longest a stop may take: then the process exits anyway (its containers exit with it). */
+const STOP_DEADLINE_MS = 4_000;
 
 const port = Number(process.env['PORT'] ?? '3000');
 if (!Number.isInteger(port) || port < 0 || port > 65532) {
@@ -17,9 +24,33 @@ if (!Number.isInteger(port) || port < 0 || port > 65532) {
 const stateDir = resolve(process.env['LOCAL_CLOUD_DIR'] ?? '.local-cloud');
 const log = (line: string) => console.log(`[local-cloud] ${line}`);
 
+let cloud: LocalCloud | undefined;
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping ...`);
+  setTimeout(() => {
+    log(`still stopping after ${STOP_DEADLINE_MS / 1000} s: exiting now`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
+  // Containers started so far exit with this process (they watch its IPC channel).
+  await cloud?.stop();
+  log('stopped');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
 log(`starting (state in ${stateDir}) ...`);
 const started = Date.now();
-const cloud = await startLocalCloud({ stateDir, port, seed: SAMPLE_MODELS, log });
+try {
+  cloud = await startLocalCloud({ stateDir, port, seed: SAMPLE_MODELS, log });
+} catch (error) {
+  if (!(error instanceof PortInUseError)) throw error;
+  console.error(`[local-cloud] cannot start: ${error.message}`);
+  process.exit(1);
+}
 
 console.log(`
 Serverless AI platform running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
@@ -49,17 +80,5 @@ Then train a model on it and watch the job (the README's Quickstart goes on to p
 A/B splits, canary rollouts that roll back by themselves, and shadow traffic: see the README's
 "Rollouts and shadow traffic" (the rollout advancer runs here every 10 s).
 
-Press Ctrl-C to stop.
+Press Ctrl-C (or send SIGTERM to this process) to stop.
 `);
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: stopping ...`);
-  await cloud.stop();
-  log('stopped');
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));

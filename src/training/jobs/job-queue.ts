@@ -11,12 +11,15 @@ export interface JobQueue {
   send(jobId: string): Promise<void>;
 }
 
+/** The body of a job's message. */
+export const jobMessageBody = (jobId: string): string => JSON.stringify({ jobId });
+
 /** The training queue on SQS; its URL comes from the function's environment. */
 export function sqsJobQueue(sqs: SQSClient, queueUrl: string | undefined): JobQueue {
   if (queueUrl === undefined) throw new Error('TRAINING_QUEUE_URL is not set: this function has no send access to the training queue');
   return {
     send: async (jobId) => {
-      await callDependency('training queue', () => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ jobId }) })));
+      await callDependency('training queue', () => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: jobMessageBody(jobId) })));
     },
   };
 }

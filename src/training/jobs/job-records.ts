@@ -15,6 +15,7 @@ const OUTCOME_METRICS = {
   cancelled: 'TrainingJobsCancelled',
   duplicate: 'DuplicateDeliveries',
   busy: 'DuplicateDeliveries',
+  leaseLost: 'TrainingLeasesLost',
   retry: 'TrainingAttemptsRetried',
 } as const;
 
@@ -36,6 +37,12 @@ export function createJobRecordHandler(
     if (outcome.kind === 'busy') {
       // Another worker holds the job: keep the message until that worker has finished or died.
       throw new Error(`training job ${jobId} is held by another worker; the message will be retried`);
+    }
+    if (outcome.kind === 'leaseLost') {
+      // Another delivery took the job over (or a cancel ended it): this receipt is stale, and
+      // deleting with it might delete the new holder's delivery. Leave the message alone.
+      logger.warn('training worker lost its lease and stopped without registering', { jobId });
+      throw new Error(`training job ${jobId} is no longer held by this worker; it stopped without registering anything`);
     }
     logger.info('training job handled', { jobId, ...outcome });
   };

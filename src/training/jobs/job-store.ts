@@ -10,7 +10,7 @@
  * (newest first), and the index lists the jobs of a dataset. The id carries the model
  * name (`<model>~<time-ordered id>`), so a job is read by id alone.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, quote } from '../../http/errors.js';
 import { ATTR, LIST_INDEX, modelPk } from '../../registry/keys.js';
@@ -36,6 +36,21 @@ export interface JobOrigin {
    * @default the resolved spec
    */
   readonly request?: unknown;
+}
+
+/**
+ * How long a worker's lease on a RUNNING job lasts without a heartbeat. The worker renews it
+ * with every progress write (every 5 s), so a lease this old means six heartbeats were missed:
+ * its worker died (crash, out of memory, time limit). Such a job can be cancelled at once and
+ * is taken over by the next delivery of its message.
+ */
+export const JOB_LEASE_MS = 30_000;
+
+/** A job that has not finished, and when its worker's lease is stale (now, for a QUEUED job). */
+export interface UnfinishedJob {
+  readonly job: TrainingJob;
+  /** Milliseconds until a delivery can take the job over (0: at once). */
+  readonly takeoverInMs: number;
 }
 
 /** The outcome of a worker's attempt to take a job. */
@@ -90,9 +105,14 @@ const toJob = (item: Record<string, unknown>): TrainingJob => {
 
 /** Training jobs on the registry table. */
 export class JobStore {
+  /**
+   * @param leaseMs - How long a worker's lease lasts without a heartbeat.
+   * @default JOB_LEASE_MS
+   */
   constructor(
     private readonly table: RegistryTable,
     private readonly now: () => Date = () => new Date(),
+    private readonly leaseMs: number = JOB_LEASE_MS,
   ) {}
 
   /**
@@ -215,46 +235,83 @@ export class JobStore {
   }
 
   /**
-   * Takes a job for one attempt: QUEUED, or RUNNING under a lease that expired (its worker
-   * died), becomes RUNNING under `owner`'s lease with one more attempt.
-   *
-   * @param leaseMs - How long the job is exclusive: at least the worker's timeout.
+   * Every QUEUED or RUNNING job, by a scan of the whole table: for recovering jobs whose messages
+   * were lost (the local cloud's in-memory queue after a restart), never for a request.
    */
-  async claim(id: string, owner: string, leaseMs: number): Promise<JobClaim> {
+  async unfinishedJobs(): Promise<UnfinishedJob[]> {
+    const now = this.now().getTime();
+    const found: UnfinishedJob[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.send(() =>
+        this.table.db.send(
+          new ScanCommand({
+            TableName: this.table.tableName,
+            FilterExpression: '#type = :job AND #status IN (:queued, :running)',
+            ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+            ExpressionAttributeValues: { ':job': 'JOB', ':queued': 'QUEUED', ':running': 'RUNNING' },
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const leaseUntil = item['status'] === 'RUNNING' && typeof item['leaseUntil'] === 'number' ? item['leaseUntil'] : now;
+        found.push({ job: toJob(item), takeoverInMs: Math.max(0, leaseUntil + 1 - now) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return found;
+  }
+
+  /**
+   * Takes a job for one attempt: QUEUED, or RUNNING under a stale lease (its worker stopped
+   * sending heartbeats), becomes RUNNING under `owner`'s lease with one more attempt. The
+   * lease lasts {@link JOB_LEASE_MS} and every write of the holder renews it.
+   */
+  async claim(id: string, owner: string): Promise<JobClaim> {
     const now = this.now().getTime();
     const claimed = await this.update(
       id,
       'SET #status = :running, #leaseOwner = :owner, #leaseUntil = :until, #attempts = #attempts + :one, #updatedAt = :at, #startedAt = if_not_exists(#startedAt, :at)',
       'attribute_exists(pk) AND (#status = :queued OR (#status = :running AND #leaseUntil < :now))',
-      { ':running': 'RUNNING', ':queued': 'QUEUED', ':owner': owner, ':until': now + leaseMs, ':now': now, ':one': 1 },
+      { ':running': 'RUNNING', ':queued': 'QUEUED', ':owner': owner, ':until': now + this.leaseMs, ':now': now, ':one': 1 },
     );
     if (claimed !== undefined) return { kind: 'claimed', job: toJob(claimed) };
     const job = await this.getJob(id);
     return job.status === 'RUNNING' || job.status === 'QUEUED' ? { kind: 'busy', job } : { kind: 'finished', job };
   }
 
-  /** Writes progress under the worker's lease; tells whether a cancel was requested. */
+  /**
+   * The worker's heartbeat: writes progress and renews its lease; tells whether a cancel was
+   * requested. Throws {@link LeaseLostError} when the worker no longer holds the job.
+   */
   async recordProgress(id: string, owner: string, progress: JobProgress): Promise<{ cancelRequested: boolean }> {
-    const attributes = await this.updateHeld(id, owner, 'SET #progress = :progress, #updatedAt = :at', { ':progress': progress });
+    const attributes = await this.renewHeld(id, owner, 'SET #progress = :progress, #updatedAt = :at', { ':progress': progress });
     return { cancelRequested: attributes.cancelRequested === true };
   }
 
-  /** Records the version number the worker is about to upload and register. */
+  /**
+   * Records the version number the worker is about to register, and renews its lease: the
+   * registration that follows at once cannot be overtaken by another attempt (that needs a
+   * lease {@link JOB_LEASE_MS} old). Throws {@link LeaseLostError} when the worker no longer
+   * holds the job: it must then register nothing.
+   */
   async markRegistering(id: string, owner: string, version: number): Promise<void> {
-    await this.updateHeld(id, owner, 'SET #registeringVersion = :version, #updatedAt = :at', { ':version': version });
+    await this.renewHeld(id, owner, 'SET #registeringVersion = :version, #updatedAt = :at', { ':version': version });
   }
 
-  /** RUNNING → SUCCEEDED with the registered version and its metrics. */
+  /** RUNNING → SUCCEEDED with the registered version and its metrics; its progress stage becomes `done`. */
   async succeed(
     id: string,
     owner: string,
-    outcome: { modelVersion: number; metrics: Record<string, number>; evaluation?: JobEvaluation; aliasNotMoved?: string },
+    outcome: { modelVersion: number; metrics: Record<string, number>; elapsedSeconds: number; evaluation?: JobEvaluation; aliasNotMoved?: string },
   ): Promise<void> {
-    const set = ['#modelVersion = :version', '#metrics = :metrics'];
+    const set = ['#modelVersion = :version', '#metrics = :metrics', '#progress = :done'];
     if (outcome.evaluation !== undefined) set.push('#evaluation = :evaluation');
     if (outcome.aliasNotMoved !== undefined) set.push('#aliasNotMoved = :aliasNotMoved');
     await this.finish(id, owner, 'SUCCEEDED', `SET ${set.join(', ')}`, {
       ':version': outcome.modelVersion,
+      ':done': { stage: 'done', elapsedSeconds: outcome.elapsedSeconds, updatedAt: this.now().toISOString() } satisfies JobProgress,
       ':metrics': outcome.metrics,
       ...(outcome.evaluation === undefined ? {} : { ':evaluation': outcome.evaluation }),
       ...(outcome.aliasNotMoved === undefined ? {} : { ':aliasNotMoved': outcome.aliasNotMoved }),
@@ -289,7 +346,8 @@ export class JobStore {
 
   /**
    * Cancels a job: a QUEUED one at once (its message is dropped when it arrives), a RUNNING one
-   * by flagging it for its worker. 409 for a finished job.
+   * whose lease is stale (its worker died) at once too, a RUNNING one under a live lease by
+   * flagging it for its worker (it stops at its next heartbeat). 409 for a finished job.
    */
   async requestCancel(id: string): Promise<TrainingJob> {
     for (;;) {
@@ -303,7 +361,7 @@ export class JobStore {
               ':reason': 'cancelled before it started',
             })
           : // A worker that died holds no live lease: nobody would read the flag, so the job ends now.
-            ((await this.endAbandoned(id, 'CANCELLED', 'cancelled; its last worker had stopped without finishing')) ??
+            ((await this.endAbandoned(id, 'CANCELLED', `cancelled; its worker had stopped (no heartbeat for over ${this.leaseMs / 1000} s)`)) ??
             (await this.update(id, 'SET #cancelRequested = :true, #updatedAt = :at', '#status = :seen', { ':seen': job.status, ':true': true })));
       if (cancelled !== undefined) return toJob(cancelled);
       // The status moved on meanwhile: look again.
@@ -311,7 +369,7 @@ export class JobStore {
   }
 
   /**
-   * Ends a RUNNING job whose worker died (its lease has expired): nothing else would. The new
+   * Ends a RUNNING job whose worker died (its lease is stale): nothing else would. The new
    * item, or `undefined` when the job is not in that state.
    */
   async endAbandoned(id: string, status: 'FAILED' | 'CANCELLED', reason: string): Promise<Record<string, unknown> | undefined> {
@@ -328,6 +386,11 @@ export class JobStore {
       ...values,
       ':final': status,
     });
+  }
+
+  /** {@link updateHeld} that also renews `owner`'s lease for {@link JOB_LEASE_MS}. */
+  private async renewHeld(id: string, owner: string, set: string, values: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.updateHeld(id, owner, `${set}, #leaseUntil = :until`, { ...values, ':until': this.now().getTime() + this.leaseMs });
   }
 
   /** An update that only applies while `owner` holds the RUNNING job; returns the new item, or throws {@link LeaseLostError}. */

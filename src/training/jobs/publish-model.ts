@@ -1,8 +1,11 @@
 /**
  * Registers a trained model: its artifact goes to `models/<name>/<version>/<job>/model.onnx` and
  * the version records metrics, signature and lineage; the requested alias then moves to it.
- * The version number the job is about to take is written on the job first, so a worker that
- * dies in between is recognised by the next attempt, which finishes instead of registering twice.
+ * The version number the job is about to take is written on the job just before it registers,
+ * so a worker that dies in between is recognised by the next attempt, which finishes instead of
+ * registering twice. That write is conditional on the worker's lease and renews it: a worker
+ * whose lease was taken over registers nothing, and no other attempt can take the job over
+ * between the write and the registration.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sha256Hex } from '../../aws/artifact-store.js';
@@ -76,11 +79,11 @@ export async function publishModel(deps: PublishDeps, job: TrainingJob, owner: s
   const sha256 = sha256Hex(artifact.onnx);
   for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
     const version = (await registry.latestVersionNumber(model)) + 1;
-    await jobs.markRegistering(job.id, owner, version);
     const key = trainedModelKey(job, version);
     const put = await callDependency('lake', () =>
       deps.s3.send(new PutObjectCommand({ Bucket: deps.lakeBucket, Key: key, Body: artifact.onnx, ContentType: 'application/octet-stream' })),
     );
+    await jobs.markRegistering(job.id, owner, version);
     const registered = await registry.registerVersionAs(
       {
         model,

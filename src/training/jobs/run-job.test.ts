@@ -14,7 +14,7 @@ import { RegistryTable } from '../../registry/table.js';
 import { ALGORITHMS } from '../algorithms/index.js';
 import { TrainingFailedError } from '../errors.js';
 import { startTrainingThread, type TrainingRun } from '../training-thread.js';
-import { JobStore } from './job-store.js';
+import { JOB_LEASE_MS, JobStore } from './job-store.js';
 import { FINISH_RESERVE_MS } from '../limits.js';
 import { runJob, type RunJobDeps } from './run-job.js';
 import type { JobSpec } from './types.js';
@@ -37,6 +37,8 @@ const irisSpec = (modelName: string, overrides: Partial<JobSpec> = {}): JobSpec 
   ...overrides,
 });
 const submit = async (spec: JobSpec) => (await deps.jobs.createJob(spec, { submittedBy: 'test', trigger: 'api' })).job;
+/** The job store as seen once the lease window has passed: a worker's last heartbeat is stale. */
+const afterLeaseWindow = () => new JobStore(new RegistryTable(env.dynamo, env.resources.tableName, 'training jobs'), () => new Date(Date.now() + JOB_LEASE_MS + 1));
 
 /** A run that never ends by itself: it waits to be stopped. */
 const endlessRun = (onStart: () => void = () => {}) => (): TrainingRun => {
@@ -107,7 +109,7 @@ describe('runJob on the emulators', () => {
     const finished = await deps.jobs.getJob(job.id);
     expect(finished).toMatchObject({ status: 'SUCCEEDED', modelVersion: 1, attempts: 1, evaluation: { classNames: ['setosa', 'versicolor', 'virginica'] } });
     expect(finished.metrics?.accuracy).toBeGreaterThan(0.8);
-    expect(finished.progress?.stage).toBe('registering');
+    expect(finished.progress?.stage).toBe('done');
     const version = await deps.registry.getVersion('iris-gbdt', 1);
     expect(version.artifact.key).toBe(`models/iris-gbdt/1/${job.id.split('~')[1]}/model.onnx`);
     expect(version.metrics).toMatchObject({ accuracy: finished.metrics?.accuracy, testRows: 24 });
@@ -350,11 +352,10 @@ describe('runJob on the emulators', () => {
   it('ends a job whose worker died on its last attempt when the queue hands the message out a final time', async () => {
     // Prepare: the third attempt's worker "dies" (its lease runs out without an outcome).
     const job = await submit(irisSpec('iris-dead'));
-    await deps.jobs.claim(job.id, 'dead-worker', 1);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await deps.jobs.claim(job.id, 'dead-worker');
 
     // Act
-    const outcome = await runJob(deps, job.id, invocation('cleanup', 900_000, 4));
+    const outcome = await runJob({ ...deps, jobs: afterLeaseWindow() }, job.id, invocation('cleanup', 900_000, 4));
 
     // Assess
     expect(outcome.kind).toBe('failed');
@@ -365,10 +366,56 @@ describe('runJob on the emulators', () => {
     expect(await deps.registry.findModel('iris-dead')).toBeUndefined();
   });
 
+  it('takes over a job whose worker stopped sending heartbeats on the next delivery, and finishes it', async () => {
+    // Prepare
+    const job = await submit(irisSpec('iris-takeover'));
+    await deps.jobs.claim(job.id, 'dead-worker');
+
+    // Act
+    const outcome = await runJob({ ...deps, jobs: afterLeaseWindow() }, job.id, invocation('w2', 900_000, 2));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'succeeded', version: 1 });
+    expect(await deps.jobs.getJob(job.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 2, modelVersion: 1, progress: { stage: 'done' } });
+  });
+
+  it('stops a live worker whose lease was taken over while it trained, and registers nothing', async () => {
+    // Prepare: while the first worker trains, a redelivery that sees its lease stale takes the job.
+    const job = await submit(irisSpec('iris-overtaken'));
+    const overtaken = { ...deps, startTraining: endlessRun(() => void afterLeaseWindow().claim(job.id, 'w2')) };
+
+    // Act
+    const outcome = await runJob(overtaken, job.id, invocation('w1'));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'leaseLost' });
+    expect(await deps.jobs.getJob(job.id)).toMatchObject({ status: 'RUNNING', attempts: 2 });
+    expect(await deps.registry.findModel('iris-overtaken')).toBeUndefined();
+  });
+
+  it('stops a worker whose lease was taken over after training, before it registers anything', async () => {
+    // Prepare
+    const job = await submit(irisSpec('iris-overtaken-late'));
+    const lateTakeover = {
+      ...deps,
+      startTraining: (input: Parameters<RunJobDeps['startTraining']>[0], onProgress: Parameters<RunJobDeps['startTraining']>[1]): TrainingRun => {
+        const run = startTrainingThread(input, onProgress);
+        return { ...run, result: run.result.then(async (result) => (await afterLeaseWindow().claim(job.id, 'w2'), result)) };
+      },
+    };
+
+    // Act
+    const outcome = await runJob(lateTakeover, job.id, invocation('w1'));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'leaseLost' });
+    expect(await deps.registry.findModel('iris-overtaken-late')).toBeUndefined();
+  });
+
   it('leaves a job held by a live worker alone on any receive', async () => {
     // Prepare
     const job = await submit(irisSpec('iris-held'));
-    await deps.jobs.claim(job.id, 'live-worker', 600_000);
+    await deps.jobs.claim(job.id, 'live-worker');
 
     // Act
     const duplicate = await runJob(deps, job.id, invocation('other', 900_000, 4));

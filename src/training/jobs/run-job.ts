@@ -1,8 +1,8 @@
 /**
  * The training worker's work for one job message: take the job under a lease, train on its
- * own thread while writing progress and watching for a cancel request and the function's
- * deadline, then register the model and finish the job. Every way a run can end leaves the
- * job in a clear state:
+ * own thread while a heartbeat writes progress (renewing the lease) and watches for a cancel
+ * request, stop at the function's deadline, then register the model and finish the job. Every
+ * way a run can end leaves the job in a clear state:
  *
  * | how it ends                              | job                                  | message            |
  * | ---------------------------------------- | ------------------------------------ | ------------------ |
@@ -13,7 +13,8 @@
  * | out of time                              | FAILED with the time limit           | deleted            |
  * | transient (S3, DynamoDB), attempts left  | QUEUED with `lastError`              | retried by SQS     |
  * | transient, last attempt                  | FAILED with the last error           | deleted            |
- * | worker dies (crash, out of memory)       | RUNNING until its lease expires      | redelivered: next attempt takes the lease |
+ * | worker dies (crash, out of memory)       | RUNNING until its lease is stale (no heartbeat for JOB_LEASE_MS); a cancel then ends it at once | redelivered: next attempt takes the lease |
+ * | worker finds its lease taken over        | unchanged by it: it registers nothing | retried (its receipt is stale) |
  * | worker died on the last attempt          | FAILED by the queue's final receive  | deleted            |
  * | duplicate delivery, job finished         | unchanged                            | deleted            |
  * | duplicate delivery, job held by a worker | unchanged                            | retried (ends once the holder finishes or dies) |
@@ -29,10 +30,11 @@ import type { FeatureKind } from '../features.js';
 import { verifyExport, type PipelineInput, type PipelineProgress } from '../pipeline.js';
 import type { TrainingRun } from '../training-thread.js';
 import { baselineRefusal } from './alias-guard.js';
+import { CANCELLED_WHILE_RUNNING, JobHeartbeat, StopError } from './job-heartbeat.js';
 import { LeaseLostError, type JobStore } from './job-store.js';
 import { findPublishedVersion, publishModel, type PublishDeps } from './publish-model.js';
 import type { ModelVersion } from '../../registry/types.js';
-import type { JobEvaluation, JobProgress, TrainingJob } from './types.js';
+import type { JobEvaluation, TrainingJob } from './types.js';
 
 /** What running a job needs. */
 export interface RunJobDeps extends PublishDeps {
@@ -43,7 +45,7 @@ export interface RunJobDeps extends PublishDeps {
   readonly startTraining: (input: PipelineInput, onProgress: (progress: PipelineProgress) => void) => TrainingRun;
   /** Recorded in every version's lineage. */
   readonly codeVersion: string;
-  /** How often progress is written (and a cancel request looked for). */
+  /** How often the heartbeat writes progress, renews the lease and looks for a cancel request. */
   readonly progressIntervalMs: number;
   /**
    * The training queue's receives before the DLQ. Receives before the last one train; the last
@@ -61,21 +63,17 @@ export interface Invocation {
   readonly receiveCount: number;
 }
 
-/** How handling a job message ended. `retry`: the message must be redelivered. */
+/**
+ * How handling a job message ended. `retry`: the message must be redelivered. `leaseLost`: the
+ * worker stopped because it no longer held the job (taken over after its lease went stale, or
+ * cancelled meanwhile) and registered nothing.
+ */
 export type JobOutcome =
   | { readonly kind: 'succeeded'; readonly version: number }
   | { readonly kind: 'failed' | 'cancelled'; readonly reason: string }
   | { readonly kind: 'duplicate' | 'busy'; readonly status: string }
+  | { readonly kind: 'leaseLost' }
   | { readonly kind: 'retry'; readonly error: Error };
-
-class StopError extends Error {
-  constructor(
-    readonly status: 'FAILED' | 'CANCELLED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Downloads a dataset version's curated files, each into a buffer of its own. */
 async function fetchCuratedFiles(deps: RunJobDeps, keys: readonly string[]): Promise<ArrayBuffer[]> {
@@ -144,35 +142,11 @@ function lineageOf(deps: RunJobDeps, job: TrainingJob, metrics: Readonly<Record<
   };
 }
 
-/** Trains while writing progress every interval; stops the run on a cancel request or at the deadline. */
-async function train(deps: RunJobDeps, job: TrainingJob, invocation: Invocation) {
-  const started = Date.now();
-  let latest: PipelineProgress = { stage: 'loading' };
+/** Trains while the heartbeat writes its progress; stops the run on a cancel request, a lost lease or at the deadline. */
+async function train(deps: RunJobDeps, job: TrainingJob, invocation: Invocation, heartbeat: JobHeartbeat) {
   const input = await pipelineInput(deps, job);
-  const run = deps.startTraining(input, (progress) => {
-    latest = progress;
-  });
-  const toJobProgress = (): JobProgress => {
-    const { stage, ...rest } = latest as PipelineProgress & Record<string, unknown>;
-    return { stage, ...rest, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10, updatedAt: new Date().toISOString() } as JobProgress;
-  };
-  let writing = false;
-  const heartbeat = setInterval(() => {
-    if (writing) return;
-    writing = true;
-    deps.jobs
-      .recordProgress(job.id, invocation.owner, toJobProgress())
-      .then(({ cancelRequested }) => {
-        if (cancelRequested) run.stop(new StopError('CANCELLED', 'cancelled while running'));
-      })
-      .catch((error: unknown) => {
-        if (error instanceof LeaseLostError) run.stop(error);
-        // Other write failures are retried at the next interval; training goes on.
-      })
-      .finally(() => {
-        writing = false;
-      });
-  }, deps.progressIntervalMs);
+  const run = deps.startTraining(input, (progress: PipelineProgress) => heartbeat.report(progress));
+  const unsubscribe = heartbeat.onStop((reason) => run.stop(reason));
   const budgetMs = invocation.remainingMs() - FINISH_RESERVE_MS;
   const deadline = setTimeout(
     () => run.stop(new StopError('FAILED', `training did not finish within the worker's time limit (${Math.round(budgetMs / 1000)} s of training); use fewer rows, features or iterations`)),
@@ -181,19 +155,9 @@ async function train(deps: RunJobDeps, job: TrainingJob, invocation: Invocation)
   try {
     return await run.result;
   } finally {
-    clearInterval(heartbeat);
+    unsubscribe();
     clearTimeout(deadline);
   }
-}
-
-/**
- * Records that the job entered a stage after training; a cancel that arrived after the last
- * progress check still stops the job here, before it registers anything.
- */
-async function enterStage(deps: RunJobDeps, job: TrainingJob, invocation: Invocation, stage: 'verifying' | 'registering'): Promise<void> {
-  const elapsedSeconds = Math.round((Date.now() - Date.parse(job.startedAt ?? job.createdAt)) / 1000);
-  const { cancelRequested } = await deps.jobs.recordProgress(job.id, invocation.owner, { stage, elapsedSeconds, updatedAt: new Date().toISOString() });
-  if (cancelRequested) throw new StopError('CANCELLED', 'cancelled while running');
 }
 
 /** Handles one job message. */
@@ -207,21 +171,22 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
       (current.lastError === undefined ? '' : `; earlier: ${current.lastError}`);
     if ((await jobs.endAbandoned(jobId, 'FAILED', reason)) !== undefined) return { kind: 'failed', reason };
   }
-  const claim = await jobs.claim(jobId, invocation.owner, invocation.remainingMs());
+  const claim = await jobs.claim(jobId, invocation.owner);
   if (claim.kind === 'finished') return { kind: 'duplicate', status: claim.job.status };
   if (claim.kind === 'busy') return { kind: 'busy', status: claim.job.status };
   const job = claim.job;
+  const heartbeat = new JobHeartbeat(jobs, job.id, invocation.owner, deps.progressIntervalMs);
   try {
-    if (job.cancelRequested === true) throw new StopError('CANCELLED', 'cancelled while running');
+    if (job.cancelRequested === true) throw new StopError('CANCELLED', CANCELLED_WHILE_RUNNING);
     // An earlier attempt registered the version and died before recording it: finish, don't train again.
     let outcome: { version: ModelVersion; evaluation?: JobEvaluation } | undefined;
     const published = await findPublishedVersion(deps.registry, job);
     if (published !== undefined) outcome = { version: published };
     else {
-      const trained = await train(deps, job, invocation);
-      await enterStage(deps, job, invocation, 'verifying');
+      const trained = await train(deps, job, invocation, heartbeat);
+      await heartbeat.enter('verifying');
       const result = await verifyExport(trained);
-      await enterStage(deps, job, invocation, 'registering');
+      await heartbeat.enter('registering');
       const version = await publishModel(deps, job, invocation.owner, {
         onnx: result.onnx,
         metrics: result.metrics,
@@ -235,12 +200,15 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
     await jobs.succeed(job.id, invocation.owner, {
       modelVersion: version.version,
       metrics: { ...version.metrics },
+      elapsedSeconds: heartbeat.elapsedSeconds,
       ...(evaluation ? { evaluation } : {}),
       ...(aliasNotMoved === undefined ? {} : { aliasNotMoved }),
     });
     return { kind: 'succeeded', version: version.version };
   } catch (error) {
     return finishFailed(deps, job, invocation, error as Error);
+  } finally {
+    heartbeat.close();
   }
 }
 
@@ -272,7 +240,7 @@ async function moveAlias(deps: RunJobDeps, job: TrainingJob, alias: string, vers
 }
 
 async function finishFailed(deps: RunJobDeps, job: TrainingJob, invocation: Invocation, error: Error): Promise<JobOutcome> {
-  if (error instanceof LeaseLostError) return { kind: 'busy', status: 'RUNNING' };
+  if (error instanceof LeaseLostError) return { kind: 'leaseLost' };
   if (error instanceof StopError) {
     await deps.jobs.fail(job.id, invocation.owner, error.status, error.message);
     return { kind: error.status === 'CANCELLED' ? 'cancelled' : 'failed', reason: error.message };

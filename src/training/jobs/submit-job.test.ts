@@ -27,7 +27,7 @@ describe('submitJob', () => {
     // Act
     const first = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
     const again = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
-    await jobs.claim(first.job.id, 'worker', 60_000);
+    await jobs.claim(first.job.id, 'worker');
     const afterClaim = await submitJob({ jobs, queue }, spec, { ...origin, idempotencyKey: 'k' });
 
     // Assess

@@ -30,10 +30,10 @@ export interface JobSpec {
   readonly notes?: readonly string[];
 }
 
-/** Where a running job is, written by the worker every few seconds. */
+/** Where a running job is, written by the worker every few seconds (its heartbeat); `done` once it SUCCEEDED. */
 export interface JobProgress {
   /** `refitting`: the second fit, on training + validation rows, with the iterations the first chose (`refit`). */
-  readonly stage: 'loading' | 'training' | 'refitting' | 'evaluating' | 'exporting' | 'verifying' | 'registering';
+  readonly stage: 'loading' | 'training' | 'refitting' | 'evaluating' | 'exporting' | 'verifying' | 'registering' | 'done';
   readonly iteration?: number;
   readonly maxIterations?: number;
   readonly loss?: number;
@@ -80,7 +80,7 @@ export interface TrainingJob {
   readonly reason?: string;
   /** The last failed attempt's error, kept while the job is retried. */
   readonly lastError?: string;
-  /** Set by a cancel request while the job runs; the worker stops at its next check. */
+  /** Set by a cancel request while the job runs under a live lease; the worker stops at its next heartbeat. */
   readonly cancelRequested?: boolean;
   readonly createdAt: string;
   readonly startedAt?: string;
