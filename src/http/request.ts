@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
-import { BadRequestError, clip, PayloadTooLargeError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
+import { BadRequestError, PayloadTooLargeError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
 import { parseOwnJson } from './own-json.js';
 
 import { parseWith } from './strict-body.js';

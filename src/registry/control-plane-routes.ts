@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { BadRequestError, quote } from '../http/errors.js';
-import { callerOf, expectedRevision, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
+import { callerOf, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
