@@ -47,10 +47,10 @@ interface Reply {
 }
 
 /** Calls a route as API Gateway would; errors answer as the API handler maps them. */
-async function call(route: string, params: Record<string, string>, body?: string | object, headers: Record<string, string> = {}): Promise<Reply> {
+async function call(route: string, params: Record<string, string>, body?: string | object, headers: Record<string, string> = {}, query?: Record<string, string>): Promise<Reply> {
   const [method, resource] = route.split(' ') as [string, string];
   try {
-    const response = await routes[route]!(apiEvent({ method, resource, pathParameters: params, ...(body === undefined ? {} : { body }), headers }));
+    const response = await routes[route]!(apiEvent({ method, resource, pathParameters: params, ...(body === undefined ? {} : { body }), headers, ...(query === undefined ? {} : { query }) }));
     return { status: response.statusCode, body: response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>), headers: response.headers ?? {} };
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
@@ -246,5 +246,19 @@ describe('a registered version keeps its bytes', () => {
     expect(registered.status).toBe(201);
     expect(version.artifact).toMatchObject({ key: expect.stringMatching(/^models\/pinned\/versions\/[0-9a-f-]{36}\.onnx$/), registeredFrom: uploaded, sha256: sha256Hex(iris) });
     expect(loaded.inputs.has('sepal_length')).toBe(true);
+  });
+});
+
+describe('version filters', () => {
+  it.each(['', '=prod', 'k'.repeat(129)])('refuses the tag filter %j with a 400 naming it', async (tag) => {
+    // Prepare
+    await call('POST /models', {}, { name: 'filters' });
+
+    // Act
+    const reply = await call('GET /models/{name}/versions', { name: 'filters' }, undefined, {}, { tag });
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toContain('invalid tag');
   });
 });

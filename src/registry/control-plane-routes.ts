@@ -82,7 +82,9 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
   const tag = query['tag'];
   if (tag !== undefined) {
     const at = tag.indexOf('=');
-    filter.tag = at < 0 ? { key: tag } : { key: tag.slice(0, at), value: tag.slice(at + 1) };
+    const tagKey = at < 0 ? tag : tag.slice(0, at);
+    if (!key.safeParse(tagKey).success) throw new BadRequestError(`invalid tag ${quote(tag)}: expected key or key=value, with a key of 1-128 characters`);
+    filter.tag = at < 0 ? { key: tagKey } : { key: tagKey, value: tag.slice(at + 1) };
   }
   const minMetric = query['minMetric'];
   if (minMetric !== undefined) {

@@ -8,6 +8,7 @@ export interface ApiEventInput {
   readonly pathParameters?: Record<string, string>;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string>;
 }
 
 /** Builds an API Gateway REST proxy event as API Gateway sends it for a route. */
@@ -20,7 +21,7 @@ export function apiEvent(input: ApiEventInput): APIGatewayProxyEvent {
     httpMethod: input.method,
     headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...input.headers },
     multiValueHeaders: {},
-    queryStringParameters: null,
+    queryStringParameters: input.query ?? null,
     multiValueQueryStringParameters: null,
     pathParameters: input.pathParameters ?? null,
     stageVariables: null,
