@@ -76,7 +76,7 @@ function withField(body: Record<string, unknown>, path: string | undefined, fiel
 describe('request bodies are strict on every route', () => {
   it('covers every route of the topology that takes a body (but the KServe v1 record, parsed after the model loads)', () => {
     const bodyRoutes = topology.functions.flatMap((f) => f.routes).filter((r) => r.method === 'POST' || r.method === 'PUT').map((r) => `${r.method} ${r.path}`);
-    expect(bodyRoutes.filter((route) => BODIES[route] === undefined)).toEqual(['POST /v1/models/{nameAndVerb}']);
+    expect(bodyRoutes.filter((route) => BODIES[route] === undefined)).toEqual(['POST /v1/models/{nameAndVerb}', 'POST /v1/models/{nameAndVerb}/versions/{versionAndVerb}']);
   });
 
   it.each(Object.entries(BODIES))('%s: 400 naming an unknown field at the top level and in a nested object', async (route, { body, nested }) => {
