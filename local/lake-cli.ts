@@ -62,12 +62,13 @@ async function drop(local: Endpoints, file: string, datasetArg: string | undefin
   console.log(`uploaded s3://${local.resources.bucketName}/${key}; waiting for the dataset version ...`);
   const deadline = Date.now() + WAIT_MS;
   let outcome: ReturnType<typeof dropOutcome>;
+  let autoTrains: boolean | undefined;
   while (Date.now() < deadline) {
     outcome = dropOutcome(await versions(), before, dropped);
     if (outcome !== undefined) {
-      // The definition is read once the version exists: the first file of a dataset creates it.
-      const definition = await api('GET', `/datasets/${encodeURIComponent(dataset)}`);
-      if (!awaitsAutoTrain(outcome.version, definition.body['autoTrain'] !== undefined)) {
+      // The definition is read once the version exists (the first file of a dataset creates it), and only once.
+      autoTrains ??= (await api('GET', `/datasets/${encodeURIComponent(dataset)}`)).body['autoTrain'] !== undefined;
+      if (!awaitsAutoTrain(outcome.version, autoTrains)) {
         console.log(dropReport(outcome));
         return;
       }

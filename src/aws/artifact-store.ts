@@ -1,5 +1,6 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { clip } from '../http/errors.js';
 import { callDependency, isRejectedRequestAwsError } from './dependency-errors.js';
 
 /** How failures of the artifact store are named in 503s. */
@@ -26,7 +27,7 @@ export class ArtifactRequestRejectedError extends Error {
     readonly location: S3Location,
     cause: unknown,
   ) {
-    super(`the lake refused the request for s3://${location.bucket}/${location.key.slice(0, 64)}${location.key.length > 64 ? '…' : ''}: ${(cause as Error).name}`, { cause });
+    super(`the lake refused the request for s3://${location.bucket}/${clip(location.key)}: ${(cause as Error).name}`, { cause });
     this.name = 'ArtifactRequestRejectedError';
   }
 }

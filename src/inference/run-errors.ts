@@ -13,7 +13,7 @@
  *
  * Source locations, C++ signatures and node names stay in the log (the error's `cause`).
  */
-import { BadRequestError, HttpError, quote } from '../http/errors.js';
+import { BadRequestError, clip, HttpError, quote } from '../http/errors.js';
 
 /** Longest part of onnxruntime's own explanation quoted in an answer. */
 const MAX_DETAIL_CHARS = 300;
@@ -59,7 +59,7 @@ function explanation(statusMessage: string): string {
   // After a source location comes the function that failed: a name, or a C++ signature.
   if (location !== null) text = text.slice(location[0].length).replace(/^[^\s(]+(?:\([^)]*\))?(?:\s+const)?\s+/, '');
   text = text.replace(/\s+/g, ' ');
-  return text.length <= MAX_DETAIL_CHARS ? text : `${text.slice(0, MAX_DETAIL_CHARS)}…`;
+  return clip(text, MAX_DETAIL_CHARS);
 }
 
 const v2Type = (onnxType: string): string => ONNX_TYPE_TO_V2[onnxType] ?? onnxType;

@@ -74,7 +74,8 @@ export async function columnStatistics(
       const iso = (e: string) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
       return [...base, `${iso(`min(${col})`)} AS lo${i}`, `${iso(`max(${col})`)} AS hi${i}`];
     }
-    return [...base, `approx_count_distinct(${col})::DOUBLE AS d${i}`];
+    // The sketch may overshoot by a few percent; no column has more distinct values than values.
+    return [...base, `least(approx_count_distinct(${col}), count(${col}))::DOUBLE AS d${i}`];
   });
   const [row = {}] = await engine.rows(`SELECT ${aggregates.join(', ')} FROM ${from}${scales}`);
   const stats: ColumnStatistics[] = [];

@@ -148,8 +148,7 @@ function fitPass(
  * class present weighs as much in total; 1 for a class without training rows.
  */
 export function balancedClassWeights(labels: Float64Array, classes: number): Float64Array {
-  const counts = new Float64Array(classes);
-  for (const label of labels) counts[label]!++;
+  const counts = classCounts(labels, classes);
   const present = counts.filter((count) => count > 0).length;
   return counts.map((count) => (count > 0 ? labels.length / (present * count) : 1));
 }
@@ -164,9 +163,15 @@ function union(a: Uint32Array, b: Uint32Array): Uint32Array {
 
 /** The most frequent class (the first of those tied). */
 function majorityClass(labels: Float64Array, classes: number): number {
+  const counts = classCounts(labels, classes);
+  return counts.indexOf(Math.max(...counts));
+}
+
+/** How many rows each class has. */
+function classCounts(labels: Float64Array, classes: number): Float64Array {
   const counts = new Float64Array(classes);
   for (const label of labels) counts[label]!++;
-  return counts.indexOf(Math.max(...counts));
+  return counts;
 }
 
 /**

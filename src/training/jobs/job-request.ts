@@ -114,6 +114,7 @@ export const MIN_LABELLED_ROWS = 10;
 /**
  * A column's approximate (HyperLogLog) distinct count, never above its number of values: the
  * estimate can exceed it by a few percent, and no column has more distinct values than values.
+ * Ingest records it capped; versions recorded before that are capped here.
  */
 function distinctValues(version: DatasetVersion, name: string): number | undefined {
   const statistics = version.statistics?.find((s) => s.name === name);
