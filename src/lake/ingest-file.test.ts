@@ -311,8 +311,16 @@ describe('ingestFile: CSV', () => {
     expect(result).toMatchObject({ status: 'READY', rowsAccepted: 5, rowsRejected: 0 });
     expect(result.schema?.columns[0]).toEqual({ name: 'n', type: 'string', nullable: false });
     expect(result.notes).toEqual([
-      "column 'n': 4 of 5 sampled values are integer but others (e.g. 'x4') are not, so it was typed string; declare its type in the dataset schema to reject such rows instead",
+      "column 'n': its 5 sampled values mix kinds (numbers: 4, e.g. '1'; text: 1, e.g. 'x4'), so it was typed string; declare its type in the dataset schema to reject the rows that do not fit instead",
     ]);
+  });
+
+  it('notes a column typed string because of a mix of numbers and text, whatever the mix (hex, 1_000, beyond int64)', async () => {
+    // Act
+    const result = await ingest('mixed.csv', 'n,s\n1,a\n2.5,b\n0x10,c\n1_000,d\n3.0,e\n99999999999999999999,f\n');
+    // Assess
+    expect(result.schema?.columns[0]).toMatchObject({ name: 'n', type: 'string' });
+    expect(result.notes).toEqual([expect.stringContaining("column 'n': its 6 sampled values mix kinds (numbers: 4, e.g. '1'; text: 2, e.g. '0x10')")]);
   });
 
   it('rejects the odd values of a declared integer column, naming the value', async () => {
