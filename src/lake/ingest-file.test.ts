@@ -711,8 +711,8 @@ describe('ingestFile: numbers beyond the ranges of their types', () => {
       { reasons: [outOfRange('-inf')], raw: '{"v":"-inf","w":"d"}' },
     ]);
     expect((await curatedRows(result)).map((r) => r.w)).toEqual(['a', 'e', 'f']);
-    // NaN is kept (a missing value to training) and left out of the measures
-    expect(result.statistics[0]).toEqual({ name: 'v', type: 'float', nullable: false, nulls: 0, min: 1.5, max: 2.5, mean: 2, std: Math.SQRT1_2 });
+    // NaN is kept (a missing value to training), counted, and left out of the measures
+    expect(result.statistics[0]).toEqual({ name: 'v', type: 'float', nullable: false, nulls: 0, nans: 1, min: 1.5, max: 2.5, mean: 2, std: Math.SQRT1_2 });
   });
 
   it('measures floats whose squares or sums overflow', async () => {

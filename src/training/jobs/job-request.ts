@@ -172,7 +172,9 @@ export function checkTrainingColumns(fields: Pick<TrainingFields, 'target' | 'fe
 function checkTarget(version: DatasetVersion, target: string, task: Task): void {
   const where = `dataset '${version.dataset}' version ${version.version}`;
   checkTargetColumn(version.schema!.columns, target, task, where, JOB_LABELS);
-  const labelled = (version.rowsAccepted ?? 0) - (version.statistics?.find((s) => s.name === target)?.nulls ?? 0);
+  // Rows whose target is empty or NaN are not used.
+  const statistics = version.statistics?.find((s) => s.name === target);
+  const labelled = (version.rowsAccepted ?? 0) - (statistics?.nulls ?? 0) - (statistics?.nans ?? 0);
   if (labelled < MIN_LABELLED_ROWS) {
     throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of ${where}; training needs at least ${MIN_LABELLED_ROWS}`);
   }
