@@ -323,6 +323,18 @@ describe('ingestFile: CSV', () => {
     expect(result.notes).toEqual([expect.stringContaining("column 'n': its 6 sampled values mix kinds (numbers: 4, e.g. '1'; text: 2, e.g. '0x10')")]);
   });
 
+  it.each([
+    ['CSV', 'builtins.csv', '__proto__,constructor,toString\n1,2,a\n3,4,b\n'],
+    ['JSON Lines', 'builtins.jsonl', '{"__proto__":1,"constructor":2,"toString":"a"}\n{"__proto__":3,"constructor":4,"toString":"b"}\n'],
+  ])('ingests %s columns named like JavaScript built-ins as ordinary columns', async (_, name, content) => {
+    // Act
+    const result = await ingest(name, content);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 0 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([['__proto__', 'integer'], ['constructor', 'integer'], ['toString', 'string']]);
+    expect(result.statistics.map((s) => [s.name, s.nulls])).toEqual([['__proto__', 0], ['constructor', 0], ['toString', 0]]);
+  });
+
   it('rejects the odd values of a declared integer column, naming the value', async () => {
     // Act
     const result = await ingest('mixed.csv', 'n,s\n1,a\n2,b\n3,c\nx4,d\n5,e\n', { declared: schema(['n', 'integer', true], ['s', 'string', true]) });
