@@ -8,9 +8,9 @@ import { fromOrtTensor, toOrtTensor, type V2TensorInput, type V2TensorOutput } f
  * Inputs that share a named dimension of the model (`batch` in `[batch, 1]`) must give it one
  * size: the ONNX signature says they are the same dimension.
  */
-function checkSharedDimensions(model: LoadedModel, feeds: Readonly<Record<string, Tensor>>): void {
+function checkSharedDimensions(model: LoadedModel, feeds: ReadonlyMap<string, Tensor>): void {
   const first = new Map<string, { input: string; size: number }>();
-  for (const [input, tensor] of Object.entries(feeds)) {
+  for (const [input, tensor] of feeds) {
     (model.dimensionNames.get(input) ?? []).forEach((dimension, i) => {
       const size = tensor.dims[i];
       if (dimension === undefined || size === undefined) return;
@@ -36,17 +36,18 @@ export async function runModel(
   inputs: readonly V2TensorInput[],
   outputNames?: readonly string[],
 ): Promise<V2TensorOutput[]> {
-  const feeds: Record<string, Tensor> = {};
+  // Keyed by input name in a Map: an input may be named like a JavaScript built-in (`__proto__`, `constructor`).
+  const feeds = new Map<string, Tensor>();
   for (const input of inputs) {
     const spec = model.inputs.get(input.name);
     if (spec === undefined) {
       throw new BadRequestError(`unknown input ${quote(input.name)}; the model's inputs are ${[...model.inputs.keys()].join(', ')}`);
     }
-    if (feeds[input.name] !== undefined) throw new BadRequestError(`input ${quote(input.name)} is given more than once`);
-    feeds[input.name] = toOrtTensor(spec, input, model.missingValueInputs.has(input.name));
+    if (feeds.has(input.name)) throw new BadRequestError(`input ${quote(input.name)} is given more than once`);
+    feeds.set(input.name, toOrtTensor(spec, input, model.missingValueInputs.has(input.name)));
   }
   for (const name of model.inputs.keys()) {
-    if (feeds[name] === undefined) throw new BadRequestError(`missing input '${name}'`);
+    if (!feeds.has(name)) throw new BadRequestError(`missing input '${name}'`);
   }
   checkSharedDimensions(model, feeds);
   const known = model.outputs.map((o) => o.name);
@@ -58,12 +59,13 @@ export async function runModel(
   });
   let results: Record<string, Tensor>;
   try {
-    results = await model.session.run(feeds, [...fetches]);
+    // Object.fromEntries defines own properties, so a `__proto__` input stays an input.
+    results = await model.session.run(Object.fromEntries(feeds), [...fetches]);
   } catch (error) {
     throw runFailure(error, {
       model: model.version.model,
       version: model.version.version,
-      inputShapes: new Map(Object.entries(feeds).map(([name, tensor]) => [name, tensor.dims])),
+      inputShapes: new Map([...feeds].map(([name, tensor]) => [name, tensor.dims])),
     });
   }
   return fetches.map((name) => fromOrtTensor(name, results[name]!));

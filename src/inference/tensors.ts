@@ -1,5 +1,6 @@
 import { Tensor } from 'onnxruntime-node';
 import { BadRequestError, quote } from '../http/errors.js';
+import { jsonNumber } from '../http/json-number.js';
 import type { TensorSpec, V2Datatype } from '../registry/types.js';
 import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
 import { MISSING_VALUES_METADATA_KEY } from './model-metadata.js';
@@ -243,15 +244,6 @@ export function halfToNumber(bits: number): number {
   if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
   if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
-/**
- * JSON has no NaN or infinities: non-finite float outputs are sent as the strings `"NaN"`,
- * `"Infinity"` and `"-Infinity"` (the spelling of JavaScript, Python's `float()` and Triton),
- * never as `null`, which would read as a missing value.
- */
-function jsonNumber(value: number): number | string {
-  return Number.isFinite(value) ? value : String(value);
 }
 
 function jsonValues(tensor: Tensor): unknown[] {

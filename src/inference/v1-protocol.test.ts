@@ -36,6 +36,22 @@ describe('instancesToInputs', () => {
   });
 });
 
+describe('instancesToInputs: features named like JavaScript built-ins', () => {
+  const builtins = modelWith(['__proto__', 'constructor'].map((name) => ({ name, datatype: 'FP32' as const, shape: [-1, 1] })));
+
+  it('reads them as own properties of a record (from JSON.parse, whatever its prototype)', () => {
+    // Act
+    const inputs = instancesToInputs(builtins, [JSON.parse('{"__proto__": 1, "constructor": 2}')]);
+    // Assess
+    expect(inputs.map((i) => [i.name, i.data])).toEqual([['__proto__', [1]], ['constructor', [2]]]);
+  });
+
+  it('finds a record missing one, rather than reading what Object.prototype has under that name', () => {
+    // Act / Assess
+    expect(() => instancesToInputs(builtins, [JSON.parse('{"__proto__": 1}')])).toThrowError("instance 0 is missing feature 'constructor'");
+  });
+});
+
 describe('outputsToPredictions', () => {
   it('gives one row per instance: scalars for [batch] outputs, records for several outputs', () => {
     const label = { name: 'label', datatype: 'INT64' as const, shape: [2], data: [0, 2] };

@@ -62,7 +62,8 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
         }
       }
       for (const spec of specs) {
-        if (!(spec.name in instance)) throw new BadRequestError(`instance ${i} is missing feature '${spec.name}'`);
+        // Own properties only: a feature may be named like a built-in (`constructor`) that every object inherits.
+        if (!Object.hasOwn(instance, spec.name)) throw new BadRequestError(`instance ${i} is missing feature '${spec.name}'`);
       }
     });
     return specs.map((spec) => stack(spec, instances.map((instance) => instance[spec.name])));

@@ -228,7 +228,7 @@ describe('TypeTally', () => {
     expect(dates.result).toBe('timestamp');
   });
 
-  it('notes a string column whose sampled values are mostly of one other type, with an odd example', () => {
+  it('notes a string column whose sampled values mix kinds, with the count and an example of each', () => {
     // Prepare
     const t = new TypeTally();
     t.add('integer', '1');
@@ -243,11 +243,11 @@ describe('TypeTally', () => {
     // Assess
     expect(t.result).toBe('string');
     expect(note).toBe(
-      "column 'age': 4 of 6 sampled values are integer but others (e.g. 'n/a yet') are not, so it was typed string; declare its type in the dataset schema to reject such rows instead",
+      "column 'age': its 6 sampled values mix kinds (numbers: 4, e.g. '1'; text: 2, e.g. 'n/a yet'), so it was typed string; declare its type in the dataset schema to reject the rows that do not fit instead",
     );
   });
 
-  it('takes the odd example from a type that does not widen with the majority', () => {
+  it('counts integers and floats as numbers', () => {
     // Prepare
     const t = new TypeTally();
     t.add('integer', '1');
@@ -258,10 +258,10 @@ describe('TypeTally', () => {
     // Act
     const note = t.mixedNote('x');
     // Assess
-    expect(note).toContain("3 of 5 sampled values are integer but others (e.g. 'true')");
+    expect(note).toContain("(numbers: 4, e.g. '1'; booleans: 1, e.g. 'true')");
   });
 
-  it('cuts a long odd example to 40 characters', () => {
+  it('cuts a long example to 40 characters', () => {
     // Prepare
     const t = new TypeTally();
     const long = 'x'.repeat(100);
@@ -271,16 +271,26 @@ describe('TypeTally', () => {
     // Act
     const note = t.mixedNote('x');
     // Assess
-    expect(note).toContain(`(e.g. '${'x'.repeat(40)}')`);
+    expect(note).toContain(`text: 1, e.g. '${'x'.repeat(40)}'`);
   });
 
-  it('gives no note without a strict majority of one non-string type', () => {
+  it('notes every mix of kinds, whatever the shares (the review\'s file: numbers and hex / underscored text)', () => {
+    // Prepare: 1, 2.5, 0x10, 1_000, 3.0, 99999999999999999999 (a float: beyond int64)
+    const values = ['1', '2.5', '0x10', '1_000', '3.0', '99999999999999999999'];
+    const review = new TypeTally();
+    for (const value of values) review.add(classifyText(value), value);
     // Act / Assess
-    expect(tally(['integer', 'string']).mixedNote('c')).toBeUndefined();
-    expect(tally(['integer', 'integer', 'string', 'string']).mixedNote('c')).toBeUndefined();
-    expect(tally(['integer', 'boolean', 'timestamp', 'string']).mixedNote('c')).toBeUndefined();
+    expect(review.result).toBe('string');
+    expect(review.mixedNote('n')).toContain("its 6 sampled values mix kinds (numbers: 4, e.g. '1'; text: 2, e.g. '0x10')");
+    expect(tally(['integer', 'string']).mixedNote('c')).toContain('(numbers: 1');
+    expect(tally(['integer', 'string', 'string', 'string']).mixedNote('c')).toContain("(text: 3, e.g. 'string-1'; numbers: 1, e.g. 'integer-0')");
+    expect(tally(['integer', 'boolean', 'timestamp', 'string']).mixedNote('c')).toContain('booleans: 1');
+    expect(tally(['boolean', 'timestamp']).mixedNote('c')).toContain('timestamps: 1');
+  });
+
+  it('gives no note when every sampled value is text', () => {
+    // Act / Assess
     expect(tally(['string', 'string', 'string']).mixedNote('c')).toBeUndefined();
-    expect(tally(['integer', 'integer', 'string']).mixedNote('c')).toMatch(/^column 'c': 2 of 3 sampled values are integer/);
   });
 
   it('gives no note for a column that is not typed string', () => {

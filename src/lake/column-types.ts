@@ -140,19 +140,33 @@ export function classifyJson(value: unknown): ColumnType | undefined {
   return 'string';
 }
 
+/** What a note calls the values of each type: integers and floats are both numbers (they widen to float). */
+const KIND_OF_TYPE: Readonly<Record<ColumnType, string>> = {
+  integer: 'numbers',
+  float: 'numbers',
+  boolean: 'booleans',
+  timestamp: 'timestamps',
+  string: 'text',
+};
+
+/** Longest example value quoted in a note. */
+const NOTE_EXAMPLE_CHARS = 40;
+
 /** Accumulates the type of one column over sampled values. */
 export class TypeTally {
   private type: ColumnType | undefined;
   private nonNull = 0;
-  private readonly counts = new Map<ColumnType, number>();
-  private readonly examples = new Map<ColumnType, string>();
+  /** Sampled values of each kind (see {@link KIND_OF_TYPE}), with the first one seen. */
+  private readonly kinds = new Map<string, { count: number; example: string }>();
 
   /** Adds one value's type (`undefined`: null). */
   add(type: ColumnType | undefined, example: string): void {
     if (type === undefined) return;
     this.nonNull += 1;
-    this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
-    if (!this.examples.has(type)) this.examples.set(type, example);
+    const kind = KIND_OF_TYPE[type];
+    const seen = this.kinds.get(kind);
+    if (seen === undefined) this.kinds.set(kind, { count: 1, example });
+    else seen.count += 1;
     this.type = this.type === undefined ? type : widen(this.type, type);
   }
 
@@ -162,15 +176,17 @@ export class TypeTally {
   }
 
   /**
-   * Why a column was typed `string` though most sampled values were of another type, or
-   * `undefined`. Such a column is usually a typing mistake in the data: the note tells the
-   * user to declare the type so the odd values are rejected instead.
+   * Why a column was typed `string` although its sampled values are of different kinds (numbers
+   * and text, booleans and numbers…), whatever their shares, or `undefined` when they are all of
+   * one kind. Such a column is often a typing mistake in the data: the note tells the user to
+   * declare the type so the odd values are rejected instead.
    */
   mixedNote(column: string): string | undefined {
-    if (this.result !== 'string') return undefined;
-    const [majority, count] = [...this.counts].filter(([t]) => t !== 'string').sort((x, y) => y[1] - x[1])[0] ?? [];
-    if (majority === undefined || count === undefined || count * 2 <= this.nonNull) return undefined;
-    const odd = [...this.examples].find(([t]) => t !== majority && widen(t, majority) === 'string')?.[1] ?? '';
-    return `column '${column}': ${count} of ${this.nonNull} sampled values are ${majority} but others (e.g. '${odd.slice(0, 40)}') are not, so it was typed string; declare its type in the dataset schema to reject such rows instead`;
+    if (this.result !== 'string' || this.kinds.size < 2) return undefined;
+    const mix = [...this.kinds]
+      .sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b))
+      .map(([kind, { count, example }]) => `${kind}: ${count}, e.g. '${example.slice(0, NOTE_EXAMPLE_CHARS)}'`)
+      .join('; ');
+    return `column '${column}': its ${this.nonNull} sampled values mix kinds (${mix}), so it was typed string; declare its type in the dataset schema to reject the rows that do not fit instead`;
   }
 }

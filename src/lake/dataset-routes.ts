@@ -10,7 +10,7 @@ import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../registry/control-plane-routes.js';
-import { checkTrainingFields, trainingFields } from '../training/jobs/job-request.js';
+import { checkTrainingColumns, checkTrainingFields, trainingFields, type ColumnLabels } from '../training/jobs/job-request.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
 import { MAX_COLUMNS } from './schema.js';
@@ -54,6 +54,9 @@ const definitionSchema = z.object({
 });
 const uploadSchema = z.object({ fileName: z.string().check(z.minLength(1), z.maxLength(512)) });
 
+/** How an auto-train spec's columns are named in messages. */
+const AUTO_TRAIN_LABELS: ColumnLabels = { target: (name) => `autoTrain.target ${quote(name)}`, feature: (name) => `autoTrain.features entry ${quote(name)}` };
+
 /** Preview sizes: default and largest. */
 const PREVIEW_ROWS = { default: 20, max: 100 } as const;
 
@@ -84,8 +87,12 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'PUT /datasets/{dataset}': async (event) => {
       const name = dataset(event);
       const body = parseBody(event, definitionSchema, 'dataset definition');
-      // Checked now (names, algorithm for the task, hyperparameters), so a drop does not find out later.
-      if (body.autoTrain !== undefined) checkTrainingFields(body.autoTrain);
+      // Checked now (names, algorithm for the task, hyperparameters, and the columns it names when
+      // the schema is declared), so a drop does not find out later.
+      if (body.autoTrain !== undefined) {
+        checkTrainingFields(body.autoTrain);
+        if (body.schema !== undefined) checkTrainingColumns(body.autoTrain, body.schema.columns, `the declared schema of dataset '${name}'`, AUTO_TRAIN_LABELS);
+      }
       const { autoTrain } = body;
       const saved = await datasets.putDataset(
         name,

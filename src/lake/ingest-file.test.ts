@@ -311,8 +311,28 @@ describe('ingestFile: CSV', () => {
     expect(result).toMatchObject({ status: 'READY', rowsAccepted: 5, rowsRejected: 0 });
     expect(result.schema?.columns[0]).toEqual({ name: 'n', type: 'string', nullable: false });
     expect(result.notes).toEqual([
-      "column 'n': 4 of 5 sampled values are integer but others (e.g. 'x4') are not, so it was typed string; declare its type in the dataset schema to reject such rows instead",
+      "column 'n': its 5 sampled values mix kinds (numbers: 4, e.g. '1'; text: 1, e.g. 'x4'), so it was typed string; declare its type in the dataset schema to reject the rows that do not fit instead",
     ]);
+  });
+
+  it('notes a column typed string because of a mix of numbers and text, whatever the mix (hex, 1_000, beyond int64)', async () => {
+    // Act
+    const result = await ingest('mixed.csv', 'n,s\n1,a\n2.5,b\n0x10,c\n1_000,d\n3.0,e\n99999999999999999999,f\n');
+    // Assess
+    expect(result.schema?.columns[0]).toMatchObject({ name: 'n', type: 'string' });
+    expect(result.notes).toEqual([expect.stringContaining("column 'n': its 6 sampled values mix kinds (numbers: 4, e.g. '1'; text: 2, e.g. '0x10')")]);
+  });
+
+  it.each([
+    ['CSV', 'builtins.csv', '__proto__,constructor,toString\n1,2,a\n3,4,b\n'],
+    ['JSON Lines', 'builtins.jsonl', '{"__proto__":1,"constructor":2,"toString":"a"}\n{"__proto__":3,"constructor":4,"toString":"b"}\n'],
+  ])('ingests %s columns named like JavaScript built-ins as ordinary columns', async (_, name, content) => {
+    // Act
+    const result = await ingest(name, content);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 0 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([['__proto__', 'integer'], ['constructor', 'integer'], ['toString', 'string']]);
+    expect(result.statistics.map((s) => [s.name, s.nulls])).toEqual([['__proto__', 0], ['constructor', 0], ['toString', 0]]);
   });
 
   it('rejects the odd values of a declared integer column, naming the value', async () => {
@@ -703,8 +723,8 @@ describe('ingestFile: numbers beyond the ranges of their types', () => {
       { reasons: [outOfRange('-inf')], raw: '{"v":"-inf","w":"d"}' },
     ]);
     expect((await curatedRows(result)).map((r) => r.w)).toEqual(['a', 'e', 'f']);
-    // NaN is kept (a missing value to training) and left out of the measures
-    expect(result.statistics[0]).toEqual({ name: 'v', type: 'float', nullable: false, nulls: 0, min: 1.5, max: 2.5, mean: 2, std: Math.SQRT1_2 });
+    // NaN is kept (a missing value to training), counted, and left out of the measures
+    expect(result.statistics[0]).toEqual({ name: 'v', type: 'float', nullable: false, nulls: 0, nans: 1, min: 1.5, max: 2.5, mean: 2, std: Math.SQRT1_2 });
   });
 
   it('measures floats whose squares or sums overflow', async () => {

@@ -3,7 +3,8 @@
  * the footer, then only the first row group's pages): no engine in the control plane.
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parquetReadObjects, type AsyncBuffer } from 'hyparquet';
+import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer } from 'hyparquet';
+import { jsonNumber } from '../http/json-number.js';
 
 /** A Parquet object in S3 as hyparquet's random-access buffer. */
 async function s3AsyncBuffer(s3: S3Client, bucket: string, key: string): Promise<AsyncBuffer> {
@@ -20,16 +21,27 @@ async function s3AsyncBuffer(s3: S3Client, bucket: string, key: string): Promise
   };
 }
 
-/** A Parquet value as JSON: 64-bit integers as numbers when exact (else strings), timestamps as ISO strings. */
+/**
+ * A Parquet value as JSON: 64-bit integers as numbers when exact (else strings), timestamps as ISO
+ * strings, NaN (a missing value to training) as `"NaN"` like the data plane's outputs, never `null`.
+ */
 function toJsonValue(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'number') return jsonNumber(value);
   if (value instanceof Date) return value.toISOString();
   return value;
 }
 
-/** Reads the first `limit` rows of a Parquet object as JSON-ready records. */
+/**
+ * Reads the first `limit` rows of a Parquet object as JSON-ready records, one property per column.
+ * Rows are read as arrays and built with `Object.fromEntries`, which defines own properties: a
+ * column named like a JavaScript built-in (`__proto__`, `constructor`) is a key like any other.
+ */
 export async function previewParquet(s3: S3Client, bucket: string, key: string, limit: number): Promise<Record<string, unknown>[]> {
   const file = await s3AsyncBuffer(s3, bucket, key);
-  const rows = await parquetReadObjects({ file, rowStart: 0, rowEnd: limit });
-  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toJsonValue(v)])));
+  const metadata = await parquetMetadataAsync(file);
+  const columns = parquetSchema(metadata).children.map((child) => child.element.name);
+  let rows: unknown[][] = [];
+  await parquetRead({ file, metadata, columns, rowStart: 0, rowEnd: limit, rowFormat: 'array', onComplete: (read) => (rows = read) });
+  return rows.map((row) => Object.fromEntries(columns.map((name, i) => [name, toJsonValue(row[i])])));
 }

@@ -1,6 +1,6 @@
 /**
- * Per-column statistics of a curated Parquet file: nulls for every column; min, max, mean and
- * standard deviation for numbers; min and max for timestamps; distinct count (approximate) and
+ * Per-column statistics of a curated Parquet file: nulls for every column; NaN values for floats;
+ * min, max, mean and standard deviation for numbers; min and max for timestamps; distinct count (approximate) and
  * most frequent values for text and booleans.
  */
 import type { ColumnType } from './column-types.js';
@@ -17,8 +17,15 @@ export interface ValueCount {
 export interface ColumnStatistics {
   readonly name: string;
   readonly type: ColumnType;
+  /** Whether the column has empty values (`nulls > 0`). */
   readonly nullable: boolean;
+  /** Empty values. */
   readonly nulls: number;
+  /**
+   * NaN values of a float column (floats only). They are not empty, so not among `nulls`; training
+   * reads them as missing values, like nulls, and they are left out of min, max, mean and std.
+   */
+  readonly nans?: number;
   readonly min?: number | string;
   readonly max?: number | string;
   readonly mean?: number;
@@ -64,6 +71,7 @@ export async function columnStatistics(
       const finiteOnly = `FILTER (WHERE isfinite(${x}))`;
       return [
         ...base,
+        ...(c.type === 'float' ? [`count(*) FILTER (WHERE isnan(${x}))::DOUBLE AS nan${i}`] : []),
         `min(${x}) ${finiteOnly} AS lo${i}`,
         `max(${x}) ${finiteOnly} AS hi${i}`,
         `avg(${x} / s${i}) ${finiteOnly} * any_value(s${i}) AS mean${i}`,
@@ -83,7 +91,8 @@ export async function columnStatistics(
     const nulls = Number(row[`n${i}`] ?? 0);
     const common = { name: c.name, type: c.type, nullable: nulls > 0, nulls };
     if (numeric(c.type)) {
-      stats.push({ ...common, ...defined({ min: finite(row[`lo${i}`]), max: finite(row[`hi${i}`]), mean: finite(row[`mean${i}`]), std: finite(row[`std${i}`]) }) });
+      const nans = c.type === 'float' ? { nans: Number(row[`nan${i}`] ?? 0) } : {};
+      stats.push({ ...common, ...nans, ...defined({ min: finite(row[`lo${i}`]), max: finite(row[`hi${i}`]), mean: finite(row[`mean${i}`]), std: finite(row[`std${i}`]) }) });
     } else if (c.type === 'timestamp') {
       stats.push({ ...common, ...defined({ min: row[`lo${i}`] ?? undefined, max: row[`hi${i}`] ?? undefined }) as { min?: string; max?: string } });
     } else {

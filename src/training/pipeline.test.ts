@@ -70,7 +70,7 @@ function spec(algorithm: AlgorithmId, task: Task, target: string, hyperparameter
 }
 
 const run = (job: JobSpec, onProgress: (p: PipelineProgress) => void = () => {}) =>
-  runPipeline({ spec: job, featureKinds: FEATURES, files: [mixedTable(1)], metadata: { training_job: 'test' } }, onProgress);
+  runPipeline({ spec: job, featureKinds: new Map(Object.entries(FEATURES)), files: [mixedTable(1)], metadata: { training_job: 'test' } }, onProgress);
 
 describe('runPipeline: every algorithm and task, on numbers with missing values, booleans and categories', () => {
   it.each([
@@ -121,11 +121,42 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
     const job = { ...spec(algorithm, 'classification', 'label'), features: names };
 
     // Act
-    const result = await runPipeline({ spec: job, featureKinds: Object.fromEntries(names.map((n) => [n, 'numeric' as const])), files: [file], metadata: {} }, () => {});
+    const result = await runPipeline({ spec: job, featureKinds: new Map(names.map((n) => [n, 'numeric' as const])), files: [file], metadata: {} }, () => {});
     const signature = await inspectOnnxModel(result.onnx);
 
     // Assess
     expect(signature.inputs.map((i) => i.name)).toEqual(names);
+    expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each(['linear', 'gbdt', 'mlp'] as const)('%s: features named like JavaScript built-ins (__proto__, constructor, toString…) train, export and reproduce', async (algorithm) => {
+    // Prepare: numbers, a boolean and a category, each named like a property of Object.prototype.
+    const random = new Random(5);
+    const rows = 300;
+    const proto = Array.from({ length: rows }, () => random.normal());
+    const ctor = Array.from({ length: rows }, (_, i) => (i % 11 === 0 ? null : random.normal()));
+    const flag = Array.from({ length: rows }, () => random.next() < 0.5);
+    const text = Array.from({ length: rows }, (_, i) => ['a', 'b', 'c'][i % 3]!);
+    const y = proto.map((v, i) => 3 * v - 2 * (ctor[i] ?? 0) + (flag[i] ? 1 : -1) + (text[i] === 'a' ? 2 : 0) + 0.1 * random.normal());
+    const file = parquetWriteBuffer({
+      columnData: [
+        { name: '__proto__', data: proto, type: 'DOUBLE' },
+        { name: 'constructor', data: ctor, type: 'DOUBLE' },
+        { name: 'hasOwnProperty', data: flag, type: 'BOOLEAN' },
+        { name: 'toString', data: text, type: 'STRING' },
+        { name: 'valueOf', data: y, type: 'DOUBLE' },
+      ],
+    });
+    const kinds = [['__proto__', 'numeric'], ['constructor', 'numeric'], ['hasOwnProperty', 'boolean'], ['toString', 'categorical']] as const;
+    const job = { ...spec(algorithm, 'regression', 'valueOf', algorithm === 'mlp' ? { maxEpochs: 40 } : {}), features: kinds.map(([name]) => name) };
+
+    // Act
+    const result = await runPipeline({ spec: job, featureKinds: new Map(kinds), files: [file], metadata: {} }, () => {});
+    const signature = await inspectOnnxModel(result.onnx);
+
+    // Assess
+    expect(signature.inputs.map((i) => [i.name, i.datatype])).toEqual([['__proto__', 'FP32'], ['constructor', 'FP32'], ['hasOwnProperty', 'BOOL'], ['toString', 'BYTES']]);
+    expect(result.metrics.r2).toBeGreaterThan(0.8);
     expect(result.metrics.parityMaxDifference).toBeLessThanOrEqual(1e-5);
   });
 
@@ -167,7 +198,7 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
 
     // Act
     const failing = runPipeline(
-      { spec: { ...spec('gbdt', 'classification', 'label'), features: ['x1'] }, featureKinds: { x1: 'numeric' }, files: [single], metadata: {} },
+      { spec: { ...spec('gbdt', 'classification', 'label'), features: ['x1'] }, featureKinds: new Map([['x1', 'numeric']]), files: [single], metadata: {} },
       () => {},
     );
 
@@ -219,7 +250,7 @@ describe('runPipeline on the README\'s datasets', () => {
 
   it('gbdt (the Quickstart\'s iris-gbdt job): a petal length just above the training setosas\' largest is still setosa', async () => {
     // Act
-    const result = await runPipeline({ spec: irisSpec, featureKinds: Object.fromEntries(IRIS_FEATURES.map((n) => [n, 'numeric' as const])), files: [iris.file], metadata: {} }, () => {});
+    const result = await runPipeline({ spec: irisSpec, featureKinds: new Map(IRIS_FEATURES.map((n) => [n, 'numeric' as const])), files: [iris.file], metadata: {} }, () => {});
 
     // Assess: thresholds lie halfway between bins (setosa petals end at 1.9, versicolor's start at 3.0).
     expect(await labelOf(result.onnx, { sepal_length: 4.8, sepal_width: 3.4, petal_length: 1.9, petal_width: 0.2 })).toBe('setosa');
@@ -245,7 +276,7 @@ describe('verifyExport: the tolerance follows float32 rounding of the summed ter
   }
   const regressionJob = (algorithm: AlgorithmId, hyperparameters: Record<string, unknown>, file: ArrayBuffer) => ({
     spec: { ...spec(algorithm, 'regression', 'y', hyperparameters), features: ['x1', 'x2'] },
-    featureKinds: { x1: 'numeric', x2: 'numeric' } as const,
+    featureKinds: new Map([['x1', 'numeric'], ['x2', 'numeric']] as const),
     files: [file],
     metadata: {},
   });

@@ -20,8 +20,8 @@ import { DEFAULT_SPLIT, splitRows } from './split.js';
 /** What a run needs besides the job: the curated files and how each needed column is read. */
 export interface PipelineInput {
   readonly spec: JobSpec;
-  /** Kind of every feature column, by name. */
-  readonly featureKinds: Readonly<Record<string, FeatureKind>>;
+  /** Kind of every feature column, by name (a Map: a column may be named like a JavaScript built-in, `__proto__` or `constructor`). */
+  readonly featureKinds: ReadonlyMap<string, FeatureKind>;
   /** The curated Parquet objects of the dataset version. */
   readonly files: readonly ArrayBuffer[];
   /** Recorded in the model's metadata (lineage). */
@@ -182,7 +182,7 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
   const { spec } = input;
   const algorithm = ALGORITHMS[spec.algorithm];
   onProgress({ stage: 'loading' });
-  const requests: ColumnRequest[] = spec.features.map((name) => ({ name, kind: input.featureKinds[name]! }));
+  const requests: ColumnRequest[] = spec.features.map((name) => ({ name, kind: input.featureKinds.get(name)! }));
   requests.push(spec.task === 'classification' ? { name: spec.target, kind: 'categorical' } : { name: spec.target, kind: 'numeric', double: true });
   const { columns } = await readColumns(input.files, requests);
   const target = columns.pop()!;

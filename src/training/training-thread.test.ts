@@ -22,7 +22,7 @@ function input(rows: number): PipelineInput {
       hyperparameters: ALGORITHMS.gbdt.parameters.parse({ maxIterations: 200, earlyStopping: false }) as Record<string, unknown>,
       seed: 1,
     },
-    featureKinds: { x: 'numeric' },
+    featureKinds: new Map([['x', 'numeric']]),
     files: [parquetWriteBuffer({ columnData: [{ name: 'x', data: x, type: 'DOUBLE' }, { name: 'y', data: y, type: 'STRING' }] })],
     metadata: {},
   };
@@ -62,7 +62,7 @@ describe('startTrainingThread', () => {
 
   it('reports a failure on the thread as a job failure, not a transient error', async () => {
     // Prepare: a feature the data does not have.
-    const broken = { ...input(100), spec: { ...input(100).spec, features: ['nope'] }, featureKinds: { nope: 'numeric' as const } };
+    const broken = { ...input(100), spec: { ...input(100).spec, features: ['nope'] }, featureKinds: new Map([['nope', 'numeric' as const]]) };
 
     // Act
     const failing = startTrainingThread(broken, () => {}).result;

@@ -113,6 +113,24 @@ describe('a CSV dropped into the local lake', () => {
     expect(latest.body.version).toBe(1);
   });
 
+  it('keeps NaN in a float column, counts it in the statistics and previews it as "NaN"; rejects infinities', async () => {
+    // Prepare: the review's file: NaN, an overflowing exponent and an infinity among 18 finite values.
+    const finite = Array.from({ length: 18 }, (_, i) => `${i + 4},${i + 0.5}`);
+    const body = ['n,v', '3,NaN', '1,1e309', '2,inf', ...finite].join('\n');
+
+    // Act
+    const version = await ingest('nan-floats', 'f.csv', body);
+    const preview = await lake.request<{ rows: Record<string, unknown>[] }>('GET', '/datasets/nan-floats/versions/1/preview?limit=2');
+
+    // Assess
+    expect(version).toMatchObject({ status: 'READY', rowsAccepted: 19, rowsRejected: 2 });
+    expect(version.statistics?.find((s) => s.name === 'v')).toMatchObject({ nullable: false, nulls: 0, nans: 1, min: 0.5, max: 17.5, mean: 9 });
+    expect(preview.body.rows).toEqual([
+      { n: 3, v: 'NaN' },
+      { n: 4, v: 0.5 },
+    ]);
+  });
+
   it('creates an unknown dataset on the fly with the default rules', async () => {
     // Act
     await ingest('on-the-fly', 'data.csv', IRIS);
@@ -257,7 +275,7 @@ describe('bad input to the local lake', () => {
     // Assess
     expect(inferred).toMatchObject({ status: 'READY', rowsAccepted: 4 });
     expect(inferred.schema?.columns[1]).toEqual({ name: 'value', type: 'string', nullable: false });
-    expect(inferred.notes?.[0]).toMatch(/^column 'value': 3 of 4 sampled values are integer but others \(e\.g\. 'abc'\) are not/);
+    expect(inferred.notes?.[0]).toMatch(/^column 'value': its 4 sampled values mix kinds \(numbers: 3, e\.g\. '[0-9]+'; text: 1, e\.g\. 'abc'\)/);
     expect(declared).toMatchObject({ status: 'READY', rowsAccepted: 3, rowsRejected: 1, schema: { inferred: false } });
     const [row] = await rejectedRows(declared);
     expect(row).toMatchObject({ line: 4, errors: ['cast'], raw: '3,abc' });

@@ -20,7 +20,7 @@ const VERSION: DatasetVersion = {
     inferred: true,
     columns: [column('id', 'string'), column('age', 'integer'), column('income', 'float'), column('purpose', 'string'), column('opened', 'timestamp'), column('default', 'boolean'), column('value', 'float'), column('sparse', 'integer')],
   },
-  statistics: [stats('id', 'string', 5389), stats('purpose', 'string', 6), stats('default', 'boolean', 2), stats('age', 'integer', 60), stats('income', 'float', 4000), { ...stats('sparse', 'integer', 2), nulls: 4997 }],
+  statistics: [stats('id', 'string', 5389), stats('purpose', 'string', 6), stats('default', 'boolean', 2), stats('age', 'integer', 60), stats('income', 'float', 4000), { ...stats('sparse', 'integer', 2), nulls: 4997 }, { name: 'value', type: 'float', nullable: true, nulls: 2000, nans: 2995 }],
 };
 
 /** A dataset store holding one dataset with versions 1 (FAILED) and 2 (READY). */
@@ -61,6 +61,7 @@ describe('resolveJobSpec', () => {
     ['a text target for regression', request({ target: 'purpose', task: 'regression' }), "target 'purpose' is string; regression needs a numeric target"],
     ['a target with too many classes', request({ target: 'id' }), "target 'id' has about 5000 distinct values; classification supports at most 100 classes"],
     ['a target with (almost) no values', request({ target: 'sparse' }), "target 'sparse' has a value in 3 rows of dataset 'loans' version 2; training needs at least 10"],
+    ['a float target that is mostly empty or NaN', request({ target: 'value', task: 'regression' }), "target 'value' has a value in 5 rows of dataset 'loans' version 2; training needs at least 10"],
     ['the target among the features', request({ features: ['age', 'default'] }), "feature 'default' is the target"],
     ['a timestamp feature', request({ features: ['opened'] }), "feature 'opened' is a timestamp column; timestamps are not supported as features"],
     ['a feature named like an output', request({ features: ['value'] }), "feature 'value' has the name of a model output"],

@@ -122,21 +122,63 @@ function distinctValues(version: DatasetVersion, name: string): number | undefin
   return Math.min(statistics.distinct, Math.max(0, (version.rowsAccepted ?? 0) - (statistics.nulls ?? 0)));
 }
 
+/**
+ * How a spec's columns are named in messages: `target 'y'` in a job request, `autoTrain.target 'y'`
+ * in a dataset definition.
+ */
+export interface ColumnLabels {
+  readonly target: (name: string) => string;
+  readonly feature: (name: string) => string;
+}
+
+const JOB_LABELS: ColumnLabels = { target: (name) => `target '${name}'`, feature: (name) => `feature '${name}'` };
+
+/** Checks that the target is a column whose type suits the task; returns it. */
+function checkTargetColumn(columns: readonly SchemaColumn[], target: string, task: Task, where: string, labels: ColumnLabels): SchemaColumn {
+  const column = columns.find((c) => c.name === target);
+  if (column === undefined) throw new BadRequestError(`${labels.target(target)} is not a column of ${where}`);
+  if (task === 'regression' && column.type !== 'integer' && column.type !== 'float') {
+    throw new BadRequestError(`${labels.target(target)} is ${column.type}; regression needs a numeric target (use task 'classification')`);
+  }
+  if (task === 'classification' && (column.type === 'float' || column.type === 'timestamp')) {
+    throw new BadRequestError(`${labels.target(target)} is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
+  }
+  return column;
+}
+
+/** Checks a listed feature: a column, not the target, not named like a model output, of a usable type; returns its kind. */
+function checkFeatureColumn(byName: ReadonlyMap<string, SchemaColumn>, feature: string, target: string, where: string, labels: ColumnLabels): FeatureKind {
+  const column = byName.get(feature);
+  if (column === undefined) throw new BadRequestError(`${labels.feature(feature)} is not a column of ${where}`);
+  if (feature === target) throw new BadRequestError(`${labels.feature(feature)} is the target; a model cannot take its answer as input`);
+  if (RESERVED_NAMES.has(feature)) throw new BadRequestError(`${labels.feature(feature)} has the name of a model output (${[...RESERVED_NAMES].join(', ')}); rename the column`);
+  const kind = featureKindOf(column.type);
+  if (kind === undefined) throw new BadRequestError(`${labels.feature(feature)} is a ${column.type} column; timestamps are not supported as features (derive numbers from them first)`);
+  return kind;
+}
+
+/**
+ * Checks the columns a training spec names against a schema (no data needed): the target exists
+ * and suits the task, and every listed feature is a usable column. A dataset definition with a
+ * declared schema checks its auto-train spec so; every job checks again against its version.
+ */
+export function checkTrainingColumns(fields: Pick<TrainingFields, 'target' | 'features' | 'task'>, columns: readonly SchemaColumn[], where: string, labels: ColumnLabels): void {
+  checkTargetColumn(columns, fields.target, fields.task, where, labels);
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  for (const feature of fields.features ?? []) checkFeatureColumn(byName, feature, fields.target, where, labels);
+}
+
 /** Checks the target against the task, using the version's column type and statistics. */
 function checkTarget(version: DatasetVersion, target: string, task: Task): void {
-  const column = version.schema!.columns.find((c) => c.name === target);
-  if (column === undefined) throw new BadRequestError(`target '${target}' is not a column of dataset '${version.dataset}' version ${version.version}`);
-  const labelled = (version.rowsAccepted ?? 0) - (version.statistics?.find((s) => s.name === target)?.nulls ?? 0);
+  const where = `dataset '${version.dataset}' version ${version.version}`;
+  checkTargetColumn(version.schema!.columns, target, task, where, JOB_LABELS);
+  // Rows whose target is empty or NaN are not used.
+  const statistics = version.statistics?.find((s) => s.name === target);
+  const labelled = (version.rowsAccepted ?? 0) - (statistics?.nulls ?? 0) - (statistics?.nans ?? 0);
   if (labelled < MIN_LABELLED_ROWS) {
-    throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of dataset '${version.dataset}' version ${version.version}; training needs at least ${MIN_LABELLED_ROWS}`);
-  }
-  if (task === 'regression' && column.type !== 'integer' && column.type !== 'float') {
-    throw new BadRequestError(`target '${target}' is ${column.type}; regression needs a numeric target (use task 'classification')`);
+    throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of ${where}; training needs at least ${MIN_LABELLED_ROWS}`);
   }
   if (task === 'classification') {
-    if (column.type === 'float' || column.type === 'timestamp') {
-      throw new BadRequestError(`target '${target}' is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
-    }
     const distinct = distinctValues(version, target);
     if (distinct !== undefined && distinct < 2) {
       throw new BadRequestError(`target '${target}' has a single value; classification needs at least 2 classes`);
@@ -185,15 +227,8 @@ function resolveFeatures(
       notes: excluded.length === 0 ? [] : [`not used as features: ${excluded.join(', ')}; list features to choose them`],
     };
   }
-  const kinds = requested.map((feature) => {
-    const column = byName.get(feature);
-    if (column === undefined) throw new BadRequestError(`feature '${feature}' is not a column of dataset '${version.dataset}' version ${version.version}`);
-    if (feature === target) throw new BadRequestError(`feature '${feature}' is the target; a model cannot take its answer as input`);
-    if (RESERVED_NAMES.has(feature)) throw new BadRequestError(`feature '${feature}' has the name of a model output (${[...RESERVED_NAMES].join(', ')}); rename the column`);
-    const kind = featureKindOf(column.type);
-    if (kind === undefined) throw new BadRequestError(`feature '${feature}' is a ${column.type} column; timestamps are not supported as features (derive numbers from them first)`);
-    return kind;
-  });
+  const where = `dataset '${version.dataset}' version ${version.version}`;
+  const kinds = requested.map((feature) => checkFeatureColumn(byName, feature, target, where, JOB_LABELS));
   return { names: [...requested], kinds, notes: [] };
 }
 

@@ -96,11 +96,11 @@ async function pipelineInput(deps: RunJobDeps, job: TrainingJob): Promise<Pipeli
     throw new TrainingFailedError(`dataset '${spec.dataset}' version ${spec.datasetVersion} is ${version.status}, not READY`);
   }
   const types = new Map(version.schema.columns.map((column) => [column.name, column.type]));
-  const featureKinds: Record<string, FeatureKind> = {};
+  const featureKinds = new Map<string, FeatureKind>();
   for (const name of spec.features) {
     const kind = types.has(name) ? featureKindOf(types.get(name)!) : undefined;
     if (kind === undefined) throw new TrainingFailedError(`feature '${name}' is not a usable column of dataset '${spec.dataset}' version ${spec.datasetVersion}`);
-    featureKinds[name] = kind;
+    featureKinds.set(name, kind);
   }
   return {
     spec,

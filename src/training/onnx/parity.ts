@@ -77,7 +77,9 @@ function classNamesOf(bytes: Uint8Array): string[] {
 /** The raw inputs of `batch` (dataset row indices), one `[n, 1]` tensor per feature. */
 function inputs(pre: Preprocessor, columns: readonly FeatureColumn[], batch: Uint32Array): Record<string, Tensor> {
   const n = batch.length;
-  const feeds: Record<string, Tensor> = {};
+  // Prototype-free: a feature may be named like a JavaScript built-in (`__proto__`, `constructor`),
+  // and assignment on a prototype-free object defines an own property even for `__proto__`.
+  const feeds = Object.create(null) as Record<string, Tensor>;
   pre.features.forEach((feature, f) => {
     const column = columns[f]!;
     switch (column.kind) {

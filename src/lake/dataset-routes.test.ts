@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { apiEvent } from '../../test/support/api-event.js';
+import { HttpError } from '../http/errors.js';
+import { createDatasetRoutes, type DatasetRoutesDeps } from './dataset-routes.js';
+import type { DatasetStore } from './dataset-store.js';
+import type { DatasetDefinition } from './types.js';
+
+/** A store that saves any definition as revision 1. */
+const datasets = {
+  putDataset: async (dataset: string, definition: Omit<DatasetDefinition, 'dataset' | 'revision' | 'updatedAt'>) => ({ ...definition, dataset, revision: 1, updatedAt: '2026-12-03T00:00:00Z' }),
+} as unknown as DatasetStore;
+const routes = createDatasetRoutes({ datasets } as DatasetRoutesDeps);
+
+async function putDefinition(body: unknown): Promise<{ status: number; message: string }> {
+  const event = apiEvent({ method: 'PUT', resource: '/datasets/{dataset}', pathParameters: { dataset: 'd1' }, body });
+  try {
+    const response = await routes['PUT /datasets/{dataset}']!(event);
+    return { status: response.statusCode, message: response.body };
+  } catch (error) {
+    return { status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message };
+  }
+}
+
+const schema = { columns: [{ name: 'a', type: 'float' }, { name: 'kind', type: 'string' }, { name: 'at', type: 'timestamp' }] };
+const autoTrain = { modelName: 'x', target: 'a', task: 'regression' };
+
+describe('PUT /datasets/{dataset}: an auto-train spec is checked against the declared schema', () => {
+  it.each([
+    ['a target that is not a column', { ...autoTrain, target: 'zzz' }, "autoTrain.target 'zzz' is not a column of the declared schema of dataset 'd1'"],
+    ['a text target for regression', { ...autoTrain, target: 'kind' }, "autoTrain.target 'kind' is string; regression needs a numeric target"],
+    ['a float target for classification', { ...autoTrain, task: 'classification' }, "autoTrain.target 'a' is float; classification needs integer, boolean or text classes"],
+    ['a feature that is not a column', { ...autoTrain, features: ['kind', 'nope'] }, "autoTrain.features entry 'nope' is not a column of the declared schema of dataset 'd1'"],
+    ['the target as a feature', { ...autoTrain, features: ['a'] }, "autoTrain.features entry 'a' is the target"],
+    ['a timestamp feature', { ...autoTrain, features: ['at'] }, "autoTrain.features entry 'at' is a timestamp column"],
+  ])('refuses %s (400 naming the field)', async (_, spec, message) => {
+    // Act
+    const answer = await putDefinition({ schema, autoTrain: spec });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.message).toContain(message);
+  });
+
+  it('saves a spec whose columns fit the declared schema, and one without a declared schema (checked against each version)', async () => {
+    // Act
+    const declared = await putDefinition({ schema, autoTrain: { ...autoTrain, features: ['kind'] } });
+    const inferred = await putDefinition({ autoTrain: { ...autoTrain, target: 'zzz' } });
+
+    // Assess
+    expect(declared.status).toBe(201);
+    expect(inferred.status).toBe(201);
+  });
+});
