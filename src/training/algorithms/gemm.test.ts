@@ -15,6 +15,31 @@ function reference(rows: number, depth: number, cols: number, a: (r: number, k: 
   return out;
 }
 
+/**
+ * `a·b (+ bias) (then ReLU)` in plain JavaScript, the way gemm.wat computes each
+ * element: the sum starts at the bias (or 0) and adds `a[r, k] · b[k, j]` in
+ * order of k (no fused multiply-add), so the results must match bit for bit.
+ */
+function plainProduct(
+  rows: number,
+  depth: number,
+  cols: number,
+  a: (r: number, k: number) => number,
+  b: (k: number, j: number) => number,
+  bias: Float64Array | undefined,
+  relu: boolean,
+): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      let sum = bias === undefined ? 0 : bias[j]!;
+      for (let k = 0; k < depth; k++) sum += a(r, k) * b(k, j);
+      out.push(relu ? (sum > 0 ? sum : 0) : sum);
+    }
+  }
+  return out;
+}
+
 function fillRandom(view: Float64Array, random: Random): Float64Array {
   for (let i = 0; i < view.length; i++) view[i] = random.normal();
   return view;
@@ -57,6 +82,26 @@ describe('MatrixArena', () => {
       const c = arena.allocate(rows * cols);
       arena.multiplyTransposedLeft(a, b, c, depth, rows, cols);
       expectClose(c, reference(rows, depth, cols, (r, k) => a[k * rows + r]!, (k, j) => b[k * cols + j]!));
+    }
+  });
+
+  it('gives the same bits as the plain JavaScript product for every block and tail shape', () => {
+    const random = new Random(4);
+    for (const [rows, depth, cols] of SHAPES) {
+      const arena = new MatrixArena(MatrixArena.bytesFor([rows * depth, depth * cols, cols, rows * cols, depth * rows]));
+      const a = fillRandom(arena.allocate(rows * depth), random);
+      const b = fillRandom(arena.allocate(depth * cols), random);
+      const bias = fillRandom(arena.allocate(cols), random);
+      const c = arena.allocate(rows * cols);
+      const at = (r: number, k: number): number => a[r * depth + k]!;
+      const bt = (k: number, j: number): number => b[k * cols + j]!;
+      for (const [withBias, relu] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        arena.multiply(a, b, c, rows, depth, cols, withBias ? bias : undefined, relu);
+        expect([...c]).toEqual(plainProduct(rows, depth, cols, at, bt, withBias ? bias : undefined, relu));
+      }
+      const aT = fillRandom(arena.allocate(depth * rows), random);
+      arena.multiplyTransposedLeft(aT, b, c, depth, rows, cols);
+      expect([...c]).toEqual(plainProduct(rows, depth, cols, (r, k) => aT[k * rows + r]!, bt, undefined, false));
     }
   });
 

@@ -13,8 +13,9 @@
  * the permutation and moves with it when a split partitions: a leaf's pairs are
  * one contiguous run in its row order, never gathered row by row.
  *
- * Histograms are built and leaves partitioned by WebAssembly kernels generated
- * at load time (wasm-encoder.ts): each pair is widened to one float64×2 vector
+ * Histograms are built and leaves partitioned by WebAssembly kernels written in
+ * tree-grower.wat (assembled by `npm run build:kernels` into
+ * tree-grower.wasm.generated.ts): each pair is widened to one float64×2 vector
  * once per row and added to a bin's (gradient, hessian) sums with one SIMD
  * addition (the root's counts, the same every tree, are counted once). The
  * binned matrix, the row permutation, the pairs and the histograms live in the
@@ -24,7 +25,7 @@
  */
 import type { Matrix, Tree } from '../model.js';
 import { binCount, binEdge, binMatrix, type BinMapper } from './histogram-binning.js';
-import { encodeModule, FunctionBuilder, I32, I64, Op, SimdOp, V128 } from './wasm-encoder.js';
+import { bytes as kernelBytes } from './tree-grower.wasm.generated.js';
 
 /** The tree-shape hyperparameters of {@link TreeGrower}. */
 export interface GrowerOptions {
@@ -151,14 +152,7 @@ export class TreeGrower {
     const pages = Math.ceil(layout.bytes / PAGE_BYTES);
     if (wasm && pages <= MAX_PAGES) {
       const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
-      kernelModule ??= new wasmApi.Module(
-        encodeModule([
-          ...[1, 2, 3, 4].map((k) => ({ name: `histogram${k}`, builder: histogramKernel(k, false) })),
-          ...[1, 2, 3, 4].map((k) => ({ name: `root${k}`, builder: histogramKernel(k, true) })),
-          { name: 'forwards', builder: partitionKernel(true) },
-          { name: 'backwards', builder: partitionKernel(false) },
-        ]),
-      );
+      kernelModule ??= new wasmApi.Module(kernelBytes);
       const instance = new wasmApi.Instance(kernelModule, { env: { memory } });
       this.kernels = [1, 2, 3, 4].map((k) => instance.exports[`histogram${k}`] as HistogramKernel);
       this.rootKernels = [1, 2, 3, 4].map((k) => instance.exports[`root${k}`] as HistogramKernel);
@@ -397,7 +391,7 @@ export class TreeGrower {
     return mid;
   }
 
-  /** {@link partition}'s forward pass in JavaScript (what {@link partitionKernel} does). */
+  /** {@link partition}'s forward pass in JavaScript (what tree-grower.wat's `forwards` does). */
   private partitionForwards(start: number, end: number, column: number, bin: number): void {
     const { index, pairBits, scratchIndex, scratchBits, binned } = this;
     let left = start;
@@ -418,7 +412,7 @@ export class TreeGrower {
     }
   }
 
-  /** {@link partition}'s backward pass in JavaScript (what {@link partitionKernel} does). */
+  /** {@link partition}'s backward pass in JavaScript (what tree-grower.wat's `backwards` does). */
   private partitionBackwards(start: number, end: number, column: number, bin: number, leftCount: number): void {
     const { index, pairBits, scratchIndex, scratchBits, binned } = this;
     let right = end - 1;
@@ -566,6 +560,7 @@ function bufferLayout(rows: number, cols: number, histLength: number, maxLeaves:
 }
 
 /**
+ * tree-grower.wat's `histogram1` … `histogram4` (and `root1` … `root4`).
  * Adds `count` rows to the histograms of up to 4 features (addresses in bytes):
  * `index` points at the rows' indices (u32), `pairs` at their (gradient,
  * hessian) float32 pairs, `c*` at the features' columns of the binned matrix
@@ -583,49 +578,8 @@ interface WasmApi {
 const wasmApi = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
 let kernelModule: object | undefined;
 
-const F64_ONE = [0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
-
 /**
- * Emits the histogram kernel of `features` (1 … 4) features. Per row: its
- * float32 (gradient, hessian) pair widened to float64×2 once, then per
- * feature: `bin = binned[c + row]`, `at = o + 24·bin`, `(g, h) += pair` (one
- * vector addition) and `count += 1`. The features' histograms are disjoint, so
- * each bin still receives its rows in order. The `root` kernel takes the rows
- * 0 … count − 1 in order (ignoring `index`) and leaves the counts alone: they
- * are the same for every root, {@link TreeGrower} copies them in.
- */
-function histogramKernel(features: number, root: boolean): FunctionBuilder {
-  const COUNT = 0;
-  const INDEX = 1;
-  const PAIRS = 2;
-  const f = new FunctionBuilder(11);
-  const column = (k: number): number => 3 + k;
-  const offset = (k: number): number => 7 + k;
-  const end = f.local(I32);
-  const row = f.local(I32);
-  const at = f.local(I32);
-  const pair = f.local(V128);
-  f.get(PAIRS).get(COUNT).i32(3).emit(Op.i32Shl, Op.i32Add).set(end);
-  if (root) f.i32(0).set(row);
-  f.whileLoop(
-    () => f.get(PAIRS).get(end).emit(Op.i32LtU),
-    () => {
-      if (!root) f.get(INDEX).emit(Op.i32Load, 2, 0).set(row);
-      f.get(PAIRS).simd(SimdOp.v128Load64Zero, 3, 0).simd(SimdOp.f64x2PromoteLowF32x4).set(pair);
-      for (let k = 0; k < features; k++) {
-        f.get(offset(k)).get(column(k)).get(row).emit(Op.i32Add, Op.i32Load8U, 0, 0).i32(STRIDE * 8).emit(Op.i32Mul, Op.i32Add).set(at);
-        f.get(at).get(at).simd(SimdOp.v128Load, 3, 0).get(pair).simd(SimdOp.f64x2Add).simd(SimdOp.v128Store, 3, 0);
-        if (!root) f.get(at).get(at).emit(Op.f64Load, 3, 16, Op.f64Const, ...F64_ONE, Op.f64Add, Op.f64Store, 3, 16);
-      }
-      if (root) f.increment(row, 1);
-      else f.increment(INDEX, 4);
-      f.increment(PAIRS, 8);
-    },
-  );
-  return f;
-}
-
-/**
+ * tree-grower.wat's `forwards` and `backwards`.
  * Moves `count` rows (addresses in bytes: `index` and `pairs` at the first row
  * read) of a stable partition by `binned[column + row] <= bin`. Forwards:
  * reads from the first row up, compacts the left rows in place from `index`
@@ -636,53 +590,6 @@ function histogramKernel(features: number, root: boolean): FunctionBuilder {
  * only past left rows.
  */
 type PartitionKernel = (count: number, index: number, pairs: number, column: number, bin: number, scratchIndex: number, scratchPairs: number) => void;
-
-/** Emits {@link PartitionKernel}: `forwards` sets the right side aside, else the left side (see there). */
-function partitionKernel(forwards: boolean): FunctionBuilder {
-  const COUNT = 0;
-  const INDEX = 1;
-  const PAIRS = 2;
-  const COLUMN = 3;
-  const BIN = 4;
-  const SCRATCH_INDEX = 5;
-  const SCRATCH_PAIRS = 6;
-  const f = new FunctionBuilder(7);
-  const row = f.local(I32);
-  const toLeft = f.local(I32);
-  const kept = f.local(I32);
-  const keptPairs = f.local(I32);
-  const pair = f.local(I64);
-  const step = forwards ? Op.i32Add : Op.i32Sub;
-  // `local ±= (flag ? 1 : 0) << shift` or `(flag ? 0 : 1) << shift`.
-  const advance = (local: number, ones: boolean, shift: number): void => {
-    f.get(local);
-    if (ones) f.get(toLeft);
-    else f.i32(1).get(toLeft).emit(Op.i32Sub);
-    f.i32(shift).emit(Op.i32Shl, step).set(local);
-  };
-  f.get(INDEX).set(kept).get(PAIRS).set(keptPairs);
-  f.whileLoop(
-    () => f.get(COUNT),
-    () => {
-      f.get(INDEX).emit(Op.i32Load, 2, 0).set(row);
-      f.get(PAIRS).emit(Op.i64Load, 3, 0).set(pair);
-      f.get(COLUMN).get(row).emit(Op.i32Add, Op.i32Load8U, 0, 0).get(BIN).emit(Op.i32LeU).set(toLeft);
-      f.get(kept).get(row).emit(Op.i32Store, 2, 0);
-      f.get(keptPairs).get(pair).emit(Op.i64Store, 3, 0);
-      f.get(SCRATCH_INDEX).get(row).emit(Op.i32Store, 2, 0);
-      f.get(SCRATCH_PAIRS).get(pair).emit(Op.i64Store, 3, 0);
-      // Forwards the kept side is the left one, backwards the right one.
-      advance(kept, forwards, 2);
-      advance(keptPairs, forwards, 3);
-      advance(SCRATCH_INDEX, !forwards, 2);
-      advance(SCRATCH_PAIRS, !forwards, 3);
-      f.get(INDEX).i32(4).emit(step).set(INDEX);
-      f.get(PAIRS).i32(8).emit(step).set(PAIRS);
-      f.get(COUNT).i32(1).emit(Op.i32Sub).set(COUNT);
-    },
-  );
-  return f;
-}
 
 /**
  * The kernel's arithmetic in JavaScript (for buffers beyond WebAssembly's
