@@ -250,7 +250,7 @@ describe('a registered version keeps its bytes', () => {
 });
 
 describe('version filters', () => {
-  it.each(['', '=prod', 'k'.repeat(129)])('refuses the tag filter %j with a 400 naming it', async (tag) => {
+  it.each(['', '=prod', 'k'.repeat(129)])('refuses the tag filter %j with a 400 naming it and stating the key rule', async (tag) => {
     // Prepare
     await call('POST /models', {}, { name: 'filters' });
 
@@ -260,5 +260,48 @@ describe('version filters', () => {
     // Assess
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toContain('invalid tag');
+    expect(reply.body['error']).toContain('tag keys must be 1–128 characters');
+  });
+});
+
+describe('tag, metric and lineage keys', () => {
+  beforeAll(async () => {
+    await call('POST /models', {}, { name: 'tagrules' });
+  });
+
+  it.each([
+    ['PUT /models/{name}/tags', { name: 'tagrules' }],
+    ['PUT /models/{name}/versions/{version}/tags', { name: 'tagrules', version: '1' }],
+  ])('%s states the tag key rule for an empty or over-long key', async (route, params) => {
+    const empty = await call(route, params, { tags: { '': 'v' } });
+    const long = await call(route, params, { tags: { ['k'.repeat(5000)]: 'v' } });
+    expect(empty.status).toBe(400);
+    expect(empty.body['error']).toBe("invalid tags: tags: key '': tag keys must be 1–128 characters");
+    expect(long.status).toBe(400);
+    expect(long.body['error']).toBe(`invalid tags: tags: key '${'k'.repeat(64)}…' (5000 characters): tag keys must be 1–128 characters`);
+  });
+
+  it('states the rule of each kind of key on POST /models and version registration', async () => {
+    const created = await call('POST /models', {}, { name: 'tagrules2', tags: { ['t'.repeat(129)]: 'v' } });
+    const registered = await call('POST /models/{name}/versions', { name: 'tagrules' }, { artifactUri: `s3://${bucket}/models/tagrules/a.onnx`, metrics: { '': 1 }, lineage: { '': 'x' } });
+    expect(created.body['error']).toContain('tag keys must be 1–128 characters');
+    expect(registered.status).toBe(400);
+    expect(registered.body['error']).toContain("metrics: key '': metric names must be 1–128 characters");
+    expect(registered.body['error']).toContain("lineage: key '': lineage keys must be 1–128 characters");
+  });
+});
+
+describe('version numbers', () => {
+  it('states the range of version numbers for a version path segment beyond it', async () => {
+    await call('POST /models', {}, { name: 'ranged' });
+    const reply = await call('GET /models/{name}/versions/{version}', { name: 'ranged', version: '99999999999' });
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toContain('versions are numbered from 1 to 9999999999');
+  });
+
+  it('states the range for a version in an alias change beyond it', async () => {
+    const reply = await call('PUT /models/{name}/aliases/{alias}', { name: 'ranged', alias: 'prod' }, { version: 99_999_999_999 }, { 'if-match': '"0"' });
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toBe('invalid alias: version: versions are numbered from 1 to 9999999999');
   });
 });
