@@ -207,6 +207,16 @@ describe('artifact keys and areas', () => {
     },
   );
 
+  it.each([
+    ['a text file', 'hi\n', 'could not parse its 3 bytes as an ONNX ModelProto (protobuf)'],
+    ['an empty file', '', 'it parses as protobuf but holds no ONNX graph'],
+  ])('says %s is not an ONNX model (422), without the protobuf decoder\'s words', async (_, content, reason) => {
+    const uri = await putLake('models/keys/not-onnx.onnx', Buffer.from(content));
+    const reply = await register(uri);
+    expect(reply.status).toBe(422);
+    expect(reply.body['error']).toBe(`artifact '${uri}' is not an ONNX model: ${reason}`);
+  });
+
   it('refuses an ONNX model whose tensors are external data (422 naming it), registering nothing', async () => {
     // Prepare: iris with one initializer moved out to a side file, as large exports are saved.
     const model = onnx.ModelProto.decode(iris);
