@@ -146,6 +146,29 @@ describe('alias changes check their precondition first', () => {
   });
 });
 
+describe('If-Match takes the ETag as given', () => {
+  it('moves an alias with the ETag it read, and refuses a weak tag (412) or an unquoted one (400) without changing it', async () => {
+    // Prepare
+    await registry.createModel({ name: 'etags' });
+    await registry.registerVersion(draftVersion('etags'));
+    await registry.setAlias('etags', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+    const read = await call('GET /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' });
+    const etag = read.headers['etag'] as string;
+
+    // Act
+    const weak = await call('PUT /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' }, { version: 1 }, { 'if-match': `W/${etag}` });
+    const unquoted = await call('PUT /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' }, { version: 1 }, { 'if-match': etag.slice(1, -1) });
+    const moved = await call('PUT /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' }, { version: 1, reason: 'same' }, { 'if-match': etag });
+
+    // Assess
+    expect(etag).toBe('"1"');
+    expect(weak.status).toBe(412);
+    expect(unquoted.status).toBe(400);
+    expect(moved.status).toBe(200);
+    expect(moved.headers['etag']).toBe('"2"');
+  });
+});
+
 describe('rollback', () => {
   const staging = { name: 'flipper', alias: 'staging' };
 
