@@ -167,14 +167,18 @@ export class PlatformApi extends Construct {
     });
     this.stage = this.api.deploymentStage;
 
-    // API Gateway's own errors (missing key, throttled, IAM denied) in the platform's error shape.
-    for (const [gatewayResponseId, type] of [
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX],
+    // API Gateway's own errors (missing key, throttled, IAM denied) in the platform's error shape. Unknown
+    // routes and methods never reach "Missing Authentication Token" (mock methods answer 404/405), so
+    // that response, like the API key's, can say what is missing.
+    for (const [gatewayResponseId, type, message] of [
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '$context.error.messageString'],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '$context.error.messageString'],
+      ['MissingAuthenticationToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '"missing authentication: control-plane routes take IAM-signed (SigV4) requests"'],
+      ['InvalidApiKey', apigateway.ResponseType.INVALID_API_KEY, '"missing or invalid API key: send it in the x-api-key header"'],
     ] as const) {
       this.api.addGatewayResponse(gatewayResponseId, {
         type,
-        templates: { 'application/json': '{"error":$context.error.messageString,"correlation_id":"$context.requestId"}' },
+        templates: { 'application/json': `{"error":${message},"correlation_id":"$context.requestId"}` },
       });
     }
 

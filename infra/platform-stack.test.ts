@@ -280,6 +280,22 @@ describe('PlatformStack (platform topology)', () => {
       }
     });
 
+    it('says what is missing when a request has no SigV4 signature or no valid API key, in the platform\'s error shape', () => {
+      const { template } = synthesized;
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+        ResponseTemplates: { 'application/json': '{"error":"missing authentication: control-plane routes take IAM-signed (SigV4) requests","correlation_id":"$context.requestId"}' },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'INVALID_API_KEY',
+        ResponseTemplates: { 'application/json': '{"error":"missing or invalid API key: send it in the x-api-key header","correlation_id":"$context.requestId"}' },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'DEFAULT_4XX',
+        ResponseTemplates: { 'application/json': '{"error":$context.error.messageString,"correlation_id":"$context.requestId"}' },
+      });
+    });
+
     it('binds a usage plan with throttle and quota to the stage and the API key', () => {
       // Prepare
       const { template, stack } = synthesized;
