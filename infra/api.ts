@@ -11,7 +11,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
 import type { PlatformFunction } from './platform-function.js';
-import type { RouteSpec } from './topology.js';
+import { allowedMethods, type RouteSpec } from './topology.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** API Gateway's largest request payload, in bytes (10 MB). */
@@ -117,7 +117,7 @@ export class PlatformApi extends Construct {
   /** The stage's access log group. */
   public readonly accessLogGroup: logs.LogGroup;
 
-  /** Methods by `"<METHOD> <path>"`, e.g. `"POST /v2/models/{name}/infer"`. */
+  /** Methods of the routes (and the HEAD of each GET route) by `"<METHOD> <path>"`, e.g. `"POST /v2/models/{name}/infer"`. */
   public readonly methods: ReadonlyMap<string, apigateway.Method>;
 
   private readonly iamMethods: apigateway.Method[] = [];
@@ -167,14 +167,18 @@ export class PlatformApi extends Construct {
     });
     this.stage = this.api.deploymentStage;
 
-    // API Gateway's own errors (missing key, throttled, IAM denied) in the platform's error shape.
-    for (const [gatewayResponseId, type] of [
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX],
+    // API Gateway's own errors (missing key, throttled, IAM denied) in the platform's error shape. Unknown
+    // routes and methods never reach "Missing Authentication Token" (mock methods answer 404/405), so
+    // that response, like the API key's, can say what is missing.
+    for (const [gatewayResponseId, type, message] of [
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '$context.error.messageString'],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '$context.error.messageString'],
+      ['MissingAuthenticationToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '"missing authentication: control-plane routes take IAM-signed (SigV4) requests"'],
+      ['InvalidApiKey', apigateway.ResponseType.INVALID_API_KEY, '"missing or invalid API key: send it in the x-api-key header"'],
     ] as const) {
       this.api.addGatewayResponse(gatewayResponseId, {
         type,
-        templates: { 'application/json': '{"error":$context.error.messageString,"correlation_id":"$context.requestId"}' },
+        templates: { 'application/json': `{"error":${message},"correlation_id":"$context.requestId"}` },
       });
     }
 
@@ -193,17 +197,21 @@ export class PlatformApi extends Construct {
         integration = new apigateway.LambdaIntegration(fn.function, { proxy: true, scopePermissionToMethod: false });
         integrations.set(fn, integration);
       }
-      const method = this.api.root.resourceForPath(route.path).addMethod(route.method, integration, {
-        apiKeyRequired: route.auth === 'apiKey',
-        authorizationType: route.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
-        requestValidator: validator,
-        requestParameters: Object.fromEntries(pathParameters(route.path).map((name) => [`method.request.path.${name}`, true])),
-      });
-      methods.set(routeKey(route), method);
-      this.acknowledgeMethodFindings(method, route);
-      if (route.auth === 'iam') this.iamMethods.push(method);
+      // HEAD wherever GET is (RFC 9110 §9.1), served by the same function (src/http/router.ts answers it without the body).
+      for (const httpMethod of route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]) {
+        const method = this.api.root.resourceForPath(route.path).addMethod(httpMethod, integration, {
+          apiKeyRequired: route.auth === 'apiKey',
+          authorizationType: route.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
+          requestValidator: validator,
+          requestParameters: Object.fromEntries(pathParameters(route.path).map((name) => [`method.request.path.${name}`, true])),
+        });
+        methods.set(`${httpMethod} ${route.path}`, method);
+        this.acknowledgeMethodFindings(method, route);
+        if (route.auth === 'iam') this.iamMethods.push(method);
+      }
     }
     this.methods = methods;
+    this.answerUnroutedRequests(routes.map((bound) => bound.route));
 
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       description: 'Data-plane callers: per-key throttle and monthly quota',
@@ -262,6 +270,41 @@ export class PlatformApi extends Construct {
     });
   }
 
+  /**
+   * Answers requests no route takes as the local gateway does, in the platform's error shape,
+   * instead of API Gateway's 403 "Missing Authentication Token": a method a resource lacks is a
+   * 405 with `Allow` (an `ANY` method of that resource), a path no route has is a 404 (`ANY` on
+   * resources without routes, and a root `{proxy+}` for paths no resource has). These methods are
+   * mock integrations: they reach no function and no data, so they need no credentials.
+   */
+  private answerUnroutedRequests(routes: readonly RouteSpec[]): void {
+    const methodsByPath = new Map<string, string[]>();
+    for (const route of routes) {
+      const segments = route.path.split('/').slice(1);
+      for (let depth = 0; depth < segments.length; depth++) {
+        const prefix = `/${segments.slice(0, depth).join('/')}`;
+        if (!methodsByPath.has(prefix)) methodsByPath.set(prefix, []);
+      }
+      methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+    }
+    const notFound = gatewayAnswer(404, 'no route for $context.httpMethod on this path');
+    for (const [path, pathMethods] of methodsByPath) {
+      const allowed = allowedMethods(pathMethods);
+      const answer =
+        allowed.length === 0
+          ? notFound
+          : gatewayAnswer(405, `method '$context.httpMethod' is not allowed on '$context.resourcePath'; allowed: ${allowed.join(', ')}`, allowed.join(', '));
+      this.acknowledgeUnroutedMethod(this.api.root.resourceForPath(path).addMethod('ANY', answer.integration, answer.options));
+    }
+    this.acknowledgeUnroutedMethod(this.api.root.addResource('{proxy+}').addMethod('ANY', notFound.integration, notFound.options));
+  }
+
+  private acknowledgeUnroutedMethod(method: apigateway.Method): void {
+    const reason = 'Answers 404/405 for requests no route takes from a mock integration: it reaches no function and no data, and says only what the README documents.';
+    acknowledgeNag(method, 'AwsSolutions-APIG4', reason);
+    acknowledgeNag(method, 'AwsSolutions-COG4', reason);
+  }
+
   private acknowledgeMethodFindings(method: apigateway.Method, route: RouteSpec): void {
     if (route.auth === 'apiKey') {
       const reason =
@@ -276,6 +319,33 @@ export class PlatformApi extends Construct {
       );
     }
   }
+}
+
+/**
+ * A mock integration that answers `status` with the platform's error body (`message` may use
+ * `$context` variables whose values need no JSON escaping) and, for a 405, the `Allow` header.
+ * Requests with a body that is not JSON are refused by API Gateway (415) before the mock.
+ */
+function gatewayAnswer(status: 404 | 405, message: string, allow?: string): { integration: apigateway.MockIntegration; options: apigateway.MethodOptions } {
+  const headers: Record<string, string> = allow === undefined ? {} : { 'method.response.header.Allow': `'${allow}'` };
+  return {
+    integration: new apigateway.MockIntegration({
+      passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
+      requestTemplates: { 'application/json': `{"statusCode": ${status}}` },
+      integrationResponses: [
+        {
+          statusCode: String(status),
+          responseParameters: headers,
+          responseTemplates: { 'application/json': `{"error":"${message}","correlation_id":"$context.requestId"}` },
+        },
+      ],
+    }),
+    options: {
+      authorizationType: apigateway.AuthorizationType.NONE,
+      apiKeyRequired: false,
+      methodResponses: [{ statusCode: String(status), responseParameters: Object.fromEntries(Object.keys(headers).map((name) => [name, true])) }],
+    },
+  };
 }
 
 /** `"<METHOD> <path>"`: the identity of a route. */

@@ -231,20 +231,69 @@ describe('PlatformStack (platform topology)', () => {
       }
     });
 
-    it('has exactly one method per topology route and no anonymous method', () => {
+    it('has one method per topology route, a HEAD beside each GET, and anonymous methods only for 404/405 answers', () => {
       // Prepare
       const { template } = synthesized;
-      const expected = allRoutes.map((route) => `${route.method} ${route.path}`).sort();
+      const routed = allRoutes.flatMap((route) => (route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]).map((method) => `${method} ${route.path}`));
+      const paths = new Set(allRoutes.flatMap((route) => route.path.split('/').map((_, i, segments) => segments.slice(0, i + 1).join('/') || '/')));
 
       // Act
       const methods = methodsByRoute(template);
-      const anonymous = [...methods].filter(
-        ([, properties]) => properties.ApiKeyRequired !== true && properties.AuthorizationType !== 'AWS_IAM',
-      );
+      const anonymous = [...methods].filter(([, properties]) => properties.ApiKeyRequired !== true && properties.AuthorizationType !== 'AWS_IAM');
 
       // Assess
-      expect([...methods.keys()].sort()).toEqual(expected);
-      expect(anonymous.map(([route]) => route)).toEqual([]);
+      expect([...methods.keys()].sort()).toEqual([...routed, ...[...paths].map((path) => `ANY ${path}`), 'ANY /{proxy+}'].sort());
+      expect(anonymous.map(([route]) => route).sort()).toEqual([...[...paths].map((path) => `ANY ${path}`), 'ANY /{proxy+}'].sort());
+      for (const [, properties] of anonymous) expect(properties.Integration).toMatchObject({ Type: 'MOCK', PassthroughBehavior: 'NEVER' });
+    });
+
+    it('answers a method a resource lacks with 405, Allow and the JSON error; a path no route has with 404 (not API Gateway\'s 403)', () => {
+      // Prepare
+      const methods = methodsByRoute(synthesized.template);
+      const answer = (route: string) => {
+        const integration = methods.get(route)?.Integration as { RequestTemplates: Record<string, string>; IntegrationResponses: Record<string, unknown>[] };
+        return { request: integration.RequestTemplates['application/json'], response: integration.IntegrationResponses[0] };
+      };
+
+      // Act
+      const alias = answer('ANY /models/{name}/aliases/{alias}');
+      const infer = answer('ANY /v2/models/{name}/infer');
+      const intermediate = answer('ANY /v2/models/{name}/versions');
+      const unknown = answer('ANY /{proxy+}');
+
+      // Assess
+      expect(alias.request).toBe('{"statusCode": 405}');
+      expect(alias.response).toEqual({
+        StatusCode: '405',
+        ResponseParameters: { 'method.response.header.Allow': "'DELETE, GET, HEAD, PUT'" },
+        ResponseTemplates: {
+          'application/json': `{"error":"method '$context.httpMethod' is not allowed on '$context.resourcePath'; allowed: DELETE, GET, HEAD, PUT","correlation_id":"$context.requestId"}`,
+        },
+      });
+      expect(infer.response?.['ResponseParameters']).toEqual({ 'method.response.header.Allow': "'POST'" });
+      for (const notFound of [intermediate, unknown]) {
+        expect(notFound.request).toBe('{"statusCode": 404}');
+        expect(notFound.response).toMatchObject({
+          StatusCode: '404',
+          ResponseTemplates: { 'application/json': '{"error":"no route for $context.httpMethod on this path","correlation_id":"$context.requestId"}' },
+        });
+      }
+    });
+
+    it('says what is missing when a request has no SigV4 signature or no valid API key, in the platform\'s error shape', () => {
+      const { template } = synthesized;
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+        ResponseTemplates: { 'application/json': '{"error":"missing authentication: control-plane routes take IAM-signed (SigV4) requests","correlation_id":"$context.requestId"}' },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'INVALID_API_KEY',
+        ResponseTemplates: { 'application/json': '{"error":"missing or invalid API key: send it in the x-api-key header","correlation_id":"$context.requestId"}' },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'DEFAULT_4XX',
+        ResponseTemplates: { 'application/json': '{"error":$context.error.messageString,"correlation_id":"$context.requestId"}' },
+      });
     });
 
     it('binds a usage plan with throttle and quota to the stage and the API key', () => {

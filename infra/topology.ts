@@ -13,6 +13,14 @@ export type RouteAuth = 'apiKey' | 'iam';
 /** HTTP methods the platform uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
+/**
+ * The methods a resource answers, as its `Allow` header lists them: its routes' methods, and HEAD
+ * wherever GET is (HEAD is GET without the body, RFC 9110 §9.3.2), sorted.
+ */
+export function allowedMethods(methods: readonly string[]): string[] {
+  return [...new Set(methods.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])))].sort();
+}
+
 /** One API Gateway route, in REST API resource syntax (`/v2/models/{name}/infer`). */
 export interface RouteSpec {
   readonly method: HttpMethod;
@@ -164,6 +172,9 @@ export const TRAINING_MEMORY_MB = 4096;
 
 /** Maximum request/response payload: the Lambda synchronous invocation limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** Largest request line and headers together: API Gateway's REST API quota (10,240 bytes); the local gateway applies it too. */
+export const MAX_REQUEST_HEADER_BYTES = 10_240;
 
 /**
  * Lake key patterns of the zones functions read or write (`src/lake/zones.ts`; shadow copies:

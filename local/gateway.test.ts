@@ -8,6 +8,7 @@ import { FunctionInvocationError } from './local-function.js';
 
 const API_KEY = 'test-key-0123456789';
 const MAX_BODY_BYTES = 1024;
+const MAX_RESPONSE_BYTES = 4096;
 
 interface Call {
   readonly functionId: string;
@@ -31,6 +32,7 @@ beforeAll(async () => {
     functions: topology.functions,
     apiKey: API_KEY,
     maxBodyBytes: MAX_BODY_BYTES,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
     invoke: (functionId, event) => {
       calls.push({ functionId, event: event as APIGatewayProxyEvent });
       return behaviour(event as APIGatewayProxyEvent);
@@ -69,14 +71,14 @@ function postChunked(path: string, chunks: readonly string[]): Promise<{ status:
 }
 
 /** Sends a request with its path exactly as given (fetch would resolve `//`, `..` and backslashes). */
-function sendRaw(method: string, path: string): Promise<{ status: number; body: string }> {
+function sendRaw(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const { port } = server.address() as AddressInfo;
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: withKey() }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: withKey(headers) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -145,6 +147,41 @@ describe('createGateway: routing', () => {
     expect(response.status).toBe(405);
     expect(((await response.json()) as { error: string }).error).toContain('GET');
     expect(calls).toEqual([]);
+  });
+
+  it('lists the methods of the path in Allow on a 405 (RFC 9110 §15.5.6), HEAD wherever GET is', async () => {
+    // Act
+    const infer = await sendRaw('DELETE', '/v2/models/iris/infer');
+    const alias = await sendRaw('POST', '/models/iris/aliases/prod');
+
+    // Assess
+    expect([infer.status, infer.headers['allow']]).toEqual([405, 'POST']);
+    expect(JSON.parse(infer.body)).toEqual({ error: "method 'DELETE' is not allowed on '/v2/models/iris/infer'; allowed: POST", correlation_id: expect.any(String) });
+    expect([alias.status, alias.headers['allow']]).toEqual([405, 'DELETE, GET, HEAD, PUT']);
+    expect(calls).toEqual([]);
+  });
+
+  it('serves HEAD through the GET route (the event says HEAD; no body comes back)', async () => {
+    // Act
+    const response = await sendRaw('HEAD', '/v2/health/live');
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(response.body).toBe('');
+    expect(calls.map((c) => [c.functionId, c.event.httpMethod, c.event.resource])).toEqual([['predict', 'HEAD', '/v2/health/live']]);
+  });
+
+  it('serves a path with one trailing slash as the route without it, as API Gateway does (the event keeps the path as sent)', async () => {
+    // Act
+    const version = await sendRaw('GET', '/models/iris/versions/1/');
+    const emptyParameter = await sendRaw('GET', '/v2/models/iris/versions/');
+
+    // Assess
+    expect(version.status).toBe(201);
+    expect(calls.map((c) => [c.event.resource, c.event.path, c.event.pathParameters])).toEqual([
+      ['/models/{name}/versions/{version}', '/models/iris/versions/1/', { name: 'iris', version: '1' }],
+    ]);
+    expect(emptyParameter.status).toBe(404);
   });
 
   it('routes each method of a multi-method path to its route', async () => {
@@ -414,5 +451,33 @@ describe('createGateway: failed invocations', () => {
     // Assess
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({ error: 'internal server error', correlation_id: expect.any(String) });
+  });
+});
+
+describe('createGateway: API Gateway\'s and Lambda\'s other limits', () => {
+  it('answers headers over API Gateway\'s 10,240 bytes with 431 and the JSON error, never reaching the function', async () => {
+    // Act: 20 KB of routing key (10,000 × "é"), as a client might send by mistake.
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey({ 'x-routing-key': encodeURIComponent('é'.repeat(10_000)) }) });
+
+    // Assess
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual({ error: "request line and headers exceed 10240 bytes (API Gateway's limit)", correlation_id: expect.any(String) });
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 502 saying why when the function\'s response is over Lambda\'s payload limit, as API Gateway would', async () => {
+    // Prepare
+    behaviour = () => Promise.resolve({ statusCode: 200, headers: {}, body: 'x'.repeat(MAX_RESPONSE_BYTES) });
+
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({
+      error: `the function's response is ${MAX_RESPONSE_BYTES + 41} bytes, over Lambda's limit of ${MAX_RESPONSE_BYTES} bytes for a synchronous response (API Gateway answers 502 in AWS)`,
+      correlation_id: expect.any(String),
+    });
   });
 });

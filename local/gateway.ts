@@ -1,7 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { FunctionSpec } from '../infra/topology.js';
+import { allowedMethods, MAX_REQUEST_HEADER_BYTES, type FunctionSpec } from '../infra/topology.js';
 import { FunctionInvocationError } from './local-function.js';
 import { parseRequestTarget, toProxyEvent } from './proxy-event.js';
 import { compileRoutes, matchPath } from './routes.js';
@@ -17,6 +18,11 @@ export interface GatewayOptions {
   readonly apiKey: string;
   /** Largest request body accepted; larger ones get 413, as Lambda's payload limit does in AWS. */
   readonly maxBodyBytes: number;
+  /**
+   * Largest function result (the serialized proxy result, as Lambda counts it); a larger one is a
+   * 502 saying so, as Lambda's payload limit makes API Gateway answer 502 in AWS.
+   */
+  readonly maxResponseBytes: number;
 }
 
 class BodyTooLargeError extends Error {
@@ -50,9 +56,26 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Writes the gateway's own error, in the platform's error shape, as API Gateway's gateway responses do. */
-function sendError(response: ServerResponse, status: number, error: string, requestId: string): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
+function sendError(response: ServerResponse, status: number, error: string, requestId: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify({ error, correlation_id: requestId }));
+}
+
+/**
+ * Answers a request Node's HTTP parser refused before it became a request: headers over
+ * {@link MAX_REQUEST_HEADER_BYTES} (431) or a malformed request (400), in the platform's error shape.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', `request line and headers exceed ${MAX_REQUEST_HEADER_BYTES} bytes (API Gateway's limit)`]
+      : [400, 'Bad Request', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: message, correlation_id: randomUUID() });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 function sendResult(response: ServerResponse, result: APIGatewayProxyResult): void {
@@ -81,8 +104,14 @@ export function createGateway(options: GatewayOptions): Server {
     const requestId = randomUUID();
     const matches = matchPath(routes, target.path);
     if (matches.length === 0) return sendError(response, 404, `no route for ${request.method} ${target.path}`, requestId);
-    const match = matches.find((m) => m.route.route.method === request.method);
-    if (match === undefined) return sendError(response, 405, `method ${request.method} is not allowed on ${target.path}`, requestId);
+    // As API Gateway: the most specific resource first, then its method (HEAD is served by GET).
+    const resource = matches.filter((m) => m.route.route.path === matches[0]!.route.route.path);
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const match = resource.find((m) => m.route.route.method === method);
+    if (match === undefined) {
+      const allowed = allowedMethods(resource.map((m) => m.route.route.method));
+      return sendError(response, 405, `method '${request.method}' is not allowed on '${target.path}'; allowed: ${allowed.join(', ')}`, requestId, { allow: allowed.join(', ') });
+    }
 
     const key = request.headers['x-api-key'];
     if (typeof key !== 'string' || key === '') {
@@ -106,17 +135,24 @@ export function createGateway(options: GatewayOptions): Server {
 
     const event = toProxyEvent(request, target, match, body, { requestId, apiKeyId: 'local-dev-key' });
     try {
-      sendResult(response, (await options.invoke(match.route.functionId, event)) as APIGatewayProxyResult);
+      const result = (await options.invoke(match.route.functionId, event)) as APIGatewayProxyResult;
+      const size = Buffer.byteLength(JSON.stringify(result));
+      if (size > options.maxResponseBytes) {
+        return sendError(response, 502, `the function's response is ${size} bytes, over Lambda's limit of ${options.maxResponseBytes} bytes for a synchronous response (API Gateway answers 502 in AWS)`, requestId);
+      }
+      sendResult(response, result);
     } catch (error) {
       const timedOut = error instanceof FunctionInvocationError && error.error.name === 'TimeoutError';
       sendError(response, timedOut ? 504 : 502, timedOut ? 'endpoint request timed out' : 'internal server error', requestId);
     }
   };
 
-  return createServer((request, response) => {
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEADER_BYTES }, (request, response) => {
     handle(request, response).catch(() => {
       if (!response.headersSent) sendError(response, 500, 'local gateway error', randomUUID());
       else response.destroy();
     });
   });
+  server.on('clientError', answerClientError);
+  return server;
 }

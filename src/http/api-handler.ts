@@ -4,6 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Observability } from '../observability.js';
+import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
+import { ResponseTooLargeError } from './errors.js';
 import { header } from './request.js';
 import { CORRELATION_HEADER, toErrorResponse } from './response.js';
 import { dispatch, type RouteTable } from './router.js';
@@ -21,7 +23,8 @@ export type ApiMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyR
 
 /**
  * Wraps a route table into a Lambda handler: dispatches on method and resource,
- * maps every error to HTTP in one place (`toErrorResponse`), tags logs and the
+ * refuses a response over Lambda's payload limit (413 saying so, where Lambda would fail the
+ * invocation), maps every error to HTTP in one place (`toErrorResponse`), tags logs and the
  * response with the correlation id, and wires Powertools Logger and Metrics plus
  * any extra middlewares (e.g. the Powertools Tracer's `captureLambdaHandler`).
  */
@@ -34,9 +37,12 @@ export function createApiHandler(
     const correlationId = correlationIdOf(event, context);
     logger.setCorrelationId(correlationId);
     try {
-      const response = await dispatch(routes, event);
+      const routed = await dispatch(routes, event);
+      const response = { ...routed, headers: { ...routed.headers, [CORRELATION_HEADER]: correlationId } };
+      const size = Buffer.byteLength(JSON.stringify(response));
+      if (size > MAX_PAYLOAD_BYTES) throw new ResponseTooLargeError(MAX_PAYLOAD_BYTES, size);
       metrics.addMetric('Requests', MetricUnit.Count, 1);
-      return { ...response, headers: { ...response.headers, [CORRELATION_HEADER]: correlationId } };
+      return response;
     } catch (error) {
       const { response, serverFault } = toErrorResponse(error, correlationId);
       metrics.addMetric(serverFault ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);

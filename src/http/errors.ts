@@ -74,10 +74,10 @@ export class NotFoundError extends HttpError {
   }
 }
 
-/** 405: the route exists but not with this method. */
+/** 405: the route exists but not with this method; the `Allow` header lists the methods it has (RFC 9110 §15.5.6). */
 export class MethodNotAllowedError extends HttpError {
-  constructor(method: string, path: string) {
-    super(405, `method ${method} is not allowed on ${quote(path)}`);
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    super(405, `method ${quote(method)} is not allowed on ${quote(path)}; allowed: ${allowed.join(', ')}`, { headers: { Allow: allowed.join(', ') } });
   }
 }
 
@@ -106,6 +106,20 @@ export class PreconditionRequiredError extends HttpError {
 export class PayloadTooLargeError extends HttpError {
   constructor(limitBytes: number, actualBytes: number) {
     super(413, `request body is ${actualBytes} bytes; the limit is ${limitBytes} bytes (send bulk predictions through batch)`);
+  }
+}
+
+/**
+ * 413: the answer would exceed Lambda's payload limit for a synchronous response (Lambda would
+ * fail the invocation and API Gateway answer a bare 502). A 4xx: the caller can fix it by asking
+ * for less in one request.
+ */
+export class ResponseTooLargeError extends HttpError {
+  constructor(limitBytes: number, actualBytes: number) {
+    super(
+      413,
+      `the response would be ${actualBytes} bytes; Lambda returns at most ${limitBytes} bytes per synchronous call: ask for fewer rows or outputs per request (bulk predictions belong to batch)`,
+    );
   }
 }
 

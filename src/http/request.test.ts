@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import { header, parseJsonBody, parseWith, requiredRevision } from './request.js';
+import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, UnsupportedMediaTypeError } from './errors.js';
+import { expectedRevision, header, parseJsonBody, parseWith, requiredRevision } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false) => ({
   headers: contentType === undefined ? {} : { 'Content-Type': contentType },
@@ -37,6 +37,37 @@ describe('header', () => {
   it('finds headers whatever their casing', () => {
     expect(header({ headers: { 'X-Api-Key': 'k' } }, 'x-api-key')).toBe('k');
     expect(header({ headers: {} }, 'x-api-key')).toBeUndefined();
+  });
+});
+
+describe('If-Match (RFC 9110 §13.1.1)', () => {
+  const ifMatch = (value: string) => expectedRevision({ headers: { 'If-Match': value } });
+
+  it('reads the strong entity-tag the ETag header gives ("3"; "0" to create)', () => {
+    expect(ifMatch('"3"')).toBe(3);
+    expect(ifMatch(' "0" ')).toBe(0);
+    expect(ifMatch(`"${Number.MAX_SAFE_INTEGER}"`)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(expectedRevision({ headers: {} })).toBeUndefined();
+  });
+
+  it('never matches a weak entity-tag: 412', () => {
+    expect(() => ifMatch('W/"3"')).toThrowError(PreconditionFailedError);
+    expect(() => ifMatch('W/"3"')).toThrowError(`If-Match 'W/"3"' never matches: a weak entity-tag never does`);
+  });
+
+  it.each(['"03"', '"99999999999999999999"', '"-1"', '"abc"', '""'])('never matches %s, an entity-tag no revision is written as: 412 quoting it as sent', (value) => {
+    expect(() => ifMatch(value)).toThrowError(PreconditionFailedError);
+    expect(() => ifMatch(value)).toThrowError(`If-Match '${value}' matches no revision: ETags are revisions from "0" to "9007199254740991" in plain digits`);
+  });
+
+  it.each(['3', '"3', '"3", "4"', 'W/3'])('answers 400 saying how to write an entity-tag for %s', (value) => {
+    expect(() => ifMatch(value)).toThrowError(BadRequestError);
+    expect(() => ifMatch(value)).toThrowError(`invalid If-Match '${value}': send one entity-tag, the ETag as given with its quotes, e.g. If-Match: "3"`);
+  });
+
+  it('refuses * on purpose: a change names the revision it was computed from', () => {
+    expect(() => ifMatch('*')).toThrowError(BadRequestError);
+    expect(() => ifMatch('*')).toThrowError('If-Match: * is not accepted: send the revision you read');
   });
 });
 

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
-import { BadRequestError, PayloadTooLargeError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
+import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
 import { parseOwnJson } from './own-json.js';
 
 import { parseWith } from './strict-body.js';
@@ -74,13 +74,35 @@ export function pageOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'
   };
 }
 
-/** The `If-Match` revision of a conditional write (`"3"` or `3`), if any. */
+/** Highest revision an `If-Match` can name: revisions count changes one by one, as JavaScript integers. */
+const MAX_REVISION = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The `If-Match` revision of a conditional write, if any. ETags are strong, the revision in plain
+ * digits within quotes (`"3"`; `"0"`: the resource does not exist yet), and `If-Match` compares
+ * them strongly (RFC 9110 §13.1.1): a well-formed entity-tag no revision is written as — weak
+ * (`W/"3"`), with a leading zero (`"03"`), beyond any revision or not a number — never matches
+ * (412, quoting what was sent). A header that is not one entity-tag (unquoted `3`, a list) is a
+ * 400 saying how to write it; `*` is refused on purpose (400): a change names the revision it was
+ * computed from, so it is never blind.
+ */
 export function expectedRevision(event: Pick<APIGatewayProxyEvent, 'headers'>): number | undefined {
   const value = header(event, 'if-match');
   if (value === undefined) return undefined;
-  const match = /^(?:W\/)?"?([0-9]+)"?$/.exec(value.trim());
-  if (match === null) throw new BadRequestError(`invalid If-Match ${quote(value)}: expected the revision from the ETag, e.g. "3"`);
-  return Number(match[1]);
+  const field = value.trim();
+  if (field === '*') {
+    throw new BadRequestError('If-Match: * is not accepted: send the revision you read (the ETag, e.g. "3"; "0" to create), so that a change is never blind');
+  }
+  const tag = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/.exec(field);
+  if (tag === null) throw new BadRequestError(`invalid If-Match ${quote(value)}: send one entity-tag, the ETag as given with its quotes, e.g. If-Match: "3"`);
+  const [, weak, opaque] = tag as unknown as [string, string | undefined, string];
+  if (weak !== undefined) {
+    throw new PreconditionFailedError(`If-Match ${quote(field)} never matches: a weak entity-tag never does (If-Match compares strongly, RFC 9110 §13.1.1); send the ETag as given, e.g. "3"`);
+  }
+  if (!/^(0|[1-9][0-9]*)$/.test(opaque) || Number(opaque) > MAX_REVISION) {
+    throw new PreconditionFailedError(`If-Match ${quote(field)} matches no revision: ETags are revisions from "0" to "${MAX_REVISION}" in plain digits, as the ETag header gives them`);
+  }
+  return Number(opaque);
 }
 
 /** Who made a request: the IAM caller in AWS, else the API key id, else the source address. */

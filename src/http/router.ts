@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MethodNotAllowedError, NotFoundError, quote } from './errors.js';
+import { allowedMethods } from '../../infra/topology.js';
+import { BadRequestError, MethodNotAllowedError, NotFoundError, quote } from './errors.js';
 
 /** A route handler: receives the event, returns the response (or throws a typed error). */
 export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -7,16 +8,29 @@ export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 /** Route table keyed by `"<METHOD> <resource>"`, e.g. `"POST /v2/models/{name}/infer"`. */
 export type RouteTable = Readonly<Record<string, RouteHandler>>;
 
+/** Methods whose requests carry no body on any route. */
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
+
 /**
  * Dispatches an API Gateway REST proxy event on its `httpMethod` and `resource`
- * (the route template API Gateway, or the local gateway, matched).
+ * (the route template API Gateway, or the local gateway, matched). HEAD is answered by the GET
+ * route without the body. A GET, HEAD or DELETE that carries a body is a 400 (no route reads
+ * one, and ignoring it would hide the caller's mistake); a method the resource lacks is a 405
+ * with `Allow`.
  */
-export function dispatch(routes: RouteTable, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const route = routes[`${event.httpMethod} ${event.resource}`];
-  if (route !== undefined) return route(event);
-  const knownResource = Object.keys(routes).some((key) => key.endsWith(` ${event.resource}`));
-  if (knownResource) throw new MethodNotAllowedError(event.httpMethod, event.path);
-  throw new NotFoundError(`no route for ${event.httpMethod} ${quote(event.path)}`);
+export async function dispatch(routes: RouteTable, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const head = event.httpMethod === 'HEAD';
+  const route = routes[`${head ? 'GET' : event.httpMethod} ${event.resource}`];
+  if (route === undefined) {
+    const methods = Object.keys(routes).filter((key) => key.endsWith(` ${event.resource}`)).map((key) => key.split(' ', 1)[0]!);
+    if (methods.length > 0) throw new MethodNotAllowedError(event.httpMethod, event.path, allowedMethods(methods));
+    throw new NotFoundError(`no route for ${event.httpMethod} ${quote(event.path)}`);
+  }
+  if (BODYLESS_METHODS.has(event.httpMethod) && event.body !== null && event.body !== '') {
+    throw new BadRequestError(`a ${event.httpMethod} request takes no body (this one has ${Buffer.byteLength(event.body)} bytes): send parameters in the path or query string`);
+  }
+  const response = await route(event);
+  return head ? { ...response, body: '' } : response;
 }
 
 /** A path parameter API Gateway extracted; a missing one is a wiring bug, not a client error. */

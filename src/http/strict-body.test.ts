@@ -49,6 +49,15 @@ describe('parseWith (every body is strict)', () => {
     expect(() => parseWith(strict, parseOwnJson('{"version":1,"reasn":"x"}'), 'alias')).toThrowError("invalid alias: unknown field 'reasn' (did you mean 'reason'?)");
   });
 
+  it('states the rule a record key broke, naming the record and the key (not "Invalid key in record")', () => {
+    const rule = 'tag keys must be 1–8 characters';
+    const keyed = z.object({ tags: z.record(z.string().check(z.minLength(1, rule), z.maxLength(8, rule)), z.string()) });
+    expect(() => parseWith(keyed, parseOwnJson('{"tags":{"":"v"}}'), 'tags')).toThrowError(`invalid tags: tags: key '': ${rule}`);
+    expect(() => parseWith(keyed, parseOwnJson(`{"tags":{"${'k'.repeat(5000)}":"v"}}`), 'tags')).toThrowError(
+      `invalid tags: tags: key '${'k'.repeat(64)}…' (5000 characters): ${rule}`,
+    );
+  });
+
   it('quotes at most a short prefix of a long unknown key', () => {
     const long = 'k'.repeat(10_000);
     const error = (() => {

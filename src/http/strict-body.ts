@@ -100,6 +100,12 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], schema?: Sch
     .slice(0, 5)
     .map((issue) => {
       if (issue.code === 'unrecognized_keys' && schema !== undefined) return issue.keys.map((key) => unknownKeyMessage(schema, issue.path, key)).join('; ');
+      if (issue.code === 'invalid_key') {
+        // A record key that breaks its rule: name the record and the key, and state the rule (the key schema's message).
+        const record = issue.path.slice(0, -1);
+        const rule = issue.issues.map((inner) => inner.message).join('; ');
+        return `${record.length > 0 ? clip(pathText(record)) : '(body)'}: key ${quote(String(issue.path.at(-1)))}: ${clip(rule, MAX_ISSUE_CHARS)}`;
+      }
       return `${issue.path.length > 0 ? clip(pathText(issue.path)) : '(body)'}: ${clip(issue.message, MAX_ISSUE_CHARS)}`;
     })
     .join('; ');

@@ -84,7 +84,7 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
   /** KServe v1 model status (`GET /v1/models/{name}`): `{"name", "ready"}`. */
   const v1Status = async (event: APIGatewayProxyEvent) => {
     const segment = pathParam(event, 'nameAndVerb');
-    if (segment.includes(':')) throw new MethodNotAllowedError(event.httpMethod, event.path);
+    if (segment.includes(':')) throw new MethodNotAllowedError(event.httpMethod, event.path, ['POST']);
     return readiness(event, segment, (version) => ({ name: version.model, ready: true }));
   };
 

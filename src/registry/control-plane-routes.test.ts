@@ -146,6 +146,29 @@ describe('alias changes check their precondition first', () => {
   });
 });
 
+describe('If-Match takes the ETag as given', () => {
+  it('moves an alias with the ETag it read, and refuses a weak tag (412) or an unquoted one (400) without changing it', async () => {
+    // Prepare
+    await registry.createModel({ name: 'etags' });
+    await registry.registerVersion(draftVersion('etags'));
+    await registry.setAlias('etags', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+    const read = await call('GET /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' });
+    const etag = read.headers['etag'] as string;
+
+    // Act
+    const weak = await call('PUT /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' }, { version: 1 }, { 'if-match': `W/${etag}` });
+    const unquoted = await call('PUT /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' }, { version: 1 }, { 'if-match': etag.slice(1, -1) });
+    const moved = await call('PUT /models/{name}/aliases/{alias}', { name: 'etags', alias: 'prod' }, { version: 1, reason: 'same' }, { 'if-match': etag });
+
+    // Assess
+    expect(etag).toBe('"1"');
+    expect(weak.status).toBe(412);
+    expect(unquoted.status).toBe(400);
+    expect(moved.status).toBe(200);
+    expect(moved.headers['etag']).toBe('"2"');
+  });
+});
+
 describe('rollback', () => {
   const staging = { name: 'flipper', alias: 'staging' };
 
@@ -207,6 +230,16 @@ describe('artifact keys and areas', () => {
     },
   );
 
+  it.each([
+    ['a text file', 'hi\n', 'could not parse its 3 bytes as an ONNX ModelProto (protobuf)'],
+    ['an empty file', '', 'it parses as protobuf but holds no ONNX graph'],
+  ])('says %s is not an ONNX model (422), without the protobuf decoder\'s words', async (_, content, reason) => {
+    const uri = await putLake('models/keys/not-onnx.onnx', Buffer.from(content));
+    const reply = await register(uri);
+    expect(reply.status).toBe(422);
+    expect(reply.body['error']).toBe(`artifact '${uri}' is not an ONNX model: ${reason}`);
+  });
+
   it('refuses an ONNX model whose tensors are external data (422 naming it), registering nothing', async () => {
     // Prepare: iris with one initializer moved out to a side file, as large exports are saved.
     const model = onnx.ModelProto.decode(iris);
@@ -250,7 +283,7 @@ describe('a registered version keeps its bytes', () => {
 });
 
 describe('version filters', () => {
-  it.each(['', '=prod', 'k'.repeat(129)])('refuses the tag filter %j with a 400 naming it', async (tag) => {
+  it.each(['', '=prod', 'k'.repeat(129)])('refuses the tag filter %j with a 400 naming it and stating the key rule', async (tag) => {
     // Prepare
     await call('POST /models', {}, { name: 'filters' });
 
@@ -260,5 +293,48 @@ describe('version filters', () => {
     // Assess
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toContain('invalid tag');
+    expect(reply.body['error']).toContain('tag keys must be 1–128 characters');
+  });
+});
+
+describe('tag, metric and lineage keys', () => {
+  beforeAll(async () => {
+    await call('POST /models', {}, { name: 'tagrules' });
+  });
+
+  it.each([
+    ['PUT /models/{name}/tags', { name: 'tagrules' }],
+    ['PUT /models/{name}/versions/{version}/tags', { name: 'tagrules', version: '1' }],
+  ])('%s states the tag key rule for an empty or over-long key', async (route, params) => {
+    const empty = await call(route, params, { tags: { '': 'v' } });
+    const long = await call(route, params, { tags: { ['k'.repeat(5000)]: 'v' } });
+    expect(empty.status).toBe(400);
+    expect(empty.body['error']).toBe("invalid tags: tags: key '': tag keys must be 1–128 characters");
+    expect(long.status).toBe(400);
+    expect(long.body['error']).toBe(`invalid tags: tags: key '${'k'.repeat(64)}…' (5000 characters): tag keys must be 1–128 characters`);
+  });
+
+  it('states the rule of each kind of key on POST /models and version registration', async () => {
+    const created = await call('POST /models', {}, { name: 'tagrules2', tags: { ['t'.repeat(129)]: 'v' } });
+    const registered = await call('POST /models/{name}/versions', { name: 'tagrules' }, { artifactUri: `s3://${bucket}/models/tagrules/a.onnx`, metrics: { '': 1 }, lineage: { '': 'x' } });
+    expect(created.body['error']).toContain('tag keys must be 1–128 characters');
+    expect(registered.status).toBe(400);
+    expect(registered.body['error']).toContain("metrics: key '': metric names must be 1–128 characters");
+    expect(registered.body['error']).toContain("lineage: key '': lineage keys must be 1–128 characters");
+  });
+});
+
+describe('version numbers', () => {
+  it('states the range of version numbers for a version path segment beyond it', async () => {
+    await call('POST /models', {}, { name: 'ranged' });
+    const reply = await call('GET /models/{name}/versions/{version}', { name: 'ranged', version: '99999999999' });
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toContain('versions are numbered from 1 to 9999999999');
+  });
+
+  it('states the range for a version in an alias change beyond it', async () => {
+    const reply = await call('PUT /models/{name}/aliases/{alias}', { name: 'ranged', alias: 'prod' }, { version: 99_999_999_999 }, { 'if-match': '"0"' });
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toBe('invalid alias: version: versions are numbered from 1 to 9999999999');
   });
 });

@@ -5,7 +5,7 @@ import { BadRequestError, quote } from '../http/errors.js';
 import { callerOf, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
-import { assertAliasName, assertModelName, parseVersionNumber } from './names.js';
+import { assertAliasName, assertModelName, MAX_VERSION, parseVersionNumber } from './names.js';
 import { registerVersion, type RegisterVersionDeps } from './register-version.js';
 import type { VersionFilter } from './registry.js';
 import type { AliasRecord, VersionStatus } from './types.js';
@@ -23,11 +23,19 @@ export const UPLOAD_URL_TTL_SECONDS = 900;
 
 // Bounded so that a model or version item stays far below DynamoDB's 400 KB.
 const MAX_ENTRIES = 50;
-const key = z.string().check(z.minLength(1), z.maxLength(128));
+/** Longest key of tags, metrics and lineage. */
+const MAX_KEY_CHARS = 128;
+/** The key rule of one kind of entry (`tag keys must be 1–128 characters`), checked and stated in one place. */
+const entryKey = (what: string) => {
+  const rule = `${what} must be 1–${MAX_KEY_CHARS} characters`;
+  return z.string().check(z.minLength(1, rule), z.maxLength(MAX_KEY_CHARS, rule));
+};
+/** Tag keys: in tags of models and versions, and in the `tag` filter of version lists. */
+const tagKey = entryKey('tag keys');
 const value = z.string().check(z.maxLength(1024));
-const boundedRecord = <T extends z.ZodMiniType>(values: T) =>
-  z.optional(z.record(key, values).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`)));
-const tags = boundedRecord(value);
+const boundedRecord = <K extends z.ZodMiniString, T extends z.ZodMiniType>(keys: K, values: T) =>
+  z.record(keys, values).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`));
+const tags = z.optional(boundedRecord(tagKey, value));
 const text = z.optional(z.string().check(z.maxLength(1024)));
 const createModelSchema = z.object({
   name: z.string(),
@@ -40,12 +48,15 @@ const registerVersionSchema = z.object({
   sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters'))),
   description: text,
   tags,
-  metrics: boundedRecord(z.number()),
-  lineage: boundedRecord(value),
+  metrics: z.optional(boundedRecord(entryKey('metric names'), z.number())),
+  lineage: z.optional(boundedRecord(entryKey('lineage keys'), value)),
 });
 /** Most routes one alias splits traffic between. */
 export const MAX_ROUTES = 10;
-const versionNumber = z.number().check(z.int(), z.positive());
+const VERSION_RANGE = `versions are numbered from 1 to ${MAX_VERSION}`;
+const versionNumber = z.number().check(z.int(), z.gte(1, VERSION_RANGE), z.lte(MAX_VERSION, VERSION_RANGE));
+/** Alias revisions count changes from 1 (`toRevision` of a rollback). */
+const revisionNumber = z.number().check(z.int(), z.positive());
 const routesSchema = z
   .array(z.strictObject({ version: versionNumber, weight: z.number().check(z.int(), z.gte(1), z.lte(100)) }))
   .check(
@@ -64,9 +75,9 @@ const setAliasSchema = z
     reason: text,
   })
   .check(z.refine((body) => (body.version === undefined) !== (body.routes === undefined), 'give either "version" or "routes"'));
-const rollbackSchema = z.strictObject({ toRevision: z.optional(versionNumber), reason: text });
+const rollbackSchema = z.strictObject({ toRevision: z.optional(revisionNumber), reason: text });
 const statusSchema = z.strictObject({ status: z.enum(['APPROVED', 'REJECTED', 'ARCHIVED']), reason: text });
-const tagsSchema = z.strictObject({ tags: z.record(key, value).check(z.refine((r) => Object.keys(r).length <= MAX_ENTRIES, `at most ${MAX_ENTRIES} entries`)) });
+const tagsSchema = z.strictObject({ tags: boundedRecord(tagKey, value) });
 
 /** The filters of `GET /models/{name}/versions`: `status`, `tag` (`key` or `key=value`), `minMetric` (`name:value`). */
 function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
@@ -82,9 +93,10 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
   const tag = query['tag'];
   if (tag !== undefined) {
     const at = tag.indexOf('=');
-    const tagKey = at < 0 ? tag : tag.slice(0, at);
-    if (!key.safeParse(tagKey).success) throw new BadRequestError(`invalid tag ${quote(tag)}: expected key or key=value, with a key of 1-128 characters`);
-    filter.tag = at < 0 ? { key: tagKey } : { key: tagKey, value: tag.slice(at + 1) };
+    const filterKey = at < 0 ? tag : tag.slice(0, at);
+    const checked = tagKey.safeParse(filterKey);
+    if (!checked.success) throw new BadRequestError(`invalid tag ${quote(tag)}: expected key or key=value; ${checked.error.issues[0]!.message}`);
+    filter.tag = at < 0 ? { key: filterKey } : { key: filterKey, value: tag.slice(at + 1) };
   }
   const minMetric = query['minMetric'];
   if (minMetric !== undefined) {

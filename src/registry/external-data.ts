@@ -26,14 +26,34 @@ function graphTensors(graph: Graph): Tensor[] {
   return [...(graph.initializer ?? []), ...sparse, ...(graph.node ?? []).flatMap((node) => (node.attribute ?? []).flatMap(attributeTensors))];
 }
 
+/** Bytes that are not an ONNX model: the message says why in user terms; the decoder's own words are the `cause`. */
+export class NotAnOnnxModelError extends Error {
+  constructor(reason: string, cause?: unknown) {
+    super(reason, cause === undefined ? undefined : { cause });
+    this.name = 'NotAnOnnxModelError';
+  }
+}
+
+/** Decodes an ONNX `ModelProto`; {@link NotAnOnnxModelError} when the bytes are not one (or hold no graph). */
+function decodeModel(bytes: Uint8Array): onnxProto.onnx.ModelProto {
+  let model;
+  try {
+    model = onnxProto.onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new NotAnOnnxModelError(`could not parse its ${bytes.byteLength} bytes as an ONNX ModelProto (protobuf)`, error);
+  }
+  if (model.graph === null || model.graph === undefined) throw new NotAnOnnxModelError('it parses as protobuf but holds no ONNX graph');
+  return model;
+}
+
 /**
  * The tensors of an ONNX model stored outside its file, as `name → location`; empty when the
- * model is self-contained. Throws if the bytes are not an ONNX model.
+ * model is self-contained. {@link NotAnOnnxModelError} if the bytes are not an ONNX model.
  */
 export function externalDataTensors(bytes: Uint8Array): { readonly name: string; readonly location: string }[] {
-  const model = onnxProto.onnx.ModelProto.decode(bytes);
+  const model = decodeModel(bytes);
   const functionTensors = (model.functions ?? []).flatMap((f) => (f.node ?? []).flatMap((node) => (node.attribute ?? []).flatMap(attributeTensors)));
-  return [...(model.graph === null || model.graph === undefined ? [] : graphTensors(model.graph)), ...functionTensors]
+  return [...graphTensors(model.graph!), ...functionTensors]
     .filter((tensor) => tensor.dataLocation === EXTERNAL)
     .map((tensor) => ({ name: tensor.name ?? '(unnamed)', location: locationOf(tensor) }));
 }

@@ -3,7 +3,7 @@ import { ArtifactNotFoundError, ArtifactRequestRejectedError, parseS3Uri, sha256
 import { objectKeyProblem } from '../aws/object-keys.js';
 import { BadRequestError, quote, UnprocessableError } from '../http/errors.js';
 import { UnsupportedTensorError } from '../inference/datatypes.js';
-import { externalDataTensors } from './external-data.js';
+import { externalDataTensors, NotAnOnnxModelError } from './external-data.js';
 import type { ModelRegistry } from './registry.js';
 import type { ModelSignature, ModelVersion } from './types.js';
 
@@ -104,7 +104,8 @@ async function validatedSignature(deps: RegisterVersionDeps, uri: string, bytes:
   try {
     external = externalDataTensors(bytes);
   } catch (error) {
-    throw new UnprocessableError(`artifact ${quote(uri)} is not a loadable ONNX model: ${(error as Error).message}`, error);
+    if (!(error instanceof NotAnOnnxModelError)) throw error;
+    throw new UnprocessableError(`artifact ${quote(uri)} is not an ONNX model: ${error.message}`, error.cause);
   }
   if (external.length > 0) {
     const named = external.slice(0, 3).map((t) => `'${t.name}' in '${t.location}'`).join(', ');

@@ -251,7 +251,7 @@ describe('control plane', () => {
     const badBody = await request('POST', '/models/strict/versions', { body: { artifact: 'x' } });
     // Assess
     expect(notOnnx.status).toBe(422);
-    expect(notOnnx.body['error']).toMatch(/is not a loadable ONNX model/);
+    expect(notOnnx.body['error']).toMatch(/is not an ONNX model: could not parse its 25 bytes as an ONNX ModelProto \(protobuf\)$/);
     expect(wrongSha.status).toBe(400);
     expect(wrongSha.body['error']).toMatch(/^artifact sha256 is [0-9a-f]{64}, not the expected 0{64}$/);
     expect(missing.status).toBe(400);

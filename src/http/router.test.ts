@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { apiEvent } from '../../test/support/api-event.js';
+import type { HttpError} from './errors.js';
+import { BadRequestError, MethodNotAllowedError } from './errors.js';
+import { dispatch, type RouteTable } from './router.js';
+
+const routes: RouteTable = {
+  'GET /models/{name}': async (event) => ({ statusCode: 200, headers: { 'x-route': 'get' }, body: JSON.stringify({ name: event.pathParameters?.['name'] }) }),
+  'PUT /models/{name}': async () => ({ statusCode: 200, headers: {}, body: '{}' }),
+  'DELETE /models/{name}/aliases/{alias}': async () => ({ statusCode: 204, headers: {}, body: '' }),
+};
+
+const failure = async (promise: Promise<unknown>): Promise<HttpError> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error as HttpError;
+  }
+  throw new Error('no error');
+};
+
+describe('dispatch', () => {
+  it('answers 405 with an Allow header listing the resource\'s methods (HEAD wherever GET is)', async () => {
+    const error = await failure(dispatch(routes, apiEvent({ method: 'POST', resource: '/models/{name}', pathParameters: { name: 'm1' } })));
+    expect(error).toBeInstanceOf(MethodNotAllowedError);
+    expect(error.headers).toEqual({ Allow: 'GET, HEAD, PUT' });
+    expect(error.message).toBe("method 'POST' is not allowed on '/models/m1'; allowed: GET, HEAD, PUT");
+  });
+
+  it('answers HEAD with the GET route\'s status and headers, without the body', async () => {
+    const response = await dispatch(routes, apiEvent({ method: 'HEAD', resource: '/models/{name}', pathParameters: { name: 'm1' } }));
+    expect(response).toEqual({ statusCode: 200, headers: { 'x-route': 'get' }, body: '' });
+  });
+
+  it.each(['GET', 'HEAD'])('refuses a %s that carries a body with a 400 saying so', async (method) => {
+    const error = await failure(dispatch(routes, apiEvent({ method, resource: '/models/{name}', pathParameters: { name: 'm1' }, body: { x: 1 } })));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.message).toBe(`a ${method} request takes no body (this one has 7 bytes): send parameters in the path or query string`);
+  });
+
+  it('refuses a DELETE that carries a body, and takes one without', async () => {
+    const event = { method: 'DELETE', resource: '/models/{name}/aliases/{alias}', pathParameters: { name: 'm1', alias: 'prod' } };
+    expect(await failure(dispatch(routes, apiEvent({ ...event, body: '{}' })))).toBeInstanceOf(BadRequestError);
+    expect((await dispatch(routes, apiEvent(event))).statusCode).toBe(204);
+  });
+});

@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { PlatformStack } from './infra/platform-stack.js';
+const ctx = JSON.parse(readFileSync('cdk.json', 'utf8')).context;
+const app = new App({ context: { ...ctx, 'aws:cdk:bundling-stacks': [] } });
+const stack = new PlatformStack(app, 'T');
+const t = Template.fromStack(stack).toJSON();
+const r = Object.values(t.Resources) as { Type: string }[];
+console.log('total', r.length, 'methods', r.filter((x) => x.Type === 'AWS::ApiGateway::Method').length, 'resources', r.filter((x) => x.Type === 'AWS::ApiGateway::Resource').length);
