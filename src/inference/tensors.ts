@@ -150,13 +150,28 @@ function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Arra
   return array;
 }
 
+/**
+ * An integer element: a JSON number that is a safe integer, or a decimal string (the only exact
+ * form beyond ±2^53). A JSON number beyond ±2^53 has already been rounded by the JSON parser, so
+ * the message never quotes it (it would not be the number that was sent).
+ */
 function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
+  const [min, max] = INTEGER_RANGES[spec.datatype]!;
+  const range = `${min} to ${max}`;
   let parsed: bigint | undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value)) parsed = BigInt(value);
   else if (typeof value === 'string' && /^-?\d+$/.test(value)) parsed = BigInt(value);
+  else if (typeof value === 'number' && Number.isInteger(value)) {
+    fail(
+      spec,
+      index,
+      max > BigInt(Number.MAX_SAFE_INTEGER)
+        ? `is an integer beyond ±2^53 (${Number.MAX_SAFE_INTEGER}): as a JSON number it loses precision (it no longer reads as the number sent); send ${spec.datatype} values that large as decimal strings, e.g. "${max}"`
+        : `is an integer beyond ±2^53; out of range for ${spec.datatype} (${range})`,
+    );
+  }
   if (parsed === undefined) fail(spec, index, `is ${describe(value)}; expected an integer`);
-  const [min, max] = INTEGER_RANGES[spec.datatype]!;
-  if (parsed < min || parsed > max) fail(spec, index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype}`);
+  if (parsed < min || parsed > max) fail(spec, index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype} (${range})`);
   return parsed;
 }
 
@@ -182,6 +197,22 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   return array;
 }
 
+/** A UTF-16 surrogate without its other half (matched on code units: no `u` flag). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a string cannot reach the model intact, if it cannot: onnxruntime-node hands string
+ * elements to the runtime as NUL-terminated UTF-8, so a U+0000 would cut the string short and an
+ * unpaired surrogate (no UTF-8 encoding) would become U+FFFD.
+ */
+function unsendable(value: string): string | undefined {
+  const nul = value.indexOf('\u0000');
+  if (nul >= 0) return `contains U+0000 at position ${nul}`;
+  const lone = LONE_SURROGATE.exec(value);
+  if (lone !== null) return `contains an unpaired surrogate (\\u${lone[0].charCodeAt(0).toString(16)}) at position ${lone.index}`;
+  return undefined;
+}
+
 /** `null` in a string input marks a missing value and becomes `""`, in inputs whose model declares it handles them (trained models map it to their unknown category). */
 function toStrings(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): string[] {
   return data.map((value, i) => {
@@ -190,6 +221,10 @@ function toStrings(spec: TensorSpec, data: readonly unknown[], acceptsMissing: b
       return '';
     }
     if (typeof value !== 'string') fail(spec, i, `is ${describe(value)}; expected a string${acceptsMissing ? ' or null' : ''}`);
+    const problem = unsendable(value);
+    if (problem !== undefined) {
+      fail(spec, i, `${problem}; ONNX Runtime takes strings as NUL-terminated UTF-8, so it would not reach the model intact (BYTES elements may not contain U+0000 or unpaired surrogates)`);
+    }
     return value;
   });
 }
