@@ -15,9 +15,22 @@ describe('names', () => {
   it('reads a version segment as a number or an alias', () => {
     expect(parseVersionSelector('12')).toEqual({ kind: 'number', version: 12 });
     expect(parseVersionSelector('staging')).toEqual({ kind: 'alias', alias: 'staging' });
-    expect(() => parseVersionSelector('0')).toThrowError(/invalid alias '0'/);
+    expect(parseVersionSelector('9999999999')).toEqual({ kind: 'number', version: 9999999999 });
     expect(parseVersionNumber('3')).toBe(3);
     expect(() => parseVersionNumber('prod')).toThrowError("invalid version 'prod'");
+  });
+
+  it.each(['0', '01', '-1', '+1', '1e0', '1.5', '.5', '10000000000', '99999999999'])(
+    'reads the number-like segment %s as a bad version number (the range), not as a bad alias',
+    (segment) => {
+      const message = `invalid version '${segment}': versions are numbered from 1 to 9999999999, in plain digits (no leading zero, sign, point or exponent)`;
+      expect(() => parseVersionSelector(segment)).toThrowError(`${message}; or name an alias (it starts with a letter)`);
+      expect(() => parseVersionNumber(segment)).toThrowError(message);
+    },
+  );
+
+  it('still explains alias syntax for a segment that starts with a letter', () => {
+    expect(() => parseVersionSelector('Prod')).toThrowError(/invalid alias 'Prod': use 1-63 lowercase letters/);
   });
 });
 
