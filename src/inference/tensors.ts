@@ -10,6 +10,12 @@ export interface V2TensorInput {
   readonly datatype: string;
   readonly shape: readonly number[];
   readonly data: readonly unknown[];
+  /**
+   * How an element is named in an error, by its row-major index (KServe v1 names instances).
+   *
+   * @default - `element <index>`
+   */
+  readonly elementName?: (index: number) => string;
 }
 
 /** One tensor of a KServe v2 response (`outputs[i]`). */
@@ -121,13 +127,22 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function fail(spec: TensorSpec, index: number, what: string): never {
-  throw new BadRequestError(`input ${quote(spec.name)}: element ${index} ${what}`);
+/** An element that does not fit its input, by index (named by the protocol in {@link toOrtTensor}). */
+class ElementError extends Error {
+  constructor(
+    readonly index: number,
+    readonly problem: string,
+  ) {
+    super(`element ${index} ${problem}`);
+  }
 }
 
-function refuseNull(spec: TensorSpec, index: number, expected: string): never {
+function fail(index: number, what: string): never {
+  throw new ElementError(index, what);
+}
+
+function refuseNull(index: number, expected: string): never {
   return fail(
-    spec,
     index,
     `is null, but the model does not declare missing-value handling for this input (ONNX metadata '${MISSING_VALUES_METADATA_KEY}'); send ${expected}`,
   );
@@ -138,14 +153,14 @@ function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Arra
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
     if (value === null) {
-      if (!acceptsMissing) refuseNull(spec, i, 'a number');
+      if (!acceptsMissing) refuseNull(i, 'a number');
       array[i] = NaN;
       continue;
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${describe(value)}; expected a finite number${acceptsMissing ? ' or null' : ''}`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail(i, `is ${describe(value)}; expected a finite number${acceptsMissing ? ' or null' : ''}`);
     array[i] = value;
     // A finite JSON number can still overflow FP32 (1e39 becomes Infinity).
-    if (!Number.isFinite(array[i]!)) fail(spec, i, `is ${value}; out of range for ${spec.datatype}`);
+    if (!Number.isFinite(array[i]!)) fail(i, `is ${value}; out of range for ${spec.datatype}`);
   }
   return array;
 }
@@ -163,15 +178,14 @@ function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
   else if (typeof value === 'string' && /^-?\d+$/.test(value)) parsed = BigInt(value);
   else if (typeof value === 'number' && Number.isInteger(value)) {
     fail(
-      spec,
       index,
       max > BigInt(Number.MAX_SAFE_INTEGER)
         ? `is an integer beyond ±2^53 (${Number.MAX_SAFE_INTEGER}): as a JSON number it loses precision (it no longer reads as the number sent); send ${spec.datatype} values that large as decimal strings, e.g. "${max}"`
         : `is an integer beyond ±2^53; out of range for ${spec.datatype} (${range})`,
     );
   }
-  if (parsed === undefined) fail(spec, index, `is ${describe(value)}; expected an integer`);
-  if (parsed < min || parsed > max) fail(spec, index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype} (${range})`);
+  if (parsed === undefined) fail(index, `is ${describe(value)}; expected an integer`);
+  if (parsed < min || parsed > max) fail(index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype} (${range})`);
   return parsed;
 }
 
@@ -191,7 +205,7 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   const array = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
-    if (typeof value !== 'boolean') fail(spec, i, `is ${describe(value)}; expected true or false`);
+    if (typeof value !== 'boolean') fail(i, `is ${describe(value)}; expected true or false`);
     array[i] = value ? 1 : 0;
   }
   return array;
@@ -217,13 +231,13 @@ function unsendable(value: string): string | undefined {
 function toStrings(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): string[] {
   return data.map((value, i) => {
     if (value === null) {
-      if (!acceptsMissing) refuseNull(spec, i, 'a string');
+      if (!acceptsMissing) refuseNull(i, 'a string');
       return '';
     }
-    if (typeof value !== 'string') fail(spec, i, `is ${describe(value)}; expected a string${acceptsMissing ? ' or null' : ''}`);
+    if (typeof value !== 'string') fail(i, `is ${describe(value)}; expected a string${acceptsMissing ? ' or null' : ''}`);
     const problem = unsendable(value);
     if (problem !== undefined) {
-      fail(spec, i, `${problem}; ONNX Runtime takes strings as NUL-terminated UTF-8, so it would not reach the model intact (BYTES elements may not contain U+0000 or unpaired surrogates)`);
+      fail(i, `${problem}; ONNX Runtime takes strings as NUL-terminated UTF-8, so it would not reach the model intact (BYTES elements may not contain U+0000 or unpaired surrogates)`);
     }
     return value;
   });
@@ -262,7 +276,15 @@ export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissi
   }
   checkShape(spec, input.shape);
   const data = elementsOf(spec, input.data, input.shape);
-  const { type, values } = typedData(spec, data, acceptsMissing);
+  let typed: ReturnType<typeof typedData>;
+  try {
+    typed = typedData(spec, data, acceptsMissing);
+  } catch (error) {
+    if (!(error instanceof ElementError)) throw error;
+    const name = input.elementName?.(error.index) ?? `element ${error.index}`;
+    throw new BadRequestError(`input ${quote(spec.name)}: ${name} ${error.problem}`);
+  }
+  const { type, values } = typed;
   try {
     return new Tensor(type, values, input.shape);
   } catch (error) {
