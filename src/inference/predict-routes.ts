@@ -66,9 +66,12 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
       header(event, ROUTING_KEY_HEADER),
     );
 
+  /** Model metadata: the named version's, or the alias's primary route's (never a per-request pick), with every version a request may name. */
   const metadata = async (event: APIGatewayProxyEvent) => {
-    const { version } = await resolve(event, pathParam(event, 'name'));
-    return answeredBy(version, modelMetadata(version));
+    const name = assertModelName(pathParam(event, 'name'));
+    const segment = event.pathParameters?.['version'];
+    const { version } = await resolver.primary(name, segment === undefined ? undefined : parseVersionSelector(segment));
+    return answeredBy(version, modelMetadata(version, await resolver.servableVersions(name)));
   };
 
   /** Whether the version loads; `body` words the answer for the protocol. */

@@ -95,11 +95,14 @@ export async function infer(model: LoadedModel, request: InferRequest): Promise<
   };
 }
 
-/** Model metadata in v2 form (`GET /v2/models/{name}[/versions/{v}]`). */
-export function modelMetadata(version: ModelVersion): Record<string, unknown> {
+/**
+ * Model metadata in v2 form (`GET /v2/models/{name}[/versions/{v}]`): the signature of `version`,
+ * and in `versions` every version a request may name (`servable`), as the protocol defines it.
+ */
+export function modelMetadata(version: ModelVersion, servable: readonly number[]): Record<string, unknown> {
   return {
     name: version.model,
-    versions: [String(version.version)],
+    versions: servable.map(String),
     platform: 'onnxruntime_onnx',
     inputs: version.signature.inputs,
     outputs: version.signature.outputs,
