@@ -119,6 +119,11 @@ class MemoryRegistry implements RegistryReader {
     return name === MODEL ? this.snapshot : undefined;
   }
 
+  async servableVersionNumbers(model: string): Promise<number[]> {
+    this.reads++;
+    return model === MODEL ? [...this.versions.keys()] : [];
+  }
+
   async getVersion(model: string, version: number): Promise<ModelVersion> {
     this.reads++;
     const found = model === MODEL ? this.versions.get(version) : undefined;

@@ -11,27 +11,56 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return prototype === null || prototype === Object.prototype;
 }
 
-/** A prototype-free copy of a plain object's own enumerable properties (`__proto__` included, as data), each mapped. */
-function ownRecord(value: Record<string, unknown>, map: (value: unknown) => unknown): Record<string, unknown> {
-  const copy = Object.create(null) as Record<string, unknown>;
-  // Assignment on a prototype-free object defines an own property, even for `__proto__`.
-  for (const key of Object.keys(value)) copy[key] = map(value[key]);
-  return copy;
-}
+/** Deepest the walk recurses; containers below that are finished from a fresh stack (see {@link parseOwnJson}). */
+const RECURSION_LIMIT = 1000;
 
-/** Rebuilds every plain object in a parsed JSON value without a prototype; arrays are updated in place. */
-function withoutPrototypes(value: unknown): unknown {
+/** An array, or a prototype-free object, whose children still have their prototypes. */
+type Unfinished = unknown[] | Record<string, unknown>;
+
+/**
+ * `value` with every plain object within it rebuilt without a prototype (arrays are updated in
+ * place), recursing at most {@link RECURSION_LIMIT} deep: a container at that depth is returned
+ * with its children untouched and added to `unfinished`.
+ */
+function withoutPrototypes(value: object, depth: number, unfinished: Unfinished[]): object {
+  if (depth >= RECURSION_LIMIT) {
+    const shallow = Array.isArray(value) ? value : Object.assign(Object.create(null) as Record<string, unknown>, value);
+    unfinished.push(shallow);
+    return shallow;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null) value[i] = withoutPrototypes(item);
+      if (typeof item === 'object' && item !== null) value[i] = withoutPrototypes(item, depth + 1, unfinished);
     }
     return value;
   }
-  return isPlainObject(value) ? ownRecord(value, withoutPrototypes) : value;
+  const source = value as Record<string, unknown>;
+  const copy = Object.create(null) as Record<string, unknown>;
+  // Assignment on a prototype-free object defines an own property, even for `__proto__`.
+  for (const key of Object.keys(source)) {
+    const item = source[key];
+    copy[key] = typeof item === 'object' && item !== null ? withoutPrototypes(item, depth + 1, unfinished) : item;
+  }
+  return copy;
 }
 
-/** `JSON.parse` whose objects are prototype-free. Throws `SyntaxError` like `JSON.parse`. */
+/**
+ * `JSON.parse` whose objects are prototype-free. Throws `SyntaxError` like `JSON.parse`.
+ * Any nesting is fine: the JSON parser is not recursive, and this walk recurses only so deep,
+ * then carries on from the containers it left unfinished.
+ */
 export function parseOwnJson(text: string): unknown {
-  return withoutPrototypes(JSON.parse(text));
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null) return parsed;
+  const unfinished: Unfinished[] = [];
+  const root = withoutPrototypes(parsed, 0, unfinished);
+  for (let container = unfinished.pop(); container !== undefined; container = unfinished.pop()) {
+    const entries = container as Record<string, unknown>;
+    for (const key of Object.keys(entries)) {
+      const item = entries[key];
+      if (typeof item === 'object' && item !== null) entries[key] = withoutPrototypes(item, 0, unfinished);
+    }
+  }
+  return root;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiEvent, type ApiEventInput } from '../../test/support/api-event.js';
+import { draftVersion } from '../../test/support/model-versions.js';
 import { ArtifactStore } from '../aws/artifact-store.js';
 import { toErrorResponse } from '../http/response.js';
 import { dispatch } from '../http/router.js';
@@ -34,8 +35,8 @@ beforeAll(async () => {
 /** The data plane over an in-memory registry, with a loader that notes which versions it loads and telemetry written at every request. */
 async function dataPlane(sha256 = createHash('sha256').update(iris).digest('hex')) {
   const versionOf = (version: number) =>
-    ({ model: 'iris', version, status: 'PENDING', artifact: { uri: 's3://lake/iris.onnx', bucket: 'lake', key: 'iris.onnx', sha256, sizeBytes: iris.length } }) as ModelVersion;
-  const resolver = new ModelResolver({ findModelWithAliases: async () => ({ model, aliases: new Map([['prod', prod]]) }), getVersion: async (_, v) => versionOf(v) }, 60_000);
+    ({ ...draftVersion('iris', { artifact: { uri: 's3://lake/iris.onnx', bucket: 'lake', key: 'iris.onnx', sha256, sizeBytes: iris.length } }), version, status: 'PENDING', createdAt: '' }) satisfies ModelVersion;
+  const resolver = new ModelResolver({ findModelWithAliases: async () => ({ model, aliases: new Map([['prod', prod]]) }), getVersion: async (_, v) => versionOf(v), servableVersionNumbers: async () => [1, 2] }, 60_000);
   const loaded: number[] = [];
   const loader = new (class extends ModelLoader {
     override load(version: ModelVersion) {
@@ -102,6 +103,22 @@ describe('predict routes with serving telemetry', () => {
     expect(stats).toHaveLength(1);
     expect(stats[0]!.stats).toMatchObject({ requests: 1, failed: 1, rejected: 0 });
     expect(stats[0]!.stats.latency.every((count) => count === 0)).toBe(true);
+  });
+});
+
+describe('v2 model metadata', () => {
+  it('describes the alias primary version and lists in versions every version a request may name', async () => {
+    const { send } = await dataPlane();
+    for (const version of [undefined, '2']) {
+      const response = await send(
+        version === undefined
+          ? { method: 'GET', resource: '/v2/models/{name}', pathParameters: { name: 'iris' } }
+          : { method: 'GET', resource: '/v2/models/{name}/versions/{version}', pathParameters: { name: 'iris', version } },
+      );
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ name: 'iris', versions: ['1', '2'], platform: 'onnxruntime_onnx' });
+      expect(response.headers?.['x-model-version']).toBe(version ?? '1');
+    }
   });
 });
 

@@ -58,22 +58,24 @@ const answeredBy = (version: ModelVersion, body: unknown) =>
  * segment may be a number or an alias; none means the model's default alias.
  */
 export function createPredictRoutes({ resolver, loader, telemetry, random = Math.random }: PredictDeps): RouteTable {
-  /** The version a request names: `versionSegment` is a number or an alias; none means the default alias. */
-  const resolve = (event: APIGatewayProxyEvent, name: string, versionSegment = event.pathParameters?.['version']) =>
-    resolver.resolve(
-      assertModelName(name),
-      versionSegment === undefined ? undefined : parseVersionSelector(versionSegment),
-      header(event, ROUTING_KEY_HEADER),
-    );
+  const selectorOf = (versionSegment: string | undefined) => (versionSegment === undefined ? undefined : parseVersionSelector(versionSegment));
 
+  /** The version a request is served by: `versionSegment` is a number or an alias; none means the default alias. */
+  const resolve = (event: APIGatewayProxyEvent, name: string, versionSegment = event.pathParameters?.['version']) =>
+    resolver.resolve(assertModelName(name), selectorOf(versionSegment), header(event, ROUTING_KEY_HEADER));
+
+  /** The version that describes a model (metadata, readiness): the one named, or the alias's primary route, the same for every caller. */
+  const describe = (event: APIGatewayProxyEvent, name: string) => resolver.primary(assertModelName(name), selectorOf(event.pathParameters?.['version']));
+
+  /** Model metadata: the described version's signature, with every version a request may name. */
   const metadata = async (event: APIGatewayProxyEvent) => {
-    const { version } = await resolve(event, pathParam(event, 'name'));
-    return answeredBy(version, modelMetadata(version));
+    const { version } = await describe(event, pathParam(event, 'name'));
+    return answeredBy(version, modelMetadata(version, await resolver.servableVersions(version.model)));
   };
 
-  /** Whether the version loads; `body` words the answer for the protocol. */
+  /** Whether the described version loads; `body` words the answer for the protocol. */
   const readiness = async (event: APIGatewayProxyEvent, name: string, body: (version: ModelVersion) => unknown) => {
-    const { version } = await resolve(event, name);
+    const { version } = await describe(event, name);
     await loader.load(version);
     return answeredBy(version, body(version));
   };

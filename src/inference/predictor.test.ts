@@ -64,6 +64,18 @@ async function refusal(run: () => Promise<unknown>): Promise<HttpError> {
   throw new Error('expected a refusal');
 }
 
+describe('KServe v1 errors', () => {
+  it('names a ragged instance and the input in v1 terms, not as v2 data and shape', async () => {
+    const mlp = await served(await readFile('models/mlp.onnx'), 'mlp');
+    const row = Array.from({ length: 256 }, () => 0.5);
+    const error = await refusal(() => predict(mlp, { instances: [row, [1, 2]] }));
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toBe("instance 1 has 2 values; the model's input 'x' takes 256 values per instance");
+    const element = await refusal(() => predict(mlp, { instances: [row, row.map((v, i) => (i === 7 ? 'a' : v))] }));
+    expect(element.message).toBe("input 'x': instance 1, value 7 is the string 'a'; expected a finite number");
+  });
+});
+
 describe('missing values', () => {
   it('refuses null features with a 400 naming the input when the model does not declare missing-value handling (v1 and v2)', async () => {
     // Prepare
@@ -73,7 +85,7 @@ describe('missing values', () => {
     const v2 = await refusal(() => infer(iris, parseInferRequest({ inputs: irisInputs([5.1, null, 1.4, 0.2]) })));
     // Assess
     expect(v1).toBeInstanceOf(BadRequestError);
-    expect(v1.message).toMatch(/^input 'sepal_length': element 0 is null, but the model does not declare missing-value handling/);
+    expect(v1.message).toMatch(/^input 'sepal_length': instance 0 is null, but the model does not declare missing-value handling/);
     expect(v2.statusCode).toBe(400);
     expect(v2.message).toMatch(/^input 'sepal_width': element 0 is null/);
   });

@@ -26,6 +26,7 @@ function fakeRegistry(aliases: Record<string, AliasRecord>) {
       if (version > 5) throw new NotFoundError(`model 'iris' has no version ${version}`);
       return versionOf(version);
     }),
+    servableVersionNumbers: vi.fn(async () => [1, 2, 3, 4, 5]),
   } satisfies RegistryReader;
 }
 
@@ -36,6 +37,21 @@ describe('ModelResolver', () => {
     expect((await resolver.resolve('iris', undefined)).version.version).toBe(2);
     expect((await resolver.resolve('iris', { kind: 'alias', alias: 'staging' })).version.version).toBe(3);
     expect((await resolver.resolve('iris', { kind: 'number', version: 4 })).version.version).toBe(4);
+  });
+
+  it('describes a split alias by its primary route, the same for every call, and lists the servable versions (cached)', async () => {
+    // Prepare
+    const canary = { ...alias(1), routes: [{ version: 1, weight: 90 }, { version: 3, weight: 10 }] };
+    const registry = fakeRegistry({ prod: canary });
+    const resolver = new ModelResolver(registry, 1000);
+    // Act
+    const described = await Promise.all(Array.from({ length: 50 }, () => resolver.primary('iris', undefined)));
+    const servable = [await resolver.servableVersions('iris'), await resolver.servableVersions('iris')];
+    // Assess
+    expect(new Set(described.map((r) => r.version.version))).toEqual(new Set([1]));
+    expect((await resolver.primary('iris', { kind: 'number', version: 3 })).version.version).toBe(3);
+    expect(servable).toEqual([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]);
+    expect(registry.servableVersionNumbers).toHaveBeenCalledTimes(1);
   });
 
   it('caches a model and its aliases for the TTL and sees a change after it', async () => {

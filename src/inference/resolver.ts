@@ -1,13 +1,15 @@
 import { NotFoundError } from '../http/errors.js';
 import type { VersionSelector } from '../registry/names.js';
 import type { ModelWithAliases } from '../registry/registry.js';
-import type { AliasShadow, ModelVersion } from '../registry/types.js';
-import { pickRoute } from './routing.js';
+import type { AliasRoute, AliasShadow, ModelVersion } from '../registry/types.js';
+import { pickRoute, primaryRoute } from './routing.js';
 
 /** The registry reads serving needs (implemented by `ModelRegistry`). */
 export interface RegistryReader {
   findModelWithAliases(name: string): Promise<ModelWithAliases | undefined>;
   getVersion(model: string, version: number): Promise<ModelVersion>;
+  /** The numbers of a model's versions that are not ARCHIVED, lowest first. */
+  servableVersionNumbers(model: string): Promise<number[]>;
 }
 
 interface Expiring<T> {
@@ -57,6 +59,7 @@ function newlyRouted(previous: ModelWithAliases | undefined, next: ModelWithAlia
 export class ModelResolver {
   private readonly models = new Map<string, Snapshot>();
   private readonly versions = new Map<string, Expiring<ModelVersion>>();
+  private readonly servable = new Map<string, Expiring<number[]>>();
 
   constructor(
     private readonly registry: RegistryReader,
@@ -66,7 +69,24 @@ export class ModelResolver {
   ) {}
 
   /** The version a request for `model` with `selector` (none: the model's default alias) is served by. */
-  async resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<Resolution> {
+  resolve(model: string, selector: VersionSelector | undefined, routingKey?: string): Promise<Resolution> {
+    return this.resolveWith(model, selector, (routes) => pickRoute(routes, routingKey));
+  }
+
+  /**
+   * The version that describes `model` with `selector` (model metadata): the version named, or the
+   * alias's primary route ({@link primaryRoute}), the same for every caller whatever the split.
+   */
+  primary(model: string, selector: VersionSelector | undefined): Promise<Resolution> {
+    return this.resolveWith(model, selector, primaryRoute);
+  }
+
+  /** The numbers of the versions of `model` a request may name (not archived), cached for the TTL like the rest. */
+  servableVersions(model: string): Promise<number[]> {
+    return this.cached(this.servable, model, () => this.registry.servableVersionNumbers(model));
+  }
+
+  private async resolveWith(model: string, selector: VersionSelector | undefined, pick: (routes: readonly AliasRoute[]) => number): Promise<Resolution> {
     if (selector?.kind === 'number') return { version: await this.version(model, selector.version) };
     let snapshot = await this.snapshot(model);
     // An alias (or model) this container has not served yet, while newer aliases load: wait for them rather than answer 404.
@@ -76,7 +96,7 @@ export class ModelResolver {
     const alias = selector?.alias ?? snapshot.model.defaultAlias;
     const record = snapshot.aliases.get(alias);
     if (record === undefined) throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
-    const version = await this.version(model, pickRoute(record.routes, routingKey));
+    const version = await this.version(model, pick(record.routes));
     return { version, alias, ...(record.shadow === undefined ? {} : { shadow: record.shadow }) };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickRoute } from './routing.js';
+import { pickRoute, primaryRoute } from './routing.js';
 
 describe('pickRoute', () => {
   it('returns the only version of a single-route alias', () => {
@@ -41,5 +41,17 @@ describe('pickRoute', () => {
     ];
     expect(pickRoute(routes, undefined, () => 0.95)).toBe(2);
     expect(pickRoute(routes, undefined, () => 0.1)).toBe(1);
+  });
+});
+
+describe('primaryRoute', () => {
+  it.each([
+    [[{ version: 7, weight: 100 }], 7],
+    [[{ version: 1, weight: 90 }, { version: 3, weight: 10 }], 1],
+    [[{ version: 3, weight: 10 }, { version: 1, weight: 90 }], 1],
+    [[{ version: 2, weight: 40 }, { version: 5, weight: 60 }], 5],
+    [[{ version: 4, weight: 50 }, { version: 2, weight: 50 }], 2],
+  ])('picks the largest weight, the lower version on a tie: %j → %i', (routes, expected) => {
+    expect(primaryRoute(routes)).toBe(expected);
   });
 });

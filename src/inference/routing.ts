@@ -21,3 +21,13 @@ export function pickRoute(routes: readonly AliasRoute[], routingKey: string | un
   }
   return routes[routes.length - 1]!.version;
 }
+
+/**
+ * The primary route of an alias: the version with the largest weight, the lower-numbered one on a
+ * tie (during a canary, the baseline while it keeps most of the traffic). Unlike {@link pickRoute},
+ * it does not depend on the caller.
+ */
+export function primaryRoute(routes: readonly AliasRoute[]): number {
+  if (routes.length === 0) throw new Error('alias has no routes');
+  return routes.reduce((best, route) => (route.weight > best.weight || (route.weight === best.weight && route.version < best.version) ? route : best)).version;
+}

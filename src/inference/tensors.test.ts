@@ -131,6 +131,36 @@ describe('toOrtTensor', () => {
     expect(() => toOrtTensor(spec(datatype), { name: 'x', datatype, shape: [1], data })).toThrowError(message);
   });
 
+  it.each([
+    ['a NUL', 'ab\u0000cd', /element 1 contains U\+0000 at position 2; ONNX Runtime takes strings as NUL-terminated UTF-8/],
+    ['an unpaired high surrogate', '\ud83d\ude00 \ud800', /element 1 contains an unpaired surrogate \(\\ud800\) at position 3/],
+    ['an unpaired low surrogate', 'a\udc00', /element 1 contains an unpaired surrogate \(\\udc00\) at position 1/],
+  ])('refuses BYTES elements with %s, which ONNX Runtime would not pass on intact', (_, text, message) => {
+    const input = { name: 'x', datatype: 'BYTES', shape: [2], data: ['ok \ud83d\ude00', text] };
+    expect(() => toOrtTensor(spec('BYTES'), input)).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(spec('BYTES'), input)).toThrowError(message);
+  });
+
+  it('keeps strings with paired surrogates and other control characters as sent', () => {
+    const data = ['\ud83d\ude00', 'tab\there', '\u0001'];
+    expect(toOrtTensor(spec('BYTES'), { name: 'x', datatype: 'BYTES', shape: [3], data }).data).toEqual(data);
+  });
+
+  it.each([
+    // What JSON.parse makes of 9007199254740993 and -9007199254740993: the nearest doubles.
+    ['INT64', JSON.parse('9007199254740993') as number],
+    ['UINT64', JSON.parse('-9007199254740993') as number],
+  ] as const)('says a %s JSON number beyond 2^53 loses precision, without quoting the rounded value', (datatype, value) => {
+    const act = () => toOrtTensor(spec(datatype), { name: 'x', datatype, shape: [1], data: [value] });
+    expect(act).toThrowError(/element 0 is an integer beyond ±2\^53 \(9007199254740991\): as a JSON number it loses precision .*send .* as decimal strings/);
+    expect(act).not.toThrowError(/9007199254740992|expected an integer/);
+  });
+
+  it('calls an integer beyond 2^53 out of range for smaller integer types, without quoting it', () => {
+    const act = () => toOrtTensor(spec('INT32'), { name: 'x', datatype: 'INT32', shape: [1], data: [1e20] });
+    expect(act).toThrowError("input 'x': element 0 is an integer beyond ±2^53; out of range for INT32 (-2147483648 to 2147483647)");
+  });
+
   it('accepts any shape when the model declares none', () => {
     const tensor = toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape: [3, 1], data: [1, 2, 3] });
     expect(tensor.dims).toEqual([3, 1]);

@@ -11,6 +11,12 @@ export interface V2TensorInput {
   readonly datatype: string;
   readonly shape: readonly number[];
   readonly data: readonly unknown[];
+  /**
+   * How an element is named in an error, by its row-major index (KServe v1 names instances).
+   *
+   * @default - `element <index>`
+   */
+  readonly elementName?: (index: number) => string;
 }
 
 /** One tensor of a KServe v2 response (`outputs[i]`). */
@@ -122,13 +128,22 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function fail(spec: TensorSpec, index: number, what: string): never {
-  throw new BadRequestError(`input ${quote(spec.name)}: element ${index} ${what}`);
+/** An element that does not fit its input, by index (named by the protocol in {@link toOrtTensor}). */
+class ElementError extends Error {
+  constructor(
+    readonly index: number,
+    readonly problem: string,
+  ) {
+    super(`element ${index} ${problem}`);
+  }
 }
 
-function refuseNull(spec: TensorSpec, index: number, expected: string): never {
+function fail(index: number, what: string): never {
+  throw new ElementError(index, what);
+}
+
+function refuseNull(index: number, expected: string): never {
   return fail(
-    spec,
     index,
     `is null, but the model does not declare missing-value handling for this input (ONNX metadata '${MISSING_VALUES_METADATA_KEY}'); send ${expected}`,
   );
@@ -139,25 +154,39 @@ function toFloats(spec: TensorSpec, data: readonly unknown[], array: Float32Arra
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
     if (value === null) {
-      if (!acceptsMissing) refuseNull(spec, i, 'a number');
+      if (!acceptsMissing) refuseNull(i, 'a number');
       array[i] = NaN;
       continue;
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail(spec, i, `is ${describe(value)}; expected a finite number${acceptsMissing ? ' or null' : ''}`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail(i, `is ${describe(value)}; expected a finite number${acceptsMissing ? ' or null' : ''}`);
     array[i] = value;
     // A finite JSON number can still overflow FP32 (1e39 becomes Infinity).
-    if (!Number.isFinite(array[i]!)) fail(spec, i, `is ${value}; out of range for ${spec.datatype}`);
+    if (!Number.isFinite(array[i]!)) fail(i, `is ${value}; out of range for ${spec.datatype}`);
   }
   return array;
 }
 
+/**
+ * An integer element: a JSON number that is a safe integer, or a decimal string (the only exact
+ * form beyond ±2^53). A JSON number beyond ±2^53 has already been rounded by the JSON parser, so
+ * the message never quotes it (it would not be the number that was sent).
+ */
 function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
+  const [min, max] = INTEGER_RANGES[spec.datatype]!;
+  const range = `${min} to ${max}`;
   let parsed: bigint | undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value)) parsed = BigInt(value);
   else if (typeof value === 'string' && /^-?\d+$/.test(value)) parsed = BigInt(value);
-  if (parsed === undefined) fail(spec, index, `is ${describe(value)}; expected an integer`);
-  const [min, max] = INTEGER_RANGES[spec.datatype]!;
-  if (parsed < min || parsed > max) fail(spec, index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype}`);
+  else if (typeof value === 'number' && Number.isInteger(value)) {
+    fail(
+      index,
+      max > BigInt(Number.MAX_SAFE_INTEGER)
+        ? `is an integer beyond ±2^53 (${Number.MAX_SAFE_INTEGER}): as a JSON number it loses precision (it no longer reads as the number sent); send ${spec.datatype} values that large as decimal strings, e.g. "${max}"`
+        : `is an integer beyond ±2^53; out of range for ${spec.datatype} (${range})`,
+    );
+  }
+  if (parsed === undefined) fail(index, `is ${describe(value)}; expected an integer`);
+  if (parsed < min || parsed > max) fail(index, `is ${typeof value === 'string' ? quote(value) : value}; out of range for ${spec.datatype} (${range})`);
   return parsed;
 }
 
@@ -177,20 +206,40 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   const array = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const value = data[i];
-    if (typeof value !== 'boolean') fail(spec, i, `is ${describe(value)}; expected true or false`);
+    if (typeof value !== 'boolean') fail(i, `is ${describe(value)}; expected true or false`);
     array[i] = value ? 1 : 0;
   }
   return array;
+}
+
+/** A UTF-16 surrogate without its other half (matched on code units: no `u` flag). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a string cannot reach the model intact, if it cannot: onnxruntime-node hands string
+ * elements to the runtime as NUL-terminated UTF-8, so a U+0000 would cut the string short and an
+ * unpaired surrogate (no UTF-8 encoding) would become U+FFFD.
+ */
+function unsendable(value: string): string | undefined {
+  const nul = value.indexOf('\u0000');
+  if (nul >= 0) return `contains U+0000 at position ${nul}`;
+  const lone = LONE_SURROGATE.exec(value);
+  if (lone !== null) return `contains an unpaired surrogate (\\u${lone[0].charCodeAt(0).toString(16)}) at position ${lone.index}`;
+  return undefined;
 }
 
 /** `null` in a string input marks a missing value and becomes `""`, in inputs whose model declares it handles them (trained models map it to their unknown category). */
 function toStrings(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): string[] {
   return data.map((value, i) => {
     if (value === null) {
-      if (!acceptsMissing) refuseNull(spec, i, 'a string');
+      if (!acceptsMissing) refuseNull(i, 'a string');
       return '';
     }
-    if (typeof value !== 'string') fail(spec, i, `is ${describe(value)}; expected a string${acceptsMissing ? ' or null' : ''}`);
+    if (typeof value !== 'string') fail(i, `is ${describe(value)}; expected a string${acceptsMissing ? ' or null' : ''}`);
+    const problem = unsendable(value);
+    if (problem !== undefined) {
+      fail(i, `${problem}; ONNX Runtime takes strings as NUL-terminated UTF-8, so it would not reach the model intact (BYTES elements may not contain U+0000 or unpaired surrogates)`);
+    }
     return value;
   });
 }
@@ -228,7 +277,15 @@ export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissi
   }
   checkShape(spec, input.shape);
   const data = elementsOf(spec, input.data, input.shape);
-  const { type, values } = typedData(spec, data, acceptsMissing);
+  let typed: ReturnType<typeof typedData>;
+  try {
+    typed = typedData(spec, data, acceptsMissing);
+  } catch (error) {
+    if (!(error instanceof ElementError)) throw error;
+    const name = input.elementName?.(error.index) ?? `element ${error.index}`;
+    throw new BadRequestError(`input ${quote(spec.name)}: ${name} ${error.problem}`);
+  }
+  const { type, values } = typed;
   try {
     return new Tensor(type, values, input.shape);
   } catch (error) {

@@ -15,14 +15,33 @@ describe('instancesToInputs', () => {
     // Act
     const inputs = instancesToInputs(iris, [{ a: 1, b: 2 }, { a: 3, b: 4 }]);
     // Assess
-    expect(inputs).toEqual([
+    expect(inputs).toMatchObject([
       { name: 'a', datatype: 'FP32', shape: [2, 1], data: [1, 3] },
       { name: 'b', datatype: 'FP32', shape: [2, 1], data: [2, 4] },
     ]);
+    expect(inputs[0]!.elementName?.(1)).toBe('instance 1');
   });
 
   it('stacks plain instances for a single-input model', () => {
-    expect(instancesToInputs(vector, [[1, 2, 3], [4, 5, 6]])).toEqual([{ name: 'x', datatype: 'FP32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] }]);
+    const [input] = instancesToInputs(vector, [[1, 2, 3], [4, 5, 6]]);
+    expect(input).toMatchObject({ name: 'x', datatype: 'FP32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] });
+    expect(input!.elementName?.(4)).toBe('instance 1, value 1');
+  });
+
+  it('takes a scalar or a one-value array per instance for a [batch, 1] input', () => {
+    expect(instancesToInputs(iris, [{ a: 1, b: [2] }, { a: 3, b: [4] }]).map((input) => input.shape)).toEqual([[2, 1], [2, 1]]);
+  });
+
+  const matrix = modelWith([{ name: 'm', datatype: 'FP32', shape: [-1, 2, 3] }]);
+  it.each([
+    [vector, [[1, 2, 3], [1, 2]], "instance 1 has 2 values; the model's input 'x' takes 3 values per instance"],
+    [vector, [[1, 2, 3], 4], "instance 1 is a single value; the model's input 'x' takes 3 values per instance"],
+    [vector, [[1, 2, [3]]], "instance 0[2] is an array; the model's input 'x' takes 3 values per instance"],
+    [matrix, [[[1, 2, 3], [4, 5, 6]], [[1, 2, 3], [4, 5]]], "instance 1[1] has 2 values; the model's input 'm' takes values nested as [2, 3] per instance"],
+    [iris, [{ a: 1, b: 2 }, { a: [1, 2], b: 2 }], "instance 1 is an array; the model's input 'a' takes one value per instance"],
+  ] as const)('says in v1 terms (instance, values, input) where a ragged instance differs: %#', (model, instances, message) => {
+    expect(() => instancesToInputs(model, instances)).toThrowError(BadRequestError);
+    expect(() => instancesToInputs(model, instances)).toThrowError(message);
   });
 
   it.each([

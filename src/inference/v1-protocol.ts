@@ -26,25 +26,80 @@ function featureShape(spec: TensorSpec): readonly number[] {
   return rest.length === 1 && rest[0] === 1 ? [] : rest;
 }
 
-/** Shape of one instance's value, read from its nesting (`[[1,2],[3,4]]` → `[2, 2]`). */
-function shapeOfValue(value: unknown): number[] {
+/** Shape of one instance's value, read from its nesting (`[[1,2],[3,4]]` → `[2, 2]`), at most `limit` deep. */
+function shapeOfValue(value: unknown, limit: number): number[] {
   const shape: number[] = [];
   let current = value;
-  while (Array.isArray(current)) {
+  while (Array.isArray(current) && shape.length <= limit) {
     shape.push(current.length);
     current = current[0];
   }
   return shape;
 }
 
-/** Stacks per-instance values into one batched tensor for `spec`. */
-function stack(spec: TensorSpec, values: readonly unknown[]): V2TensorInput {
+/** Deepest per-instance nesting (an ONNX tensor has at most 32 dimensions, one of them the batch). */
+const MAX_INSTANCE_RANK = 31;
+
+/**
+ * The shape every instance of `spec` must have: the model's per-instance dimensions, with the
+ * dynamic ones (and all of them when the model declares no shape) read from instance 0.
+ */
+function instanceShape(spec: TensorSpec, first: unknown): readonly number[] {
   const perInstance = featureShape(spec);
-  const valueShape = perInstance.length === 0 ? [] : shapeOfValue(values[0]);
-  const batchShape = [values.length, ...valueShape];
-  // A `[batch, 1]` input takes scalars per instance; keep the model's rank.
-  const shape = spec.shape.length === 2 && spec.shape[1] === 1 && valueShape.length === 0 ? [values.length, 1] : batchShape;
-  return { name: spec.name, datatype: spec.datatype, shape, data: values };
+  const sent = shapeOfValue(first, MAX_INSTANCE_RANK);
+  if (spec.shape.length === 0) {
+    if (sent.length > MAX_INSTANCE_RANK) throw new BadRequestError(`instance 0 is nested more than ${MAX_INSTANCE_RANK} deep; the model's input ${quote(spec.name)} takes at most ${MAX_INSTANCE_RANK}`);
+    return sent;
+  }
+  return perInstance.map((dim, i) => (dim >= 0 ? dim : (sent[i] ?? dim)));
+}
+
+/** How an instance of shape `shape` is described: `one value`, `256 values`, `[2, 3] values`. */
+function describeInstance(shape: readonly number[]): string {
+  if (shape.length === 0) return 'one value';
+  if (shape.length === 1) return shape[0]! < 0 ? 'an array of values' : `${shape[0]} value${shape[0] === 1 ? '' : 's'}`;
+  return `values nested as [${shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
+}
+
+/** Checks that each instance is nested exactly like `shape`, saying in v1 terms (instance, values) where one differs. */
+function checkInstances(spec: TensorSpec, values: readonly unknown[], shape: readonly number[]): void {
+  const takes = `the model's input ${quote(spec.name)} takes ${describeInstance(shape)} per instance`;
+  values.forEach((value, instance) => {
+    const pending: { item: unknown; depth: number; at: string }[] = [{ item: value, depth: 0, at: '' }];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const { item, depth, at } = next;
+      const where = `instance ${instance}${at}`;
+      if (depth === shape.length) {
+        if (Array.isArray(item)) throw new BadRequestError(`${where} is an array; ${takes}`);
+        continue;
+      }
+      if (!Array.isArray(item)) throw new BadRequestError(`${where} is a single value; ${takes}`);
+      const expected = shape[depth]!;
+      if (expected >= 0 && item.length !== expected) throw new BadRequestError(`${where} has ${item.length} values; ${takes}`);
+      for (let i = item.length - 1; i >= 0; i--) pending.push({ item: item[i], depth: depth + 1, at: `${at}[${i}]` });
+    }
+  });
+}
+
+/**
+ * Stacks per-instance values into one batched tensor for `spec`, after checking each instance
+ * against the input's per-instance shape; errors name instances and values, never `data`.
+ */
+function stack(spec: TensorSpec, values: readonly unknown[]): V2TensorInput {
+  // A `[batch, 1]` input takes a scalar per instance, or a one-value array.
+  const oneValue = spec.shape.length === 2 && spec.shape[1] === 1 && Array.isArray(values[0]);
+  const shape = oneValue ? [1] : instanceShape(spec, values[0]);
+  checkInstances(spec, values, shape);
+  const size = shape.reduce((a, b) => a * b, 1);
+  // A `[batch, 1]` input keeps the model's rank.
+  const tensorShape = spec.shape.length === 2 && spec.shape[1] === 1 && shape.length === 0 ? [values.length, 1] : [values.length, ...shape];
+  return {
+    name: spec.name,
+    datatype: spec.datatype,
+    shape: tensorShape,
+    data: values,
+    elementName: (index) => (size === 1 ? `instance ${index}` : `instance ${Math.floor(index / size)}, value ${index % size}`),
+  };
 }
 
 /**

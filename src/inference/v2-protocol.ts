@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { BadRequestError, quote } from '../http/errors.js';
 import { parseWith } from '../http/request.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
@@ -23,9 +24,42 @@ const inferRequestSchema = z.object({
       }),
     )
     .check(z.minLength(1, 'at least one input is required')),
-  outputs: z.optional(z.array(z.object({ name }))),
+  outputs: z.optional(z.array(z.object({ name, parameters }))),
   parameters,
 });
+
+/** Where a `parameters` object sits in a request: the request itself, an input or a requested output. */
+type ParameterLevel = 'request' | 'input' | 'output';
+
+const BINARY_NOT_SUPPORTED = 'binary tensor data (the binary data extension) is not supported yet; tensors travel as JSON';
+
+/**
+ * The Open Inference Protocol parameters this server knows, where they may appear, and what it
+ * answers: `undefined` when the value asks for what the server does anyway (JSON tensors), else
+ * why it cannot honour it.
+ */
+const KNOWN_PARAMETERS: Readonly<Record<ParameterLevel, Readonly<Record<string, (value: unknown) => string | undefined>>>> = {
+  request: { binary_data_output: (value) => (value === false ? undefined : BINARY_NOT_SUPPORTED) },
+  input: { binary_data_size: () => `${BINARY_NOT_SUPPORTED}: send the values in "data"` },
+  output: {
+    binary_data: (value) => (value === false ? undefined : BINARY_NOT_SUPPORTED),
+    classification: () => 'the classification extension is not supported; request the output without it and pick the top classes from its values',
+  },
+};
+
+/** Refuses every parameter the server would not honour, naming it: none is ignored. */
+function checkParameters(level: ParameterLevel, path: string, given: Readonly<Record<string, unknown>> | undefined): void {
+  const known = KNOWN_PARAMETERS[level];
+  for (const [key, value] of Object.entries(given ?? {})) {
+    const field = quote(`${path}.${key}`);
+    const check = Object.hasOwn(known, key) ? known[key] : undefined;
+    if (check === undefined) {
+      throw new BadRequestError(`unknown parameter ${field}: ${level} parameters this server knows are ${Object.keys(known).join(', ')}; it ignores none`);
+    }
+    const refusal = check(value);
+    if (refusal !== undefined) throw new BadRequestError(`unsupported parameter ${field}: ${refusal}`);
+  }
+}
 
 /** A parsed Open Inference Protocol v2 inference request. */
 export type InferRequest = z.infer<typeof inferRequestSchema>;
@@ -38,9 +72,16 @@ export interface InferResponse {
   readonly outputs: readonly V2TensorOutput[];
 }
 
-/** Validates the structure of a v2 request body (tensor contents are checked against the model later). */
+/**
+ * Validates the structure of a v2 request body (tensor contents are checked against the model later),
+ * and its `parameters` (request, inputs, outputs): 400 for one this server would not honour.
+ */
 export function parseInferRequest(body: unknown): InferRequest {
-  return parseWith(inferRequestSchema, body, 'inference request');
+  const request = parseWith(inferRequestSchema, body, 'inference request');
+  checkParameters('request', 'parameters', request.parameters);
+  request.inputs.forEach((input, i) => checkParameters('input', `inputs.${i}.parameters`, input.parameters));
+  request.outputs?.forEach((output, i) => checkParameters('output', `outputs.${i}.parameters`, output.parameters));
+  return request;
 }
 
 /** Runs a v2 inference request on a loaded model. */
@@ -54,11 +95,14 @@ export async function infer(model: LoadedModel, request: InferRequest): Promise<
   };
 }
 
-/** Model metadata in v2 form (`GET /v2/models/{name}[/versions/{v}]`). */
-export function modelMetadata(version: ModelVersion): Record<string, unknown> {
+/**
+ * Model metadata in v2 form (`GET /v2/models/{name}[/versions/{v}]`): the signature of `version`,
+ * and in `versions` every version a request may name (`servable`), as the protocol defines it.
+ */
+export function modelMetadata(version: ModelVersion, servable: readonly number[]): Record<string, unknown> {
   return {
     name: version.model,
-    versions: [String(version.version)],
+    versions: servable.map(String),
     platform: 'onnxruntime_onnx',
     inputs: version.signature.inputs,
     outputs: version.signature.outputs,

@@ -47,6 +47,17 @@ describe('ModelRegistry on dynalite', () => {
     expect(models.nextCursor).toBeDefined();
   });
 
+  it('lists the numbers of the versions a request may name: every version but the archived ones', async () => {
+    // Prepare
+    await registry.createModel({ name: 'servable' });
+    for (let i = 0; i < 4; i++) await registry.registerVersion(draftVersion('servable'));
+    await registry.setVersionStatus('servable', 2, { status: 'ARCHIVED', by: 'test', reason: 'old' });
+    await registry.setVersionStatus('servable', 3, { status: 'REJECTED', by: 'test', reason: 'worse' });
+    // Act, Assess
+    expect(await registry.servableVersionNumbers('servable')).toEqual([1, 3, 4]);
+    expect(await registry.servableVersionNumbers('ghost')).toEqual([]);
+  });
+
   it('answers 404 for unknown models and versions, and refuses versions of unknown models', async () => {
     await expect(registry.getModel('ghost')).rejects.toThrowError("model 'ghost' not found");
     await expect(registry.getVersion('race', 99)).rejects.toThrowError("model 'race' has no version 99");

@@ -528,6 +528,21 @@ export class ModelRegistry {
     );
   }
 
+  /**
+   * The numbers of a model's versions that are not ARCHIVED (those a request may name), lowest
+   * first, read in one query that returns only the numbers.
+   */
+  async servableVersionNumbers(model: string): Promise<number[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#status <> :archived',
+      ProjectionExpression: '#version',
+      ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+      ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': VERSION_PREFIX, ':archived': 'ARCHIVED' satisfies VersionStatus },
+    });
+    return items.map((item) => Number(item['version']));
+  }
+
   /** The highest version number of a model (0 when it has none). */
   latestVersionNumber(model: string): Promise<number> {
     return this.table.latestNumber(modelPk(model), VERSION_PREFIX, 'version');

@@ -153,7 +153,7 @@ describe('register → alias → infer', () => {
     expect((await request('GET', '/v2/health/live')).body).toEqual({ live: true });
     expect((await request('GET', '/v2/health/ready')).body).toEqual({ ready: true });
     const metadata = await request('GET', '/v2/models/flow/versions/1');
-    expect(metadata.body).toMatchObject({ name: 'flow', versions: ['1'], platform: 'onnxruntime_onnx' });
+    expect(metadata.body).toMatchObject({ name: 'flow', versions: ['1', '2'], platform: 'onnxruntime_onnx' });
     expect((metadata.body['inputs'] as unknown[])[0]).toEqual({ name: 'sepal_length', datatype: 'FP32', shape: [-1, 1] });
     const ready = await request('GET', '/v2/models/flow/ready');
     expect(ready.body).toEqual({ name: 'flow', version: '2', ready: true });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { BadRequestError } from '../http/errors.js';
+import { parseOwnJson } from '../http/own-json.js';
+import { parseInferRequest } from './v2-protocol.js';
+
+const input = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
+/** A request with `parameters` at the given level (parsed like a body: prototype-free). */
+const withParameters = (at: 'request' | 'input' | 'output', parameters: Record<string, unknown>) =>
+  parseOwnJson(
+    JSON.stringify({
+      inputs: [at === 'input' ? { ...input, parameters } : input],
+      outputs: [at === 'output' ? { name: 'y', parameters } : { name: 'y' }],
+      ...(at === 'request' ? { parameters } : {}),
+    }),
+  );
+
+describe('parseInferRequest parameters', () => {
+  it('accepts parameters on the request, inputs and outputs where they ask for what the server does (JSON tensors)', () => {
+    expect(parseInferRequest(withParameters('request', { binary_data_output: false })).parameters).toEqual({ binary_data_output: false });
+    expect(parseInferRequest(withParameters('output', { binary_data: false })).outputs?.[0]?.parameters).toEqual({ binary_data: false });
+    expect(parseInferRequest(withParameters('input', {})).inputs[0]?.parameters).toEqual({});
+  });
+
+  it.each([
+    ['request', { binary_data_output: true }, "unsupported parameter 'parameters.binary_data_output': binary tensor data (the binary data extension) is not supported yet"],
+    ['input', { binary_data_size: 16 }, "unsupported parameter 'inputs.0.parameters.binary_data_size': binary tensor data (the binary data extension) is not supported yet; tensors travel as JSON: send the values in \"data\""],
+    ['output', { binary_data: true }, "unsupported parameter 'outputs.0.parameters.binary_data': binary tensor data (the binary data extension) is not supported yet"],
+    ['output', { classification: 3 }, "unsupported parameter 'outputs.0.parameters.classification': the classification extension is not supported"],
+    ['request', { foo: 1 }, "unknown parameter 'parameters.foo': request parameters this server knows are binary_data_output; it ignores none"],
+    ['input', { x: 1 }, "unknown parameter 'inputs.0.parameters.x': input parameters this server knows are binary_data_size; it ignores none"],
+    ['output', { binary_data_size: 4 }, "unknown parameter 'outputs.0.parameters.binary_data_size': output parameters this server knows are binary_data, classification; it ignores none"],
+    ['request', { constructor: 1 }, "unknown parameter 'parameters.constructor'"],
+  ] as const)('refuses a %s parameter it would not honour (%j), naming it', (at, parameters, message) => {
+    const body = withParameters(at, parameters);
+    expect(() => parseInferRequest(body)).toThrowError(BadRequestError);
+    expect(() => parseInferRequest(body)).toThrowError(message);
+  });
+});
