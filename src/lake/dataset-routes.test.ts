@@ -51,3 +51,21 @@ describe('PUT /datasets/{dataset}: an auto-train spec is checked against the dec
     expect(inferred.status).toBe(201);
   });
 });
+
+describe('GET /datasets/{dataset}/versions/{version}: the version segment', () => {
+  it.each(['0', '01', '-1', '1e0', '99999999999'])("refuses '%s' with the version range and 'latest' (400)", async (segment) => {
+    // Prepare
+    const event = apiEvent({ method: 'GET', resource: '/datasets/{dataset}/versions/{version}', pathParameters: { dataset: 'd1', version: segment } });
+
+    // Act
+    const answer = await routes['GET /datasets/{dataset}/versions/{version}']!(event).then(
+      () => ({ status: 200, message: '' }),
+      (error: unknown) => ({ status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message }),
+    );
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.message).toContain('versions are numbered from 1 to 9999999999');
+    expect(answer.message).toContain("or 'latest'");
+  });
+});

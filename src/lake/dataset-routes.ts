@@ -10,6 +10,7 @@ import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../registry/control-plane-routes.js';
+import { parseVersionNumber } from '../registry/names.js';
 import { checkTrainingColumns, checkTrainingFields, trainingFields, type ColumnLabels } from '../training/jobs/job-request.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
@@ -74,8 +75,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
       if (newest === undefined) throw new ConflictError(`dataset '${name}' has no READY version yet`);
       return newest;
     }
-    if (!/^[1-9][0-9]{0,9}$/.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: expected a positive integer or 'latest'`);
-    return datasets.getVersion(name, Number(segment));
+    return datasets.getVersion(name, parseVersionNumber(segment, "'latest'"));
   };
 
   return {

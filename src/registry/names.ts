@@ -37,8 +37,11 @@ export function parseVersionSelector(segment: string): VersionSelector {
   return { kind: 'alias', alias: assertAliasName(segment) };
 }
 
-/** Parses a path segment that must be a version number. */
-export function parseVersionNumber(segment: string): number {
-  if (!VERSION_NUMBER.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: ${VERSION_RULE}`);
+/**
+ * Parses a path segment that must be a version number.
+ * @param otherwise - What else the segment may be, for the message (e.g. `'latest'`), when the caller accepts more.
+ */
+export function parseVersionNumber(segment: string, otherwise?: string): number {
+  if (!VERSION_NUMBER.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: ${VERSION_RULE}${otherwise === undefined ? '' : `; or ${otherwise}`}`);
   return Number(segment);
 }
