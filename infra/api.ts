@@ -11,7 +11,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
 import type { PlatformFunction } from './platform-function.js';
-import { allowedMethods, type RouteSpec } from './topology.js';
+import { allowedMethods, type RouteSpec } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** API Gateway's largest request payload, in bytes (10 MB). */

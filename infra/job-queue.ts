@@ -6,7 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { QueueSpec } from './topology.js';
+import type { QueueSpec } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** SQS limits: 12 h visibility timeout, 14 days retention, 1000 receives in a redrive policy. */

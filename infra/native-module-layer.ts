@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { MEGABYTE, type LayerArch, type LayerDescription } from '../layers/build-layer.js';
 import { LAYERS } from '../layers/layers.js';
 import { REPO_ROOT } from './paths.js';
-import type { LayerId } from './topology.js';
+import type { LayerId } from '../topology/spec.js';
 
 /** Bump to force a rebuild of every layer when nothing else in the hash changed. */
 const LAYER_HASH_SALT = 'native-module-layer/1';

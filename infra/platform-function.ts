@@ -13,14 +13,15 @@ import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../src/rollout/shadow-copy.js';
-import { FUNCTION_BUNDLING } from './bundling.js';
+import { FUNCTION_BUNDLING } from '../topology/bundling.js';
 import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';
 import { acknowledgeNag, iam5ArnWildcardFinding } from './nag.js';
 import type { NativeModuleLayer } from './native-module-layer.js';
 import { REPO_ROOT } from './paths.js';
 import type { Registry } from './registry.js';
-import { DEFAULT_MAX_CONCURRENCY, DEFAULT_METRICS_NAMESPACE, functionEnvironment, type FunctionSpec, type LayerId, type QueueId } from './topology.js';
+import { DEFAULT_METRICS_NAMESPACE, functionEnvironment } from '../topology/environment.js';
+import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type LayerId, type QueueId } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** API Gateway REST integration timeout (default quota). */
@@ -126,7 +127,7 @@ export interface PlatformFunctionProps {
 
 /**
  * A `NodejsFunction` for one topology function: nodejs22.x, esbuild bundle (CommonJS, minified,
- * no source maps, AWS SDK bundled, layer-provided modules left out: `infra/bundling.ts`), its own
+ * no source maps, AWS SDK bundled, layer-provided modules left out: `topology/bundling.ts`), its own
  * log group, active tracing, an execution role with no managed policies and only the grants its
  * `spec.access` asks for, and SQS event sources for its queue triggers.
  */
@@ -223,8 +224,8 @@ export class PlatformFunction extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: {
-        // Shared with bench/ (infra/bundling.ts) so benchmarks measure the bundle Lambda runs:
-        // `infra/bundling.ts`: CommonJS (NODE_PATH reaches the layers), minified, layer modules external.
+        // Shared with bench/ (topology/bundling.ts) so benchmarks measure the bundle Lambda runs:
+        // `topology/bundling.ts`: CommonJS (NODE_PATH reaches the layers), minified, layer modules external.
         format: FUNCTION_BUNDLING.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
         target: FUNCTION_BUNDLING.target,
         minify: FUNCTION_BUNDLING.minify,

@@ -19,7 +19,9 @@ import { trainedModelKey } from '../src/training/jobs/publish-model.js';
 import { JobQueue } from './job-queue.js';
 import { PlatformStack, type PlatformStackProps } from './platform-stack.js';
 import { REPO_ROOT } from './paths.js';
-import { DEFAULT_MAX_CONCURRENCY, topology, TRAINING_MEMORY_MB, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from './topology.js';
+import { TRAINING_MEMORY_MB } from '../topology/limits.js';
+import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from '../topology/spec.js';
+import { topology } from '../topology/topology.js';
 
 /** Feature flags from cdk.json, so tests synthesize exactly what `cdk synth` does. */
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })

@@ -1,5 +1,5 @@
 /**
- * The platform stack, generated from the topology (`infra/topology.ts`) that the local cloud
+ * The platform stack, generated from the topology (`topology/topology.ts`) that the local cloud
  * reads as well: one lake, one registry, a queue per `QueueSpec` (with the lake notifications it
  * receives), a layer per `LayerId` some function needs, a function per `FunctionSpec`, and one
  * REST API serving every function's routes.
@@ -16,7 +16,8 @@ import { pascalCase } from './names.js';
 import { NativeModuleLayer } from './native-module-layer.js';
 import { PlatformFunction } from './platform-function.js';
 import { Registry } from './registry.js';
-import { topology as platformTopology, type LayerId, type QueueId, type Topology } from './topology.js';
+import { type LayerId, type QueueId, type Topology } from '../topology/spec.js';
+import { topology as platformTopology } from '../topology/topology.js';
 
 /** Construct id of each layer: a contract, since it names the layer's CloudFormation resource. */
 const LAYER_CONSTRUCT_IDS: Readonly<Record<LayerId, string>> = {
@@ -29,7 +30,7 @@ export interface PlatformStackProps extends StackProps {
   /**
    * The topology to deploy.
    *
-   * @default - the platform's topology from `infra/topology.ts`
+   * @default - the platform's topology from `topology/topology.ts`
    */
   readonly topology?: Topology;
 

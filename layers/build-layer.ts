@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { LayerId } from '../infra/topology.js';
+import type { LayerId } from '../topology/spec.js';
 
 /** CPU architectures a Lambda function (and therefore a layer) can target. */
 export type LayerArch = 'x64' | 'arm64';
@@ -36,7 +36,7 @@ export const MEGABYTE = 1024 * 1024;
 
 /** What one layer packages, how to trim it to one platform, and how to prove it works. */
 export interface LayerDescription {
-  /** The layer's id (`LayerId` in `infra/topology.ts`); names `layers/<id>/` and the zip `<id>-<arch>.zip`. */
+  /** The layer's id (`LayerId` in `topology/topology.ts`); names `layers/<id>/` and the zip `<id>-<arch>.zip`. */
   readonly id: LayerId;
   /** The npm package the layer provides, at the version installed in the repository. */
   readonly packageName: string;

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { topology } from '../infra/topology.js';
+import { topology } from '../topology/topology.js';
 import { createGateway } from './gateway.js';
 import { FunctionInvocationError } from './local-function.js';
 

@@ -15,7 +15,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { QueueId } from '../infra/topology.js';
+import type { QueueId } from '../topology/spec.js';
 import type { DatasetVersion } from '../src/lake/types.js';
 import type { TrainingJob } from '../src/training/jobs/types.js';
 import { isDatasetName } from '../src/lake/zones.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionSpec } from '../infra/topology.js';
+import type { FunctionSpec } from '../topology/spec.js';
 import type { EchoResult } from '../test/fixtures/local/echo-handler.js';
 import { FunctionInvocationError, LocalFunction } from './local-function.js';
 import { functionSpec } from '../test/support/function-spec.js';

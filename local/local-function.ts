@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FunctionSpec } from '../infra/topology.js';
+import type { FunctionSpec } from '../topology/spec.js';
 import { ENTRY_ENV, type HostMessage, type SerializedError } from './function-protocol.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('./function-host.ts', import.meta.url));

@@ -1,6 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueId, Topology } from '../infra/topology.js';
+import type { QueueId, Topology } from '../topology/spec.js';
 import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
 
 /** URLs and ARNs of a queue and its dead-letter queue. */

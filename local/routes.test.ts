@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { topology, type FunctionSpec, type RouteSpec } from '../infra/topology.js';
+import { type FunctionSpec, type RouteSpec } from '../topology/spec.js';
+import { topology } from '../topology/topology.js';
 import { compileRoutes, matchPath } from './routes.js';
 import { functionSpec } from '../test/support/function-spec.js';
 

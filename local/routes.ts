@@ -1,4 +1,4 @@
-import type { FunctionSpec, RouteSpec } from '../infra/topology.js';
+import type { FunctionSpec, RouteSpec } from '../topology/spec.js';
 
 /** A topology route compiled for matching request paths. */
 export interface CompiledRoute {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LakeNotificationSpec, QueueId, QueueSpec } from '../infra/topology.js';
+import type { LakeNotificationSpec, QueueId, QueueSpec } from '../topology/spec.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
 import { createS3Dispatcher, DEFAULT_DELIVERY_RETRY, matches } from './s3-notifications.js';
 

@@ -1,5 +1,5 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import type { LakeNotificationSpec, QueueId, QueueSpec } from '../infra/topology.js';
+import type { LakeNotificationSpec, QueueId, QueueSpec } from '../topology/spec.js';
 import { decodeS3Key } from '../src/lake/s3-event.js';
 
 /** How a failed notification is retried: S3 retries delivery to its destinations. */

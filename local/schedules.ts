@@ -4,7 +4,7 @@
  * skip. (In AWS runs may overlap: scheduled functions must be safe when they do, as the
  * rollout advancer's conditional writes are.)
  */
-import type { FunctionSpec } from '../infra/topology.js';
+import type { FunctionSpec } from '../topology/spec.js';
 
 /** Timers that invoke the scheduled functions; `stop` waits for runs in flight. */
 export interface LocalSchedules {

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueueTriggerSpec, Topology } from '../infra/topology.js';
+import type { QueueTriggerSpec, Topology } from '../topology/spec.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
 import { provisionResources, type ProvisionedQueue } from './provision.js';
 import { messagesToDelete, SqsEventSource, toSqsRecord } from './sqs-event-source.js';

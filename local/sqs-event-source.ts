@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { QueueTriggerSpec } from '../infra/topology.js';
+import type { QueueTriggerSpec } from '../topology/spec.js';
 import { LOCAL_REGION } from './emulators.js';
 import type { Invoke } from './gateway.js';
 

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import './validation.js';
-import { ENV } from '../infra/topology.js';
+import { ENV } from '../topology/environment.js';
 
 const schema = z.object({
   [ENV.registryTable]: z.string().check(z.minLength(1)),
@@ -14,6 +14,7 @@ const schema = z.object({
   [ENV.codeVersion]: z._default(z.string().check(z.minLength(1)), 'unknown'),
   [ENV.trainingQueueUrl]: z.optional(z.string().check(z.minLength(1))),
   [ENV.registryEventBus]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.maxReceiveCount]: z.optional(z.coerce.number().check(z.int(), z.positive())),
 });
 
 /** Settings every platform function reads from its environment. */
@@ -34,6 +35,8 @@ export interface PlatformConfig {
   readonly trainingQueueUrl?: string;
   /** The EventBridge bus of registry events, for functions that write the registry. */
   readonly registryEventBus?: string;
+  /** Deliveries of a message before it moves to the dead-letter queue, for functions with a queue trigger. */
+  readonly maxReceiveCount?: number;
 }
 
 /** Parses the environment; throws naming every missing or invalid variable. */
@@ -68,5 +71,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     codeVersion: c[ENV.codeVersion],
     ...(c[ENV.trainingQueueUrl] === undefined ? {} : { trainingQueueUrl: c[ENV.trainingQueueUrl] }),
     ...(c[ENV.registryEventBus] === undefined ? {} : { registryEventBus: c[ENV.registryEventBus] }),
+    ...(c[ENV.maxReceiveCount] === undefined ? {} : { maxReceiveCount: c[ENV.maxReceiveCount] }),
   };
+}
+
+/** A setting a function cannot run without although others may (e.g. a queue consumer's `maxReceiveCount`); throws naming its variable. */
+export function required<K extends keyof PlatformConfig>(config: PlatformConfig, key: K, variable: string): NonNullable<PlatformConfig[K]> {
+  const value = config[key];
+  if (value === undefined || value === null) throw new Error(`invalid function configuration: ${variable} is not set`);
+  return value as NonNullable<PlatformConfig[K]>;
 }

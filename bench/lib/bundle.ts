@@ -2,7 +2,7 @@ import { build } from 'esbuild';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FUNCTION_BUNDLING } from '../../infra/bundling.js';
+import { FUNCTION_BUNDLING } from '../../topology/bundling.js';
 
 /** A bundled function, as the CDK stack ships it. */
 export interface Bundle {
@@ -10,7 +10,7 @@ export interface Bundle {
   readonly bytes: number;
 }
 
-/** Bundles a handler entry with the stack's esbuild settings (`infra/bundling.ts`). */
+/** Bundles a handler entry with the stack's esbuild settings (`topology/bundling.ts`). */
 export async function bundleFunction(entry: string): Promise<Bundle> {
   const outdir = await mkdtemp(join(tmpdir(), 'bundle-'));
   const file = join(outdir, 'index.js');

@@ -3,7 +3,7 @@
  * at the top level and in nested objects, before anything else happens.
  */
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../infra/topology.js';
+import { topology } from '../../topology/topology.js';
 import { apiEvent } from '../../test/support/api-event.js';
 import { HttpError } from '../../src/http/errors.js';
 import type { RouteTable } from '../../src/http/router.js';

@@ -5,8 +5,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsClients } from '../../src/aws/clients.js';
-import { topology } from '../../infra/topology.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, required } from '../../src/config.js';
+import { ENV } from '../../topology/environment.js';
 import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { createObservability } from '../../src/observability.js';
@@ -32,7 +32,7 @@ const deps = {
   startTraining: startTrainingThread,
   codeVersion: config.codeVersion,
   progressIntervalMs: 5_000,
-  maxReceives: topology.queues.find((queue) => queue.id === 'training')!.maxReceiveCount,
+  maxReceives: required(config, 'maxReceiveCount', ENV.maxReceiveCount),
 };
 
 /** Lambda entry point. */

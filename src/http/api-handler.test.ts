@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
+import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { apiEvent, lambdaContext } from '../../test/support/api-event.js';
 import { createObservability } from '../observability.js';
 import { createApiHandler, type ApiHandler } from './api-handler.js';

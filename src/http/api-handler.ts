@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Observability } from '../observability.js';
-import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
+import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { ResponseTooLargeError } from './errors.js';
 import { header } from './request.js';
 import { CORRELATION_HEADER, toErrorResponse } from './response.js';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import '../validation.js';
-import { MAX_PAYLOAD_BYTES } from '../../infra/topology.js';
+import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
 import { parseOwnJson } from './own-json.js';
 

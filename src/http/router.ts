@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { allowedMethods } from '../../infra/topology.js';
+import { allowedMethods } from '../../topology/spec.js';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, quote } from './errors.js';
 
 /** A route handler: receives the event, returns the response (or throws a typed error). */

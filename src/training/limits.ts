@@ -1,5 +1,5 @@
 /** Limits of what a training job accepts, shared by request validation and the pipeline. */
-import { topology } from '../../infra/topology.js';
+import { topology } from '../../topology/topology.js';
 
 /** Most distinct target values a classification job accepts. */
 export const MAX_CLASSES = 100;

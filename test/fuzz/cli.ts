@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { topology } from '../../infra/topology.js';
+import { topology } from '../../topology/topology.js';
 import { startLocalCloud } from '../../local/cloud.js';
 import { apiClient, SAMPLE_MODELS } from '../../local/seed.js';
 import { topologyRoutes } from './requests.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { topology } from '../../infra/topology.js';
+import { topology } from '../../topology/topology.js';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import { apiClient, SAMPLE_MODELS } from '../../local/seed.js';
 import { topologyRoutes } from './requests.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../infra/topology.js';
+import { topology } from '../../topology/topology.js';
 import { fuzzRequest, topologyRoutes } from './requests.js';
 import { runFuzz } from './run.js';
 

@@ -1,4 +1,4 @@
-import type { RouteSpec, Topology } from '../../infra/topology.js';
+import type { RouteSpec, Topology } from '../../topology/spec.js';
 import { corruptText, fromValue, hostileValue, mutate, toText, type JsonNode } from './json-text.js';
 import { createRng, requestSeed, type Rng } from './prng.js';
 

@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import type { RouteSpec } from '../../infra/topology.js';
+import type { RouteSpec } from '../../topology/spec.js';
 import { fuzzRequest, type FuzzContext, type FuzzRequest } from './requests.js';
 
 /** Settings of one fuzz run. */

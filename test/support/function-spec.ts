@@ -1,4 +1,4 @@
-import type { FunctionSpec } from '../../infra/topology.js';
+import type { FunctionSpec } from '../../topology/spec.js';
 
 /** A minimal valid function spec for tests of the local cloud; `overrides` set what a test is about. */
 export function functionSpec(id: string, overrides: Partial<FunctionSpec> = {}): FunctionSpec {

@@ -4,181 +4,19 @@
  *
  * Both the CDK stack (`infra/`) and the local cloud (`local/`) read this file,
  * so the deployed platform and the one on a laptop cannot drift apart.
- * It is plain data: no CDK or AWS SDK import may appear here.
+ * It is plain data: no CDK or AWS SDK import may appear here, and nothing of ours but
+ * the rest of `topology/` (a lint rule keeps it so).
  */
-
-/** How a route is authenticated. `apiKey`: API Gateway API key + usage plan; `iam`: SigV4. */
-export type RouteAuth = 'apiKey' | 'iam';
-
-/** HTTP methods the platform uses. */
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-/**
- * The methods a resource answers, as its `Allow` header lists them: its routes' methods, and HEAD
- * wherever GET is (HEAD is GET without the body, RFC 9110 §9.3.2), sorted.
- */
-export function allowedMethods(methods: readonly string[]): string[] {
-  return [...new Set(methods.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])))].sort();
-}
-
-/** One API Gateway route, in REST API resource syntax (`/v2/models/{name}/infer`). */
-export interface RouteSpec {
-  readonly method: HttpMethod;
-  readonly path: string;
-  readonly auth: RouteAuth;
-}
-
-/** `ObjectCreated` notifications of lake objects whose key matches, sent by S3 to a queue. */
-export interface LakeNotificationSpec {
-  readonly prefix: string;
-  readonly suffix?: string;
-}
-
-/** Lambda layers the platform builds: native Node.js modules for one platform each. */
-export type LayerId = 'onnxruntime' | 'duckdb';
-
-/** An SQS event source mapping. */
-export interface QueueTriggerSpec {
-  readonly queue: QueueId;
-  readonly batchSize: number;
-  /** Whether the handler returns `batchItemFailures` (partial batch responses). */
-  readonly reportBatchItemFailures: boolean;
-  /**
-   * Most concurrent invocations the event source starts (SQS `MaximumConcurrency`, 2–1000):
-   * a burst of messages cannot take the account's concurrency from the other functions
-   * (predict first). Messages wait in the queue meanwhile. No concurrency is reserved for it.
-   * The local cloud delivers one batch at a time.
-   *
-   * @default DEFAULT_MAX_CONCURRENCY
-   */
-  readonly maxConcurrency?: number;
-}
-
-/**
- * Objects of the lake a function reads or writes, as key patterns (`*` matches any characters,
- * `/` included, as in IAM). Each pattern starts with its zone (`raw/`, `curated/`, `rejected/`,
- * `models/`, `predictions/`, `shadow-requests/`: src/lake/zones.ts), so no grant covers the
- * whole bucket.
- */
-export interface LakeAccess {
-  /** Keys whose objects (any version) the function reads. */
-  readonly read: readonly string[];
-  /**
-   * Keys the function writes (puts, including presigned upload URLs it signs; never deletes).
-   *
-   * @default - none
-   */
-  readonly write?: readonly string[];
-}
-
-/** Resources a function may touch; turned into least-privilege grants in AWS. */
-export interface FunctionAccess {
-  readonly registry?: 'read' | 'readWrite';
-  readonly lake?: LakeAccess;
-  readonly queues?: { readonly [K in QueueId]?: 'send' | 'consume' };
-  /**
-   * Serving telemetry (the predict function): add to per-version counters (registry items under
-   * `STATS#` partition keys only) and write shadow copies (lake keys under `shadow-requests/` only).
-   */
-  readonly servingTelemetry?: 'write';
-  /**
-   * Shadow results (the shadow function): write comparison counts (registry items under `SHADOW#`
-   * partition keys only) and side-by-side records (lake keys under `predictions/<model>/shadow/` only).
-   */
-  readonly shadowResults?: 'write';
-}
-
-/** Runs a function on a fixed schedule (EventBridge in AWS, a timer in the local cloud). */
-export interface ScheduleSpec {
-  /** Minutes between runs in AWS (EventBridge's smallest rate is one minute). */
-  readonly everyMinutes: number;
-}
-
-/** One Lambda function of the platform. */
-export interface FunctionSpec {
-  /** Stable id: CDK construct id suffix and local-cloud name. Treated as a contract. */
-  readonly id: string;
-  /** Handler entry file, relative to the repository root; it exports `handler`. */
-  readonly entry: string;
-  readonly description: string;
-  readonly memoryMb: number;
-  readonly timeoutSeconds: number;
-  /**
-   * Size of the function's /tmp in MB (Lambda: 512–10,240).
-   *
-   * @default 512
-   */
-  readonly ephemeralStorageMb?: number;
-  /** Layers the function needs (their modules are left out of its bundle). */
-  readonly layers: readonly LayerId[];
-  readonly access: FunctionAccess;
-  readonly routes: readonly RouteSpec[];
-  readonly queueTriggers: readonly QueueTriggerSpec[];
-  /**
-   * Runs the function on a schedule.
-   *
-   * @default - no schedule
-   */
-  readonly schedule?: ScheduleSpec;
-}
-
-/** Most concurrent invocations of a queue trigger that does not say (SQS `MaximumConcurrency`). */
-export const DEFAULT_MAX_CONCURRENCY = 5;
-
-/** Queue ids known to the platform. */
-export type QueueId = 'training' | 'ingest' | 'shadow';
-
-/** An SQS queue with its dead-letter queue. */
-export interface QueueSpec {
-  readonly id: QueueId;
-  /** Local queue name; in AWS CloudFormation names it. */
-  readonly localName: string;
-  readonly visibilityTimeoutSeconds: number;
-  /** Receives before a message is moved to the DLQ. */
-  readonly maxReceiveCount: number;
-  readonly retentionDays: number;
-  /** Environment variable through which functions that send to the queue learn its URL. */
-  readonly urlEnv: string;
-  /**
-   * Lake objects whose creation S3 announces on this queue (the message body is the S3 event).
-   *
-   * @default - none
-   */
-  readonly lakeNotifications?: readonly LakeNotificationSpec[];
-}
-
-/** Environment variable names through which functions learn where resources are. */
-export const ENV = {
-  registryTable: 'REGISTRY_TABLE',
-  lakeBucket: 'LAKE_BUCKET',
-  modelCacheDir: 'MODEL_CACHE_DIR',
-  aliasCacheTtlMs: 'ALIAS_CACHE_TTL_MS',
-  memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-  /** Where a function stages large temporary files. @default the OS temporary directory (/tmp in Lambda) */
-  scratchDir: 'SCRATCH_DIR',
-  /** The platform's version, recorded in the lineage of trained models. */
-  codeVersion: 'CODE_VERSION',
-  /** The training queue's URL (the `training` queue's `urlEnv`). */
-  trainingQueueUrl: 'TRAINING_QUEUE_URL',
-  /** The EventBridge bus registry events go to (functions that write the registry; absent locally: events are logged). */
-  registryEventBus: 'REGISTRY_EVENT_BUS',
-} as const;
+import { ENV } from './environment.js';
+import { TRAINING_MEMORY_MB } from './limits.js';
+import type { HttpMethod, RouteSpec, Topology } from './spec.js';
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
 const controlPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'iam' });
 
-/** Memory of the training function, which also bounds the jobs the control plane accepts. */
-export const TRAINING_MEMORY_MB = 4096;
-
-/** Maximum request/response payload: the Lambda synchronous invocation limit. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-
-/** Largest request line and headers together: API Gateway's REST API quota (10,240 bytes); the local gateway applies it too. */
-export const MAX_REQUEST_HEADER_BYTES = 10_240;
-
 /**
  * Lake key patterns of the zones functions read or write (`src/lake/zones.ts`; shadow copies:
- * `src/rollout/shadow-copy.ts`). Plain strings: this file imports nothing of ours.
+ * `src/rollout/shadow-copy.ts`).
  */
 export const LAKE_KEYS = {
   /** Dropped files, `raw/<dataset>/<file>` (dataset uploads are signed for these keys). */
@@ -194,14 +32,6 @@ export const LAKE_KEYS = {
   /** Sampled copies of requests for shadow versions, `shadow-requests/<model>/…`. */
   shadowRequests: 'shadow-requests/*',
 } as const;
-
-/** A platform topology; the local cloud also accepts others (its own tests use small ones). */
-export interface Topology {
-  readonly lake: { readonly localName: string };
-  readonly registry: { readonly localName: string };
-  readonly queues: readonly QueueSpec[];
-  readonly functions: readonly FunctionSpec[];
-}
 
 /** The platform's topology. */
 export const topology: Topology = {
@@ -390,43 +220,3 @@ export const topology: Topology = {
   ],
 };
 
-/** Default CloudWatch namespace of the functions' Powertools metrics. */
-export const DEFAULT_METRICS_NAMESPACE = 'ServerlessAiPlatform';
-
-/** Names (or CloudFormation tokens) of the resources a function's environment points at. */
-export interface ResourceNames {
-  readonly registryTable: string;
-  readonly lakeBucket: string;
-  readonly queueUrls: Readonly<Partial<Record<QueueId, string>>>;
-  /** The platform's version (package version and commit). */
-  readonly codeVersion: string;
-  /**
-   * The registry's EventBridge bus.
-   *
-   * @default - none: registry events are only logged
-   */
-  readonly registryEventBus?: string;
-  /** @default DEFAULT_METRICS_NAMESPACE */
-  readonly metricsNamespace?: string;
-}
-
-/**
- * The environment of a function, the same in AWS and in the local cloud: Powertools
- * settings, and where the resources it may use are (only those its `access` names).
- */
-export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSpec[], names: ResourceNames): Record<string, string> {
-  const environment: Record<string, string> = {
-    POWERTOOLS_SERVICE_NAME: spec.id,
-    POWERTOOLS_METRICS_NAMESPACE: names.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    [ENV.codeVersion]: names.codeVersion,
-  };
-  if (spec.access.registry !== undefined) environment[ENV.registryTable] = names.registryTable;
-  if (spec.access.registry === 'readWrite' && names.registryEventBus !== undefined) environment[ENV.registryEventBus] = names.registryEventBus;
-  if (spec.access.lake !== undefined) environment[ENV.lakeBucket] = names.lakeBucket;
-  for (const queue of queues) {
-    const url = names.queueUrls[queue.id];
-    if (spec.access.queues?.[queue.id] === 'send' && url !== undefined) environment[queue.urlEnv] = url;
-  }
-  return environment;
-}
