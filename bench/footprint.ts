@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LayerId } from '../topology/spec.js';
 import { topology } from '../topology/topology.js';
-import { buildLayer, directorySize, type LayerBuildReport } from '../layers/build-layer.js';
+import { buildLayer, directorySize, type LayerBuildReport } from '../layers/layer-builder.js';
 import { LAYERS } from '../layers/layers.js';
 import { bundleFunction } from './lib/bundle.js';
 import { record, table, verdict } from './lib/record.js';
@@ -69,7 +69,7 @@ export async function runFootprintBench(): Promise<void> {
 
   const body = [
     'Bundles: `topology/bundling.ts` settings (esbuild, minified CJS, AWS SDK bundled and tree-shaken, layer modules — onnxruntime-node, @duckdb/node-api — external).',
-    'Layers: `layers/build-layer.ts` for linux x64 (build time includes npm install from a warm cache, the proof and zip). Baseline: the npm install of onnxruntime-node (all platforms).',
+    'Layers: `layers/layer-builder.ts` for linux x64 (build time includes npm install from a warm cache, the proof and zip). Baseline: the npm install of onnxruntime-node (all platforms).',
     '',
     table(['artifact', 'size', 'target', 'verdict'], rows),
   ].join('\n');

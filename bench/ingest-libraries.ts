@@ -13,7 +13,7 @@ import { readdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { directorySize } from '../layers/build-layer.js';
+import { directorySize } from '../layers/layer-builder.js';
 import { checksumDiff, writeCreditCsv, type Checksum } from './lib/credit-csv.js';
 import type { WorkerResult } from './lib/ingest-worker.js';
 import { record, table, verdict } from './lib/record.js';

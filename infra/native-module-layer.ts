@@ -1,7 +1,7 @@
 /**
  * The Lambda layers that provide native Node.js modules at `/opt/nodejs/node_modules` (on
  * Lambda's `NODE_PATH`): onnxruntime-node for inference, @duckdb/node-api for ingest. Each is
- * built by `layers/build-layer.ts` from its description in `layers/<id>/build.ts`.
+ * built by `layers/layer-builder.ts` (command line `layers/cli.ts`) from its description in `layers/<id>/build.ts`.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AssetHashType, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { MEGABYTE, type LayerArch, type LayerDescription } from '../layers/build-layer.js';
+import { MEGABYTE, type LayerArch, type LayerDescription } from '../layers/layer-builder.js';
 import { LAYERS } from '../layers/layers.js';
 import { REPO_ROOT } from './paths.js';
 import type { LayerId } from '../topology/spec.js';
@@ -20,7 +20,8 @@ import type { LayerId } from '../topology/spec.js';
 const LAYER_HASH_SALT = 'native-module-layer/1';
 
 /** The build CLI shared by every layer. */
-const BUILD_SCRIPT = path.join(REPO_ROOT, 'layers', 'build-layer.ts');
+const BUILD_SCRIPT = path.join(REPO_ROOT, 'layers', 'cli.ts');
+const BUILDER = path.join(REPO_ROOT, 'layers', 'layer-builder.ts');
 
 /** Properties of a {@link NativeModuleLayer}. */
 export interface NativeModuleLayerProps {
@@ -52,7 +53,7 @@ export interface NativeModuleLayerProps {
 /**
  * One native-module layer, holding the linux binaries of one architecture only.
  *
- * The asset is built locally at synth time by running `layers/build-layer.ts <id>` (no Docker).
+ * The asset is built locally at synth time by running `layers/cli.ts <id>` (no Docker).
  * Its hash covers the shared build script, the layer's description, the package version
  * installed in the repository, the architecture and the budget, so the layer is rebuilt and
  * republished exactly when one of those changes.
@@ -104,7 +105,7 @@ export class NativeModuleLayer extends Construct {
     const hash = createHash('sha256')
       .update(LAYER_HASH_SALT)
       .update(`\0${description.id}\0${arch}\0${this.packageVersion}\0${props.budgetMb ?? ''}\0`);
-    for (const file of [BUILD_SCRIPT, path.join(layerDir, 'build.ts')]) {
+    for (const file of [BUILDER, path.join(layerDir, 'build.ts')]) {
       hash.update(readFileSync(file)).update('\0');
     }
 
@@ -127,7 +128,7 @@ export class NativeModuleLayer extends Construct {
 }
 
 /**
- * Builds the layer on the host with `tsx layers/build-layer.ts <id>` into a temporary directory,
+ * Builds the layer on the host with `tsx layers/cli.ts <id>` into a temporary directory,
  * then copies its `nodejs/` tree into the asset output directory. (Building straight into
  * `outputDir` would leave the build's zip next to it, inside `cdk.out`.)
  */

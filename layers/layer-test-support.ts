@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import type { LayerArch } from './build-layer.js';
+import type { LayerArch } from './layer-builder.js';
 
 /** npm install + zip of a layer of tens of MB: far above the repo's default per-test timeout. */
 export const BUILD_TIMEOUT_MS = 180_000;

@@ -1,9 +1,9 @@
 /**
  * Every Lambda layer the platform builds, by topology `LayerId`: the build CLI
- * (`layers/build-layer.ts`) and the CDK construct (`infra/native-layer.ts`) read this list.
+ * (`layers/layer-builder.ts`) and the CDK construct (`infra/native-module-layer.ts`) read this list.
  */
 import type { LayerId } from '../topology/spec.js';
-import type { LayerDescription } from './build-layer.js';
+import type { LayerDescription } from './layer-builder.js';
 import { duckDbLayer } from './duckdb/build.js';
 import { onnxRuntimeLayer } from './onnxruntime/build.js';
 

@@ -1,6 +1,6 @@
 /**
  * The AWS Lambda layer that provides `@duckdb/node-api` to the ingest function, built by the
- * shared machinery in `layers/build-layer.ts` (`npm run build:layer -- duckdb`).
+ * shared machinery in `layers/layer-builder.ts` (`npm run build:layer -- duckdb`).
  *
  * `@duckdb/node-bindings` lists one optional package per platform; npm installs only the
  * `linux/<arch>` glibc one (`@duckdb/node-bindings-linux-<arch>`: `duckdb.node` and a ~67 MB
@@ -17,7 +17,7 @@ import {
   type LayerBuildOptions,
   type LayerBuildReport,
   type LayerDescription,
-} from '../build-layer.js';
+} from '../layer-builder.js';
 
 /**
  * Default unzipped size budget: 80 MB. The layer measures about 70 MB (`libduckdb.so` alone is

@@ -1,6 +1,6 @@
 /**
  * The AWS Lambda layer that provides `onnxruntime-node` to the inference functions, built by the
- * shared machinery in `layers/build-layer.ts` (`npm run build:layer -- onnxruntime`).
+ * shared machinery in `layers/layer-builder.ts` (`npm run build:layer -- onnxruntime`).
  *
  * The npm package ships native binaries for darwin, win32 and linux (x64 and arm64), about 288 MB,
  * which is over Lambda's 250 MB unzipped limit for code plus layers. The layer keeps only the
@@ -16,7 +16,7 @@ import {
   type LayerBuildOptions,
   type LayerBuildReport,
   type LayerDescription,
-} from '../build-layer.js';
+} from '../layer-builder.js';
 
 /** Default unzipped size budget for the layer: 80 MB, leaving most of Lambda's 250 MB for function code. */
 export const DEFAULT_LAYER_BUDGET_BYTES = 80 * MEGABYTE;
