@@ -1,5 +1,5 @@
 /**
- * Training: the platform's trainers (`src/training/algorithms`) against scikit-learn 1.2 and
+ * Training: the platform's trainers (`src/ml/algorithms`) against scikit-learn 1.2 and
  * XGBoost 1.7 `hist` on the same rows, measured in the same run.
  *
  * `bench/training_baseline.py prepare` loads each data set and makes ONE seeded split (80/20,
@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import type { AlgorithmId } from '../src/training/model.js';
+import type { AlgorithmId } from '../src/ml/model.js';
 import type { DatasetMeta, TrainingWorkerResult } from './lib/training-worker.js';
 import { record, table, verdict } from './lib/record.js';
 import { summarize } from './lib/stats.js';

@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PlatformFunction } from './platform-function.js';
 import { curatedKey, rawKey, rejectedKey } from '../src/lake/zones.js';
 import { shadowPredictionsKey, shadowRequestsKey } from '../src/rollout/shadow-copy.js';
-import { trainedModelKey } from '../src/training/jobs/publish-model.js';
+import { trainedModelKey } from '../src/training/publish-model.js';
 import { JobQueue } from './job-queue.js';
 import { PlatformStack, type PlatformStackProps } from './platform-stack.js';
 import { REPO_ROOT } from './paths.js';

@@ -11,7 +11,7 @@ import { topology as platformTopology } from '../topology/topology.js';
 import { platformCodeVersion } from '../infra/code-version.js';
 import { DOCUMENT_TRANSLATION } from '../src/aws/clients.js';
 import { RegistryTable } from '../src/registry/table.js';
-import { JobStore } from '../src/training/jobs/job-store.js';
+import { JobStore } from '../src/training/job-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { LocalFunction } from './local-function.js';

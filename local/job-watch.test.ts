@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobProgress, TrainingJob } from '../src/training/jobs/types.js';
+import type { JobProgress, TrainingJob } from '../src/training/types.js';
 import { outcomeLines, progressLine, watchJob } from './job-watch.js';
 
 const at = '2026-12-03T10:00:00.000Z';

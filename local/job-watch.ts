@@ -2,7 +2,7 @@
  * `npm run lake -- watch <job id>`: a training job's progress, one line per change, and once it
  * has finished, what it came to (the version and whether its alias moved, or why it failed).
  */
-import type { TrainingJob } from '../src/training/jobs/types.js';
+import type { TrainingJob } from '../src/training/types.js';
 
 /** One line of a job's state: status, stage (`done` once it SUCCEEDED), iteration, losses, time. */
 export function progressLine(job: TrainingJob): string {

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { QueueId } from '../topology/spec.js';
 import type { DatasetVersion } from '../src/lake/types.js';
-import type { TrainingJob } from '../src/training/jobs/types.js';
+import type { TrainingJob } from '../src/training/types.js';
 import { isDatasetName } from '../src/lake/zones.js';
 import { endpointsFile } from './cloud.js';
 import { awaitsAutoTrain, dropOutcome, dropReport, snapshotOf } from './lake-drop.js';

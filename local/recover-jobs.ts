@@ -7,8 +7,8 @@
  * would in AWS.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { jobMessageBody } from '../src/training/jobs/job-queue.js';
-import type { JobStore } from '../src/training/jobs/job-store.js';
+import { jobMessageBody } from '../src/training/job-queue.js';
+import type { JobStore } from '../src/training/job-store.js';
 
 /** SQS's longest message delay. */
 const MAX_DELAY_SECONDS = 900;

@@ -43,7 +43,7 @@ export const topology: Topology = {
       localName: 'training-jobs',
       // Above the training function's timeout, so a job is never handed to two containers at once.
       visibilityTimeoutSeconds: 960,
-      // Three attempts to train, and a last receive that ends a job whose worker died (src/training/jobs/run-job.ts).
+      // Three attempts to train, and a last receive that ends a job whose worker died (src/training/run-job.ts).
       maxReceiveCount: 4,
       // Well under its DLQ's 14 days: a message keeps its first enqueue time when it moves there.
       retentionDays: 4,

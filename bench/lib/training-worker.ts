@@ -8,7 +8,7 @@
  * written by `bench/training_baseline.py prepare` (raw float32 features, targets, the train/test row
  * indices and `meta.json`), so these rows are exactly the ones the baselines train on.
  *
- * As the pipeline (`src/training/pipeline.ts`) does: every feature becomes a numeric
+ * As the pipeline (`src/ml/pipeline.ts`) does: every feature becomes a numeric
  * {@link FeatureColumn}, the preprocessing is fitted on the training rows with the algorithm's own
  * options (standardised for linear/logistic/MLP, raw for GBDT), the training matrix is transformed,
  * the algorithm trains (empty validation set: no early stopping), then the test rows are transformed
@@ -24,12 +24,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
-import { ALGORITHMS } from '../../src/training/algorithms/index.js';
-import { fitPreprocessor, transform, type FeatureColumn, type Preprocessor } from '../../src/training/features.js';
-import { MAX_CATEGORIES } from '../../src/training/limits.js';
-import { classificationMetrics, regressionMetrics } from '../../src/training/metrics.js';
-import type { AlgorithmId, Examples, Task } from '../../src/training/model.js';
-import { predict } from '../../src/training/score.js';
+import { ALGORITHMS } from '../../src/ml/algorithms/index.js';
+import { fitPreprocessor, transform, type FeatureColumn, type Preprocessor } from '../../src/ml/features.js';
+import { MAX_CATEGORIES } from '../../src/ml/limits.js';
+import { classificationMetrics, regressionMetrics } from '../../src/ml/metrics.js';
+import type { AlgorithmId, Examples, Task } from '../../src/ml/model.js';
+import { predict } from '../../src/ml/score.js';
 
 /** `meta.json` of a prepared data set. */
 export interface DatasetMeta {

@@ -24,9 +24,9 @@ import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
 import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';
 import { createShadowRoutes } from '../../src/rollout/shadow-routes.js';
-import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
-import { createJobRoutes } from '../../src/training/jobs/job-routes.js';
-import { JobStore } from '../../src/training/jobs/job-store.js';
+import { sqsJobQueue } from '../../src/training/job-queue.js';
+import { createJobRoutes } from '../../src/training/job-routes.js';
+import { JobStore } from '../../src/training/job-store.js';
 import { trainingLimits } from '../../src/training/limits.js';
 
 const config = loadConfig();

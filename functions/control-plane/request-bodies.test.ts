@@ -11,7 +11,7 @@ import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
-import { createJobRoutes } from '../../src/training/jobs/job-routes.js';
+import { createJobRoutes } from '../../src/training/job-routes.js';
 
 /** Dependencies that must not be used: the body is refused first. Any property of one is another; calling one throws. */
 const unreachable: never = new Proxy(() => undefined, {

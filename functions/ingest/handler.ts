@@ -13,9 +13,9 @@ import { engineMemoryLimitMb, MAX_LINE_BYTES } from '../../src/lake/engine-limit
 import { createIngestRecordHandler } from '../../src/lake/ingest-records.js';
 import { createObservability } from '../../src/observability.js';
 import { RegistryTable } from '../../src/registry/table.js';
-import { autoTrain } from '../../src/training/jobs/auto-train.js';
-import { sqsJobQueue } from '../../src/training/jobs/job-queue.js';
-import { JobStore } from '../../src/training/jobs/job-store.js';
+import { autoTrain } from '../../src/training/auto-train.js';
+import { sqsJobQueue } from '../../src/training/job-queue.js';
+import { JobStore } from '../../src/training/job-store.js';
 import { trainingLimits } from '../../src/training/limits.js';
 
 const config = loadConfig();

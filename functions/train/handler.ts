@@ -13,9 +13,9 @@ import { createObservability } from '../../src/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/registry/table.js';
-import { createJobRecordHandler } from '../../src/training/jobs/job-records.js';
-import { JobStore } from '../../src/training/jobs/job-store.js';
-import { startTrainingThread } from '../../src/training/training-thread.js';
+import { createJobRecordHandler } from '../../src/training/job-records.js';
+import { JobStore } from '../../src/training/job-store.js';
+import { startTrainingThread } from '../../src/ml/training-thread.js';
 
 const config = loadConfig();
 const { logger, metrics } = createObservability('train');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { encode, model } from '../training/onnx/writer.js';
+import { encode, model } from '../ml/onnx/writer.js';
 import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
 
 describe('readOnnxMetadata', () => {

@@ -4,14 +4,7 @@
  * only the top level of `ModelProto` is walked, and every other field (the graph, weights)
  * is skipped by its length, so reading costs the same for a 2 KB and a 2 GB model.
  */
-
-/**
- * The `metadata_props` key through which a model declares its missing-value handling: a JSON
- * array of the input names whose `null` elements it handles (they reach it as NaN in float
- * inputs and `""` in string inputs). Models trained by the platform impute every numeric and
- * categorical feature and declare them all. Without it, `null` inputs are refused.
- */
-export const MISSING_VALUES_METADATA_KEY = 'missing_values';
+import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
 
 /** `ModelProto.metadata_props` (repeated `StringStringEntryProto`). */
 const METADATA_PROPS_FIELD = 14;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
-import { DataType, encode, model, node, valueInfo } from '../training/onnx/writer.js';
+import { DataType, encode, model, node, valueInfo } from '../ml/onnx/writer.js';
 import { assertServable, inspectOnnxModel, servingSessionOptions } from './onnx-session.js';
 
 describe('threadsForMemory', () => {

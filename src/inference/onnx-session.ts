@@ -3,7 +3,8 @@ import type { ModelSignature, TensorSpec } from '../registry/types.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
 import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
 import { quote } from '../http/errors.js';
-import { MISSING_VALUES_METADATA_KEY, missingValueInputs, readOnnxMetadata } from './model-metadata.js';
+import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
+import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
 
 /**
  * Session options for serving: threads follow function memory, thread spinning

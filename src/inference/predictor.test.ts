@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactStore, sha256Hex } from '../aws/artifact-store.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { ModelVersion } from '../registry/types.js';
-import { attr, DataType, encode, floatTensor, model as onnxModel, node, valueInfo } from '../training/onnx/writer.js';
+import { attr, DataType, encode, floatTensor, model as onnxModel, node, valueInfo } from '../ml/onnx/writer.js';
 import { ModelLoader, type LoadedModel } from './model-loader.js';
 import { servingSessionOptions } from './onnx-session.js';
 import { predict } from './v1-protocol.js';

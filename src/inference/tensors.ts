@@ -3,7 +3,7 @@ import { BadRequestError, quote } from '../http/errors.js';
 import { jsonNumber } from '../http/json-number.js';
 import type { TensorSpec, V2Datatype } from '../registry/types.js';
 import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
-import { MISSING_VALUES_METADATA_KEY } from './model-metadata.js';
+import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
 
 /** One tensor of a KServe v2 request (`inputs[i]`), after structural validation. */
 export interface V2TensorInput {

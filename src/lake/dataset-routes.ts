@@ -11,7 +11,7 @@ import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../registry/control-plane-routes.js';
 import { parseVersionNumber } from '../registry/names.js';
-import { checkTrainingColumns, checkTrainingFields, trainingFields, type ColumnLabels } from '../training/jobs/job-request.js';
+import { checkTrainingColumns, checkTrainingFields, trainingFields, type ColumnLabels } from '../training/job-request.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
 import { MAX_COLUMNS } from './schema.js';

@@ -1,4 +1,4 @@
-import type { TrainingFields } from '../training/jobs/job-request.js';
+import type { TrainingFields } from '../training/job-request.js';
 import type { DatasetSchema, SchemaColumn } from './schema.js';
 import type { SourceFormat } from './source-format.js';
 import type { ColumnStatistics } from './statistics.js';

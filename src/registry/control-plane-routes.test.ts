@@ -14,7 +14,7 @@ import { HttpError } from '../http/errors.js';
 import type { RouteTable } from '../http/router.js';
 import { ModelLoader } from '../inference/model-loader.js';
 import { inspectOnnxModel, servingSessionOptions } from '../inference/onnx-session.js';
-import { onnx } from '../training/onnx/writer.js';
+import { onnx } from '../ml/onnx/writer.js';
 import { createControlPlaneRoutes } from './control-plane-routes.js';
 import { ModelRegistry } from './registry.js';
 import { draftVersion } from '../../test/support/model-versions.js';

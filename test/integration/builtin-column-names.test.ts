@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import type { DatasetVersion } from '../../src/lake/types.js';
-import type { TrainingJob } from '../../src/training/jobs/types.js';
+import type { TrainingJob } from '../../src/training/types.js';
 import { lakeApi } from '../support/lake-api.js';
 
 let cloud: LocalCloud;

@@ -13,9 +13,9 @@ import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import { DOCUMENT_TRANSLATION } from '../../src/aws/clients.js';
 import { RegistryTable } from '../../src/registry/table.js';
-import { ALGORITHMS } from '../../src/training/algorithms/index.js';
-import { JobStore } from '../../src/training/jobs/job-store.js';
-import type { JobSpec, TrainingJob } from '../../src/training/jobs/types.js';
+import { ALGORITHMS } from '../../src/ml/algorithms/index.js';
+import { JobStore } from '../../src/training/job-store.js';
+import type { JobSpec, TrainingJob } from '../../src/training/types.js';
 import { lakeApi } from '../support/lake-api.js';
 
 const irisSpec = (modelName: string): JobSpec => ({

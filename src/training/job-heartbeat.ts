@@ -5,7 +5,7 @@
  * finds that the worker no longer holds the job (its lease went stale and another delivery took
  * it over, or a cancel ended it), the attempt must stop: the listeners hear why, once.
  */
-import type { PipelineProgress } from '../pipeline.js';
+import type { PipelineProgress } from '../ml/pipeline.js';
 import { LeaseLostError, type JobStore } from './job-store.js';
 import type { JobProgress } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { AlgorithmId, Task } from '../model.js';
+import type { Evaluation, TrainingSpec } from '../ml/pipeline.js';
 
 /**
  * Lifecycle of a training job. Transitions are conditional writes:
@@ -11,19 +11,10 @@ export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELL
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 /** A validated, fully resolved training request: what the worker runs, exactly. */
-export interface JobSpec {
-  readonly modelName: string;
+export interface JobSpec extends TrainingSpec {
   readonly dataset: string;
   /** The dataset version trained on (resolved from "latest" at submission). */
   readonly datasetVersion: number;
-  readonly target: string;
-  /** Feature columns, in the order the model's inputs take them. */
-  readonly features: readonly string[];
-  readonly task: Task;
-  readonly algorithm: AlgorithmId;
-  /** Every hyperparameter, defaults filled in. */
-  readonly hyperparameters: Readonly<Record<string, unknown>>;
-  readonly seed: number;
   /** Alias pointed at the new version when the job succeeds. */
   readonly alias?: string;
   /** What the resolution decided that the request did not say (e.g. columns left out of the default features). */
@@ -44,13 +35,6 @@ export interface JobProgress {
   readonly updatedAt: string;
 }
 
-/** Classification detail that is not a single number. */
-export interface JobEvaluation {
-  readonly classNames: readonly string[];
-  /** `confusionMatrix[actual][predicted]` on the test split. */
-  readonly confusionMatrix: readonly (readonly number[])[];
-}
-
 /** A training job as the API shows it. */
 export interface TrainingJob {
   /** `<model>~<time-ordered id>`. */
@@ -66,7 +50,7 @@ export interface TrainingJob {
   readonly progress?: JobProgress;
   /** Test-split metrics and row counts, once evaluated. */
   readonly metrics?: Readonly<Record<string, number>>;
-  readonly evaluation?: JobEvaluation;
+  readonly evaluation?: Evaluation;
   /** The version number the job is registering (set just before it uploads and registers). */
   readonly registeringVersion?: number;
   /** The model version the job registered. */

@@ -5,9 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { inspectOnnxModel } from '../inference/onnx-session.js';
 import { ALGORITHMS } from './algorithms/index.js';
 import { TrainingFailedError } from './errors.js';
-import type { JobSpec } from './jobs/types.js';
 import type { AlgorithmId, Task } from './model.js';
-import { runPipeline, trainModel, verifyExport, type PipelineProgress } from './pipeline.js';
+import { runPipeline, trainModel, verifyExport, type PipelineProgress, type TrainingSpec } from './pipeline.js';
 import { Random } from './random.js';
 
 const ROWS = 600;
@@ -55,11 +54,9 @@ function mixedTable(seed: number): ArrayBuffer {
 
 const FEATURES = { x1: 'numeric', x2: 'numeric', flag: 'boolean', color: 'categorical' } as const;
 
-function spec(algorithm: AlgorithmId, task: Task, target: string, hyperparameters: Record<string, unknown> = {}): JobSpec {
+function spec(algorithm: AlgorithmId, task: Task, target: string, hyperparameters: Record<string, unknown> = {}): TrainingSpec {
   return {
     modelName: 'mixed',
-    dataset: 'mixed',
-    datasetVersion: 1,
     target,
     features: Object.keys(FEATURES),
     task,
@@ -69,7 +66,7 @@ function spec(algorithm: AlgorithmId, task: Task, target: string, hyperparameter
   };
 }
 
-const run = (job: JobSpec, onProgress: (p: PipelineProgress) => void = () => {}) =>
+const run = (job: TrainingSpec, onProgress: (p: PipelineProgress) => void = () => {}) =>
   runPipeline({ spec: job, featureKinds: new Map(Object.entries(FEATURES)), files: [mixedTable(1)], metadata: { training_job: 'test' } }, onProgress);
 
 describe('runPipeline: every algorithm and task, on numbers with missing values, booleans and categories', () => {
@@ -162,7 +159,7 @@ describe('runPipeline: every algorithm and task, on numbers with missing values,
 
   it.each(['mlp', 'gbdt'] as const)('%s: refits on training + validation rows with the iterations chosen, or (refit false) keeps the first fit', async (algorithm) => {
     // Act
-    const stages = (job: JobSpec) => {
+    const stages = (job: TrainingSpec) => {
       const seen: string[] = [];
       return run(job, (p) => seen.at(-1) !== p.stage && seen.push(p.stage)).then((result) => ({ result, seen }));
     };
@@ -236,10 +233,8 @@ async function labelOf(onnx: Uint8Array, row: Record<string, number>): Promise<s
 describe('runPipeline on the README\'s datasets', () => {
   const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
   const iris = csvTable('iris.csv', IRIS_FEATURES);
-  const irisSpec: JobSpec = {
+  const irisSpec: TrainingSpec = {
     modelName: 'iris-gbdt',
-    dataset: 'iris',
-    datasetVersion: 1,
     target: 'species',
     features: IRIS_FEATURES,
     task: 'classification',

@@ -5,9 +5,9 @@
  * never starts a second job; a spec the version cannot satisfy (a missing target column, say)
  * is recorded on the version as refused instead of failing the ingestion.
  */
-import { BadRequestError } from '../../http/errors.js';
-import type { DatasetStore } from '../../lake/dataset-store.js';
-import type { AutoTrainOutcome } from '../../lake/types.js';
+import { BadRequestError } from '../http/errors.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import type { AutoTrainOutcome } from '../lake/types.js';
 import { resolveJobSpec, type TrainingLimits } from './job-request.js';
 import { submitJob, type SubmitDeps } from './submit-job.js';
 

@@ -4,20 +4,20 @@
  * and answers 400 naming the problem.
  */
 import * as z from 'zod/mini';
-import { BadRequestError, NotFoundError } from '../../http/errors.js';
-import { describeIssues } from '../../http/request.js';
-import type { DatasetStore } from '../../lake/dataset-store.js';
-import type { SchemaColumn } from '../../lake/schema.js';
-import type { DatasetVersion } from '../../lake/types.js';
-import { assertDatasetName } from '../../lake/zones.js';
-import { assertAliasName, assertModelName } from '../../registry/names.js';
-import { ALGORITHMS, DEFAULT_ALGORITHM, type Algorithm } from '../algorithms/index.js';
-import { featureKindOf } from '../dataset-loader.js';
-import { estimateOutputColumns, type FeatureKind } from '../features.js';
-import type { AlgorithmId, Task } from '../model.js';
-import { MAX_CATEGORIES, MAX_CLASSES } from '../limits.js';
-import { OUTPUT_NAMES } from '../onnx/export.js';
-import { DEFAULT_SPLIT } from '../split.js';
+import { BadRequestError, NotFoundError } from '../http/errors.js';
+import { describeIssues } from '../http/request.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import type { SchemaColumn } from '../lake/schema.js';
+import type { DatasetVersion } from '../lake/types.js';
+import { assertDatasetName } from '../lake/zones.js';
+import { assertAliasName, assertModelName } from '../registry/names.js';
+import { ALGORITHMS, DEFAULT_ALGORITHM, type Algorithm } from '../ml/algorithms/index.js';
+import { featureKindOf } from './feature-kinds.js';
+import { estimateOutputColumns, type FeatureKind } from '../ml/features.js';
+import type { AlgorithmId, Task } from '../ml/model.js';
+import { MAX_CATEGORIES, MAX_CLASSES } from '../ml/limits.js';
+import { OUTPUT_NAMES } from '../ml/onnx/export.js';
+import { DEFAULT_SPLIT } from '../ml/split.js';
 import type { JobSpec } from './types.js';
 
 /** Most feature columns a job may use. */

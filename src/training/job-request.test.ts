@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError } from '../../http/errors.js';
-import type { DatasetStore } from '../../lake/dataset-store.js';
-import type { ColumnStatistics } from '../../lake/statistics.js';
-import type { DatasetVersion } from '../../lake/types.js';
+import { BadRequestError, NotFoundError } from '../http/errors.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import type { ColumnStatistics } from '../lake/statistics.js';
+import type { DatasetVersion } from '../lake/types.js';
 import { checkTrainingFields, resolveJobSpec, type JobRequest } from './job-request.js';
 
 const column = (name: string, type: 'integer' | 'float' | 'boolean' | 'timestamp' | 'string') => ({ name, type, nullable: true });

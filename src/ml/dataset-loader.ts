@@ -1,26 +1,9 @@
 /**
- * Reads the columns a job needs from a curated dataset version (Parquet, written by the
- * lake) into typed arrays: numbers and booleans as Float32Array (what the served model takes)
+ * Reads the columns a training run needs from Parquet files (a curated dataset version) into typed arrays: numbers and booleans as Float32Array (what the served model takes)
  * with NaN for missing, a numeric target as Float64Array, text as strings. Column chunks are copied straight into the arrays; no row objects.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import type { ColumnType } from '../lake/column-types.js';
 import type { FeatureColumn, FeatureKind, NumericValues } from './features.js';
-
-/** The kind of feature a lake column type becomes; timestamps are not features. */
-export function featureKindOf(type: ColumnType): FeatureKind | undefined {
-  switch (type) {
-    case 'integer':
-    case 'float':
-      return 'numeric';
-    case 'boolean':
-      return 'boolean';
-    case 'string':
-      return 'categorical';
-    case 'timestamp':
-      return undefined;
-  }
-}
 
 /** A column to read and the kind it is read as. */
 export interface ColumnRequest {

@@ -8,18 +8,45 @@ import { ALGORITHMS, type Algorithm } from './algorithms/index.js';
 import { readColumns, type ColumnRequest } from './dataset-loader.js';
 import { TrainingFailedError } from './errors.js';
 import { fitPreprocessor, transform, type FeatureColumn, type FeatureKind, type Preprocessor } from './features.js';
-import type { JobEvaluation, JobSpec } from './jobs/types.js';
 import { MAX_CATEGORIES, MAX_CLASSES, PARITY_TOLERANCE } from './limits.js';
 import { classificationMetrics, constantBalancedAccuracy, regressionMetrics } from './metrics.js';
-import type { Examples, IterationReport, TrainedModel, TrainingProgress } from './model.js';
+import type { AlgorithmId, Examples, IterationReport, Task, TrainedModel, TrainingProgress } from './model.js';
 import { exportOnnx } from './onnx/export.js';
 import { checkParity, type ParityReport } from './onnx/parity.js';
 import { predict, termMagnitudes } from './score.js';
 import { DEFAULT_SPLIT, splitRows } from './split.js';
 
-/** What a run needs besides the job: the curated files and how each needed column is read. */
+/** What to train: the columns, the task, the algorithm and its settings. */
+export interface TrainingSpec {
+  /** Names the exported graph (`<modelName>_<algorithm>`). */
+  readonly modelName: string;
+  readonly target: string;
+  /** Feature columns, in the order the model's inputs take them. */
+  readonly features: readonly string[];
+  readonly task: Task;
+  readonly algorithm: AlgorithmId;
+  /** Every hyperparameter of the algorithm (`ALGORITHMS[algorithm].parse` fills in defaults). */
+  readonly hyperparameters: Readonly<Record<string, unknown>>;
+  /** Seeds the split and the algorithm: the same spec on the same rows trains the same model. */
+  readonly seed: number;
+}
+
+/** Classification detail that is not a single number. */
+export interface Evaluation {
+  readonly classNames: readonly string[];
+  /** `confusionMatrix[actual][predicted]` on the test split. */
+  readonly confusionMatrix: readonly (readonly number[])[];
+}
+
+/** What a run needs: the spec, the Parquet files and how each needed column is read. */
 export interface PipelineInput {
-  readonly spec: JobSpec;
+  readonly spec: TrainingSpec;
+  /**
+   * What the files are, in messages (e.g. `dataset version 3`).
+   *
+   * @default 'the dataset'
+   */
+  readonly source?: string;
   /** Kind of every feature column, by name (a Map: a column may be named like a JavaScript built-in, `__proto__` or `constructor`). */
   readonly featureKinds: ReadonlyMap<string, FeatureKind>;
   /** The curated Parquet objects of the dataset version. */
@@ -36,7 +63,7 @@ export type PipelineProgress = { readonly stage: 'loading' | 'evaluating' | 'exp
 export interface PipelineResult {
   readonly onnx: Uint8Array;
   readonly metrics: Record<string, number>;
-  readonly evaluation?: JobEvaluation;
+  readonly evaluation?: Evaluation;
 }
 
 /** What proving the export needs: the test rows' raw values and the trainer's predictions for them. */
@@ -49,7 +76,7 @@ export interface ExportCheck {
   readonly magnitudes: Float64Array;
   /** Each test row's index among the dataset version's rows, to name a row that fails the check. */
   readonly datasetRows: Uint32Array;
-  readonly task: JobSpec['task'];
+  readonly task: Task;
   readonly classNames: readonly string[];
 }
 
@@ -66,7 +93,7 @@ function sortClassNames(values: Iterable<string>): string[] {
 }
 
 /** The labelled rows: row ids with a target, their targets, and the class names (classification). */
-function labelRows(spec: JobSpec, target: FeatureColumn): { rows: Uint32Array; y: Float64Array; classNames: string[] } {
+function labelRows(spec: TrainingSpec, target: FeatureColumn): { rows: Uint32Array; y: Float64Array; classNames: string[] } {
   const kept: number[] = [];
   if (target.kind !== 'categorical') {
     target.values.forEach((value, row) => {
@@ -106,7 +133,7 @@ function selectRows(columns: readonly FeatureColumn[], rows: Uint32Array): Featu
 /** What every fit of one run shares: the algorithm, the job, the columns and the labelled rows. */
 interface RunData {
   readonly algorithm: Algorithm;
-  readonly spec: JobSpec;
+  readonly spec: TrainingSpec;
   readonly columns: readonly FeatureColumn[];
   /** Dataset row of every labelled row. */
   readonly rows: Uint32Array;
@@ -190,7 +217,7 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
   const classes = spec.task === 'classification' ? classNames.length : 1;
   const split = splitRows(rows.length, DEFAULT_SPLIT, spec.seed, spec.task === 'classification' ? y : undefined);
   if (split.train.length === 0 || split.test.length === 0) {
-    throw new TrainingFailedError(`dataset version ${spec.datasetVersion} has ${rows.length} rows with a target; too few to split into train and test`);
+    throw new TrainingFailedError(`${input.source ?? 'the dataset'} has ${rows.length} rows with a target; too few to split into train and test`);
   }
   const parts = {
     train: pick(rows, split.train),
@@ -231,7 +258,7 @@ export async function trainModel(input: PipelineInput, onProgress: (progress: Pi
     ...(refitted === undefined ? {} : { refitRows: parts.train.length + parts.validation.length }),
   };
   let metrics: Record<string, number>;
-  let evaluation: JobEvaluation | undefined;
+  let evaluation: Evaluation | undefined;
   if (spec.task === 'classification') {
     const { confusionMatrix, ...scores } = classificationMetrics(test.y, predictions, classes);
     const baselineBalancedAccuracy = constantBalancedAccuracy(test.y, majorityClass(pickTargets(y, split.train), classes), classes);

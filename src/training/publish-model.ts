@@ -8,13 +8,13 @@
  * between the write and the registration.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { sha256Hex } from '../../aws/artifact-store.js';
-import { callDependency } from '../../aws/dependency-errors.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
-import type { ModelInspector } from '../../registry/register-version.js';
-import type { ModelRegistry } from '../../registry/registry.js';
-import type { ModelVersion } from '../../registry/types.js';
-import { TrainingFailedError } from '../errors.js';
+import { sha256Hex } from '../aws/artifact-store.js';
+import { callDependency } from '../aws/dependency-errors.js';
+import { ConflictError, NotFoundError } from '../http/errors.js';
+import type { ModelInspector } from '../registry/register-version.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { ModelVersion } from '../registry/types.js';
+import { TrainingFailedError } from '../ml/errors.js';
 import type { JobStore } from './job-store.js';
 import type { TrainingJob } from './types.js';
 

@@ -2,12 +2,12 @@
  * The training API: submit a job (202), read one, list a model's or a dataset's jobs, cancel.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { callerOf, pageOf, parseBody, parseNoBody } from '../../http/request.js';
-import { jsonResponse } from '../../http/response.js';
-import { pathParam, type RouteTable } from '../../http/router.js';
-import type { DatasetStore } from '../../lake/dataset-store.js';
-import { assertDatasetName } from '../../lake/zones.js';
-import { assertModelName } from '../../registry/names.js';
+import { callerOf, pageOf, parseBody, parseNoBody } from '../http/request.js';
+import { jsonResponse } from '../http/response.js';
+import { pathParam, type RouteTable } from '../http/router.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import { assertDatasetName } from '../lake/zones.js';
+import { assertModelName } from '../registry/names.js';
 import { jobRequestSchema, resolveJobSpec, type TrainingLimits } from './job-request.js';
 import type { SubmitDeps } from './submit-job.js';
 import { submitJob } from './submit-job.js';

@@ -20,21 +20,21 @@
  * | duplicate delivery, job held by a worker | unchanged                            | retried (ends once the holder finishes or dies) |
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { callDependency } from '../../aws/dependency-errors.js';
-import { ConflictError, PreconditionFailedError } from '../../http/errors.js';
-import type { DatasetStore } from '../../lake/dataset-store.js';
-import { featureKindOf } from '../dataset-loader.js';
-import { TrainingFailedError } from '../errors.js';
-import { FINISH_RESERVE_MS } from '../limits.js';
-import type { FeatureKind } from '../features.js';
-import { verifyExport, type PipelineInput, type PipelineProgress } from '../pipeline.js';
-import type { TrainingRun } from '../training-thread.js';
+import { callDependency } from '../aws/dependency-errors.js';
+import { ConflictError, PreconditionFailedError } from '../http/errors.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import { featureKindOf } from './feature-kinds.js';
+import { TrainingFailedError } from '../ml/errors.js';
+import { FINISH_RESERVE_MS } from './limits.js';
+import type { FeatureKind } from '../ml/features.js';
+import { verifyExport, type Evaluation, type PipelineInput, type PipelineProgress } from '../ml/pipeline.js';
+import type { TrainingRun } from '../ml/training-thread.js';
 import { baselineRefusal } from './alias-guard.js';
 import { CANCELLED_WHILE_RUNNING, JobHeartbeat, StopError } from './job-heartbeat.js';
 import { LeaseLostError, type JobStore } from './job-store.js';
 import { findPublishedVersion, publishModel, type PublishDeps } from './publish-model.js';
-import type { ModelVersion } from '../../registry/types.js';
-import type { JobEvaluation, TrainingJob } from './types.js';
+import type { ModelVersion } from '../registry/types.js';
+import type { TrainingJob } from './types.js';
 
 /** What running a job needs. */
 export interface RunJobDeps extends PublishDeps {
@@ -104,6 +104,7 @@ async function pipelineInput(deps: RunJobDeps, job: TrainingJob): Promise<Pipeli
   }
   return {
     spec,
+    source: `dataset version ${spec.datasetVersion}`,
     featureKinds,
     files: await fetchCuratedFiles(deps, version.curatedKeys ?? []),
     metadata: {
@@ -179,7 +180,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, invocation: Invoca
   try {
     if (job.cancelRequested === true) throw new StopError('CANCELLED', CANCELLED_WHILE_RUNNING);
     // An earlier attempt registered the version and died before recording it: finish, don't train again.
-    let outcome: { version: ModelVersion; evaluation?: JobEvaluation } | undefined;
+    let outcome: { version: ModelVersion; evaluation?: Evaluation } | undefined;
     const published = await findPublishedVersion(deps.registry, job);
     if (published !== undefined) outcome = { version: published };
     else {

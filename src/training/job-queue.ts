@@ -4,7 +4,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import { callDependency } from '../../aws/dependency-errors.js';
+import { callDependency } from '../aws/dependency-errors.js';
 
 /** Sends job messages. */
 export interface JobQueue {

@@ -18,7 +18,7 @@
  * `transform`'s matrix; `checkParity` (parity.ts) verifies it in onnxruntime.
  */
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { MISSING_VALUES_METADATA_KEY } from '../../inference/model-metadata.js';
+import { MISSING_VALUES_METADATA_KEY } from './metadata-keys.js';
 import { featureNames, featureWidth, type Preprocessor } from '../features.js';
 import { scoreColumns, type DenseLayer, type Link, type Task, type TrainedModel, type TreeEnsembleModel } from '../model.js';
 import {

@@ -13,8 +13,6 @@ function input(rows: number): PipelineInput {
   return {
     spec: {
       modelName: 'm',
-      dataset: 'd',
-      datasetVersion: 1,
       target: 'y',
       features: ['x'],
       task: 'classification',

@@ -12,12 +12,13 @@
  */
 import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, quote } from '../../http/errors.js';
-import { ATTR, LIST_INDEX, modelPk } from '../../registry/keys.js';
-import { assertModelName } from '../../registry/names.js';
-import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from '../../registry/table.js';
-import type { Page } from '../../registry/types.js';
-import type { JobEvaluation, JobProgress, JobSpec, TrainingJob } from './types.js';
+import { ConflictError, NotFoundError, quote } from '../http/errors.js';
+import { ATTR, LIST_INDEX, modelPk } from '../registry/keys.js';
+import { assertModelName } from '../registry/names.js';
+import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from '../registry/table.js';
+import type { Page } from '../registry/types.js';
+import type { Evaluation } from '../ml/pipeline.js';
+import type { JobProgress, JobSpec, TrainingJob } from './types.js';
 
 const JOB_PREFIX = 'JOB#';
 const JOB_KEY_PREFIX = 'JOBKEY#';
@@ -304,7 +305,7 @@ export class JobStore {
   async succeed(
     id: string,
     owner: string,
-    outcome: { modelVersion: number; metrics: Record<string, number>; elapsedSeconds: number; evaluation?: JobEvaluation; aliasNotMoved?: string },
+    outcome: { modelVersion: number; metrics: Record<string, number>; elapsedSeconds: number; evaluation?: Evaluation; aliasNotMoved?: string },
   ): Promise<void> {
     const set = ['#modelVersion = :version', '#metrics = :metrics', '#progress = :done'];
     if (outcome.evaluation !== undefined) set.push('#evaluation = :evaluation');
