@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApiHandler } from '../../src/http/api-handler.js';
 import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
+import { autoTrainChecker } from '../../src/training/auto-train.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { previewParquet } from '../../src/lake/preview.js';
 import { createObservability } from '../../src/observability.js';
@@ -54,6 +55,7 @@ const routes = {
     lakeBucket: config.lakeBucket,
     signUpload,
     preview: (key, limit) => previewParquet(clients.s3, config.lakeBucket, key, limit),
+    autoTrain: autoTrainChecker,
   }),
   ...createJobRoutes({
     datasets,

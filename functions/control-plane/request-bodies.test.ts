@@ -9,6 +9,7 @@ import { HttpError } from '../../src/http/errors.js';
 import type { RouteTable } from '../../src/http/router.js';
 import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
+import { autoTrainChecker } from '../../src/training/auto-train.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { createJobRoutes } from '../../src/training/job-routes.js';
@@ -23,7 +24,8 @@ const unreachable: never = new Proxy(() => undefined, {
 
 const routes: RouteTable = {
   ...createControlPlaneRoutes(unreachable),
-  ...createDatasetRoutes(unreachable),
+  // The auto-train checker is read when the routes are made: the training context's rules, as in the handler.
+  ...createDatasetRoutes(new Proxy({ autoTrain: autoTrainChecker }, { get: (deps, key) => (key === 'autoTrain' ? deps.autoTrain : unreachable) }) as never),
   ...createJobRoutes(unreachable),
   ...createRolloutRoutes(unreachable),
   ...createPredictRoutes(unreachable),

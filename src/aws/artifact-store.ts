@@ -39,6 +39,9 @@ export interface FetchedArtifact {
 }
 
 /** Hex sha256 of bytes. */
+/** Issues a presigned PUT URL for an object key in the lake. */
+export type UploadSigner = (key: string, expiresInSeconds: number) => Promise<string>;
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from 'onnxruntime-node';
-import type { V2Datatype } from '../registry/types.js';
+import { UnsupportedTensorError, type V2Datatype } from '../registry/types.js';
 
 /** onnxruntime tensor element types. */
 export type OrtType = Tensor.Type;
@@ -22,14 +22,6 @@ const ORT_TO_V2: Readonly<Record<OrtType, V2Datatype | undefined>> = {
   int4: undefined,
   uint4: undefined,
 };
-
-/** The model uses a tensor the platform cannot serve. */
-export class UnsupportedTensorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedTensorError';
-  }
-}
 
 /** The KServe v2 datatype of an onnxruntime element type; throws for types v2 cannot carry. */
 export function v2DatatypeOf(type: OrtType): V2Datatype {

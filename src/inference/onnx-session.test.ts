@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
+import { UnsupportedTensorError } from '../registry/types.js';
+import { v2DatatypeOf } from './datatypes.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
 import { DataType, encode, model, node, valueInfo } from '../ml/onnx/writer.js';
 import { assertServable, inspectOnnxModel, servingSessionOptions } from './onnx-session.js';

@@ -1,7 +1,7 @@
 import { InferenceSession } from 'onnxruntime-node';
-import type { ModelSignature, TensorSpec } from '../registry/types.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
-import { UnsupportedTensorError, v2DatatypeOf } from './datatypes.js';
+import { UnsupportedTensorError, type ModelSignature, type TensorSpec } from '../registry/types.js';
+import { v2DatatypeOf } from './datatypes.js';
 import { quote } from '../http/errors.js';
 import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
 import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';

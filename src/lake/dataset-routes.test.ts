@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
 import { HttpError } from '../http/errors.js';
+import { autoTrainChecker } from '../training/auto-train.js';
 import { createDatasetRoutes, type DatasetRoutesDeps } from './dataset-routes.js';
 import type { DatasetStore } from './dataset-store.js';
 import type { DatasetDefinition } from './types.js';
@@ -9,7 +10,7 @@ import type { DatasetDefinition } from './types.js';
 const datasets = {
   putDataset: async (dataset: string, definition: Omit<DatasetDefinition, 'dataset' | 'revision' | 'updatedAt'>) => ({ ...definition, dataset, revision: 1, updatedAt: '2026-12-03T00:00:00Z' }),
 } as unknown as DatasetStore;
-const routes = createDatasetRoutes({ datasets } as DatasetRoutesDeps);
+const routes = createDatasetRoutes({ datasets, autoTrain: autoTrainChecker } as unknown as DatasetRoutesDeps);
 
 async function putDefinition(body: unknown): Promise<{ status: number; message: string }> {
   const event = apiEvent({ method: 'PUT', resource: '/datasets/{dataset}', pathParameters: { dataset: 'd1' }, body });

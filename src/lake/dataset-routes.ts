@@ -9,13 +9,12 @@ import { BadRequestError, ConflictError, quote } from '../http/errors.js';
 import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
-import type { UploadSigner } from '../registry/control-plane-routes.js';
+import type { UploadSigner } from '../aws/artifact-store.js';
 import { parseVersionNumber } from '../registry/names.js';
-import { checkTrainingColumns, checkTrainingFields, trainingFields, type ColumnLabels } from '../training/job-request.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
 import { MAX_COLUMNS } from './schema.js';
-import type { DatasetDefinition, DatasetVersion } from './types.js';
+import type { AutoTrainChecker, DatasetDefinition, DatasetVersion } from './types.js';
 import { assertDatasetName, rawKey } from './zones.js';
 
 /** Reads the first rows of a curated Parquet object. */
@@ -27,6 +26,8 @@ export interface DatasetRoutesDeps {
   readonly lakeBucket: string;
   readonly signUpload: UploadSigner;
   readonly preview: CuratedPreview;
+  /** Checks auto-train specs (the training context's rules). */
+  readonly autoTrain: AutoTrainChecker;
 }
 
 /** Lifetime of presigned upload URLs. */
@@ -37,26 +38,25 @@ const columnSchema = z.object({
   type: z.enum(COLUMN_TYPES as ['integer', 'float', 'boolean', 'timestamp', 'string']),
   nullable: z._default(z.boolean(), true),
 });
-const definitionSchema = z.object({
-  description: z._default(z.string().check(z.maxLength(1024)), ''),
-  schema: z.optional(
-    z.object({
-      columns: z
-        .array(columnSchema)
-        .check(
-          z.minLength(1),
-          z.maxLength(MAX_COLUMNS),
-          z.refine((columns) => new Set(columns.map((c) => c.name)).size === columns.length, 'column names must be unique'),
-        ),
-    }),
-  ),
-  rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_REJECT_THRESHOLD),
-  autoTrain: z.optional(z.object(trainingFields)),
-});
+/** A dataset definition's body; its auto-train spec has the training context's shape. */
+const definitionSchema = (autoTrain: AutoTrainChecker) =>
+  z.object({
+    description: z._default(z.string().check(z.maxLength(1024)), ''),
+    schema: z.optional(
+      z.object({
+        columns: z
+          .array(columnSchema)
+          .check(
+            z.minLength(1),
+            z.maxLength(MAX_COLUMNS),
+            z.refine((columns) => new Set(columns.map((c) => c.name)).size === columns.length, 'column names must be unique'),
+          ),
+      }),
+    ),
+    rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_REJECT_THRESHOLD),
+    autoTrain: z.optional(autoTrain.schema),
+  });
 const uploadSchema = z.object({ fileName: z.string().check(z.minLength(1), z.maxLength(512)) });
-
-/** How an auto-train spec's columns are named in messages. */
-const AUTO_TRAIN_LABELS: ColumnLabels = { target: (name) => `autoTrain.target ${quote(name)}`, feature: (name) => `autoTrain.features entry ${quote(name)}` };
 
 /** Preview sizes: default and largest. */
 const PREVIEW_ROWS = { default: 20, max: 100 } as const;
@@ -66,6 +66,7 @@ const definitionResponse = (status: number, definition: DatasetDefinition) => js
 /** Creates the dataset routes. */
 export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
   const { datasets } = deps;
+  const definitions = definitionSchema(deps.autoTrain);
   const dataset = (event: APIGatewayProxyEvent) => assertDatasetName(pathParam(event, 'dataset'));
   const version = async (event: APIGatewayProxyEvent): Promise<DatasetVersion> => {
     const name = dataset(event);
@@ -86,13 +87,10 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'GET /datasets/{dataset}': async (event) => definitionResponse(200, await datasets.getDataset(dataset(event))),
     'PUT /datasets/{dataset}': async (event) => {
       const name = dataset(event);
-      const body = parseBody(event, definitionSchema, 'dataset definition');
+      const body = parseBody(event, definitions, 'dataset definition');
       // Checked now (names, algorithm for the task, hyperparameters, and the columns it names when
       // the schema is declared), so a drop does not find out later.
-      if (body.autoTrain !== undefined) {
-        checkTrainingFields(body.autoTrain);
-        if (body.schema !== undefined) checkTrainingColumns(body.autoTrain, body.schema.columns, `the declared schema of dataset '${name}'`, AUTO_TRAIN_LABELS);
-      }
+      if (body.autoTrain !== undefined) deps.autoTrain.check(body.autoTrain, body.schema?.columns, name);
       const { autoTrain } = body;
       const saved = await datasets.putDataset(
         name,

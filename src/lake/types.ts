@@ -1,10 +1,25 @@
-import type { TrainingFields } from '../training/job-request.js';
+import type * as z from 'zod/mini';
 import type { DatasetSchema, SchemaColumn } from './schema.js';
 import type { SourceFormat } from './source-format.js';
 import type { ColumnStatistics } from './statistics.js';
 
-/** What to train automatically when a version of the dataset becomes READY (a training request without its dataset). */
-export type AutoTrainSpec = TrainingFields;
+/**
+ * What to train automatically when a version of the dataset becomes READY: a training request
+ * without its dataset. The lake stores it without reading it; the training context checks it when
+ * the definition is saved ({@link AutoTrainChecker}) and reads it when a version is READY.
+ */
+export type AutoTrainSpec = Readonly<Record<string, unknown>>;
+
+/** How the training context checks an auto-train spec when a dataset definition is saved. */
+export interface AutoTrainChecker {
+  /** The spec's shape, checked strictly with the rest of the definition's body. */
+  readonly schema: z.ZodMiniType<AutoTrainSpec>;
+  /**
+   * Throws a 400 naming what is wrong with the spec (algorithm for the task, hyperparameters,
+   * and, when the definition declares a schema, the columns it names).
+   */
+  check(spec: AutoTrainSpec, declared: readonly SchemaColumn[] | undefined, dataset: string): void;
+}
 
 /** A dataset definition: the rules its dropped files are ingested under. */
 export interface DatasetDefinition {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import type { UploadSigner } from '../aws/artifact-store.js';
 import { BadRequestError, quote } from '../http/errors.js';
 import { callerOf, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
@@ -9,9 +10,6 @@ import { assertAliasName, assertModelName, MAX_VERSION, parseVersionNumber } fro
 import { registerVersion, type RegisterVersionDeps } from './register-version.js';
 import type { VersionFilter } from './registry.js';
 import type { AliasRecord, VersionStatus } from './types.js';
-
-/** Issues a presigned PUT URL for an object key in the lake. */
-export type UploadSigner = (key: string, expiresInSeconds: number) => Promise<string>;
 
 /** What the control-plane routes need. */
 export interface ControlPlaneDeps extends RegisterVersionDeps {

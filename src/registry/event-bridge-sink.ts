@@ -4,10 +4,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { allSinks, EVENT_SOURCE, type RegistryEvent, type RegistryEventSink } from './events.js';
+import { allSinks, EVENT_SOURCE, type EventSink, type PlatformEvent } from './events.js';
 
 /** Publishes to an EventBridge bus; failures go to `onError`. */
-export function eventBridgeSink(client: EventBridgeClient, busName: string, onError: (error: unknown, event: RegistryEvent) => void): RegistryEventSink {
+export function eventBridgeSink(client: EventBridgeClient, busName: string, onError: (error: unknown, event: PlatformEvent) => void): EventSink<PlatformEvent> {
   return {
     publish: async (event) => {
       try {
@@ -23,8 +23,8 @@ export function eventBridgeSink(client: EventBridgeClient, busName: string, onEr
 }
 
 /** How a function reports registry events: to its log, and to the bus when one is configured (`REGISTRY_EVENT_BUS`). */
-export function registryEventSink(logger: Pick<Logger, 'info' | 'error'>, busName: string | undefined): RegistryEventSink {
-  const logged: RegistryEventSink = { publish: async (event) => logger.info('registry event', { event }) };
+export function registryEventSink(logger: Pick<Logger, 'info' | 'error'>, busName: string | undefined): EventSink<PlatformEvent> {
+  const logged: EventSink<PlatformEvent> = { publish: async (event) => logger.info('registry event', { event }) };
   if (busName === undefined) return logged;
   const bus = eventBridgeSink(new EventBridgeClient({ maxAttempts: 3 }), busName, (error, event) =>
     logger.error('registry event not published', { event, error: (error as Error).message }),

@@ -1,13 +1,12 @@
 /**
  * Registry events, so users can hook their own automation (notify a channel when an alias
  * moves, start an evaluation when a version lands): every new version, status change and alias
- * change is published after its write succeeded. In AWS they go to the platform's EventBridge
+ * change (and, from the rollout context, every rollout change) is published after its write succeeded. In AWS they go to the platform's EventBridge
  * bus (source `serverless-ai-platform.registry`, detail-type = the event's `type`); they are
  * always logged as well. Publishing never fails the change it reports: the ledger and the
  * version items remain the record, and a failed publish is reported to `onError`.
  */
 import type { LedgerEntry } from './alias-ledger.js';
-import type { Rollout } from '../rollout/rollout.js';
 import type { VersionStatus } from './types.js';
 
 /** The `source` of every registry event on the bus. */
@@ -25,30 +24,26 @@ export type RegistryEvent =
       readonly by: string;
       readonly reason: string;
     }
-  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>)
-  | ({
-      readonly type: 'RolloutChanged';
-      /** What happened: the rollout started, moved to its next step, finished, or was paused, resumed, rolled back or aborted. */
-      readonly action: RolloutAction;
-      /** The candidate's share of traffic after the change. */
-      readonly percent: number;
-      readonly by: string;
-      readonly reason: string;
-    } & Pick<Rollout, 'model' | 'alias' | 'id' | 'baseline' | 'candidate' | 'state' | 'step'>);
+  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>);
 
-/** What a rollout event reports. */
-export type RolloutAction = 'started' | 'advanced' | 'succeeded' | 'paused' | 'resumed' | 'rolledBack' | 'aborted';
-
-/** Where registry events go. `publish` never throws. */
-export interface RegistryEventSink {
-  publish(event: RegistryEvent): Promise<void>;
+/** Any event of the platform: `type` becomes the EventBridge detail-type. Other contexts add their own (rollouts: `RolloutChanged`). */
+export interface PlatformEvent {
+  readonly type: string;
 }
 
+/** Where events go. `publish` never throws. */
+export interface EventSink<E extends PlatformEvent> {
+  publish(event: E): Promise<void>;
+}
+
+/** Where registry events go. */
+export type RegistryEventSink = EventSink<RegistryEvent>;
+
 /** A sink that drops events (tests, tools). */
-export const NO_EVENTS: RegistryEventSink = { publish: async () => {} };
+export const NO_EVENTS: EventSink<PlatformEvent> = { publish: async () => {} };
 
 /** Every sink gets every event. */
-export function allSinks(...sinks: readonly RegistryEventSink[]): RegistryEventSink {
+export function allSinks<E extends PlatformEvent>(...sinks: readonly EventSink<E>[]): EventSink<E> {
   return { publish: async (event) => void (await Promise.all(sinks.map((sink) => sink.publish(event)))) };
 }
 

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ArtifactNotFoundError, ArtifactRequestRejectedError, parseS3Uri, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
 import { objectKeyProblem } from '../aws/object-keys.js';
 import { BadRequestError, quote, UnprocessableError } from '../http/errors.js';
-import { UnsupportedTensorError } from '../inference/datatypes.js';
 import { externalDataTensors, NotAnOnnxModelError } from './external-data.js';
 import type { ModelRegistry } from './registry.js';
-import type { ModelSignature, ModelVersion } from './types.js';
+import { UnsupportedTensorError, type ModelSignature, type ModelVersion } from './types.js';
 
 /** Reads the signature of model bytes, throwing if they do not load. */
 export type ModelInspector = (bytes: Uint8Array) => Promise<ModelSignature>;

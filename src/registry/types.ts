@@ -122,3 +122,11 @@ export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor?: string;
 }
+
+/** The model loads, but uses a tensor the platform cannot serve (what a model inspector throws at registration). */
+export class UnsupportedTensorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedTensorError';
+  }
+}

@@ -101,3 +101,17 @@ export function stepReason(rollout: Pick<Rollout, 'candidate' | 'plan'>, step: n
 
 /** How a rollout describes itself in the alias ledger. */
 export const rolloutActor = (rollout: Pick<Rollout, 'id'>): string => `rollout ${rollout.id}`;
+
+/** What a rollout event reports. */
+export type RolloutAction = 'started' | 'advanced' | 'succeeded' | 'paused' | 'resumed' | 'rolledBack' | 'aborted';
+
+/** Published (to the registry's event bus) whenever a rollout changes. */
+export type RolloutChanged = {
+  readonly type: 'RolloutChanged';
+  /** What happened: the rollout started, moved to its next step, finished, or was paused, resumed, rolled back or aborted. */
+  readonly action: RolloutAction;
+  /** The candidate's share of traffic after the change. */
+  readonly percent: number;
+  readonly by: string;
+  readonly reason: string;
+} & Pick<Rollout, 'model' | 'alias' | 'id' | 'baseline' | 'candidate' | 'state' | 'step'>;

@@ -3,6 +3,7 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ConflictError, DependencyUnavailableError, PreconditionFailedError } from '../http/errors.js';
 import type { RegistryEvent } from '../registry/events.js';
+import type { RolloutChanged } from './rollout.js';
 import { ModelRegistry, type AliasChange } from '../registry/registry.js';
 import { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
@@ -14,7 +15,7 @@ let env: TestEmulators;
 let registry: ModelRegistry;
 let store: RolloutStore;
 let stats: ServingStatsStore;
-let events: RegistryEvent[];
+let events: (RegistryEvent | RolloutChanged)[];
 let now: Date;
 let rollouts: Rollouts;
 let flushes = 0;

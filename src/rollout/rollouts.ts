@@ -11,11 +11,11 @@
  * alias behind its step and applies it (`sync`).
  */
 import { BadRequestError, ConflictError, HttpError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import type { RegistryEventSink, RolloutAction } from '../registry/events.js';
+import type { EventSink } from '../registry/events.js';
 import type { AliasChange } from '../registry/registry.js';
 import type { AliasRecord, AliasRoute, ModelVersion } from '../registry/types.js';
 import { checkMetricGuard, judgeStep, type StepDecision } from './guards.js';
-import { baselineRoutes, FINISHED_STATES, rolloutActor, stepReason, stepRoutes, type Rollout, type RolloutGuards, type RolloutPlan } from './rollout.js';
+import { baselineRoutes, FINISHED_STATES, rolloutActor, stepReason, stepRoutes, type Rollout, type RolloutAction, type RolloutChanged, type RolloutGuards, type RolloutPlan } from './rollout.js';
 import type { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
 import type { VersionStats } from './serving-stats.js';
@@ -34,7 +34,7 @@ export interface RolloutDeps {
   readonly rollouts: RolloutStore;
   /** The counters of the requests an alias sent to a version over a time window (`ServingStatsStore.window`). */
   readonly stats: (model: string, alias: string, version: number, from: Date, to: Date) => Promise<VersionStats>;
-  readonly events: RegistryEventSink;
+  readonly events: EventSink<RolloutChanged>;
   readonly now?: () => Date;
 }
 
@@ -342,7 +342,7 @@ export class RolloutChangedError extends ConflictError {
 }
 
 /** Rollouts whose items and serving counters are on the registry table. */
-export function rolloutsOnTable(table: RegistryTable, registry: RolloutRegistry, events: RegistryEventSink): Rollouts {
+export function rolloutsOnTable(table: RegistryTable, registry: RolloutRegistry, events: EventSink<RolloutChanged>): Rollouts {
   const stats = new ServingStatsStore(table);
   return new Rollouts({ registry, rollouts: new RolloutStore(table), stats: (...args) => stats.window(...args), events });
 }

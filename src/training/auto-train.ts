@@ -5,11 +5,33 @@
  * never starts a second job; a spec the version cannot satisfy (a missing target column, say)
  * is recorded on the version as refused instead of failing the ingestion.
  */
-import { BadRequestError } from '../http/errors.js';
+import * as z from 'zod/mini';
+import { BadRequestError, quote } from '../http/errors.js';
+import { describeIssues } from '../http/request.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
-import type { AutoTrainOutcome } from '../lake/types.js';
-import { resolveJobSpec, type TrainingLimits } from './job-request.js';
+import type { AutoTrainChecker, AutoTrainOutcome } from '../lake/types.js';
+import { checkTrainingColumns, checkTrainingFields, resolveJobSpec, trainingFields, type ColumnLabels, type TrainingLimits } from './job-request.js';
 import { submitJob, type SubmitDeps } from './submit-job.js';
+
+/** An auto-train spec: the fields of a training request, without the dataset. */
+const autoTrainFields = z.object(trainingFields);
+
+/** How an auto-train spec's columns are named in messages. */
+const AUTO_TRAIN_LABELS: ColumnLabels = { target: (name) => `autoTrain.target ${quote(name)}`, feature: (name) => `autoTrain.features entry ${quote(name)}` };
+
+/**
+ * The training context's rules for the auto-train spec of a dataset definition, checked when the
+ * definition is saved: names, the algorithm for the task, hyperparameters, and the columns it
+ * names when the definition declares a schema (else each READY version checks them).
+ */
+export const autoTrainChecker: AutoTrainChecker = {
+  schema: autoTrainFields,
+  check(spec, declared, dataset) {
+    const fields = z.parse(autoTrainFields, spec);
+    checkTrainingFields(fields);
+    if (declared !== undefined) checkTrainingColumns(fields, declared, `the declared schema of dataset '${dataset}'`, AUTO_TRAIN_LABELS);
+  },
+};
 
 /** What auto-training needs. */
 export interface AutoTrainDeps extends SubmitDeps {
@@ -26,7 +48,9 @@ export async function autoTrain(deps: AutoTrainDeps, dataset: string, version: n
   if (ingested.autoTrain !== undefined) return ingested.autoTrain; // a redelivery: done already
   let outcome: AutoTrainOutcome;
   try {
-    const spec = await resolveJobSpec(deps.datasets, { ...definition.autoTrain, dataset, datasetVersion: version }, deps.limits);
+    const fields = z.safeParse(autoTrainFields, definition.autoTrain);
+    if (!fields.success) throw new BadRequestError(`the dataset's autoTrain spec is no longer valid: ${describeIssues(fields.error.issues)}`);
+    const spec = await resolveJobSpec(deps.datasets, { ...fields.data, dataset, datasetVersion: version }, deps.limits);
     const { job } = await submitJob(deps, spec, {
       submittedBy: `auto-train of dataset '${dataset}'`,
       trigger: 'auto-train',
