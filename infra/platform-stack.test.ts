@@ -14,7 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PlatformFunction } from './platform-function.js';
 import { curatedKey, rawKey, rejectedKey } from '../src/lake/zones.js';
-import { shadowPredictionsKey, shadowRequestsKey } from '../src/rollout/shadow-copy.js';
+import { shadowPredictionsKey, shadowRequestsKey } from '../src/inference/telemetry/shadow-copy.js';
 import { trainedModelKey } from '../src/training/publish-model.js';
 import { JobQueue } from './job-queue.js';
 import { PlatformStack, type PlatformStackProps } from './platform-stack.js';

@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
-import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/rollout/serving-stats-store.js';
+import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/inference/telemetry/serving-stats-store.js';
 import { SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX } from '../src/rollout/shadow-comparisons.js';
 
 /** Properties of a {@link Registry}. */
@@ -53,7 +53,7 @@ export class Registry extends Construct {
       deletionProtection: props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy,
-      // Serving counters and shadow comparisons expire (src/rollout/serving-stats-store.ts).
+      // Serving counters and shadow comparisons expire (src/inference/telemetry/serving-stats-store.ts).
       timeToLiveAttribute: 'expiresAt',
     });
     this.table.addGlobalSecondaryIndex({

@@ -16,7 +16,7 @@ const controlPlane = (method: HttpMethod, path: string): RouteSpec => ({ method,
 
 /**
  * Lake key patterns of the zones functions read or write (`src/lake/zones.ts`; shadow copies:
- * `src/rollout/shadow-copy.ts`).
+ * `src/inference/telemetry/shadow-copy.ts`).
  */
 export const LAKE_KEYS = {
   /** Dropped files, `raw/<dataset>/<file>` (dataset uploads are signed for these keys). */
@@ -68,7 +68,7 @@ export const topology: Topology = {
       maxReceiveCount: 3,
       retentionDays: 4,
       urlEnv: 'SHADOW_QUEUE_URL',
-      // Predict writes sampled copies of requests there (src/rollout/shadow-copy.ts).
+      // Predict writes sampled copies of requests there (src/inference/telemetry/shadow-copy.ts).
       lakeNotifications: [{ prefix: 'shadow-requests/' }],
     },
   ],

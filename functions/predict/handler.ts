@@ -14,9 +14,9 @@ import { ModelResolver } from '../../src/inference/resolver.js';
 import { createObservability } from '../../src/observability.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/registry/table.js';
-import { ServingStatsStore } from '../../src/rollout/serving-stats-store.js';
-import { ServingTelemetry } from '../../src/rollout/serving-telemetry.js';
-import { publishVersionMetrics } from '../../src/rollout/version-metrics.js';
+import { ServingStatsStore } from '../../src/inference/telemetry/serving-stats-store.js';
+import { ServingTelemetry } from '../../src/inference/telemetry/serving-telemetry.js';
+import { publishVersionMetrics } from '../../src/inference/telemetry/version-metrics.js';
 
 const config = loadConfig();
 const observability = createObservability('predict');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { draftVersion } from '../../test/support/model-versions.js';
 import type { ModelVersion } from '../registry/types.js';
 import { checkMetricGuard, judgeStep } from './guards.js';
-import { EMPTY_STATS, latencyBucket, type VersionStats } from './serving-stats.js';
+import { EMPTY_STATS, latencyBucket, type VersionStats } from '../inference/telemetry/serving-stats.js';
 
 const START = '2026-11-24T00:00:00.000Z';
 const rollout = { plan: { steps: [10, 50, 100], bakeSeconds: 60, maxStepSeconds: 600 }, guards: { maxErrorRate: 0.05, minRequests: 20, maxP99Ms: 100 }, stepStartedAt: START };

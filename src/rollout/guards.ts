@@ -4,7 +4,7 @@
 import { ConflictError } from '../http/errors.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { Rollout, MetricGuard } from './rollout.js';
-import { latencyQuantileMs, type VersionStats } from './serving-stats.js';
+import { latencyQuantileMs, type VersionStats } from '../inference/telemetry/serving-stats.js';
 
 /** What a step should do now, why, and how many of the candidate's requests counted as failures. */
 export interface StepDecision {

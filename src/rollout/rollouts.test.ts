@@ -8,8 +8,8 @@ import { ModelRegistry, type AliasChange } from '../registry/registry.js';
 import { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
 import { Rollouts, type RolloutRegistry, type StartRollout } from './rollouts.js';
-import { EMPTY_STATS, type VersionStats } from './serving-stats.js';
-import { bucketOf, ServingStatsStore } from './serving-stats-store.js';
+import { EMPTY_STATS, type VersionStats } from '../inference/telemetry/serving-stats.js';
+import { bucketOf, ServingStatsStore } from '../inference/telemetry/serving-stats-store.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;

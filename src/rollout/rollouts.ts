@@ -18,8 +18,8 @@ import { checkMetricGuard, judgeStep, type StepDecision } from './guards.js';
 import { baselineRoutes, FINISHED_STATES, rolloutActor, stepReason, stepRoutes, type Rollout, type RolloutAction, type RolloutChanged, type RolloutGuards, type RolloutPlan } from './rollout.js';
 import type { RegistryTable } from '../registry/table.js';
 import { RolloutStore } from './rollout-store.js';
-import type { VersionStats } from './serving-stats.js';
-import { firstWholeBucketFrom, ServingStatsStore } from './serving-stats-store.js';
+import type { VersionStats } from '../inference/telemetry/serving-stats.js';
+import { firstWholeBucketFrom, ServingStatsStore } from '../inference/telemetry/serving-stats-store.js';
 
 /** The registry calls rollouts make. */
 export interface RolloutRegistry {

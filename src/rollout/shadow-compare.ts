@@ -25,7 +25,7 @@
  */
 import type { TensorSpec } from '../registry/types.js';
 import { flatten } from '../inference/tensors.js';
-import type { ShadowProtocol } from './shadow-copy.js';
+import type { ShadowProtocol } from '../inference/telemetry/shadow-copy.js';
 
 /** What comparing answers counted. */
 export interface ComparisonCounts {

@@ -17,7 +17,7 @@ import { registerVersion } from '../registry/register-version.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { RegistryTable } from '../registry/table.js';
 import { ShadowComparisons } from './shadow-comparisons.js';
-import { shadowPredictionsKey, shadowRequestsKey, type ShadowCopy } from './shadow-copy.js';
+import { shadowPredictionsKey, shadowRequestsKey, type ShadowCopy } from '../inference/telemetry/shadow-copy.js';
 import { createShadowRecordHandler } from './shadow-records.js';
 import { processShadowObject, type ShadowRecord, type ShadowWorkerDeps } from './shadow-worker.js';
 
