@@ -39,7 +39,7 @@ import { ModelResolver, type RegistryReader } from '../src/inference/resolver.js
 import { pickRoute } from '../src/inference/routing.js';
 import { createObservability } from '../src/observability.js';
 import type { ModelWithAliases } from '../src/registry/registry.js';
-import { RegistryTable } from '../src/registry/table.js';
+import { RegistryTable } from '../src/storage/table.js';
 import type { AliasRecord, AliasRoute, ModelSignature, ModelVersion } from '../src/registry/types.js';
 import { ServingStatsStore } from '../src/inference/telemetry/serving-stats-store.js';
 import { FLUSH_INTERVAL_MS, ServingTelemetry, type TelemetrySinks } from '../src/inference/telemetry/serving-telemetry.js';

@@ -7,7 +7,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
-import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
+import { ATTR, LIST_INDEX } from '../src/storage/table.js';
 import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/inference/telemetry/serving-stats-store.js';
 import { SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX } from '../src/rollout/shadow-comparisons.js';
 

@@ -10,7 +10,7 @@ import { type FunctionSpec, type QueueId, type Topology } from '../topology/spec
 import { topology as platformTopology } from '../topology/topology.js';
 import { platformCodeVersion } from '../infra/code-version.js';
 import { DOCUMENT_TRANSLATION } from '../src/aws/clients.js';
-import { RegistryTable } from '../src/registry/table.js';
+import { RegistryTable } from '../src/storage/table.js';
 import { JobStore } from '../src/training/job-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueId, Topology } from '../topology/spec.js';
-import { ATTR, LIST_INDEX } from '../src/registry/keys.js';
+import { ATTR, LIST_INDEX } from '../src/storage/table.js';
 
 /** URLs and ARNs of a queue and its dead-letter queue. */
 export interface ProvisionedQueue {

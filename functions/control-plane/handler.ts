@@ -20,7 +20,7 @@ import { createObservability } from '../../src/observability.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
 import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';

@@ -12,7 +12,7 @@ import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { engineMemoryLimitMb, MAX_LINE_BYTES } from '../../src/lake/engine-limits.js';
 import { createIngestRecordHandler } from '../../src/lake/ingest-records.js';
 import { createObservability } from '../../src/observability.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { autoTrain } from '../../src/training/auto-train.js';
 import { sqsJobQueue } from '../../src/training/job-queue.js';
 import { JobStore } from '../../src/training/job-store.js';

@@ -13,7 +13,7 @@ import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { ModelResolver } from '../../src/inference/resolver.js';
 import { createObservability } from '../../src/observability.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { ServingStatsStore } from '../../src/inference/telemetry/serving-stats-store.js';
 import { ServingTelemetry } from '../../src/inference/telemetry/serving-telemetry.js';
 import { publishVersionMetrics } from '../../src/inference/telemetry/version-metrics.js';

@@ -8,7 +8,7 @@ import { loadRegistryConfig } from '../../src/config.js';
 import { createObservability } from '../../src/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
 
 const config = loadRegistryConfig();

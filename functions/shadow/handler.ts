@@ -12,7 +12,7 @@ import { ModelLoader } from '../../src/inference/model-loader.js';
 import { servingSessionOptions } from '../../src/inference/onnx-session.js';
 import { createObservability } from '../../src/observability.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';
 import { createShadowRecordHandler } from '../../src/rollout/shadow-records.js';
 

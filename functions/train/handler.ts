@@ -12,7 +12,7 @@ import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { createObservability } from '../../src/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { createJobRecordHandler } from '../../src/training/job-records.js';
 import { JobStore } from '../../src/training/job-store.js';
 import { startTrainingThread } from '../../src/ml/training-thread.js';

@@ -4,9 +4,7 @@
  */
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import { ATTR, LIST_INDEX } from '../registry/keys.js';
-import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from '../registry/table.js';
-import type { Page } from '../registry/types.js';
+import { ATTR, isConditionFailure, LIST_INDEX, RegistryTable, stripKeys, type Page, type PageRequest } from '../storage/table.js';
 import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK, VERSION_PREFIX, versionSk } from './keys.js';
 import type { AutoTrainOutcome, DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
 
@@ -163,15 +161,7 @@ export class DatasetStore {
   /** Lists a dataset's versions, newest first; 404 if the dataset is unknown. */
   async listVersions(dataset: string, page: PageRequest = {}): Promise<Page<DatasetVersion>> {
     await this.getDataset(dataset);
-    const found = await this.table.queryPage<DatasetVersion>(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': datasetPk(dataset), ':prefix': VERSION_PREFIX },
-        ScanIndexForward: false,
-      },
-      page,
-      { [ATTR.pk]: (v) => v === datasetPk(dataset), [ATTR.sk]: (v) => v.startsWith(VERSION_PREFIX) },
-    );
+    const found = await this.table.pageByPrefix<DatasetVersion>({ pk: datasetPk(dataset), prefix: VERSION_PREFIX, newestFirst: true }, page);
     return { ...found, items: found.items.map(withoutClaim) };
   }
 

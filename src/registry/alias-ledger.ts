@@ -12,11 +12,11 @@
  *
  * (`LEDGER#` sorts after `ALIAS$`, so serving's one-query read of a model never loads it.)
  */
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PreconditionFailedError } from '../http/errors.js';
-import { aliasSk, ATTR, modelPk } from './keys.js';
-import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from './table.js';
-import type { AliasRecord, AliasRoute, AliasShadow, Page } from './types.js';
+import { isConditionFailure, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
+import { aliasSk, modelPk } from './keys.js';
+import type { AliasRecord, AliasRoute, AliasShadow } from './types.js';
 
 const ledgerPrefix = (alias: string): string => `LEDGER#${alias}#`;
 const ledgerSk = (alias: string, revision: number): string => `${ledgerPrefix(alias)}${String(revision).padStart(10, '0')}`;
@@ -78,19 +78,7 @@ export class AliasLedger {
 
   /** The newest entry of an alias, or `undefined` when it has none. */
   async latest(model: string, alias: string): Promise<LedgerEntry | undefined> {
-    const result = await this.table.send(() =>
-      this.table.db.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': ledgerPrefix(alias) },
-          ScanIndexForward: false,
-          Limit: 1,
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    const item = result.Items?.[0];
+    const item = await this.table.firstByPrefix({ pk: modelPk(model), prefix: ledgerPrefix(alias), newestFirst: true });
     return item === undefined ? undefined : stripKeys<LedgerEntry>(item);
   }
 
@@ -102,15 +90,7 @@ export class AliasLedger {
 
   /** An alias's entries, newest first. */
   list(model: string, alias: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
-    return this.table.queryPage<LedgerEntry>(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': ledgerPrefix(alias) },
-        ScanIndexForward: false,
-      },
-      page,
-      { [ATTR.pk]: (v) => v === modelPk(model), [ATTR.sk]: (v) => v.startsWith(ledgerPrefix(alias)) },
-    );
+    return this.table.pageByPrefix<LedgerEntry>({ pk: modelPk(model), prefix: ledgerPrefix(alias), newestFirst: true }, page);
   }
 
   /**

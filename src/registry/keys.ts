@@ -12,12 +12,6 @@
  * and every write is a single-item conditional write.
  */
 
-/** Attribute names of the table and its index. */
-export const ATTR = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk' } as const;
-
-/** Name of the global secondary index that lists models and datasets (by `gsi1pk` = `MODELS` or `DATASETS`). */
-export const LIST_INDEX = 'gsi1';
-
 /** Partition key of a model's items. */
 export const modelPk = (name: string): string => `MODEL#${name}`;
 /** Sort key of the model item itself. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from '../storage/cursor.js';
 import { assertAliasName, assertModelName, parseVersionNumber, parseVersionSelector } from './names.js';
 
 describe('names', () => {

@@ -2,21 +2,10 @@ import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { callDependency } from '../aws/dependency-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
 import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
-import type { CursorShape } from './cursor.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
-import { isConditionFailure, RegistryTable, stripKeys, type PageRequest } from './table.js';
-import {
-  ALIAS_PREFIX,
-  ATTR,
-  MODEL_SK,
-  MODELS_GSI_PK,
-  LIST_INDEX,
-  VERSION_PREFIX,
-  aliasSk,
-  modelPk,
-  versionSk,
-} from './keys.js';
-import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type Page, type VersionStatus } from './types.js';
+import { ATTR, isConditionFailure, LIST_INDEX, RegistryTable, stripKeys, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
+import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, VERSION_PREFIX, aliasSk, modelPk, versionSk } from './keys.js';
+import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type VersionStatus } from './types.js';
 
 const DEPENDENCY = 'model registry';
 
@@ -35,14 +24,8 @@ export interface VersionFilter {
   readonly metric?: { readonly name: string; readonly min: number };
 }
 
-interface FilterInput {
-  readonly expression: string;
-  readonly names: Record<string, string>;
-  readonly values: Record<string, unknown>;
-}
-
 /** A DynamoDB filter for a {@link VersionFilter}, or `undefined` when it keeps everything. */
-function versionFilterExpression(filter: VersionFilter): FilterInput | undefined {
+function versionFilterExpression(filter: VersionFilter): ItemFilter | undefined {
   const parts: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -188,7 +171,7 @@ export class ModelRegistry {
 
   /** Lists models by name. */
   async listModels(page: PageRequest = {}): Promise<Page<ModelRecord>> {
-    return this.query<ModelRecord>(
+    return this.table.queryPage<ModelRecord>(
       {
         IndexName: LIST_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
@@ -515,17 +498,9 @@ export class ModelRegistry {
   }
 
   /** A page of one kind of item (sort-key prefix) in a model's partition; 404 if the model is unknown. */
-  private async listModelItems<T>(model: string, prefix: string, page: PageRequest, filter?: FilterInput): Promise<Page<T>> {
+  private async listModelItems<T>(model: string, prefix: string, page: PageRequest, filter?: ItemFilter): Promise<Page<T>> {
     await this.getModel(model);
-    return this.query<T>(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix, ...filter?.values },
-        ...(filter === undefined ? {} : { FilterExpression: filter.expression, ExpressionAttributeNames: filter.names }),
-      },
-      page,
-      { [ATTR.pk]: (v) => v === modelPk(model), [ATTR.sk]: (v) => v.startsWith(prefix) },
-    );
+    return this.table.pageByPrefix<T>({ pk: modelPk(model), prefix, ...(filter === undefined ? {} : { filter }) }, page);
   }
 
   /**
@@ -533,13 +508,14 @@ export class ModelRegistry {
    * first, read in one query that returns only the numbers.
    */
   async servableVersionNumbers(model: string): Promise<number[]> {
-    const items = await this.table.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      FilterExpression: '#status <> :archived',
-      ProjectionExpression: '#version',
-      ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-      ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': VERSION_PREFIX, ':archived': 'ARCHIVED' satisfies VersionStatus },
-    });
+    const items = await this.table.allByPrefix(
+      {
+        pk: modelPk(model),
+        prefix: VERSION_PREFIX,
+        filter: { expression: '#status <> :archived', names: { '#status': 'status' }, values: { ':archived': 'ARCHIVED' satisfies VersionStatus } },
+      },
+      { '#version': 'version' },
+    );
     return items.map((item) => Number(item['version']));
   }
 
@@ -550,9 +526,5 @@ export class ModelRegistry {
 
   private getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
     return this.table.getItem(pk, sk);
-  }
-
-  private query<T>(input: Parameters<RegistryTable['queryPage']>[0], page: PageRequest, cursorShape: CursorShape): Promise<Page<T>> {
-    return this.table.queryPage<T>(input, page, cursorShape);
   }
 }

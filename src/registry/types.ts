@@ -117,12 +117,6 @@ export interface AliasRecord {
   readonly shadow?: AliasShadow;
 }
 
-/** A page of results and the opaque cursor of the next page, if any. */
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly nextCursor?: string;
-}
-
 /** The model loads, but uses a tensor the platform cannot serve (what a model inspector throws at registration). */
 export class UnsupportedTensorError extends Error {
   constructor(message: string) {

@@ -13,8 +13,8 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../http/errors.js';
-import { LIST_INDEX, modelPk } from '../registry/keys.js';
-import { isConditionFailure, stripKeys, type RegistryTable } from '../registry/table.js';
+import { modelPk } from '../registry/keys.js';
+import { isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable } from '../storage/table.js';
 import { FINISHED_STATES, type Rollout } from './rollout.js';
 
 const ROLLOUTS_GSI_PK = 'ROLLOUTS';

@@ -5,7 +5,7 @@ import { ConflictError, DependencyUnavailableError, PreconditionFailedError } fr
 import type { RegistryEvent } from '../registry/events.js';
 import type { RolloutChanged } from './rollout.js';
 import { ModelRegistry, type AliasChange } from '../registry/registry.js';
-import { RegistryTable } from '../registry/table.js';
+import { RegistryTable } from '../storage/table.js';
 import { RolloutStore } from './rollout-store.js';
 import { Rollouts, type RolloutRegistry, type StartRollout } from './rollouts.js';
 import { EMPTY_STATS, type VersionStats } from '../inference/telemetry/serving-stats.js';

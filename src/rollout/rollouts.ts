@@ -16,7 +16,7 @@ import type { AliasChange } from '../registry/registry.js';
 import type { AliasRecord, AliasRoute, ModelVersion } from '../registry/types.js';
 import { checkMetricGuard, judgeStep, type StepDecision } from './guards.js';
 import { baselineRoutes, FINISHED_STATES, rolloutActor, stepReason, stepRoutes, type Rollout, type RolloutAction, type RolloutChanged, type RolloutGuards, type RolloutPlan } from './rollout.js';
-import type { RegistryTable } from '../registry/table.js';
+import type { RegistryTable } from '../storage/table.js';
 import { RolloutStore } from './rollout-store.js';
 import type { VersionStats } from '../inference/telemetry/serving-stats.js';
 import { firstWholeBucketFrom, ServingStatsStore } from '../inference/telemetry/serving-stats-store.js';

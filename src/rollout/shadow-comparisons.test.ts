@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { RegistryTable } from '../registry/table.js';
+import { RegistryTable } from '../storage/table.js';
 import { minuteOf, RETENTION_DAYS, ShadowComparisons, type ShadowCounters } from './shadow-comparisons.js';
 
 let env: TestEmulators;

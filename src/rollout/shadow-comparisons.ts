@@ -13,7 +13,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { isConditionFailure, type RegistryTable } from '../registry/table.js';
+import { isConditionFailure, type RegistryTable } from '../storage/table.js';
 import type { ComparisonCounts } from './shadow-compare.js';
 
 /** How long counters are kept (DynamoDB TTL removes them afterwards). */

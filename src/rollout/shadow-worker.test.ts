@@ -15,7 +15,7 @@ import { predict } from '../inference/v1-protocol.js';
 import { infer, parseInferRequest } from '../inference/v2-protocol.js';
 import { registerVersion } from '../registry/register-version.js';
 import { ModelRegistry } from '../registry/registry.js';
-import { RegistryTable } from '../registry/table.js';
+import { RegistryTable } from '../storage/table.js';
 import { ShadowComparisons } from './shadow-comparisons.js';
 import { shadowPredictionsKey, shadowRequestsKey, type ShadowCopy } from '../inference/telemetry/shadow-copy.js';
 import { createShadowRecordHandler } from './shadow-records.js';

@@ -13,10 +13,9 @@
 import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, quote } from '../http/errors.js';
-import { ATTR, LIST_INDEX, modelPk } from '../registry/keys.js';
+import { modelPk } from '../registry/keys.js';
+import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
 import { assertModelName } from '../registry/names.js';
-import { isConditionFailure, stripKeys, type PageRequest, type RegistryTable } from '../registry/table.js';
-import type { Page } from '../registry/types.js';
 import type { Evaluation } from '../ml/pipeline.js';
 import type { JobProgress, JobSpec, TrainingJob } from './types.js';
 
@@ -203,15 +202,7 @@ export class JobStore {
 
   /** Jobs that produce a model, newest first. */
   async listModelJobs(model: string, page: PageRequest = {}): Promise<Page<TrainingJob>> {
-    const found = await this.table.queryPage<Record<string, unknown>>(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': JOB_PREFIX },
-        ScanIndexForward: false,
-      },
-      page,
-      { [ATTR.pk]: (v) => v === modelPk(model), [ATTR.sk]: (v) => v.startsWith(JOB_PREFIX) },
-    );
+    const found = await this.table.pageByPrefix<Record<string, unknown>>({ pk: modelPk(model), prefix: JOB_PREFIX, newestFirst: true }, page);
     return { ...found, items: found.items.map(toJob) };
   }
 

@@ -10,7 +10,7 @@ import { inspectOnnxModel } from '../inference/onnx-session.js';
 import { DatasetStore } from '../lake/dataset-store.js';
 import { ingestObject } from '../lake/ingest-object.js';
 import { ModelRegistry } from '../registry/registry.js';
-import { RegistryTable } from '../registry/table.js';
+import { RegistryTable } from '../storage/table.js';
 import { ALGORITHMS } from '../ml/algorithms/index.js';
 import { TrainingFailedError } from '../ml/errors.js';
 import { startTrainingThread, type TrainingRun } from '../ml/training-thread.js';

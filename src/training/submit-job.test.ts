@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { DependencyUnavailableError } from '../http/errors.js';
-import { RegistryTable } from '../registry/table.js';
+import { RegistryTable } from '../storage/table.js';
 import { JobStore } from './job-store.js';
 import type { JobQueue } from './job-queue.js';
 import { submitJob } from './submit-job.js';

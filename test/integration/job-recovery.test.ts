@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import { DOCUMENT_TRANSLATION } from '../../src/aws/clients.js';
-import { RegistryTable } from '../../src/registry/table.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { ALGORITHMS } from '../../src/ml/algorithms/index.js';
 import { JobStore } from '../../src/training/job-store.js';
 import type { JobSpec, TrainingJob } from '../../src/training/types.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../../test/support/emulators.js';
-import { RegistryTable } from '../../registry/table.js';
+import { RegistryTable } from '../../storage/table.js';
 import { EMPTY_STATS, latencyBucket, latencyQuantileMs, type VersionStats } from './serving-stats.js';
 import { bucketOf, ServingStatsStore } from './serving-stats-store.js';
 

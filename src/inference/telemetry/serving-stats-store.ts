@@ -14,7 +14,7 @@
  * `STATS#*`) and nothing else, and a busy version never heats its model's partition.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, type RegistryTable } from '../../registry/table.js';
+import { isConditionFailure, type RegistryTable } from '../../storage/table.js';
 import { addStats, EMPTY_STATS, LATENCY_BUCKETS, STATS_BUCKET_SECONDS, type VersionStats } from './serving-stats.js';
 
 /** Partition-key prefix of counter items (the predict function may write only these). */

@@ -1,14 +1,25 @@
 /**
- * Reads shared by every context that keeps items in the registry table (models, datasets):
- * consistent item reads, paged queries with cursors tied to their query, and the latest
- * number under a sort-key prefix.
+ * The platform's one DynamoDB table (the registry table: models, datasets, jobs, rollouts,
+ * serving counters), shared by every context that keeps items in it: its key schema, consistent
+ * item reads, queries of a partition's items under a sort-key prefix, paged with cursors tied to
+ * their query, and the latest number under a prefix.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
-import { ATTR } from './keys.js';
-import type { Page } from './types.js';
+
+/** Attribute names of the table and its index. */
+export const ATTR = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk' } as const;
+
+/** Name of the global secondary index that lists models and datasets (by `gsi1pk` = `MODELS` or `DATASETS`). */
+export const LIST_INDEX = 'gsi1';
+
+/** A page of results and the opaque cursor of the next page, if any. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
 
 const KEY_ATTRS = [ATTR.pk, ATTR.sk, ATTR.gsi1pk, ATTR.gsi1sk, 'type'] as const;
 
@@ -31,6 +42,41 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 const clampLimit = (limit: number | undefined): number => Math.min(Math.max(limit ?? 50, 1), 100);
+
+/** A filter on the items a query reads: its expression, and the names and values it uses. */
+export interface ItemFilter {
+  readonly expression: string;
+  readonly names: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** The items of one partition whose sort keys start with a prefix. */
+export interface PrefixQuery {
+  readonly pk: string;
+  readonly prefix: string;
+  /**
+   * Highest sort key first.
+   *
+   * @default false
+   */
+  readonly newestFirst?: boolean;
+  /**
+   * Keeps only the items that match.
+   *
+   * @default - every item
+   */
+  readonly filter?: ItemFilter;
+}
+
+/** The key condition (and filter) of a {@link PrefixQuery}. */
+function prefixInput(query: PrefixQuery): Omit<QueryCommandInput, 'TableName'> {
+  return {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': query.pk, ':prefix': query.prefix, ...query.filter?.values },
+    ...(query.filter === undefined ? {} : { FilterExpression: query.filter.expression, ExpressionAttributeNames: query.filter.names }),
+    ...(query.newestFirst === true ? { ScanIndexForward: false } : {}),
+  };
+}
 
 /** The registry table, named for error messages as `dependency`. */
 export class RegistryTable {
@@ -69,10 +115,8 @@ export class RegistryTable {
       this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ...prefixInput({ pk, prefix, newestFirst: true }),
           ExpressionAttributeNames: { '#n': numberAttribute },
-          ScanIndexForward: false,
           Limit: 1,
           ProjectionExpression: '#n',
           ConsistentRead: true,
@@ -81,6 +125,28 @@ export class RegistryTable {
     );
     const latest = result.Items?.[0]?.[numberAttribute];
     return typeof latest === 'number' ? latest : 0;
+  }
+
+  /** Every item of a prefix query, read page after page (for queries whose results stay small), with only `projection`'s attributes when given. */
+  allByPrefix(query: PrefixQuery, projection?: Readonly<Record<string, string>>): Promise<Record<string, unknown>[]> {
+    const input = prefixInput(query);
+    if (projection === undefined) return this.queryAll(input);
+    return this.queryAll({
+      ...input,
+      ProjectionExpression: Object.keys(projection).join(', '),
+      ExpressionAttributeNames: { ...input.ExpressionAttributeNames, ...projection },
+    });
+  }
+
+  /** The first item of a prefix query (a consistent read), or `undefined`. */
+  async firstByPrefix(query: PrefixQuery): Promise<Record<string, unknown> | undefined> {
+    const result = await this.send(() => this.db.send(new QueryCommand({ TableName: this.tableName, ...prefixInput(query), Limit: 1, ConsistentRead: true })));
+    return result.Items?.[0];
+  }
+
+  /** One page of a prefix query; its cursor only continues this query (400 otherwise). */
+  pageByPrefix<T>(query: PrefixQuery, page: PageRequest): Promise<Page<T>> {
+    return this.queryPage<T>(prefixInput(query), page, { [ATTR.pk]: (v) => v === query.pk, [ATTR.sk]: (v) => v.startsWith(query.prefix) });
   }
 
   /** One page of a query; the cursor is checked against `cursorShape`. */
