@@ -250,7 +250,7 @@ export async function runRolloutOverheadBench(): Promise<void> {
 
     // One loader (one session per version) shared by every variant, as in one container.
     const loader = new ModelLoader(new ArtifactStore(emulators.s3), await mkdtemp(join(tmpdir(), 'bench-model-cache-')), servingSessionOptions(spec.memoryMb));
-    const stats = new ServingStatsStore(new RegistryTable(emulators.dynamo, tableName, 'serving counters'));
+    const stats = new ServingStatsStore(new RegistryTable(emulators.dynamo, tableName));
     const ttlMs = 10_000; // ENV.aliasCacheTtlMs default (src/config.ts)
     const total = s.warm + s.slices * s.perSlice;
     // Every call gets an event object of its own, as every Lambda invocation does (a reused event stays hot in

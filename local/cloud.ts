@@ -193,7 +193,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   );
   sources.forEach((source) => source.start());
   // The queues live in memory: jobs the previous run left unfinished get their messages again.
-  const jobs = new JobStore(new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), resources.tableName, 'training jobs'));
+  const jobs = new JobStore(new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), resources.tableName));
   const recovered = resources.queues.training === undefined ? [] : await requeueUnfinishedJobs(jobs, sqs, resources.queues.training.url);
   if (recovered.length > 0) log(`re-queued ${recovered.length} training job(s) the previous run left unfinished: ${recovered.join(', ')}`);
   const schedules = startSchedules(topology.functions, options.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS, invoke, (functionId, error) =>

@@ -34,14 +34,15 @@ const config = loadConfig();
 const observability = createObservability('control-plane');
 const tracer = new Tracer({ serviceName: 'control-plane' });
 const clients = createAwsClients();
+const table = new RegistryTable(clients.dynamo, config.registryTable);
 tracer.captureAWSv3Client(clients.dynamo);
 tracer.captureAWSv3Client(clients.s3);
 
 const events = registryEventSink(observability.logger, config.registryEventBus);
 const signUpload = (key: string, expiresIn: number) =>
   getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn });
-const datasets = new DatasetStore(clients.dynamo, config.registryTable);
-const registry = new ModelRegistry(clients.dynamo, config.registryTable, undefined, events);
+const datasets = new DatasetStore(table);
+const registry = new ModelRegistry(table, undefined, events);
 const routes = {
   ...createControlPlaneRoutes({
     registry,
@@ -59,12 +60,12 @@ const routes = {
   }),
   ...createJobRoutes({
     datasets,
-    jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
+    jobs: new JobStore(table),
     queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
     limits: trainingLimits(),
   }),
-  ...createRolloutRoutes(rolloutsOnTable(new RegistryTable(clients.dynamo, config.registryTable, 'rollouts'), registry, events)),
-  ...createShadowRoutes({ comparisons: new ShadowComparisons(new RegistryTable(clients.dynamo, config.registryTable, 'shadow comparisons')), registry }),
+  ...createRolloutRoutes(rolloutsOnTable(table, registry, events)),
+  ...createShadowRoutes({ comparisons: new ShadowComparisons(table), registry }),
 };
 
 /** Lambda entry point. */

@@ -21,11 +21,12 @@ import { trainingLimits } from '../../src/training/limits.js';
 const config = loadConfig();
 const { logger, metrics } = createObservability('ingest');
 const clients = createAwsClients();
+const table = new RegistryTable(clients.dynamo, config.registryTable);
 const processor = new BatchProcessor(EventType.SQS);
-const store = new DatasetStore(clients.dynamo, config.registryTable);
+const store = new DatasetStore(table);
 const autoTrainDeps = {
   datasets: store,
-  jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
+  jobs: new JobStore(table),
   queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
   limits: trainingLimits(),
 };

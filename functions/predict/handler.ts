@@ -23,10 +23,11 @@ const observability = createObservability('predict');
 // No Powertools Tracer here: Lambda active tracing records the invocation, and the
 // X-Ray SDK would add ~100 KB to the cold start of the latency-critical path.
 const clients = createAwsClients();
+const table = new RegistryTable(clients.dynamo, config.registryTable);
 
-const registry = new ModelRegistry(clients.dynamo, config.registryTable);
+const registry = new ModelRegistry(table);
 const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
-const stats = new ServingStatsStore(new RegistryTable(clients.dynamo, config.registryTable, 'serving counters'));
+const stats = new ServingStatsStore(table);
 // Counters and shadow copies are written every few seconds by the request that finds them due.
 const telemetry = new ServingTelemetry({
   addStats: (model, alias, version, bucketStart, counts, flushId) => {

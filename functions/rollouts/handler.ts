@@ -14,10 +14,11 @@ import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
 const config = loadRegistryConfig();
 const { logger } = createObservability('rollouts');
 const clients = createAwsClients();
+const table = new RegistryTable(clients.dynamo, config.registryTable);
 const events = registryEventSink(logger, config.registryEventBus);
 const rollouts = rolloutsOnTable(
-  new RegistryTable(clients.dynamo, config.registryTable, 'rollouts'),
-  new ModelRegistry(clients.dynamo, config.registryTable, undefined, events),
+  table,
+  new ModelRegistry(table, undefined, events),
   events,
 );
 

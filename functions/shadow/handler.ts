@@ -19,14 +19,15 @@ import { createShadowRecordHandler } from '../../src/rollout/shadow-records.js';
 const config = loadConfig();
 const { logger, metrics } = createObservability('shadow');
 const clients = createAwsClients();
+const table = new RegistryTable(clients.dynamo, config.registryTable);
 const processor = new BatchProcessor(EventType.SQS);
 const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
 const recordHandler = createShadowRecordHandler(
   {
     s3: clients.s3,
-    registry: new ModelRegistry(clients.dynamo, config.registryTable),
+    registry: new ModelRegistry(table),
     load: (version) => loader.load(version),
-    comparisons: new ShadowComparisons(new RegistryTable(clients.dynamo, config.registryTable, 'shadow comparisons')),
+    comparisons: new ShadowComparisons(table),
     lakeBucket: config.lakeBucket,
   },
   logger,

@@ -20,12 +20,13 @@ import { startTrainingThread } from '../../src/ml/training-thread.js';
 const config = loadConfig();
 const { logger, metrics } = createObservability('train');
 const clients = createAwsClients();
+const table = new RegistryTable(clients.dynamo, config.registryTable);
 const processor = new BatchProcessor(EventType.SQS);
 const events = registryEventSink(logger, config.registryEventBus);
 const deps = {
-  registry: new ModelRegistry(clients.dynamo, config.registryTable, undefined, events),
-  jobs: new JobStore(new RegistryTable(clients.dynamo, config.registryTable, 'training jobs')),
-  datasets: new DatasetStore(clients.dynamo, config.registryTable),
+  registry: new ModelRegistry(table, undefined, events),
+  jobs: new JobStore(table),
+  datasets: new DatasetStore(table),
   s3: clients.s3,
   lakeBucket: config.lakeBucket,
   inspect: inspectOnnxModel,

@@ -5,6 +5,7 @@ import { NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { DatasetStore, DEFAULT_REJECT_THRESHOLD } from './dataset-store.js';
 import { datasetPk, versionSk } from './keys.js';
 import type { SourceObject } from './types.js';
+import { RegistryTable } from '../storage/table.js';
 
 let env: TestEmulators;
 let store: DatasetStore;
@@ -15,7 +16,7 @@ const outcome = { status: 'READY' as const, rowsRead: 2, rowsAccepted: 2, rowsRe
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  store = new DatasetStore(env.dynamo, env.resources.tableName);
+  store = new DatasetStore(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

@@ -2,9 +2,9 @@
  * Datasets in the registry table: definitions, numbered versions, and the claims that make
  * ingestion idempotent. Single-item conditional writes only (DynamoDB and dynalite alike).
  */
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
-import { ATTR, isConditionFailure, LIST_INDEX, RegistryTable, stripKeys, type Page, type PageRequest } from '../storage/table.js';
+import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type Page, type PageRequest } from '../storage/table.js';
 import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK, VERSION_PREFIX, versionSk } from './keys.js';
 import type { AutoTrainOutcome, DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
 
@@ -77,11 +77,10 @@ export class DatasetStore {
   private readonly table: RegistryTable;
 
   constructor(
-    db: DynamoDBDocumentClient,
-    tableName: string,
+    table: RegistryTable,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.table = new RegistryTable(db, tableName, DEPENDENCY);
+    this.table = table.named(DEPENDENCY);
   }
 
   /** Reads a dataset definition, or `undefined`. */

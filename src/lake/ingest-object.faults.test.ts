@@ -8,6 +8,7 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { DatasetStore } from './dataset-store.js';
 import { IngestAttemptError, ingestObject, removeAbandonedWorkDirs, type IngestDeps } from './ingest-object.js';
 import type { SourceObject } from './types.js';
+import { RegistryTable } from '../storage/table.js';
 
 // Faults the S3 emulator cannot produce (5xx, throttling, timeouts), on a real registry table.
 const s3 = new S3Client({ region: 'us-east-1' });
@@ -20,7 +21,7 @@ const object = (key: string): SourceObject => ({ bucket: 'lake', key, eTag: 'abc
 beforeAll(async () => {
   env = await startTestEmulators();
   deps = {
-    store: new DatasetStore(env.dynamo, env.resources.tableName),
+    store: new DatasetStore(new RegistryTable(env.dynamo, env.resources.tableName)),
     s3,
     lakeBucket: 'lake',
     scratchDir: await mkdtemp(join(tmpdir(), 'ingest-faults-')),

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/e
 import { modelPk, versionSk } from './keys.js';
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ModelRegistry } from './registry.js';
+import { RegistryTable } from '../storage/table.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
@@ -19,7 +20,7 @@ async function modelWith(name: string, versions: number): Promise<void> {
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  registry = new ModelRegistry(env.dynamo, env.resources.tableName);
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

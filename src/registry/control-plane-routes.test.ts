@@ -18,6 +18,7 @@ import { onnx } from '../ml/onnx/writer.js';
 import { createControlPlaneRoutes } from './control-plane-routes.js';
 import { ModelRegistry } from './registry.js';
 import { draftVersion } from '../../test/support/model-versions.js';
+import { RegistryTable } from '../storage/table.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
@@ -29,7 +30,7 @@ beforeAll(async () => {
   env = await startTestEmulators();
   bucket = env.resources.bucketName;
   iris = await readFile('models/iris.onnx');
-  registry = new ModelRegistry(env.dynamo, env.resources.tableName);
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
   routes = createControlPlaneRoutes({
     registry,
     artifacts: new ArtifactStore(env.s3),

@@ -6,6 +6,7 @@ import { eventBridgeSink } from './event-bridge-sink.js';
 import { EVENT_SOURCE, type RegistryEvent } from './events.js';
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ModelRegistry } from './registry.js';
+import { RegistryTable } from '../storage/table.js';
 
 let env: TestEmulators;
 const published: RegistryEvent[] = [];
@@ -14,7 +15,7 @@ let registry: ModelRegistry;
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  registry = new ModelRegistry(env.dynamo, env.resources.tableName, undefined, { publish: async (event) => void published.push(event) });
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName), undefined, { publish: async (event) => void published.push(event) });
 });
 afterAll(async () => env.stop());
 

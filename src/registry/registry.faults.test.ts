@@ -4,11 +4,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DependencyUnavailableError } from '../http/errors.js';
 import { ModelRegistry } from './registry.js';
+import { RegistryTable } from '../storage/table.js';
 
 // Faults dynalite cannot produce: throttling, 5xx and timeouts from DynamoDB.
 const document = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const dynamo = mockClient(document);
-const registry = new ModelRegistry(document, 'registry');
+const registry = new ModelRegistry(new RegistryTable(document, 'registry'));
 
 beforeEach(() => dynamo.reset());
 

@@ -3,6 +3,7 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ModelRegistry } from './registry.js';
+import { RegistryTable } from '../storage/table.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
@@ -10,7 +11,7 @@ let registry: ModelRegistry;
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  registry = new ModelRegistry(env.dynamo, env.resources.tableName);
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

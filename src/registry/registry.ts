@@ -1,9 +1,8 @@
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { callDependency } from '../aws/dependency-errors.js';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
 import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
-import { ATTR, isConditionFailure, LIST_INDEX, RegistryTable, stripKeys, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
+import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
 import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, VERSION_PREFIX, aliasSk, modelPk, versionSk } from './keys.js';
 import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type VersionStatus } from './types.js';
 
@@ -110,22 +109,17 @@ export interface AliasChange {
  */
 export class ModelRegistry {
   private readonly table: RegistryTable;
-  private readonly db: DynamoDBDocumentClient;
-  private readonly tableName: string;
 
   private readonly ledger: AliasLedger;
 
   constructor(
-    db: DynamoDBDocumentClient,
-    tableName: string,
+    table: RegistryTable,
     private readonly now: () => Date = () => new Date(),
     /** Where new versions, status changes and alias changes are announced. */
     private readonly events: RegistryEventSink = NO_EVENTS,
   ) {
-    this.table = new RegistryTable(db, tableName, DEPENDENCY);
+    this.table = table.named(DEPENDENCY);
     this.ledger = new AliasLedger(this.table, now);
-    this.db = db;
-    this.tableName = tableName;
   }
 
   /** Creates a model; 409 if the name is taken. */
@@ -140,10 +134,10 @@ export class ModelRegistry {
       updatedAt: at,
     };
     try {
-      await callDependency(DEPENDENCY, () =>
-        this.db.send(
+      await this.table.send(() =>
+        this.table.db.send(
           new PutCommand({
-            TableName: this.tableName,
+            TableName: this.table.tableName,
             Item: { pk: modelPk(input.name), sk: MODEL_SK, gsi1pk: MODELS_GSI_PK, gsi1sk: input.name, type: 'MODEL', ...record },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
@@ -211,10 +205,10 @@ export class ModelRegistry {
   async registerVersionAs(input: NewVersion, version: number): Promise<ModelVersion | undefined> {
     const record: ModelVersion = { ...input, version, status: 'PENDING', createdAt: this.now().toISOString() };
     try {
-      await callDependency(DEPENDENCY, () =>
-        this.db.send(
+      await this.table.send(() =>
+        this.table.db.send(
           new PutCommand({
-            TableName: this.tableName,
+            TableName: this.table.tableName,
             Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
@@ -266,10 +260,10 @@ export class ModelRegistry {
     }
     const statusChange = { by: change.by, at: this.now().toISOString(), reason: change.reason };
     try {
-      await callDependency(DEPENDENCY, () =>
-        this.db.send(
+      await this.table.send(() =>
+        this.table.db.send(
           new UpdateCommand({
-            TableName: this.tableName,
+            TableName: this.table.tableName,
             Key: { pk: modelPk(model), sk: versionSk(version) },
             UpdateExpression: 'SET #status = :to, #statusChange = :change',
             // `READY` is how versions registered before the lifecycle are stored (PENDING).
@@ -304,10 +298,10 @@ export class ModelRegistry {
 
   /** Sets the tags of an item that exists (and its `updatedAt`, when given). */
   private async replaceTags(pk: string, sk: string, tags: Readonly<Record<string, string>>, updatedAt?: string): Promise<void> {
-    await callDependency(DEPENDENCY, () =>
-      this.db.send(
+    await this.table.send(() =>
+      this.table.db.send(
         new UpdateCommand({
-          TableName: this.tableName,
+          TableName: this.table.tableName,
           Key: { pk, sk },
           UpdateExpression: updatedAt === undefined ? 'SET #tags = :tags' : 'SET #tags = :tags, #updatedAt = :updatedAt',
           ConditionExpression: 'attribute_exists(pk)',

@@ -5,6 +5,7 @@ import { ConflictError } from '../http/errors.js';
 import { modelPk, versionSk } from './keys.js';
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ModelRegistry } from './registry.js';
+import { RegistryTable } from '../storage/table.js';
 
 let env: TestEmulators;
 let registry: ModelRegistry;
@@ -13,7 +14,7 @@ const one = (version: number) => [{ version, weight: 100 }];
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  registry = new ModelRegistry(env.dynamo, env.resources.tableName);
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

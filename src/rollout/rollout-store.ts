@@ -34,7 +34,11 @@ function itemOf(rollout: Rollout): Record<string, unknown> {
 
 /** Rollouts on the registry table. */
 export class RolloutStore {
-  constructor(private readonly table: RegistryTable) {}
+  private readonly table: RegistryTable;
+
+  constructor(table: RegistryTable) {
+    this.table = table.named('rollouts');
+  }
 
   /** The alias's current or last rollout, if it ever had one. */
   async find(model: string, alias: string): Promise<Rollout | undefined> {

@@ -22,8 +22,8 @@ let flushes = 0;
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  const table = new RegistryTable(env.dynamo, env.resources.tableName, 'rollouts');
-  registry = new ModelRegistry(env.dynamo, env.resources.tableName, () => now);
+  const table = new RegistryTable(env.dynamo, env.resources.tableName);
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName), () => now);
   store = new RolloutStore(table);
   stats = new ServingStatsStore(table);
 });
@@ -267,7 +267,7 @@ describe('rollouts on dynalite', () => {
   it('records an automatic rollback whose writer died before recording it as ROLLED_BACK', async () => {
     // Prepare: saving ROLLED_BACK fails once, after the alias was moved back.
     const revision = await modelWithCandidate('rbcrash');
-    const crashing = new RolloutStore(new RegistryTable(env.dynamo, env.resources.tableName, 'rollouts'));
+    const crashing = new RolloutStore(new RegistryTable(env.dynamo, env.resources.tableName));
     const update = crashing.update.bind(crashing);
     let crash = true;
     crashing.update = async (next) => {
@@ -374,7 +374,7 @@ describe('rollouts on dynalite', () => {
   it('records an abort whose writer died after moving the alias back as ABORTED', async () => {
     // Prepare: saving ABORTED fails once, after the alias was moved back.
     const revision = await modelWithCandidate('abortcrash');
-    const crashing = new RolloutStore(new RegistryTable(env.dynamo, env.resources.tableName, 'rollouts'));
+    const crashing = new RolloutStore(new RegistryTable(env.dynamo, env.resources.tableName));
     const update = crashing.update.bind(crashing);
     let crash = true;
     crashing.update = async (next) => {

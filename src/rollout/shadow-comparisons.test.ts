@@ -20,7 +20,7 @@ const group = (alias: string, at: string, primaryVersion = 1, shadowVersion = 2)
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName, 'shadow comparisons'));
+  comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

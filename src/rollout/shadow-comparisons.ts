@@ -76,7 +76,11 @@ const PROJECTED = ['minute', 'primaryVersion', 'shadowVersion', ...COUNTERS] as 
 
 /** Shadow comparison counters, in the registry table. */
 export class ShadowComparisons {
-  constructor(private readonly table: RegistryTable) {}
+  private readonly table: RegistryTable;
+
+  constructor(table: RegistryTable) {
+    this.table = table.named('shadow comparisons');
+  }
 
   /**
    * Adds a group's counters on behalf of `source` (the `shadow-requests/` object they were

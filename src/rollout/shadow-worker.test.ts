@@ -69,7 +69,7 @@ const readRecords = async (key: string): Promise<ShadowRecord[]> =>
 beforeAll(async () => {
   env = await startTestEmulators();
   bucket = env.resources.bucketName;
-  const registry = new ModelRegistry(env.dynamo, env.resources.tableName);
+  const registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
   const artifacts = new ArtifactStore(env.s3);
   await registry.createModel({ name: MODEL });
   for (const file of ['iris', 'iris', 'dtypes']) {
@@ -77,7 +77,7 @@ beforeAll(async () => {
     await registerVersion({ registry, artifacts, lakeBucket: bucket, inspect: inspectOnnxModel }, MODEL, { artifactUri: `s3://${bucket}/models/${MODEL}/${file}.onnx` });
   }
   const loader = new ModelLoader(artifacts, await mkdtemp(join(tmpdir(), 'shadow-models-')), servingSessionOptions(1769));
-  comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName, 'shadow comparisons'));
+  comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName));
   deps = { s3: env.s3, registry, load: (version) => loader.load(version), comparisons, lakeBucket: bucket };
 });
 afterAll(async () => env.stop());

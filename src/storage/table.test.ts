@@ -17,7 +17,7 @@ describe('RegistryTable.queryAll', () => {
       .resolvesOnce({ Items: [{ n: 1 }, { n: 2 }], LastEvaluatedKey: { pk: 'p', sk: '2' } })
       .resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'p', sk: '3' } })
       .resolvesOnce({ Items: [{ n: 4 }] });
-    const table = new RegistryTable(db, 'registry', 'test table');
+    const table = new RegistryTable(db, 'registry');
 
     // Act
     const items = await table.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'p' } });

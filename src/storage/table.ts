@@ -78,13 +78,21 @@ function prefixInput(query: PrefixQuery): Omit<QueryCommandInput, 'TableName'> {
   };
 }
 
-/** The registry table, named for error messages as `dependency`. */
+/**
+ * The registry table, named for error messages as `dependency`. A function creates one per
+ * container and hands it to every store, which names itself ({@link RegistryTable.named}).
+ */
 export class RegistryTable {
   constructor(
     readonly db: DynamoDBDocumentClient,
     readonly tableName: string,
-    readonly dependency: string,
+    readonly dependency = 'registry table',
   ) {}
+
+  /** The same table, named `dependency` in errors (a store's own name: `model registry`, `training jobs`…). */
+  named(dependency: string): RegistryTable {
+    return new RegistryTable(this.db, this.tableName, dependency);
+  }
 
   /** Sends a command, mapping throttling and outages to 503. */
   send<T>(call: () => Promise<T>): Promise<T> {

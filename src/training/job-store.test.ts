@@ -26,7 +26,7 @@ const progress = (iteration: number) => ({ stage: 'training' as const, iteration
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  store = new JobStore(new RegistryTable(env.dynamo, env.resources.tableName, 'training jobs'), () => new Date(clock));
+  store = new JobStore(new RegistryTable(env.dynamo, env.resources.tableName), () => new Date(clock));
 });
 afterAll(async () => env.stop());
 

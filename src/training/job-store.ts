@@ -109,11 +109,15 @@ export class JobStore {
    * @param leaseMs - How long a worker's lease lasts without a heartbeat.
    * @default JOB_LEASE_MS
    */
+  private readonly table: RegistryTable;
+
   constructor(
-    private readonly table: RegistryTable,
+    table: RegistryTable,
     private readonly now: () => Date = () => new Date(),
     private readonly leaseMs: number = JOB_LEASE_MS,
-  ) {}
+  ) {
+    this.table = table.named('training jobs');
+  }
 
   /**
    * Records a QUEUED job. With an idempotency key, the first submission creates the job

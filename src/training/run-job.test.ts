@@ -38,7 +38,7 @@ const irisSpec = (modelName: string, overrides: Partial<JobSpec> = {}): JobSpec 
 });
 const submit = async (spec: JobSpec) => (await deps.jobs.createJob(spec, { submittedBy: 'test', trigger: 'api' })).job;
 /** The job store as seen once the lease window has passed: a worker's last heartbeat is stale. */
-const afterLeaseWindow = () => new JobStore(new RegistryTable(env.dynamo, env.resources.tableName, 'training jobs'), () => new Date(Date.now() + JOB_LEASE_MS + 1));
+const afterLeaseWindow = () => new JobStore(new RegistryTable(env.dynamo, env.resources.tableName), () => new Date(Date.now() + JOB_LEASE_MS + 1));
 
 /** A run that never ends by itself: it waits to be stopped. */
 const endlessRun = (onStart: () => void = () => {}) => (): TrainingRun => {
@@ -54,7 +54,7 @@ beforeAll(async () => {
   env = await startTestEmulators();
   const table = env.resources.tableName;
   const bucket = env.resources.bucketName;
-  const datasets = new DatasetStore(env.dynamo, table);
+  const datasets = new DatasetStore(new RegistryTable(env.dynamo, table));
   await env.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'raw/iris/iris.csv', Body: await readFile('data/iris.csv') }));
   const ingested = await ingestObject(
     {
@@ -82,8 +82,8 @@ beforeAll(async () => {
   );
   expect(credit).toMatchObject({ kind: 'ingested', status: 'READY', version: 1 });
   deps = {
-    registry: new ModelRegistry(env.dynamo, table),
-    jobs: new JobStore(new RegistryTable(env.dynamo, table, 'training jobs')),
+    registry: new ModelRegistry(new RegistryTable(env.dynamo, table)),
+    jobs: new JobStore(new RegistryTable(env.dynamo, table)),
     datasets,
     s3: env.s3,
     lakeBucket: bucket,

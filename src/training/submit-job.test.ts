@@ -14,7 +14,7 @@ const origin = { submittedBy: 'tester', trigger: 'api' as const };
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  jobs = new JobStore(new RegistryTable(env.dynamo, env.resources.tableName, 'training jobs'));
+  jobs = new JobStore(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

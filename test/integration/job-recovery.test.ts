@@ -33,7 +33,7 @@ const irisSpec = (modelName: string): JobSpec => ({
 /** The job store of a running local cloud, as its functions see it. */
 function jobStoreOf(cloud: LocalCloud): { jobs: JobStore; destroy: () => void } {
   const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint: cloud.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
-  const table = new RegistryTable(DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION), cloud.resources.tableName, 'training jobs');
+  const table = new RegistryTable(DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION), cloud.resources.tableName);
   return { jobs: new JobStore(table), destroy: () => client.destroy() };
 }
 

@@ -9,7 +9,7 @@ let store: ServingStatsStore;
 
 beforeAll(async () => {
   env = await startTestEmulators();
-  store = new ServingStatsStore(new RegistryTable(env.dynamo, env.resources.tableName, 'serving counters'));
+  store = new ServingStatsStore(new RegistryTable(env.dynamo, env.resources.tableName));
 });
 afterAll(async () => env.stop());
 

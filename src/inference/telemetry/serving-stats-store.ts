@@ -37,7 +37,11 @@ export const firstWholeBucketFrom = (at: Date): Date => new Date(Math.ceil(at.ge
 
 /** Counters of model versions on the registry table. */
 export class ServingStatsStore {
-  constructor(private readonly table: RegistryTable) {}
+  private readonly table: RegistryTable;
+
+  constructor(table: RegistryTable) {
+    this.table = table.named('serving counters');
+  }
 
   /**
    * Adds counts to a version's bucket, once per `flushId`: a retried write (or a repeated flush)
