@@ -1,6 +1,6 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { LakeNotificationSpec, QueueId, QueueSpec } from '../topology/spec.js';
-import { decodeS3Key } from '../src/lake/s3-event.js';
+import { decodeS3Key } from '../src/aws/s3-event.js';
 
 /** How a failed notification is retried: S3 retries delivery to its destinations. */
 export interface DeliveryRetryPolicy {

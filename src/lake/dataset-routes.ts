@@ -10,7 +10,7 @@ import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../aws/artifact-store.js';
-import { parseVersionNumber } from '../registry/names.js';
+import { parseVersionNumber } from '../storage/version-numbers.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
 import { MAX_COLUMNS } from './schema.js';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { DatasetStore, DEFAULT_REJECT_THRESHOLD } from './dataset-store.js';
-import { datasetPk, versionSk } from './keys.js';
+import { versionSk } from '../storage/version-numbers.js';
+import { datasetPk } from './keys.js';
 import type { SourceObject } from './types.js';
 import { RegistryTable } from '../storage/table.js';
 

@@ -5,7 +5,8 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type Page, type PageRequest } from '../storage/table.js';
-import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK, VERSION_PREFIX, versionSk } from './keys.js';
+import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
+import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK } from './keys.js';
 import type { AutoTrainOutcome, DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
 
 const DEPENDENCY = 'dataset registry';

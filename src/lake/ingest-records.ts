@@ -9,7 +9,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { ingestObject, type IngestDeps } from './ingest-object.js';
-import { createdObjects } from './s3-event.js';
+import { createdObjects } from '../aws/s3-event.js';
 
 /**
  * Called with every version an object became, also on duplicate deliveries (a redelivery after a

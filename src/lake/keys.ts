@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import type { SourceObject } from './types.js';
 
-export { VERSION_PREFIX, versionSk } from '../registry/keys.js';
 
 /** Partition key of a dataset's items. */
 export const datasetPk = (name: string): string => `DATASET#${name}`;

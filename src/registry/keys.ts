@@ -18,10 +18,6 @@ export const modelPk = (name: string): string => `MODEL#${name}`;
 export const MODEL_SK = '#MODEL';
 /** Index partition shared by all model items. */
 export const MODELS_GSI_PK = 'MODELS';
-/** Sort-key prefix of version items. */
-export const VERSION_PREFIX = 'VERSION#';
-/** Sort key of version `n`, zero-padded so versions sort numerically. */
-export const versionSk = (version: number): string => `${VERSION_PREFIX}${String(version).padStart(10, '0')}`;
 /** Sort-key prefix of alias items. */
 export const ALIAS_PREFIX = 'ALIAS#';
 /** Sort key of an alias item. */

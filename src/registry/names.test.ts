@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../storage/cursor.js';
-import { assertAliasName, assertModelName, parseVersionNumber, parseVersionSelector } from './names.js';
+import { parseVersionNumber } from '../storage/version-numbers.js';
+import { assertAliasName, assertModelName, parseVersionSelector } from './names.js';
 
 describe('names', () => {
   it('accepts valid model and alias names and rejects others with the bad value', () => {

@@ -1,15 +1,10 @@
 import { BadRequestError, quote } from '../http/errors.js';
+import { VERSION_NUMBER, VERSION_RULE } from '../storage/version-numbers.js';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-/** Highest version number (version sort keys hold 10 digits). */
-export const MAX_VERSION = 9_999_999_999;
-const VERSION_NUMBER = /^[1-9][0-9]{0,9}$/;
 /** A segment that reads as a number (a digit, sign or point first): meant as a version, since an alias starts with a letter. */
 const NUMBER_LIKE = /^[-+.]?[0-9]/;
-
-/** The rule a version number follows, for messages. */
-const VERSION_RULE = `versions are numbered from 1 to ${MAX_VERSION}, in plain digits (no leading zero, sign, point or exponent)`;
 
 /** Validates a model name: 1–128 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. */
 export function assertModelName(name: string): string {
@@ -37,11 +32,3 @@ export function parseVersionSelector(segment: string): VersionSelector {
   return { kind: 'alias', alias: assertAliasName(segment) };
 }
 
-/**
- * Parses a path segment that must be a version number.
- * @param otherwise - What else the segment may be, for the message (e.g. `'latest'`), when the caller accepts more.
- */
-export function parseVersionNumber(segment: string, otherwise?: string): number {
-  if (!VERSION_NUMBER.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: ${VERSION_RULE}${otherwise === undefined ? '' : `; or ${otherwise}`}`);
-  return Number(segment);
-}

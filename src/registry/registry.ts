@@ -3,7 +3,8 @@ import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js
 import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
-import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, VERSION_PREFIX, aliasSk, modelPk, versionSk } from './keys.js';
+import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
+import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, aliasSk, modelPk } from './keys.js';
 import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type VersionStatus } from './types.js';
 
 const DEPENDENCY = 'model registry';

@@ -7,7 +7,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { createdObjects } from '../lake/s3-event.js';
+import { createdObjects } from '../aws/s3-event.js';
 import { processShadowObject, type ShadowWorkerDeps } from './shadow-worker.js';
 
 /** Creates the per-record handler of the shadow function. */

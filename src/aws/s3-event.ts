@@ -2,7 +2,7 @@
  * Objects announced by an S3 event notification, as S3 writes it into an SQS message body.
  */
 import type { S3Event } from 'aws-lambda';
-import type { SourceObject } from './types.js';
+import type { SourceObject } from '../lake/types.js';
 
 /** S3 URL-encodes keys in notifications, with '+' for spaces; a key that is not valid encoding is taken as sent. */
 export function decodeS3Key(key: string): string {
