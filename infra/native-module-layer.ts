@@ -13,7 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { MEGABYTE, type LayerArch, type LayerDescription } from '../layers/layer-builder.js';
 import { LAYERS } from '../layers/layers.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT } from '../topology/paths.js';
 import type { LayerId } from '../topology/spec.js';
 
 /** Bump to force a rebuild of every layer when nothing else in the hash changed. */

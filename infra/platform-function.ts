@@ -18,7 +18,7 @@ import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';
 import { acknowledgeNag, iam5ArnWildcardFinding } from './nag.js';
 import type { NativeModuleLayer } from './native-module-layer.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT } from '../topology/paths.js';
 import type { Registry } from './registry.js';
 import { DEFAULT_METRICS_NAMESPACE, functionEnvironment } from '../topology/environment.js';
 import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type LayerId, type QueueId } from '../topology/spec.js';

@@ -18,7 +18,7 @@ import { shadowPredictionsKey, shadowRequestsKey } from '../src/inference/teleme
 import { trainedModelKey } from '../src/training/publish-model.js';
 import { JobQueue } from './job-queue.js';
 import { PlatformStack, type PlatformStackProps } from './platform-stack.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT } from '../topology/paths.js';
 import { TRAINING_MEMORY_MB } from '../topology/limits.js';
 import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from '../topology/spec.js';
 import { topology } from '../topology/topology.js';

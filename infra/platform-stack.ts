@@ -8,7 +8,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PlatformApi } from './api.js';
-import { platformCodeVersion } from './code-version.js';
+import { platformCodeVersion } from '../topology/code-version.js';
 import { JobQueue } from './job-queue.js';
 import { Lake } from './lake.js';
 import { Monitoring, type MonitoringProps } from './monitoring.js';

@@ -8,7 +8,7 @@ import { ENV, functionEnvironment } from '../topology/environment.js';
 import { MAX_PAYLOAD_BYTES } from '../topology/limits.js';
 import { type FunctionSpec, type QueueId, type Topology } from '../topology/spec.js';
 import { topology as platformTopology } from '../topology/topology.js';
-import { platformCodeVersion } from '../infra/code-version.js';
+import { platformCodeVersion } from '../topology/code-version.js';
 import { DOCUMENT_TRANSLATION } from '../src/aws/clients.js';
 import { RegistryTable } from '../src/storage/table.js';
 import { JobStore } from '../src/training/job-store.js';

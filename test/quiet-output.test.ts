@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
-import { REPO_ROOT } from '../infra/paths.js';
+import { REPO_ROOT } from '../topology/paths.js';
 
 const run = promisify(execFile);
 

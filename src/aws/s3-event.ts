@@ -2,7 +2,17 @@
  * Objects announced by an S3 event notification, as S3 writes it into an SQS message body.
  */
 import type { S3Event } from 'aws-lambda';
-import type { SourceObject } from '../lake/types.js';
+
+/** An object S3 announced as created. */
+export interface CreatedObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly eTag: string;
+  readonly versionId?: string;
+  /** S3's event sequencer: tells two uploads of the same bytes to one key of an unversioned bucket apart. */
+  readonly sequencer?: string;
+  readonly sizeBytes: number;
+}
 
 /** S3 URL-encodes keys in notifications, with '+' for spaces; a key that is not valid encoding is taken as sent. */
 export function decodeS3Key(key: string): string {
@@ -19,7 +29,7 @@ export function decodeS3Key(key: string): string {
  *
  * @throws Error when the body is not an S3 event.
  */
-export function createdObjects(body: string): SourceObject[] {
+export function createdObjects(body: string): CreatedObject[] {
   const event = JSON.parse(body) as Partial<S3Event> & { Event?: string };
   if (event.Event === 's3:TestEvent') return [];
   if (!Array.isArray(event.Records)) throw new Error('the message is not an S3 event notification (no Records)');

@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import type { CreatedObject } from '../aws/s3-event.js';
 import type { DatasetSchema, SchemaColumn } from './schema.js';
 import type { SourceFormat } from './source-format.js';
 import type { ColumnStatistics } from './statistics.js';
@@ -37,15 +38,7 @@ export interface DatasetDefinition {
 }
 
 /** The S3 object a dataset version was ingested from. */
-export interface SourceObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly eTag: string;
-  readonly versionId?: string;
-  /** S3's event sequencer: tells two uploads of the same bytes to one key of an unversioned bucket apart. */
-  readonly sequencer?: string;
-  readonly sizeBytes: number;
-}
+export type SourceObject = CreatedObject;
 
 /** A later drop of the same bytes, under the same dataset definition, as a version's source. */
 export interface DuplicateDrop {

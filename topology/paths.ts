@@ -1,5 +1,5 @@
 /**
- * Absolute paths the CDK app needs, independent of the directory `cdk` runs from.
+ * Absolute paths the CDK app and the local cloud need, independent of the directory they run from.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
