@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FunctionSpec, type RouteSpec } from '../topology/spec.js';
 import { topology } from '../topology/topology.js';
-import { compileRoutes, matchPath } from './routes.js';
+import { byPrecedence, compileRoutes, matchPath } from './routes.js';
 import { functionSpec } from '../test/support/function-spec.js';
 
 const routes = compileRoutes(topology.functions);
@@ -21,15 +21,12 @@ describe('compileRoutes', () => {
     expect(compiled.sort()).toEqual(expected.sort());
   });
 
-  it('orders routes with more literal segments first', () => {
-    // Prepare
-    const counts = routes.map((r) => r.literalSegments);
-
+  it('orders routes most specific first: no later route is literal where an earlier one has a parameter', () => {
     // Act
-    const sorted = [...counts].sort((a, b) => b - a);
+    const outOfOrder = routes.flatMap((earlier, i) => routes.slice(i + 1).filter((later) => byPrecedence(earlier, later) > 0).map((later) => `${earlier.route.path} before ${later.route.path}`));
 
     // Assess
-    expect(counts).toEqual(sorted);
+    expect(outOfOrder).toEqual([]);
   });
 });
 
@@ -164,6 +161,21 @@ describe('matchPath precedence', () => {
     expect(matches.map((m) => m.route.functionId)).toEqual(['ready', 'by-name']);
     expect(matches[0]?.pathParameters).toEqual({});
     expect(matches[1]?.pathParameters).toEqual({ name: 'ready' });
+  });
+
+  it('decides segment by segment from the left, not by counting literal segments', () => {
+    // Prepare: two literal segments each; the first segment decides (declared in the other order).
+    const compiled = compileRoutes([
+      withRoutes('param-first', [{ method: 'GET', path: '/{kind}/b/c', auth: 'apiKey' }]),
+      withRoutes('literal-first', [{ method: 'GET', path: '/a/{id}/c', auth: 'apiKey' }]),
+    ]);
+
+    // Act
+    const matches = matchPath(compiled, '/a/b/c');
+
+    // Assess
+    expect(matches.map((m) => m.route.functionId)).toEqual(['literal-first', 'param-first']);
+    expect(matches[0]?.pathParameters).toEqual({ id: 'b' });
   });
 
   it('still routes other values to the parameter route', () => {

@@ -6,7 +6,8 @@ export interface CompiledRoute {
   readonly functionId: string;
   readonly pattern: RegExp;
   readonly params: readonly string[];
-  readonly literalSegments: number;
+  /** Each segment of the template: `true` when literal, `false` when a parameter. */
+  readonly literal: readonly boolean[];
 }
 
 /** A request path matched to a route template. */
@@ -31,15 +32,25 @@ function compile(route: RouteSpec, functionId: string): CompiledRoute {
     functionId,
     pattern: new RegExp(`^/${source}/?$`),
     params,
-    literalSegments: segments.length - params.length,
+    literal: segments.map((segment) => !/^\{[A-Za-z0-9_]+\}$/.test(segment)),
   };
 }
 
-/** Compiles every function's routes; literal segments win over parameters, as in API Gateway. */
+/**
+ * API Gateway's precedence between two templates that match the same path: compared segment by
+ * segment from the left, the first segment where one is literal and the other a parameter decides
+ * (the literal wins): `/a/{x}/c` before `/{y}/b/c`.
+ */
+export function byPrecedence(a: CompiledRoute, b: CompiledRoute): number {
+  for (let i = 0; i < Math.min(a.literal.length, b.literal.length); i++) {
+    if (a.literal[i] !== b.literal[i]) return a.literal[i] ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Compiles every function's routes, most specific first (segment by segment, literal before parameter, as API Gateway). */
 export function compileRoutes(functions: readonly FunctionSpec[]): CompiledRoute[] {
-  return functions
-    .flatMap((fn) => fn.routes.map((route) => compile(route, fn.id)))
-    .sort((a, b) => b.literalSegments - a.literalSegments);
+  return functions.flatMap((fn) => fn.routes.map((route) => compile(route, fn.id))).sort(byPrecedence);
 }
 
 function safeDecode(segment: string): string {
