@@ -37,7 +37,7 @@ import { inspectOnnxModel, servingSessionOptions } from '../src/inference/onnx-s
 import { createPredictRoutes, MODEL_VERSION_HEADER, ROUTING_KEY_HEADER } from '../src/inference/predict-routes.js';
 import { ModelResolver, type RegistryReader } from '../src/inference/resolver.js';
 import { pickRoute } from '../src/inference/routing.js';
-import { createObservability } from '../src/observability.js';
+import { createObservability } from '../src/runtime/observability.js';
 import type { ModelWithAliases } from '../src/registry/registry.js';
 import { RegistryTable } from '../src/storage/table.js';
 import type { AliasRecord, AliasRoute, ModelSignature, ModelVersion } from '../src/registry/types.js';

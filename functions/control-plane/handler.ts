@@ -16,7 +16,7 @@ import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
 import { autoTrainChecker } from '../../src/training/auto-train.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { previewParquet } from '../../src/lake/preview.js';
-import { createObservability } from '../../src/observability.js';
+import { createObservability } from '../../src/runtime/observability.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';

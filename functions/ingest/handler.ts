@@ -3,15 +3,14 @@
  * each dropped file into a validated, versioned dataset (src/lake), then starts the dataset's
  * auto-train job, if it has one (src/training).
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { threadsForMemory } from '../../src/aws/lambda-resources.js';
 import { loadConfig } from '../../src/config.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { engineMemoryLimitMb, MAX_LINE_BYTES } from '../../src/lake/engine-limits.js';
 import { createIngestRecordHandler } from '../../src/lake/ingest-records.js';
-import { createObservability } from '../../src/observability.js';
+import { createSqsHandler } from '../../src/runtime/handler-stack.js';
+import { createObservability } from '../../src/runtime/observability.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { autoTrain } from '../../src/training/auto-train.js';
 import { sqsJobQueue } from '../../src/training/job-queue.js';
@@ -19,10 +18,10 @@ import { JobStore } from '../../src/training/job-store.js';
 import { trainingLimits } from '../../src/training/limits.js';
 
 const config = loadConfig();
-const { logger, metrics } = createObservability('ingest');
+const observability = createObservability('ingest');
+const { logger, metrics } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
-const processor = new BatchProcessor(EventType.SQS);
 const store = new DatasetStore(table);
 const autoTrainDeps = {
   datasets: store,
@@ -33,8 +32,8 @@ const autoTrainDeps = {
 const engine = { memoryLimitMb: engineMemoryLimitMb(config.memoryMb), threads: threadsForMemory(config.memoryMb), maxLineBytes: MAX_LINE_BYTES };
 
 /** Lambda entry point. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const recordHandler = createIngestRecordHandler(
+export const handler = createSqsHandler(observability, (context) =>
+  createIngestRecordHandler(
     {
       store,
       s3: clients.s3,
@@ -50,10 +49,5 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     },
     logger,
     metrics,
-  );
-  try {
-    return await processPartialResponse(event, recordHandler, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+  ),
+);

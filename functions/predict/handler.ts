@@ -11,7 +11,7 @@ import { ModelLoader } from '../../src/inference/model-loader.js';
 import { servingSessionOptions } from '../../src/inference/onnx-session.js';
 import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { ModelResolver } from '../../src/inference/resolver.js';
-import { createObservability } from '../../src/observability.js';
+import { createObservability } from '../../src/runtime/observability.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { ServingStatsStore } from '../../src/inference/telemetry/serving-stats-store.js';

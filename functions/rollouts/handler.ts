@@ -2,17 +2,18 @@
  * Rollouts function: runs on a schedule (EventBridge every minute in AWS, a timer in the local
  * cloud) and moves each active rollout a step forward, or back when a guard trips (src/rollout).
  */
-import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadRegistryConfig } from '../../src/config.js';
-import { createObservability } from '../../src/observability.js';
+import { createScheduledHandler } from '../../src/runtime/handler-stack.js';
+import { createObservability } from '../../src/runtime/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
 
 const config = loadRegistryConfig();
-const { logger } = createObservability('rollouts');
+const observability = createObservability('rollouts');
+const { logger } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
 const events = registryEventSink(logger, config.registryEventBus);
@@ -23,9 +24,8 @@ const rollouts = rolloutsOnTable(
 );
 
 /** Lambda entry point. */
-export const handler = async (_event: ScheduledEvent, context: Context): Promise<{ changed: number }> => {
-  logger.addContext(context);
+export const handler = createScheduledHandler(observability, async () => {
   const changed = await rollouts.advanceAll((rollout, error) => logger.error('rollout check failed; retried at the next run', { rollout: rollout.id, error: error as Error }));
   for (const rollout of changed) logger.info('rollout changed', { rollout: rollout.id, state: rollout.state, step: rollout.step, check: rollout.lastCheck });
   return { changed: changed.length };
-};
+});

@@ -3,24 +3,23 @@
  * answers each copied request with the alias's shadow version, writes both answers side by side
  * under `predictions/` and adds their comparison to the alias's counters (src/rollout).
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
 import { ModelLoader } from '../../src/inference/model-loader.js';
 import { servingSessionOptions } from '../../src/inference/onnx-session.js';
-import { createObservability } from '../../src/observability.js';
+import { createSqsHandler } from '../../src/runtime/handler-stack.js';
+import { createObservability } from '../../src/runtime/observability.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';
 import { createShadowRecordHandler } from '../../src/rollout/shadow-records.js';
 
 const config = loadConfig();
-const { logger, metrics } = createObservability('shadow');
+const observability = createObservability('shadow');
+const { logger, metrics } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
-const processor = new BatchProcessor(EventType.SQS);
 const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
 const recordHandler = createShadowRecordHandler(
   {
@@ -35,10 +34,4 @@ const recordHandler = createShadowRecordHandler(
 );
 
 /** Lambda entry point. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  try {
-    return await processPartialResponse(event, recordHandler, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = createSqsHandler(observability, () => recordHandler);

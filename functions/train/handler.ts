@@ -2,14 +2,13 @@
  * Training function: consumes job messages from the training queue and runs each job
  * (src/training): train on its own thread, evaluate, export ONNX, verify, register.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadConfig, required } from '../../src/config.js';
 import { ENV } from '../../topology/environment.js';
 import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
-import { createObservability } from '../../src/observability.js';
+import { createSqsHandler } from '../../src/runtime/handler-stack.js';
+import { createObservability } from '../../src/runtime/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
@@ -18,10 +17,10 @@ import { JobStore } from '../../src/training/job-store.js';
 import { startTrainingThread } from '../../src/ml/training-thread.js';
 
 const config = loadConfig();
-const { logger, metrics } = createObservability('train');
+const observability = createObservability('train');
+const { logger, metrics } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
-const processor = new BatchProcessor(EventType.SQS);
 const events = registryEventSink(logger, config.registryEventBus);
 const deps = {
   registry: new ModelRegistry(table, undefined, events),
@@ -37,11 +36,6 @@ const deps = {
 };
 
 /** Lambda entry point. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const invocation = { owner: context.awsRequestId, remainingMs: () => context.getRemainingTimeInMillis() };
-  try {
-    return await processPartialResponse(event, createJobRecordHandler(deps, invocation, logger, metrics), processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = createSqsHandler(observability, (context) =>
+  createJobRecordHandler(deps, { owner: context.awsRequestId, remainingMs: () => context.getRemainingTimeInMillis() }, logger, metrics),
+);

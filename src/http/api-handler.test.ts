@@ -2,7 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { apiEvent, lambdaContext } from '../../test/support/api-event.js';
-import { createObservability } from '../observability.js';
+import { createObservability } from '../runtime/observability.js';
 import { createApiHandler, type ApiHandler } from './api-handler.js';
 
 let handler: ApiHandler;

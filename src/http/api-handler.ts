@@ -1,9 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import middy, { type MiddlewareObj } from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { MiddlewareObj } from '@middy/core';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Observability } from '../observability.js';
+import type { Observability } from '../runtime/observability.js';
+import { withHandlerStack } from '../runtime/handler-stack.js';
 import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { ResponseTooLargeError } from './errors.js';
 import { header } from './request.js';
@@ -24,9 +23,10 @@ export type ApiMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyR
 /**
  * Wraps a route table into a Lambda handler: dispatches on method and resource,
  * refuses a response over Lambda's payload limit (413 saying so, where Lambda would fail the
- * invocation), maps every error to HTTP in one place (`toErrorResponse`), tags logs and the
- * response with the correlation id, and wires Powertools Logger and Metrics plus
- * any extra middlewares (e.g. the Powertools Tracer's `captureLambdaHandler`).
+ * invocation), maps every error to HTTP in one place (`toErrorResponse`), and tags the
+ * response with the correlation id; runs in the platform's handler stack (Powertools Logger
+ * and Metrics, the correlation id on every log line, any extra middlewares such as the
+ * Powertools Tracer's `captureLambdaHandler`: `withHandlerStack`).
  */
 export function createApiHandler(
   routes: RouteTable,
@@ -35,7 +35,6 @@ export function createApiHandler(
 ): ApiHandler {
   const base = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const correlationId = correlationIdOf(event, context);
-    logger.setCorrelationId(correlationId);
     try {
       const routed = await dispatch(routes, event);
       const response = { ...routed, headers: { ...routed.headers, [CORRELATION_HEADER]: correlationId } };
@@ -52,8 +51,5 @@ export function createApiHandler(
       return response;
     }
   };
-  return middy(base)
-    .use([...middlewares])
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+  return withHandlerStack(base, { logger, metrics }, correlationIdOf, middlewares);
 }
