@@ -5,6 +5,8 @@
  * The AWS SDK is bundled (pinned by package-lock.json, not whatever the runtime
  * ships); `mainFields` prefers its ES-module builds so esbuild can tree-shake them.
  */
+import type { BuildOptions } from 'esbuild';
+
 export const FUNCTION_BUNDLING = {
   /**
    * CommonJS: `require` honours NODE_PATH, through which Lambda exposes the layer's
@@ -37,3 +39,25 @@ export const FUNCTION_BUNDLING = {
   /** Starts with the directive so the bundle stays in strict mode. */
   banner: '"use strict";const importMetaUrl=require("url").pathToFileURL(__filename).href;',
 } as const;
+
+/**
+ * esbuild's options for one function, as the CDK stack bundles it (`NodejsFunction` with
+ * {@link FUNCTION_BUNDLING}): the benchmarks, the bundle test and the local cloud build the
+ * artifact Lambda runs with these.
+ */
+export function functionBuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: FUNCTION_BUNDLING.format,
+    target: FUNCTION_BUNDLING.target,
+    minify: FUNCTION_BUNDLING.minify,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    external: [...FUNCTION_BUNDLING.externalModules],
+    define: { ...FUNCTION_BUNDLING.define },
+    banner: { js: FUNCTION_BUNDLING.banner },
+    logLevel: 'warning',
+  };
+}
