@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, functionEnvironment } from '../topology/environment.js';
 import { MAX_PAYLOAD_BYTES } from '../topology/limits.js';
@@ -14,7 +15,8 @@ import { RegistryTable } from '../src/storage/table.js';
 import { JobStore } from '../src/training/job-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
-import { LocalFunction } from './local-function.js';
+import { buildArtifacts, buildHost, watchBundles } from './lambda-artifacts.js';
+import { LocalFunction, sourceCode, type FunctionCode } from './local-function.js';
 import { assertPortsFree, listen } from './ports.js';
 import { provisionResources, type ProvisionedResources } from './provision.js';
 import { requeueUnfinishedJobs } from './recover-jobs.js';
@@ -44,6 +46,21 @@ export interface LocalCloudOptions {
    * @default DEFAULT_SCHEDULE_INTERVAL_MS
    */
   readonly scheduleIntervalMs?: number;
+  /**
+   * What the containers run: `bundles`, the artifact Lambda runs (each function bundled with the
+   * stack's settings, its layers built as the stack builds them and reached through NODE_PATH,
+   * plain `node`); or `sources`, the TypeScript under tsx (faster to start, for tests of logic).
+   *
+   * @default 'bundles'
+   */
+  readonly code?: 'bundles' | 'sources';
+  /**
+   * Rebuild a function's bundle when its sources change and move its traffic to new containers
+   * (`code: 'bundles'` only).
+   *
+   * @default false
+   */
+  readonly watch?: boolean;
 }
 
 /** Time between runs of scheduled functions in the local cloud. */
@@ -120,6 +137,27 @@ export function containerEnvironment(
   };
 }
 
+/** The code every function's containers run, and where bundles are built (none for sources). */
+async function functionCode(
+  functions: readonly FunctionSpec[],
+  options: Pick<LocalCloudOptions, 'code'>,
+  log: (line: string) => void,
+): Promise<{ of: (spec: FunctionSpec) => FunctionCode; root?: string }> {
+  if (options.code === 'sources') return { of: sourceCode };
+  // Outside the repository: Node must find the layers through NODE_PATH, not the checkout's node_modules.
+  const root = await mkdtemp(join(tmpdir(), 'lambda-artifacts-'));
+  const started = Date.now();
+  const [artifacts, host] = await Promise.all([buildArtifacts(functions, { bundles: root }), buildHost(root)]);
+  log(`built ${artifacts.size} function bundles and their layers in ${((Date.now() - started) / 1000).toFixed(1)} s (${root})`);
+  return {
+    root,
+    of: (spec) => {
+      const artifact = artifacts.get(spec.id)!;
+      return { host, execArgv: [], entry: artifact.bundle, nodePath: artifact.nodePath };
+    },
+  };
+}
+
 /**
  * Starts the whole platform on this machine: emulators, the stack's resources,
  * a pool of containers per function, the API gateway, bucket notifications and SQS
@@ -150,6 +188,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const sqs = new SQSClient(sdkConfig(endpoints.sqs));
   const resources = await provisionResources(topology, { dynamo, sqs });
 
+  const code = await functionCode(topology.functions, options, log);
   const functions = new Map(
     topology.functions.map((spec) => [
       spec.id,
@@ -157,9 +196,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         spec,
         containerEnvironment(topology, spec, endpoints, resources, stateDir, options.functionEnvironment),
         join(stateDir, 'logs', `${spec.id}.log`),
+        undefined,
+        code.of(spec),
       ),
     ]),
   );
+  const stopWatching = code.root !== undefined && options.watch === true
+    ? await watchBundles(
+        topology.functions,
+        code.root,
+        (functionId) => {
+          const fn = functions.get(functionId)!;
+          void fn.replaceCode(code.of(fn.spec)).then(() => log(`${functionId}: sources changed; rebuilt its bundle, new containers run it`));
+        },
+        (functionId, message) => log(`${functionId}: sources changed but the bundle does not build (the previous one keeps running): ${message}`),
+      )
+    : async () => undefined;
   const invoke = (functionId: string, event: unknown) => {
     const fn = functions.get(functionId);
     if (fn === undefined) return Promise.reject(new Error(`no function '${functionId}'`));
@@ -223,8 +275,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         gateway.closeAllConnections();
         gateway.close(() => resolve());
       });
+      await stopWatching();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
       await polling;
+      if (code.root !== undefined) await rm(code.root, { recursive: true, force: true });
       dynamo.destroy();
       sqs.destroy();
       await emulators.close();

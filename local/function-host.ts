@@ -3,6 +3,7 @@
  * (the same file Lambda runs) and invokes it for each message from the local cloud.
  */
 import type { Context } from 'aws-lambda';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENTRY_ENV, serializeError, type HostMessage, type InvokeMessage } from './function-protocol.js';
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
   let handler: Handler;
   try {
     if (entry === undefined) throw new Error(`${ENTRY_ENV} is not set`);
-    const module = (await import(pathToFileURL(resolve(entry)).href)) as { handler?: Handler };
+    const file = resolve(entry);
+    // A bundle is CommonJS and is required, as Lambda's Node.js runtime loads it; sources are imported (tsx).
+    const module = (file.endsWith('.js') ? createRequire(file)(file) : await import(pathToFileURL(file).href)) as { handler?: Handler };
     if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler`);
     handler = module.handler;
   } catch (error) {

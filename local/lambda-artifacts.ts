@@ -8,11 +8,13 @@
  * before `NODE_PATH`, so a bundle inside the checkout would find the repository's own packages and
  * hide a module missing from its layer.
  */
-import { build } from 'esbuild';
+import { build, context, type BuildContext } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildLayer, readInstalledVersion } from '../layers/layer-builder.js';
 import { LAYERS } from '../layers/layers.js';
 import { functionBuildOptions } from '../topology/bundling.js';
@@ -56,26 +58,101 @@ export async function prepareLayer(id: LayerId, root: string): Promise<string> {
   await rm(staging, { recursive: true, force: true });
   await buildLayer(LAYERS[id], { arch: 'x64', outDir: staging });
   await writeFile(path.join(staging, 'complete'), '');
-  await rm(dir, { recursive: true, force: true });
-  await rename(staging, dir);
   await rm(path.join(path.dirname(staging), `${id}-x64.zip`), { force: true });
+  try {
+    await rename(staging, dir);
+  } catch (error) {
+    // Another process (a parallel test file) finished the same build first: use its copy.
+    if (!existsSync(path.join(dir, 'complete'))) throw error;
+    await rm(staging, { recursive: true, force: true });
+  }
   return nodeModules;
 }
 
-/** Bundles every function and prepares the layers they use (each layer once). */
-export async function buildArtifacts(functions: readonly FunctionSpec[], root: string): Promise<Map<string, FunctionArtifact>> {
-  if (!path.relative(REPO_ROOT, path.resolve(root)).startsWith('..')) {
-    throw new Error(`Lambda artifacts must be built outside the repository (${root} is inside ${REPO_ROOT}): Node would resolve the repository's node_modules before the layers`);
+/** Where layers are kept between runs (they change only with the builder, a description or a package version). */
+export const DEFAULT_LAYERS_ROOT = path.join(tmpdir(), 'serverless-ai-platform-layers');
+
+/** Where {@link buildArtifacts} puts bundles and layers; both outside the repository. */
+export interface ArtifactRoots {
+  /** Bundles (and the container host), one folder per function. */
+  readonly bundles: string;
+  /** Layers, shared by every run. @default DEFAULT_LAYERS_ROOT */
+  readonly layers?: string;
+}
+
+function assertOutsideRepository(dir: string): void {
+  if (!path.relative(REPO_ROOT, path.resolve(dir)).startsWith('..')) {
+    throw new Error(`Lambda artifacts must be built outside the repository (${dir} is inside ${REPO_ROOT}): Node would resolve the repository's node_modules before the layers`);
   }
-  const layerIds = [...new Set(functions.flatMap((fn) => fn.layers))];
+}
+
+/** Bundles every function and prepares the layers they use (each layer once). */
+export async function buildArtifacts(functions: readonly FunctionSpec[], roots: ArtifactRoots): Promise<Map<string, FunctionArtifact>> {
+  const layersRoot = roots.layers ?? DEFAULT_LAYERS_ROOT;
+  assertOutsideRepository(roots.bundles);
+  assertOutsideRepository(layersRoot);
   const layers = new Map<LayerId, string>();
-  for (const id of layerIds) layers.set(id, await prepareLayer(id, root));
+  for (const id of new Set(functions.flatMap((fn) => fn.layers))) layers.set(id, await prepareLayer(id, layersRoot));
   const artifacts = new Map<string, FunctionArtifact>();
   await Promise.all(
     functions.map(async (fn) => {
-      const bundle = await bundleFunction(fn, root);
+      const bundle = await bundleFunction(fn, roots.bundles);
       artifacts.set(fn.id, { bundle, nodePath: fn.layers.map((id) => layers.get(id)!).join(path.delimiter) });
     }),
   );
   return artifacts;
+}
+
+/**
+ * The local container host (`function-host.ts`) as plain JavaScript, `<root>/host/function-host.cjs`,
+ * so containers of bundles run under plain `node` as in Lambda (no tsx in the process).
+ */
+export async function buildHost(root: string): Promise<string> {
+  const outfile = path.join(root, 'host', 'function-host.cjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./function-host.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${process.versions.node.split('.')[0]}`,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/**
+ * Rebuilds each function's bundle when its sources change (esbuild's watch mode), calling
+ * `onRebuilt` with the function's id after every successful rebuild; build errors are reported
+ * to `onError` and the previous bundle keeps running. Returns a function that stops watching.
+ */
+export async function watchBundles(
+  functions: readonly FunctionSpec[],
+  root: string,
+  onRebuilt: (functionId: string) => void,
+  onError: (functionId: string, message: string) => void,
+): Promise<() => Promise<void>> {
+  const contexts: BuildContext[] = [];
+  for (const fn of functions) {
+    let first = true;
+    const options = functionBuildOptions(path.resolve(REPO_ROOT, fn.entry), path.join(root, fn.id, 'var', 'task', 'index.js'));
+    const ctx = await context({
+      ...options,
+      plugins: [
+        {
+          name: 'rebuilt',
+          setup(build) {
+            build.onEnd((result) => {
+              if (first) first = false;
+              else if (result.errors.length > 0) onError(fn.id, result.errors.map((e) => e.text).join('; '));
+              else onRebuilt(fn.id);
+            });
+          },
+        },
+      ],
+    });
+    await ctx.watch();
+    contexts.push(ctx);
+  }
+  return async () => void (await Promise.all(contexts.map((ctx) => ctx.dispose())));
 }

@@ -5,7 +5,27 @@ import { fileURLToPath } from 'node:url';
 import type { FunctionSpec } from '../topology/spec.js';
 import { ENTRY_ENV, type HostMessage, type SerializedError } from './function-protocol.js';
 
-const HOST_SCRIPT = fileURLToPath(new URL('./function-host.ts', import.meta.url));
+/**
+ * What a container runs: the host process (`function-host.ts`) and the handler module it loads.
+ * From sources: the host and the handler's TypeScript under tsx. From bundles
+ * (`lambda-artifacts.ts`): the host and the handler as built JavaScript under plain `node`,
+ * the layers on `NODE_PATH`, as in Lambda.
+ */
+export interface FunctionCode {
+  /** The host script the container runs. */
+  readonly host: string;
+  /** Node.js options of the container (`--import tsx` for sources). */
+  readonly execArgv: readonly string[];
+  /** The handler module the host loads. */
+  readonly entry: string;
+  /** `NODE_PATH` of the container (the function's layers). @default none */
+  readonly nodePath?: string;
+}
+
+/** A function's code from the repository's TypeScript sources, run under tsx. */
+export function sourceCode(spec: FunctionSpec): FunctionCode {
+  return { host: fileURLToPath(new URL('./function-host.ts', import.meta.url)), execArgv: ['--import', 'tsx'], entry: spec.entry };
+}
 
 /** Containers per function at most; further invocations wait for one to be free. */
 export const DEFAULT_MAX_CONTAINERS = 4;
@@ -44,16 +64,19 @@ class Container {
   private exited = false;
   /** Set when an invocation is assigned, before it starts, so no other one is. */
   private reserved = false;
+  /** The invocation in flight (or the last one). */
+  private current: Promise<unknown> | undefined;
 
   constructor(
     private readonly spec: FunctionSpec,
+    code: FunctionCode,
     env: NodeJS.ProcessEnv,
     log: WriteStream,
     onExit: (container: Container) => void,
   ) {
-    this.child = fork(HOST_SCRIPT, [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...env, [ENTRY_ENV]: spec.entry },
+    this.child = fork(code.host, [], {
+      execArgv: [...code.execArgv],
+      env: { ...env, [ENTRY_ENV]: code.entry, ...(code.nodePath === undefined ? {} : { NODE_PATH: code.nodePath }) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
@@ -85,13 +108,17 @@ class Container {
   }
 
   /** Runs one invocation in a container taken with {@link reserve}, and frees it. */
-  async invoke(event: unknown): Promise<unknown> {
-    try {
-      await this.ready;
-      return await this.run(event);
-    } finally {
-      this.reserved = false;
-    }
+  invoke(event: unknown): Promise<unknown> {
+    const running = (async () => {
+      try {
+        await this.ready;
+        return await this.run(event);
+      } finally {
+        this.reserved = false;
+      }
+    })();
+    this.current = running;
+    return running;
   }
 
   private run(event: unknown): Promise<unknown> {
@@ -105,6 +132,12 @@ class Container {
       this.pending = { id, resolve, reject, timer };
       this.child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs });
     });
+  }
+
+  /** Stops the process once its invocation in flight, if any, has finished; takes no new one. */
+  async retire(): Promise<void> {
+    await this.current?.catch(() => undefined);
+    await this.stop();
   }
 
   /** Stops the process (SIGTERM, then SIGKILL after a grace period) and waits for it to exit; an invocation in flight fails. */
@@ -144,13 +177,28 @@ export class LocalFunction {
   private readonly log: WriteStream;
   private stopped = false;
 
+  private code: FunctionCode;
+
   constructor(
     readonly spec: FunctionSpec,
     private readonly env: NodeJS.ProcessEnv,
     logFile: string,
     private readonly maxContainers = DEFAULT_MAX_CONTAINERS,
+    code: FunctionCode = sourceCode(spec),
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
+    this.code = code;
+  }
+
+  /**
+   * Runs new code from now on: idle containers stop at once, busy ones after their invocation
+   * (as Lambda retires the previous version's sandboxes after a deploy).
+   */
+  async replaceCode(code: FunctionCode): Promise<void> {
+    this.code = code;
+    const retired = [...this.containers];
+    this.containers.clear();
+    await Promise.all(retired.map((container) => container.retire()));
   }
 
   /** Starts a container now instead of on first invocation; rejects with the handler's init error. */
@@ -191,7 +239,7 @@ export class LocalFunction {
   }
 
   private start(): Container {
-    const container = new Container(this.spec, this.env, this.log, (gone) => {
+    const container = new Container(this.spec, this.code, this.env, this.log, (gone) => {
       this.containers.delete(gone);
       this.waiting.shift()?.();
     });

@@ -45,7 +45,7 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 log(`starting (state in ${stateDir}) ...`);
 const started = Date.now();
 try {
-  cloud = await startLocalCloud({ stateDir, port, seed: SAMPLE_MODELS, log });
+  cloud = await startLocalCloud({ stateDir, port, seed: SAMPLE_MODELS, log, watch: true });
 } catch (error) {
   if (!(error instanceof PortInUseError)) throw error;
   console.error(`[local-cloud] cannot start: ${error.message}`);

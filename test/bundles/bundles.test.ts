@@ -43,7 +43,7 @@ let artifacts: Map<string, FunctionArtifact>;
 beforeAll(async () => {
   env = await startTestEmulators();
   root = await mkdtemp(path.join(tmpdir(), 'lambda-artifacts-'));
-  artifacts = await buildArtifacts(topology.functions, root);
+  artifacts = await buildArtifacts(topology.functions, { bundles: root });
 }, 300_000);
 
 afterAll(async () => {
