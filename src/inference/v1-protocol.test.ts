@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../http/errors.js';
 import type { TensorSpec } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
-import { instancesToInputs, outputsToPredictions } from './v1-protocol.js';
+import { instancesToInputs, outputsToPredictions, predict } from './v1-protocol.js';
 
 const modelWith = (inputs: TensorSpec[]): LoadedModel =>
   ({ inputs: new Map(inputs.map((s) => [s.name, s])), outputs: [] }) as unknown as LoadedModel;
@@ -117,5 +117,13 @@ describe('outputsToPredictions', () => {
       outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 3] }],
     } as unknown as LoadedModel;
     expect(outputsToPredictions(fixed, [{ name: 'p', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }], 1)).toEqual([[1, 2, 3]]);
+  });
+});
+
+describe('predict', () => {
+  it('says that the columnar "inputs" form is not supported, rather than that "instances" is missing', async () => {
+    await expect(predict(iris, { inputs: { a: [1], b: [2] } })).rejects.toThrowError(
+      'invalid predict request: unknown field \'inputs\': the columnar form of the v1 protocol is not supported; send "instances", one per row (or use the v2 protocol, POST …/infer)',
+    );
   });
 });

@@ -183,6 +183,11 @@ export function outputsToPredictions(model: LoadedModel, outputs: readonly V2Ten
 
 /** Runs a KServe v1 `:predict` request body on a loaded model. */
 export async function predict(model: LoadedModel, body: unknown): Promise<PredictResponse> {
+  if (isRecord(body) && Object.hasOwn(body, 'inputs')) {
+    throw new BadRequestError(
+      'invalid predict request: unknown field \'inputs\': the columnar form of the v1 protocol is not supported; send "instances", one per row (or use the v2 protocol, POST …/infer)',
+    );
+  }
   const { instances } = parseWith(predictRequestSchema, body, 'predict request');
   const outputs = await runModel(model, instancesToInputs(model, instances));
   return {
