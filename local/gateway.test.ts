@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topology } from '../topology/topology.js';
 import { createGateway } from './gateway.js';
@@ -469,6 +469,27 @@ describe('createGateway: API Gateway\'s and Lambda\'s other limits', () => {
     expect(response.status).toBe(431);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.json()).toEqual({ error: "request line and headers exceed 10240 bytes (API Gateway's limit)", correlation_id: expect.any(String) });
+    expect(calls).toEqual([]);
+  });
+
+  it('answers an HTTP/1.1 request without Host with a 400 and the JSON error (not Node\'s empty 400)', async () => {
+    // Act: a raw request, as fetch always sends Host.
+    const { port } = server.address() as AddressInfo;
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(`GET /v2/health/live HTTP/1.1\r\nx-api-key: ${API_KEY}\r\nconnection: close\r\n\r\n`));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+
+    // Assess
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'missing Host header: an HTTP/1.1 request must send one (RFC 9112 §3.2)',
+      correlation_id: expect.any(String),
+    });
     expect(calls).toEqual([]);
   });
 

@@ -62,8 +62,9 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Writes the gateway's own error, in the platform's error shape, as API Gateway's gateway responses do. */
 function sendError(response: ServerResponse, status: number, error: string, requestId: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify({ error, correlation_id: requestId }));
+  const body = JSON.stringify({ error, correlation_id: requestId });
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  response.end(body);
 }
 
 /**
@@ -107,6 +108,10 @@ export function createGateway(options: GatewayOptions): Server {
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const target = parseRequestTarget(request.url ?? '/');
     const requestId = randomUUID();
+    // Node would answer this itself with an empty 400 (its requireHostHeader, turned off below).
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      return sendError(response, 400, 'missing Host header: an HTTP/1.1 request must send one (RFC 9112 §3.2)', requestId);
+    }
     const matches = matchPath(routes, target.path);
     if (matches.length === 0) return sendError(response, 404, `no route for ${request.method} ${target.path}`, requestId);
     // As API Gateway: the most specific resource first, then its method (HEAD is served by GET).
@@ -163,7 +168,7 @@ export function createGateway(options: GatewayOptions): Server {
     }
   };
 
-  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEADER_BYTES }, (request, response) => {
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEADER_BYTES, requireHostHeader: false }, (request, response) => {
     handle(request, response).catch(() => {
       if (!response.headersSent) sendError(response, 500, 'local gateway error', randomUUID());
       else response.destroy();
