@@ -88,6 +88,28 @@ describe('inspectOnnxModel', () => {
     await expect(inspectOnnxModel(bytes)).rejects.toThrowError(new UnsupportedTensorError('the model has no inputs; a request must feed at least one input'));
   });
 
+  it('leaves out the shape of a tensor of unknown rank, and keeps [] for a declared scalar (onnxruntime reports both as [])', async () => {
+    const noShape = { name: 'x', type: { tensorType: { elemType: DataType.INT64 } } };
+    const bytes = encode(
+      model({
+        graphName: 'g',
+        nodes: [node('Identity', ['x'], ['y'], 'id'), node('Identity', ['s'], ['t'], 'id2')],
+        initializers: [],
+        inputs: [noShape, valueInfo('s', DataType.FLOAT, [])],
+        outputs: [{ name: 'y', type: { tensorType: { elemType: DataType.INT64 } } }, valueInfo('t', DataType.FLOAT, [])],
+      }),
+    );
+    const signature = await inspectOnnxModel(bytes);
+    expect(signature.inputs).toEqual([
+      { name: 'x', datatype: 'INT64' },
+      { name: 's', datatype: 'FP32', shape: [] },
+    ]);
+    expect(signature.outputs).toEqual([
+      { name: 'y', datatype: 'INT64' },
+      { name: 't', datatype: 'FP32', shape: [] },
+    ]);
+  });
+
   it('rejects bytes that are not an ONNX model', async () => {
     await expect(inspectOnnxModel(new TextEncoder().encode('definitely not onnx'))).rejects.toThrowError();
   });

@@ -203,6 +203,29 @@ describe('what the model refuses', () => {
     expect(refused.message).toMatch(/^the model cannot run on these inputs: its Div operator failed: Integer division by zero \(inputs: 'a' \[1\], 'b' \[1\]\)/);
   });
 
+  it('refuses a rank mismatch for a declared scalar input, and takes any rank for an input of unknown rank', async () => {
+    const identity = (input: ReturnType<typeof valueInfo>) =>
+      served(
+        encode(
+          onnxModel({
+            graphName: 'g',
+            nodes: [node('Identity', [input.name!], ['y'], 'id')],
+            initializers: [],
+            inputs: [input],
+            outputs: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT } } }],
+          }),
+        ),
+      );
+    const scalar = await identity(valueInfo('s', DataType.FLOAT, []));
+    const anyRank = await identity({ name: 's', type: { tensorType: { elemType: DataType.FLOAT } } });
+    const request = (shape: number[], data: number[]) => parseInferRequest({ inputs: [{ name: 's', datatype: 'FP32', shape, data }] });
+    const refused = await refusal(() => infer(scalar, request([2], [3, 4])));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.message).toBe("input 's': shape [2] has rank 1; the model expects [] (a scalar)");
+    expect((await infer(scalar, request([], [3]))).outputs[0]).toMatchObject({ shape: [], data: [3] });
+    expect((await infer(anyRank, request([2, 1], [3, 4]))).outputs[0]).toMatchObject({ shape: [2, 1], data: [3, 4] });
+  });
+
   it('quotes at most a short prefix of an unknown input name', async () => {
     const iris = await served(await readFile('models/iris.onnx'), 'iris');
     const name = 'n'.repeat(5_000_000);

@@ -22,7 +22,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** The per-instance shape of an input: its model shape without the batch dimension; `[1]` counts as a scalar. */
 function featureShape(spec: TensorSpec): readonly number[] {
-  const rest = spec.shape.slice(1);
+  const rest = (spec.shape ?? []).slice(1);
   return rest.length === 1 && rest[0] === 1 ? [] : rest;
 }
 
@@ -42,12 +42,12 @@ const MAX_INSTANCE_RANK = 31;
 
 /**
  * The shape every instance of `spec` must have: the model's per-instance dimensions, with the
- * dynamic ones (and all of them when the model declares no shape) read from instance 0.
+ * dynamic ones (and all of them when the model does not declare the input's rank) read from instance 0.
  */
 function instanceShape(spec: TensorSpec, first: unknown): readonly number[] {
   const perInstance = featureShape(spec);
   const sent = shapeOfValue(first, MAX_INSTANCE_RANK);
-  if (spec.shape.length === 0) {
+  if (spec.shape === undefined) {
     if (sent.length > MAX_INSTANCE_RANK) throw new BadRequestError(`instance 0 is nested more than ${MAX_INSTANCE_RANK} deep; the model's input ${quote(spec.name)} takes at most ${MAX_INSTANCE_RANK}`);
     return sent;
   }
@@ -87,12 +87,12 @@ function checkInstances(spec: TensorSpec, values: readonly unknown[], shape: rea
  */
 function stack(spec: TensorSpec, values: readonly unknown[]): V2TensorInput {
   // A `[batch, 1]` input takes a scalar per instance, or a one-value array.
-  const oneValue = spec.shape.length === 2 && spec.shape[1] === 1 && Array.isArray(values[0]);
+  const oneValue = spec.shape?.length === 2 && spec.shape[1] === 1 && Array.isArray(values[0]);
   const shape = oneValue ? [1] : instanceShape(spec, values[0]);
   checkInstances(spec, values, shape);
   const size = shape.reduce((a, b) => a * b, 1);
   // A `[batch, 1]` input keeps the model's rank.
-  const tensorShape = spec.shape.length === 2 && spec.shape[1] === 1 && shape.length === 0 ? [values.length, 1] : [values.length, ...shape];
+  const tensorShape = spec.shape?.length === 2 && spec.shape[1] === 1 && shape.length === 0 ? [values.length, 1] : [values.length, ...shape];
   return {
     name: spec.name,
     datatype: spec.datatype,
@@ -140,9 +140,9 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
  */
 function isPerInstance(model: LoadedModel, output: V2TensorOutput, count: number): boolean {
   if (output.shape[0] !== count) return false;
-  const declared = model.outputs.find((spec) => spec.name === output.name)?.shape[0];
+  const declared = model.outputs.find((spec) => spec.name === output.name)?.shape?.[0];
   if (declared === undefined || declared < 0) return true;
-  return [...model.inputs.values()].every((input) => input.shape[0] === declared);
+  return [...model.inputs.values()].every((input) => input.shape?.[0] === declared);
 }
 
 /** Nests flat `values` by `shape` (`[1, 2, 3, 4]` by `[2, 2]` → `[[1, 2], [3, 4]]`). */
