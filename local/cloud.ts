@@ -219,7 +219,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
   await Promise.all([...functions.values()].map((fn) => fn.warm()));
 
-  const gateway = createGateway({ functions: topology.functions, invoke, apiKey, maxBodyBytes: MAX_PAYLOAD_BYTES, maxResponseBytes: MAX_PAYLOAD_BYTES });
+  const gateway = createGateway({ functions: topology.functions, invoke, apiKey, maxRequestBytes: MAX_PAYLOAD_BYTES, maxResponseBytes: MAX_PAYLOAD_BYTES });
   const gatewayPort = await listen(gateway, port(0), 'API gateway');
   const baseUrl = `http://127.0.0.1:${gatewayPort}`;
 

@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topology } from '../topology/topology.js';
 import { createGateway } from './gateway.js';
 import { FunctionInvocationError } from './local-function.js';
 
 const API_KEY = 'test-key-0123456789';
-const MAX_BODY_BYTES = 1024;
+const MAX_REQUEST_BYTES = 8192;
 const MAX_RESPONSE_BYTES = 4096;
 
 interface Call {
@@ -31,7 +31,7 @@ beforeAll(async () => {
   server = createGateway({
     functions: topology.functions,
     apiKey: API_KEY,
-    maxBodyBytes: MAX_BODY_BYTES,
+    maxRequestBytes: MAX_REQUEST_BYTES,
     maxResponseBytes: MAX_RESPONSE_BYTES,
     invoke: (functionId, event) => {
       calls.push({ functionId, event: event as APIGatewayProxyEvent });
@@ -252,9 +252,9 @@ describe('createGateway: paths as sent', () => {
 });
 
 describe('createGateway: payload limit', () => {
-  it('answers 413 naming the limit for a body over maxBodyBytes (declared length)', async () => {
+  it('answers 413 naming the limit for a body over maxRequestBytes (declared length)', async () => {
     // Prepare
-    const body = JSON.stringify({ data: 'x'.repeat(MAX_BODY_BYTES) });
+    const body = JSON.stringify({ data: 'x'.repeat(MAX_REQUEST_BYTES) });
 
     // Act
     const response = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/json' }), body });
@@ -262,34 +262,40 @@ describe('createGateway: payload limit', () => {
     // Assess
     expect(response.status).toBe(413);
     const error = ((await response.json()) as { error: string }).error;
-    expect(error).toContain(`${MAX_BODY_BYTES} bytes`);
+    expect(error).toContain(`${MAX_REQUEST_BYTES} bytes`);
     expect(error).toContain(`${Buffer.byteLength(body)} bytes`);
     expect(calls).toEqual([]);
   });
 
-  it('answers 413 for a chunked body that grows over maxBodyBytes', async () => {
+  it('answers 413 for a chunked body that grows over maxRequestBytes', async () => {
     // Prepare
-    const chunks = Array.from({ length: 4 }, () => 'y'.repeat(400));
+    const chunks = Array.from({ length: 4 }, () => 'y'.repeat(2500));
 
     // Act
     const response = await postChunked('/v2/models/iris/infer', chunks);
 
     // Assess
     expect(response.status).toBe(413);
-    expect((JSON.parse(response.body) as { error: string }).error).toContain(`limit is ${MAX_BODY_BYTES} bytes`);
+    expect((JSON.parse(response.body) as { error: string }).error).toContain(`limit is ${MAX_REQUEST_BYTES} bytes`);
     expect(calls).toEqual([]);
   });
 
-  it('accepts a body exactly at the limit', async () => {
-    // Prepare
-    const body = 'z'.repeat(MAX_BODY_BYTES);
+  it('counts the request as Lambda does, the event with the body escaped: a body of quotes is refused where plain text of its size passes', async () => {
+    // Prepare: 3,600 quotes become 7,200 bytes once escaped in the event, over the limit with the headers and context.
+    const quotes = '"'.repeat(3600);
+    const plain = 'z'.repeat(3600);
 
     // Act
-    const response = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey(), body });
+    const refused = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey(), body: quotes });
+    const accepted = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey(), body: plain });
 
     // Assess
-    expect(response.status).toBe(201);
-    expect(calls[0]?.event.body).toBe(body);
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      new RegExp(`^request is \\d+ bytes as Lambda receives it \\(a 3600-byte body escaped as a JSON string in the API Gateway event, with the headers and request context\\); the limit is ${MAX_REQUEST_BYTES} bytes`),
+    );
+    expect(accepted.status).toBe(201);
+    expect(calls.map((call) => call.event.body)).toEqual([plain]);
   });
 
   it('passes a chunked body under the limit through whole', async () => {
@@ -463,6 +469,27 @@ describe('createGateway: API Gateway\'s and Lambda\'s other limits', () => {
     expect(response.status).toBe(431);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.json()).toEqual({ error: "request line and headers exceed 10240 bytes (API Gateway's limit)", correlation_id: expect.any(String) });
+    expect(calls).toEqual([]);
+  });
+
+  it('answers an HTTP/1.1 request without Host with a 400 and the JSON error (not Node\'s empty 400)', async () => {
+    // Act: a raw request, as fetch always sends Host.
+    const { port } = server.address() as AddressInfo;
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(`GET /v2/health/live HTTP/1.1\r\nx-api-key: ${API_KEY}\r\nconnection: close\r\n\r\n`));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+
+    // Assess
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'missing Host header: an HTTP/1.1 request must send one (RFC 9112 §3.2)',
+      correlation_id: expect.any(String),
+    });
     expect(calls).toEqual([]);
   });
 

@@ -17,8 +17,12 @@ export interface GatewayOptions {
   readonly invoke: Invoke;
   /** The key every route requires in `x-api-key` (the local stand-in for API keys and IAM). */
   readonly apiKey: string;
-  /** Largest request body accepted; larger ones get 413, as Lambda's payload limit does in AWS. */
-  readonly maxBodyBytes: number;
+  /**
+   * Largest request as Lambda counts it: the serialized proxy event (the body as a JSON string,
+   * every `"` and control character escaped, next to the headers and the request context). A
+   * larger one gets 413 (in AWS, Lambda refuses the invocation and API Gateway answers 5xx).
+   */
+  readonly maxRequestBytes: number;
   /**
    * Largest function result (the serialized proxy result, as Lambda counts it); a larger one is a
    * 502 saying so, as Lambda's payload limit makes API Gateway answer 502 in AWS.
@@ -58,8 +62,9 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Writes the gateway's own error, in the platform's error shape, as API Gateway's gateway responses do. */
 function sendError(response: ServerResponse, status: number, error: string, requestId: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify({ error, correlation_id: requestId }));
+  const body = JSON.stringify({ error, correlation_id: requestId });
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  response.end(body);
 }
 
 /**
@@ -103,6 +108,10 @@ export function createGateway(options: GatewayOptions): Server {
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const target = parseRequestTarget(request.url ?? '/');
     const requestId = randomUUID();
+    // Node would answer this itself with an empty 400 (its requireHostHeader, turned off below).
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      return sendError(response, 400, 'missing Host header: an HTTP/1.1 request must send one (RFC 9112 §3.2)', requestId);
+    }
     const matches = matchPath(routes, target.path);
     if (matches.length === 0) return sendError(response, 404, `no route for ${request.method} ${target.path}`, requestId);
     // As API Gateway: the most specific resource first, then its method (HEAD is served by GET).
@@ -122,19 +131,30 @@ export function createGateway(options: GatewayOptions): Server {
 
     let body: Buffer;
     try {
-      body = await readBody(request, options.maxBodyBytes);
+      // The event holds the body, so a body over the limit is refused before it is read whole.
+      body = await readBody(request, options.maxRequestBytes);
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       response.setHeader('connection', 'close');
       return sendError(
         response,
         413,
-        `request body is ${error.size} bytes; the limit is ${options.maxBodyBytes} bytes (send bulk predictions through batch)`,
+        `request body is ${error.size} bytes; the limit is ${options.maxRequestBytes} bytes (send bulk predictions through batch)`,
         requestId,
       );
     }
 
     const event = toProxyEvent(request, target, match, body, { requestId, apiKeyId: 'local-dev-key' });
+    const eventSize = Buffer.byteLength(JSON.stringify(event));
+    if (eventSize > options.maxRequestBytes) {
+      return sendError(
+        response,
+        413,
+        `request is ${eventSize} bytes as Lambda receives it (a ${body.length}-byte body escaped as a JSON string in the API Gateway event, with the headers and request context); ` +
+          `the limit is ${options.maxRequestBytes} bytes (send bulk predictions through batch)`,
+        requestId,
+      );
+    }
     try {
       const result = (await options.invoke(match.route.functionId, event)) as APIGatewayProxyResult;
       const size = Buffer.byteLength(JSON.stringify(result));
@@ -148,7 +168,7 @@ export function createGateway(options: GatewayOptions): Server {
     }
   };
 
-  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEADER_BYTES }, (request, response) => {
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEADER_BYTES, requireHostHeader: false }, (request, response) => {
     handle(request, response).catch(() => {
       if (!response.headersSent) sendError(response, 500, 'local gateway error', randomUUID());
       else response.destroy();

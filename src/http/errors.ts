@@ -125,8 +125,9 @@ export class ResponseTooLargeError extends HttpError {
 
 /** 415: the body is not JSON. */
 export class UnsupportedMediaTypeError extends HttpError {
-  constructor(contentType: string | undefined) {
-    super(415, `content-type must be application/json, got ${contentType === undefined ? 'none' : quote(contentType)}`);
+  /** `message` says what is unsupported when the media type itself is JSON (a charset, a content coding). */
+  constructor(contentType: string | undefined, message?: string) {
+    super(415, message ?? `content-type must be application/json, got ${contentType === undefined ? 'none' : quote(contentType)}`);
   }
 }
 

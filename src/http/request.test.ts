@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, UnsupportedMediaTypeError } from './errors.js';
 import { expectedRevision, header, parseJsonBody, parseWith, requiredRevision } from './request.js';
 
-const event = (body: string | null, contentType?: string, isBase64Encoded = false) => ({
-  headers: contentType === undefined ? {} : { 'Content-Type': contentType },
+const event = (body: string | null, contentType?: string, isBase64Encoded = false, headers: Record<string, string> = {}) => ({
+  headers: { ...headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
   body,
   isBase64Encoded,
 });
@@ -19,6 +19,31 @@ describe('parseJsonBody', () => {
   it('answers 415 for a missing or non-JSON content type', () => {
     expect(() => parseJsonBody(event('{}'))).toThrowError(UnsupportedMediaTypeError);
     expect(() => parseJsonBody(event('{}', 'text/plain'))).toThrowError("content-type must be application/json, got 'text/plain'");
+  });
+
+  it('answers 415 naming a charset other than UTF-8 or a content coding, rather than blaming the JSON (RFC 9110 §15.5.16)', () => {
+    expect(parseJsonBody(event('{"a":1}', 'application/json; charset="UTF-8"'))).toEqual({ a: 1 });
+    expect(parseJsonBody(event('{"a":1}', 'application/json', false, { 'Content-Encoding': 'identity' }))).toEqual({ a: 1 });
+    expect(() => parseJsonBody(event('{}', 'application/json; charset=utf-16'))).toThrowError(UnsupportedMediaTypeError);
+    expect(() => parseJsonBody(event('{}', 'application/json; charset=UTF-16'))).toThrowError("charset 'utf-16' is not supported; send the JSON body as UTF-8 (charset=utf-8, or no charset)");
+    expect(() => parseJsonBody(event('\u001f\u008b', 'application/json', false, { 'content-encoding': 'gzip' }))).toThrowError(
+      "Content-Encoding 'gzip' is not supported; send the body uncompressed (identity)",
+    );
+  });
+
+  it('answers 400 naming the offset of the first byte that is not UTF-8, when API Gateway passes the bytes', () => {
+    const bytes = Buffer.concat([Buffer.from('{"s":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}')]);
+    expect(() => parseJsonBody(event(bytes.toString('base64'), 'application/json', true))).toThrowError(
+      'request body is not valid UTF-8 (byte 7); JSON must be sent as UTF-8 (RFC 8259 §8.1)',
+    );
+    const cut = Buffer.concat([Buffer.from('{"s":"é'), Buffer.from([0xc3]), Buffer.from('"}')]);
+    expect(() => parseJsonBody(event(cut.toString('base64'), 'application/json', true))).toThrowError(/not valid UTF-8 \(byte 8\)/);
+  });
+
+  it('answers 400 saying so for a byte-order mark before the JSON', () => {
+    expect(() => parseJsonBody(event('\uFEFF{"a":1}', 'application/json'))).toThrowError(/^request body starts with a byte-order mark \(U\+FEFF\)/);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]).toString('base64');
+    expect(() => parseJsonBody(event(bom, 'application/json', true))).toThrowError(/byte-order mark/);
   });
 
   it('answers 413 above the limit, naming both sizes', () => {

@@ -24,18 +24,82 @@ function isJsonContentType(contentType: string): boolean {
   return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
 }
 
+/** The `charset` parameter of a content type, unquoted and lower-cased, if it has one. */
+function charsetOf(contentType: string): string | undefined {
+  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
+  return match === null ? undefined : (match[1] ?? match[2]!).toLowerCase();
+}
+
 /**
- * Reads the JSON body of an API Gateway event: 415 if it is not declared as JSON,
- * 413 above the payload limit, 400 if it is empty or does not parse. Its objects are
- * prototype-free (a key like `constructor` or `__proto__` is plain data).
+ * Checks how the body is encoded before reading it (RFC 9110 §15.5.16: a content coding or a
+ * media-type parameter the server does not support is a 415): JSON is exchanged as UTF-8
+ * (RFC 8259 §8.1), so a `charset` other than UTF-8 and any `Content-Encoding` but `identity`
+ * are refused, naming what was sent.
+ */
+function checkEncoding(event: Pick<APIGatewayProxyEvent, 'headers'>, contentType: string): void {
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new UnsupportedMediaTypeError(contentType, `charset ${quote(charset)} is not supported; send the JSON body as UTF-8 (charset=utf-8, or no charset)`);
+  }
+  const coding = header(event, 'content-encoding')?.trim().toLowerCase();
+  if (coding !== undefined && coding !== '' && coding !== 'identity') {
+    throw new UnsupportedMediaTypeError(contentType, `Content-Encoding ${quote(coding)} is not supported; send the body uncompressed (identity)`);
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of a body API Gateway passed as bytes (base64): strict UTF-8, 400 naming the offset
+ * of the first byte that is not. (A body API Gateway passed as text was already decoded by it.)
+ */
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // The first byte no valid continuation can follow (binary search over prefixes that may end
+    // mid-sequence), then back to where its sequence began: the longest prefix that decodes whole.
+    let failing = bytes.length;
+    for (let low = 0, high = bytes.length; low < high; ) {
+      const middle = Math.floor((low + high) / 2);
+      if (isUtf8Prefix(bytes.subarray(0, middle + 1))) low = middle + 1;
+      else high = failing = middle;
+    }
+    let valid = failing;
+    while (valid > 0 && failing - valid < 3 && !isUtf8(bytes.subarray(0, valid))) valid--;
+    throw new BadRequestError(`request body is not valid UTF-8 (byte ${valid}); JSON must be sent as UTF-8 (RFC 8259 §8.1)`);
+  }
+}
+
+/** Whether `bytes` are valid UTF-8, or (with `cutShort`) would be but for a sequence cut short at their end. */
+function isUtf8(bytes: Buffer, cutShort = false): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: cutShort });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isUtf8Prefix = (bytes: Buffer): boolean => isUtf8(bytes, true);
+
+/**
+ * Reads the JSON body of an API Gateway event: 415 if it is not declared as JSON or is encoded
+ * other than as UTF-8 without compression, 413 above the payload limit, 400 if it is empty, is
+ * not UTF-8, starts with a byte-order mark (which RFC 8259 §8.1 forbids senders to add) or does
+ * not parse. Its objects are prototype-free (a key like `constructor` or `__proto__` is plain data).
  */
 export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, limitBytes = MAX_PAYLOAD_BYTES): unknown {
   const contentType = header(event, 'content-type');
   if (contentType === undefined || !isJsonContentType(contentType)) throw new UnsupportedMediaTypeError(contentType);
-  const raw = event.isBase64Encoded && event.body !== null ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  checkEncoding(event, contentType);
+  const raw = event.isBase64Encoded && event.body !== null ? decodeUtf8(Buffer.from(event.body, 'base64')) : event.body;
   const size = raw === null ? 0 : Buffer.byteLength(raw, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(limitBytes, size);
   if (raw === null || /^\s*$/.test(raw)) throw new BadRequestError('request body is empty; expected a JSON object');
+  if (raw.startsWith('\uFEFF')) {
+    throw new BadRequestError('request body starts with a byte-order mark (U+FEFF); JSON sent over a network must not have one (RFC 8259 §8.1): remove it');
+  }
   try {
     return parseOwnJson(raw);
   } catch (error) {

@@ -68,7 +68,7 @@ export class ModelLoader {
     } catch (error) {
       throw new ModelVersionUnavailableError(version.model, version.version, 'the artifact no longer loads in onnxruntime', error);
     }
-    const signature = signatureOf(session);
+    const signature = signatureOf(session, bytes);
     return {
       version,
       session,

@@ -8,6 +8,10 @@ import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
 
 /** `ModelProto.metadata_props` (repeated `StringStringEntryProto`). */
 const METADATA_PROPS_FIELD = 14;
+/** `ModelProto.graph`; in it `GraphProto.input` and `.output` (repeated `ValueInfoProto`). */
+const GRAPH_FIELD = 7;
+const GRAPH_INPUT_FIELD = 11;
+const GRAPH_OUTPUT_FIELD = 12;
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
@@ -113,4 +117,43 @@ export function missingValueInputs(metadata: ReadonlyMap<string, string>): Reado
     throw new Error(`metadata '${MISSING_VALUES_METADATA_KEY}' must be a JSON array of input names`);
   }
   return new Set(names as string[]);
+}
+
+/** Reads the length-delimited field `field` of a message, or undefined when it has none. */
+function subMessage(bytes: Uint8Array, field: number): Uint8Array | undefined {
+  const reader = new ProtoReader(bytes);
+  let found: Uint8Array | undefined;
+  while (!reader.done) {
+    const tag = reader.tag();
+    if (tag.field === field && tag.wire === WIRE_LENGTH_DELIMITED) found = reader.lengthDelimited();
+    else reader.skip(tag.wire);
+  }
+  return found;
+}
+
+/**
+ * The graph inputs and outputs of an ONNX model (its protobuf bytes) that are tensors declared
+ * without a shape, whose rank is therefore unknown (`ValueInfoProto.type.tensor_type` without
+ * `shape`). onnxruntime reports those, like scalars, with the shape `[]`: only the model's bytes
+ * tell the two apart.
+ *
+ * @throws Error when the bytes are not a well-formed protobuf message.
+ */
+export function tensorsOfUnknownRank(model: Uint8Array): ReadonlySet<string> {
+  const unknown = new Set<string>();
+  const graph = subMessage(model, GRAPH_FIELD);
+  if (graph === undefined) return unknown;
+  const reader = new ProtoReader(graph);
+  while (!reader.done) {
+    const { field, wire } = reader.tag();
+    if ((field !== GRAPH_INPUT_FIELD && field !== GRAPH_OUTPUT_FIELD) || wire !== WIRE_LENGTH_DELIMITED) {
+      reader.skip(wire);
+      continue;
+    }
+    const valueInfo = reader.lengthDelimited();
+    const name = subMessage(valueInfo, 1);
+    const tensorType = subMessage(subMessage(valueInfo, 2) ?? new Uint8Array(), 1);
+    if (name !== undefined && tensorType !== undefined && subMessage(tensorType, 2) === undefined) unknown.add(utf8.decode(name));
+  }
+  return unknown;
 }

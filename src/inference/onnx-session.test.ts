@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsupportedTensorError } from '../registry/types.js';
 import { v2DatatypeOf } from './datatypes.js';
 import { threadsForMemory } from '../aws/lambda-resources.js';
-import { DataType, encode, model, node, valueInfo } from '../ml/onnx/writer.js';
+import { attr, DataType, encode, floatTensor, model, node, valueInfo } from '../ml/onnx/writer.js';
 import { assertServable, inspectOnnxModel, servingSessionOptions } from './onnx-session.js';
 
 describe('threadsForMemory', () => {
@@ -25,6 +25,11 @@ describe('assertServable', () => {
     expect(() => assertServable(fp16)).toThrowError(UnsupportedTensorError);
     expect(() => assertServable(fp16)).toThrowError("input 'h' is FP16; FP16 inputs are not supported yet");
     expect(() => assertServable({ inputs: [{ name: 'f', datatype: 'FP32', shape: [-1] }], outputs: [] })).not.toThrow();
+  });
+
+  it('refuses a model without inputs, which no request can call', () => {
+    const constant = { inputs: [], outputs: [{ name: 'y', datatype: 'FP32' as const, shape: [2] }] };
+    expect(() => assertServable(constant)).toThrowError(new UnsupportedTensorError('the model has no inputs; a request must feed at least one input'));
   });
 
   it('knows no v2 datatype for packed 4-bit tensors', () => {
@@ -68,6 +73,41 @@ describe('inspectOnnxModel', () => {
     );
     // Act + Assess
     await expect(inspectOnnxModel(bytes)).rejects.toThrowError(new UnsupportedTensorError("metadata 'missing_values' names 'z', not an input of the model (its inputs: 'x')"));
+  });
+
+  it('refuses a loadable model with no inputs (a Constant node)', async () => {
+    const bytes = encode(
+      model({
+        graphName: 'g',
+        nodes: [node('Constant', [], ['y'], 'c', { value: attr.tensor(floatTensor('v', [2], [1, 2])) })],
+        initializers: [],
+        inputs: [],
+        outputs: [valueInfo('y', DataType.FLOAT, [2])],
+      }),
+    );
+    await expect(inspectOnnxModel(bytes)).rejects.toThrowError(new UnsupportedTensorError('the model has no inputs; a request must feed at least one input'));
+  });
+
+  it('leaves out the shape of a tensor of unknown rank, and keeps [] for a declared scalar (onnxruntime reports both as [])', async () => {
+    const noShape = { name: 'x', type: { tensorType: { elemType: DataType.INT64 } } };
+    const bytes = encode(
+      model({
+        graphName: 'g',
+        nodes: [node('Identity', ['x'], ['y'], 'id'), node('Identity', ['s'], ['t'], 'id2')],
+        initializers: [],
+        inputs: [noShape, valueInfo('s', DataType.FLOAT, [])],
+        outputs: [{ name: 'y', type: { tensorType: { elemType: DataType.INT64 } } }, valueInfo('t', DataType.FLOAT, [])],
+      }),
+    );
+    const signature = await inspectOnnxModel(bytes);
+    expect(signature.inputs).toEqual([
+      { name: 'x', datatype: 'INT64' },
+      { name: 's', datatype: 'FP32', shape: [] },
+    ]);
+    expect(signature.outputs).toEqual([
+      { name: 'y', datatype: 'INT64' },
+      { name: 't', datatype: 'FP32', shape: [] },
+    ]);
   });
 
   it('rejects bytes that are not an ONNX model', async () => {

@@ -4,7 +4,7 @@ import { UnsupportedTensorError, type ModelSignature, type TensorSpec } from '..
 import { v2DatatypeOf } from './datatypes.js';
 import { quote } from '../http/errors.js';
 import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
-import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
+import { missingValueInputs, readOnnxMetadata, tensorsOfUnknownRank } from './model-metadata.js';
 
 /**
  * Session options for serving: threads follow function memory, thread spinning
@@ -21,18 +21,26 @@ export function servingSessionOptions(memoryMb: number): InferenceSession.Sessio
   };
 }
 
-function specOf(meta: InferenceSession.ValueMetadata): TensorSpec {
+function specOf(meta: InferenceSession.ValueMetadata, unknownRank: ReadonlySet<string>): TensorSpec {
   if (!meta.isTensor) throw new UnsupportedTensorError(`'${meta.name}' is not a tensor; only tensor inputs and outputs are supported`);
+  let datatype: TensorSpec['datatype'];
   try {
-    return { name: meta.name, datatype: v2DatatypeOf(meta.type), shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+    datatype = v2DatatypeOf(meta.type);
   } catch (error) {
     throw new UnsupportedTensorError(`'${meta.name}': ${(error as Error).message}`);
   }
+  if (unknownRank.has(meta.name)) return { name: meta.name, datatype };
+  return { name: meta.name, datatype, shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
 }
 
-/** The input/output signature of a loaded session; symbolic dimensions become -1. */
-export function signatureOf(session: InferenceSession): ModelSignature {
-  return { inputs: session.inputMetadata.map(specOf), outputs: session.outputMetadata.map(specOf) };
+/**
+ * The input/output signature of a loaded session; symbolic dimensions become -1. onnxruntime
+ * reports a tensor of unknown rank like a scalar (`[]`): `modelBytes` tell them apart
+ * ({@link tensorsOfUnknownRank}), and a tensor of unknown rank has no `shape`.
+ */
+export function signatureOf(session: InferenceSession, modelBytes: Uint8Array): ModelSignature {
+  const unknownRank = tensorsOfUnknownRank(modelBytes);
+  return { inputs: session.inputMetadata.map((meta) => specOf(meta, unknownRank)), outputs: session.outputMetadata.map((meta) => specOf(meta, unknownRank)) };
 }
 
 /** The symbolic dimension names of each input (`batch` in `[batch, 4]`); `undefined` for fixed or unnamed dimensions. */
@@ -42,8 +50,12 @@ export function dimensionNamesOf(session: InferenceSession): Map<string, (string
   );
 }
 
-/** Checks that requests can feed every input of a signature (FP16 inputs cannot be sent yet). */
+/**
+ * Checks that requests can feed a signature: it has inputs (a request names at least one, in
+ * both protocols) and none is FP16 (FP16 inputs cannot be sent yet).
+ */
 export function assertServable(signature: ModelSignature): void {
+  if (signature.inputs.length === 0) throw new UnsupportedTensorError('the model has no inputs; a request must feed at least one input');
   const fp16 = signature.inputs.find((input) => input.datatype === 'FP16');
   if (fp16 !== undefined) throw new UnsupportedTensorError(`input '${fp16.name}' is FP16; FP16 inputs are not supported yet`);
 }
@@ -79,7 +91,7 @@ export function createSession(model: string | Uint8Array, options: InferenceSess
 export async function inspectOnnxModel(bytes: Uint8Array): Promise<ModelSignature> {
   const session = await createSession(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
   try {
-    const signature = signatureOf(session);
+    const signature = signatureOf(session, bytes);
     assertServable(signature);
     assertMissingValueInputs(bytes, session.inputNames);
     return signature;

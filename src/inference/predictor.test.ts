@@ -173,9 +173,57 @@ describe('what the model refuses', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.message).toBe(
       "the model cannot run on these inputs: its Concat operator failed: Non concat axis dimensions must match: Axis 0 has mismatched dimensions of 1 and 2 (inputs: 'a' [2, 1], 'b' [1, 1]); " +
-        'check that the inputs agree on their dynamic dimensions (e.g. batch size) and hold values the model accepts',
+        'check that the inputs agree on their dynamic dimensions (e.g. batch size)',
     );
     expect(refused.message).not.toMatch(/concatbase|\.h:\d+|Name:/);
+  });
+
+  it('answers an integer division by zero in the model with a 400, the request values being at fault', async () => {
+    const div = await served(
+      encode(
+        onnxModel({
+          graphName: 'intdiv',
+          nodes: [node('Div', ['a', 'b'], ['c'], 'div')],
+          initializers: [],
+          inputs: [valueInfo('a', DataType.INT64, ['n']), valueInfo('b', DataType.INT64, ['n'])],
+          outputs: [valueInfo('c', DataType.INT64, ['n'])],
+        }),
+      ),
+    );
+    const request = (b: number) =>
+      parseInferRequest({
+        inputs: [
+          { name: 'a', datatype: 'INT64', shape: [1], data: [6] },
+          { name: 'b', datatype: 'INT64', shape: [1], data: [b] },
+        ],
+      });
+    expect((await infer(div, request(3))).outputs[0]!.data).toEqual([2]);
+    const refused = await refusal(() => infer(div, request(0)));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.message).toMatch(/^the model cannot run on these inputs: its Div operator failed: Integer division by zero \(inputs: 'a' \[1\], 'b' \[1\]\)/);
+  });
+
+  it('refuses a rank mismatch for a declared scalar input, and takes any rank for an input of unknown rank', async () => {
+    const identity = (input: ReturnType<typeof valueInfo>) =>
+      served(
+        encode(
+          onnxModel({
+            graphName: 'g',
+            nodes: [node('Identity', [input.name!], ['y'], 'id')],
+            initializers: [],
+            inputs: [input],
+            outputs: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT } } }],
+          }),
+        ),
+      );
+    const scalar = await identity(valueInfo('s', DataType.FLOAT, []));
+    const anyRank = await identity({ name: 's', type: { tensorType: { elemType: DataType.FLOAT } } });
+    const request = (shape: number[], data: number[]) => parseInferRequest({ inputs: [{ name: 's', datatype: 'FP32', shape, data }] });
+    const refused = await refusal(() => infer(scalar, request([2], [3, 4])));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.message).toBe("input 's': shape [2] has rank 1; the model expects [] (a scalar)");
+    expect((await infer(scalar, request([], [3]))).outputs[0]).toMatchObject({ shape: [], data: [3] });
+    expect((await infer(anyRank, request([2, 1], [3, 4]))).outputs[0]).toMatchObject({ shape: [2, 1], data: [3, 4] });
   });
 
   it('quotes at most a short prefix of an unknown input name', async () => {

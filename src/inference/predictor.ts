@@ -66,6 +66,7 @@ export async function runModel(
       model: model.version.model,
       version: model.version.version,
       inputShapes: new Map([...feeds].map(([name, tensor]) => [name, tensor.dims])),
+      severalDynamicInputs: [...model.inputs.values()].filter((input) => input.shape?.includes(-1) ?? true).length > 1,
     });
   }
   return fetches.map((name) => fromOrtTensor(name, results[name]!));

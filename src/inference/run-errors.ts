@@ -6,8 +6,8 @@
  * - the inputs do not fit the model's declared inputs (rank, a dimension, an element type):
  *   400 naming the input and what the model expects;
  * - an operator failed on the shapes or values it was given (dimensions that do not match or
- *   broadcast, a shape that cannot be reshaped, an index out of range): 400, the request can be
- *   changed to succeed;
+ *   broadcast, a shape that cannot be reshaped, an index out of range, an integer division by
+ *   zero): 400, the request can be changed to succeed;
  * - any other failure of the model (an operator error unrelated to its inputs, memory): 500 naming
  *   the version, the model is at fault and the caller cannot fix it.
  *
@@ -50,6 +50,8 @@ export interface RunContext {
   readonly version: number;
   /** The shape of each input fed to the session. */
   readonly inputShapes: ReadonlyMap<string, readonly number[]>;
+  /** Whether several inputs have dynamic dimensions, which the request may have given different sizes. */
+  readonly severalDynamicInputs: boolean;
 }
 
 /** onnxruntime's explanation without its source location and C++ signature (`concatbase.h:133 PrepareForComputeImpl …`). */
@@ -70,7 +72,8 @@ function listShapes(shapes: ReadonlyMap<string, readonly number[]>): string {
 }
 
 /** Failures about the shapes or values operators were given: the request can be changed to succeed. */
-const INPUT_DEPENDENT_FAILURE = /shape|dimension|rank|broadcast|mismatch|out of (?:data )?bounds|out of range|must be within|invalid index|indices/i;
+const INPUT_DEPENDENT_FAILURE =
+  /shape|dimension|rank|broadcast|mismatch|out of (?:data )?bounds|out of range|must be within|invalid index|indices|divi(?:sion|de) by zero/i;
 
 /** The HTTP error for an onnxruntime run failure (see the module comment). */
 export function runFailure(error: unknown, context: RunContext): HttpError {
@@ -91,8 +94,8 @@ export function runFailure(error: unknown, context: RunContext): HttpError {
     const detail = explanation(status!);
     if (INPUT_DEPENDENT_FAILURE.test(detail)) {
       return new BadRequestError(
-        `the model cannot run on these inputs: its ${operator} operator failed: ${detail} (inputs: ${listShapes(context.inputShapes)}); ` +
-          'check that the inputs agree on their dynamic dimensions (e.g. batch size) and hold values the model accepts',
+        `the model cannot run on these inputs: its ${operator} operator failed: ${detail} (inputs: ${listShapes(context.inputShapes)})` +
+          (context.severalDynamicInputs ? '; check that the inputs agree on their dynamic dimensions (e.g. batch size)' : ''),
         error,
       );
     }

@@ -5,6 +5,8 @@ import type { TensorSpec } from '../registry/types.js';
 import { flatten, fromOrtTensor, halfToNumber, toOrtTensor } from './tensors.js';
 
 const spec = (datatype: TensorSpec['datatype'], shape: number[] = [-1]): TensorSpec => ({ name: 'x', datatype, shape });
+/** An FP32 input whose rank the model does not declare. */
+const unranked: TensorSpec = { name: 'x', datatype: 'FP32' };
 
 describe('toOrtTensor', () => {
   it('converts each datatype to the matching onnxruntime tensor', () => {
@@ -72,8 +74,8 @@ describe('toOrtTensor', () => {
     ['nesting deeper than the shape', [1, 2], [[[1], [2]]], /data\[0\]\[0\] is an array; shape \[1, 2\] has 2 dimension\(s\)/],
     ['nested data for a scalar', [], [[1]], /data is nested but shape \[\] is a scalar/],
   ])('refuses nested data that does not follow the shape (%s), saying where it differs', (_, shape, data, message) => {
-    expect(() => toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape, data })).toThrowError(BadRequestError);
-    expect(() => toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape, data })).toThrowError(message);
+    expect(() => toOrtTensor(unranked, { name: 'x', datatype: 'FP32', shape, data })).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(unranked, { name: 'x', datatype: 'FP32', shape, data })).toThrowError(message);
   });
 
   it('says a JSON number beyond the float range is out of range, not null', () => {
@@ -161,9 +163,12 @@ describe('toOrtTensor', () => {
     expect(act).toThrowError("input 'x': element 0 is an integer beyond ±2^53; out of range for INT32 (-2147483648 to 2147483647)");
   });
 
-  it('accepts any shape when the model declares none', () => {
-    const tensor = toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape: [3, 1], data: [1, 2, 3] });
+  it('accepts any shape when the model does not declare the rank, and only a scalar for a declared scalar', () => {
+    const tensor = toOrtTensor(unranked, { name: 'x', datatype: 'FP32', shape: [3, 1], data: [1, 2, 3] });
     expect(tensor.dims).toEqual([3, 1]);
+    expect(() => toOrtTensor(spec('FP32', []), { name: 'x', datatype: 'FP32', shape: [3, 1], data: [1, 2, 3] })).toThrowError(
+      "input 'x': shape [3, 1] has rank 2; the model expects [] (a scalar)",
+    );
   });
 });
 

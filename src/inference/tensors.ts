@@ -63,13 +63,14 @@ function checkShape(spec: TensorSpec, shape: readonly number[]): void {
   if (shape.length > MAX_NESTING || !shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
     throw new BadRequestError(`input ${quote(spec.name)}: shape must hold at most ${MAX_NESTING} integers between 0 and ${MAX_DIMENSION}`);
   }
-  // An empty model shape means the ONNX file does not declare one: anything goes.
-  if (spec.shape.length === 0) return;
-  const expected = `[${spec.shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
-  if (shape.length !== spec.shape.length) {
+  // No model shape means the ONNX file does not declare the input's rank: anything goes.
+  const declared = spec.shape;
+  if (declared === undefined) return;
+  const expected = `[${declared.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]${declared.length === 0 ? ' (a scalar)' : ''}`;
+  if (shape.length !== declared.length) {
     throw new BadRequestError(`input ${quote(spec.name)}: shape ${formatShape(shape)} has rank ${shape.length}; the model expects ${expected}`);
   }
-  spec.shape.forEach((dim, i) => {
+  declared.forEach((dim, i) => {
     if (dim >= 0 && shape[i] !== dim) {
       throw new BadRequestError(`input ${quote(spec.name)}: dimension ${i} is ${shape[i]}; the model expects ${expected}`);
     }

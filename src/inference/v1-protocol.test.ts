@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../http/errors.js';
 import type { TensorSpec } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
-import { instancesToInputs, outputsToPredictions } from './v1-protocol.js';
+import { instancesToInputs, outputsToPredictions, predict } from './v1-protocol.js';
 
 const modelWith = (inputs: TensorSpec[]): LoadedModel =>
   ({ inputs: new Map(inputs.map((s) => [s.name, s])), outputs: [] }) as unknown as LoadedModel;
@@ -72,14 +72,58 @@ describe('instancesToInputs: features named like JavaScript built-ins', () => {
 });
 
 describe('outputsToPredictions', () => {
+  const classifier = {
+    inputs: new Map([['x', { name: 'x', datatype: 'FP32', shape: [-1, 4] }]]),
+    outputs: [
+      { name: 'label', datatype: 'INT64', shape: [-1] },
+      { name: 'p', datatype: 'FP32', shape: [-1, 2] },
+      { name: 's', datatype: 'INT64', shape: [2] },
+      { name: 'tot', datatype: 'FP32', shape: [] },
+      { name: 'y', datatype: 'FP32', shape: [-1, 2, 2] },
+    ],
+  } as unknown as LoadedModel;
+
   it('gives one row per instance: scalars for [batch] outputs, records for several outputs', () => {
     const label = { name: 'label', datatype: 'INT64' as const, shape: [2], data: [0, 2] };
     const proba = { name: 'p', datatype: 'FP32' as const, shape: [2, 2], data: [0.9, 0.1, 0.2, 0.8] };
-    expect(outputsToPredictions([label], 2)).toEqual([0, 2]);
-    expect(outputsToPredictions([proba], 2)).toEqual([[0.9, 0.1], [0.2, 0.8]]);
-    expect(outputsToPredictions([label, proba], 2)).toEqual([
+    expect(outputsToPredictions(classifier, [label], 2)).toEqual([0, 2]);
+    expect(outputsToPredictions(classifier, [proba], 2)).toEqual([[0.9, 0.1], [0.2, 0.8]]);
+    expect(outputsToPredictions(classifier, [label, proba], 2)).toEqual([
       { label: 0, p: [0.9, 0.1] },
       { label: 2, p: [0.2, 0.8] },
     ]);
+  });
+
+  it('nests each prediction like the output without its batch dimension', () => {
+    const y = { name: 'y', datatype: 'FP32' as const, shape: [2, 2, 2], data: [1, 2, 3, 4, 5, 6, 7, 8] };
+    expect(outputsToPredictions(classifier, [y], 2)).toEqual([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+  });
+
+  it.each([
+    ['a declared shape whose size happens to be the number of instances', { name: 's', datatype: 'INT64' as const, shape: [2], data: [2, 1] }, 'shape [2] for 2 instances'],
+    ['a scalar total', { name: 'tot', datatype: 'FP32' as const, shape: [], data: [3] }, 'shape [] for 2 instances'],
+    ['a first dimension that is not the number of instances', { name: 'p', datatype: 'FP32' as const, shape: [1, 2], data: [1, 2] }, 'shape [1, 2] for 2 instances'],
+  ])('refuses an output that is not per instance (%s) rather than dealing it out', (_, output, shape) => {
+    const label = { name: 'label', datatype: 'INT64' as const, shape: [2], data: [0, 2] };
+    expect(() => outputsToPredictions(classifier, [label, output], 2)).toThrowError(BadRequestError);
+    expect(() => outputsToPredictions(classifier, [label, output], 2)).toThrowError(
+      `output '${output.name}' is not per instance (${shape}): KServe v1 answers one prediction per instance; use the v2 protocol (POST …/infer) for this model`,
+    );
+  });
+
+  it('deals out the outputs of a fixed-batch model (every input and the output fix the first dimension)', () => {
+    const fixed = {
+      inputs: new Map([['x', { name: 'x', datatype: 'FP32', shape: [1, 4] }]]),
+      outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 3] }],
+    } as unknown as LoadedModel;
+    expect(outputsToPredictions(fixed, [{ name: 'p', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }], 1)).toEqual([[1, 2, 3]]);
+  });
+});
+
+describe('predict', () => {
+  it('says that the columnar "inputs" form is not supported, rather than that "instances" is missing', async () => {
+    await expect(predict(iris, { inputs: { a: [1], b: [2] } })).rejects.toThrowError(
+      'invalid predict request: unknown field \'inputs\': the columnar form of the v1 protocol is not supported; send "instances", one per row (or use the v2 protocol, POST …/infer)',
+    );
   });
 });

@@ -22,7 +22,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** The per-instance shape of an input: its model shape without the batch dimension; `[1]` counts as a scalar. */
 function featureShape(spec: TensorSpec): readonly number[] {
-  const rest = spec.shape.slice(1);
+  const rest = (spec.shape ?? []).slice(1);
   return rest.length === 1 && rest[0] === 1 ? [] : rest;
 }
 
@@ -42,12 +42,12 @@ const MAX_INSTANCE_RANK = 31;
 
 /**
  * The shape every instance of `spec` must have: the model's per-instance dimensions, with the
- * dynamic ones (and all of them when the model declares no shape) read from instance 0.
+ * dynamic ones (and all of them when the model does not declare the input's rank) read from instance 0.
  */
 function instanceShape(spec: TensorSpec, first: unknown): readonly number[] {
   const perInstance = featureShape(spec);
   const sent = shapeOfValue(first, MAX_INSTANCE_RANK);
-  if (spec.shape.length === 0) {
+  if (spec.shape === undefined) {
     if (sent.length > MAX_INSTANCE_RANK) throw new BadRequestError(`instance 0 is nested more than ${MAX_INSTANCE_RANK} deep; the model's input ${quote(spec.name)} takes at most ${MAX_INSTANCE_RANK}`);
     return sent;
   }
@@ -87,12 +87,12 @@ function checkInstances(spec: TensorSpec, values: readonly unknown[], shape: rea
  */
 function stack(spec: TensorSpec, values: readonly unknown[]): V2TensorInput {
   // A `[batch, 1]` input takes a scalar per instance, or a one-value array.
-  const oneValue = spec.shape.length === 2 && spec.shape[1] === 1 && Array.isArray(values[0]);
+  const oneValue = spec.shape?.length === 2 && spec.shape[1] === 1 && Array.isArray(values[0]);
   const shape = oneValue ? [1] : instanceShape(spec, values[0]);
   checkInstances(spec, values, shape);
   const size = shape.reduce((a, b) => a * b, 1);
   // A `[batch, 1]` input keeps the model's rank.
-  const tensorShape = spec.shape.length === 2 && spec.shape[1] === 1 && shape.length === 0 ? [values.length, 1] : [values.length, ...shape];
+  const tensorShape = spec.shape?.length === 2 && spec.shape[1] === 1 && shape.length === 0 ? [values.length, 1] : [values.length, ...shape];
   return {
     name: spec.name,
     datatype: spec.datatype,
@@ -132,15 +132,50 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
   return [stack(specs[0]!, instances)];
 }
 
-/** Row `i` of an output: a scalar for `[batch]` or `[batch, 1]` outputs, else the row's values. */
-function row(output: V2TensorOutput, i: number): unknown {
-  const rowSize = output.shape.slice(1).reduce((a, b) => a * b, 1);
-  if (rowSize === 1) return output.data[i];
-  return output.data.slice(i * rowSize, (i + 1) * rowSize);
+/**
+ * Whether an output has one entry per instance, so that v1 can deal it out: its first dimension
+ * is the batch (as run, the number of instances; as declared, dynamic, or fixed like the first
+ * dimension of every input of a fixed-batch model). A shape, a total or any other output computed
+ * over the whole batch is not, and v1 has no way to answer it.
+ */
+function isPerInstance(model: LoadedModel, output: V2TensorOutput, count: number): boolean {
+  if (output.shape[0] !== count) return false;
+  const declared = model.outputs.find((spec) => spec.name === output.name)?.shape?.[0];
+  if (declared === undefined || declared < 0) return true;
+  return [...model.inputs.values()].every((input) => input.shape?.[0] === declared);
 }
 
-/** One prediction per instance: the single output's row, or a record of every output's row. */
-export function outputsToPredictions(outputs: readonly V2TensorOutput[], count: number): unknown[] {
+/** Nests flat `values` by `shape` (`[1, 2, 3, 4]` by `[2, 2]` → `[[1, 2], [3, 4]]`). */
+function nest(values: readonly unknown[], shape: readonly number[]): unknown[] {
+  if (shape.length <= 1) return [...values];
+  const size = shape.slice(1).reduce((a, b) => a * b, 1);
+  return Array.from({ length: shape[0]! }, (_, i) => nest(values.slice(i * size, (i + 1) * size), shape.slice(1)));
+}
+
+/**
+ * Instance `i`'s part of an output, nested like the output's per-instance shape (its shape
+ * without the batch dimension; `[1]` counts as a scalar, as for inputs).
+ */
+function row(output: V2TensorOutput, i: number): unknown {
+  const rest = output.shape.slice(1);
+  const rowSize = rest.reduce((a, b) => a * b, 1);
+  if (rest.length === 0 || (rest.length === 1 && rest[0] === 1)) return output.data[i];
+  return nest(output.data.slice(i * rowSize, (i + 1) * rowSize), rest);
+}
+
+/**
+ * One prediction per instance: the single output's row, or a record of every output's row.
+ *
+ * @throws BadRequestError when an output is not per instance (see {@link isPerInstance}).
+ */
+export function outputsToPredictions(model: LoadedModel, outputs: readonly V2TensorOutput[], count: number): unknown[] {
+  const whole = outputs.find((output) => !isPerInstance(model, output, count));
+  if (whole !== undefined) {
+    throw new BadRequestError(
+      `output ${quote(whole.name)} is not per instance (shape [${whole.shape.join(', ')}] for ${count} instance${count === 1 ? '' : 's'}): ` +
+        'KServe v1 answers one prediction per instance; use the v2 protocol (POST …/infer) for this model',
+    );
+  }
   return Array.from({ length: count }, (_, i) =>
     outputs.length === 1 ? row(outputs[0]!, i) : Object.fromEntries(outputs.map((o) => [o.name, row(o, i)])),
   );
@@ -148,11 +183,16 @@ export function outputsToPredictions(outputs: readonly V2TensorOutput[], count: 
 
 /** Runs a KServe v1 `:predict` request body on a loaded model. */
 export async function predict(model: LoadedModel, body: unknown): Promise<PredictResponse> {
+  if (isRecord(body) && Object.hasOwn(body, 'inputs')) {
+    throw new BadRequestError(
+      'invalid predict request: unknown field \'inputs\': the columnar form of the v1 protocol is not supported; send "instances", one per row (or use the v2 protocol, POST …/infer)',
+    );
+  }
   const { instances } = parseWith(predictRequestSchema, body, 'predict request');
   const outputs = await runModel(model, instancesToInputs(model, instances));
   return {
     model_name: model.version.model,
     model_version: String(model.version.version),
-    predictions: outputsToPredictions(outputs, instances.length),
+    predictions: outputsToPredictions(model, outputs, instances.length),
   };
 }

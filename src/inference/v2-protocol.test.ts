@@ -30,6 +30,8 @@ describe('parseInferRequest parameters', () => {
     ['input', { x: 1 }, "unknown parameter 'inputs.0.parameters.x': input parameters this server knows are binary_data_size; it ignores none"],
     ['output', { binary_data_size: 4 }, "unknown parameter 'outputs.0.parameters.binary_data_size': output parameters this server knows are binary_data, classification; it ignores none"],
     ['request', { constructor: 1 }, "unknown parameter 'parameters.constructor'"],
+    ['request', { binary_data_output: 'false' }, "invalid parameter 'parameters.binary_data_output': expected true or false, got the string 'false'"],
+    ['output', { binary_data: 0 }, "invalid parameter 'outputs.0.parameters.binary_data': expected true or false, got 0"],
   ] as const)('refuses a %s parameter it would not honour (%j), naming it', (at, parameters, message) => {
     const body = withParameters(at, parameters);
     expect(() => parseInferRequest(body)).toThrowError(BadRequestError);

@@ -38,12 +38,25 @@ const BINARY_NOT_SUPPORTED = 'binary tensor data (the binary data extension) is 
  * answers: `undefined` when the value asks for what the server does anyway (JSON tensors), else
  * why it cannot honour it.
  */
-const KNOWN_PARAMETERS: Readonly<Record<ParameterLevel, Readonly<Record<string, (value: unknown) => string | undefined>>>> = {
-  request: { binary_data_output: (value) => (value === false ? undefined : BINARY_NOT_SUPPORTED) },
-  input: { binary_data_size: () => `${BINARY_NOT_SUPPORTED}: send the values in "data"` },
+/** Why a parameter is refused: a value of the wrong type (`invalid`), or one the server cannot honour (`unsupported`). */
+type Refusal = readonly ['invalid' | 'unsupported', string];
+
+const unsupported = (reason: string): Refusal => ['unsupported', reason];
+
+/** A boolean binary-data switch: `false` asks for JSON tensors (what the server does), `true` for binary ones. */
+function binarySwitch(value: unknown): Refusal | undefined {
+  if (typeof value !== 'boolean') {
+    return ['invalid', `expected true or false, got ${typeof value === 'string' ? `the string ${quote(value)}` : (JSON.stringify(value) ?? typeof value)}`];
+  }
+  return value ? unsupported(BINARY_NOT_SUPPORTED) : undefined;
+}
+
+const KNOWN_PARAMETERS: Readonly<Record<ParameterLevel, Readonly<Record<string, (value: unknown) => Refusal | undefined>>>> = {
+  request: { binary_data_output: binarySwitch },
+  input: { binary_data_size: () => unsupported(`${BINARY_NOT_SUPPORTED}: send the values in "data"`) },
   output: {
-    binary_data: (value) => (value === false ? undefined : BINARY_NOT_SUPPORTED),
-    classification: () => 'the classification extension is not supported; request the output without it and pick the top classes from its values',
+    binary_data: binarySwitch,
+    classification: () => unsupported('the classification extension is not supported; request the output without it and pick the top classes from its values'),
   },
 };
 
@@ -57,7 +70,7 @@ function checkParameters(level: ParameterLevel, path: string, given: Readonly<Re
       throw new BadRequestError(`unknown parameter ${field}: ${level} parameters this server knows are ${Object.keys(known).join(', ')}; it ignores none`);
     }
     const refusal = check(value);
-    if (refusal !== undefined) throw new BadRequestError(`unsupported parameter ${field}: ${refusal}`);
+    if (refusal !== undefined) throw new BadRequestError(`${refusal[0]} parameter ${field}: ${refusal[1]}`);
   }
 }
 

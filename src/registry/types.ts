@@ -14,11 +14,14 @@ export type V2Datatype =
   | 'FP64'
   | 'BYTES';
 
-/** One input or output of a model, as read from its ONNX file. `-1` marks a dynamic dimension. */
+/**
+ * One input or output of a model, as read from its ONNX file. `-1` marks a dynamic dimension;
+ * `shape` is left out when the model does not declare the tensor's rank (`[]` is a scalar).
+ */
 export interface TensorSpec {
   readonly name: string;
   readonly datatype: V2Datatype;
-  readonly shape: readonly number[];
+  readonly shape?: readonly number[];
 }
 
 /** The input/output signature of a model version. */
