@@ -226,6 +226,26 @@ describe('ingestFile: CSV', () => {
     ]);
   });
 
+  it('reads a CRLF file whose header and data have quoted line breaks (as Python csv and Excel write them)', async () => {
+    // Act: the first line break of the file is inside the quoted header name
+    const result = await ingest('crlf-header.csv', 'a,"multi\nline",c\r\n0,0,0\r\n1,"x\ny",1\r\n2,4,2\r\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsRead: 3, rowsAccepted: 3, rowsRejected: 0 });
+    expect(result.schema?.columns.map((c) => c.name)).toEqual(['a', 'multi\nline', 'c']);
+    expect(await curatedRows(result)).toEqual([
+      { a: '0', 'multi\nline': '0', c: '0' },
+      { a: '1', 'multi\nline': 'x\ny', c: '1' },
+      { a: '2', 'multi\nline': '4', c: '2' },
+    ]);
+  });
+
+  it('fails a gzip CSV whose header has a quoted line break, saying what to do', async () => {
+    // Act
+    const result = await ingest('crlf-header.csv.gz', gzipSync('a,"multi\nline"\r\n0,0\r\n'));
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', reason: expect.stringContaining('drop it uncompressed') });
+  });
+
   it('reads backslash-escaped quotes', async () => {
     // Act
     const result = await ingest('escaped.csv', 'id,q\n1,"say \\"hi\\""\n2,plain\n');

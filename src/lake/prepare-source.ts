@@ -2,6 +2,7 @@
  * Looks at a staged file before converting it: what it is, its dialect (CSV), its columns and
  * their types from a sample, matched against the dataset's declared schema.
  */
+import { open } from 'node:fs/promises';
 import { classifyJson, classifyText, isNullText, TypeTally, type ColumnType } from './column-types.js';
 import { sniffCsv, type CsvDialect } from './csv-dialect.js';
 import { describeParquet, type Engine } from './engine.js';
@@ -63,6 +64,7 @@ export async function prepareSource(
     return withPlan(found, notes);
   }
   const csv = sniffCsv(sample.text, sample.complete);
+  if (csv.headerText !== undefined && /[\r\n]/.test(csv.headerText)) await blankHeaderLineBreaks(path, kind.gzip, csv.headerText);
   if (csv.records.length === 0 && sample.complete) {
     throw new InvalidDataError(csv.dialect.header ? `the file has a header (${csv.columns.join(', ')}) but no data rows` : 'the file has no data rows');
   }
@@ -76,6 +78,32 @@ export async function prepareSource(
   const found = csv.columns.map((name, i) => ({ name, type: tallies[i]?.result ?? 'string' }));
   const notes = [...csv.notes, ...csv.columns.flatMap((name, i) => tallies[i]?.mixedNote(name) ?? [])];
   return withPlan(found, notes, !csv.dialect.header, csv.dialect);
+}
+
+/**
+ * Replaces the quoted line breaks of a CSV header with spaces in the staged copy, in place. The
+ * engine takes the file's line terminator from its first line break, quoted or not: a quoted `\n`
+ * in the header of a CRLF file (as Python's csv module and Excel write them) would make it read no
+ * rows. The header's names come from the sniffer; the engine only skips the header, so blanking
+ * its breaks changes no name and no data.
+ *
+ * @throws InvalidDataError for a gzip-compressed file, which cannot be changed in place.
+ */
+async function blankHeaderLineBreaks(path: string, gzip: boolean, headerText: string): Promise<void> {
+  if (gzip) {
+    throw new InvalidDataError('the CSV header has a quoted line break, which a gzip-compressed file cannot have here: drop it uncompressed, or remove the line breaks from the header');
+  }
+  const file = await open(path, 'r+');
+  try {
+    const header = Buffer.alloc(Buffer.byteLength(headerText));
+    await file.read(header, 0, header.length, 0);
+    // Bytes that are not UTF-8 were decoded to other lengths: their lines are the engine's to reject.
+    if (header.toString('utf8') !== headerText) return;
+    for (const [i, byte] of header.entries()) if (byte === 0x0a || byte === 0x0d) header[i] = 0x20;
+    await file.write(header, 0, header.length, 0);
+  } finally {
+    await file.close();
+  }
 }
 
 /** Columns of a JSON Lines sample: fields in order of first appearance, typed by their values. */
