@@ -61,6 +61,8 @@ export interface LocalCloud {
 
 /** Path of the file `npm start` writes the base URL, API key and endpoints to. */
 export const endpointsFile = (stateDir: string) => join(stateDir, 'endpoints.json');
+/** The log file of a function's containers in the state folder. */
+export const functionLogFile = (stateDir: string, functionId: string) => join(stateDir, 'logs', `${functionId}.log`);
 
 async function loadOrCreateApiKey(stateDir: string): Promise<string> {
   const file = join(stateDir, 'api-key');
@@ -156,7 +158,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       new LocalFunction(
         spec,
         containerEnvironment(topology, spec, endpoints, resources, stateDir, options.functionEnvironment),
-        join(stateDir, 'logs', `${spec.id}.log`),
+        functionLogFile(stateDir, spec.id),
       ),
     ]),
   );

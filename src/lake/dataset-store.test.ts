@@ -33,7 +33,10 @@ describe('DatasetStore definitions on dynalite', () => {
     expect(created).toMatchObject({ name: 'defs', revision: 1, description: 'first' });
     expect(updated).toMatchObject({ revision: 2, description: 'second', createdAt: created.createdAt });
     await expect(stale).rejects.toThrowError(PreconditionFailedError);
+    await expect(stale).rejects.toThrowError("dataset 'defs' is at revision 2, not 1");
     await expect(mustNotExist).rejects.toThrowError(PreconditionFailedError);
+    await expect(mustNotExist).rejects.toThrowError(`dataset 'defs' already exists, at revision 2 (If-Match "0" means it must not exist)`);
+    await expect(store.putDataset('defs-missing', { description: '', rejectThreshold: 0.1 }, 3)).rejects.toThrowError("dataset 'defs-missing' does not exist");
     expect(await store.getDataset('defs')).toEqual(updated);
   });
 

@@ -105,7 +105,13 @@ export class DatasetStore {
     const at = this.now().toISOString();
     const existing = await this.findDataset(name);
     if (expectedRevision !== undefined && (existing?.revision ?? 0) !== expectedRevision) {
-      throw new PreconditionFailedError(`dataset '${name}' is not at revision ${expectedRevision}; read it again and retry`);
+      throw new PreconditionFailedError(
+        existing === undefined
+          ? `dataset '${name}' does not exist (revision ${expectedRevision} was expected); create it with If-Match "0" or without If-Match`
+          : expectedRevision === 0
+            ? `dataset '${name}' already exists, at revision ${existing.revision} (If-Match "0" means it must not exist); read it and send If-Match "${existing.revision}" to replace it`
+            : `dataset '${name}' is at revision ${existing.revision}, not ${expectedRevision}; read it again and retry`,
+      );
     }
     const record: DatasetDefinition = {
       ...settings,
