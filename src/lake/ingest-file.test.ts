@@ -758,6 +758,24 @@ describe('ingestFile: numbers beyond the ranges of their types', () => {
     expect((v?.std ?? 0) / 8.5e307).toBeCloseTo(Math.sqrt(4 / 3), 12);
   });
 
+  it('measures integers beyond 2^53 exactly: min and max as decimal strings, std of the exact values', async () => {
+    // Prepare: 9007199254740992 and ...993 alternate (doubles cannot tell them apart)
+    const values = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? '9007199254740992' : '9007199254740993'));
+    // Act
+    const result = await ingest('bigint.csv', `cls,small\n${values.map((v, i) => `${v},${i}`).join('\n')}\n`);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 200 });
+    const [cls, small] = result.statistics;
+    expect(cls).toMatchObject({ type: 'integer', min: '9007199254740992', max: '9007199254740993' });
+    expect(cls?.mean).toBe(2 ** 53); // the nearest double of 9007199254740992.5
+    expect(cls?.std).toBeCloseTo(Math.sqrt(50 / 199), 12);
+    expect(small).toMatchObject({ min: 0, max: 199, mean: 99.5 });
+    expect(small?.std).toBeCloseTo(Math.sqrt((200 * 200 - 1) / 12 * 200 / 199), 9);
+    // int64's extremes, exact
+    const extremes = await ingest('extremes.csv', 'n\n-9223372036854775808\n9223372036854775807\n0\n');
+    expect(extremes.statistics[0]).toMatchObject({ min: '-9223372036854775808', max: '9223372036854775807' });
+  });
+
   it('rejects an integer beyond int64 in a declared integer column, and infinite floats in JSON Lines and Parquet', async () => {
     // Act
     const csv = await ingest('ints.csv', `v,w\n1,a\n${huge},b\n`, { declared: schema(['v', 'integer', true], ['w', 'string', true]) });
