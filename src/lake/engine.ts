@@ -77,9 +77,35 @@ export async function withEngine<T>(settings: EngineSettings, work: (engine: Eng
   }
 }
 
-/** The columns (name and column type) of a Parquet file. */
-export async function describeParquet(engine: Engine, path: string): Promise<{ name: string; type: ReturnType<typeof columnTypeOf> }[]> {
-  return [...(await parquetTypes(engine, path))].map(([name, type]) => ({ name, type: columnTypeOf(type) }));
+/** Integer types whose values may lie beyond int64, the range of a curated integer. */
+const WIDE_INTEGER = /^(UBIGINT|HUGEINT|UHUGEINT)$/i;
+
+/** A column of a Parquet file: its curated type, and an integer value beyond int64 that made it float. */
+export interface ParquetColumn {
+  readonly name: string;
+  readonly type: ReturnType<typeof columnTypeOf>;
+  readonly beyondInt64?: string;
+}
+
+/**
+ * The columns (name and column type) of a Parquet file. An integer column of a wider type than
+ * int64 (UBIGINT, HUGEINT) whose values go beyond int64 is typed float, the rule for an integer
+ * beyond int64 in an inferred schema: its first such value is returned for the note.
+ */
+export async function describeParquet(engine: Engine, path: string): Promise<ParquetColumn[]> {
+  const columns = [...(await parquetTypes(engine, path))].map(([name, type]) => ({ name, type: columnTypeOf(type), wide: WIDE_INTEGER.test(type) }));
+  const wide = columns.filter((c) => c.wide);
+  const [beyond = {}] =
+    wide.length === 0
+      ? []
+      : await engine.rows(
+          `SELECT ${wide.map((c, i) => `(arg_min(${ident(c.name)}::VARCHAR, __ordinal) FILTER (WHERE ${ident(c.name)} NOT BETWEEN -9223372036854775808 AND 9223372036854775807)) AS b${i}`).join(', ')}
+           FROM (SELECT row_number() OVER () AS __ordinal, * FROM read_parquet(${literal(path)}))`,
+        );
+  return columns.map(({ name, type, wide: isWide }) => {
+    const value = isWide ? beyond[`b${wide.findIndex((c) => c.name === name)}`] : undefined;
+    return typeof value === 'string' ? { name, type: 'float' as const, beyondInt64: value } : { name, type };
+  });
 }
 
 /** The DuckDB type of each column of a Parquet file. */
@@ -291,7 +317,9 @@ function castChecks(plan: ColumnPlan, value: (column: SourceColumn, index: numbe
     const finite = c.type === 'float' && c.keep ? [infiniteFloat(c, `TRY_CAST(${v} AS DOUBLE)`, v)] : [];
     if (alwaysFits(c)) return [...(c.required ? [{ fails: `${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : []), ...finite];
     const exact = c.type === 'integer' ? ` OR ${notIntegerText(v)}` : '';
-    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || ${quoted(v)} || ' is not ${c.type}'` };
+    // An integer that does not fit int64 is an integer all the same: the reason says what is wrong.
+    const why = c.type === 'integer' ? `CASE WHEN ${notIntegerText(v)} THEN ' is not integer' ELSE ' is beyond the integer range (int64)' END` : `' is not ${c.type}'`;
+    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || ${quoted(v)} || ${why}` };
     return [...(c.required ? [{ fails: `${isRecord} AND ${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : []), fits, ...finite];
   });
 }

@@ -636,6 +636,31 @@ describe('ingestFile: Parquet', () => {
     expect(result.statistics[3]).toEqual({ name: 'at', type: 'timestamp', nullable: true, nulls: 1, min: '2024-01-01T00:00:00.000Z', max: '2024-01-01T00:00:00.000Z' });
   });
 
+  it('types an unsigned 64-bit integer column with values beyond int64 float, with a note, and keeps its rows', async () => {
+    // Prepare
+    const { path, size } = await parquet(
+      `SELECT i::INTEGER AS id, (CASE WHEN i = 2 THEN 18446744073709551615 ELSE i END)::UBIGINT AS ubig, i::UBIGINT AS usmall
+       FROM range(1, 5) t(i)`,
+    );
+    // Act
+    const result = await ingestStaged('odd.parquet', path, size);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 4, rowsRejected: 0 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['ubig', 'float'],
+      ['usmall', 'integer'],
+    ]);
+    expect(result.notes).toEqual([
+      "column 'ubig': an integer beyond int64 (18446744073709551615), so it was typed float (values beyond 2^53 are rounded); declare it string to keep every digit",
+    ]);
+    expect((await curatedRows(result))[1]).toMatchObject({ ubig: 2 ** 64, usmall: '2' });
+    // Declared integer: the row is rejected, saying the integer is beyond int64 (not that it is no integer)
+    const declared = await ingestStaged('odd.parquet', path, size, { declared: schema(['id', 'integer', true], ['ubig', 'integer', true], ['usmall', 'integer', true]) });
+    expect(declared).toMatchObject({ rowsAccepted: 3, rowsRejected: 1 });
+    expect((await rejectedRows(declared))[0]).toMatchObject({ row: 2, reasons: ['column "ubig": 18446744073709551615 is beyond the integer range (int64)'] });
+  });
+
   it('re-ingests its own curated output unchanged', async () => {
     // Prepare
     const first = await ingest('clean.csv', 'id,name\n1,a\n2,b\n');

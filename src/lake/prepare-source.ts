@@ -53,7 +53,10 @@ export async function prepareSource(
     const found = await describeParquet(engine, path).catch((error: unknown) => {
       throw new InvalidDataError(`the file is not a readable Parquet file: ${(error as Error).message.split('\n')[0] ?? ''}`);
     });
-    return withPlan(found, []);
+    const notes = found.flatMap((c) =>
+      c.beyondInt64 === undefined ? [] : [`column '${c.name}': an integer beyond int64 (${c.beyondInt64}), so it was typed float (values beyond 2^53 are rounded); declare it string to keep every digit`],
+    );
+    return withPlan(found, notes);
   }
   const sample = await readTextSample(path, kind.gzip, SAMPLE_BYTES);
   if (sample.text.trim() === '') {
