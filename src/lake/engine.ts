@@ -11,7 +11,7 @@ import { NULL_TOKENS } from './column-types.js';
 import type { CsvDialect } from './csv-dialect.js';
 import type { ColumnPlan, SourceColumn } from './schema.js';
 import type { SourceKind } from './source-format.js';
-import { DUCKDB_TYPE, castsLosslessly, columnTypeOf, ident, literal, literalList } from './sql.js';
+import { DUCKDB_TYPE, castsLosslessly, columnTypeOf, ident, isNestedType, literal, literalList } from './sql.js';
 
 /** How much of the machine the engine may use. */
 export interface EngineSettings {
@@ -85,6 +85,8 @@ export interface ParquetColumn {
   readonly name: string;
   readonly type: ReturnType<typeof columnTypeOf>;
   readonly beyondInt64?: string;
+  /** Whether the column is nested (struct, list, map): its values are curated as JSON text. */
+  readonly nested?: boolean;
 }
 
 /**
@@ -93,7 +95,7 @@ export interface ParquetColumn {
  * beyond int64 in an inferred schema: its first such value is returned for the note.
  */
 export async function describeParquet(engine: Engine, path: string): Promise<ParquetColumn[]> {
-  const columns = [...(await parquetTypes(engine, path))].map(([name, type]) => ({ name, type: columnTypeOf(type), wide: WIDE_INTEGER.test(type) }));
+  const columns = [...(await parquetTypes(engine, path))].map(([name, type]) => ({ name, type: columnTypeOf(type), wide: WIDE_INTEGER.test(type), nested: isNestedType(type) }));
   const wide = columns.filter((c) => c.wide);
   const [beyond = {}] =
     wide.length === 0
@@ -102,9 +104,10 @@ export async function describeParquet(engine: Engine, path: string): Promise<Par
           `SELECT ${wide.map((c, i) => `(arg_min(${ident(c.name)}::VARCHAR, __ordinal) FILTER (WHERE ${ident(c.name)} NOT BETWEEN -9223372036854775808 AND 9223372036854775807)) AS b${i}`).join(', ')}
            FROM (SELECT row_number() OVER () AS __ordinal, * FROM read_parquet(${literal(path)}))`,
         );
-  return columns.map(({ name, type, wide: isWide }) => {
+  return columns.map(({ name, type, wide: isWide, nested }) => {
     const value = isWide ? beyond[`b${wide.findIndex((c) => c.name === name)}`] : undefined;
-    return typeof value === 'string' ? { name, type: 'float' as const, beyondInt64: value } : { name, type };
+    if (typeof value === 'string') return { name, type: 'float' as const, beyondInt64: value };
+    return nested ? { name, type, nested } : { name, type };
   });
 }
 
@@ -353,7 +356,8 @@ function jsonLinesPlan(request: ConvertRequest, settings: EngineSettings): Sourc
 /** Parquet: typed already; `row` is the 1-based row number in the file. */
 function parquetPlan(request: ConvertRequest, types: ReadonlyMap<string, string>): SourcePlan {
   const { plan } = request;
-  const value = (c: SourceColumn) => ident(c.name);
+  // Nested values become their JSON text (as JSON Lines objects do), not DuckDB's literal syntax.
+  const value = (c: SourceColumn) => (isNestedType(types.get(c.name) ?? '') ? `to_json(${ident(c.name)})::VARCHAR` : ident(c.name));
   // JSON has no infinities or NaN: such floats are quoted as text (`"inf"`), as a CSV shows them.
   const rawValue = (c: SourceColumn) =>
     /^(FLOAT|DOUBLE|REAL)$/i.test(types.get(c.name) ?? '') ? `CASE WHEN isfinite(${ident(c.name)}) THEN to_json(${ident(c.name)}) ELSE to_json(${ident(c.name)}::VARCHAR) END` : ident(c.name);

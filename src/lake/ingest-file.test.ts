@@ -314,6 +314,20 @@ describe('ingestFile: CSV', () => {
     expect(String((rejected?.reasons as string[])[0])).toMatch(/not utf-8 encoded/i);
   });
 
+  it('leaves the lines it rejects for their encoding out of type inference', async () => {
+    // Prepare: the only text in column a is the bad bytes of the rejected line
+    const bytes = Buffer.concat([Buffer.from('a,b\n'), Buffer.from([0xff, 0xfe]), Buffer.from(',1\n2,3\n4,5\n')]);
+    // Act
+    const result = await ingest('badutf.csv', bytes);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 1 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['a', 'integer'],
+      ['b', 'integer'],
+    ]);
+    expect(result.notes).toEqual([]);
+  });
+
   it('rejects a line longer than the limit with its number', async () => {
     // Act
     const result = await ingest('long.csv', `a,b\n1,x\n2,${'y'.repeat(3000)}\n3,z\n`, { maxLineBytes: 1024 });
@@ -604,6 +618,29 @@ describe('ingestFile: JSON Lines', () => {
     expect(await rejectedRows(result)).toMatchObject([{ line: 2, errors: ['invalid encoding'] }]);
   });
 
+  it('leaves the lines it rejects for their encoding out of type inference', async () => {
+    // Prepare
+    const bytes = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}\n{"a":2}\n{"a":3}\n')]);
+    // Act
+    const result = await ingest('badutf.jsonl', bytes);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 1 });
+    expect(result.schema?.columns).toEqual([{ name: 'a', type: 'integer', nullable: false }]);
+  });
+
+  it('keeps objects and arrays as their JSON text, with a note naming the field', async () => {
+    // Act
+    const result = await ingest('nested.jsonl', '{"a":1,"b":{"c":2}}\n{"a":2,"b":[1,2]}\n{"a":3,"b":null}\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 3 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['a', 'integer'],
+      ['b', 'string'],
+    ]);
+    expect(result.notes).toEqual([`column 'b': objects and arrays are kept as their JSON text (e.g. '{"c":2}'), in a string column`]);
+    expect((await curatedRows(result)).map((r) => r.b)).toEqual(['{"c":2}', '[1,2]', null]);
+  });
+
   it('rejects a line longer than the limit instead of failing the ingestion', async () => {
     // Act
     const result = await ingest('long.jsonl', `{"a":"x"}\n{"a":"${'y'.repeat(3000)}"}\n{"a":"z"}\n`, { maxLineBytes: 1024 });
@@ -659,6 +696,23 @@ describe('ingestFile: Parquet', () => {
     const declared = await ingestStaged('odd.parquet', path, size, { declared: schema(['id', 'integer', true], ['ubig', 'integer', true], ['usmall', 'integer', true]) });
     expect(declared).toMatchObject({ rowsAccepted: 3, rowsRejected: 1 });
     expect((await rejectedRows(declared))[0]).toMatchObject({ row: 2, reasons: ['column "ubig": 18446744073709551615 is beyond the integer range (int64)'] });
+  });
+
+  it('keeps structs, lists and maps as their JSON text, as for JSON Lines, with a note naming each column', async () => {
+    // Prepare
+    const { path, size } = await parquet(`SELECT 1 AS id, {'a': 0, 'b': 'x'} AS st, [1, 2] AS li, MAP {'k': 'v'} AS mp`);
+    // Act
+    const result = await ingestStaged('nested.parquet', path, size);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 1 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['st', 'string'],
+      ['li', 'string'],
+      ['mp', 'string'],
+    ]);
+    expect(result.notes).toEqual(['st', 'li', 'mp'].map((c) => `column '${c}': objects and arrays are kept as their JSON text, in a string column`));
+    expect(await curatedRows(result)).toEqual([{ id: '1', st: '{"a":0,"b":"x"}', li: '[1,2]', mp: '{"k":"v"}' }]);
   });
 
   it('re-ingests its own curated output unchanged', async () => {
