@@ -13,12 +13,14 @@ import { platformCodeVersion } from '../topology/code-version.js';
 import { DOCUMENT_TRANSLATION } from '../src/aws/clients.js';
 import { RegistryTable } from '../src/storage/table.js';
 import { JobStore } from '../src/training/job-store.js';
+import { DatasetStore } from '../src/lake/dataset-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { buildArtifacts, buildHost, watchBundles } from './lambda-artifacts.js';
 import { LocalFunction, sourceCode, type FunctionCode } from './local-function.js';
 import { assertPortsFree, listen } from './ports.js';
 import { provisionResources, type ProvisionedResources } from './provision.js';
+import { requeueUnfinishedIngests } from './recover-ingests.js';
 import { requeueUnfinishedJobs } from './recover-jobs.js';
 import { createS3Dispatcher } from './s3-notifications.js';
 import { apiClient, seedModel, type SeedModel } from './seed.js';
@@ -78,6 +80,8 @@ export interface LocalCloud {
 
 /** Path of the file `npm start` writes the base URL, API key and endpoints to. */
 export const endpointsFile = (stateDir: string) => join(stateDir, 'endpoints.json');
+/** The log file of a function's containers in the state folder. */
+export const functionLogFile = (stateDir: string, functionId: string) => join(stateDir, 'logs', `${functionId}.log`);
 
 async function loadOrCreateApiKey(stateDir: string): Promise<string> {
   const file = join(stateDir, 'api-key');
@@ -195,7 +199,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       new LocalFunction(
         spec,
         containerEnvironment(topology, spec, endpoints, resources, stateDir, options.functionEnvironment),
-        join(stateDir, 'logs', `${spec.id}.log`),
+        functionLogFile(stateDir, spec.id),
         undefined,
         code.of(spec),
       ),
@@ -244,10 +248,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ),
   );
   sources.forEach((source) => source.start());
-  // The queues live in memory: jobs the previous run left unfinished get their messages again.
-  const jobs = new JobStore(new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), resources.tableName));
-  const recovered = resources.queues.training === undefined ? [] : await requeueUnfinishedJobs(jobs, sqs, resources.queues.training.url);
+  // The queues live in memory: jobs and ingestions the previous run left unfinished get their messages again.
+  const table = new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), resources.tableName);
+  const recovered = resources.queues.training === undefined ? [] : await requeueUnfinishedJobs(new JobStore(table), sqs, resources.queues.training.url);
   if (recovered.length > 0) log(`re-queued ${recovered.length} training job(s) the previous run left unfinished: ${recovered.join(', ')}`);
+  const ingests = resources.queues.ingest === undefined ? [] : await requeueUnfinishedIngests(new DatasetStore(table), sqs, resources.queues.ingest.url);
+  if (ingests.length > 0) log(`re-queued the ingestion of ${ingests.length} dataset version(s) the previous run left unfinished: ${ingests.join(', ')}`);
   const schedules = startSchedules(topology.functions, options.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS, invoke, (functionId, error) =>
     log(`scheduled run of ${functionId} failed: ${(error as Error).message}`),
   );

@@ -55,3 +55,22 @@ describe('npm run lake with the platform stopped', () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
   }, 60_000);
 });
+
+describe('npm run lake -- drop of something that is not a file', () => {
+  it.each([
+    ['a missing file', '/nonexistent-lake-cli.csv', "no file '/nonexistent-lake-cli.csv'"],
+    ['a directory', 'data', "'data' is a directory: drop one file at a time"],
+  ])('%s: a clear message and exit code 1, before anything is uploaded', async (_, path, message) => {
+    // Prepare: endpoints of a platform that is not running; the path is checked first.
+    const stateDir = await mkdtemp(join(tmpdir(), 'lake-cli-'));
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    await writeFile(join(stateDir, 'endpoints.json'), JSON.stringify({ baseUrl: url, apiKey: 'k', endpoints: { dynamodb: url, s3: url, sqs: url }, resources: { bucketName: 'lake', tableName: 'registry', queues: {} } }));
+
+    // Act
+    const result = await runLake(stateDir, ['drop', path]);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+  }, 60_000);
+});

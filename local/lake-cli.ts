@@ -13,13 +13,13 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { QueueId } from '../topology/spec.js';
 import type { DatasetVersion } from '../src/lake/types.js';
 import type { TrainingJob } from '../src/training/types.js';
 import { isDatasetName } from '../src/lake/zones.js';
-import { endpointsFile } from './cloud.js';
+import { endpointsFile, functionLogFile } from './cloud.js';
 import { awaitsAutoTrain, dropOutcome, dropReport, snapshotOf } from './lake-drop.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmulatorEndpoints } from './emulators.js';
 import type { ProvisionedResources } from './provision.js';
@@ -39,12 +39,24 @@ const USAGE = 'usage: npm run lake -- drop <file> [dataset] | redrive [queue] | 
 /** How long `drop` waits for the version. */
 const WAIT_MS = 120_000;
 
+/** The state folder of the local cloud this command talks to. */
+const stateDir = resolve(process.env['LOCAL_CLOUD_DIR'] ?? '.local-cloud');
+const ingestLog = functionLogFile(stateDir, 'ingest');
+
 async function loadEndpoints(): Promise<Endpoints> {
-  const file = endpointsFile(resolve(process.env['LOCAL_CLOUD_DIR'] ?? '.local-cloud'));
+  const file = endpointsFile(stateDir);
   const text = await readFile(file, 'utf8').catch(() => {
     throw new Error(`no ${file}: start the platform first with 'npm start'`);
   });
   return JSON.parse(text) as Endpoints;
+}
+
+/** Refuses a path that is not a readable file, before anything is uploaded. */
+async function assertFile(file: string): Promise<void> {
+  const found = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(error.code === 'ENOENT' ? `no file '${file}': give the path of a CSV, JSON Lines or Parquet file` : `cannot read '${file}': ${error.message}`);
+  });
+  if (!found.isFile()) throw new Error(`'${file}' is ${found.isDirectory() ? 'a directory' : 'not a regular file'}: drop one file at a time`);
 }
 
 async function drop(local: Endpoints, file: string, datasetArg: string | undefined): Promise<void> {
@@ -75,9 +87,9 @@ async function drop(local: Endpoints, file: string, datasetArg: string | undefin
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  if (outcome === undefined) throw new Error(`no finished version of '${key}' after ${WAIT_MS / 1000} s; see .local-cloud/logs/ingest.log`);
+  if (outcome === undefined) throw new Error(`no finished version of '${key}' after ${WAIT_MS / 1000} s; see ${ingestLog}`);
   console.log(dropReport(outcome));
-  throw new Error(`the dataset auto-trains, but no training job was recorded for version ${outcome.version.version} after ${WAIT_MS / 1000} s; see .local-cloud/logs/ingest.log`);
+  throw new Error(`the dataset auto-trains, but no training job was recorded for version ${outcome.version.version} after ${WAIT_MS / 1000} s; see ${ingestLog}`);
 }
 
 async function redrive(local: Endpoints, queueArg: string | undefined): Promise<void> {
@@ -105,7 +117,10 @@ const [command, ...args] = process.argv.slice(2);
 let local: Endpoints | undefined;
 try {
   local = await loadEndpoints();
-  if (command === 'drop' && args[0] !== undefined) await drop(local, args[0], args[1]);
+  if (command === 'drop' && args[0] !== undefined) {
+    await assertFile(args[0]);
+    await drop(local, args[0], args[1]);
+  }
   else if (command === 'redrive') await redrive(local, args[0]);
   else if (command === 'watch' && args[0] !== undefined) await watch(local, args[0]);
   else {

@@ -1,7 +1,7 @@
 /**
  * Objects announced by an S3 event notification, as S3 writes it into an SQS message body.
  */
-import type { S3Event } from 'aws-lambda';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
 
 /** An object S3 announced as created. */
 export interface CreatedObject {
@@ -41,4 +41,37 @@ export function createdObjects(body: string): CreatedObject[] {
     ...(r.s3.object.sequencer ? { sequencer: String(r.s3.object.sequencer) } : {}),
     sizeBytes: r.s3.object.size,
   }));
+}
+
+/** S3's URL encoding of a key in a notification ('+' for spaces), which `decodeS3Key` undoes. */
+const encodeS3Key = (key: string): string => encodeURIComponent(key).replaceAll('%20', '+').replaceAll('%2F', '/');
+
+/**
+ * The body of an SQS message announcing `object` as created, as S3 writes it: what a queue
+ * consumer receives for an upload. For a re-announcement (recovery of a lost message).
+ */
+export function objectCreatedMessageBody(object: CreatedObject, region: string, at: Date): string {
+  const record: S3EventRecord = {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: region,
+    eventTime: at.toISOString(),
+    eventName: 'ObjectCreated:Put',
+    userIdentity: { principalId: 'local' },
+    requestParameters: { sourceIPAddress: '127.0.0.1' },
+    responseElements: { 'x-amz-request-id': 'local', 'x-amz-id-2': 'local' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'recovery',
+      bucket: { name: object.bucket, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${object.bucket}` },
+      object: {
+        key: encodeS3Key(object.key),
+        size: object.sizeBytes,
+        eTag: object.eTag,
+        sequencer: object.sequencer ?? '',
+        ...(object.versionId === undefined ? {} : { versionId: object.versionId }),
+      },
+    },
+  };
+  return JSON.stringify({ Records: [record] } satisfies S3Event);
 }

@@ -190,3 +190,9 @@ export class TypeTally {
     return `column '${column}': its ${this.nonNull} sampled values mix kinds (${mix}), so it was typed string; declare its type in the dataset schema to reject the rows that do not fit instead`;
   }
 }
+
+/**
+ * A 64-bit integer as JSON: a number when it is exact as one (a safe integer, within ±(2^53 − 1)),
+ * else its decimal string, so no value is ever rounded.
+ */
+export const integerJson = (value: bigint): number | string => (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString());

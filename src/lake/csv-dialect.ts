@@ -22,6 +22,8 @@ export interface CsvSample {
   readonly records: readonly (readonly string[])[];
   /** What the sniffer changed or assumed (renamed columns), for the version's notes. */
   readonly notes: readonly string[];
+  /** The text from the start of the file to the end of the header record (without its line break), when there is a header. */
+  readonly headerText?: string;
 }
 
 /** Records each candidate dialect is judged on; the chosen one then parses the whole sample. */
@@ -44,9 +46,16 @@ export function parseCsvRecords(text: string, delimiter: string, escape: string,
  * `parseCsvRecords`, also counting stray quotes: closing quotes followed by something other
  * than a delimiter or a line break, which the engine refuses (the sign of a wrong escape).
  */
-function parse(text: string, delimiter: string, escape: string, complete: boolean, maxRecords: number): { records: string[][]; stray: number } {
+function parse(
+  text: string,
+  delimiter: string,
+  escape: string,
+  complete: boolean,
+  maxRecords: number,
+): { records: string[][]; stray: number; firstRecordEnd: number | undefined } {
   const records: string[][] = [];
   let stray = 0;
+  let firstRecordEnd: number | undefined;
   let record: string[] = [];
   let value = '';
   let quoted = false;
@@ -86,6 +95,7 @@ function parse(text: string, delimiter: string, escape: string, complete: boolea
       value = '';
       i += 1;
     } else if (c === '\n' || c === '\r') {
+      if (firstRecordEnd === undefined && (record.length > 0 || value !== '')) firstRecordEnd = i;
       endRecord();
       i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
     } else {
@@ -99,7 +109,7 @@ function parse(text: string, delimiter: string, escape: string, complete: boolea
   const partial = value !== '' || record.length > 0;
   if (partial && complete && !quoted && records.length < maxRecords) endRecord();
   // Blank lines are not records.
-  return { records: records.filter((r) => !(r.length === 1 && r[0] === '')), stray };
+  return { records: records.filter((r) => !(r.length === 1 && r[0] === '')), stray, firstRecordEnd };
 }
 
 /** The most common field count of the records and the share of records that have it. */
@@ -163,7 +173,8 @@ function columnNames(header: readonly string[] | undefined, count: number, notes
  * @param maxRecords - How many records to sample.
  */
 export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): CsvSample {
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const bom = text.startsWith('\uFEFF') ? 1 : 0;
+  const body = text.slice(bom);
   const escapes = body.includes('\\"') ? [QUOTE, '\\'] : [QUOTE];
   let best: { delimiter: string; escape: string; fields: number; share: number; stray: number } | undefined;
   for (const escape of escapes) {
@@ -179,7 +190,7 @@ export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): 
     }
   }
   const { delimiter, escape, fields } = best ?? { delimiter: ',', escape: QUOTE, fields: 1 };
-  const records = parseCsvRecords(body, delimiter, escape, complete, maxRecords);
+  const { records, firstRecordEnd } = parse(body, delimiter, escape, complete, maxRecords);
   const [first, ...rest] = records;
   const header = first !== undefined && looksLikeHeader(first, rest);
   const notes: string[] = [];
@@ -189,5 +200,6 @@ export function sniffCsv(text: string, complete: boolean, maxRecords = 20_000): 
     columns,
     records: header ? rest : records,
     notes,
+    ...(header ? { headerText: text.slice(0, bom + (firstRecordEnd ?? body.length)) } : {}),
   };
 }

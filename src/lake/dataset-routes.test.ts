@@ -70,3 +70,48 @@ describe('GET /datasets/{dataset}/versions/{version}: the version segment', () =
     expect(answer.message).toContain("or 'latest'");
   });
 });
+
+describe('PUT /datasets/{dataset}: declared column names follow the rule ingestion applies to a file', () => {
+  it.each([
+    ['names that differ only in case', [{ name: 'a', type: 'float' }, { name: 'A', type: 'float' }], "schema.columns.1.name 'A' duplicates 'a' (column names are case-insensitive)"],
+    ['equal names', [{ name: 'x', type: 'float' }, { name: 'x', type: 'string' }], "schema.columns.1.name 'x' duplicates 'x'"],
+    ['a NUL character', [{ name: 'a\u0000b', type: 'float' }], 'schema.columns.0.name'],
+  ])('refuses %s (400 naming the field)', async (_, columns, message) => {
+    // Act
+    const answer = await putDefinition({ schema: { columns } });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.message).toContain(message);
+  });
+
+  it('accepts a name with a line break, as a CSV header may have one', async () => {
+    // Act
+    const answer = await putDefinition({ schema: { columns: [{ name: 'multi\nline', type: 'float' }] } });
+
+    // Assess
+    expect(answer.status).toBe(201);
+  });
+});
+
+describe('POST /datasets/{dataset}/uploads: fileName follows the object key rules', () => {
+  it.each([
+    ['a NUL character', 'x\u0000.csv', 'contains a control character'],
+    ['a line break', 'a\nb.csv', 'contains a control character'],
+    ['a name over 255 bytes', `${'é'.repeat(130)}.csv`, 'path segment of 264 bytes'],
+  ])('refuses %s (400 naming fileName)', async (_, fileName, reason) => {
+    // Prepare
+    const event = apiEvent({ method: 'POST', resource: '/datasets/{dataset}/uploads', pathParameters: { dataset: 'd1' }, body: { fileName } });
+
+    // Act
+    const answer = await routes['POST /datasets/{dataset}/uploads']!(event).then(
+      () => ({ status: 201, message: '' }),
+      (error: unknown) => ({ status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message }),
+    );
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.message).toContain('invalid fileName');
+    expect(answer.message).toContain(reason);
+  });
+});

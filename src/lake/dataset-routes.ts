@@ -10,12 +10,13 @@ import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../aws/artifact-store.js';
+import { objectKeyProblem } from '../aws/object-keys.js';
 import { parseVersionNumber } from '../storage/version-numbers.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
-import { MAX_COLUMNS } from './schema.js';
+import { columnNameClash, MAX_COLUMNS } from './schema.js';
 import type { AutoTrainChecker, DatasetDefinition, DatasetVersion } from './types.js';
-import { assertDatasetName, rawKey } from './zones.js';
+import { assertDatasetName, RAW_PREFIX, rawKey } from './zones.js';
 
 /** Reads the first rows of a curated Parquet object. */
 export type CuratedPreview = (key: string, limit: number) => Promise<Record<string, unknown>[]>;
@@ -49,13 +50,24 @@ const definitionSchema = (autoTrain: AutoTrainChecker) =>
           .check(
             z.minLength(1),
             z.maxLength(MAX_COLUMNS),
-            z.refine((columns) => new Set(columns.map((c) => c.name)).size === columns.length, 'column names must be unique'),
           ),
       }),
     ),
     rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_REJECT_THRESHOLD),
     autoTrain: z.optional(autoTrain.schema),
   });
+/** Refuses declared column names the lake cannot take (400 naming the field), by the rule ingestion applies to a file's columns. */
+function assertColumnNames(names: readonly string[]): void {
+  const clash = columnNameClash(names);
+  if (clash === undefined) return;
+  const field = `schema.columns.${clash.index}.name ${quote(clash.name)}`;
+  throw new BadRequestError(
+    clash.kind === 'case'
+      ? `${field} duplicates ${quote(clash.earlier)} (column names are case-insensitive)`
+      : `${field} is empty or has a NUL character; column names are non-empty text without NUL`,
+  );
+}
+
 const uploadSchema = z.object({ fileName: z.string().check(z.minLength(1), z.maxLength(512)) });
 
 /** Preview sizes: default and largest. */
@@ -88,6 +100,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'PUT /datasets/{dataset}': async (event) => {
       const name = dataset(event);
       const body = parseBody(event, definitions, 'dataset definition');
+      if (body.schema !== undefined) assertColumnNames(body.schema.columns.map((c) => c.name));
       // Checked now (names, algorithm for the task, hyperparameters, and the columns it names when
       // the schema is declared), so a drop does not find out later.
       if (body.autoTrain !== undefined) deps.autoTrain.check(body.autoTrain, body.schema?.columns, name);
@@ -105,8 +118,11 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
       if (fileName.includes('/') || fileName === '.' || fileName === '..') {
         throw new BadRequestError(`invalid fileName ${quote(fileName)}: a file name, without '/'`);
       }
-      await datasets.ensureDataset(name);
       const key = rawKey(name, fileName);
+      // The same rules as every object key the platform takes (artifact URIs): a key S3 can store and list.
+      const keyProblem = objectKeyProblem(key);
+      if (keyProblem !== undefined) throw new BadRequestError(`invalid fileName ${quote(fileName)}: the object key '${RAW_PREFIX}${name}/…' it makes ${keyProblem}`);
+      await datasets.ensureDataset(name);
       return jsonResponse(201, {
         uploadUrl: await deps.signUpload(key, DATASET_UPLOAD_TTL_SECONDS),
         method: 'PUT',

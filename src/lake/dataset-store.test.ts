@@ -33,7 +33,10 @@ describe('DatasetStore definitions on dynalite', () => {
     expect(created).toMatchObject({ name: 'defs', revision: 1, description: 'first' });
     expect(updated).toMatchObject({ revision: 2, description: 'second', createdAt: created.createdAt });
     await expect(stale).rejects.toThrowError(PreconditionFailedError);
+    await expect(stale).rejects.toThrowError("dataset 'defs' is at revision 2, not 1");
     await expect(mustNotExist).rejects.toThrowError(PreconditionFailedError);
+    await expect(mustNotExist).rejects.toThrowError(`dataset 'defs' already exists, at revision 2 (If-Match "0" means it must not exist)`);
+    await expect(store.putDataset('defs-missing', { description: '', rejectThreshold: 0.1 }, 3)).rejects.toThrowError("dataset 'defs-missing' does not exist");
     expect(await store.getDataset('defs')).toEqual(updated);
   });
 
@@ -140,17 +143,37 @@ describe('DatasetStore claims on dynalite', () => {
     ]);
   });
 
-  it('gives concurrent drops of the same bytes one version', async () => {
+  it('gives concurrent drops of the same bytes one version; the others wait for it (busy), then are duplicates', async () => {
     // Prepare
     await store.ensureDataset('same-race');
     const objects = Array.from({ length: 10 }, (_, i) => source(`raw/same-race/${i}.csv`, 'etag-same'));
 
     // Act
     const claims = await Promise.all(objects.map((o) => store.claimSource('same-race', o, HOUR, 1)));
+    const winner = claims.findIndex((c) => c.kind === 'claimed');
+    await store.completeVersion('same-race', objects[winner] as SourceObject, 1, outcome);
+    const retried = await Promise.all(objects.filter((_, i) => i !== winner).map((o) => store.claimSource('same-race', o, HOUR, 1)));
 
     // Assess
     expect(claims.filter((c) => c.kind === 'claimed')).toEqual([{ kind: 'claimed', version: 1, attempt: 1 }]);
-    expect(claims.filter((c) => c.kind === 'unchanged')).toHaveLength(9);
+    expect(claims.filter((c) => c.kind === 'busy')).toEqual(Array.from({ length: 9 }, () => ({ kind: 'busy', version: 1 })));
+    expect(retried).toEqual(Array.from({ length: 9 }, () => ({ kind: 'unchanged', version: 1 })));
+    expect((await store.getVersion('same-race', 1)).duplicateDrops).toBe(9);
+  });
+
+  it('lets a drop of the bytes of a RETRYING version ingest that version, and records it as a duplicate drop once done', async () => {
+    // Prepare: version 1's attempt failed; its redelivery is lost
+    await store.ensureDataset('resume');
+    const first = source('raw/resume/a.csv', 'etag-resume');
+    await store.claimSource('resume', first, HOUR, 1);
+    await store.recordAttemptFailure('resume', first, 1, 'attempt 1 failed: lost');
+    const again = source('raw/resume/b.csv', 'etag-resume');
+
+    // Act
+    const claim = await store.claimSource('resume', again, HOUR, 1);
+
+    // Assess
+    expect(claim).toEqual({ kind: 'claimed', version: 1, attempt: 2, resumes: first });
   });
 
   it('numbers concurrent drops 1..n with no gap and no repeat', async () => {

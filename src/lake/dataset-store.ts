@@ -2,7 +2,7 @@
  * Datasets in the registry table: definitions, numbered versions, and the claims that make
  * ingestion idempotent. Single-item conditional writes only (DynamoDB and dynalite alike).
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
@@ -21,8 +21,13 @@ export type DatasetSettings = Pick<DatasetDefinition, 'description' | 'schema' |
 
 /** The outcome of claiming an S3 object for ingestion. */
 export type SourceClaim =
-  /** This delivery ingests the object as `version` (first attempt, or a retry after a failure or a crash). */
-  | { readonly kind: 'claimed'; readonly version: number; readonly attempt: number }
+  /**
+   * This delivery ingests the object as `version` (first attempt, or a retry after a failure or a
+   * crash). With `resumes`, the object has the bytes of the latest version, whose ingestion was cut
+   * short: this delivery ingests that version's source in its place, then records itself as a
+   * duplicate drop of it.
+   */
+  | { readonly kind: 'claimed'; readonly version: number; readonly attempt: number; readonly resumes?: SourceObject }
   /** The object was ingested already: a duplicate delivery. */
   | { readonly kind: 'done'; readonly version: number }
   /**
@@ -105,7 +110,13 @@ export class DatasetStore {
     const at = this.now().toISOString();
     const existing = await this.findDataset(name);
     if (expectedRevision !== undefined && (existing?.revision ?? 0) !== expectedRevision) {
-      throw new PreconditionFailedError(`dataset '${name}' is not at revision ${expectedRevision}; read it again and retry`);
+      throw new PreconditionFailedError(
+        existing === undefined
+          ? `dataset '${name}' does not exist (revision ${expectedRevision} was expected); create it with If-Match "0" or without If-Match`
+          : expectedRevision === 0
+            ? `dataset '${name}' already exists, at revision ${existing.revision} (If-Match "0" means it must not exist); read it and send If-Match "${existing.revision}" to replace it`
+            : `dataset '${name}' is at revision ${existing.revision}, not ${expectedRevision}; read it again and retry`,
+      );
     }
     const record: DatasetDefinition = {
       ...settings,
@@ -205,6 +216,8 @@ export class DatasetStore {
             continue;
           }
           if (reserved.kind === 'unchanged') {
+            const resumed = await this.resumeUnfinished(dataset, reserved.version, leaseMs, definitionRevision);
+            if (resumed !== undefined) return resumed;
             await this.recordUnchangedDrop(dataset, source, sk, reserved.version);
             return reserved;
           }
@@ -242,6 +255,58 @@ export class DatasetStore {
       }
     }
     throw new ConflictError(`too many concurrent drops into dataset '${dataset}'; the event will be retried`);
+  }
+
+  /**
+   * A drop of the same bytes as a version that is not finished is no duplicate (yet): it claims
+   * that version's own source (taking an expired lease over, as a redelivery would) so that the
+   * version is ingested again; `busy` while another delivery holds it. `undefined` when the version
+   * is finished (READY or FAILED): the drop is then a duplicate.
+   */
+  private async resumeUnfinished(dataset: string, version: number, leaseMs: number, definitionRevision: number): Promise<SourceClaim | undefined> {
+    const latest = (await this.table.getItem(datasetPk(dataset), versionSk(version))) as DatasetVersion | undefined;
+    // No item yet: the delivery that reserved the number is about to create it.
+    if (latest === undefined) return { kind: 'busy', version };
+    if (latest.status === 'READY' || latest.status === 'FAILED') return undefined;
+    const claim = await this.claimSource(dataset, latest.source, leaseMs, definitionRevision);
+    if (claim.kind === 'claimed') return { ...claim, resumes: latest.source };
+    return claim.kind === 'busy' ? claim : undefined;
+  }
+
+  /** Records a drop of the bytes of `version`'s source, once that version is finished (see `resumeUnfinished`). */
+  async recordDuplicateDrop(dataset: string, source: SourceObject, version: number): Promise<void> {
+    await this.recordUnchangedDrop(dataset, source, sourceSk(source), version);
+  }
+
+  /**
+   * Versions whose ingestion did not finish (INGESTING or RETRYING), with how long until their
+   * claim's lease expires and a new delivery can take them over. Scans the table: for recovery
+   * at the start of the local cloud, whose queue lost its messages.
+   */
+  async unfinishedVersions(): Promise<{ readonly version: DatasetVersion; readonly takeoverInMs: number }[]> {
+    const now = this.now().getTime();
+    const found: { version: DatasetVersion; takeoverInMs: number }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.send(() =>
+        this.table.db.send(
+          new ScanCommand({
+            TableName: this.table.tableName,
+            FilterExpression: '#type = :version AND #status IN (:ingesting, :retrying)',
+            ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+            ExpressionAttributeValues: { ':version': 'DATASET_VERSION', ':ingesting': 'INGESTING', ':retrying': 'RETRYING' },
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const version = stripKeys<DatasetVersion & { sourceSk: string }>(item);
+        const claim = (await this.table.getItem(datasetPk(version.dataset), version.sourceSk)) as SourceItem | undefined;
+        found.push({ version: withoutClaim(version), takeoverInMs: Math.max(0, (claim?.leaseUntil ?? now) + 1 - now) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return found;
   }
 
   /**

@@ -11,7 +11,7 @@ import { NULL_TOKENS } from './column-types.js';
 import type { CsvDialect } from './csv-dialect.js';
 import type { ColumnPlan, SourceColumn } from './schema.js';
 import type { SourceKind } from './source-format.js';
-import { DUCKDB_TYPE, castsLosslessly, columnTypeOf, ident, literal, literalList } from './sql.js';
+import { DUCKDB_TYPE, castsLosslessly, columnTypeOf, ident, isNestedType, literal, literalList } from './sql.js';
 
 /** How much of the machine the engine may use. */
 export interface EngineSettings {
@@ -77,9 +77,38 @@ export async function withEngine<T>(settings: EngineSettings, work: (engine: Eng
   }
 }
 
-/** The columns (name and column type) of a Parquet file. */
-export async function describeParquet(engine: Engine, path: string): Promise<{ name: string; type: ReturnType<typeof columnTypeOf> }[]> {
-  return [...(await parquetTypes(engine, path))].map(([name, type]) => ({ name, type: columnTypeOf(type) }));
+/** Integer types whose values may lie beyond int64, the range of a curated integer. */
+const WIDE_INTEGER = /^(UBIGINT|HUGEINT|UHUGEINT)$/i;
+
+/** A column of a Parquet file: its curated type, and an integer value beyond int64 that made it float. */
+export interface ParquetColumn {
+  readonly name: string;
+  readonly type: ReturnType<typeof columnTypeOf>;
+  readonly beyondInt64?: string;
+  /** Whether the column is nested (struct, list, map): its values are curated as JSON text. */
+  readonly nested?: boolean;
+}
+
+/**
+ * The columns (name and column type) of a Parquet file. An integer column of a wider type than
+ * int64 (UBIGINT, HUGEINT) whose values go beyond int64 is typed float, the rule for an integer
+ * beyond int64 in an inferred schema: its first such value is returned for the note.
+ */
+export async function describeParquet(engine: Engine, path: string): Promise<ParquetColumn[]> {
+  const columns = [...(await parquetTypes(engine, path))].map(([name, type]) => ({ name, type: columnTypeOf(type), wide: WIDE_INTEGER.test(type), nested: isNestedType(type) }));
+  const wide = columns.filter((c) => c.wide);
+  const [beyond = {}] =
+    wide.length === 0
+      ? []
+      : await engine.rows(
+          `SELECT ${wide.map((c, i) => `(arg_min(${ident(c.name)}::VARCHAR, __ordinal) FILTER (WHERE ${ident(c.name)} NOT BETWEEN -9223372036854775808 AND 9223372036854775807)) AS b${i}`).join(', ')}
+           FROM (SELECT row_number() OVER () AS __ordinal, * FROM read_parquet(${literal(path)}))`,
+        );
+  return columns.map(({ name, type, wide: isWide, nested }) => {
+    const value = isWide ? beyond[`b${wide.findIndex((c) => c.name === name)}`] : undefined;
+    if (typeof value === 'string') return { name, type: 'float' as const, beyondInt64: value };
+    return nested ? { name, type, nested } : { name, type };
+  });
 }
 
 /** The DuckDB type of each column of a Parquet file. */
@@ -291,7 +320,9 @@ function castChecks(plan: ColumnPlan, value: (column: SourceColumn, index: numbe
     const finite = c.type === 'float' && c.keep ? [infiniteFloat(c, `TRY_CAST(${v} AS DOUBLE)`, v)] : [];
     if (alwaysFits(c)) return [...(c.required ? [{ fails: `${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : []), ...finite];
     const exact = c.type === 'integer' ? ` OR ${notIntegerText(v)}` : '';
-    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || ${quoted(v)} || ' is not ${c.type}'` };
+    // An integer that does not fit int64 is an integer all the same: the reason says what is wrong.
+    const why = c.type === 'integer' ? `CASE WHEN ${notIntegerText(v)} THEN ' is not integer' ELSE ' is beyond the integer range (int64)' END` : `' is not ${c.type}'`;
+    const fits = { fails: `${v} IS NOT NULL AND (TRY_CAST(${v} AS ${DUCKDB_TYPE[c.type]}) IS NULL${exact})`, reason: `${label(c)} || ': ' || ${quoted(v)} || ${why}` };
     return [...(c.required ? [{ fails: `${isRecord} AND ${v} IS NULL`, reason: `${label(c)} || ' is required but empty'` }] : []), fits, ...finite];
   });
 }
@@ -325,7 +356,8 @@ function jsonLinesPlan(request: ConvertRequest, settings: EngineSettings): Sourc
 /** Parquet: typed already; `row` is the 1-based row number in the file. */
 function parquetPlan(request: ConvertRequest, types: ReadonlyMap<string, string>): SourcePlan {
   const { plan } = request;
-  const value = (c: SourceColumn) => ident(c.name);
+  // Nested values become their JSON text (as JSON Lines objects do), not DuckDB's literal syntax.
+  const value = (c: SourceColumn) => (isNestedType(types.get(c.name) ?? '') ? `to_json(${ident(c.name)})::VARCHAR` : ident(c.name));
   // JSON has no infinities or NaN: such floats are quoted as text (`"inf"`), as a CSV shows them.
   const rawValue = (c: SourceColumn) =>
     /^(FLOAT|DOUBLE|REAL)$/i.test(types.get(c.name) ?? '') ? `CASE WHEN isfinite(${ident(c.name)}) THEN to_json(${ident(c.name)}) ELSE to_json(${ident(c.name)}::VARCHAR) END` : ident(c.name);

@@ -226,6 +226,26 @@ describe('ingestFile: CSV', () => {
     ]);
   });
 
+  it('reads a CRLF file whose header and data have quoted line breaks (as Python csv and Excel write them)', async () => {
+    // Act: the first line break of the file is inside the quoted header name
+    const result = await ingest('crlf-header.csv', 'a,"multi\nline",c\r\n0,0,0\r\n1,"x\ny",1\r\n2,4,2\r\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsRead: 3, rowsAccepted: 3, rowsRejected: 0 });
+    expect(result.schema?.columns.map((c) => c.name)).toEqual(['a', 'multi\nline', 'c']);
+    expect(await curatedRows(result)).toEqual([
+      { a: '0', 'multi\nline': '0', c: '0' },
+      { a: '1', 'multi\nline': 'x\ny', c: '1' },
+      { a: '2', 'multi\nline': '4', c: '2' },
+    ]);
+  });
+
+  it('fails a gzip CSV whose header has a quoted line break, saying what to do', async () => {
+    // Act
+    const result = await ingest('crlf-header.csv.gz', gzipSync('a,"multi\nline"\r\n0,0\r\n'));
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', reason: expect.stringContaining('drop it uncompressed') });
+  });
+
   it('reads backslash-escaped quotes', async () => {
     // Act
     const result = await ingest('escaped.csv', 'id,q\n1,"say \\"hi\\""\n2,plain\n');
@@ -292,6 +312,20 @@ describe('ingestFile: CSV', () => {
     const [rejected] = await rejectedRows(result);
     expect(rejected).toMatchObject({ line: 3, errors: ['invalid encoding'] });
     expect(String((rejected?.reasons as string[])[0])).toMatch(/not utf-8 encoded/i);
+  });
+
+  it('leaves the lines it rejects for their encoding out of type inference', async () => {
+    // Prepare: the only text in column a is the bad bytes of the rejected line
+    const bytes = Buffer.concat([Buffer.from('a,b\n'), Buffer.from([0xff, 0xfe]), Buffer.from(',1\n2,3\n4,5\n')]);
+    // Act
+    const result = await ingest('badutf.csv', bytes);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 1 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['a', 'integer'],
+      ['b', 'integer'],
+    ]);
+    expect(result.notes).toEqual([]);
   });
 
   it('rejects a line longer than the limit with its number', async () => {
@@ -584,6 +618,29 @@ describe('ingestFile: JSON Lines', () => {
     expect(await rejectedRows(result)).toMatchObject([{ line: 2, errors: ['invalid encoding'] }]);
   });
 
+  it('leaves the lines it rejects for their encoding out of type inference', async () => {
+    // Prepare
+    const bytes = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}\n{"a":2}\n{"a":3}\n')]);
+    // Act
+    const result = await ingest('badutf.jsonl', bytes);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 2, rowsRejected: 1 });
+    expect(result.schema?.columns).toEqual([{ name: 'a', type: 'integer', nullable: false }]);
+  });
+
+  it('keeps objects and arrays as their JSON text, with a note naming the field', async () => {
+    // Act
+    const result = await ingest('nested.jsonl', '{"a":1,"b":{"c":2}}\n{"a":2,"b":[1,2]}\n{"a":3,"b":null}\n');
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 3 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['a', 'integer'],
+      ['b', 'string'],
+    ]);
+    expect(result.notes).toEqual([`column 'b': objects and arrays are kept as their JSON text (e.g. '{"c":2}'), in a string column`]);
+    expect((await curatedRows(result)).map((r) => r.b)).toEqual(['{"c":2}', '[1,2]', null]);
+  });
+
   it('rejects a line longer than the limit instead of failing the ingestion', async () => {
     // Act
     const result = await ingest('long.jsonl', `{"a":"x"}\n{"a":"${'y'.repeat(3000)}"}\n{"a":"z"}\n`, { maxLineBytes: 1024 });
@@ -614,6 +671,48 @@ describe('ingestFile: Parquet', () => {
     expect(await curatedTypes(result)).toEqual({ id: 'BIGINT', name: 'VARCHAR', x: 'DOUBLE', at: 'TIMESTAMP WITH TIME ZONE', ok: 'BOOLEAN' });
     expect(result.statistics[0]).toEqual({ name: 'id', type: 'integer', nullable: false, nulls: 0, min: 1, max: 2, mean: 1.5, std: Math.SQRT1_2 });
     expect(result.statistics[3]).toEqual({ name: 'at', type: 'timestamp', nullable: true, nulls: 1, min: '2024-01-01T00:00:00.000Z', max: '2024-01-01T00:00:00.000Z' });
+  });
+
+  it('types an unsigned 64-bit integer column with values beyond int64 float, with a note, and keeps its rows', async () => {
+    // Prepare
+    const { path, size } = await parquet(
+      `SELECT i::INTEGER AS id, (CASE WHEN i = 2 THEN 18446744073709551615 ELSE i END)::UBIGINT AS ubig, i::UBIGINT AS usmall
+       FROM range(1, 5) t(i)`,
+    );
+    // Act
+    const result = await ingestStaged('odd.parquet', path, size);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 4, rowsRejected: 0 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['ubig', 'float'],
+      ['usmall', 'integer'],
+    ]);
+    expect(result.notes).toEqual([
+      "column 'ubig': an integer beyond int64 (18446744073709551615), so it was typed float (values beyond 2^53 are rounded); declare it string to keep every digit",
+    ]);
+    expect((await curatedRows(result))[1]).toMatchObject({ ubig: 2 ** 64, usmall: '2' });
+    // Declared integer: the row is rejected, saying the integer is beyond int64 (not that it is no integer)
+    const declared = await ingestStaged('odd.parquet', path, size, { declared: schema(['id', 'integer', true], ['ubig', 'integer', true], ['usmall', 'integer', true]) });
+    expect(declared).toMatchObject({ rowsAccepted: 3, rowsRejected: 1 });
+    expect((await rejectedRows(declared))[0]).toMatchObject({ row: 2, reasons: ['column "ubig": 18446744073709551615 is beyond the integer range (int64)'] });
+  });
+
+  it('keeps structs, lists and maps as their JSON text, as for JSON Lines, with a note naming each column', async () => {
+    // Prepare
+    const { path, size } = await parquet(`SELECT 1 AS id, {'a': 0, 'b': 'x'} AS st, [1, 2] AS li, MAP {'k': 'v'} AS mp`);
+    // Act
+    const result = await ingestStaged('nested.parquet', path, size);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 1 });
+    expect(result.schema?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['st', 'string'],
+      ['li', 'string'],
+      ['mp', 'string'],
+    ]);
+    expect(result.notes).toEqual(['st', 'li', 'mp'].map((c) => `column '${c}': objects and arrays are kept as their JSON text, in a string column`));
+    expect(await curatedRows(result)).toEqual([{ id: '1', st: '{"a":0,"b":"x"}', li: '[1,2]', mp: '{"k":"v"}' }]);
   });
 
   it('re-ingests its own curated output unchanged', async () => {
@@ -736,6 +835,24 @@ describe('ingestFile: numbers beyond the ranges of their types', () => {
     expect(v).toMatchObject({ min: -1e200, max: 1.7e308 });
     expect((v?.mean ?? 0) / 8.5e307).toBeCloseTo(1, 12);
     expect((v?.std ?? 0) / 8.5e307).toBeCloseTo(Math.sqrt(4 / 3), 12);
+  });
+
+  it('measures integers beyond 2^53 exactly: min and max as decimal strings, std of the exact values', async () => {
+    // Prepare: 9007199254740992 and ...993 alternate (doubles cannot tell them apart)
+    const values = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? '9007199254740992' : '9007199254740993'));
+    // Act
+    const result = await ingest('bigint.csv', `cls,small\n${values.map((v, i) => `${v},${i}`).join('\n')}\n`);
+    // Assess
+    expect(result).toMatchObject({ status: 'READY', rowsAccepted: 200 });
+    const [cls, small] = result.statistics;
+    expect(cls).toMatchObject({ type: 'integer', min: '9007199254740992', max: '9007199254740993' });
+    expect(cls?.mean).toBe(2 ** 53); // the nearest double of 9007199254740992.5
+    expect(cls?.std).toBeCloseTo(Math.sqrt(50 / 199), 12);
+    expect(small).toMatchObject({ min: 0, max: 199, mean: 99.5 });
+    expect(small?.std).toBeCloseTo(Math.sqrt((200 * 200 - 1) / 12 * 200 / 199), 9);
+    // int64's extremes, exact
+    const extremes = await ingest('extremes.csv', 'n\n-9223372036854775808\n9223372036854775807\n0\n');
+    expect(extremes.statistics[0]).toMatchObject({ min: '-9223372036854775808', max: '9223372036854775807' });
   });
 
   it('rejects an integer beyond int64 in a declared integer column, and infinite floats in JSON Lines and Parquet', async () => {

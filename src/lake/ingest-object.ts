@@ -76,6 +76,8 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
   if (claim.kind === 'unchanged') return { kind: 'unchanged', dataset, version: claim.version };
   if (claim.kind === 'busy') throw new ObjectBusyError(dataset, claim.version, source.key);
   const { version } = claim;
+  // A drop of the bytes of an unfinished version ingests that version's own source in its place.
+  const ingested = claim.resumes ?? source;
   const now = deps.now ?? (() => new Date());
   const started = now().getTime();
 
@@ -84,21 +86,21 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
     await mkdir(deps.scratchDir, { recursive: true });
     await removeAbandonedWorkDirs(deps.scratchDir, now().getTime());
     workDir = await mkdtemp(join(deps.scratchDir, `${WORK_DIR_PREFIX}${dataset}-`));
-    const staged = await stageObject(deps, source, workDir);
+    const staged = await stageObject(deps, ingested, workDir);
     const result: FileIngestResult =
       typeof staged === 'string'
         ? failedIngest(staged)
         : await ingestFile({
             sourcePath: staged.path,
-            key: source.key,
-            sizeBytes: source.sizeBytes,
+            key: ingested.key,
+            sizeBytes: ingested.sizeBytes,
             ...(definition.schema === undefined ? {} : { declared: definition.schema }),
             rejectThreshold: definition.rejectThreshold,
             engine: { ...deps.engine, workDir },
           });
     const curated = result.curatedPath === undefined ? [] : [await upload(deps, source.bucket, curatedKey(dataset, version), result.curatedPath, 'application/vnd.apache.parquet')];
     const rejected = result.rejectedPath === undefined ? undefined : await upload(deps, source.bucket, rejectedKey(dataset, version), result.rejectedPath, 'application/x-ndjson');
-    await deps.store.completeVersion(dataset, source, version, {
+    await deps.store.completeVersion(dataset, ingested, version, {
       status: result.status,
       ...(result.reason === undefined ? {} : { reason: result.reason }),
       ...(result.format === undefined ? {} : { format: result.format, gzip: result.gzip ?? false }),
@@ -113,10 +115,11 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
       finishedAt: now().toISOString(),
       durationMs: now().getTime() - started,
     });
+    if (claim.resumes !== undefined) await deps.store.recordDuplicateDrop(dataset, source, version);
     return { kind: 'ingested', dataset, version, status: result.status, ...(result.reason === undefined ? {} : { reason: result.reason }) };
   } catch (error) {
     const reason = `attempt ${claim.attempt} failed: ${(error as Error).message}`;
-    await deps.store.recordAttemptFailure(dataset, source, version, reason);
+    await deps.store.recordAttemptFailure(dataset, ingested, version, reason);
     throw new IngestAttemptError(`ingesting '${source.key}' as version ${version} of dataset '${dataset}' failed; it will be retried`, error);
   } finally {
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer } from 'hyparquet';
 import { jsonNumber } from '../http/json-number.js';
+import { integerJson } from './column-types.js';
 
 /** A Parquet object in S3 as hyparquet's random-access buffer. */
 async function s3AsyncBuffer(s3: S3Client, bucket: string, key: string): Promise<AsyncBuffer> {
@@ -26,7 +27,7 @@ async function s3AsyncBuffer(s3: S3Client, bucket: string, key: string): Promise
  * strings, NaN (a missing value to training) as `"NaN"` like the data plane's outputs, never `null`.
  */
 function toJsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'bigint') return integerJson(value);
   if (typeof value === 'number') return jsonNumber(value);
   if (value instanceof Date) return value.toISOString();
   return value;

@@ -45,6 +45,28 @@ export const MAX_COLUMNS = 1_000;
 /** Whether a string names a column type. */
 export const isColumnType = (value: string): value is ColumnType => (COLUMN_TYPES as readonly string[]).includes(value);
 
+/** Why a list of column names cannot name a dataset's columns: which name (`index`) and why. */
+export type ColumnNameClash =
+  /** An empty name, or one with a NUL character (the engine and ONNX Runtime take names as C strings). */
+  | { readonly kind: 'unnamed'; readonly index: number; readonly name: string }
+  /** A name equal to an earlier one but for case: column names are case-insensitive in the curated data. */
+  | { readonly kind: 'case'; readonly index: number; readonly name: string; readonly earlier: string };
+
+/**
+ * The first name that cannot name a column among `names`, or `undefined` when all can. One rule
+ * for the columns of a file and those a dataset declares.
+ */
+export function columnNameClash(names: readonly string[]): ColumnNameClash | undefined {
+  const seen = new Map<string, string>();
+  for (const [index, name] of names.entries()) {
+    if (name === '' || name.includes('\0')) return { kind: 'unnamed', index, name };
+    const earlier = seen.get(name.toLowerCase());
+    if (earlier !== undefined) return { kind: 'case', index, name, earlier };
+    seen.set(name.toLowerCase(), name);
+  }
+  return undefined;
+}
+
 /**
  * Matches the columns found in a file against the dataset's declared schema, or takes the
  * inferred ones when there is none.
@@ -61,14 +83,10 @@ export function planColumns(
 ): ColumnPlan {
   if (found.length > MAX_COLUMNS) throw new InvalidDataError(`the file has ${found.length} columns; a dataset may have at most ${MAX_COLUMNS}`);
   if (found.length === 0) throw new InvalidDataError('the file has no columns (no field in any sampled record)');
-  const seen = new Map<string, string>();
-  for (const { name } of found) {
-    if (name === '' || name.includes('\0')) throw new InvalidDataError(`the file has a column with an empty name (or a NUL character in its name)`);
-    const clash = seen.get(name.toLowerCase());
-    if (clash !== undefined) {
-      throw new InvalidDataError(`columns ${quote(clash)} and ${quote(name)} differ only in case; column names are case-insensitive in the curated data: rename one`);
-    }
-    seen.set(name.toLowerCase(), name);
+  const clash = columnNameClash(found.map((c) => c.name));
+  if (clash?.kind === 'unnamed') throw new InvalidDataError(`the file has a column with an empty name (or a NUL character in its name)`);
+  if (clash?.kind === 'case') {
+    throw new InvalidDataError(`columns ${quote(clash.earlier)} and ${quote(clash.name)} differ only in case; column names are case-insensitive in the curated data: rename one`);
   }
   if (declared === undefined) {
     return { source: found.map((c) => ({ ...c, required: false, keep: true })), output: found.map((c) => c.name), notes: [] };

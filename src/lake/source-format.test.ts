@@ -142,7 +142,7 @@ describe('readTextSample', () => {
     // Act
     const sample = await readTextSample(path, false, 1024);
     // Assess
-    expect(sample).toEqual({ text: 'a,b\n1,2\n3,4', complete: true });
+    expect(sample).toEqual({ text: 'a,b\n1,2\n3,4', complete: true, invalidUtf8: false });
   });
 
   it('reads a file of exactly maxBytes as complete', async () => {
@@ -151,7 +151,7 @@ describe('readTextSample', () => {
     // Act
     const sample = await readTextSample(path, false, size);
     // Assess
-    expect(sample).toEqual({ text: 'a,b\n1,2\n', complete: true });
+    expect(sample).toEqual({ text: 'a,b\n1,2\n', complete: true, invalidUtf8: false });
   });
 
   it('cuts a longer file after its last line break within maxBytes', async () => {
@@ -160,7 +160,7 @@ describe('readTextSample', () => {
     // Act
     const sample = await readTextSample(path, false, 12);
     // Assess
-    expect(sample).toEqual({ text: 'a,b\n10,20\n', complete: false });
+    expect(sample).toEqual({ text: 'a,b\n10,20\n', complete: false, invalidUtf8: false });
   });
 
   it('keeps the cut text when no line break falls within maxBytes', async () => {
@@ -169,7 +169,7 @@ describe('readTextSample', () => {
     // Act
     const sample = await readTextSample(path, false, 4);
     // Assess
-    expect(sample).toEqual({ text: 'abcd', complete: false });
+    expect(sample).toEqual({ text: 'abcd', complete: false, invalidUtf8: false });
   });
 
   it('decompresses gzip, complete or cut', async () => {
@@ -180,7 +180,7 @@ describe('readTextSample', () => {
     const whole = await readTextSample(path, true, 1 << 20);
     const cut = await readTextSample(path, true, 100);
     // Assess
-    expect(whole).toEqual({ text, complete: true });
+    expect(whole).toEqual({ text, complete: true, invalidUtf8: false });
     expect(cut.complete).toBe(false);
     expect(cut.text.length).toBeLessThanOrEqual(100);
     expect(cut.text.endsWith('\n')).toBe(true);
@@ -194,7 +194,16 @@ describe('readTextSample', () => {
     // Act: 7 bytes end inside 'ü'
     const sample = await readTextSample(path, false, 7);
     // Assess
-    expect(sample).toEqual({ text: 'name\n', complete: false });
+    expect(sample).toEqual({ text: 'name\n', complete: false, invalidUtf8: false });
+  });
+
+  it('says when the sample has bytes that are not UTF-8', async () => {
+    // Prepare
+    const { path } = await file('a.csv', Buffer.concat([Buffer.from('a\n'), Buffer.from([0xff]), Buffer.from('\n')]));
+    // Act
+    const sample = await readTextSample(path, false, 1 << 20);
+    // Assess
+    expect(sample).toEqual({ text: 'a\n\uFFFD\n', complete: true, invalidUtf8: true });
   });
 
   it('fails a corrupt or truncated gzip stream with InvalidDataError', async () => {

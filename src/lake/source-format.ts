@@ -2,6 +2,7 @@
  * What a dropped file is: CSV, JSON Lines or Parquet, gzip-compressed or not. Decided
  * from its first bytes (a PNG named `.csv` is still a PNG) and, for text, its name.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
@@ -55,6 +56,11 @@ async function readHead(path: string, bytes: number): Promise<Uint8Array> {
 export interface TextSample {
   readonly text: string;
   readonly complete: boolean;
+  /**
+   * Whether some bytes are not UTF-8: they are decoded as U+FFFD, and their lines are rejected by
+   * the engine (`invalid encoding`), so they must not count in what the sample infers.
+   */
+  readonly invalidUtf8: boolean;
 }
 
 /**
@@ -85,13 +91,12 @@ export async function readTextSample(path: string, gzip: boolean, maxBytes: numb
     stream.destroy();
     file.destroy();
   }
-  const bytes = Buffer.concat(chunks).subarray(0, Math.min(size, maxBytes));
-  let text = new TextDecoder('utf-8').decode(bytes);
+  let bytes = Buffer.concat(chunks).subarray(0, Math.min(size, maxBytes));
   if (!complete) {
-    const cut = text.lastIndexOf('\n');
-    text = cut < 0 ? text : text.slice(0, cut + 1);
+    const cut = bytes.lastIndexOf(0x0a);
+    bytes = cut < 0 ? bytes : bytes.subarray(0, cut + 1);
   }
-  return { text, complete };
+  return { text: new TextDecoder('utf-8').decode(bytes), complete, invalidUtf8: !isUtf8(bytes) };
 }
 
 /**

@@ -29,6 +29,9 @@ export function columnTypeOf(duckdbType: string): ColumnType {
   return 'string';
 }
 
+/** Whether a DuckDB type is nested (STRUCT, MAP, UNION, a list or an array): curated as its JSON text. */
+export const isNestedType = (duckdbType: string): boolean => /^(STRUCT|MAP|UNION)\(/i.test(duckdbType) || /\[\d*\]$/.test(duckdbType);
+
 /** Whether every value of a DuckDB type casts to a column type without failing or losing its value. */
 export function castsLosslessly(duckdbType: string, target: ColumnType): boolean {
   const t = duckdbType.toUpperCase();

@@ -3,7 +3,7 @@
  * min, max, mean and standard deviation for numbers; min and max for timestamps; distinct count (approximate) and
  * most frequent values for text and booleans.
  */
-import type { ColumnType } from './column-types.js';
+import { integerJson, type ColumnType } from './column-types.js';
 import type { Engine } from './engine.js';
 import { ident, literal } from './sql.js';
 
@@ -26,8 +26,10 @@ export interface ColumnStatistics {
    * reads them as missing values, like nulls, and they are left out of min, max, mean and std.
    */
   readonly nans?: number;
+  /** Integers beyond ±(2^53 − 1) as decimal strings (exact); timestamps as ISO strings. */
   readonly min?: number | string;
   readonly max?: number | string;
+  /** The nearest double; for integers, computed from the exact values. */
   readonly mean?: number;
   readonly std?: number;
   /** Approximate (HyperLogLog) number of distinct values. */
@@ -46,6 +48,8 @@ const finite = (value: unknown): number | undefined => {
   return value === null || value === undefined || !Number.isFinite(n) ? undefined : n;
 };
 
+const exact = (value: unknown): number | string | undefined => (typeof value === 'bigint' ? integerJson(value) : undefined);
+
 /** Computes statistics of every column of a Parquet file. */
 export async function columnStatistics(
   engine: Engine,
@@ -54,18 +58,33 @@ export async function columnStatistics(
 ): Promise<ColumnStatistics[]> {
   if (columns.length === 0) return [];
   const from = `read_parquet(${literal(path)})`;
-  const numbers = columns.flatMap((c, i) => (numeric(c.type) ? [{ i, x: `${ident(c.name)}::DOUBLE` }] : []));
+  const numbers = columns.flatMap((c, i) => (c.type === 'float' ? [{ i, x: `${ident(c.name)}::DOUBLE` }] : []));
+  // Integer columns are measured exactly: min and max as integers, mean and std of the offsets from
+  // the minimum (exact in HUGEINT, small enough for a double), not of values rounded to doubles
+  // (beyond 2^53, 9007199254740993 would be read as ...992).
+  const integers = columns.flatMap((c, i) => (c.type === 'integer' ? [{ i, x: ident(c.name) }] : []));
+  const offset = (i: number, x: string) => `(${x}::HUGEINT - m${i}::HUGEINT)::DOUBLE`;
   // Each number column's scale: the power of two at or below its largest magnitude. Mean and
   // standard deviation are taken of the values divided by it (exact: a power of two), so their
   // sums and squares cannot overflow, whatever the values (1e200 and -1e200 overflow a variance).
-  const scales =
-    numbers.length === 0
-      ? ''
-      : `, (SELECT ${numbers.map(({ i, x }) => `pow(2, floor(log2(coalesce(nullif(max(abs(${x})) FILTER (WHERE isfinite(${x})), 0), 1)))) AS s${i}`).join(', ')} FROM ${from}) AS scales`;
+  const scaleColumns = [
+    ...numbers.map(({ i, x }) => `pow(2, floor(log2(coalesce(nullif(max(abs(${x})) FILTER (WHERE isfinite(${x})), 0), 1)))) AS s${i}`),
+    ...integers.map(({ i, x }) => `min(${x}) AS m${i}`),
+  ];
+  const scales = scaleColumns.length === 0 ? '' : `, (SELECT ${scaleColumns.join(', ')} FROM ${from}) AS scales`;
   const aggregates = columns.flatMap((c, i) => {
     const col = ident(c.name);
     const base = [`(count(*) - count(${col}))::DOUBLE AS n${i}`];
-    if (numeric(c.type)) {
+    if (c.type === 'integer') {
+      return [
+        ...base,
+        `min(${col}) AS lo${i}`,
+        `max(${col}) AS hi${i}`,
+        `any_value(m${i})::DOUBLE + avg(${offset(i, col)}) AS mean${i}`,
+        `stddev_samp(${offset(i, col)}) AS std${i}`,
+      ];
+    }
+    if (c.type === 'float') {
       // NaN (a missing value to training) is left out of the measures, as nulls are.
       const x = `${col}::DOUBLE`;
       const finiteOnly = `FILTER (WHERE isfinite(${x}))`;
@@ -92,7 +111,9 @@ export async function columnStatistics(
     const common = { name: c.name, type: c.type, nullable: nulls > 0, nulls };
     if (numeric(c.type)) {
       const nans = c.type === 'float' ? { nans: Number(row[`nan${i}`] ?? 0) } : {};
-      stats.push({ ...common, ...nans, ...defined({ min: finite(row[`lo${i}`]), max: finite(row[`hi${i}`]), mean: finite(row[`mean${i}`]), std: finite(row[`std${i}`]) }) });
+      const [lo, hi] = [row[`lo${i}`], row[`hi${i}`]];
+      const range = c.type === 'integer' ? { min: exact(lo), max: exact(hi) } : { min: finite(lo), max: finite(hi) };
+      stats.push({ ...common, ...nans, ...defined({ ...range, mean: finite(row[`mean${i}`]), std: finite(row[`std${i}`]) }) });
     } else if (c.type === 'timestamp') {
       stats.push({ ...common, ...defined({ min: row[`lo${i}`] ?? undefined, max: row[`hi${i}`] ?? undefined }) as { min?: string; max?: string } });
     } else {
