@@ -26,10 +26,14 @@ export interface ColumnStatistics {
    * reads them as missing values, like nulls, and they are left out of min, max, mean and std.
    */
   readonly nans?: number;
+  /**
+   * Min, max, mean and std are numbers; as stored, one beyond DynamoDB's range (magnitudes
+   * 1e-130 … 9.99e125) is its decimal text (`"1e+200"`), as timestamps' min and max are text.
+   */
   readonly min?: number | string;
   readonly max?: number | string;
-  readonly mean?: number;
-  readonly std?: number;
+  readonly mean?: number | string;
+  readonly std?: number | string;
   /** Approximate (HyperLogLog) number of distinct values. */
   readonly distinct?: number;
   readonly top?: readonly ValueCount[];

@@ -339,3 +339,29 @@ describe('version numbers', () => {
     expect(reply.body['error']).toBe('invalid alias: version: versions are numbered from 1 to 9999999999');
   });
 });
+
+describe('numbers beyond what the registry stores', () => {
+  beforeAll(async () => {
+    await call('POST /models', {}, { name: 'huge' });
+  });
+
+  it.each([1e200, 1e-200])('refuses a metric of %s with a 400 naming it and the range, registering nothing', async (metric) => {
+    // Act
+    const registered = await call('POST /models/{name}/versions', { name: 'huge' }, { artifactUri: `s3://${bucket}/models/huge/a.onnx`, metrics: { x: metric } });
+    const versions = await call('GET /models/{name}/versions', { name: 'huge' });
+
+    // Assess
+    expect(registered.status).toBe(400);
+    expect(registered.body['error']).toContain(`metrics.x: ${String(metric)} is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)`);
+    expect(versions.body['versions']).toEqual([]);
+  });
+
+  it('refuses a minMetric filter beyond the range with a 400 naming it', async () => {
+    // Act
+    const reply = await call('GET /models/{name}/versions', { name: 'huge' }, undefined, {}, { minMetric: 'x:1e200' });
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toBe("invalid minMetric 'x:1e200': 1e200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)");
+  });
+});

@@ -5,6 +5,7 @@ import { callerOf, parseBody, parseOptionalBody, requiredRevision } from '../htt
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
+import { storableNumbers } from '../storage/numbers.js';
 import type { Rollouts } from './rollouts.js';
 
 /** Plan and guards a rollout gets when the request leaves them out. */
@@ -40,9 +41,9 @@ const startSchema = z.strictObject({
   guards: z.optional(
     z.strictObject({
       maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
-      maxP99Ms: z.optional(z.number().check(z.positive())),
+      maxP99Ms: z.optional(z.number().check(z.positive(), storableNumbers)),
       minRequests: z.optional(z.number().check(z.int(), z.gte(0))),
-      minMetric: z.optional(z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number()) })),
+      minMetric: z.optional(z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number().check(storableNumbers)) })),
     }),
   ),
   reason: text,

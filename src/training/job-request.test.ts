@@ -3,7 +3,8 @@ import { BadRequestError, NotFoundError } from '../http/errors.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { ColumnStatistics } from '../lake/statistics.js';
 import type { DatasetVersion } from '../lake/types.js';
-import { checkTrainingFields, resolveJobSpec, type JobRequest } from './job-request.js';
+import { parseWith } from '../http/strict-body.js';
+import { checkTrainingFields, jobRequestSchema, resolveJobSpec, type JobRequest } from './job-request.js';
 
 const column = (name: string, type: 'integer' | 'float' | 'boolean' | 'timestamp' | 'string') => ({ name, type, nullable: true });
 const stats = (name: string, type: ColumnStatistics['type'], distinct: number): ColumnStatistics => ({ name, type, nullable: true, nulls: 0, distinct });
@@ -144,5 +145,16 @@ describe('hyperparameter names that are JavaScript built-ins', () => {
       expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(BadRequestError);
       expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(name);
     }
+  });
+});
+
+describe('jobRequestSchema', () => {
+  it('refuses a hyperparameter beyond the numbers the registry stores with a 400 naming it and the range', () => {
+    // Act
+    const parsing = () => parseWith(jobRequestSchema, { ...request(), hyperparameters: { tolerance: 1e-200 } }, 'training job');
+
+    // Assess
+    expect(parsing).toThrowError(BadRequestError);
+    expect(parsing).toThrowError('hyperparameters.tolerance: 1e-200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)');
   });
 });

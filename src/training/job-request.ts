@@ -18,6 +18,7 @@ import type { AlgorithmId, Task } from '../ml/model.js';
 import { MAX_CATEGORIES, MAX_CLASSES } from '../ml/limits.js';
 import { OUTPUT_NAMES } from '../ml/onnx/export.js';
 import { DEFAULT_SPLIT } from '../ml/split.js';
+import { storableNumbers } from '../storage/numbers.js';
 import type { JobSpec } from './types.js';
 
 /** Most feature columns a job may use. */
@@ -36,7 +37,7 @@ export const trainingFields = {
   ),
   task: z.enum(['classification', 'regression']),
   algorithm: z.optional(z.enum(Object.keys(ALGORITHMS) as [AlgorithmId, ...AlgorithmId[]])),
-  hyperparameters: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.unknown())),
+  hyperparameters: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.unknown()).check(storableNumbers)),
   alias: z.optional(z.string()),
   seed: z.optional(z.number().check(z.int(), z.gte(0), z.lte(2 ** 32 - 1))),
 };
