@@ -50,8 +50,25 @@ describe('resolveJobSpec', () => {
     expect(spec).toMatchObject({ datasetVersion: 2, algorithm: 'gbdt', seed: 42, features: ['age', 'income', 'purpose', 'sparse'] });
     expect(spec.hyperparameters).toMatchObject({ learningRate: 0.1 });
     expect(spec.notes).toEqual([
-      "not used as features: 'id' (about 5000 distinct values: an identifier), 'opened' (timestamp), 'value' (named like a model output); list features to choose them",
+      "not used as features: 'id' (about 5000 distinct values: an identifier); list features to choose them",
+      "cannot be used as features: 'opened' (timestamp: not supported as a feature; derive numbers from it first), 'value' (named like a model output: rename it to use it)",
     ]);
+  });
+
+  it('refuses a regression target beyond float32 (as stored: text beyond DynamoDB numbers) with a 400 giving its range', async () => {
+    // Prepare
+    const income = { name: 'income', type: 'float' as const, nullable: false, nulls: 0, min: '-1e+100', max: 3e38 };
+    const huge: DatasetVersion = { ...VERSION, statistics: VERSION.statistics!.map((s) => (s.name === 'income' ? income : s)) };
+    const store = { latestReadyVersion: async () => huge } as unknown as DatasetStore;
+
+    // Act
+    const resolving = resolveJobSpec(store, request({ target: 'income', task: 'regression' }), limits);
+
+    // Assess
+    await expect(resolving).rejects.toThrowError(BadRequestError);
+    await expect(resolving).rejects.toThrowError(
+      "target 'income' ranges from -1e+100 to 3e+38 in dataset 'loans' version 2; the exported model computes in float32, whose values stop at ±3.4e38",
+    );
   });
 
   it.each([

@@ -8,6 +8,7 @@ import { BadRequestError, NotFoundError } from '../http/errors.js';
 import { describeIssues } from '../http/request.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { SchemaColumn } from '../lake/schema.js';
+import type { ColumnStatistics } from '../lake/statistics.js';
 import type { DatasetVersion } from '../lake/types.js';
 import { assertDatasetName } from '../lake/zones.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
@@ -169,6 +170,23 @@ export function checkTrainingColumns(fields: Pick<TrainingFields, 'target' | 'fe
   for (const feature of fields.features ?? []) checkFeatureColumn(byName, feature, fields.target, where, labels);
 }
 
+/** Largest finite float32: the exported model computes in float32 (ONNX, as served). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A regression target beyond float32's range cannot be predicted by the exported model (its
+ * outputs would be ±Infinity): refused, with the column's range, before anything is queued.
+ */
+function checkTargetRange(statistics: ColumnStatistics | undefined, target: string, where: string): void {
+  // Stored statistics beyond DynamoDB's range are text ("1e+200"): read them as numbers.
+  const [min, max] = [Number(statistics?.min), Number(statistics?.max)];
+  if (Math.abs(min) > FLOAT32_MAX || Math.abs(max) > FLOAT32_MAX) {
+    throw new BadRequestError(
+      `target '${target}' ranges from ${min} to ${max} in ${where}; the exported model computes in float32, whose values stop at ±3.4e38: scale the target down (e.g. divide it by a power of ten) first`,
+    );
+  }
+}
+
 /** Checks the target against the task, using the version's column type and statistics. */
 function checkTarget(version: DatasetVersion, target: string, task: Task): void {
   const where = `dataset '${version.dataset}' version ${version.version}`;
@@ -179,6 +197,7 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
   if (labelled < MIN_LABELLED_ROWS) {
     throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of ${where}; training needs at least ${MIN_LABELLED_ROWS}`);
   }
+  if (task === 'regression') checkTargetRange(statistics, target, where);
   if (task === 'classification') {
     const distinct = distinctValues(version, target);
     if (distinct !== undefined && distinct < 2) {
@@ -194,17 +213,27 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
 /** Names of the exported graph's outputs, which its inputs cannot take. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(OUTPUT_NAMES));
 
-/** Why a column is left out of the default features, if it is. */
-function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target: string): string | undefined {
+/** Why a column is left out of the default features, if it is, and whether listing it in `features` would use it. */
+function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target: string): { readonly reason: string; readonly choosable: boolean } | undefined {
   if (column.name === target) return undefined;
-  if (featureKindOf(column.type) === undefined) return `'${column.name}' (${column.type})`;
-  if (RESERVED_NAMES.has(column.name)) return `'${column.name}' (named like a model output)`;
+  if (featureKindOf(column.type) === undefined) return { reason: `'${column.name}' (${column.type}: not supported as a feature; derive numbers from it first)`, choosable: false };
+  if (RESERVED_NAMES.has(column.name)) return { reason: `'${column.name}' (named like a model output: rename it to use it)`, choosable: false };
   const distinct = distinctValues(version, column.name) ?? 0;
   // A text column with (almost) one value per row identifies rows; it cannot generalise.
   if (column.type === 'string' && distinct > MAX_CATEGORIES && distinct > 0.5 * (version.rowsAccepted ?? 0)) {
-    return `'${column.name}' (about ${distinct} distinct values: an identifier)`;
+    return { reason: `'${column.name}' (about ${distinct} distinct values: an identifier)`, choosable: true };
   }
   return undefined;
+}
+
+/** The note on the columns left out of the default features: only those a job may list are offered to be listed. */
+function exclusionNotes(excluded: readonly { readonly reason: string; readonly choosable: boolean }[]): string[] {
+  const reasons = (choosable: boolean) => excluded.filter((e) => e.choosable === choosable).map((e) => e.reason);
+  const [choosable, unusable] = [reasons(true), reasons(false)];
+  return [
+    ...(choosable.length === 0 ? [] : [`not used as features: ${choosable.join(', ')}; list features to choose them`]),
+    ...(unusable.length === 0 ? [] : [`cannot be used as features: ${unusable.join(', ')}`]),
+  ];
 }
 
 /**
@@ -219,13 +248,13 @@ function resolveFeatures(
   const columns = version.schema!.columns;
   const byName = new Map(columns.map((c) => [c.name, c]));
   if (requested === undefined) {
-    const excluded = columns.map((c) => defaultExclusion(version, c, target)).filter((reason) => reason !== undefined);
+    const excluded = columns.map((c) => defaultExclusion(version, c, target)).filter((exclusion) => exclusion !== undefined);
     const usable = columns.filter((c) => c.name !== target && defaultExclusion(version, c, target) === undefined);
     if (usable.length === 0) throw new BadRequestError(`dataset '${version.dataset}' version ${version.version} has no usable feature column besides the target`);
     return {
       names: usable.map((c) => c.name),
       kinds: usable.map((c) => featureKindOf(c.type)!),
-      notes: excluded.length === 0 ? [] : [`not used as features: ${excluded.join(', ')}; list features to choose them`],
+      notes: exclusionNotes(excluded),
     };
   }
   const where = `dataset '${version.dataset}' version ${version.version}`;
