@@ -165,6 +165,25 @@ describe('hyperparameter names that are JavaScript built-ins', () => {
   });
 });
 
+describe('unknown hyperparameters', () => {
+  it('lists classWeight among the known names of a classification job and suggests it for a typo', () => {
+    // Act
+    const checking = () => checkTrainingFields({ modelName: 'm', target: 't', task: 'classification', algorithm: 'gbdt', hyperparameters: { classWeigth: 'balanced' } });
+
+    // Assess
+    expect(checking).toThrowError(BadRequestError);
+    expect(checking).toThrowError(/^unknown hyperparameter\(s\) 'classWeigth' \(did you mean 'classWeight'\?\) for 'gbdt'; known: .*, tolerance, classWeight, refit$/);
+  });
+
+  it('leaves classWeight out of the known names of a regression job', () => {
+    // Act
+    const checking = () => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm: 'linear', hyperparameters: { l3: 1 } });
+
+    // Assess
+    expect(checking).toThrowError("unknown hyperparameter(s) 'l3' (did you mean 'l2'?) for 'linear'; known: l2, fitIntercept, refit");
+  });
+});
+
 describe('jobRequestSchema', () => {
   it('refuses a hyperparameter beyond the numbers the registry stores with a 400 naming it and the range', () => {
     // Act

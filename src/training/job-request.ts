@@ -4,8 +4,9 @@
  * and answers 400 naming the problem.
  */
 import * as z from 'zod/mini';
-import { BadRequestError, NotFoundError } from '../http/errors.js';
+import { BadRequestError, NotFoundError, quote } from '../http/errors.js';
 import { describeIssues } from '../http/request.js';
+import { nearMiss } from '../http/strict-body.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { SchemaColumn } from '../lake/schema.js';
 import type { ColumnStatistics } from '../lake/statistics.js';
@@ -74,13 +75,20 @@ export function checkTrainingFields(fields: TrainingFields): { algorithm: Algori
     throw new BadRequestError(`algorithm '${algorithm.id}' does not do ${fields.task}; use ${algorithmsFor(fields.task)}`);
   }
   const given = fields.hyperparameters ?? {};
+  // Names first (typos are the usual mistake), against the algorithm's parameters and the
+  // options every algorithm takes; classWeight is shown for the task it applies to.
+  const names = Object.keys((algorithm.parameters._zod.def as { shape?: object }).shape ?? {});
+  const unknown = Object.keys(given).filter((key) => !names.includes(key));
+  if (unknown.length > 0) {
+    const known = names.filter((key) => key !== 'classWeight' || fields.task === 'classification');
+    const named = unknown.map((key) => {
+      const suggestion = nearMiss(key, known);
+      return `${quote(key)}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}`;
+    });
+    throw new BadRequestError(`unknown hyperparameter(s) ${named.join(', ')} for '${algorithm.id}'; known: ${known.join(', ')}`);
+  }
   const parsed = z.safeParse(algorithm.parameters, given);
   if (!parsed.success) throw new BadRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
-  // Every known hyperparameter has a default, so a key missing from the result is unknown (often a typo).
-  const unknown = Object.keys(given).filter((key) => !Object.hasOwn(parsed.data, key));
-  if (unknown.length > 0) {
-    throw new BadRequestError(`unknown hyperparameter(s) ${unknown.map((k) => `'${k}'`).join(', ')} for '${algorithm.id}'; known: ${Object.keys(parsed.data).join(', ')}`);
-  }
   if (parsed.data['classWeight'] !== undefined && fields.task !== 'classification') {
     throw new BadRequestError(`hyperparameter 'classWeight' weighs classes; it applies to classification only, not ${fields.task}`);
   }
