@@ -186,6 +186,21 @@ describe('rollback', () => {
     expect((await registry.getAlias('flipper', 'staging')).revision).toBe(2);
   });
 
+  it('takes a bare POST (no body, no content type) with If-Match as a rollback to the previous entry', async () => {
+    // Prepare
+    await registry.createModel({ name: 'bare' });
+    for (let i = 0; i < 2; i++) await registry.registerVersion(draftVersion('bare'));
+    await registry.setAlias('bare', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+    await registry.setAlias('bare', 'prod', { routes: [{ version: 2, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 1 });
+
+    // Act
+    const reply = await call('POST /models/{name}/aliases/{alias}/rollback', { name: 'bare', alias: 'prod' }, undefined, { 'If-Match': '"2"' });
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ revision: 3, routes: [{ version: 1, weight: 100 }] });
+  });
+
   it('rolls back once however often a client retries it: 20 concurrent calls, one change', async () => {
     // Act
     const replies = await Promise.all(

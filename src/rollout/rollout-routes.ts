@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
-import { callerOf, parseBody, parseOptionalBody, requiredRevision } from '../http/request.js';
+import { callerOf, parseBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
@@ -57,7 +57,7 @@ const commandSchema = z.strictObject({ reason: text });
 export function createRolloutRoutes(rollouts: Rollouts): RouteTable {
   const target = (event: APIGatewayProxyEvent) => [assertModelName(pathParam(event, 'name')), assertAliasName(pathParam(event, 'alias'))] as const;
   const command = (run: (model: string, alias: string, command: { by: string; reason: string }) => ReturnType<Rollouts['pause']>) => async (event: APIGatewayProxyEvent) => {
-    const body = parseOptionalBody(event, commandSchema, 'rollout command');
+    const body = parseBody(event, commandSchema, 'rollout command');
     return jsonResponse(200, await run(...target(event), { by: callerOf(event), reason: body.reason ?? '' }));
   };
 
