@@ -256,6 +256,20 @@ describe('artifact keys and areas', () => {
     expect(reply.body['error']).toBe(`artifact '${uri}' is not an ONNX model: ${reason}`);
   });
 
+  it('quotes a checked artifact URI longer than 64 characters whole (an upload key the platform made), and one that is not there', async () => {
+    // Prepare
+    const uri = await putLake('models/keys/uploads/e762db90-a25e-4530-aa2f-9236f901af71.onnx', Buffer.from('hi\n'));
+
+    // Act
+    const notOnnx = await register(uri);
+    const missing = await register(uri.replace('.onnx', '-gone.onnx'));
+
+    // Assess
+    expect(uri.length).toBeGreaterThan(64);
+    expect(notOnnx.body['error']).toBe(`artifact '${uri}' is not an ONNX model: could not parse its 3 bytes as an ONNX ModelProto (protobuf)`);
+    expect(missing.body['error']).toBe(`artifact not found: '${uri.replace('.onnx', '-gone.onnx')}'`);
+  });
+
   it('refuses an ONNX model whose tensors are external data (422 naming it), registering nothing', async () => {
     // Prepare: iris with one initializer moved out to a side file, as large exports are saved.
     const model = onnx.ModelProto.decode(iris);
