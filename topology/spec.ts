@@ -21,6 +21,13 @@ export interface RouteSpec {
   readonly method: HttpMethod;
   readonly path: string;
   readonly auth: RouteAuth;
+  /**
+   * The query parameters the route reads. Any other is refused (400 naming it and these), as an
+   * unknown body field is: a misspelled filter must not pass for no filter.
+   *
+   * @default - none
+   */
+  readonly query?: readonly string[];
 }
 
 /** `ObjectCreated` notifications of lake objects whose key matches, sent by S3 to a queue. */

@@ -12,7 +12,9 @@ import { TRAINING_MEMORY_MB } from './limits.js';
 import type { HttpMethod, RouteSpec, Topology } from './spec.js';
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
-const controlPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'iam' });
+const controlPlane = (method: HttpMethod, path: string, query?: readonly string[]): RouteSpec => ({ method, path, auth: 'iam', ...(query === undefined ? {} : { query }) });
+/** The query parameters of a paged list (`src/http/request.ts`, `pageOf`). */
+const PAGE = ['limit', 'cursor'];
 
 /**
  * Lake key patterns of the zones functions read or write (`src/lake/zones.ts`; shadow copies:
@@ -116,40 +118,40 @@ export const topology: Topology = {
         queues: { training: 'send' },
       },
       routes: [
-        controlPlane('GET', '/models'),
+        controlPlane('GET', '/models', PAGE),
         controlPlane('POST', '/models'),
         controlPlane('GET', '/models/{name}'),
         controlPlane('PUT', '/models/{name}/tags'),
-        controlPlane('GET', '/models/{name}/versions'),
+        controlPlane('GET', '/models/{name}/versions', [...PAGE, 'status', 'tag', 'minMetric']),
         controlPlane('POST', '/models/{name}/versions'),
         controlPlane('GET', '/models/{name}/versions/{version}'),
         controlPlane('POST', '/models/{name}/versions/{version}/status'),
         controlPlane('PUT', '/models/{name}/versions/{version}/tags'),
         controlPlane('POST', '/models/{name}/uploads'),
-        controlPlane('GET', '/models/{name}/aliases'),
+        controlPlane('GET', '/models/{name}/aliases', PAGE),
         controlPlane('GET', '/models/{name}/aliases/{alias}'),
         controlPlane('PUT', '/models/{name}/aliases/{alias}'),
-        controlPlane('DELETE', '/models/{name}/aliases/{alias}'),
-        controlPlane('GET', '/models/{name}/aliases/{alias}/ledger'),
+        controlPlane('DELETE', '/models/{name}/aliases/{alias}', ['reason']),
+        controlPlane('GET', '/models/{name}/aliases/{alias}/ledger', PAGE),
         controlPlane('POST', '/models/{name}/aliases/{alias}/rollback'),
         controlPlane('GET', '/models/{name}/aliases/{alias}/rollout'),
         controlPlane('POST', '/models/{name}/aliases/{alias}/rollout'),
         controlPlane('POST', '/models/{name}/aliases/{alias}/rollout/pause'),
         controlPlane('POST', '/models/{name}/aliases/{alias}/rollout/resume'),
         controlPlane('POST', '/models/{name}/aliases/{alias}/rollout/abort'),
-        controlPlane('GET', '/models/{name}/aliases/{alias}/shadow'),
-        controlPlane('GET', '/datasets'),
+        controlPlane('GET', '/models/{name}/aliases/{alias}/shadow', ['since', 'hours']),
+        controlPlane('GET', '/datasets', PAGE),
         controlPlane('GET', '/datasets/{dataset}'),
         controlPlane('PUT', '/datasets/{dataset}'),
         controlPlane('POST', '/datasets/{dataset}/uploads'),
-        controlPlane('GET', '/datasets/{dataset}/versions'),
+        controlPlane('GET', '/datasets/{dataset}/versions', PAGE),
         controlPlane('GET', '/datasets/{dataset}/versions/{version}'),
-        controlPlane('GET', '/datasets/{dataset}/versions/{version}/preview'),
-        controlPlane('GET', '/datasets/{dataset}/jobs'),
+        controlPlane('GET', '/datasets/{dataset}/versions/{version}/preview', ['limit']),
+        controlPlane('GET', '/datasets/{dataset}/jobs', PAGE),
         controlPlane('POST', '/jobs'),
         controlPlane('GET', '/jobs/{id}'),
         controlPlane('POST', '/jobs/{id}/cancel'),
-        controlPlane('GET', '/models/{name}/jobs'),
+        controlPlane('GET', '/models/{name}/jobs', PAGE),
       ],
       queueTriggers: [],
     },

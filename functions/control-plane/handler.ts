@@ -63,6 +63,7 @@ const routes = {
     jobs: new JobStore(table),
     queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
     limits: trainingLimits(),
+    models: registry,
   }),
   ...createRolloutRoutes(rolloutsOnTable(table, registry, events)),
   ...createShadowRoutes({ comparisons: new ShadowComparisons(table), registry }),

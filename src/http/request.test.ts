@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, UnsupportedMediaTypeError } from './errors.js';
-import { expectedRevision, header, parseJsonBody, parseWith, requiredRevision } from './request.js';
+import { expectedRevision, header, parseBody, parseJsonBody, parseWith, requiredRevision } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false, headers: Record<string, string> = {}) => ({
   headers: { ...headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
@@ -55,6 +55,21 @@ describe('parseJsonBody', () => {
     expect(() => parseJsonBody(event(null, 'application/json'))).toThrowError('request body is empty');
     expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(BadRequestError);
     expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(/^malformed JSON body/);
+  });
+});
+
+describe('parseBody without a body', () => {
+  const optional = z.strictObject({ reason: z.optional(z.string()) });
+  const required = z.strictObject({ fileName: z.string() });
+
+  it('reads no body as {} when every field is optional, with or without a content type', () => {
+    expect(parseBody(event(null), optional, 'rollback')).toEqual({});
+    expect(parseBody(event('', 'application/json'), optional, 'rollback')).toEqual({});
+  });
+
+  it('refuses no body when a field is required: 415 without a JSON content type, 400 with one', () => {
+    expect(() => parseBody(event(null), required, 'upload')).toThrowError(UnsupportedMediaTypeError);
+    expect(() => parseBody(event('', 'application/json'), required, 'upload')).toThrowError('request body is empty; expected a JSON object');
   });
 });
 

@@ -109,22 +109,22 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bod
 
 /**
  * The one way a route reads its body: JSON with prototype-free objects, validated strictly
- * against `schema` (400 naming any field it does not know, at any depth).
+ * against `schema` (400 naming any field it does not know, at any depth). A request without a
+ * body (no bytes, whatever its content type) reads as `{}` when the schema takes `{}`, i.e. when
+ * every field of the body is optional (`POST …/rollback`, `POST …/rollout/pause`); otherwise it is
+ * refused as any body that is not JSON (415 without a JSON content type, 400 when empty).
  */
 export function parseBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, schema: S, what: string): z.infer<S> {
+  const bodiless = event.body === null || event.body === '';
+  if (bodiless && z.safeParse(schema, {}).success) return parseWith(schema, {}, what);
   return parseWith(schema, parseJsonBody(event), what);
-}
-
-/** {@link parseBody} for a route whose body may be left out: no body reads as `{}`. */
-export function parseOptionalBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, schema: S, what: string): z.infer<S> {
-  return parseWith(schema, event.body === null || event.body === '' ? {} : parseJsonBody(event), what);
 }
 
 const NO_FIELDS = z.strictObject({});
 
 /** For a route that takes no body: it may be left out or `{}`; a field is a 400 rather than ignored. */
 export function parseNoBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, what: string): void {
-  parseOptionalBody(event, NO_FIELDS, what);
+  parseBody(event, NO_FIELDS, what);
 }
 
 /** Paging options of a list request: `?limit=1..100&cursor=…`. */

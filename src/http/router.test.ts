@@ -44,3 +44,30 @@ describe('dispatch', () => {
     expect((await dispatch(routes, apiEvent(event))).statusCode).toBe(204);
   });
 });
+
+describe('query parameters', () => {
+  const listing: RouteTable = {
+    'GET /models/{name}/versions': async (event) => ({ statusCode: 200, headers: {}, body: JSON.stringify(event.queryStringParameters) }),
+    'GET /models/{name}': async () => ({ statusCode: 200, headers: {}, body: '{}' }),
+  };
+  const get = (resource: string, query: Record<string, string>) => dispatch(listing, apiEvent({ method: 'GET', resource, pathParameters: { name: 'iris' }, query }));
+
+  it('refuses a misspelled filter with a 400 naming it, its near match and the known ones, instead of listing unfiltered', async () => {
+    // Act
+    const error = await failure(get('/models/{name}/versions', { stauts: 'ARCHIVED' }));
+
+    // Assess
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.message).toBe("unknown query parameter 'stauts' (did you mean 'status'?); known: limit, cursor, status, tag, minMetric");
+  });
+
+  it('refuses any query parameter on a route that reads none, and passes the ones a route reads', async () => {
+    // Act
+    const error = await failure(get('/models/{name}', { foo: '1' }));
+    const passed = await get('/models/{name}/versions', { status: 'ARCHIVED', limit: '3' });
+
+    // Assess
+    expect(error.message).toBe("unknown query parameter 'foo'; this route takes no query parameters");
+    expect(JSON.parse(passed.body)).toEqual({ status: 'ARCHIVED', limit: '3' });
+  });
+});

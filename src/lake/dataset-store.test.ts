@@ -273,3 +273,28 @@ describe('DatasetStore claims on dynalite', () => {
     await expect(store.getVersion('race', 99)).rejects.toThrowError(NotFoundError);
   });
 });
+
+describe('DatasetStore statistics beyond the numbers DynamoDB holds', () => {
+  it('completes a version whose statistics hold 1e200, 1e-320 and NaN: READY, those numbers kept as text', async () => {
+    // Prepare
+    await store.ensureDataset('extreme');
+    const object = source('raw/extreme/a.csv');
+    await store.claimSource('extreme', object, HOUR, 1);
+    const statistics = [
+      { name: 'v', type: 'float' as const, nullable: false, nulls: 0, min: -1e200, max: 1e200, mean: 5 / 3, std: 1.1547005383792516e200 },
+      { name: 'w', type: 'float' as const, nullable: false, nulls: 0, min: 1e-320, max: 5, mean: 3.3333333333333335, std: Number.NaN },
+    ];
+
+    // Act
+    await store.completeVersion('extreme', object, 1, { ...outcome, statistics });
+
+    // Assess
+    expect(await store.getVersion('extreme', 1)).toMatchObject({
+      status: 'READY',
+      statistics: [
+        { name: 'v', min: '-1e+200', max: '1e+200', mean: 5 / 3, std: '1.1547005383792516e+200' },
+        { name: 'w', min: '1e-320', max: 5, std: 'NaN' },
+      ],
+    });
+  });
+});

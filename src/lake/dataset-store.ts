@@ -6,6 +6,7 @@ import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
+import { toStorable } from '../storage/numbers.js';
 import { DATASET_SK, DATASETS_GSI_PK, datasetPk, sourceSk, VERSION_COUNTER_SK } from './keys.js';
 import type { AutoTrainOutcome, DatasetDefinition, DatasetVersion, SourceObject } from './types.js';
 
@@ -415,7 +416,8 @@ export class DatasetStore {
     const sk = sourceSk(source);
     const fields = Object.entries(outcome).filter(([, v]) => v !== undefined);
     const names = Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name]));
-    const values = Object.fromEntries(fields.map(([, value], i) => [`:f${i}`, value]));
+    // Statistics are computed from the data: a number beyond the table's range is kept as text, never a failed write.
+    const values = Object.fromEntries(fields.map(([, value], i) => [`:f${i}`, toStorable(value)]));
     try {
       await this.write(
         new UpdateCommand({

@@ -53,6 +53,19 @@ describe('ingestObject when S3 fails', () => {
     expect(await readdir(deps.scratchDir)).toEqual([]);
   });
 
+  it('records a request S3 refuses as sent (a 400) as FAILED with the reason at once, never retried', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('Invalid Argument'), { name: 'InvalidArgument', $metadata: { httpStatusCode: 400 } }));
+
+    // Act
+    const outcome = await ingestObject(deps, object('raw/refused/data.csv'));
+
+    // Assess
+    const reason = 'S3 or DynamoDB refused a request as sent, so it is not retried: Invalid Argument';
+    expect(outcome).toEqual({ kind: 'ingested', dataset: 'refused', version: 1, status: 'FAILED', reason });
+    expect(await deps.store.getVersion('refused', 1)).toMatchObject({ status: 'FAILED', reason, attempts: 1 });
+  });
+
   it('takes the version over on the next delivery, once S3 is back', async () => {
     // Prepare
     const key = 'raw/recovers/data.csv';

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isRejectedRequestAwsError } from '../aws/dependency-errors.js';
 import type { DatasetStore } from './dataset-store.js';
 import type { EngineSettings } from './engine.js';
 import { failedIngest, ingestFile, type FileIngestResult } from './ingest-file.js';
@@ -118,6 +119,12 @@ export async function ingestObject(deps: IngestDeps, source: SourceObject): Prom
     if (claim.resumes !== undefined) await deps.store.recordDuplicateDrop(dataset, source, version);
     return { kind: 'ingested', dataset, version, status: result.status, ...(result.reason === undefined ? {} : { reason: result.reason }) };
   } catch (error) {
+    if (isRejectedRequestAwsError(error)) {
+      // S3 or DynamoDB refused the request as sent (a key too long, an item it cannot store): a retry would be refused alike.
+      const reason = `S3 or DynamoDB refused a request as sent, so it is not retried: ${(error as Error).message}`;
+      await deps.store.completeVersion(dataset, source, version, { ...failedIngest(reason), curatedKeys: [], finishedAt: now().toISOString(), durationMs: now().getTime() - started });
+      return { kind: 'ingested', dataset, version, status: 'FAILED', reason };
+    }
     const reason = `attempt ${claim.attempt} failed: ${(error as Error).message}`;
     await deps.store.recordAttemptFailure(dataset, ingested, version, reason);
     throw new IngestAttemptError(`ingesting '${source.key}' as version ${version} of dataset '${dataset}' failed; it will be retried`, error);

@@ -26,12 +26,16 @@ export interface ColumnStatistics {
    * reads them as missing values, like nulls, and they are left out of min, max, mean and std.
    */
   readonly nans?: number;
-  /** Integers beyond ±(2^53 − 1) as decimal strings (exact); timestamps as ISO strings. */
+  /**
+   * Integers beyond ±(2^53 − 1) are decimal strings (exact); timestamps' min and max are ISO
+   * strings; as stored, a number beyond DynamoDB's range (magnitudes 1e-130 … 9.99e125) is its
+   * decimal text (`"1e+200"`).
+   */
   readonly min?: number | string;
   readonly max?: number | string;
-  /** The nearest double; for integers, computed from the exact values. */
-  readonly mean?: number;
-  readonly std?: number;
+  /** The nearest double (for integers, computed from the exact values), or its text beyond DynamoDB's range. */
+  readonly mean?: number | string;
+  readonly std?: number | string;
   /** Approximate (HyperLogLog) number of distinct values. */
   readonly distinct?: number;
   readonly top?: readonly ValueCount[];

@@ -186,6 +186,21 @@ describe('rollback', () => {
     expect((await registry.getAlias('flipper', 'staging')).revision).toBe(2);
   });
 
+  it('takes a bare POST (no body, no content type) with If-Match as a rollback to the previous entry', async () => {
+    // Prepare
+    await registry.createModel({ name: 'bare' });
+    for (let i = 0; i < 2; i++) await registry.registerVersion(draftVersion('bare'));
+    await registry.setAlias('bare', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+    await registry.setAlias('bare', 'prod', { routes: [{ version: 2, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 1 });
+
+    // Act
+    const reply = await call('POST /models/{name}/aliases/{alias}/rollback', { name: 'bare', alias: 'prod' }, undefined, { 'If-Match': '"2"' });
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ revision: 3, routes: [{ version: 1, weight: 100 }] });
+  });
+
   it('rolls back once however often a client retries it: 20 concurrent calls, one change', async () => {
     // Act
     const replies = await Promise.all(
@@ -239,6 +254,20 @@ describe('artifact keys and areas', () => {
     const reply = await register(uri);
     expect(reply.status).toBe(422);
     expect(reply.body['error']).toBe(`artifact '${uri}' is not an ONNX model: ${reason}`);
+  });
+
+  it('quotes a checked artifact URI longer than 64 characters whole (an upload key the platform made), and one that is not there', async () => {
+    // Prepare
+    const uri = await putLake('models/keys/uploads/e762db90-a25e-4530-aa2f-9236f901af71.onnx', Buffer.from('hi\n'));
+
+    // Act
+    const notOnnx = await register(uri);
+    const missing = await register(uri.replace('.onnx', '-gone.onnx'));
+
+    // Assess
+    expect(uri.length).toBeGreaterThan(64);
+    expect(notOnnx.body['error']).toBe(`artifact '${uri}' is not an ONNX model: could not parse its 3 bytes as an ONNX ModelProto (protobuf)`);
+    expect(missing.body['error']).toBe(`artifact not found: '${uri.replace('.onnx', '-gone.onnx')}'`);
   });
 
   it('refuses an ONNX model whose tensors are external data (422 naming it), registering nothing', async () => {
@@ -337,5 +366,31 @@ describe('version numbers', () => {
     const reply = await call('PUT /models/{name}/aliases/{alias}', { name: 'ranged', alias: 'prod' }, { version: 99_999_999_999 }, { 'if-match': '"0"' });
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toBe('invalid alias: version: versions are numbered from 1 to 9999999999');
+  });
+});
+
+describe('numbers beyond what the registry stores', () => {
+  beforeAll(async () => {
+    await call('POST /models', {}, { name: 'huge' });
+  });
+
+  it.each([1e200, 1e-200])('refuses a metric of %s with a 400 naming it and the range, registering nothing', async (metric) => {
+    // Act
+    const registered = await call('POST /models/{name}/versions', { name: 'huge' }, { artifactUri: `s3://${bucket}/models/huge/a.onnx`, metrics: { x: metric } });
+    const versions = await call('GET /models/{name}/versions', { name: 'huge' });
+
+    // Assess
+    expect(registered.status).toBe(400);
+    expect(registered.body['error']).toContain(`metrics.x: ${String(metric)} is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)`);
+    expect(versions.body['versions']).toEqual([]);
+  });
+
+  it('refuses a minMetric filter beyond the range with a 400 naming it', async () => {
+    // Act
+    const reply = await call('GET /models/{name}/versions', { name: 'huge' }, undefined, {}, { minMetric: 'x:1e200' });
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toBe("invalid minMetric 'x:1e200': 1e200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)");
   });
 });

@@ -7,6 +7,7 @@ import { callerOf, pageOf, parseBody, parseNoBody, requiredRevision } from '../h
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { MAX_VERSION, parseVersionNumber } from '../storage/version-numbers.js';
+import { isStorableNumber, STORED_NUMBER_RANGE, storableNumbers } from '../storage/numbers.js';
 import { assertAliasName, assertModelName } from './names.js';
 import { registerVersion, type RegisterVersionDeps } from './register-version.js';
 import type { VersionFilter } from './registry.js';
@@ -47,7 +48,7 @@ const registerVersionSchema = z.object({
   sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters'))),
   description: text,
   tags,
-  metrics: z.optional(boundedRecord(entryKey('metric names'), z.number())),
+  metrics: z.optional(boundedRecord(entryKey('metric names'), z.number().check(storableNumbers))),
   lineage: z.optional(boundedRecord(entryKey('lineage keys'), value)),
 });
 /** Most routes one alias splits traffic between. */
@@ -101,7 +102,9 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
   if (minMetric !== undefined) {
     const match = /^([^:]+):(-?[0-9.eE+-]+)$/.exec(minMetric);
     if (match === null || !Number.isFinite(Number(match[2]))) throw new BadRequestError(`invalid minMetric ${quote(minMetric)}: expected name:value, e.g. accuracy:0.9`);
-    filter.metric = { name: match[1]!, min: Number(match[2]) };
+    const min = Number(match[2]);
+    if (!isStorableNumber(min)) throw new BadRequestError(`invalid minMetric ${quote(minMetric)}: ${match[2]} is outside the range the registry stores (${STORED_NUMBER_RANGE})`);
+    filter.metric = { name: match[1]!, min };
   }
   return filter;
 }

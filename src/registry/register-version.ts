@@ -60,13 +60,17 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
       `artifactUri must be in model '${model}''s own area of the lake, s3://${deps.lakeBucket}/${modelArea(model)}… (upload with POST /models/${model}/uploads), got ${quote(request.artifactUri)}`,
     );
   }
+  // Checked now (the lake, the model's own area, a usable key of at most 1,024 bytes), often the
+  // upload key the platform generated: quoted whole so the object can be found (the 64-character
+  // clip of `quote` is for values not checked yet).
+  const artifact = `'${request.artifactUri}'`;
   await deps.registry.getModel(model);
 
   let fetched;
   try {
     fetched = await deps.artifacts.fetch(location);
   } catch (error) {
-    if (error instanceof ArtifactNotFoundError) throw new BadRequestError(`artifact not found: ${quote(request.artifactUri)}`);
+    if (error instanceof ArtifactNotFoundError) throw new BadRequestError(`artifact not found: ${artifact}`);
     if (error instanceof ArtifactRequestRejectedError) throw new BadRequestError(error.message, error);
     throw error;
   }
@@ -74,7 +78,7 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   if (request.sha256 !== undefined && request.sha256.toLowerCase() !== sha256) {
     throw new BadRequestError(`artifact sha256 is ${sha256}, not the expected ${request.sha256}`);
   }
-  const signature = await validatedSignature(deps, request.artifactUri, fetched.bytes);
+  const signature = await validatedSignature(deps, artifact, fetched.bytes);
   const key = registeredArtifactKey(model);
   const stored = await deps.artifacts.put({ bucket: deps.lakeBucket, key }, fetched.bytes);
   return deps.registry.registerVersion({
@@ -97,25 +101,25 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   });
 }
 
-/** The signature of model bytes the platform can serve: self-contained (no external data) and loadable; 422 otherwise. */
-async function validatedSignature(deps: RegisterVersionDeps, uri: string, bytes: Uint8Array): Promise<ModelSignature> {
+/** The signature of model bytes the platform can serve: self-contained (no external data) and loadable; 422 otherwise, naming the `artifact` (quoted). */
+async function validatedSignature(deps: RegisterVersionDeps, artifact: string, bytes: Uint8Array): Promise<ModelSignature> {
   let external;
   try {
     external = externalDataTensors(bytes);
   } catch (error) {
     if (!(error instanceof NotAnOnnxModelError)) throw error;
-    throw new UnprocessableError(`artifact ${quote(uri)} is not an ONNX model: ${error.message}`, error.cause);
+    throw new UnprocessableError(`artifact ${artifact} is not an ONNX model: ${error.message}`, error.cause);
   }
   if (external.length > 0) {
     const named = external.slice(0, 3).map((t) => `'${t.name}' in '${t.location}'`).join(', ');
     throw new UnprocessableError(
-      `artifact ${quote(uri)} keeps ${external.length} tensor(s) as external data (${named}${external.length > 3 ? ', …' : ''}); the platform serves a model from its one file: save it with its weights inside (onnx.save_model(model, path, save_as_external_data=False))`,
+      `artifact ${artifact} keeps ${external.length} tensor(s) as external data (${named}${external.length > 3 ? ', …' : ''}); the platform serves a model from its one file: save it with its weights inside (onnx.save_model(model, path, save_as_external_data=False))`,
     );
   }
   try {
     return await deps.inspect(bytes);
   } catch (error) {
     const problem = error instanceof UnsupportedTensorError ? 'cannot be served' : 'is not a loadable ONNX model';
-    throw new UnprocessableError(`artifact ${quote(uri)} ${problem}: ${(error as Error).message}`, error);
+    throw new UnprocessableError(`artifact ${artifact} ${problem}: ${(error as Error).message}`, error);
   }
 }

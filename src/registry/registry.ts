@@ -1,4 +1,5 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { toStorable } from '../storage/numbers.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
 import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
@@ -210,7 +211,7 @@ export class ModelRegistry {
         this.table.db.send(
           new PutCommand({
             TableName: this.table.tableName,
-            Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record },
+            Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record, metrics: toStorable(record.metrics) },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),

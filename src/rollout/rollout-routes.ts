@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
-import { callerOf, parseBody, parseOptionalBody, requiredRevision } from '../http/request.js';
+import { callerOf, parseBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
+import { storableNumbers } from '../storage/numbers.js';
 import type { Rollouts } from './rollouts.js';
 
 /** Plan and guards a rollout gets when the request leaves them out. */
@@ -40,9 +41,9 @@ const startSchema = z.strictObject({
   guards: z.optional(
     z.strictObject({
       maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
-      maxP99Ms: z.optional(z.number().check(z.positive())),
+      maxP99Ms: z.optional(z.number().check(z.positive(), storableNumbers)),
       minRequests: z.optional(z.number().check(z.int(), z.gte(0))),
-      minMetric: z.optional(z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number()) })),
+      minMetric: z.optional(z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number().check(storableNumbers)) })),
     }),
   ),
   reason: text,
@@ -56,7 +57,7 @@ const commandSchema = z.strictObject({ reason: text });
 export function createRolloutRoutes(rollouts: Rollouts): RouteTable {
   const target = (event: APIGatewayProxyEvent) => [assertModelName(pathParam(event, 'name')), assertAliasName(pathParam(event, 'alias'))] as const;
   const command = (run: (model: string, alias: string, command: { by: string; reason: string }) => ReturnType<Rollouts['pause']>) => async (event: APIGatewayProxyEvent) => {
-    const body = parseOptionalBody(event, commandSchema, 'rollout command');
+    const body = parseBody(event, commandSchema, 'rollout command');
     return jsonResponse(200, await run(...target(event), { by: callerOf(event), reason: body.reason ?? '' }));
   };
 

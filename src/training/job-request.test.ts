@@ -3,7 +3,8 @@ import { BadRequestError, NotFoundError } from '../http/errors.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { ColumnStatistics } from '../lake/statistics.js';
 import type { DatasetVersion } from '../lake/types.js';
-import { checkTrainingFields, resolveJobSpec, type JobRequest } from './job-request.js';
+import { parseWith } from '../http/strict-body.js';
+import { checkTrainingFields, jobRequestSchema, resolveJobSpec, type JobRequest } from './job-request.js';
 
 const column = (name: string, type: 'integer' | 'float' | 'boolean' | 'timestamp' | 'string') => ({ name, type, nullable: true });
 const stats = (name: string, type: ColumnStatistics['type'], distinct: number): ColumnStatistics => ({ name, type, nullable: true, nulls: 0, distinct });
@@ -49,8 +50,25 @@ describe('resolveJobSpec', () => {
     expect(spec).toMatchObject({ datasetVersion: 2, algorithm: 'gbdt', seed: 42, features: ['age', 'income', 'purpose', 'sparse'] });
     expect(spec.hyperparameters).toMatchObject({ learningRate: 0.1 });
     expect(spec.notes).toEqual([
-      "not used as features: 'id' (about 5000 distinct values: an identifier), 'opened' (timestamp), 'value' (named like a model output); list features to choose them",
+      "not used as features: 'id' (about 5000 distinct values: an identifier); list features to choose them",
+      "cannot be used as features: 'opened' (timestamp: not supported as a feature; derive numbers from it first), 'value' (named like a model output: rename it to use it)",
     ]);
+  });
+
+  it('refuses a regression target beyond float32 (as stored: text beyond DynamoDB numbers) with a 400 giving its range', async () => {
+    // Prepare
+    const income = { name: 'income', type: 'float' as const, nullable: false, nulls: 0, min: '-1e+100', max: 3e38 };
+    const huge: DatasetVersion = { ...VERSION, statistics: VERSION.statistics!.map((s) => (s.name === 'income' ? income : s)) };
+    const store = { latestReadyVersion: async () => huge } as unknown as DatasetStore;
+
+    // Act
+    const resolving = resolveJobSpec(store, request({ target: 'income', task: 'regression' }), limits);
+
+    // Assess
+    await expect(resolving).rejects.toThrowError(BadRequestError);
+    await expect(resolving).rejects.toThrowError(
+      "target 'income' ranges from -1e+100 to 3e+38 in dataset 'loans' version 2; the exported model computes in float32, whose values stop at ±3.4e38",
+    );
   });
 
   it.each([
@@ -144,5 +162,35 @@ describe('hyperparameter names that are JavaScript built-ins', () => {
       expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(BadRequestError);
       expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(name);
     }
+  });
+});
+
+describe('unknown hyperparameters', () => {
+  it('lists classWeight among the known names of a classification job and suggests it for a typo', () => {
+    // Act
+    const checking = () => checkTrainingFields({ modelName: 'm', target: 't', task: 'classification', algorithm: 'gbdt', hyperparameters: { classWeigth: 'balanced' } });
+
+    // Assess
+    expect(checking).toThrowError(BadRequestError);
+    expect(checking).toThrowError(/^unknown hyperparameter\(s\) 'classWeigth' \(did you mean 'classWeight'\?\) for 'gbdt'; known: .*, tolerance, classWeight, refit$/);
+  });
+
+  it('leaves classWeight out of the known names of a regression job', () => {
+    // Act
+    const checking = () => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm: 'linear', hyperparameters: { l3: 1 } });
+
+    // Assess
+    expect(checking).toThrowError("unknown hyperparameter(s) 'l3' (did you mean 'l2'?) for 'linear'; known: l2, fitIntercept, refit");
+  });
+});
+
+describe('jobRequestSchema', () => {
+  it('refuses a hyperparameter beyond the numbers the registry stores with a 400 naming it and the range', () => {
+    // Act
+    const parsing = () => parseWith(jobRequestSchema, { ...request(), hyperparameters: { tolerance: 1e-200 } }, 'training job');
+
+    // Assess
+    expect(parsing).toThrowError(BadRequestError);
+    expect(parsing).toThrowError('hyperparameters.tolerance: 1e-200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)');
   });
 });

@@ -4,10 +4,12 @@
  * and answers 400 naming the problem.
  */
 import * as z from 'zod/mini';
-import { BadRequestError, NotFoundError } from '../http/errors.js';
+import { BadRequestError, NotFoundError, quote } from '../http/errors.js';
 import { describeIssues } from '../http/request.js';
+import { nearMiss } from '../http/strict-body.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { SchemaColumn } from '../lake/schema.js';
+import type { ColumnStatistics } from '../lake/statistics.js';
 import type { DatasetVersion } from '../lake/types.js';
 import { assertDatasetName } from '../lake/zones.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
@@ -18,6 +20,7 @@ import type { AlgorithmId, Task } from '../ml/model.js';
 import { MAX_CATEGORIES, MAX_CLASSES } from '../ml/limits.js';
 import { OUTPUT_NAMES } from '../ml/onnx/export.js';
 import { DEFAULT_SPLIT } from '../ml/split.js';
+import { storableNumbers } from '../storage/numbers.js';
 import type { JobSpec } from './types.js';
 
 /** Most feature columns a job may use. */
@@ -36,7 +39,7 @@ export const trainingFields = {
   ),
   task: z.enum(['classification', 'regression']),
   algorithm: z.optional(z.enum(Object.keys(ALGORITHMS) as [AlgorithmId, ...AlgorithmId[]])),
-  hyperparameters: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.unknown())),
+  hyperparameters: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(64)), z.unknown()).check(storableNumbers)),
   alias: z.optional(z.string()),
   seed: z.optional(z.number().check(z.int(), z.gte(0), z.lte(2 ** 32 - 1))),
 };
@@ -72,13 +75,20 @@ export function checkTrainingFields(fields: TrainingFields): { algorithm: Algori
     throw new BadRequestError(`algorithm '${algorithm.id}' does not do ${fields.task}; use ${algorithmsFor(fields.task)}`);
   }
   const given = fields.hyperparameters ?? {};
+  // Names first (typos are the usual mistake), against the algorithm's parameters and the
+  // options every algorithm takes; classWeight is shown for the task it applies to.
+  const names = Object.keys((algorithm.parameters._zod.def as { shape?: object }).shape ?? {});
+  const unknown = Object.keys(given).filter((key) => !names.includes(key));
+  if (unknown.length > 0) {
+    const known = names.filter((key) => key !== 'classWeight' || fields.task === 'classification');
+    const named = unknown.map((key) => {
+      const suggestion = nearMiss(key, known);
+      return `${quote(key)}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}`;
+    });
+    throw new BadRequestError(`unknown hyperparameter(s) ${named.join(', ')} for '${algorithm.id}'; known: ${known.join(', ')}`);
+  }
   const parsed = z.safeParse(algorithm.parameters, given);
   if (!parsed.success) throw new BadRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
-  // Every known hyperparameter has a default, so a key missing from the result is unknown (often a typo).
-  const unknown = Object.keys(given).filter((key) => !Object.hasOwn(parsed.data, key));
-  if (unknown.length > 0) {
-    throw new BadRequestError(`unknown hyperparameter(s) ${unknown.map((k) => `'${k}'`).join(', ')} for '${algorithm.id}'; known: ${Object.keys(parsed.data).join(', ')}`);
-  }
   if (parsed.data['classWeight'] !== undefined && fields.task !== 'classification') {
     throw new BadRequestError(`hyperparameter 'classWeight' weighs classes; it applies to classification only, not ${fields.task}`);
   }
@@ -168,6 +178,23 @@ export function checkTrainingColumns(fields: Pick<TrainingFields, 'target' | 'fe
   for (const feature of fields.features ?? []) checkFeatureColumn(byName, feature, fields.target, where, labels);
 }
 
+/** Largest finite float32: the exported model computes in float32 (ONNX, as served). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A regression target beyond float32's range cannot be predicted by the exported model (its
+ * outputs would be ±Infinity): refused, with the column's range, before anything is queued.
+ */
+function checkTargetRange(statistics: ColumnStatistics | undefined, target: string, where: string): void {
+  // Stored statistics beyond DynamoDB's range are text ("1e+200"): read them as numbers.
+  const [min, max] = [Number(statistics?.min), Number(statistics?.max)];
+  if (Math.abs(min) > FLOAT32_MAX || Math.abs(max) > FLOAT32_MAX) {
+    throw new BadRequestError(
+      `target '${target}' ranges from ${min} to ${max} in ${where}; the exported model computes in float32, whose values stop at ±3.4e38: scale the target down (e.g. divide it by a power of ten) first`,
+    );
+  }
+}
+
 /** Checks the target against the task, using the version's column type and statistics. */
 function checkTarget(version: DatasetVersion, target: string, task: Task): void {
   const where = `dataset '${version.dataset}' version ${version.version}`;
@@ -178,6 +205,7 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
   if (labelled < MIN_LABELLED_ROWS) {
     throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of ${where}; training needs at least ${MIN_LABELLED_ROWS}`);
   }
+  if (task === 'regression') checkTargetRange(statistics, target, where);
   if (task === 'classification') {
     const distinct = distinctValues(version, target);
     if (distinct !== undefined && distinct < 2) {
@@ -193,17 +221,27 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
 /** Names of the exported graph's outputs, which its inputs cannot take. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(OUTPUT_NAMES));
 
-/** Why a column is left out of the default features, if it is. */
-function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target: string): string | undefined {
+/** Why a column is left out of the default features, if it is, and whether listing it in `features` would use it. */
+function defaultExclusion(version: DatasetVersion, column: SchemaColumn, target: string): { readonly reason: string; readonly choosable: boolean } | undefined {
   if (column.name === target) return undefined;
-  if (featureKindOf(column.type) === undefined) return `'${column.name}' (${column.type})`;
-  if (RESERVED_NAMES.has(column.name)) return `'${column.name}' (named like a model output)`;
+  if (featureKindOf(column.type) === undefined) return { reason: `'${column.name}' (${column.type}: not supported as a feature; derive numbers from it first)`, choosable: false };
+  if (RESERVED_NAMES.has(column.name)) return { reason: `'${column.name}' (named like a model output: rename it to use it)`, choosable: false };
   const distinct = distinctValues(version, column.name) ?? 0;
   // A text column with (almost) one value per row identifies rows; it cannot generalise.
   if (column.type === 'string' && distinct > MAX_CATEGORIES && distinct > 0.5 * (version.rowsAccepted ?? 0)) {
-    return `'${column.name}' (about ${distinct} distinct values: an identifier)`;
+    return { reason: `'${column.name}' (about ${distinct} distinct values: an identifier)`, choosable: true };
   }
   return undefined;
+}
+
+/** The note on the columns left out of the default features: only those a job may list are offered to be listed. */
+function exclusionNotes(excluded: readonly { readonly reason: string; readonly choosable: boolean }[]): string[] {
+  const reasons = (choosable: boolean) => excluded.filter((e) => e.choosable === choosable).map((e) => e.reason);
+  const [choosable, unusable] = [reasons(true), reasons(false)];
+  return [
+    ...(choosable.length === 0 ? [] : [`not used as features: ${choosable.join(', ')}; list features to choose them`]),
+    ...(unusable.length === 0 ? [] : [`cannot be used as features: ${unusable.join(', ')}`]),
+  ];
 }
 
 /**
@@ -218,13 +256,13 @@ function resolveFeatures(
   const columns = version.schema!.columns;
   const byName = new Map(columns.map((c) => [c.name, c]));
   if (requested === undefined) {
-    const excluded = columns.map((c) => defaultExclusion(version, c, target)).filter((reason) => reason !== undefined);
+    const excluded = columns.map((c) => defaultExclusion(version, c, target)).filter((exclusion) => exclusion !== undefined);
     const usable = columns.filter((c) => c.name !== target && defaultExclusion(version, c, target) === undefined);
     if (usable.length === 0) throw new BadRequestError(`dataset '${version.dataset}' version ${version.version} has no usable feature column besides the target`);
     return {
       names: usable.map((c) => c.name),
       kinds: usable.map((c) => featureKindOf(c.type)!),
-      notes: excluded.length === 0 ? [] : [`not used as features: ${excluded.join(', ')}; list features to choose them`],
+      notes: exclusionNotes(excluded),
     };
   }
   const where = `dataset '${version.dataset}' version ${version.version}`;

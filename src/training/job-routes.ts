@@ -2,6 +2,7 @@
  * The training API: submit a job (202), read one, list a model's or a dataset's jobs, cancel.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { NotFoundError } from '../http/errors.js';
 import { callerOf, pageOf, parseBody, parseNoBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -16,6 +17,8 @@ import { submitJob } from './submit-job.js';
 export interface JobRoutesDeps extends SubmitDeps {
   readonly datasets: DatasetStore;
   readonly limits: TrainingLimits;
+  /** The registry's models: a model's job list is 404 when neither the model nor any job of it exists. */
+  readonly models: { findModel(name: string): Promise<object | undefined> };
 }
 
 /** Creates the training routes. */
@@ -39,7 +42,13 @@ export function createJobRoutes(deps: JobRoutesDeps): RouteTable {
       return jsonResponse(202, await jobs.requestCancel(jobId(event)));
     },
     'GET /models/{name}/jobs': async (event) => {
-      const page = await jobs.listModelJobs(assertModelName(pathParam(event, 'name')), pageOf(event));
+      const model = assertModelName(pathParam(event, 'name'));
+      const paging = pageOf(event);
+      const page = await jobs.listModelJobs(model, paging);
+      // A model is created by its first version: its jobs exist before it does.
+      if (page.items.length === 0 && paging.cursor === undefined && (await deps.models.findModel(model)) === undefined) {
+        throw new NotFoundError(`model '${model}' not found, and no training job names it`);
+      }
       return jsonResponse(200, { jobs: page.items, nextCursor: page.nextCursor ?? null });
     },
     'GET /datasets/{dataset}/jobs': async (event) => {

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, quote } from '../http/errors.js';
 import { modelPk } from '../registry/keys.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
+import { toStorable } from '../storage/numbers.js';
 import { assertModelName } from '../registry/names.js';
 import type { Evaluation } from '../ml/pipeline.js';
 import type { JobProgress, JobSpec, TrainingJob } from './types.js';
@@ -282,7 +283,7 @@ export class JobStore {
    * requested. Throws {@link LeaseLostError} when the worker no longer holds the job.
    */
   async recordProgress(id: string, owner: string, progress: JobProgress): Promise<{ cancelRequested: boolean }> {
-    const attributes = await this.renewHeld(id, owner, 'SET #progress = :progress, #updatedAt = :at', { ':progress': progress });
+    const attributes = await this.renewHeld(id, owner, 'SET #progress = :progress, #updatedAt = :at', { ':progress': toStorable(progress) });
     return { cancelRequested: attributes.cancelRequested === true };
   }
 
@@ -308,8 +309,8 @@ export class JobStore {
     await this.finish(id, owner, 'SUCCEEDED', `SET ${set.join(', ')}`, {
       ':version': outcome.modelVersion,
       ':done': { stage: 'done', elapsedSeconds: outcome.elapsedSeconds, updatedAt: this.now().toISOString() } satisfies JobProgress,
-      ':metrics': outcome.metrics,
-      ...(outcome.evaluation === undefined ? {} : { ':evaluation': outcome.evaluation }),
+      ':metrics': toStorable(outcome.metrics),
+      ...(outcome.evaluation === undefined ? {} : { ':evaluation': toStorable(outcome.evaluation) }),
       ...(outcome.aliasNotMoved === undefined ? {} : { ':aliasNotMoved': outcome.aliasNotMoved }),
     });
   }
@@ -318,7 +319,7 @@ export class JobStore {
   async fail(id: string, owner: string, status: 'FAILED' | 'CANCELLED', reason: string, metrics?: Record<string, number>): Promise<void> {
     await this.finish(id, owner, status, 'SET #reason = :reason' + (metrics ? ', #metrics = :metrics' : ''), {
       ':reason': reason,
-      ...(metrics ? { ':metrics': metrics } : {}),
+      ...(metrics ? { ':metrics': toStorable(metrics) } : {}),
     });
   }
 

@@ -349,6 +349,21 @@ describe('runJob on the emulators', () => {
     expect(await deps.jobs.getJob(job.id)).toMatchObject({ status: 'FAILED', attempts: 2, reason: expect.stringMatching(/^failed after 2 attempts; last error: lake is temporarily unavailable/) });
   });
 
+  it('fails a job at once, never retried, when S3 or DynamoDB refuses a request as sent (a 400 such as ValidationException)', async () => {
+    // Prepare: a refusal the emulator cannot produce on this path.
+    const s3 = new S3Client({ region: 'us-east-1' });
+    mockClient(s3).on(GetObjectCommand).rejects(Object.assign(new Error('Number overflow'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }));
+    const job = await submit(irisSpec('iris-refused'));
+
+    // Act
+    const outcome = await runJob({ ...deps, s3 }, job.id, invocation('w1'));
+
+    // Assess
+    const reason = 'S3 or DynamoDB refused a request as sent, so it is not retried: Number overflow';
+    expect(outcome).toEqual({ kind: 'failed', reason });
+    expect(await deps.jobs.getJob(job.id)).toMatchObject({ status: 'FAILED', attempts: 1, reason });
+  });
+
   it('ends a job whose worker died on its last attempt when the queue hands the message out a final time', async () => {
     // Prepare: the third attempt's worker "dies" (its lease runs out without an outcome).
     const job = await submit(irisSpec('iris-dead'));

@@ -9,6 +9,7 @@
  * | trained, verified, registered            | SUCCEEDED, `modelVersion`, metrics   | deleted            |
  * | … but no better than the majority class  | SUCCEEDED, alias left, `aliasNotMoved` | deleted          |
  * | bad data / request / model (permanent)   | FAILED with the reason               | deleted            |
+ * | S3/DynamoDB refuses a request as sent    | FAILED at once with the reason       | deleted            |
  * | cancel requested                         | CANCELLED                            | deleted            |
  * | out of time                              | FAILED with the time limit           | deleted            |
  * | transient (S3, DynamoDB), attempts left  | QUEUED with `lastError`              | retried by SQS     |
@@ -20,7 +21,7 @@
  * | duplicate delivery, job held by a worker | unchanged                            | retried (ends once the holder finishes or dies) |
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { callDependency } from '../aws/dependency-errors.js';
+import { callDependency, isRejectedRequestAwsError } from '../aws/dependency-errors.js';
 import { ConflictError, PreconditionFailedError } from '../http/errors.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import { featureKindOf } from './feature-kinds.js';
@@ -249,6 +250,12 @@ async function finishFailed(deps: RunJobDeps, job: TrainingJob, invocation: Invo
   if (error instanceof TrainingFailedError) {
     await deps.jobs.fail(job.id, invocation.owner, 'FAILED', error.message, error.metrics);
     return { kind: 'failed', reason: error.message };
+  }
+  if (isRejectedRequestAwsError(error)) {
+    // S3 or DynamoDB refused the request as sent: another attempt would be refused alike.
+    const reason = `S3 or DynamoDB refused a request as sent, so it is not retried: ${error.message}`;
+    await deps.jobs.fail(job.id, invocation.owner, 'FAILED', reason);
+    return { kind: 'failed', reason };
   }
   const lastError = `attempt ${job.attempts}: ${error.message}`;
   // SQS counts receives (also ones that never reached the job), so the receive count decides.

@@ -58,9 +58,12 @@ function fillPath(template: string, rng: Rng): string {
 const QUERY_KEYS = ['limit', 'cursor', 'status', 'tag', 'minMetric', 'reason', 'hours', 'since', 'x'];
 const QUERY_VALUES = ['', '1', '0', '-1', '100', '101', '1e400', 'NaN', 'abc', 'APPROVED', 'team=a', 'accuracy:0.9', 'accuracy:abc', ':', '2026-13-45', '2026-01-01T00:00:00Z', 'eyJ4IjoxfQ', '%', '%zz', '%E2%9C%93', 'a'.repeat(3_000)];
 
-function query(rng: Rng): string {
+/** A query string: mostly parameters the route reads (so their checks are exercised, not only the refusal of unknown ones). */
+function query(route: RouteSpec, rng: Rng): string {
   if (!rng.chance(0.3)) return '';
-  const pairs = Array.from({ length: rng.int(1, 4) }, () => `${rng.pick(QUERY_KEYS)}=${rng.pick(QUERY_VALUES)}`);
+  const own = route.query ?? [];
+  const key = () => (own.length > 0 && rng.chance(0.8) ? rng.pick(own) : rng.pick(QUERY_KEYS));
+  const pairs = Array.from({ length: rng.int(1, 4) }, () => `${key()}=${rng.pick(QUERY_VALUES)}`);
   return `?${pairs.join('&')}`;
 }
 
@@ -159,7 +162,7 @@ export function fuzzRequest(routes: readonly RouteSpec[], context: FuzzContext, 
     index,
     route: routeKey,
     method: chosenMethod,
-    path: `${fillPath(route.path, rng)}${query(rng)}`,
+    path: `${fillPath(route.path, rng)}${query(route, rng)}`,
     headers: headers(context, text !== undefined, rng),
     ...(text === undefined ? {} : { body: text }),
   };

@@ -330,6 +330,18 @@ describe('bad input to the local lake', () => {
     expect(version.statistics?.[0]).toMatchObject({ name: 'v', type: 'float', min: 0.5, max: 19.5, mean: 10 });
   });
 
+  it('makes a version READY whose statistics lie beyond the numbers DynamoDB holds (1e200, 1e-320), showing those as text', async () => {
+    // Act
+    const version = await ingest('beyond-dynamo', 'data.csv', 'v,w\n1e200,1e-320\n-1e200,5\n5,5\n');
+
+    // Assess
+    expect(version).toMatchObject({ status: 'READY', rowsAccepted: 3 });
+    expect(version.statistics).toMatchObject([
+      { name: 'v', min: '-1e+200', max: '1e+200' },
+      { name: 'w', min: '1e-320', max: 5 },
+    ]);
+  });
+
   it('answers 400 naming the problem for a bad dataset definition, and 404 for an unknown dataset', async () => {
     // Act
     const badThreshold = await lake.request('PUT', '/datasets/defs', { rejectThreshold: 2 });

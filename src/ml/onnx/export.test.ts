@@ -197,6 +197,21 @@ describe('exportOnnx parity with score.ts', () => {
     expect(rows).toContain(report.worst?.row);
   });
 
+  it('never passes a non-finite prediction, even beside terms of infinite magnitude', async () => {
+    // Prepare: a regression beyond float32 (a target of 1e39): onnxruntime and the trainer both say Infinity.
+    const pre = fitPreprocessor(COLUMNS, TRAIN, PREPROCESSING['raw+ordinal']!);
+    const model: TreeEnsembleModel = { kind: 'trees', link: 'identity', baseScore: Float32Array.from([1e39]), trees: [] };
+    const bytes = exportOnnx({ preprocessor: pre, model, task: 'regression', classNames: [], metadata: {}, graphName: 'beyond' });
+    const expected = predict(model, transform(pre, COLUMNS, ALL), 1);
+
+    // Act
+    const report = await checkParity(bytes, pre, COLUMNS, ALL, expected, 'regression', { magnitudes: new Float64Array(ROWS).fill(Infinity) });
+
+    // Assess
+    expect(report.maxAbsDifference).toBe(Infinity);
+    expect(report.maxScaledDifference).toBe(Infinity);
+  });
+
   it('handles an ensemble without trees (base scores only)', async () => {
     const pre = fitPreprocessor(COLUMNS, TRAIN, PREPROCESSING['raw+ordinal']!);
     const x = transform(pre, COLUMNS, ALL);

@@ -160,7 +160,9 @@ export async function checkParity(
           const got = actual[base + c]!;
           // A prediction that is not a finite number never passes (not even NaN against NaN).
           const diff = Number.isFinite(got) && Number.isFinite(want) ? Math.abs(got - want) : Infinity;
-          const scaled = diff / Math.max(1, magnitude);
+          // Infinite terms behind an infinite difference make a NaN ratio: that never passes either.
+          const ratio = diff / Math.max(1, magnitude);
+          const scaled = Number.isNaN(ratio) ? Infinity : ratio;
           if (diff > maxAbsDifference) maxAbsDifference = diff;
           if (scaled > maxScaledDifference) {
             maxScaledDifference = scaled;
