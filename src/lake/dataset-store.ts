@@ -2,7 +2,7 @@
  * Datasets in the registry table: definitions, numbered versions, and the claims that make
  * ingestion idempotent. Single-item conditional writes only (DynamoDB and dynalite alike).
  */
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
@@ -287,26 +287,11 @@ export class DatasetStore {
   async unfinishedVersions(): Promise<{ readonly version: DatasetVersion; readonly takeoverInMs: number }[]> {
     const now = this.now().getTime();
     const found: { version: DatasetVersion; takeoverInMs: number }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.send(() =>
-        this.table.db.send(
-          new ScanCommand({
-            TableName: this.table.tableName,
-            FilterExpression: '#type = :version AND #status IN (:ingesting, :retrying)',
-            ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
-            ExpressionAttributeValues: { ':version': 'DATASET_VERSION', ':ingesting': 'INGESTING', ':retrying': 'RETRYING' },
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const version = stripKeys<DatasetVersion & { sourceSk: string }>(item);
-        const claim = (await this.table.getItem(datasetPk(version.dataset), version.sourceSk)) as SourceItem | undefined;
-        found.push({ version: withoutClaim(version), takeoverInMs: Math.max(0, (claim?.leaseUntil ?? now) + 1 - now) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for (const item of await this.table.scanByStatus('DATASET_VERSION', ['INGESTING', 'RETRYING'])) {
+      const version = stripKeys<DatasetVersion & { sourceSk: string }>(item);
+      const claim = (await this.table.getItem(datasetPk(version.dataset), version.sourceSk)) as SourceItem | undefined;
+      found.push({ version: withoutClaim(version), takeoverInMs: Math.max(0, (claim?.leaseUntil ?? now) + 1 - now) });
+    }
     return found;
   }
 

@@ -5,7 +5,7 @@
  * their query, and the latest number under a prefix.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
 import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
 
@@ -155,6 +155,33 @@ export class RegistryTable {
   /** One page of a prefix query; its cursor only continues this query (400 otherwise). */
   pageByPrefix<T>(query: PrefixQuery, page: PageRequest): Promise<Page<T>> {
     return this.queryPage<T>(prefixInput(query), page, { [ATTR.pk]: (v) => v === query.pk, [ATTR.sk]: (v) => v.startsWith(query.prefix) });
+  }
+
+  /**
+   * Every item of one `type` whose `status` is one of `statuses`, by a scan of the whole table:
+   * for recovering work whose messages were lost (the local cloud's in-memory queues after a
+   * restart), never for a request.
+   */
+  async scanByStatus(type: string, statuses: readonly string[]): Promise<Record<string, unknown>[]> {
+    const values = Object.fromEntries(statuses.map((status, i) => [`:s${i}`, status]));
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send(() =>
+        this.db.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: `#type = :type AND #status IN (${Object.keys(values).join(', ')})`,
+            ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+            ExpressionAttributeValues: { ':type': type, ...values },
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
   }
 
   /** One page of a query; the cursor is checked against `cursorShape`. */

@@ -10,7 +10,7 @@
  * (newest first), and the index lists the jobs of a dataset. The id carries the model
  * name (`<model>~<time-ordered id>`), so a job is read by id alone.
  */
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, quote } from '../http/errors.js';
 import { modelPk } from '../registry/keys.js';
@@ -238,25 +238,10 @@ export class JobStore {
   async unfinishedJobs(): Promise<UnfinishedJob[]> {
     const now = this.now().getTime();
     const found: UnfinishedJob[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.send(() =>
-        this.table.db.send(
-          new ScanCommand({
-            TableName: this.table.tableName,
-            FilterExpression: '#type = :job AND #status IN (:queued, :running)',
-            ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
-            ExpressionAttributeValues: { ':job': 'JOB', ':queued': 'QUEUED', ':running': 'RUNNING' },
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const leaseUntil = item['status'] === 'RUNNING' && typeof item['leaseUntil'] === 'number' ? item['leaseUntil'] : now;
-        found.push({ job: toJob(item), takeoverInMs: Math.max(0, leaseUntil + 1 - now) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for (const item of await this.table.scanByStatus('JOB', ['QUEUED', 'RUNNING'])) {
+      const leaseUntil = item['status'] === 'RUNNING' && typeof item['leaseUntil'] === 'number' ? item['leaseUntil'] : now;
+      found.push({ job: toJob(item), takeoverInMs: Math.max(0, leaseUntil + 1 - now) });
+    }
     return found;
   }
 
