@@ -92,3 +92,20 @@ describe('request bodies are strict on every route', () => {
     }
   });
 });
+
+describe('numbers the registry cannot store (DynamoDB: 0 or magnitudes 1e-130 … 9.99e125)', () => {
+  it.each([
+    ['POST /models/{name}/aliases/{alias}/rollout', { candidate: 2, guards: { maxErrorRate: 1e-200 } }, 'guards.maxErrorRate'],
+    ['POST /models/{name}/aliases/{alias}/rollout', { candidate: 2, guards: { minRequests: 1e200 } }, 'guards.minRequests'],
+    ['PUT /datasets/{dataset}', { rejectThreshold: 1e-200 }, 'rejectThreshold'],
+    ['POST /models/{name}/versions', { artifactUri: 's3://lake/models/m/a.onnx', metrics: { x: 1e200 } }, 'metrics.x'],
+  ])('%s refuses %j before anything is used (400 naming %s)', async (route, body, field) => {
+    // Act
+    const answer = await send(route, body);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.message).toContain(field);
+    expect(answer.message).toContain('1e-130');
+  });
+});

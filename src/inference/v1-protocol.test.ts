@@ -80,6 +80,7 @@ describe('outputsToPredictions', () => {
       { name: 's', datatype: 'INT64', shape: [2] },
       { name: 'tot', datatype: 'FP32', shape: [] },
       { name: 'y', datatype: 'FP32', shape: [-1, 2, 2] },
+      { name: 'unknown', datatype: 'INT64' },
     ],
   } as unknown as LoadedModel;
 
@@ -101,6 +102,7 @@ describe('outputsToPredictions', () => {
 
   it.each([
     ['a declared shape whose size happens to be the number of instances', { name: 's', datatype: 'INT64' as const, shape: [2], data: [2, 1] }, 'shape [2] for 2 instances'],
+    ['an output of undeclared shape whose first dimension happens to be the number of instances', { name: 'unknown', datatype: 'INT64' as const, shape: [2], data: [2, 1] }, 'shape [2] for 2 instances'],
     ['a scalar total', { name: 'tot', datatype: 'FP32' as const, shape: [], data: [3] }, 'shape [] for 2 instances'],
     ['a first dimension that is not the number of instances', { name: 'p', datatype: 'FP32' as const, shape: [1, 2], data: [1, 2] }, 'shape [1, 2] for 2 instances'],
   ])('refuses an output that is not per instance (%s) rather than dealing it out', (_, output, shape) => {

@@ -136,12 +136,15 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
  * Whether an output has one entry per instance, so that v1 can deal it out: its first dimension
  * is the batch (as run, the number of instances; as declared, dynamic, or fixed like the first
  * dimension of every input of a fixed-batch model). A shape, a total or any other output computed
- * over the whole batch is not, and v1 has no way to answer it.
+ * over the whole batch is not, nor an output whose shape the model does not declare; v1 has no
+ * way to answer them.
  */
 function isPerInstance(model: LoadedModel, output: V2TensorOutput, count: number): boolean {
   if (output.shape[0] !== count) return false;
+  // A model that does not declare the output's shape (unknown rank) does not say it is per instance.
   const declared = model.outputs.find((spec) => spec.name === output.name)?.shape?.[0];
-  if (declared === undefined || declared < 0) return true;
+  if (declared === undefined) return false;
+  if (declared < 0) return true;
   return [...model.inputs.values()].every((input) => input.shape?.[0] === declared);
 }
 

@@ -115,3 +115,15 @@ describe('POST /datasets/{dataset}/uploads: fileName follows the object key rule
     expect(answer.message).toContain(reason);
   });
 });
+
+describe('PUT /datasets/{dataset}: numbers the registry cannot store', () => {
+  it('refuses a reject threshold below DynamoDB\'s smallest magnitude (400 naming it), before anything is written', async () => {
+    // Act
+    const answer = await putDefinition({ rejectThreshold: 1e-200 });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.message).toContain('rejectThreshold');
+    expect(answer.message).toContain('1e-130');
+  });
+});

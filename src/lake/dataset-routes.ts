@@ -11,6 +11,7 @@ import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import type { UploadSigner } from '../aws/artifact-store.js';
 import { objectKeyProblem } from '../aws/object-keys.js';
+import { storableNumbers } from '../storage/numbers.js';
 import { parseVersionNumber } from '../storage/version-numbers.js';
 import { COLUMN_TYPES } from './column-types.js';
 import { DEFAULT_REJECT_THRESHOLD, type DatasetStore } from './dataset-store.js';
@@ -53,7 +54,7 @@ const definitionSchema = (autoTrain: AutoTrainChecker) =>
           ),
       }),
     ),
-    rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), DEFAULT_REJECT_THRESHOLD),
+    rejectThreshold: z._default(z.number().check(z.gte(0), z.lte(1), storableNumbers), DEFAULT_REJECT_THRESHOLD),
     autoTrain: z.optional(autoTrain.schema),
   });
 /** Refuses declared column names the lake cannot take (400 naming the field), by the rule ingestion applies to a file's columns. */

@@ -40,9 +40,9 @@ const startSchema = z.strictObject({
   maxStepSeconds: z.optional(z.number().check(z.int(), z.gte(MIN_STEP_SECONDS), z.lte(MAX_SECONDS))),
   guards: z.optional(
     z.strictObject({
-      maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+      maxErrorRate: z.optional(z.number().check(z.gte(0), z.lte(1), storableNumbers)),
       maxP99Ms: z.optional(z.number().check(z.positive(), storableNumbers)),
-      minRequests: z.optional(z.number().check(z.int(), z.gte(0))),
+      minRequests: z.optional(z.number().check(z.int(), z.gte(0), storableNumbers)),
       minMetric: z.optional(z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(128)), minDelta: z.optional(z.number().check(storableNumbers)) })),
     }),
   ),

@@ -2,7 +2,9 @@ import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { BadRequestError } from '../http/errors.js';
 import { isStorableNumber, storableNumbers, toStorable } from './numbers.js';
+import { RegistryTable } from './table.js';
 
 let env: TestEmulators;
 beforeAll(async () => {
@@ -71,5 +73,19 @@ describe('storableNumbers', () => {
       ['tolerance', '1e-200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)'],
       ['nested.list.1', '1e+200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)'],
     ]);
+  });
+});
+
+describe('a number out of range that reaches the table anyway', () => {
+  it('is the caller\'s fault (400 saying the range), not an internal error', async () => {
+    // Prepare
+    const table = new RegistryTable(env.dynamo, env.resources.tableName).named('model registry');
+
+    // Act
+    const write = table.send(() => table.db.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'numbers', sk: 'unchecked', value: 1e-200 } })));
+
+    // Assess
+    await expect(write).rejects.toThrowError(BadRequestError);
+    await expect(write).rejects.toThrowError('a number is outside the range the model registry stores (0 or a magnitude from 1e-130 to 9.99e125)');
   });
 });

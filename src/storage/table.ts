@@ -7,7 +7,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
+import { BadRequestError } from '../http/errors.js';
 import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
+import { STORED_NUMBER_RANGE } from './numbers.js';
 
 /** Attribute names of the table and its index. */
 export const ATTR = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk' } as const;
@@ -96,7 +98,14 @@ export class RegistryTable {
 
   /** Sends a command, mapping throttling and outages to 503. */
   send<T>(call: () => Promise<T>): Promise<T> {
-    return callDependency(this.dependency, call);
+    return callDependency(this.dependency, call).catch((error: unknown) => {
+      // The last line of defence behind the request checks that name the field (storableNumbers):
+      // DynamoDB refuses a number out of its range whatever field it came from; the caller sent it.
+      if ((error as { name?: string }).name === 'ValidationException' && /Number (overflow|underflow)/.test((error as Error).message)) {
+        throw new BadRequestError(`a number is outside the range the ${this.dependency} stores (${STORED_NUMBER_RANGE})`, error);
+      }
+      throw error;
+    });
   }
 
   /** A consistent read of one item. */
