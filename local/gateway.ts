@@ -139,7 +139,7 @@ export function createGateway(options: GatewayOptions): Server {
       return sendError(
         response,
         413,
-        `request body is ${error.size} bytes; the limit is ${options.maxRequestBytes} bytes (send bulk predictions through batch)`,
+        `request body is ${error.size} bytes; the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones)`,
         requestId,
       );
     }
@@ -151,7 +151,7 @@ export function createGateway(options: GatewayOptions): Server {
         response,
         413,
         `request is ${eventSize} bytes as Lambda receives it (a ${body.length}-byte body escaped as a JSON string in the API Gateway event, with the headers and request context); ` +
-          `the limit is ${options.maxRequestBytes} bytes (send bulk predictions through batch)`,
+          `the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones)`,
         requestId,
       );
     }

@@ -105,7 +105,7 @@ export class PreconditionRequiredError extends HttpError {
 /** 413: the body exceeds the payload limit. */
 export class PayloadTooLargeError extends HttpError {
   constructor(limitBytes: number, actualBytes: number) {
-    super(413, `request body is ${actualBytes} bytes; the limit is ${limitBytes} bytes (send bulk predictions through batch)`);
+    super(413, `request body is ${actualBytes} bytes; the limit is ${limitBytes} bytes (split the request into smaller ones)`);
   }
 }
 

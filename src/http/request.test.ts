@@ -144,3 +144,29 @@ describe('request values in errors', () => {
     }
   });
 });
+
+describe('parseBody: text UTF-8 cannot carry', () => {
+  it.each([
+    ['a value', '{"tags":{"k":"\\ud800"}}', "invalid tags: tags.k contains an unpaired surrogate (\\ud800) at position 0, which UTF-8 cannot encode"],
+    ['a key', '{"tags":{"a\\udc00":"v"}}', "invalid tags: the key 'tags.a\udc00' contains an unpaired surrogate (\\udc00), which UTF-8 cannot encode"],
+  ])('refuses an unpaired surrogate in %s (400 naming where), instead of storing U+FFFD', (_, body, message) => {
+    // Prepare
+    const schema = z.object({ tags: z.record(z.string(), z.string()) });
+    const event = { headers: { 'content-type': 'application/json' }, body, isBase64Encoded: false };
+
+    // Act
+    const parse = () => parseBody(event, schema, 'tags');
+
+    // Assess
+    expect(parse).toThrowError(BadRequestError);
+    expect(parse).toThrowError(message);
+  });
+
+  it('keeps a paired surrogate (an emoji) as sent', () => {
+    // Act
+    const parsed = parseBody({ headers: { 'content-type': 'application/json' }, body: '{"tags":{"k":"\\ud83d\\ude00"}}', isBase64Encoded: false }, z.object({ tags: z.record(z.string(), z.string()) }), 'tags');
+
+    // Assess
+    expect(parsed.tags['k']).toBe('😀');
+  });
+});

@@ -4,6 +4,7 @@ import '../validation.js';
 import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
 import { parseOwnJson } from './own-json.js';
+import { loneSurrogate } from './unicode.js';
 
 import { parseWith } from './strict-body.js';
 
@@ -117,7 +118,31 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bod
 export function parseBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, schema: S, what: string): z.infer<S> {
   const bodiless = event.body === null || event.body === '';
   if (bodiless && z.safeParse(schema, {}).success) return parseWith(schema, {}, what);
-  return parseWith(schema, parseJsonBody(event), what);
+  const parsed = parseWith(schema, parseJsonBody(event), what);
+  assertEncodable(parsed, what);
+  return parsed;
+}
+
+/**
+ * 400 for a string (value or key) with an unpaired surrogate: it has no UTF-8 encoding, so the
+ * registry would store U+FFFD (or refuse it) and a later read would not give back what was sent.
+ */
+function assertEncodable(value: unknown, what: string): void {
+  const pending: [unknown, string][] = [[value, '']];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item === 'string') {
+      const lone = loneSurrogate(item);
+      if (lone !== undefined) throw new BadRequestError(`invalid ${what}: ${path === '' ? 'the body' : path} contains an unpaired surrogate (${lone.unit}) at position ${lone.index}, which UTF-8 cannot encode`);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, child] of Object.entries(item)) {
+        const at = path === '' ? key : `${path}.${key}`;
+        const lone = loneSurrogate(key);
+        if (lone !== undefined) throw new BadRequestError(`invalid ${what}: the key ${quote(at)} contains an unpaired surrogate (${lone.unit}), which UTF-8 cannot encode`);
+        pending.push([child, at]);
+      }
+    }
+  }
 }
 
 const NO_FIELDS = z.strictObject({});

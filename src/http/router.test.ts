@@ -70,4 +70,17 @@ describe('query parameters', () => {
     expect(error.message).toBe("unknown query parameter 'foo'; this route takes no query parameters");
     expect(JSON.parse(passed.body)).toEqual({ status: 'ARCHIVED', limit: '3' });
   });
+
+  it('refuses a parameter given more than once (API Gateway would pass only the last value)', async () => {
+    // Prepare
+    const event = apiEvent({ method: 'GET', resource: '/models/{name}/versions', pathParameters: { name: 'iris' }, query: { limit: '2' } });
+    event.multiValueQueryStringParameters = { limit: ['1', '2'] };
+
+    // Act
+    const error = await failure(dispatch(listing, event));
+
+    // Assess
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.message).toBe("query parameter 'limit' is given 2 times; it takes one value");
+  });
 });

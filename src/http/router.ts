@@ -23,7 +23,12 @@ function checkQuery(routeKey: string, event: Pick<APIGatewayProxyEvent, 'querySt
   const given = Object.keys({ ...event.queryStringParameters, ...event.multiValueQueryStringParameters });
   const known = QUERY_PARAMETERS.get(routeKey) ?? [];
   const unknown = given.find((name) => !known.includes(name));
-  if (unknown === undefined) return;
+  if (unknown === undefined) {
+    // Every parameter takes one value: API Gateway would pass only the last of several to the route.
+    const repeated = Object.entries(event.multiValueQueryStringParameters ?? {}).find(([, values]) => (values?.length ?? 0) > 1);
+    if (repeated !== undefined) throw new BadRequestError(`query parameter ${quote(repeated[0])} is given ${repeated[1]!.length} times; it takes one value`);
+    return;
+  }
   const suggestion = nearMiss(unknown, known);
   const knownText = known.length === 0 ? 'this route takes no query parameters' : `known: ${known.join(', ')}`;
   throw new BadRequestError(`unknown query parameter ${quote(unknown)}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}; ${knownText}`);

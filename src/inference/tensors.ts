@@ -1,6 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
 import { BadRequestError, quote } from '../http/errors.js';
 import { jsonNumber } from '../http/json-number.js';
+import { loneSurrogate } from '../http/unicode.js';
 import type { TensorSpec, V2Datatype } from '../registry/types.js';
 import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
 import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
@@ -213,9 +214,6 @@ function toBools(spec: TensorSpec, data: readonly unknown[]): Uint8Array {
   return array;
 }
 
-/** A UTF-16 surrogate without its other half (matched on code units: no `u` flag). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * Why a string cannot reach the model intact, if it cannot: onnxruntime-node hands string
  * elements to the runtime as NUL-terminated UTF-8, so a U+0000 would cut the string short and an
@@ -224,8 +222,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function unsendable(value: string): string | undefined {
   const nul = value.indexOf('\u0000');
   if (nul >= 0) return `contains U+0000 at position ${nul}`;
-  const lone = LONE_SURROGATE.exec(value);
-  if (lone !== null) return `contains an unpaired surrogate (\\u${lone[0].charCodeAt(0).toString(16)}) at position ${lone.index}`;
+  const lone = loneSurrogate(value);
+  if (lone !== undefined) return `contains an unpaired surrogate (${lone.unit}) at position ${lone.index}`;
   return undefined;
 }
 
