@@ -96,7 +96,11 @@ async function loadOrCreateApiKey(stateDir: string): Promise<string> {
 /** Computed once: every container of this local cloud runs the same checkout. */
 const CODE_VERSION = platformCodeVersion();
 
-const HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
+/**
+ * What containers take from the host's environment: the basics, and the AWS SDK's switch for its
+ * Node-version notice (npm start sets it; Lambda runs Node 22, where the notice never shows).
+ */
+const HOST_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] as const;
 
 function hostEssentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(HOST_VARIABLES.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
