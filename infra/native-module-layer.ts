@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AssetHashType, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { MEGABYTE, type LayerArch, type LayerDescription } from '../layers/layer-builder.js';
+import { layerSourceFiles, MEGABYTE, type LayerArch, type LayerDescription } from '../layers/layer-builder.js';
 import { LAYERS } from '../layers/layers.js';
 import { REPO_ROOT } from '../topology/paths.js';
 import type { LayerId } from '../topology/spec.js';
@@ -21,7 +21,6 @@ const LAYER_HASH_SALT = 'native-module-layer/1';
 
 /** The build CLI shared by every layer. */
 const BUILD_SCRIPT = path.join(REPO_ROOT, 'layers', 'cli.ts');
-const BUILDER = path.join(REPO_ROOT, 'layers', 'layer-builder.ts');
 
 /** Properties of a {@link NativeModuleLayer}. */
 export interface NativeModuleLayerProps {
@@ -105,7 +104,7 @@ export class NativeModuleLayer extends Construct {
     const hash = createHash('sha256')
       .update(LAYER_HASH_SALT)
       .update(`\0${description.id}\0${arch}\0${this.packageVersion}\0${props.budgetMb ?? ''}\0`);
-    for (const file of [BUILDER, path.join(layerDir, 'build.ts')]) {
+    for (const file of layerSourceFiles(description.id)) {
       hash.update(readFileSync(file)).update('\0');
     }
 

@@ -183,6 +183,11 @@ export async function buildLayer(layer: LayerDescription, options: LayerBuildOpt
   return { layer: layer.id, packageName: layer.packageName, version, arch, outDir, zipPath, unzippedBytes, zippedBytes, budgetBytes, proof, proofDetail, durationMs };
 }
 
+/** The source files a layer's content follows from besides its package version: the shared builder and the layer's description. */
+export function layerSourceFiles(id: LayerId): string[] {
+  return [fileURLToPath(import.meta.url), path.join(LAYERS_DIR, id, 'build.ts')];
+}
+
 /** The version of `packageName` installed in the repository, which the layer pins exactly. */
 export async function readInstalledVersion(packageName: string): Promise<string> {
   const manifestPath = path.join(REPO_ROOT, 'node_modules', packageName, 'package.json');

@@ -15,7 +15,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLayer, readInstalledVersion } from '../layers/layer-builder.js';
+import { buildLayer, layerSourceFiles, readInstalledVersion } from '../layers/layer-builder.js';
 import { LAYERS } from '../layers/layers.js';
 import { functionBuildOptions } from '../topology/bundling.js';
 import { REPO_ROOT } from '../topology/paths.js';
@@ -42,7 +42,7 @@ export async function bundleFunction(spec: FunctionSpec, root: string): Promise<
 /** What a layer's content depends on: the builder, its description and the packaged version. */
 async function layerKey(id: LayerId): Promise<string> {
   const hash = createHash('sha256').update(`${id}\0${await readInstalledVersion(LAYERS[id].packageName)}\0`);
-  for (const file of [path.join(REPO_ROOT, 'layers', 'layer-builder.ts'), path.join(REPO_ROOT, 'layers', id, 'build.ts')]) hash.update(readFileSync(file)).update('\0');
+  for (const file of layerSourceFiles(id)) hash.update(readFileSync(file)).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 

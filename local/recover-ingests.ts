@@ -6,25 +6,19 @@
  * delayed until its claim's lease expires, so the delivery takes it over as the redelivery of a
  * crashed attempt's message would in AWS.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { objectCreatedMessageBody } from '../src/aws/s3-event.js';
 import type { DatasetStore } from '../src/lake/dataset-store.js';
 import { LOCAL_REGION } from './emulators.js';
-
-/** SQS's longest message delay. */
-const MAX_DELAY_SECONDS = 900;
+import { requeueAfterLease } from './requeue.js';
 
 /** Announces the source of every unfinished dataset version again; resolves with them (`dataset vN`). */
 export async function requeueUnfinishedIngests(datasets: DatasetStore, sqs: SQSClient, ingestQueueUrl: string, now = new Date()): Promise<string[]> {
   const unfinished = await datasets.unfinishedVersions();
-  for (const { version, takeoverInMs } of unfinished) {
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: ingestQueueUrl,
-        MessageBody: objectCreatedMessageBody(version.source, LOCAL_REGION, now),
-        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(takeoverInMs / 1000)),
-      }),
-    );
-  }
+  await requeueAfterLease(
+    sqs,
+    ingestQueueUrl,
+    unfinished.map(({ version, takeoverInMs }) => ({ body: objectCreatedMessageBody(version.source, LOCAL_REGION, now), takeoverInMs })),
+  );
   return unfinished.map(({ version }) => `${version.dataset} v${version.version}`);
 }

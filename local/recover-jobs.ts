@@ -6,24 +6,14 @@
  * lease is stale, so the delivery takes it over as the redelivery of a crashed worker's message
  * would in AWS.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { jobMessageBody } from '../src/training/job-queue.js';
 import type { JobStore } from '../src/training/job-store.js';
-
-/** SQS's longest message delay. */
-const MAX_DELAY_SECONDS = 900;
+import { requeueAfterLease } from './requeue.js';
 
 /** Sends a message for every QUEUED or RUNNING job; resolves with their ids. */
 export async function requeueUnfinishedJobs(jobs: JobStore, sqs: SQSClient, trainingQueueUrl: string): Promise<string[]> {
   const unfinished = await jobs.unfinishedJobs();
-  for (const { job, takeoverInMs } of unfinished) {
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: trainingQueueUrl,
-        MessageBody: jobMessageBody(job.id),
-        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(takeoverInMs / 1000)),
-      }),
-    );
-  }
+  await requeueAfterLease(sqs, trainingQueueUrl, unfinished.map(({ job, takeoverInMs }) => ({ body: jobMessageBody(job.id), takeoverInMs })));
   return unfinished.map(({ job }) => job.id);
 }
