@@ -47,10 +47,18 @@ module.exports = {
     },
     {
       name: 'shared-below-contexts',
-      comment: 'The shared layer (AWS access, storage, HTTP, configuration) serves the contexts and never imports them.',
+      comment: 'The shared layer (AWS access, storage, HTTP, validation, errors, configuration) serves the contexts and never imports them.',
       severity: 'error',
-      from: { path: '^src/(aws|storage|http)/|^src/[^/]+\\.ts$', pathNot: TESTS },
+      from: { path: '^src/(aws|storage|http|validation)/|^src/[^/]+\\.ts$', pathNot: TESTS },
       to: { path: `^src/(${CONTEXTS.join('|')})/` },
+    },
+    {
+      name: 'only-routes-speak-http',
+      comment:
+        "Domain code throws domain errors (src/errors.ts) and never sees HTTP: inside src/, only a context's route table (*-routes.ts) imports src/http/, which maps errors to statuses in one place.",
+      severity: 'error',
+      from: { path: '^src/', pathNot: `${TESTS}|^src/http/|-routes\\.ts$` },
+      to: { path: '^src/http/' },
     },
     ...Object.entries(CONTEXT_FORBIDS).map(([from, targets]) => ({
       name: `${from}-context-depends-downwards`,

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import './validation.js';
+import './validation/zod.js';
 import { ENV } from '../topology/environment.js';
 
 const schema = z.object({

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../topology/topology.js';
 import { apiEvent } from '../../test/support/api-event.js';
-import { HttpError } from '../../src/http/errors.js';
+import { asHttpError } from '../../src/http/response.js';
 import type { RouteTable } from '../../src/http/router.js';
 import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
@@ -62,7 +62,7 @@ async function send(route: string, body: unknown): Promise<{ status: number; mes
     const response = await routes[route]!(event);
     return { status: response.statusCode, message: response.body };
   } catch (error) {
-    return { status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message };
+    return { status: asHttpError(error).statusCode, message: (error as Error).message };
   }
 }
 

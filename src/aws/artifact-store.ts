@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { clip } from '../http/errors.js';
+import { clip } from '../errors.js';
 import { callDependency, isRejectedRequestAwsError } from './dependency-errors.js';
 
 /** How failures of the artifact store are named in 503s. */

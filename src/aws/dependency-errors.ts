@@ -1,4 +1,4 @@
-import { DependencyUnavailableError } from '../http/errors.js';
+import { DependencyUnavailableError } from '../errors.js';
 
 /** Error names the AWS SDK uses for throttling and server-side unavailability. */
 const TRANSIENT_NAMES = new Set([

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, UnsupportedMediaTypeError } from './errors.js';
-import { expectedRevision, header, parseBody, parseJsonBody, parseWith, requiredRevision } from './request.js';
+import { InvalidRequestError, RevisionMismatchError } from '../errors.js';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { parseWith } from '../validation/strict-parse.js';
+import { expectedRevision, header, parseBody, parseJsonBody, requiredRevision } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false, headers: Record<string, string> = {}) => ({
   headers: { ...headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
@@ -53,7 +55,7 @@ describe('parseJsonBody', () => {
 
   it('answers 400 for an empty or malformed body', () => {
     expect(() => parseJsonBody(event(null, 'application/json'))).toThrowError('request body is empty');
-    expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(BadRequestError);
+    expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(InvalidRequestError);
     expect(() => parseJsonBody(event('{bad', 'application/json'))).toThrowError(/^malformed JSON body/);
   });
 });
@@ -91,22 +93,22 @@ describe('If-Match (RFC 9110 §13.1.1)', () => {
   });
 
   it('never matches a weak entity-tag: 412', () => {
-    expect(() => ifMatch('W/"3"')).toThrowError(PreconditionFailedError);
+    expect(() => ifMatch('W/"3"')).toThrowError(RevisionMismatchError);
     expect(() => ifMatch('W/"3"')).toThrowError(`If-Match 'W/"3"' never matches: a weak entity-tag never does`);
   });
 
   it.each(['"03"', '"99999999999999999999"', '"-1"', '"abc"', '""'])('never matches %s, an entity-tag no revision is written as: 412 quoting it as sent', (value) => {
-    expect(() => ifMatch(value)).toThrowError(PreconditionFailedError);
+    expect(() => ifMatch(value)).toThrowError(RevisionMismatchError);
     expect(() => ifMatch(value)).toThrowError(`If-Match '${value}' matches no revision: ETags are revisions from "0" to "9007199254740991" in plain digits`);
   });
 
   it.each(['3', '"3', '"3", "4"', 'W/3'])('answers 400 saying how to write an entity-tag for %s', (value) => {
-    expect(() => ifMatch(value)).toThrowError(BadRequestError);
+    expect(() => ifMatch(value)).toThrowError(InvalidRequestError);
     expect(() => ifMatch(value)).toThrowError(`invalid If-Match '${value}': send one entity-tag, the ETag as given with its quotes, e.g. If-Match: "3"`);
   });
 
   it('refuses * on purpose: a change names the revision it was computed from', () => {
-    expect(() => ifMatch('*')).toThrowError(BadRequestError);
+    expect(() => ifMatch('*')).toThrowError(InvalidRequestError);
     expect(() => ifMatch('*')).toThrowError('If-Match: * is not accepted: send the revision you read');
   });
 });
@@ -158,7 +160,7 @@ describe('parseBody: text UTF-8 cannot carry', () => {
     const parse = () => parseBody(event, schema, 'tags');
 
     // Assess
-    expect(parse).toThrowError(BadRequestError);
+    expect(parse).toThrowError(InvalidRequestError);
     expect(parse).toThrowError(message);
   });
 

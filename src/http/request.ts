@@ -1,14 +1,12 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import '../validation.js';
+import '../validation/zod.js';
 import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
-import { BadRequestError, PayloadTooLargeError, PreconditionFailedError, PreconditionRequiredError, quote, UnsupportedMediaTypeError } from './errors.js';
-import { parseOwnJson } from './own-json.js';
-import { loneSurrogate } from './unicode.js';
-
-import { parseWith } from './strict-body.js';
-
-export { describeIssues, parseWith } from './strict-body.js';
+import { InvalidRequestError, quote, RevisionMismatchError } from '../errors.js';
+import { parseOwnJson } from '../validation/own-json.js';
+import { parseWith } from '../validation/strict-parse.js';
+import { loneSurrogate } from '../validation/unicode.js';
+import { PayloadTooLargeError, PreconditionRequiredError, UnsupportedMediaTypeError } from './errors.js';
 
 /** A header value, looked up case-insensitively (API Gateway keeps the client's casing). */
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -68,7 +66,7 @@ function decodeUtf8(bytes: Buffer): string {
     }
     let valid = failing;
     while (valid > 0 && failing - valid < 3 && !isUtf8(bytes.subarray(0, valid))) valid--;
-    throw new BadRequestError(`request body is not valid UTF-8 (byte ${valid}); JSON must be sent as UTF-8 (RFC 8259 §8.1)`);
+    throw new InvalidRequestError(`request body is not valid UTF-8 (byte ${valid}); JSON must be sent as UTF-8 (RFC 8259 §8.1)`);
   }
 }
 
@@ -97,14 +95,14 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bod
   const raw = event.isBase64Encoded && event.body !== null ? decodeUtf8(Buffer.from(event.body, 'base64')) : event.body;
   const size = raw === null ? 0 : Buffer.byteLength(raw, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(limitBytes, size);
-  if (raw === null || /^\s*$/.test(raw)) throw new BadRequestError('request body is empty; expected a JSON object');
+  if (raw === null || /^\s*$/.test(raw)) throw new InvalidRequestError('request body is empty; expected a JSON object');
   if (raw.startsWith('\uFEFF')) {
-    throw new BadRequestError('request body starts with a byte-order mark (U+FEFF); JSON sent over a network must not have one (RFC 8259 §8.1): remove it');
+    throw new InvalidRequestError('request body starts with a byte-order mark (U+FEFF); JSON sent over a network must not have one (RFC 8259 §8.1): remove it');
   }
   try {
     return parseOwnJson(raw);
   } catch (error) {
-    throw new BadRequestError(`malformed JSON body: ${(error as Error).message}`);
+    throw new InvalidRequestError(`malformed JSON body: ${(error as Error).message}`);
   }
 }
 
@@ -133,12 +131,12 @@ function assertEncodable(value: unknown, what: string): void {
     const [item, path] = next;
     if (typeof item === 'string') {
       const lone = loneSurrogate(item);
-      if (lone !== undefined) throw new BadRequestError(`invalid ${what}: ${path === '' ? 'the body' : path} contains an unpaired surrogate (${lone.unit}) at position ${lone.index}, which UTF-8 cannot encode`);
+      if (lone !== undefined) throw new InvalidRequestError(`invalid ${what}: ${path === '' ? 'the body' : path} contains an unpaired surrogate (${lone.unit}) at position ${lone.index}, which UTF-8 cannot encode`);
     } else if (typeof item === 'object' && item !== null) {
       for (const [key, child] of Object.entries(item)) {
         const at = path === '' ? key : `${path}.${key}`;
         const lone = loneSurrogate(key);
-        if (lone !== undefined) throw new BadRequestError(`invalid ${what}: the key ${quote(at)} contains an unpaired surrogate (${lone.unit}), which UTF-8 cannot encode`);
+        if (lone !== undefined) throw new InvalidRequestError(`invalid ${what}: the key ${quote(at)} contains an unpaired surrogate (${lone.unit}), which UTF-8 cannot encode`);
         pending.push([child, at]);
       }
     }
@@ -156,7 +154,7 @@ export function parseNoBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body'
 export function pageOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): { limit?: number; cursor?: string } {
   const query = event.queryStringParameters ?? {};
   const limit = query['limit'];
-  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new BadRequestError(`invalid limit ${quote(limit)}: expected 1-100`);
+  if (limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(limit)) throw new InvalidRequestError(`invalid limit ${quote(limit)}: expected 1-100`);
   return {
     ...(limit === undefined ? {} : { limit: Number(limit) }),
     ...(query['cursor'] === undefined ? {} : { cursor: query['cursor'] }),
@@ -180,16 +178,16 @@ export function expectedRevision(event: Pick<APIGatewayProxyEvent, 'headers'>): 
   if (value === undefined) return undefined;
   const field = value.trim();
   if (field === '*') {
-    throw new BadRequestError('If-Match: * is not accepted: send the revision you read (the ETag, e.g. "3"; "0" to create), so that a change is never blind');
+    throw new InvalidRequestError('If-Match: * is not accepted: send the revision you read (the ETag, e.g. "3"; "0" to create), so that a change is never blind');
   }
   const tag = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/.exec(field);
-  if (tag === null) throw new BadRequestError(`invalid If-Match ${quote(value)}: send one entity-tag, the ETag as given with its quotes, e.g. If-Match: "3"`);
+  if (tag === null) throw new InvalidRequestError(`invalid If-Match ${quote(value)}: send one entity-tag, the ETag as given with its quotes, e.g. If-Match: "3"`);
   const [, weak, opaque] = tag as unknown as [string, string | undefined, string];
   if (weak !== undefined) {
-    throw new PreconditionFailedError(`If-Match ${quote(field)} never matches: a weak entity-tag never does (If-Match compares strongly, RFC 9110 §13.1.1); send the ETag as given, e.g. "3"`);
+    throw new RevisionMismatchError(`If-Match ${quote(field)} never matches: a weak entity-tag never does (If-Match compares strongly, RFC 9110 §13.1.1); send the ETag as given, e.g. "3"`);
   }
   if (!/^(0|[1-9][0-9]*)$/.test(opaque) || Number(opaque) > MAX_REVISION) {
-    throw new PreconditionFailedError(`If-Match ${quote(field)} matches no revision: ETags are revisions from "0" to "${MAX_REVISION}" in plain digits, as the ETag header gives them`);
+    throw new RevisionMismatchError(`If-Match ${quote(field)} matches no revision: ETags are revisions from "0" to "${MAX_REVISION}" in plain digits, as the ETag header gives them`);
   }
   return Number(opaque);
 }

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { callDependency, isTransientAwsError } from '../aws/dependency-errors.js';
-import { DependencyUnavailableError, ModelVersionUnavailableError, NotFoundError } from './errors.js';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  InvalidRequestError,
+  ModelRunError,
+  ModelVersionUnavailableError,
+  NotFoundError,
+  type PlatformError,
+  RevisionMismatchError,
+  UnusableArtifactError,
+} from '../errors.js';
+import { MethodNotAllowedError } from './errors.js';
 import { toErrorResponse } from './response.js';
 
 const awsError = (name: string, status?: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -29,6 +40,30 @@ describe('toErrorResponse', () => {
     expect(response.body).not.toContain('/var/task');
     expect(JSON.parse(response.body).error).toBe('internal error');
     expect(serverFault).toBe(true);
+  });
+
+  it.each<[PlatformError, number, boolean]>([
+    [new InvalidRequestError('bad shape'), 400, false],
+    [new NotFoundError('no model'), 404, false],
+    [new ConflictError('exists'), 409, false],
+    [new RevisionMismatchError('at revision 3'), 412, false],
+    [new UnusableArtifactError('not ONNX'), 422, false],
+    [new DependencyUnavailableError('the model registry', 2), 503, true],
+    [new ModelVersionUnavailableError('iris', 2, 'its artifact is missing'), 500, true],
+    [new ModelRunError('iris', 2, 'its MyOp operator failed', new Error('x')), 500, true],
+  ])('maps a domain %o to its status and shows its message', (error, status, serverFault) => {
+    const mapped = toErrorResponse(error, 'c');
+    expect([mapped.response.statusCode, JSON.parse(mapped.response.body).error, mapped.serverFault]).toEqual([status, error.message, serverFault]);
+    expect(error.refusal).toBe(status < 500);
+  });
+
+  it('asks a caller to retry a dependency failure after the time it names', () => {
+    expect(toErrorResponse(new DependencyUnavailableError('S3', 7), 'c').response.headers?.['Retry-After']).toBe('7');
+  });
+
+  it('keeps an HTTP-only error as it is, headers included', () => {
+    const { response } = toErrorResponse(new MethodNotAllowedError('POST', '/models', ['GET', 'HEAD']), 'c');
+    expect([response.statusCode, response.headers?.['Allow']]).toEqual([405, 'GET, HEAD']);
   });
 
   it('shows the reason of a version that cannot be served', () => {

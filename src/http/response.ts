@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { isTransientAwsError, RETRY_AFTER_SECONDS } from '../aws/dependency-errors.js';
-import { DependencyUnavailableError, HttpError } from './errors.js';
+import { DependencyUnavailableError, type FailureKind, PlatformError } from '../errors.js';
+import { HttpError } from './errors.js';
 
 /** Header that carries the correlation id of a request, in and out. */
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -25,19 +26,37 @@ export interface MappedError {
   readonly serverFault: boolean;
 }
 
+/** The status of each kind of domain failure. */
+const STATUS_OF: Readonly<Record<FailureKind, number>> = {
+  'invalid-request': 400,
+  'not-found': 404,
+  conflict: 409,
+  'revision-mismatch': 412,
+  'unusable-artifact': 422,
+  'dependency-unavailable': 503,
+  'version-unservable': 500,
+  'model-failed': 500,
+};
+
 /**
- * The one place where errors become HTTP: typed {@link HttpError}s keep their
- * status and (for exposed ones) their message; transient AWS failures become
- * 503 with `Retry-After`; anything else is a 500 with a generic message.
- * The body is always `{"error": "..."}` and never contains a stack trace.
+ * The one place where errors become HTTP: {@link HttpError}s keep their status; a domain
+ * {@link PlatformError} gets its kind's status and shows its message (every domain message is
+ * written for the caller); a dependency failure adds `Retry-After`; a transient AWS failure
+ * becomes 503; anything else is a 500 with a generic message.
  */
+export function asHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof PlatformError) {
+    const headers: Record<string, string> = error instanceof DependencyUnavailableError ? { 'Retry-After': String(error.retryAfterSeconds) } : {};
+    return new HttpError(STATUS_OF[error.kind], error.message, { expose: true, headers, cause: error });
+  }
+  if (isTransientAwsError(error)) return asHttpError(new DependencyUnavailableError('a platform dependency', RETRY_AFTER_SECONDS, error));
+  return new HttpError(500, 'internal error', { expose: false, cause: error });
+}
+
+/** The error response for `error` (see {@link asHttpError}): always `{"error": "...", "correlation_id": "..."}`, never a stack trace. */
 export function toErrorResponse(error: unknown, correlationId: string): MappedError {
-  const mapped =
-    error instanceof HttpError
-      ? error
-      : isTransientAwsError(error)
-        ? new DependencyUnavailableError('a platform dependency', RETRY_AFTER_SECONDS, error)
-        : new HttpError(500, 'internal error', { expose: false, cause: error });
+  const mapped = asHttpError(error);
   const message = mapped.expose ? mapped.message : 'internal error';
   return {
     response: jsonResponse(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
-import type { HttpError} from './errors.js';
-import { BadRequestError, MethodNotAllowedError } from './errors.js';
+import { type HttpError, MethodNotAllowedError } from './errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { dispatch, type RouteTable } from './router.js';
 
 const routes: RouteTable = {
@@ -34,13 +34,13 @@ describe('dispatch', () => {
 
   it.each(['GET', 'HEAD'])('refuses a %s that carries a body with a 400 saying so', async (method) => {
     const error = await failure(dispatch(routes, apiEvent({ method, resource: '/models/{name}', pathParameters: { name: 'm1' }, body: { x: 1 } })));
-    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toBeInstanceOf(InvalidRequestError);
     expect(error.message).toBe(`a ${method} request takes no body (this one has 7 bytes): send parameters in the path or query string`);
   });
 
   it('refuses a DELETE that carries a body, and takes one without', async () => {
     const event = { method: 'DELETE', resource: '/models/{name}/aliases/{alias}', pathParameters: { name: 'm1', alias: 'prod' } };
-    expect(await failure(dispatch(routes, apiEvent({ ...event, body: '{}' })))).toBeInstanceOf(BadRequestError);
+    expect(await failure(dispatch(routes, apiEvent({ ...event, body: '{}' })))).toBeInstanceOf(InvalidRequestError);
     expect((await dispatch(routes, apiEvent(event))).statusCode).toBe(204);
   });
 });
@@ -57,7 +57,7 @@ describe('query parameters', () => {
     const error = await failure(get('/models/{name}/versions', { stauts: 'ARCHIVED' }));
 
     // Assess
-    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toBeInstanceOf(InvalidRequestError);
     expect(error.message).toBe("unknown query parameter 'stauts' (did you mean 'status'?); known: limit, cursor, status, tag, minMetric");
   });
 
@@ -80,7 +80,7 @@ describe('query parameters', () => {
     const error = await failure(dispatch(listing, event));
 
     // Assess
-    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toBeInstanceOf(InvalidRequestError);
     expect(error.message).toBe("query parameter 'limit' is given 2 times; it takes one value");
   });
 });

@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { allowedMethods } from '../../topology/spec.js';
 import { topology } from '../../topology/topology.js';
-import { BadRequestError, MethodNotAllowedError, NotFoundError, quote } from './errors.js';
-import { nearMiss } from './strict-body.js';
+import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
+import { MethodNotAllowedError } from './errors.js';
+import { nearMiss } from '../validation/strict-parse.js';
 
 /** A route handler: receives the event, returns the response (or throws a typed error). */
 export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -26,12 +27,12 @@ function checkQuery(routeKey: string, event: Pick<APIGatewayProxyEvent, 'querySt
   if (unknown === undefined) {
     // Every parameter takes one value: API Gateway would pass only the last of several to the route.
     const repeated = Object.entries(event.multiValueQueryStringParameters ?? {}).find(([, values]) => (values?.length ?? 0) > 1);
-    if (repeated !== undefined) throw new BadRequestError(`query parameter ${quote(repeated[0])} is given ${repeated[1]!.length} times; it takes one value`);
+    if (repeated !== undefined) throw new InvalidRequestError(`query parameter ${quote(repeated[0])} is given ${repeated[1]!.length} times; it takes one value`);
     return;
   }
   const suggestion = nearMiss(unknown, known);
   const knownText = known.length === 0 ? 'this route takes no query parameters' : `known: ${known.join(', ')}`;
-  throw new BadRequestError(`unknown query parameter ${quote(unknown)}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}; ${knownText}`);
+  throw new InvalidRequestError(`unknown query parameter ${quote(unknown)}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}; ${knownText}`);
 }
 
 /**
@@ -50,7 +51,7 @@ export async function dispatch(routes: RouteTable, event: APIGatewayProxyEvent):
     throw new NotFoundError(`no route for ${event.httpMethod} ${quote(event.path)}`);
   }
   if (BODYLESS_METHODS.has(event.httpMethod) && event.body !== null && event.body !== '') {
-    throw new BadRequestError(`a ${event.httpMethod} request takes no body (this one has ${Buffer.byteLength(event.body)} bytes): send parameters in the path or query string`);
+    throw new InvalidRequestError(`a ${event.httpMethod} request takes no body (this one has ${Buffer.byteLength(event.body)} bytes): send parameters in the path or query string`);
   }
   checkQuery(`${head ? 'GET' : event.httpMethod} ${event.resource}`, event);
   const response = await route(event);

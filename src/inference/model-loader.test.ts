@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../aws/artifact-store.js';
-import { DependencyUnavailableError, ModelVersionUnavailableError } from '../http/errors.js';
+import { DependencyUnavailableError, ModelVersionUnavailableError } from '../errors.js';
 import type { ModelVersion } from '../registry/types.js';
 import { ModelLoader } from './model-loader.js';
 import { servingSessionOptions } from './onnx-session.js';

@@ -2,7 +2,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactNotFoundError, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
-import { ModelVersionUnavailableError } from '../http/errors.js';
+import { ModelVersionUnavailableError } from '../errors.js';
 import type { ModelVersion, TensorSpec } from '../registry/types.js';
 import { missingValueInputs, readOnnxMetadata } from './model-metadata.js';
 import { createSession, dimensionNamesOf, signatureOf } from './onnx-session.js';

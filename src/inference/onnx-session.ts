@@ -2,7 +2,7 @@ import { InferenceSession } from 'onnxruntime-node';
 import { threadsForMemory } from '../aws/lambda-resources.js';
 import { UnsupportedTensorError, type ModelSignature, type TensorSpec } from '../registry/types.js';
 import { v2DatatypeOf } from './datatypes.js';
-import { quote } from '../http/errors.js';
+import { quote } from '../errors.js';
 import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
 import { missingValueInputs, readOnnxMetadata, tensorsOfUnknownRank } from './model-metadata.js';
 

@@ -2,9 +2,10 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import packageJson from '../../package.json' with { type: 'json' };
-import { HttpError, MethodNotAllowedError, NotFoundError, quote } from '../http/errors.js';
+import { NotFoundError, quote } from '../errors.js';
+import { MethodNotAllowedError } from '../http/errors.js';
 import { header, parseJsonBody } from '../http/request.js';
-import { jsonResponse } from '../http/response.js';
+import { asHttpError, jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
 import type { ModelVersion } from '../registry/types.js';
@@ -48,7 +49,7 @@ function predictTarget(segment: string): string {
 }
 
 /** How a request that reached a version ended, for its counters. */
-const outcomeOf = (error: unknown): Outcome => (error instanceof HttpError && error.statusCode < 500 ? 'rejected' : 'failed');
+const outcomeOf = (error: unknown): Outcome => (asHttpError(error).statusCode < 500 ? 'rejected' : 'failed');
 
 const answeredBy = (version: ModelVersion, body: unknown) =>
   jsonResponse(200, body, { [MODEL_VERSION_HEADER]: String(version.version) });

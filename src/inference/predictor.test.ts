@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactStore, sha256Hex } from '../aws/artifact-store.js';
-import { BadRequestError, HttpError } from '../http/errors.js';
+import { InvalidRequestError, PlatformError } from '../errors.js';
 import type { ModelVersion } from '../registry/types.js';
 import { attr, DataType, encode, floatTensor, model as onnxModel, node, valueInfo } from '../ml/onnx/writer.js';
 import { ModelLoader, type LoadedModel } from './model-loader.js';
@@ -54,11 +54,11 @@ const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_wid
 const irisInputs = (values: readonly (number | null)[], shapes: readonly number[][] = values.map(() => [1, 1])) =>
   IRIS_FEATURES.map((name, i) => ({ name, datatype: 'FP32', shape: shapes[i]!, data: shapes[i]![0] === 1 ? [values[i]] : Array(shapes[i]![0]).fill(values[i]) }));
 
-async function refusal(run: () => Promise<unknown>): Promise<HttpError> {
+async function refusal(run: () => Promise<unknown>): Promise<PlatformError> {
   try {
     await run();
   } catch (error) {
-    if (error instanceof HttpError) return error;
+    if (error instanceof PlatformError) return error;
     throw error;
   }
   throw new Error('expected a refusal');
@@ -69,7 +69,7 @@ describe('KServe v1 errors', () => {
     const mlp = await served(await readFile('models/mlp.onnx'), 'mlp');
     const row = Array.from({ length: 256 }, () => 0.5);
     const error = await refusal(() => predict(mlp, { instances: [row, [1, 2]] }));
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid-request');
     expect(error.message).toBe("instance 1 has 2 values; the model's input 'x' takes 256 values per instance");
     const element = await refusal(() => predict(mlp, { instances: [row, row.map((v, i) => (i === 7 ? 'a' : v))] }));
     expect(element.message).toBe("input 'x': instance 1, value 7 is the string 'a'; expected a finite number");
@@ -84,9 +84,9 @@ describe('missing values', () => {
     const v1 = await refusal(() => predict(iris, { instances: [{ sepal_length: null, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }] }));
     const v2 = await refusal(() => infer(iris, parseInferRequest({ inputs: irisInputs([5.1, null, 1.4, 0.2]) })));
     // Assess
-    expect(v1).toBeInstanceOf(BadRequestError);
+    expect(v1).toBeInstanceOf(InvalidRequestError);
     expect(v1.message).toMatch(/^input 'sepal_length': instance 0 is null, but the model does not declare missing-value handling/);
-    expect(v2.statusCode).toBe(400);
+    expect(v2.kind).toBe('invalid-request');
     expect(v2.message).toMatch(/^input 'sepal_width': element 0 is null/);
   });
 
@@ -105,7 +105,7 @@ describe('missing values', () => {
 
   it('serves no version whose missing-value declaration is not a list of input names', async () => {
     const failure = await refusal(() => served(imputingModel({ missing_values: '{"x":true}' })));
-    expect(failure.statusCode).toBe(500);
+    expect(failure.kind).toBe('version-unservable');
     expect(failure.message).toBe("model 'm' version 1 cannot be served: its metadata is invalid");
   });
 });
@@ -140,7 +140,7 @@ describe('what the model refuses', () => {
   it('says that no output was requested for outputs: []', async () => {
     const iris = await served(await readFile('models/iris.onnx'), 'iris');
     const refused = await refusal(() => infer(iris, parseInferRequest({ inputs: irisInputs([5.1, 3.5, 1.4, 0.2]), outputs: [] })));
-    expect(refused.statusCode).toBe(400);
+    expect(refused.kind).toBe('invalid-request');
     expect(refused.message).toBe('no outputs requested; name at least one of label, probabilities, or leave "outputs" out for all');
   });
 
@@ -153,7 +153,7 @@ describe('what the model refuses', () => {
   it('names the inputs that disagree on a named dimension of the model before running it', async () => {
     const iris = await served(await readFile('models/iris.onnx'), 'iris');
     const refused = await refusal(() => infer(iris, parseInferRequest({ inputs: irisInputs([5.1, 3.5, 1.4, 0.2], [[2, 1], [1, 1], [1, 1], [1, 1]]) })));
-    expect(refused.statusCode).toBe(400);
+    expect(refused.kind).toBe('invalid-request');
     expect(refused.message).toBe("inputs 'sepal_length' and 'sepal_width' disagree on the model's dimension 'batch': 2 and 1; send the same batch for every input");
   });
 
@@ -170,7 +170,7 @@ describe('what the model refuses', () => {
         }),
       ),
     );
-    expect(refused.statusCode).toBe(400);
+    expect(refused.kind).toBe('invalid-request');
     expect(refused.message).toBe(
       "the model cannot run on these inputs: its Concat operator failed: Non concat axis dimensions must match: Axis 0 has mismatched dimensions of 1 and 2 (inputs: 'a' [2, 1], 'b' [1, 1]); " +
         'check that the inputs agree on their dynamic dimensions (e.g. batch size)',
@@ -199,7 +199,7 @@ describe('what the model refuses', () => {
       });
     expect((await infer(div, request(3))).outputs[0]!.data).toEqual([2]);
     const refused = await refusal(() => infer(div, request(0)));
-    expect(refused.statusCode).toBe(400);
+    expect(refused.kind).toBe('invalid-request');
     expect(refused.message).toMatch(/^the model cannot run on these inputs: its Div operator failed: Integer division by zero \(inputs: 'a' \[1\], 'b' \[1\]\)/);
   });
 
@@ -220,7 +220,7 @@ describe('what the model refuses', () => {
     const anyRank = await identity({ name: 's', type: { tensorType: { elemType: DataType.FLOAT } } });
     const request = (shape: number[], data: number[]) => parseInferRequest({ inputs: [{ name: 's', datatype: 'FP32', shape, data }] });
     const refused = await refusal(() => infer(scalar, request([2], [3, 4])));
-    expect(refused.statusCode).toBe(400);
+    expect(refused.kind).toBe('invalid-request');
     expect(refused.message).toBe("input 's': shape [2] has rank 1; the model expects [] (a scalar)");
     expect((await infer(scalar, request([], [3]))).outputs[0]).toMatchObject({ shape: [], data: [3] });
     expect((await infer(anyRank, request([2, 1], [3, 4]))).outputs[0]).toMatchObject({ shape: [2, 1], data: [3, 4] });

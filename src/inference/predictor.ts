@@ -1,5 +1,5 @@
 import type { Tensor } from 'onnxruntime-node';
-import { BadRequestError, quote } from '../http/errors.js';
+import { InvalidRequestError, quote } from '../errors.js';
 import type { LoadedModel } from './model-loader.js';
 import { runFailure } from './run-errors.js';
 import { fromOrtTensor, toOrtTensor, type V2TensorInput, type V2TensorOutput } from './tensors.js';
@@ -17,7 +17,7 @@ function checkSharedDimensions(model: LoadedModel, feeds: ReadonlyMap<string, Te
       const seen = first.get(dimension);
       if (seen === undefined) first.set(dimension, { input, size });
       else if (seen.size !== size) {
-        throw new BadRequestError(
+        throw new InvalidRequestError(
           `inputs ${quote(seen.input)} and ${quote(input)} disagree on the model's dimension '${dimension}': ${seen.size} and ${size}; send the same ${dimension} for every input`,
         );
       }
@@ -41,21 +41,21 @@ export async function runModel(
   for (const input of inputs) {
     const spec = model.inputs.get(input.name);
     if (spec === undefined) {
-      throw new BadRequestError(`unknown input ${quote(input.name)}; the model's inputs are ${[...model.inputs.keys()].join(', ')}`);
+      throw new InvalidRequestError(`unknown input ${quote(input.name)}; the model's inputs are ${[...model.inputs.keys()].join(', ')}`);
     }
-    if (feeds.has(input.name)) throw new BadRequestError(`input ${quote(input.name)} is given more than once`);
+    if (feeds.has(input.name)) throw new InvalidRequestError(`input ${quote(input.name)} is given more than once`);
     feeds.set(input.name, toOrtTensor(spec, input, model.missingValueInputs.has(input.name)));
   }
   for (const name of model.inputs.keys()) {
-    if (!feeds.has(name)) throw new BadRequestError(`missing input '${name}'`);
+    if (!feeds.has(name)) throw new InvalidRequestError(`missing input '${name}'`);
   }
   checkSharedDimensions(model, feeds);
   const known = model.outputs.map((o) => o.name);
   const fetches = outputNames ?? known;
-  if (fetches.length === 0) throw new BadRequestError(`no outputs requested; name at least one of ${known.join(', ')}, or leave "outputs" out for all`);
+  if (fetches.length === 0) throw new InvalidRequestError(`no outputs requested; name at least one of ${known.join(', ')}, or leave "outputs" out for all`);
   fetches.forEach((name, i) => {
-    if (!known.includes(name)) throw new BadRequestError(`unknown output ${quote(name)}; the model's outputs are ${known.join(', ')}`);
-    if (fetches.indexOf(name) !== i) throw new BadRequestError(`output ${quote(name)} is requested more than once`);
+    if (!known.includes(name)) throw new InvalidRequestError(`unknown output ${quote(name)}; the model's outputs are ${known.join(', ')}`);
+    if (fetches.indexOf(name) !== i) throw new InvalidRequestError(`output ${quote(name)} is requested more than once`);
   });
   let results: Record<string, Tensor>;
   try {

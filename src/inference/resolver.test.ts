@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
 import { ModelResolver, WARM_LIMIT_MS, type RegistryReader } from './resolver.js';
 

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import type { VersionSelector } from '../registry/names.js';
 import type { ModelWithAliases } from '../registry/registry.js';
 import type { AliasRoute, AliasShadow, ModelVersion } from '../registry/types.js';

@@ -28,9 +28,9 @@ describe('runFailure', () => {
       "Non-zero status code returned while running Div node. Name:'d' Status Message: Integer division by zero",
       "the model cannot run on these inputs: its Div operator failed: Integer division by zero (inputs: 'x' [1, 3])",
     ],
-  ])('answers 400 for %s, in the platform words', (_, text, message) => {
+  ])('refuses the request (400) for %s, in the platform words', (_, text, message) => {
     const error = runFailure(new Error(text), context);
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid-request');
     expect(error.message).toBe(message);
   });
 
@@ -40,10 +40,10 @@ describe('runFailure', () => {
     expect(runFailure(new Error(text), context).message).not.toMatch(/check that/);
   });
 
-  it('answers 500 naming the version for a failure the caller cannot fix', () => {
+  it('blames the model (500) naming the version for a failure the caller cannot fix', () => {
     const node = runFailure(new Error("Non-zero status code returned while running MyOp node. Name:'n1' Status Message: kernel.cc:12 Compute custom kernel crashed"), context);
     const other = runFailure(new Error('bad_alloc'), context);
-    expect([node.statusCode, node.expose, node.message]).toEqual([500, true, "model 'm' version 3 failed while running: its MyOp operator failed: custom kernel crashed"]);
-    expect([other.statusCode, other.message]).toEqual([500, "model 'm' version 3 failed while running: onnxruntime: bad_alloc"]);
+    expect([node.kind, node.message]).toEqual(['model-failed', "model 'm' version 3 failed while running: its MyOp operator failed: custom kernel crashed"]);
+    expect([other.kind, other.message]).toEqual(['model-failed', "model 'm' version 3 failed while running: onnxruntime: bad_alloc"]);
   });
 });

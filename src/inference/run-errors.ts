@@ -4,16 +4,16 @@
  * follows a few fixed forms; each form is read here and answered in the platform's words:
  *
  * - the inputs do not fit the model's declared inputs (rank, a dimension, an element type):
- *   400 naming the input and what the model expects;
+ *   an invalid request, naming the input and what the model expects;
  * - an operator failed on the shapes or values it was given (dimensions that do not match or
  *   broadcast, a shape that cannot be reshaped, an index out of range, an integer division by
- *   zero): 400, the request can be changed to succeed;
- * - any other failure of the model (an operator error unrelated to its inputs, memory): 500 naming
+ *   zero): an invalid request, which can be changed to succeed;
+ * - any other failure of the model (an operator error unrelated to its inputs, memory): a model failure naming
  *   the version, the model is at fault and the caller cannot fix it.
  *
  * Source locations, C++ signatures and node names stay in the log (the error's `cause`).
  */
-import { BadRequestError, clip, HttpError, quote } from '../http/errors.js';
+import { clip, InvalidRequestError, ModelRunError, quote } from '../errors.js';
 
 /** Longest part of onnxruntime's own explanation quoted in an answer. */
 const MAX_DETAIL_CHARS = 300;
@@ -36,13 +36,6 @@ const ONNX_TYPE_TO_V2: Readonly<Record<string, string>> = {
   uint32: 'UINT32',
   uint64: 'UINT64',
 };
-
-/** 500: the model failed on inputs it accepts; the message names the version and the failing operator. */
-export class ModelRunError extends HttpError {
-  constructor(model: string, version: number, what: string, cause: unknown) {
-    super(500, `model '${model}' version ${version} failed while running: ${what}`, { expose: true, cause });
-  }
-}
 
 /** What the failing run was given, to name in answers. */
 export interface RunContext {
@@ -75,25 +68,25 @@ function listShapes(shapes: ReadonlyMap<string, readonly number[]>): string {
 const INPUT_DEPENDENT_FAILURE =
   /shape|dimension|rank|broadcast|mismatch|out of (?:data )?bounds|out of range|must be within|invalid index|indices|divi(?:sion|de) by zero/i;
 
-/** The HTTP error for an onnxruntime run failure (see the module comment). */
-export function runFailure(error: unknown, context: RunContext): HttpError {
+/** The platform's error for an onnxruntime run failure (see the module comment). */
+export function runFailure(error: unknown, context: RunContext): InvalidRequestError | ModelRunError {
   const message = error instanceof Error ? error.message : String(error);
   let match = /^Got invalid dimensions for input: (.+?) for the following indices\s+index: (\d+) Got: (\d+) Expected: (\d+)/.exec(message);
   if (match !== null) {
-    return new BadRequestError(`input ${quote(match[1]!)}: dimension ${match[2]} is ${match[3]}; the model expects ${match[4]}`, error);
+    return new InvalidRequestError(`input ${quote(match[1]!)}: dimension ${match[2]} is ${match[3]}; the model expects ${match[4]}`, error);
   }
   match = /^Invalid rank for input: (.+?) Got: (\d+) Expected: (\d+)/.exec(message);
-  if (match !== null) return new BadRequestError(`input ${quote(match[1]!)}: rank ${match[2]}; the model expects rank ${match[3]}`, error);
+  if (match !== null) return new InvalidRequestError(`input ${quote(match[1]!)}: rank ${match[2]}; the model expects rank ${match[3]}`, error);
   match = /Unexpected input data type\. Actual: \(tensor\((\w+)\)\) , expected: \(tensor\((\w+)\)\)/.exec(message);
   if (match !== null) {
-    return new BadRequestError(`an input is ${v2Type(match[1]!)} where the model expects ${v2Type(match[2]!)}`, error);
+    return new InvalidRequestError(`an input is ${v2Type(match[1]!)} where the model expects ${v2Type(match[2]!)}`, error);
   }
   match = /^Non-zero status code returned while running (\S+) node\. Name:'.*?' Status Message: ([\s\S]*)$/.exec(message);
   if (match !== null) {
     const [, operator, status] = match;
     const detail = explanation(status!);
     if (INPUT_DEPENDENT_FAILURE.test(detail)) {
-      return new BadRequestError(
+      return new InvalidRequestError(
         `the model cannot run on these inputs: its ${operator} operator failed: ${detail} (inputs: ${listShapes(context.inputShapes)})` +
           (context.severalDynamicInputs ? '; check that the inputs agree on their dynamic dimensions (e.g. batch size)' : ''),
         error,

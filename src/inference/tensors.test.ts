@@ -1,6 +1,6 @@
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
 import { flatten, fromOrtTensor, halfToNumber, toOrtTensor } from './tensors.js';
 
@@ -74,7 +74,7 @@ describe('toOrtTensor', () => {
     ['nesting deeper than the shape', [1, 2], [[[1], [2]]], /data\[0\]\[0\] is an array; shape \[1, 2\] has 2 dimension\(s\)/],
     ['nested data for a scalar', [], [[1]], /data is nested but shape \[\] is a scalar/],
   ])('refuses nested data that does not follow the shape (%s), saying where it differs', (_, shape, data, message) => {
-    expect(() => toOrtTensor(unranked, { name: 'x', datatype: 'FP32', shape, data })).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(unranked, { name: 'x', datatype: 'FP32', shape, data })).toThrowError(InvalidRequestError);
     expect(() => toOrtTensor(unranked, { name: 'x', datatype: 'FP32', shape, data })).toThrowError(message);
   });
 
@@ -117,7 +117,7 @@ describe('toOrtTensor', () => {
     ['a boolean where a number is needed', { datatype: 'FP32', shape: [1, 2], data: [1, true] }, /element 1 is true; expected a finite number/],
     ['a "NaN" string', { datatype: 'FP32', shape: [1, 2], data: ['NaN', 1] }, /element 0 is the string 'NaN'; expected a finite number/],
   ])('rejects %s with a 400 naming the input', (_, input, message) => {
-    expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(InvalidRequestError);
     expect(() => toOrtTensor(spec('FP32', [-1, 2]), { name: 'x', ...input })).toThrowError(new RegExp(`input 'x': .*${message.source}`));
   });
 
@@ -139,7 +139,7 @@ describe('toOrtTensor', () => {
     ['an unpaired low surrogate', 'a\udc00', /element 1 contains an unpaired surrogate \(\\udc00\) at position 1/],
   ])('refuses BYTES elements with %s, which ONNX Runtime would not pass on intact', (_, text, message) => {
     const input = { name: 'x', datatype: 'BYTES', shape: [2], data: ['ok \ud83d\ude00', text] };
-    expect(() => toOrtTensor(spec('BYTES'), input)).toThrowError(BadRequestError);
+    expect(() => toOrtTensor(spec('BYTES'), input)).toThrowError(InvalidRequestError);
     expect(() => toOrtTensor(spec('BYTES'), input)).toThrowError(message);
   });
 

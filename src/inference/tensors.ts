@@ -1,7 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
-import { BadRequestError, quote } from '../http/errors.js';
-import { jsonNumber } from '../http/json-number.js';
-import { loneSurrogate } from '../http/unicode.js';
+import { InvalidRequestError, quote } from '../errors.js';
+import { jsonNumber } from '../json-number.js';
+import { loneSurrogate } from '../validation/unicode.js';
 import type { TensorSpec, V2Datatype } from '../registry/types.js';
 import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
 import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
@@ -62,18 +62,18 @@ const formatShape = (shape: readonly number[]): string => `[${shape.join(', ')}]
 
 function checkShape(spec: TensorSpec, shape: readonly number[]): void {
   if (shape.length > MAX_NESTING || !shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
-    throw new BadRequestError(`input ${quote(spec.name)}: shape must hold at most ${MAX_NESTING} integers between 0 and ${MAX_DIMENSION}`);
+    throw new InvalidRequestError(`input ${quote(spec.name)}: shape must hold at most ${MAX_NESTING} integers between 0 and ${MAX_DIMENSION}`);
   }
   // No model shape means the ONNX file does not declare the input's rank: anything goes.
   const declared = spec.shape;
   if (declared === undefined) return;
   const expected = `[${declared.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]${declared.length === 0 ? ' (a scalar)' : ''}`;
   if (shape.length !== declared.length) {
-    throw new BadRequestError(`input ${quote(spec.name)}: shape ${formatShape(shape)} has rank ${shape.length}; the model expects ${expected}`);
+    throw new InvalidRequestError(`input ${quote(spec.name)}: shape ${formatShape(shape)} has rank ${shape.length}; the model expects ${expected}`);
   }
   declared.forEach((dim, i) => {
     if (dim >= 0 && shape[i] !== dim) {
-      throw new BadRequestError(`input ${quote(spec.name)}: dimension ${i} is ${shape[i]}; the model expects ${expected}`);
+      throw new InvalidRequestError(`input ${quote(spec.name)}: dimension ${i} is ${shape[i]}; the model expects ${expected}`);
     }
   });
 }
@@ -86,7 +86,7 @@ function checkShape(spec: TensorSpec, shape: readonly number[]): void {
  */
 function elementsOf(spec: TensorSpec, data: readonly unknown[], shape: readonly number[]): readonly unknown[] {
   const fail = (message: string): never => {
-    throw new BadRequestError(`input ${quote(spec.name)}: ${message}`);
+    throw new InvalidRequestError(`input ${quote(spec.name)}: ${message}`);
   };
   if (!data.some(Array.isArray)) {
     const expected = product(shape);
@@ -259,7 +259,7 @@ function typedData(spec: TensorSpec, data: readonly unknown[], acceptsMissing: b
     case 'BOOL': return { type: 'bool', values: toBools(spec, data) };
     case 'BYTES': return { type: 'string', values: toStrings(spec, data, acceptsMissing) };
     case 'FP16':
-      throw new BadRequestError(`input ${quote(spec.name)}: FP16 inputs are not supported yet; export the model with FP32 inputs`);
+      throw new InvalidRequestError(`input ${quote(spec.name)}: FP16 inputs are not supported yet; export the model with FP32 inputs`);
   }
 }
 
@@ -272,7 +272,7 @@ function typedData(spec: TensorSpec, data: readonly unknown[], acceptsMissing: b
  */
 export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissing = false): Tensor {
   if (input.datatype !== spec.datatype) {
-    throw new BadRequestError(`input ${quote(spec.name)}: datatype ${quote(input.datatype)} does not match the model's ${spec.datatype}`);
+    throw new InvalidRequestError(`input ${quote(spec.name)}: datatype ${quote(input.datatype)} does not match the model's ${spec.datatype}`);
   }
   checkShape(spec, input.shape);
   const data = elementsOf(spec, input.data, input.shape);
@@ -282,13 +282,13 @@ export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissi
   } catch (error) {
     if (!(error instanceof ElementError)) throw error;
     const name = input.elementName?.(error.index) ?? `element ${error.index}`;
-    throw new BadRequestError(`input ${quote(spec.name)}: ${name} ${error.problem}`);
+    throw new InvalidRequestError(`input ${quote(spec.name)}: ${name} ${error.problem}`);
   }
   const { type, values } = typed;
   try {
     return new Tensor(type, values, input.shape);
   } catch (error) {
-    throw new BadRequestError(`input ${quote(spec.name)}: ${(error as Error).message}`, error);
+    throw new InvalidRequestError(`input ${quote(spec.name)}: ${(error as Error).message}`, error);
   }
 }
 

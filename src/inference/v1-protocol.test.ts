@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
 import { instancesToInputs, outputsToPredictions, predict } from './v1-protocol.js';
@@ -40,7 +40,7 @@ describe('instancesToInputs', () => {
     [matrix, [[[1, 2, 3], [4, 5, 6]], [[1, 2, 3], [4, 5]]], "instance 1[1] has 2 values; the model's input 'm' takes values nested as [2, 3] per instance"],
     [iris, [{ a: 1, b: 2 }, { a: [1, 2], b: 2 }], "instance 1 is an array; the model's input 'a' takes one value per instance"],
   ] as const)('says in v1 terms (instance, values, input) where a ragged instance differs: %#', (model, instances, message) => {
-    expect(() => instancesToInputs(model, instances)).toThrowError(BadRequestError);
+    expect(() => instancesToInputs(model, instances)).toThrowError(InvalidRequestError);
     expect(() => instancesToInputs(model, instances)).toThrowError(message);
   });
 
@@ -50,7 +50,7 @@ describe('instancesToInputs', () => {
     [[[1, 2]], /this model has 2 inputs \(a, b\); send instances as records/],
     [[{ a: 1, b: 2 }, [1, 2]], /mix records and plain values/],
   ])('rejects %j with a 400 naming the problem', (instances, message) => {
-    expect(() => instancesToInputs(iris, instances)).toThrowError(BadRequestError);
+    expect(() => instancesToInputs(iris, instances)).toThrowError(InvalidRequestError);
     expect(() => instancesToInputs(iris, instances)).toThrowError(message);
   });
 });
@@ -107,7 +107,7 @@ describe('outputsToPredictions', () => {
     ['a first dimension that is not the number of instances', { name: 'p', datatype: 'FP32' as const, shape: [1, 2], data: [1, 2] }, 'shape [1, 2] for 2 instances'],
   ])('refuses an output that is not per instance (%s) rather than dealing it out', (_, output, shape) => {
     const label = { name: 'label', datatype: 'INT64' as const, shape: [2], data: [0, 2] };
-    expect(() => outputsToPredictions(classifier, [label, output], 2)).toThrowError(BadRequestError);
+    expect(() => outputsToPredictions(classifier, [label, output], 2)).toThrowError(InvalidRequestError);
     expect(() => outputsToPredictions(classifier, [label, output], 2)).toThrowError(
       `output '${output.name}' is not per instance (${shape}): KServe v1 answers one prediction per instance; use the v2 protocol (POST …/infer) for this model`,
     );

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { BadRequestError, quote } from '../http/errors.js';
-import { parseWith } from '../http/request.js';
+import { InvalidRequestError, quote } from '../errors.js';
+import { parseWith } from '../validation/strict-parse.js';
 import type { TensorSpec } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
 import { runModel } from './predictor.js';
@@ -48,7 +48,7 @@ function instanceShape(spec: TensorSpec, first: unknown): readonly number[] {
   const perInstance = featureShape(spec);
   const sent = shapeOfValue(first, MAX_INSTANCE_RANK);
   if (spec.shape === undefined) {
-    if (sent.length > MAX_INSTANCE_RANK) throw new BadRequestError(`instance 0 is nested more than ${MAX_INSTANCE_RANK} deep; the model's input ${quote(spec.name)} takes at most ${MAX_INSTANCE_RANK}`);
+    if (sent.length > MAX_INSTANCE_RANK) throw new InvalidRequestError(`instance 0 is nested more than ${MAX_INSTANCE_RANK} deep; the model's input ${quote(spec.name)} takes at most ${MAX_INSTANCE_RANK}`);
     return sent;
   }
   return perInstance.map((dim, i) => (dim >= 0 ? dim : (sent[i] ?? dim)));
@@ -70,12 +70,12 @@ function checkInstances(spec: TensorSpec, values: readonly unknown[], shape: rea
       const { item, depth, at } = next;
       const where = `instance ${instance}${at}`;
       if (depth === shape.length) {
-        if (Array.isArray(item)) throw new BadRequestError(`${where} is an array; ${takes}`);
+        if (Array.isArray(item)) throw new InvalidRequestError(`${where} is an array; ${takes}`);
         continue;
       }
-      if (!Array.isArray(item)) throw new BadRequestError(`${where} is a single value; ${takes}`);
+      if (!Array.isArray(item)) throw new InvalidRequestError(`${where} is a single value; ${takes}`);
       const expected = shape[depth]!;
-      if (expected >= 0 && item.length !== expected) throw new BadRequestError(`${where} has ${item.length} values; ${takes}`);
+      if (expected >= 0 && item.length !== expected) throw new InvalidRequestError(`${where} has ${item.length} values; ${takes}`);
       for (let i = item.length - 1; i >= 0; i--) pending.push({ item: item[i], depth: depth + 1, at: `${at}[${i}]` });
     }
   });
@@ -113,19 +113,19 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
     instances.forEach((instance, i) => {
       for (const key of Object.keys(instance)) {
         if (!model.inputs.has(key)) {
-          throw new BadRequestError(`instance ${i} has unknown feature ${quote(key)}; the model's inputs are ${specs.map((s) => s.name).join(', ')}`);
+          throw new InvalidRequestError(`instance ${i} has unknown feature ${quote(key)}; the model's inputs are ${specs.map((s) => s.name).join(', ')}`);
         }
       }
       for (const spec of specs) {
         // Own properties only: a feature may be named like a built-in (`constructor`) that every object inherits.
-        if (!Object.hasOwn(instance, spec.name)) throw new BadRequestError(`instance ${i} is missing feature '${spec.name}'`);
+        if (!Object.hasOwn(instance, spec.name)) throw new InvalidRequestError(`instance ${i} is missing feature '${spec.name}'`);
       }
     });
     return specs.map((spec) => stack(spec, instances.map((instance) => instance[spec.name])));
   }
-  if (instances.some(isRecord)) throw new BadRequestError('instances mix records and plain values; use one form');
+  if (instances.some(isRecord)) throw new InvalidRequestError('instances mix records and plain values; use one form');
   if (specs.length !== 1) {
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       `this model has ${specs.length} inputs (${specs.map((s) => s.name).join(', ')}); send instances as records keyed by input name`,
     );
   }
@@ -169,12 +169,12 @@ function row(output: V2TensorOutput, i: number): unknown {
 /**
  * One prediction per instance: the single output's row, or a record of every output's row.
  *
- * @throws BadRequestError when an output is not per instance (see {@link isPerInstance}).
+ * @throws InvalidRequestError when an output is not per instance (see {@link isPerInstance}).
  */
 export function outputsToPredictions(model: LoadedModel, outputs: readonly V2TensorOutput[], count: number): unknown[] {
   const whole = outputs.find((output) => !isPerInstance(model, output, count));
   if (whole !== undefined) {
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       `output ${quote(whole.name)} is not per instance (shape [${whole.shape.join(', ')}] for ${count} instance${count === 1 ? '' : 's'}): ` +
         'KServe v1 answers one prediction per instance; use the v2 protocol (POST …/infer) for this model',
     );
@@ -187,7 +187,7 @@ export function outputsToPredictions(model: LoadedModel, outputs: readonly V2Ten
 /** Runs a KServe v1 `:predict` request body on a loaded model. */
 export async function predict(model: LoadedModel, body: unknown): Promise<PredictResponse> {
   if (isRecord(body) && Object.hasOwn(body, 'inputs')) {
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       'invalid predict request: unknown field \'inputs\': the columnar form of the v1 protocol is not supported; send "instances", one per row (or use the v2 protocol, POST …/infer)',
     );
   }

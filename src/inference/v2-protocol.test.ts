@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../http/errors.js';
-import { parseOwnJson } from '../http/own-json.js';
+import { InvalidRequestError } from '../errors.js';
+import { parseOwnJson } from '../validation/own-json.js';
 import { parseInferRequest } from './v2-protocol.js';
 
 const input = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
@@ -34,7 +34,7 @@ describe('parseInferRequest parameters', () => {
     ['output', { binary_data: 0 }, "invalid parameter 'outputs.0.parameters.binary_data': expected true or false, got 0"],
   ] as const)('refuses a %s parameter it would not honour (%j), naming it', (at, parameters, message) => {
     const body = withParameters(at, parameters);
-    expect(() => parseInferRequest(body)).toThrowError(BadRequestError);
+    expect(() => parseInferRequest(body)).toThrowError(InvalidRequestError);
     expect(() => parseInferRequest(body)).toThrowError(message);
   });
 });

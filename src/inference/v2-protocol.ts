@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { BadRequestError, quote } from '../http/errors.js';
-import { parseWith } from '../http/request.js';
+import { InvalidRequestError, quote } from '../errors.js';
+import { parseWith } from '../validation/strict-parse.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { LoadedModel } from './model-loader.js';
 import { runModel } from './predictor.js';
@@ -67,10 +67,10 @@ function checkParameters(level: ParameterLevel, path: string, given: Readonly<Re
     const field = quote(`${path}.${key}`);
     const check = Object.hasOwn(known, key) ? known[key] : undefined;
     if (check === undefined) {
-      throw new BadRequestError(`unknown parameter ${field}: ${level} parameters this server knows are ${Object.keys(known).join(', ')}; it ignores none`);
+      throw new InvalidRequestError(`unknown parameter ${field}: ${level} parameters this server knows are ${Object.keys(known).join(', ')}; it ignores none`);
     }
     const refusal = check(value);
-    if (refusal !== undefined) throw new BadRequestError(`${refusal[0]} parameter ${field}: ${refusal[1]}`);
+    if (refusal !== undefined) throw new InvalidRequestError(`${refusal[0]} parameter ${field}: ${refusal[1]}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
-import { HttpError } from '../http/errors.js';
+import { asHttpError } from '../http/response.js';
 import { autoTrainChecker } from '../training/auto-train.js';
 import { createDatasetRoutes, type DatasetRoutesDeps } from './dataset-routes.js';
 import type { DatasetStore } from './dataset-store.js';
@@ -18,7 +18,7 @@ async function putDefinition(body: unknown): Promise<{ status: number; message: 
     const response = await routes['PUT /datasets/{dataset}']!(event);
     return { status: response.statusCode, message: response.body };
   } catch (error) {
-    return { status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message };
+    return { status: asHttpError(error).statusCode, message: (error as Error).message };
   }
 }
 
@@ -61,7 +61,7 @@ describe('GET /datasets/{dataset}/versions/{version}: the version segment', () =
     // Act
     const answer = await routes['GET /datasets/{dataset}/versions/{version}']!(event).then(
       () => ({ status: 200, message: '' }),
-      (error: unknown) => ({ status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message }),
+      (error: unknown) => ({ status: asHttpError(error).statusCode, message: (error as Error).message }),
     );
 
     // Assess
@@ -106,7 +106,7 @@ describe('POST /datasets/{dataset}/uploads: fileName follows the object key rule
     // Act
     const answer = await routes['POST /datasets/{dataset}/uploads']!(event).then(
       () => ({ status: 201, message: '' }),
-      (error: unknown) => ({ status: error instanceof HttpError ? error.statusCode : 500, message: (error as Error).message }),
+      (error: unknown) => ({ status: asHttpError(error).statusCode, message: (error as Error).message }),
     );
 
     // Assess

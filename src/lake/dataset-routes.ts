@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { BadRequestError, ConflictError, quote } from '../http/errors.js';
+import { ConflictError, InvalidRequestError, quote } from '../errors.js';
 import { expectedRevision, pageOf, parseBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -62,7 +62,7 @@ function assertColumnNames(names: readonly string[]): void {
   const clash = columnNameClash(names);
   if (clash === undefined) return;
   const field = `schema.columns.${clash.index}.name ${quote(clash.name)}`;
-  throw new BadRequestError(
+  throw new InvalidRequestError(
     clash.kind === 'case'
       ? `${field} duplicates ${quote(clash.earlier)} (column names are case-insensitive)`
       : `${field} is empty or has a NUL character; column names are non-empty text without NUL`,
@@ -117,12 +117,12 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
       const name = dataset(event);
       const { fileName } = parseBody(event, uploadSchema, 'upload');
       if (fileName.includes('/') || fileName === '.' || fileName === '..') {
-        throw new BadRequestError(`invalid fileName ${quote(fileName)}: a file name, without '/'`);
+        throw new InvalidRequestError(`invalid fileName ${quote(fileName)}: a file name, without '/'`);
       }
       const key = rawKey(name, fileName);
       // The same rules as every object key the platform takes (artifact URIs): a key S3 can store and list.
       const keyProblem = objectKeyProblem(key);
-      if (keyProblem !== undefined) throw new BadRequestError(`invalid fileName ${quote(fileName)}: the object key '${RAW_PREFIX}${name}/…' it makes ${keyProblem}`);
+      if (keyProblem !== undefined) throw new InvalidRequestError(`invalid fileName ${quote(fileName)}: the object key '${RAW_PREFIX}${name}/…' it makes ${keyProblem}`);
       await datasets.ensureDataset(name);
       return jsonResponse(201, {
         uploadUrl: await deps.signUpload(key, DATASET_UPLOAD_TTL_SECONDS),
@@ -140,7 +140,7 @@ export function createDatasetRoutes(deps: DatasetRoutesDeps): RouteTable {
     'GET /datasets/{dataset}/versions/{version}/preview': async (event) => {
       const limitText = event.queryStringParameters?.['limit'];
       if (limitText !== undefined && !/^(100|[1-9][0-9]?)$/.test(limitText)) {
-        throw new BadRequestError(`invalid limit ${quote(limitText)}: expected 1-${PREVIEW_ROWS.max}`);
+        throw new InvalidRequestError(`invalid limit ${quote(limitText)}: expected 1-${PREVIEW_ROWS.max}`);
       }
       const found = await version(event);
       const key = found.curatedKeys?.[0];

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { NotFoundError, RevisionMismatchError } from '../errors.js';
 import { DatasetStore, DEFAULT_REJECT_THRESHOLD } from './dataset-store.js';
 import { versionSk } from '../storage/version-numbers.js';
 import { datasetPk } from './keys.js';
@@ -32,9 +32,9 @@ describe('DatasetStore definitions on dynalite', () => {
     // Assess
     expect(created).toMatchObject({ name: 'defs', revision: 1, description: 'first' });
     expect(updated).toMatchObject({ revision: 2, description: 'second', createdAt: created.createdAt });
-    await expect(stale).rejects.toThrowError(PreconditionFailedError);
+    await expect(stale).rejects.toThrowError(RevisionMismatchError);
     await expect(stale).rejects.toThrowError("dataset 'defs' is at revision 2, not 1");
-    await expect(mustNotExist).rejects.toThrowError(PreconditionFailedError);
+    await expect(mustNotExist).rejects.toThrowError(RevisionMismatchError);
     await expect(mustNotExist).rejects.toThrowError(`dataset 'defs' already exists, at revision 2 (If-Match "0" means it must not exist)`);
     await expect(store.putDataset('defs-missing', { description: '', rejectThreshold: 0.1 }, 3)).rejects.toThrowError("dataset 'defs-missing' does not exist");
     expect(await store.getDataset('defs')).toEqual(updated);

@@ -3,7 +3,7 @@
  * ingestion idempotent. Single-item conditional writes only (DynamoDB and dynalite alike).
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, NotFoundError, RevisionMismatchError } from '../errors.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
 import { toStorable } from '../storage/numbers.js';
@@ -111,7 +111,7 @@ export class DatasetStore {
     const at = this.now().toISOString();
     const existing = await this.findDataset(name);
     if (expectedRevision !== undefined && (existing?.revision ?? 0) !== expectedRevision) {
-      throw new PreconditionFailedError(
+      throw new RevisionMismatchError(
         existing === undefined
           ? `dataset '${name}' does not exist (revision ${expectedRevision} was expected); create it with If-Match "0" or without If-Match`
           : expectedRevision === 0
@@ -138,7 +138,7 @@ export class DatasetStore {
         ),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new PreconditionFailedError(`dataset '${name}' changed while it was being written; read it again and retry`);
+      if (isConditionFailure(error)) throw new RevisionMismatchError(`dataset '${name}' changed while it was being written; read it again and retry`);
       throw error;
     }
     return record;
@@ -151,7 +151,7 @@ export class DatasetStore {
     try {
       return await this.putDataset(name, { description: '', rejectThreshold: DEFAULT_REJECT_THRESHOLD }, 0);
     } catch (error) {
-      if (error instanceof PreconditionFailedError) return this.getDataset(name); // created concurrently
+      if (error instanceof RevisionMismatchError) return this.getDataset(name); // created concurrently
       throw error;
     }
   }

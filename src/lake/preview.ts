@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer } from 'hyparquet';
-import { jsonNumber } from '../http/json-number.js';
+import { jsonNumber } from '../json-number.js';
 import { integerJson } from './column-types.js';
 
 /** A Parquet object in S3 as hyparquet's random-access buffer. */

@@ -3,7 +3,7 @@
  * a dropped file are matched against a declared schema.
  */
 import { COLUMN_TYPES, type ColumnType } from './column-types.js';
-import { quote } from '../http/errors.js';
+import { quote } from '../errors.js';
 import { InvalidDataError } from './errors.js';
 
 /** One column of a dataset schema. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { assertDatasetName, curatedKey, isDatasetName, parseRawKey, rawKey, rejectedKey } from './zones.js';
 
 describe('parseRawKey', () => {
@@ -55,7 +55,7 @@ describe('dataset names', () => {
   it('asserts a name with a 400 naming the bad value', () => {
     // Act / Assess
     expect(assertDatasetName('sales')).toBe('sales');
-    expect(() => assertDatasetName('a/b')).toThrowError(BadRequestError);
+    expect(() => assertDatasetName('a/b')).toThrowError(InvalidRequestError);
     expect(() => assertDatasetName('a/b')).toThrowError("invalid dataset name 'a/b'");
   });
 });

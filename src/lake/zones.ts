@@ -10,7 +10,7 @@
  * | `models/`     | `models/<name>/…`                            | uploads, training     |
  * | `predictions/`| `predictions/<model>/…`                      | batch and shadow      |
  */
-import { BadRequestError, quote } from '../http/errors.js';
+import { InvalidRequestError, quote } from '../errors.js';
 
 /** Prefix under which dropped files are ingested. */
 export const RAW_PREFIX = 'raw/';
@@ -23,7 +23,7 @@ export const isDatasetName = (name: string): boolean => DATASET_NAME.test(name);
 /** Validates a dataset name (400 otherwise). */
 export function assertDatasetName(name: string): string {
   if (!isDatasetName(name)) {
-    throw new BadRequestError(`invalid dataset name ${quote(name)}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new InvalidRequestError(`invalid dataset name ${quote(name)}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   return name;
 }

@@ -1,7 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, NotFoundError, RevisionMismatchError } from '../errors.js';
 import { versionSk } from '../storage/version-numbers.js';
 import { modelPk } from './keys.js';
 import { draftVersion } from '../../test/support/model-versions.js';
@@ -67,7 +67,7 @@ describe('alias changes and their ledger on dynalite', () => {
     // Assess
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     expect(won).toHaveLength(1);
-    expect(outcomes.filter((o) => o.status === 'rejected').every((o) => o.reason instanceof PreconditionFailedError)).toBe(true);
+    expect(outcomes.filter((o) => o.status === 'rejected').every((o) => o.reason instanceof RevisionMismatchError)).toBe(true);
     const ledger = await registry.listAliasLedger('contended', 'prod');
     expect(ledger.items.map((e) => e.revision)).toEqual([2, 1]);
     expect((await registry.getAlias('contended', 'prod')).revision).toBe(2);
@@ -86,7 +86,7 @@ describe('alias changes and their ledger on dynalite', () => {
             await registry.setAlias('retried', 'prod', { routes: one(1), updatedBy: `writer-${i}`, reason: `change ${i}`, expectedRevision: seen });
             return;
           } catch (error) {
-            if (!(error instanceof PreconditionFailedError)) throw error;
+            if (!(error instanceof RevisionMismatchError)) throw error;
           }
         }
       }),
@@ -122,7 +122,7 @@ describe('alias changes and their ledger on dynalite', () => {
     const [latest] = (await registry.listAliasLedger('rolled', 'prod')).items;
     expect(latest).toMatchObject({ kind: 'rollback', restoredRevision: 1, from: one(2), to: one(1) });
     await expect(registry.rollbackAlias('rolled', 'prod', { by: 'x', reason: '', toRevision: 9, expectedRevision: 5 })).rejects.toThrowError(NotFoundError);
-    await expect(registry.rollbackAlias('rolled', 'prod', { by: 'x', reason: '', expectedRevision: 3 })).rejects.toThrowError(PreconditionFailedError);
+    await expect(registry.rollbackAlias('rolled', 'prod', { by: 'x', reason: '', expectedRevision: 3 })).rejects.toThrowError(RevisionMismatchError);
   });
 
   it('deletes an alias as a recorded change, and continues its revisions when it is created again', async () => {

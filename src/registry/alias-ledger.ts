@@ -13,7 +13,7 @@
  * (`LEDGER#` sorts after `ALIAS$`, so serving's one-query read of a model never loads it.)
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { PreconditionFailedError } from '../http/errors.js';
+import { RevisionMismatchError } from '../errors.js';
 import { isConditionFailure, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
 import { aliasSk, modelPk } from './keys.js';
 import type { AliasRecord, AliasRoute, AliasShadow } from './types.js';
@@ -111,7 +111,7 @@ export class AliasLedger {
     // A deleted alias (no routes) may be re-created as if it never existed.
     const seen = expectedRevision === 0 && head.routes.length === 0 ? head.revision : expectedRevision;
     if (seen !== undefined && seen !== head.revision) {
-      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is at revision ${head.revision}, not ${expectedRevision}; read it again and retry`);
+      throw new RevisionMismatchError(`alias '${alias}' of model '${model}' is at revision ${head.revision}, not ${expectedRevision}; read it again and retry`);
     }
   }
 
@@ -149,7 +149,7 @@ export class AliasLedger {
         ),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new PreconditionFailedError(`alias '${alias}' of model '${model}' changed meanwhile (revision ${entry.revision} was taken); read it again and retry`);
+      if (isConditionFailure(error)) throw new RevisionMismatchError(`alias '${alias}' of model '${model}' changed meanwhile (revision ${entry.revision} was taken); read it again and retry`);
       throw error;
     }
     await this.materialise(entry);

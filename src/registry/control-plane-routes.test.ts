@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ArtifactStore, sha256Hex } from '../aws/artifact-store.js';
+import { PlatformError } from '../errors.js';
 import { HttpError } from '../http/errors.js';
+import { asHttpError } from '../http/response.js';
 import type { RouteTable } from '../http/router.js';
 import { ModelLoader } from '../inference/model-loader.js';
 import { inspectOnnxModel, servingSessionOptions } from '../inference/onnx-session.js';
@@ -54,8 +56,8 @@ async function call(route: string, params: Record<string, string>, body?: string
     const response = await routes[route]!(apiEvent({ method, resource, pathParameters: params, ...(body === undefined ? {} : { body }), headers, ...(query === undefined ? {} : { query }) }));
     return { status: response.statusCode, body: response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>), headers: response.headers ?? {} };
   } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
-    return { status: error.statusCode, body: { error: error.message }, headers: {} };
+    if (!(error instanceof HttpError || error instanceof PlatformError)) throw error;
+    return { status: asHttpError(error).statusCode, body: { error: error.message }, headers: {} };
   }
 }
 

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { UploadSigner } from '../aws/artifact-store.js';
-import { BadRequestError, quote } from '../http/errors.js';
+import { InvalidRequestError, quote } from '../errors.js';
 import { callerOf, pageOf, parseBody, parseNoBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -86,7 +86,7 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
   const status = query['status'];
   if (status !== undefined) {
     if (!(['PENDING', 'APPROVED', 'REJECTED', 'ARCHIVED'] as const).includes(status as VersionStatus)) {
-      throw new BadRequestError(`invalid status ${quote(status)}: expected PENDING, APPROVED, REJECTED or ARCHIVED`);
+      throw new InvalidRequestError(`invalid status ${quote(status)}: expected PENDING, APPROVED, REJECTED or ARCHIVED`);
     }
     filter.status = status as VersionStatus;
   }
@@ -95,15 +95,15 @@ function versionFilterOf(event: APIGatewayProxyEvent): VersionFilter {
     const at = tag.indexOf('=');
     const filterKey = at < 0 ? tag : tag.slice(0, at);
     const checked = tagKey.safeParse(filterKey);
-    if (!checked.success) throw new BadRequestError(`invalid tag ${quote(tag)}: expected key or key=value; ${checked.error.issues[0]!.message}`);
+    if (!checked.success) throw new InvalidRequestError(`invalid tag ${quote(tag)}: expected key or key=value; ${checked.error.issues[0]!.message}`);
     filter.tag = at < 0 ? { key: filterKey } : { key: filterKey, value: tag.slice(at + 1) };
   }
   const minMetric = query['minMetric'];
   if (minMetric !== undefined) {
     const match = /^([^:]+):(-?[0-9.eE+-]+)$/.exec(minMetric);
-    if (match === null || !Number.isFinite(Number(match[2]))) throw new BadRequestError(`invalid minMetric ${quote(minMetric)}: expected name:value, e.g. accuracy:0.9`);
+    if (match === null || !Number.isFinite(Number(match[2]))) throw new InvalidRequestError(`invalid minMetric ${quote(minMetric)}: expected name:value, e.g. accuracy:0.9`);
     const min = Number(match[2]);
-    if (!isStorableNumber(min)) throw new BadRequestError(`invalid minMetric ${quote(minMetric)}: ${match[2]} is outside the range the registry stores (${STORED_NUMBER_RANGE})`);
+    if (!isStorableNumber(min)) throw new InvalidRequestError(`invalid minMetric ${quote(minMetric)}: ${match[2]} is outside the range the registry stores (${STORED_NUMBER_RANGE})`);
     filter.metric = { name: match[1]!, min };
   }
   return filter;

@@ -2,7 +2,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../aws/artifact-store.js';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import type { ModelRegistry } from './registry.js';
 import { registerVersion } from './register-version.js';
 
@@ -23,12 +23,12 @@ describe('registerVersion when S3 refuses the request', () => {
     ['RequestHeaderSectionTooLarge', 431],
   ])('answers 400 (the request can never succeed), not 503, for %s', async (name, status) => {
     mock.on(GetObjectCommand).rejects(awsError(name, status));
-    await expect(register()).rejects.toThrowError(BadRequestError);
+    await expect(register()).rejects.toThrowError(InvalidRequestError);
     await expect(register()).rejects.toThrowError(`the lake refused the request for s3://lake/models/m/a.onnx: ${name}`);
   });
 
   it('still answers 503 with Retry-After when S3 is throttling or failing', async () => {
     mock.on(GetObjectCommand).rejects(awsError('SlowDown', 503));
-    await expect(register()).rejects.toMatchObject({ statusCode: 503, headers: { 'Retry-After': '1' } });
+    await expect(register()).rejects.toMatchObject({ kind: 'dependency-unavailable', retryAfterSeconds: 1 });
   });
 });

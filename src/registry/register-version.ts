@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArtifactNotFoundError, ArtifactRequestRejectedError, parseS3Uri, sha256Hex, type ArtifactStore } from '../aws/artifact-store.js';
 import { objectKeyProblem } from '../aws/object-keys.js';
-import { BadRequestError, quote, UnprocessableError } from '../http/errors.js';
+import { InvalidRequestError, quote, UnusableArtifactError } from '../errors.js';
 import { externalDataTensors, NotAnOnnxModelError } from './external-data.js';
 import type { ModelRegistry } from './registry.js';
 import { UnsupportedTensorError, type ModelSignature, type ModelVersion } from './types.js';
@@ -49,14 +49,14 @@ export const registeredArtifactKey = (model: string): string => `${modelArea(mod
  */
 export async function registerVersion(deps: RegisterVersionDeps, model: string, request: RegisterVersionRequest): Promise<ModelVersion> {
   const location = parseS3Uri(request.artifactUri);
-  if (location === undefined) throw new BadRequestError(`artifactUri ${quote(request.artifactUri)} is not an s3://bucket/key URI`);
+  if (location === undefined) throw new InvalidRequestError(`artifactUri ${quote(request.artifactUri)} is not an s3://bucket/key URI`);
   if (location.bucket !== deps.lakeBucket) {
-    throw new BadRequestError(`artifactUri must be in the lake bucket '${deps.lakeBucket}', got ${quote(location.bucket)}`);
+    throw new InvalidRequestError(`artifactUri must be in the lake bucket '${deps.lakeBucket}', got ${quote(location.bucket)}`);
   }
   const keyProblem = objectKeyProblem(location.key);
-  if (keyProblem !== undefined) throw new BadRequestError(`artifactUri ${quote(request.artifactUri)}: the key ${keyProblem}`);
+  if (keyProblem !== undefined) throw new InvalidRequestError(`artifactUri ${quote(request.artifactUri)}: the key ${keyProblem}`);
   if (!location.key.startsWith(modelArea(model))) {
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       `artifactUri must be in model '${model}''s own area of the lake, s3://${deps.lakeBucket}/${modelArea(model)}… (upload with POST /models/${model}/uploads), got ${quote(request.artifactUri)}`,
     );
   }
@@ -70,13 +70,13 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   try {
     fetched = await deps.artifacts.fetch(location);
   } catch (error) {
-    if (error instanceof ArtifactNotFoundError) throw new BadRequestError(`artifact not found: ${artifact}`);
-    if (error instanceof ArtifactRequestRejectedError) throw new BadRequestError(error.message, error);
+    if (error instanceof ArtifactNotFoundError) throw new InvalidRequestError(`artifact not found: ${artifact}`);
+    if (error instanceof ArtifactRequestRejectedError) throw new InvalidRequestError(error.message, error);
     throw error;
   }
   const sha256 = sha256Hex(fetched.bytes);
   if (request.sha256 !== undefined && request.sha256.toLowerCase() !== sha256) {
-    throw new BadRequestError(`artifact sha256 is ${sha256}, not the expected ${request.sha256}`);
+    throw new InvalidRequestError(`artifact sha256 is ${sha256}, not the expected ${request.sha256}`);
   }
   const signature = await validatedSignature(deps, artifact, fetched.bytes);
   const key = registeredArtifactKey(model);
@@ -108,11 +108,11 @@ async function validatedSignature(deps: RegisterVersionDeps, artifact: string, b
     external = externalDataTensors(bytes);
   } catch (error) {
     if (!(error instanceof NotAnOnnxModelError)) throw error;
-    throw new UnprocessableError(`artifact ${artifact} is not an ONNX model: ${error.message}`, error.cause);
+    throw new UnusableArtifactError(`artifact ${artifact} is not an ONNX model: ${error.message}`, error.cause);
   }
   if (external.length > 0) {
     const named = external.slice(0, 3).map((t) => `'${t.name}' in '${t.location}'`).join(', ');
-    throw new UnprocessableError(
+    throw new UnusableArtifactError(
       `artifact ${artifact} keeps ${external.length} tensor(s) as external data (${named}${external.length > 3 ? ', …' : ''}); the platform serves a model from its one file: save it with its weights inside (onnx.save_model(model, path, save_as_external_data=False))`,
     );
   }
@@ -120,6 +120,6 @@ async function validatedSignature(deps: RegisterVersionDeps, artifact: string, b
     return await deps.inspect(bytes);
   } catch (error) {
     const problem = error instanceof UnsupportedTensorError ? 'cannot be served' : 'is not a loadable ONNX model';
-    throw new UnprocessableError(`artifact ${artifact} ${problem}: ${(error as Error).message}`, error);
+    throw new UnusableArtifactError(`artifact ${artifact} ${problem}: ${(error as Error).message}`, error);
   }
 }

@@ -2,7 +2,7 @@ import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DependencyUnavailableError } from '../http/errors.js';
+import { DependencyUnavailableError } from '../errors.js';
 import { ModelRegistry } from './registry.js';
 import { RegistryTable } from '../storage/table.js';
 
@@ -21,14 +21,14 @@ describe('ModelRegistry when DynamoDB fails', () => {
     const result = registry.getModel('iris');
     // Assess
     await expect(result).rejects.toThrowError(DependencyUnavailableError);
-    await expect(registry.getModel('iris')).rejects.toMatchObject({ statusCode: 503, headers: { 'Retry-After': '1' } });
+    await expect(registry.getModel('iris')).rejects.toMatchObject({ kind: 'dependency-unavailable', retryAfterSeconds: 1 });
   });
 
   it('turns a 5xx or a timeout into a 503', async () => {
     dynamo.on(PutCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
-    await expect(registry.createModel({ name: 'x' })).rejects.toMatchObject({ statusCode: 503 });
+    await expect(registry.createModel({ name: 'x' })).rejects.toMatchObject({ kind: 'dependency-unavailable' });
     dynamo.on(GetCommand).rejects(Object.assign(new Error('socket'), { name: 'TimeoutError' }));
-    await expect(registry.findAlias('x', 'prod')).rejects.toMatchObject({ statusCode: 503 });
+    await expect(registry.findAlias('x', 'prod')).rejects.toMatchObject({ kind: 'dependency-unavailable' });
   });
 
   it('lets client errors through unchanged (they are bugs, not outages)', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, NotFoundError, RevisionMismatchError } from '../errors.js';
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ModelRegistry } from './registry.js';
 import { RegistryTable } from '../storage/table.js';
@@ -83,7 +83,7 @@ describe('ModelRegistry on dynalite', () => {
     expect(second.revision).toBe(2);
     await expect(
       registry.setAlias('aliased', 'prod', { routes: [{ version: 1, weight: 100 }], updatedBy: 'me', reason: '', expectedRevision: 1 }),
-    ).rejects.toThrowError(PreconditionFailedError);
+    ).rejects.toThrowError(RevisionMismatchError);
     await expect(
       registry.setAlias('aliased', 'prod', { routes: [{ version: 7, weight: 100 }], updatedBy: 'me', reason: '' }),
     ).rejects.toThrowError("model 'aliased' has no version 7");
@@ -93,7 +93,7 @@ describe('ModelRegistry on dynalite', () => {
     expect([...(snapshot?.aliases.keys() ?? [])]).toEqual(['prod']);
     expect(snapshot?.aliases.get('prod')?.routes).toEqual([{ version: 2, weight: 100 }]);
     expect(await registry.findModelWithAliases('ghost')).toBeUndefined();
-    await expect(registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '', expectedRevision: 1 })).rejects.toThrowError(PreconditionFailedError);
+    await expect(registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '', expectedRevision: 1 })).rejects.toThrowError(RevisionMismatchError);
     await registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '', expectedRevision: 2 });
     await expect(registry.getAlias('aliased', 'prod')).rejects.toThrowError("model 'aliased' has no alias 'prod'");
     await expect(registry.deleteAlias('aliased', 'prod', { by: 'me', reason: '' })).rejects.toThrowError(NotFoundError);

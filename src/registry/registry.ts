@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toStorable } from '../storage/numbers.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
@@ -416,7 +416,7 @@ export class ModelRegistry {
   /** A shadow version exists, is not archived (409) and is not one the alias routes to (400). */
   private async checkShadow(model: string, routes: readonly AliasRoute[], shadow: AliasShadow, alias: string): Promise<void> {
     if (routes.some((r) => r.version === shadow.version)) {
-      throw new BadRequestError(`version ${shadow.version} already serves alias '${alias}'; a shadow version must be another one`);
+      throw new InvalidRequestError(`version ${shadow.version} already serves alias '${alias}'; a shadow version must be another one`);
     }
     const version = await this.getVersion(model, shadow.version);
     if (version.status === 'ARCHIVED') throw new ConflictError(`version ${shadow.version} of model '${model}' is archived; it cannot shadow an alias`);

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { ConflictError } from '../http/errors.js';
+import { ConflictError } from '../errors.js';
 import { versionSk } from '../storage/version-numbers.js';
 import { modelPk } from './keys.js';
 import { draftVersion } from '../../test/support/model-versions.js';

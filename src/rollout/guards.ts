@@ -1,7 +1,7 @@
 /**
  * The rollout guards as pure decisions over a step's counters, so they are tested without AWS.
  */
-import { ConflictError } from '../http/errors.js';
+import { ConflictError } from '../errors.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { Rollout, MetricGuard } from './rollout.js';
 import { latencyQuantileMs, type VersionStats } from '../inference/telemetry/serving-stats.js';

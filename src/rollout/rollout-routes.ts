@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { callerOf, parseBody, requiredRevision } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -68,7 +68,7 @@ export function createRolloutRoutes(rollouts: Rollouts): RouteTable {
       const guards = body.guards ?? {};
       const bakeSeconds = body.bakeSeconds ?? ROLLOUT_DEFAULTS.bakeSeconds;
       const maxStepSeconds = body.maxStepSeconds ?? defaultMaxStepSeconds(bakeSeconds);
-      if (maxStepSeconds < bakeSeconds) throw new BadRequestError(`maxStepSeconds (${maxStepSeconds}) must be at least bakeSeconds (${bakeSeconds})`);
+      if (maxStepSeconds < bakeSeconds) throw new InvalidRequestError(`maxStepSeconds (${maxStepSeconds}) must be at least bakeSeconds (${bakeSeconds})`);
       const rollout = await rollouts.start(...target(event), {
         candidate: body.candidate,
         plan: { steps: body.steps ?? [...ROLLOUT_DEFAULTS.steps], bakeSeconds, maxStepSeconds },

@@ -12,7 +12,7 @@
  * never overwrite each other).
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../http/errors.js';
+import { ConflictError } from '../errors.js';
 import { modelPk } from '../registry/keys.js';
 import { isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable } from '../storage/table.js';
 import { FINISHED_STATES, type Rollout } from './rollout.js';

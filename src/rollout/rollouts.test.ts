@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { draftVersion } from '../../test/support/model-versions.js';
-import { ConflictError, DependencyUnavailableError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, DependencyUnavailableError, RevisionMismatchError } from '../errors.js';
 import type { RegistryEvent } from '../registry/events.js';
 import type { RolloutChanged } from './rollout.js';
 import { ModelRegistry, type AliasChange } from '../registry/registry.js';
@@ -192,7 +192,7 @@ describe('rollouts on dynalite', () => {
     const revision = await modelWithCandidate('refused', [0.9, 0.85]);
 
     // Act / Assess
-    await expect(rollouts.start('refused', 'prod', plan(revision + 5))).rejects.toThrowError(PreconditionFailedError);
+    await expect(rollouts.start('refused', 'prod', plan(revision + 5))).rejects.toThrowError(RevisionMismatchError);
     await expect(rollouts.start('refused', 'prod', plan(revision, { candidate: 1 }))).rejects.toThrowError("version 1 already serves alias 'prod'");
     await expect(rollouts.start('refused', 'prod', plan(revision, { guards: { maxErrorRate: 0.1, minRequests: 10, minMetric: { name: 'accuracy', minDelta: 0 } } }))).rejects.toThrowError(
       'candidate version 2 has accuracy 0.85 against 0.9 for version 1',

@@ -10,7 +10,7 @@
  * rollout, then applied to the alias; if the writer dies in between, the next tick finds the
  * alias behind its step and applies it (`sync`).
  */
-import { BadRequestError, ConflictError, HttpError, NotFoundError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, InvalidRequestError, isRefusal, NotFoundError, RevisionMismatchError } from '../errors.js';
 import type { EventSink } from '../registry/events.js';
 import type { AliasChange } from '../registry/registry.js';
 import type { AliasRecord, AliasRoute, ModelVersion } from '../registry/types.js';
@@ -80,13 +80,13 @@ export class Rollouts {
     const { registry } = this.deps;
     const current = await registry.getAlias(model, alias);
     if (current.revision !== request.expectedRevision) {
-      throw new PreconditionFailedError(`alias '${alias}' of model '${model}' is at revision ${current.revision}, not ${request.expectedRevision}; read it again and retry`);
+      throw new RevisionMismatchError(`alias '${alias}' of model '${model}' is at revision ${current.revision}, not ${request.expectedRevision}; read it again and retry`);
     }
     if (current.routes.length !== 1) {
       throw new ConflictError(`alias '${alias}' splits traffic between ${current.routes.map((r) => `v${r.version}`).join(', ')}; point it at one version before a rollout`);
     }
     const baseline = current.routes[0]!.version;
-    if (request.candidate === baseline) throw new BadRequestError(`version ${baseline} already serves alias '${alias}'; choose another candidate`);
+    if (request.candidate === baseline) throw new InvalidRequestError(`version ${baseline} already serves alias '${alias}'; choose another candidate`);
     if (current.shadow?.version === request.candidate) {
       throw new ConflictError(`version ${request.candidate} shadows alias '${alias}'; remove the shadow (PUT the alias with "shadow": null) before rolling it out`);
     }
@@ -121,7 +121,7 @@ export class Rollouts {
     } catch (error) {
       // A dependency failure may come after the move was written: the rollout stays RUNNING, and
       // the advancer's next run applies step 1 or takes over the move (`sync`).
-      if (!(error instanceof HttpError && error.statusCode < 500)) throw error;
+      if (!isRefusal(error)) throw error;
       // The registry refused the move (changed meanwhile, or the candidate is unfit): nothing is rolling out.
       await this.save(rollout, { state: 'ABORTED', outcome: `could not move the alias: ${error.message}` });
       throw error;
@@ -279,15 +279,15 @@ export class Rollouts {
 
   /**
    * Moves the alias; a refusal that retrying cannot cure (the candidate or baseline archived, no
-   * longer APPROVED where required, the alias gone: 4xx other than 412) is returned as its
-   * message, so the rollout ends instead of retrying for ever. A 412 (the alias changed
-   * meanwhile) and dependency failures are thrown: the next tick looks again.
+   * longer APPROVED where required, the alias gone: a refusal other than a revision mismatch) is
+   * returned as its message, so the rollout ends instead of retrying for ever. A revision
+   * mismatch (the alias changed meanwhile) and dependency failures are thrown: the next tick looks again.
    */
   private async tryMoveAlias(rollout: Rollout, routes: readonly AliasRoute[], reason: string, restores?: number): Promise<AliasRecord | string> {
     try {
       return await this.moveAlias(rollout, routes, reason, restores);
     } catch (error) {
-      if (error instanceof HttpError && error.statusCode < 500 && !(error instanceof PreconditionFailedError)) return error.message;
+      if (isRefusal(error) && !(error instanceof RevisionMismatchError)) return error.message;
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
-import { BadRequestError, NotFoundError } from '../http/errors.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
 import type { AliasRecord } from '../registry/types.js';
 import type { ShadowSummary } from './shadow-comparisons.js';
 import { createShadowRoutes } from './shadow-routes.js';
@@ -88,7 +88,7 @@ describe('GET /models/{name}/aliases/{alias}/shadow', () => {
     const answer = route(request(query));
 
     // Assess
-    await expect(answer).rejects.toThrowError(BadRequestError);
+    await expect(answer).rejects.toThrowError(InvalidRequestError);
     await expect(answer).rejects.toThrowError(message);
   });
 
@@ -98,7 +98,7 @@ describe('GET /models/{name}/aliases/{alias}/shadow', () => {
 
     // Act + Assess
     await expect(route(request(null, 'canary'))).rejects.toThrowError(NotFoundError);
-    await expect(route(request(null, 'Bad Alias'))).rejects.toThrowError(BadRequestError);
+    await expect(route(request(null, 'Bad Alias'))).rejects.toThrowError(InvalidRequestError);
     expect(asked).toEqual([]);
   });
 });

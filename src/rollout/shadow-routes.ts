@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { BadRequestError, quote } from '../http/errors.js';
+import { InvalidRequestError, quote } from '../errors.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
@@ -29,15 +29,15 @@ function sinceOf(event: APIGatewayProxyEvent, now: Date): Date {
   const query = event.queryStringParameters ?? {};
   const since = query['since'];
   const hours = query['hours'];
-  if (since !== undefined && hours !== undefined) throw new BadRequestError("give either 'since' or 'hours', not both");
+  if (since !== undefined && hours !== undefined) throw new InvalidRequestError("give either 'since' or 'hours', not both");
   if (since !== undefined) {
     if (!ISO_TIME.test(since) || Number.isNaN(Date.parse(since))) {
-      throw new BadRequestError(`invalid since ${quote(since)}: expected an ISO 8601 time, e.g. 2026-11-24T00:00Z`);
+      throw new InvalidRequestError(`invalid since ${quote(since)}: expected an ISO 8601 time, e.g. 2026-11-24T00:00Z`);
     }
     return new Date(since);
   }
   if (hours !== undefined && (!HOURS.test(hours) || Number(hours) > MAX_SHADOW_HOURS)) {
-    throw new BadRequestError(`invalid hours ${quote(hours)}: expected an integer from 1 to ${MAX_SHADOW_HOURS}`);
+    throw new InvalidRequestError(`invalid hours ${quote(hours)}: expected an integer from 1 to ${MAX_SHADOW_HOURS}`);
   }
   return new Date(now.getTime() - Number(hours ?? DEFAULT_SHADOW_HOURS) * HOUR_MS);
 }

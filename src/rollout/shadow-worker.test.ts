@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ArtifactStore } from '../aws/artifact-store.js';
-import { DependencyUnavailableError } from '../http/errors.js';
+import { DependencyUnavailableError } from '../errors.js';
 import { ModelLoader } from '../inference/model-loader.js';
 import { inspectOnnxModel, servingSessionOptions } from '../inference/onnx-session.js';
 import { predict } from '../inference/v1-protocol.js';

@@ -11,7 +11,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { callDependency } from '../aws/dependency-errors.js';
-import { DependencyUnavailableError } from '../http/errors.js';
+import { DependencyUnavailableError } from '../errors.js';
 import type { LoadedModel } from '../inference/model-loader.js';
 import { predict } from '../inference/v1-protocol.js';
 import { infer, parseInferRequest } from '../inference/v2-protocol.js';

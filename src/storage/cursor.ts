@@ -1,4 +1,4 @@
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 
 type Key = Record<string, unknown>;
 
@@ -20,7 +20,7 @@ export function decodeCursor(cursor: string | undefined, shape: CursorShape): Ke
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new BadRequestError('invalid pagination cursor');
+    throw new InvalidRequestError('invalid pagination cursor');
   }
   const expected = Object.entries(shape);
   const valid =
@@ -31,6 +31,6 @@ export function decodeCursor(cursor: string | undefined, shape: CursorShape): Ke
       const value = (parsed as Key)[key];
       return typeof value === 'string' && accepts(value);
     });
-  if (!valid) throw new BadRequestError('invalid pagination cursor');
+  if (!valid) throw new InvalidRequestError('invalid pagination cursor');
   return parsed as Key;
 }

@@ -2,7 +2,7 @@ import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { isStorableNumber, storableNumbers, toStorable } from './numbers.js';
 import { RegistryTable } from './table.js';
 
@@ -85,7 +85,7 @@ describe('a number out of range that reaches the table anyway', () => {
     const write = table.send(() => table.db.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'numbers', sk: 'unchecked', value: 1e-200 } })));
 
     // Assess
-    await expect(write).rejects.toThrowError(BadRequestError);
+    await expect(write).rejects.toThrowError(InvalidRequestError);
     await expect(write).rejects.toThrowError('a number is outside the range the model registry stores (0 or a magnitude from 1e-130 to 9.99e125)');
   });
 });

@@ -7,7 +7,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { callDependency } from '../aws/dependency-errors.js';
-import { BadRequestError } from '../http/errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { decodeCursor, encodeCursor, type CursorShape } from './cursor.js';
 import { STORED_NUMBER_RANGE } from './numbers.js';
 
@@ -102,7 +102,7 @@ export class RegistryTable {
       // The last line of defence behind the request checks that name the field (storableNumbers):
       // DynamoDB refuses a number out of its range whatever field it came from; the caller sent it.
       if ((error as { name?: string }).name === 'ValidationException' && /Number (overflow|underflow)/.test((error as Error).message)) {
-        throw new BadRequestError(`a number is outside the range the ${this.dependency} stores (${STORED_NUMBER_RANGE})`, error);
+        throw new InvalidRequestError(`a number is outside the range the ${this.dependency} stores (${STORED_NUMBER_RANGE})`, error);
       }
       throw error;
     });

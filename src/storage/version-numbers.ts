@@ -3,7 +3,7 @@
  * versions): 1 to {@link MAX_VERSION}, stored in sort keys zero-padded to 10 digits so they sort
  * numerically, and parsed from path segments by one rule.
  */
-import { BadRequestError, quote } from '../http/errors.js';
+import { InvalidRequestError, quote } from '../errors.js';
 
 /** Highest version number (version sort keys hold 10 digits). */
 export const MAX_VERSION = 9_999_999_999;
@@ -22,6 +22,6 @@ export const VERSION_RULE = `versions are numbered from 1 to ${MAX_VERSION}, in 
  * @param otherwise - What else the segment may be, for the message (e.g. `'latest'`), when the caller accepts more.
  */
 export function parseVersionNumber(segment: string, otherwise?: string): number {
-  if (!VERSION_NUMBER.test(segment)) throw new BadRequestError(`invalid version ${quote(segment)}: ${VERSION_RULE}${otherwise === undefined ? '' : `; or ${otherwise}`}`);
+  if (!VERSION_NUMBER.test(segment)) throw new InvalidRequestError(`invalid version ${quote(segment)}: ${VERSION_RULE}${otherwise === undefined ? '' : `; or ${otherwise}`}`);
   return Number(segment);
 }

@@ -6,8 +6,8 @@
  * is recorded on the version as refused instead of failing the ingestion.
  */
 import * as z from 'zod/mini';
-import { BadRequestError, quote } from '../http/errors.js';
-import { describeIssues } from '../http/request.js';
+import { InvalidRequestError, quote } from '../errors.js';
+import { describeIssues } from '../validation/strict-parse.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { AutoTrainChecker, AutoTrainOutcome } from '../lake/types.js';
 import { checkTrainingColumns, checkTrainingFields, resolveJobSpec, trainingFields, type ColumnLabels, type TrainingLimits } from './job-request.js';
@@ -49,7 +49,7 @@ export async function autoTrain(deps: AutoTrainDeps, dataset: string, version: n
   let outcome: AutoTrainOutcome;
   try {
     const fields = z.safeParse(autoTrainFields, definition.autoTrain);
-    if (!fields.success) throw new BadRequestError(`the dataset's autoTrain spec is no longer valid: ${describeIssues(fields.error.issues)}`);
+    if (!fields.success) throw new InvalidRequestError(`the dataset's autoTrain spec is no longer valid: ${describeIssues(fields.error.issues)}`);
     const spec = await resolveJobSpec(deps.datasets, { ...fields.data, dataset, datasetVersion: version }, deps.limits);
     const { job } = await submitJob(deps, spec, {
       submittedBy: `auto-train of dataset '${dataset}'`,
@@ -58,7 +58,7 @@ export async function autoTrain(deps: AutoTrainDeps, dataset: string, version: n
     });
     outcome = { jobId: job.id };
   } catch (error) {
-    if (!(error instanceof BadRequestError)) throw error;
+    if (!(error instanceof InvalidRequestError)) throw error;
     outcome = { refused: error.message };
   }
   await deps.datasets.recordAutoTrain(dataset, version, outcome);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError } from '../http/errors.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { ColumnStatistics } from '../lake/statistics.js';
 import type { DatasetVersion } from '../lake/types.js';
-import { parseWith } from '../http/strict-body.js';
+import { parseWith } from '../validation/strict-parse.js';
 import { checkTrainingFields, jobRequestSchema, resolveJobSpec, type JobRequest } from './job-request.js';
 
 const column = (name: string, type: 'integer' | 'float' | 'boolean' | 'timestamp' | 'string') => ({ name, type, nullable: true });
@@ -65,7 +65,7 @@ describe('resolveJobSpec', () => {
     const resolving = resolveJobSpec(store, request({ target: 'income', task: 'regression' }), limits);
 
     // Assess
-    await expect(resolving).rejects.toThrowError(BadRequestError);
+    await expect(resolving).rejects.toThrowError(InvalidRequestError);
     await expect(resolving).rejects.toThrowError(
       "target 'income' ranges from -1e+100 to 3e+38 in dataset 'loans' version 2; the exported model computes in float32, whose values stop at ±3.4e38",
     );
@@ -90,7 +90,7 @@ describe('resolveJobSpec', () => {
     const resolving = resolveJobSpec(datasets, body, jobLimits);
 
     // Assess
-    await expect(resolving).rejects.toThrowError(BadRequestError);
+    await expect(resolving).rejects.toThrowError(InvalidRequestError);
     await expect(resolving).rejects.toThrowError(message);
   });
 });
@@ -159,7 +159,7 @@ describe('hyperparameter names that are JavaScript built-ins', () => {
   it.each(['gbdt', 'linear', 'mlp'] as const)('refuses constructor and toString for %s as unknown hyperparameters', (algorithm) => {
     for (const name of ['constructor', 'toString']) {
       const hyperparameters = JSON.parse(`{"${name}":1}`) as Record<string, unknown>;
-      expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(BadRequestError);
+      expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(InvalidRequestError);
       expect(() => checkTrainingFields({ modelName: 'm', target: 't', task: 'regression', algorithm, hyperparameters })).toThrowError(name);
     }
   });
@@ -171,7 +171,7 @@ describe('unknown hyperparameters', () => {
     const checking = () => checkTrainingFields({ modelName: 'm', target: 't', task: 'classification', algorithm: 'gbdt', hyperparameters: { classWeigth: 'balanced' } });
 
     // Assess
-    expect(checking).toThrowError(BadRequestError);
+    expect(checking).toThrowError(InvalidRequestError);
     expect(checking).toThrowError(/^unknown hyperparameter\(s\) 'classWeigth' \(did you mean 'classWeight'\?\) for 'gbdt'; known: .*, tolerance, classWeight, refit$/);
   });
 
@@ -190,7 +190,7 @@ describe('jobRequestSchema', () => {
     const parsing = () => parseWith(jobRequestSchema, { ...request(), hyperparameters: { tolerance: 1e-200 } }, 'training job');
 
     // Assess
-    expect(parsing).toThrowError(BadRequestError);
+    expect(parsing).toThrowError(InvalidRequestError);
     expect(parsing).toThrowError('hyperparameters.tolerance: 1e-200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)');
   });
 });

@@ -4,9 +4,8 @@
  * and answers 400 naming the problem.
  */
 import * as z from 'zod/mini';
-import { BadRequestError, NotFoundError, quote } from '../http/errors.js';
-import { describeIssues } from '../http/request.js';
-import { nearMiss } from '../http/strict-body.js';
+import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
+import { describeIssues, nearMiss } from '../validation/strict-parse.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import type { SchemaColumn } from '../lake/schema.js';
 import type { ColumnStatistics } from '../lake/statistics.js';
@@ -72,7 +71,7 @@ export function checkTrainingFields(fields: TrainingFields): { algorithm: Algori
   if (fields.alias !== undefined) assertAliasName(fields.alias);
   const algorithm = ALGORITHMS[fields.algorithm ?? DEFAULT_ALGORITHM];
   if (!algorithm.tasks.includes(fields.task)) {
-    throw new BadRequestError(`algorithm '${algorithm.id}' does not do ${fields.task}; use ${algorithmsFor(fields.task)}`);
+    throw new InvalidRequestError(`algorithm '${algorithm.id}' does not do ${fields.task}; use ${algorithmsFor(fields.task)}`);
   }
   const given = fields.hyperparameters ?? {};
   // Names first (typos are the usual mistake), against the algorithm's parameters and the
@@ -85,12 +84,12 @@ export function checkTrainingFields(fields: TrainingFields): { algorithm: Algori
       const suggestion = nearMiss(key, known);
       return `${quote(key)}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}`;
     });
-    throw new BadRequestError(`unknown hyperparameter(s) ${named.join(', ')} for '${algorithm.id}'; known: ${known.join(', ')}`);
+    throw new InvalidRequestError(`unknown hyperparameter(s) ${named.join(', ')} for '${algorithm.id}'; known: ${known.join(', ')}`);
   }
   const parsed = z.safeParse(algorithm.parameters, given);
-  if (!parsed.success) throw new BadRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success) throw new InvalidRequestError(`invalid hyperparameters for '${algorithm.id}': ${describeIssues(parsed.error.issues)}`);
   if (parsed.data['classWeight'] !== undefined && fields.task !== 'classification') {
-    throw new BadRequestError(`hyperparameter 'classWeight' weighs classes; it applies to classification only, not ${fields.task}`);
+    throw new InvalidRequestError(`hyperparameter 'classWeight' weighs classes; it applies to classification only, not ${fields.task}`);
   }
   return { algorithm: algorithm.id, hyperparameters: parsed.data };
 }
@@ -106,14 +105,14 @@ async function trainableVersion(datasets: DatasetStore, dataset: string, request
   try {
     if (requested === undefined || requested === 'latest') {
       const latest = await datasets.latestReadyVersion(dataset);
-      if (latest === undefined) throw new BadRequestError(`dataset '${dataset}' has no READY version to train on`);
+      if (latest === undefined) throw new InvalidRequestError(`dataset '${dataset}' has no READY version to train on`);
       return latest;
     }
     const version = await datasets.getVersion(dataset, requested);
-    if (version.status !== 'READY') throw new BadRequestError(`dataset '${dataset}' version ${requested} is ${version.status}; only READY versions can be trained on`);
+    if (version.status !== 'READY') throw new InvalidRequestError(`dataset '${dataset}' version ${requested} is ${version.status}; only READY versions can be trained on`);
     return version;
   } catch (error) {
-    if (error instanceof NotFoundError) throw new BadRequestError(error.message);
+    if (error instanceof NotFoundError) throw new InvalidRequestError(error.message);
     throw error;
   }
 }
@@ -146,12 +145,12 @@ const JOB_LABELS: ColumnLabels = { target: (name) => `target '${name}'`, feature
 /** Checks that the target is a column whose type suits the task; returns it. */
 function checkTargetColumn(columns: readonly SchemaColumn[], target: string, task: Task, where: string, labels: ColumnLabels): SchemaColumn {
   const column = columns.find((c) => c.name === target);
-  if (column === undefined) throw new BadRequestError(`${labels.target(target)} is not a column of ${where}`);
+  if (column === undefined) throw new InvalidRequestError(`${labels.target(target)} is not a column of ${where}`);
   if (task === 'regression' && column.type !== 'integer' && column.type !== 'float') {
-    throw new BadRequestError(`${labels.target(target)} is ${column.type}; regression needs a numeric target (use task 'classification')`);
+    throw new InvalidRequestError(`${labels.target(target)} is ${column.type}; regression needs a numeric target (use task 'classification')`);
   }
   if (task === 'classification' && (column.type === 'float' || column.type === 'timestamp')) {
-    throw new BadRequestError(`${labels.target(target)} is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
+    throw new InvalidRequestError(`${labels.target(target)} is ${column.type}; classification needs integer, boolean or text classes (use task 'regression')`);
   }
   return column;
 }
@@ -159,11 +158,11 @@ function checkTargetColumn(columns: readonly SchemaColumn[], target: string, tas
 /** Checks a listed feature: a column, not the target, not named like a model output, of a usable type; returns its kind. */
 function checkFeatureColumn(byName: ReadonlyMap<string, SchemaColumn>, feature: string, target: string, where: string, labels: ColumnLabels): FeatureKind {
   const column = byName.get(feature);
-  if (column === undefined) throw new BadRequestError(`${labels.feature(feature)} is not a column of ${where}`);
-  if (feature === target) throw new BadRequestError(`${labels.feature(feature)} is the target; a model cannot take its answer as input`);
-  if (RESERVED_NAMES.has(feature)) throw new BadRequestError(`${labels.feature(feature)} has the name of a model output (${[...RESERVED_NAMES].join(', ')}); rename the column`);
+  if (column === undefined) throw new InvalidRequestError(`${labels.feature(feature)} is not a column of ${where}`);
+  if (feature === target) throw new InvalidRequestError(`${labels.feature(feature)} is the target; a model cannot take its answer as input`);
+  if (RESERVED_NAMES.has(feature)) throw new InvalidRequestError(`${labels.feature(feature)} has the name of a model output (${[...RESERVED_NAMES].join(', ')}); rename the column`);
   const kind = featureKindOf(column.type);
-  if (kind === undefined) throw new BadRequestError(`${labels.feature(feature)} is a ${column.type} column; timestamps are not supported as features (derive numbers from them first)`);
+  if (kind === undefined) throw new InvalidRequestError(`${labels.feature(feature)} is a ${column.type} column; timestamps are not supported as features (derive numbers from them first)`);
   return kind;
 }
 
@@ -189,7 +188,7 @@ function checkTargetRange(statistics: ColumnStatistics | undefined, target: stri
   // Stored statistics beyond DynamoDB's range are text ("1e+200"): read them as numbers.
   const [min, max] = [Number(statistics?.min), Number(statistics?.max)];
   if (Math.abs(min) > FLOAT32_MAX || Math.abs(max) > FLOAT32_MAX) {
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       `target '${target}' ranges from ${min} to ${max} in ${where}; the exported model computes in float32, whose values stop at ±3.4e38: scale the target down (e.g. divide it by a power of ten) first`,
     );
   }
@@ -203,17 +202,17 @@ function checkTarget(version: DatasetVersion, target: string, task: Task): void 
   const statistics = version.statistics?.find((s) => s.name === target);
   const labelled = (version.rowsAccepted ?? 0) - (statistics?.nulls ?? 0) - (statistics?.nans ?? 0);
   if (labelled < MIN_LABELLED_ROWS) {
-    throw new BadRequestError(`target '${target}' has a value in ${labelled} rows of ${where}; training needs at least ${MIN_LABELLED_ROWS}`);
+    throw new InvalidRequestError(`target '${target}' has a value in ${labelled} rows of ${where}; training needs at least ${MIN_LABELLED_ROWS}`);
   }
   if (task === 'regression') checkTargetRange(statistics, target, where);
   if (task === 'classification') {
     const distinct = distinctValues(version, target);
     if (distinct !== undefined && distinct < 2) {
-      throw new BadRequestError(`target '${target}' has a single value; classification needs at least 2 classes`);
+      throw new InvalidRequestError(`target '${target}' has a single value; classification needs at least 2 classes`);
     }
     // HyperLogLog counts are approximate: refuse only what is clearly over the limit.
     if (distinct !== undefined && distinct > MAX_CLASSES * 1.1) {
-      throw new BadRequestError(`target '${target}' has about ${distinct} distinct values; classification supports at most ${MAX_CLASSES} classes`);
+      throw new InvalidRequestError(`target '${target}' has about ${distinct} distinct values; classification supports at most ${MAX_CLASSES} classes`);
     }
   }
 }
@@ -258,7 +257,7 @@ function resolveFeatures(
   if (requested === undefined) {
     const excluded = columns.map((c) => defaultExclusion(version, c, target)).filter((exclusion) => exclusion !== undefined);
     const usable = columns.filter((c) => c.name !== target && defaultExclusion(version, c, target) === undefined);
-    if (usable.length === 0) throw new BadRequestError(`dataset '${version.dataset}' version ${version.version} has no usable feature column besides the target`);
+    if (usable.length === 0) throw new InvalidRequestError(`dataset '${version.dataset}' version ${version.version} has no usable feature column besides the target`);
     return {
       names: usable.map((c) => c.name),
       kinds: usable.map((c) => featureKindOf(c.type)!),
@@ -285,7 +284,7 @@ function checkSize(version: DatasetVersion, spec: Pick<JobSpec, 'algorithm' | 't
     const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
     const available = `the training function has ${mib(limits.memoryBytes)}`;
     // Name what drives the estimate: the model allowed by the hyperparameters, or the data.
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       memory.model >= needed / 2
         ? `the job needs about ${mib(needed)} of memory, ${mib(memory.model)} of it for a model of ${memory.modelSize} with '${spec.algorithm}'; ${available}. Lower ${memory.modelParameters}`
         : `the job needs about ${mib(needed)} of memory (${rows} rows × ${cols} encoded features with '${spec.algorithm}'); ${available}. Train on fewer rows or features, or lower the categories of text features`,
@@ -294,7 +293,7 @@ function checkSize(version: DatasetVersion, spec: Pick<JobSpec, 'algorithm' | 't
   const seconds = trainingSeconds(algorithm, rows, cols, classes, spec.hyperparameters);
   if (seconds > limits.trainingSeconds) {
     const refit = spec.hyperparameters['refit'] === true ? ', then refitted on training + validation rows' : '';
-    throw new BadRequestError(
+    throw new InvalidRequestError(
       `the job could train for about ${Math.ceil(seconds)} s (${rows} rows × ${cols} encoded features with '${spec.algorithm}', every iteration allowed${refit}); the training function trains for at most ${limits.trainingSeconds} s. Lower the iterations or epochs, set refit to false, or train on fewer rows or features`,
     );
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import { createJobRoutes, type JobRoutesDeps } from './job-routes.js';
 import type { TrainingJob } from './types.js';
 

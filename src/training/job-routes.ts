@@ -2,7 +2,7 @@
  * The training API: submit a job (202), read one, list a model's or a dataset's jobs, cancel.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import { callerOf, pageOf, parseBody, parseNoBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -10,8 +10,7 @@ import type { DatasetStore } from '../lake/dataset-store.js';
 import { assertDatasetName } from '../lake/zones.js';
 import { assertModelName } from '../registry/names.js';
 import { jobRequestSchema, resolveJobSpec, type TrainingLimits } from './job-request.js';
-import type { SubmitDeps } from './submit-job.js';
-import { submitJob } from './submit-job.js';
+import { submitJob, type SubmitDeps } from './submit-job.js';
 
 /** What the training routes need. */
 export interface JobRoutesDeps extends SubmitDeps {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { RegistryTable } from '../storage/table.js';
 import { JOB_LEASE_MS, JobStore, LeaseLostError } from './job-store.js';
 import type { JobSpec } from './types.js';

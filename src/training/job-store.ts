@@ -12,7 +12,7 @@
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, quote } from '../http/errors.js';
+import { ConflictError, NotFoundError, quote } from '../errors.js';
 import { modelPk } from '../registry/keys.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
 import { toStorable } from '../storage/numbers.js';

@@ -10,7 +10,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sha256Hex } from '../aws/artifact-store.js';
 import { callDependency } from '../aws/dependency-errors.js';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { ModelInspector } from '../registry/register-version.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { ModelVersion } from '../registry/types.js';

@@ -22,7 +22,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { callDependency, isRejectedRequestAwsError } from '../aws/dependency-errors.js';
-import { ConflictError, PreconditionFailedError } from '../http/errors.js';
+import { ConflictError, RevisionMismatchError } from '../errors.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
 import { featureKindOf } from './feature-kinds.js';
 import { TrainingFailedError } from '../ml/errors.js';
@@ -236,7 +236,7 @@ async function moveAlias(deps: RunJobDeps, job: TrainingJob, alias: string, vers
     } catch (error) {
       if (error instanceof ConflictError) return error.message;
       // Changed since it was read: look again (a few times; then the failure is retried with the message).
-      if (!(error instanceof PreconditionFailedError) || attempt >= 3) throw error;
+      if (!(error instanceof RevisionMismatchError) || attempt >= 3) throw error;
     }
   }
 }

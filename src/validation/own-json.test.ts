@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { parseOwnJson } from './own-json.js';
-import { parseWith } from './strict-body.js';
+import { parseWith } from './strict-parse.js';
 
 /** `{"a":[{"a":[…{"a":[1]}…]}]}`: `depth` objects, each holding an array holding the next. */
 const nested = (depth: number): string => `${'{"a":['.repeat(depth)}1${']}'.repeat(depth)}`;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { BadRequestError } from './errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { parseOwnJson } from './own-json.js';
-import { nearMiss, parseWith } from './strict-body.js';
+import { nearMiss, parseWith } from './strict-parse.js';
 
 const schema = z.object({
   name: z.string(),
@@ -16,7 +16,7 @@ const parse = (json: string) => parseWith(schema, parseOwnJson(json), 'thing');
 
 describe('parseWith (every body is strict)', () => {
   it('names an unknown top-level field and the known field it resembles', () => {
-    expect(() => parse('{"name":"m","descripton":"x"}')).toThrowError(BadRequestError);
+    expect(() => parse('{"name":"m","descripton":"x"}')).toThrowError(InvalidRequestError);
     expect(() => parse('{"name":"m","descripton":"x"}')).toThrowError("invalid thing: unknown field 'descripton' (did you mean 'description'?)");
   });
 

@@ -4,8 +4,8 @@
  * schema a route used. What passes comes out prototype-free, like the parsed JSON.
  */
 import type * as z from 'zod/mini';
-import '../validation.js';
-import { BadRequestError, clip, quote } from './errors.js';
+import './zod.js';
+import { clip, InvalidRequestError, quote } from '../errors.js';
 import { isPlainObject } from './own-json.js';
 
 /** Longest key or path quoted back in a message. */
@@ -149,11 +149,11 @@ function strictOutput(input: unknown, output: unknown, path: readonly Step[]): u
  */
 export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new BadRequestError(`invalid ${what}: ${describeIssues(result.error.issues, schema)}`);
+  if (!result.success) throw new InvalidRequestError(`invalid ${what}: ${describeIssues(result.error.issues, schema)}`);
   try {
     return strictOutput(value, result.data, []) as z.infer<S>;
   } catch (error) {
-    if (error instanceof DroppedKey) throw new BadRequestError(`invalid ${what}: ${unknownKeyMessage(schema, error.path, error.key)}`);
+    if (error instanceof DroppedKey) throw new InvalidRequestError(`invalid ${what}: ${unknownKeyMessage(schema, error.path, error.key)}`);
     throw error;
   }
 }
