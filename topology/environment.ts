@@ -22,6 +22,12 @@ export const ENV = {
   registryEventBus: 'REGISTRY_EVENT_BUS',
   /** Deliveries of a message before SQS moves it to the dead-letter queue (functions with a queue trigger: its queue's `maxReceiveCount`). */
   maxReceiveCount: 'QUEUE_MAX_RECEIVE_COUNT',
+  /** Prefix of every SageMaker resource name the platform creates (functions with `sagemaker` access); IAM grants are scoped to it. */
+  sagemakerResourcePrefix: 'SAGEMAKER_RESOURCE_PREFIX',
+  /** The role SageMaker assumes to run the platform's endpoints (functions with `sagemaker: 'deploy'`). */
+  sagemakerExecutionRoleArn: 'SAGEMAKER_EXECUTION_ROLE_ARN',
+  /** The Triton Inference Server image that serves ONNX versions on SageMaker (functions with `sagemaker: 'deploy'`). */
+  tritonImageUri: 'TRITON_IMAGE_URI',
 } as const;
 
 /** Default CloudWatch namespace of the functions' Powertools metrics. */
@@ -42,6 +48,22 @@ export interface ResourceNames {
   readonly registryEventBus?: string;
   /** @default DEFAULT_METRICS_NAMESPACE */
   readonly metricsNamespace?: string;
+  /**
+   * Where SageMaker-backed versions run.
+   *
+   * @default - none: functions get no SageMaker settings
+   */
+  readonly sagemaker?: SageMakerNames;
+}
+
+/** The SageMaker settings functions get (see {@link ENV}). */
+export interface SageMakerNames {
+  /** Prefix of the SageMaker resources the platform creates. */
+  readonly resourcePrefix: string;
+  /** The execution role SageMaker assumes for the platform's models. */
+  readonly executionRoleArn: string;
+  /** The Triton Inference Server image URI in this region. */
+  readonly tritonImageUri: string;
 }
 
 /**
@@ -58,6 +80,13 @@ export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSp
   if (spec.access.registry !== undefined) environment[ENV.registryTable] = names.registryTable;
   if (spec.access.registry === 'readWrite' && names.registryEventBus !== undefined) environment[ENV.registryEventBus] = names.registryEventBus;
   if (spec.access.lake !== undefined) environment[ENV.lakeBucket] = names.lakeBucket;
+  if (spec.access.sagemaker !== undefined && names.sagemaker !== undefined) {
+    environment[ENV.sagemakerResourcePrefix] = names.sagemaker.resourcePrefix;
+    if (spec.access.sagemaker === 'deploy') {
+      environment[ENV.sagemakerExecutionRoleArn] = names.sagemaker.executionRoleArn;
+      environment[ENV.tritonImageUri] = names.sagemaker.tritonImageUri;
+    }
+  }
   for (const trigger of spec.queueTriggers) {
     const queue = queues.find((candidate) => candidate.id === trigger.queue);
     if (queue !== undefined) environment[ENV.maxReceiveCount] = String(queue.maxReceiveCount);

@@ -88,6 +88,13 @@ export interface FunctionAccess {
    * partition keys only) and side-by-side records (lake keys under `predictions/<model>/shadow/` only).
    */
   readonly shadowResults?: 'write';
+  /**
+   * SageMaker endpoints of the platform (names under its resource prefix only): `invoke` calls
+   * them (InvokeEndpoint); `deploy` creates, follows and deletes them (models, endpoint
+   * configurations, endpoints, inference components, their scaling and alarms) and passes the
+   * platform's SageMaker execution role.
+   */
+  readonly sagemaker?: 'invoke' | 'deploy';
 }
 
 /** Runs a function on a fixed schedule (EventBridge in AWS, a timer in the local cloud). */

@@ -70,6 +70,52 @@ export const VERSION_TRANSITIONS: Readonly<Record<VersionStatus, readonly Versio
   ARCHIVED: [],
 };
 
+/** SageMaker's serverless (CPU) mode for a version: no instances to manage, scales to zero, no GPU. */
+export interface ServerlessSpec {
+  /** Memory per concurrent invocation, 1024–6144 MB in 1024 MB steps. */
+  readonly memorySizeMb: number;
+  /** Concurrent invocations at most, 1–200. */
+  readonly maxConcurrency: number;
+}
+
+/**
+ * How a SageMaker-backed version is deployed: an instance type and an instance range, or
+ * SageMaker's serverless mode. `minInstances: 0` scales to zero (through an inference
+ * component, woken by its first requests).
+ */
+export interface SageMakerDeploymentSpec {
+  /** SageMaker instance type, e.g. `ml.g5.xlarge` (the default: one NVIDIA A10G GPU). */
+  readonly instanceType: string;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  /** Serverless (CPU) mode instead of instances. @default - instances */
+  readonly serverless?: ServerlessSpec;
+}
+
+/**
+ * What serves a version: the predict function (ONNX Runtime in its layer, the default) or a
+ * SageMaker endpoint the platform deploys (Triton Inference Server, OIP v2 end to end).
+ */
+export type ServingBackend = { readonly kind: 'lambda' } | ({ readonly kind: 'sagemaker' } & SageMakerDeploymentSpec);
+
+/**
+ * Where a SageMaker-backed version's deployment is: DEPLOYING → IN_SERVICE | FAILED; archiving
+ * (or deleting the deployment) moves it to DELETING → DELETED, so nothing keeps billing.
+ */
+export type DeploymentState = 'DEPLOYING' | 'IN_SERVICE' | 'FAILED' | 'DELETING' | 'DELETED';
+
+/** A SageMaker-backed version's deployment, as the platform last saw it. */
+export interface Deployment {
+  readonly state: DeploymentState;
+  /** The SageMaker endpoint that serves the version. */
+  readonly endpointName: string;
+  /** The inference component on that endpoint, when the version can scale to zero. */
+  readonly inferenceComponentName?: string;
+  /** Why the deployment FAILED (SageMaker's failure reason), or what it is waiting for. */
+  readonly reason?: string;
+  readonly updatedAt: string;
+}
+
 /** An immutable, numbered model version. */
 export interface ModelVersion {
   readonly model: string;
@@ -86,6 +132,10 @@ export interface ModelVersion {
   readonly status: VersionStatus;
   /** Who last changed the status, when and why (absent while it is the registration's PENDING). */
   readonly statusChange?: { readonly by: string; readonly at: string; readonly reason: string };
+  /** What serves the version. @default - `{ kind: 'lambda' }`: the predict function */
+  readonly backend?: ServingBackend;
+  /** The SageMaker deployment of a SageMaker-backed version (absent for the Lambda backend). */
+  readonly deployment?: Deployment;
   readonly createdAt: string;
 }
 
@@ -118,7 +168,16 @@ export interface AliasRecord {
   readonly requireApproved?: boolean;
   /** The shadow version, if any. */
   readonly shadow?: AliasShadow;
+  /**
+   * What answers while a route's backend cannot (its circuit breaker open, its SageMaker endpoint
+   * not in service): a version of the same model, or another of its aliases. Typically a CPU
+   * (Lambda-backed) version of the same model family.
+   */
+  readonly fallback?: AliasFallback;
 }
+
+/** An alias's fallback: a version number or an alias of the same model. */
+export type AliasFallback = { readonly version: number } | { readonly alias: string };
 
 /** The model loads, but uses a tensor the platform cannot serve (what a model inspector throws at registration). */
 export class UnsupportedTensorError extends Error {
