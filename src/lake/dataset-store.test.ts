@@ -28,6 +28,8 @@ describe('DatasetStore definitions on dynalite', () => {
     const updated = await store.putDataset('defs', { description: 'second', rejectThreshold: 0.3 }, 1);
     const stale = store.putDataset('defs', { description: 'third', rejectThreshold: 0.3 }, 1);
     const mustNotExist = store.putDataset('defs', { description: 'again', rejectThreshold: 0.3 }, 0);
+    // Both handled before any assertion awaits one, so the other's rejection is never unhandled.
+    await Promise.allSettled([stale, mustNotExist]);
 
     // Assess
     expect(created).toMatchObject({ name: 'defs', revision: 1, description: 'first' });

@@ -114,6 +114,8 @@ describe('resolveJobSpec: size and time', () => {
     // Act
     const withoutRefit = resolveJobSpec(datasets, body(false), { ...limits, trainingSeconds: oneFit });
     const withRefit = resolveJobSpec(datasets, body(true), { ...limits, trainingSeconds: oneFit });
+    // Both handled before an assertion awaits one, so the refusal is never an unhandled rejection.
+    await Promise.allSettled([withoutRefit, withRefit]);
 
     // Assess
     await expect(withoutRefit).resolves.toMatchObject({ hyperparameters: { refit: false } });
