@@ -137,6 +137,8 @@ export function containerEnvironment(
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_LAMBDA_FUNCTION_NAME: spec.id,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    // What Lambda sets for on-demand containers: Powertools reports a cold start only with it.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     // No X-Ray daemon here.
     POWERTOOLS_TRACE_ENABLED: 'false',
     [ENV.modelCacheDir]: join(stateDir, 'tmp', spec.id),

@@ -51,8 +51,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Runs a function's bundle on one event in a fresh process whose cwd is its task root; returns what the handler returned. */
-async function invokeBundle(functionId: string, event: unknown): Promise<unknown> {
+/** Runs a function's bundle on one event in a fresh process whose cwd is its task root: what the handler returned, and the process's log lines (stdout and stderr, as Lambda keeps both). */
+async function runBundle(functionId: string, event: unknown): Promise<{ result: unknown; log: string[] }> {
   const spec = topology.functions.find((fn) => fn.id === functionId)!;
   const artifact = artifacts.get(functionId)!;
   const taskRoot = path.dirname(artifact.bundle);
@@ -70,8 +70,11 @@ async function invokeBundle(functionId: string, event: unknown): Promise<unknown
   }).catch((error: { stdout: string; stderr: string }) => error);
   const line = stdout.split('\n').find((l) => l.startsWith('@@result '));
   if (line === undefined) throw new Error(`${functionId} returned no result:\n${stdout}\n${stderr}`);
-  return JSON.parse(line.slice('@@result '.length));
+  return { result: JSON.parse(line.slice('@@result '.length)), log: [...stdout.split('\n'), ...stderr.split('\n')] };
 }
+
+/** What a function's bundle returned for one event (see {@link runBundle}). */
+const invokeBundle = async (functionId: string, event: unknown): Promise<unknown> => (await runBundle(functionId, event)).result;
 
 const sqsEvent = (body: string) => ({
   Records: [{ messageId: 'm1', receiptHandle: 'r1', body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, eventSource: 'aws:sqs' }],
@@ -95,6 +98,16 @@ describe('the bundles Lambda runs', () => {
     // Assess
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toEqual({ models: [], nextCursor: null });
+  });
+
+  it('control plane: logs a refused request with the Lambda context of a cold start', async () => {
+    // Act
+    const { result, log } = await runBundle('control-plane', apiEvent({ method: 'GET', resource: '/models/{name}', pathParameters: { name: 'nosuch' } }));
+
+    // Assess
+    expect((result as { statusCode: number }).statusCode).toBe(404);
+    const lines = log.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line['message'] === 'request rejected')).toMatchObject({ function_request_id: 'bundle-test', cold_start: true, statusCode: 404 });
   });
 
   it('ingest: turns a dropped CSV into a READY dataset version with DuckDB from its layer', async () => {
