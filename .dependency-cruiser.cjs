@@ -6,12 +6,12 @@
 const TESTS = '\\.test\\.ts$';
 const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training'];
 const context = (name) => `^src/${name}/`;
-/** Contexts each context may not import: the map is registry, lake → inference → rollout; lake, registry → training. */
+/** Contexts (and the ML library) each context may not import: the map is registry, lake → inference → rollout; lake, registry → training; ml → inference, training. */
 const CONTEXT_FORBIDS = {
-  registry: ['lake', 'inference', 'rollout', 'training'],
-  lake: ['registry', 'inference', 'rollout', 'training'],
+  registry: ['lake', 'inference', 'rollout', 'training', 'ml'],
+  lake: ['registry', 'inference', 'rollout', 'training', 'ml'],
   inference: ['lake', 'rollout', 'training'],
-  rollout: ['lake', 'training'],
+  rollout: ['lake', 'training', 'ml'],
   training: ['inference', 'rollout'],
 };
 
@@ -47,10 +47,10 @@ module.exports = {
     },
     {
       name: 'shared-below-contexts',
-      comment: 'The shared layer (AWS access, storage, HTTP, validation, errors, configuration) serves the contexts and never imports them.',
+      comment: 'The shared layer (AWS access, storage, HTTP, validation, the handler stack, errors, configuration) serves the contexts and never imports them, nor the ML library.',
       severity: 'error',
-      from: { path: '^src/(aws|storage|http|validation)/|^src/[^/]+\\.ts$', pathNot: TESTS },
-      to: { path: `^src/(${CONTEXTS.join('|')})/` },
+      from: { path: '^src/(aws|storage|http|validation|runtime)/|^src/[^/]+\\.ts$', pathNot: TESTS },
+      to: { path: `^src/(${[...CONTEXTS, 'ml'].join('|')})/` },
     },
     {
       name: 'only-routes-speak-http',
@@ -73,6 +73,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^functions/([^/]+)/', pathNot: TESTS },
       to: { path: '^(infra|local|bench|test)/|^functions/', pathNot: '^functions/$1/' },
+    },
+    {
+      name: 'infra-reads-storage-layouts-only',
+      comment:
+        "The stack builds resources from the topology (storage-layout.ts: the items and keys grants are scoped to) and reads of src/ only the table's key schema (src/storage): never a context's code.",
+      severity: 'error',
+      from: { path: '^infra/', pathNot: TESTS },
+      to: { path: '^src/', pathNot: '^src/storage/' },
     },
     {
       name: 'infra-and-local-read-the-description',

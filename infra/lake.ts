@@ -9,7 +9,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
-import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../src/inference/telemetry/shadow-copy.js';
+import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../topology/storage-layout.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** Days after which incomplete multipart uploads are aborted. */

@@ -12,7 +12,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../src/inference/telemetry/shadow-copy.js';
+import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../topology/storage-layout.js';
 import { FUNCTION_BUNDLING } from '../topology/bundling.js';
 import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';

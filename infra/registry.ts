@@ -8,8 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/storage/table.js';
-import { STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../src/inference/telemetry/serving-stats-store.js';
-import { SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX } from '../src/rollout/shadow-comparisons.js';
+import { SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX, STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../topology/storage-layout.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {

@@ -9,6 +9,7 @@
  */
 import { ENV } from './environment.js';
 import { TRAINING_MEMORY_MB } from './limits.js';
+import { SHADOW_REQUESTS_PREFIX } from './storage-layout.js';
 import type { HttpMethod, RouteSpec, Topology } from './spec.js';
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
@@ -32,7 +33,7 @@ export const LAKE_KEYS = {
   /** Artifact uploads, `models/<name>/uploads/<id>.onnx` (upload URLs are signed for these keys). */
   modelUploads: 'models/*/uploads/*',
   /** Sampled copies of requests for shadow versions, `shadow-requests/<model>/…`. */
-  shadowRequests: 'shadow-requests/*',
+  shadowRequests: `${SHADOW_REQUESTS_PREFIX}*`,
 } as const;
 
 /** The platform's topology. */

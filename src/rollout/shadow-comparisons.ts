@@ -14,6 +14,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { isConditionFailure, type RegistryTable } from '../storage/table.js';
+import { SHADOW_COUNTERS, SHADOW_PK_PREFIX } from '../../topology/storage-layout.js';
 import type { ComparisonCounts } from './shadow-compare.js';
 
 /** How long counters are kept (DynamoDB TTL removes them afterwards). */
@@ -59,20 +60,13 @@ export function minuteOf(at: Date): string {
   return `${at.toISOString().slice(0, 16)}Z`;
 }
 
-/** Partition-key prefix of comparison items (the shadow function may write only these). */
-export const SHADOW_PK_PREFIX = 'SHADOW#';
-
 const pkOf = (model: string, alias: string): string => `${SHADOW_PK_PREFIX}${model}#${alias}`;
 const pad = (version: number): string => String(version).padStart(10, '0');
 
-const COUNTERS = ['copies', 'shadowErrors', 'categoricalCompared', 'agreed', 'numericCompared', 'absDiffSum'] as const;
-
-/** Every attribute a comparison item has (the key included): the shadow function may write these and no others. */
-export const SHADOW_ATTRIBUTES: readonly string[] = ['pk', 'sk', 'type', 'minute', 'primaryVersion', 'shadowVersion', 'expiresAt', 'sources', ...COUNTERS];
-type Counter = (typeof COUNTERS)[number];
+type Counter = (typeof SHADOW_COUNTERS)[number];
 type StoredCounters = Record<Counter, number> & { minute: string; primaryVersion: number; shadowVersion: number };
 /** What a summary reads of each item: everything but `sources`, the bulk of it. */
-const PROJECTED = ['minute', 'primaryVersion', 'shadowVersion', ...COUNTERS] as const;
+const PROJECTED = ['minute', 'primaryVersion', 'shadowVersion', ...SHADOW_COUNTERS] as const;
 
 /** Shadow comparison counters, in the registry table. */
 export class ShadowComparisons {
@@ -99,7 +93,7 @@ export class ShadowComparisons {
           new UpdateCommand({
             TableName: this.table.tableName,
             Key: { pk: pkOf(group.model, group.alias), sk: `${minute}#${pad(group.primaryVersion)}#${pad(group.shadowVersion)}` },
-            UpdateExpression: `SET #type = :type, #minute = :minute, #primary = :primary, #shadow = :shadow, #expiresAt = :expiresAt ADD ${COUNTERS.map((c) => `#${c} :${c}`).join(', ')}, #sources :sources`,
+            UpdateExpression: `SET #type = :type, #minute = :minute, #primary = :primary, #shadow = :shadow, #expiresAt = :expiresAt ADD ${SHADOW_COUNTERS.map((c) => `#${c} :${c}`).join(', ')}, #sources :sources`,
             ConditionExpression: 'NOT contains(#sources, :source)',
             ExpressionAttributeNames: {
               '#type': 'type',
@@ -108,7 +102,7 @@ export class ShadowComparisons {
               '#shadow': 'shadowVersion',
               '#expiresAt': 'expiresAt',
               '#sources': 'sources',
-              ...Object.fromEntries(COUNTERS.map((c) => [`#${c}`, c])),
+              ...Object.fromEntries(SHADOW_COUNTERS.map((c) => [`#${c}`, c])),
             },
             ExpressionAttributeValues: {
               ':type': 'SHADOW_COMPARISON',
@@ -118,7 +112,7 @@ export class ShadowComparisons {
               ':expiresAt': expiresAt,
               ':sources': new Set([sourceId]),
               ':source': sourceId,
-              ...Object.fromEntries(COUNTERS.map((c) => [`:${c}`, counters[c]])),
+              ...Object.fromEntries(SHADOW_COUNTERS.map((c) => [`:${c}`, counters[c]])),
             },
           }),
         ),
@@ -146,7 +140,7 @@ export class ShadowComparisons {
       if (pair === undefined) pairs.set(key, { first: item, last: item, sums: { ...item } });
       else {
         pair.last = item;
-        for (const c of COUNTERS) pair.sums[c] += item[c];
+        for (const c of SHADOW_COUNTERS) pair.sums[c] += item[c];
       }
     }
 

@@ -19,7 +19,8 @@ import { assertAliasName, assertModelName } from '../registry/names.js';
 import type { ModelVersion, TensorSpec } from '../registry/types.js';
 import { addCounts, compareAnswers, NO_COMPARISON, type ComparisonCounts } from './shadow-compare.js';
 import { minuteOf, type ShadowComparisons, type ShadowCounters, type ShadowGroup } from './shadow-comparisons.js';
-import { parseShadowCopy, SHADOW_REQUESTS_PREFIX, shadowPredictionsKey, type ShadowCopy } from '../inference/telemetry/shadow-copy.js';
+import { SHADOW_REQUESTS_PREFIX } from '../../topology/storage-layout.js';
+import { parseShadowCopy, shadowPredictionsKey, type ShadowCopy } from '../inference/telemetry/shadow-copy.js';
 
 /** What the shadow worker needs. */
 export interface ShadowWorkerDeps {

@@ -93,3 +93,22 @@ describe('createScheduledHandler', () => {
     expect(lines.some((line) => '_aws' in line && line['Ticks'] !== undefined)).toBe(true);
   });
 });
+
+describe('metrics', () => {
+  it('publishes nothing, and warns of nothing, after an invocation that recorded no metrics', async () => {
+    // Prepare
+    const printed: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => printed.push(String(chunk)) > 0);
+    }
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const handler = createScheduledHandler(createObservability('quiet-test'), async () => {});
+
+    // Act
+    await handler({} as ScheduledEvent, context);
+
+    // Assess
+    expect(printed.join('')).not.toMatch(/_aws|No application metrics/);
+    expect(warned).not.toHaveBeenCalled();
+  });
+});

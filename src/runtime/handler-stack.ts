@@ -9,7 +9,6 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Observability } from './observability.js';
@@ -19,6 +18,18 @@ export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 
 /** How the stack learns an invocation's correlation id (the id its log lines carry). */
 export type CorrelationIdOf<E> = (event: E, context: Context) => string;
+
+/**
+ * Publishes the metrics an invocation recorded, after it and also when it fails. An invocation
+ * that recorded none publishes nothing: Powertools' own `logMetrics` would log a warning for each
+ * (every scheduled run with nothing to do, once a minute).
+ */
+function publishMetrics<E, R>(metrics: Observability['metrics']): MiddlewareObj<E, R> {
+  const publish = (): void => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
+}
 
 /**
  * Wraps `base` in the platform's stack: the correlation id set before it runs, the Lambda context
@@ -37,7 +48,7 @@ export function withHandlerStack<E, R>(
   return middy(correlated)
     .use([...middlewares])
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+    .use(publishMetrics<E, R>(metrics));
 }
 
 /** Handles one SQS record; a throw marks that record failed (it is redelivered, then dead-lettered). */

@@ -5,7 +5,7 @@
  * only the function's own environment) answering one real event against the emulators. A module
  * missing from a bundle or a layer fails here, not after a deploy.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerEnvironment } from '../../local/cloud.js';
 import { buildArtifacts, type FunctionArtifact } from '../../local/lambda-artifacts.js';
+import { shadowPredictionsKey, shadowRequestsKey } from '../../src/inference/telemetry/shadow-copy.js';
 import { ALGORITHMS } from '../../src/ml/algorithms/index.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { JobStore } from '../../src/training/job-store.js';
@@ -174,12 +175,22 @@ describe('the bundles Lambda runs', () => {
     expect(Math.abs(value! - 21)).toBeLessThan(2);
   });
 
-  it('shadow: consumes a lake notification (S3 test event)', async () => {
+  it('shadow: answers a sampled copy with the shadow version from its layer and writes the side-by-side record', async () => {
+    // Prepare: a copy of a request the predict test answered, as predict writes it, and its lake notification.
+    const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [10] }] };
+    const copy = { model: 'bundled', alias: 'prod', requestId: 'r-1', at: new Date().toISOString(), protocol: 'v2', request, primary: { version: 1, response: { outputs: [] } }, shadowVersion: 1 };
+    const key = shadowRequestsKey('bundled', new Date(), 'bundle-test', 1);
+    await env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: key, Body: `${JSON.stringify(copy)}\n` }));
+    const notification = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: env.resources.bucketName }, object: { key, size: 1, sequencer: '02' } } }] };
+
     // Act
-    const result = await invokeBundle('shadow', sqsEvent(JSON.stringify({ Event: 's3:TestEvent' })));
+    const result = await invokeBundle('shadow', sqsEvent(JSON.stringify(notification)));
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
+    const records = await env.s3.send(new GetObjectCommand({ Bucket: env.resources.bucketName, Key: shadowPredictionsKey(key, 'bundled', 'prod') }));
+    const [record] = (await records.Body!.transformToString()).trim().split('\n').map((line) => JSON.parse(line) as { shadow: { version: number; response: { outputs: { data: number[] }[] } } });
+    expect(record!.shadow).toMatchObject({ version: 1, response: { outputs: [{ data: [expect.any(Number)] }] } });
   });
 
   it('rollouts: runs its schedule over the registry table', async () => {

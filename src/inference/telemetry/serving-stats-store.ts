@@ -15,13 +15,8 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, type RegistryTable } from '../../storage/table.js';
-import { addStats, EMPTY_STATS, LATENCY_BUCKETS, STATS_BUCKET_SECONDS, type VersionStats } from './serving-stats.js';
-
-/** Partition-key prefix of counter items (the predict function may write only these). */
-export const STATS_PK_PREFIX = 'STATS#';
-
-/** Every attribute a counter item has (the key included): the predict function may write these and no others. */
-export const STATS_ATTRIBUTES: readonly string[] = ['pk', 'sk', 'requests', 'rejected', 'failed', 'flushes', 'expiresAt', ...Array.from({ length: LATENCY_BUCKETS }, (_, i) => `l${i}`)];
+import { LATENCY_BUCKETS, STATS_PK_PREFIX } from '../../../topology/storage-layout.js';
+import { addStats, EMPTY_STATS, STATS_BUCKET_SECONDS, type VersionStats } from './serving-stats.js';
 
 /** How long counter buckets are kept. */
 export const STATS_RETENTION_DAYS = 30;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addStats, bucketUpperMs, EMPTY_STATS, LATENCY_BUCKETS, latencyBucket, latencyQuantileMs, type VersionStats } from './serving-stats.js';
+import { LATENCY_BUCKETS } from '../../../topology/storage-layout.js';
+import { addStats, bucketUpperMs, EMPTY_STATS, latencyBucket, latencyQuantileMs, type VersionStats } from './serving-stats.js';
 
 /** Stats of `count` requests that each took `ms`. */
 const took = (ms: number, count: number, failed = 0): VersionStats => {

@@ -8,12 +8,10 @@
  * and the last one everything above ~1.25^62 ms. A percentile read from them is the upper bound
  * of its bucket: at most 25 % above the true value, never below it.
  */
+import { LATENCY_BUCKETS } from '../../../topology/storage-layout.js';
 
 /** Width of a counter bucket. */
 export const STATS_BUCKET_SECONDS = 10;
-
-/** Number of latency buckets. */
-export const LATENCY_BUCKETS = 64;
 
 const GROWTH = 1.25;
 const LOG_GROWTH = Math.log(GROWTH);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { latencyBucket, type VersionStats } from './serving-stats.js';
 import { MAX_PENDING_COPIES, MAX_PENDING_COPY_BYTES, ServingTelemetry, type TelemetrySinks } from './serving-telemetry.js';
-import { MAX_SHADOW_COPY_BYTES, parseShadowCopy, SHADOW_REQUESTS_PREFIX, type ShadowCopy } from './shadow-copy.js';
+import { SHADOW_REQUESTS_PREFIX } from '../../../topology/storage-layout.js';
+import { MAX_SHADOW_COPY_BYTES, parseShadowCopy, type ShadowCopy } from './shadow-copy.js';
 
 interface Recorded {
   stats: { model: string; alias: string | undefined; version: number; bucketStart: number; stats: VersionStats; flushId: string }[];

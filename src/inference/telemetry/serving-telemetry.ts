@@ -10,7 +10,8 @@
  * Counts a container holds when it is shut down are lost (at most one interval's worth).
  */
 import { randomUUID } from 'node:crypto';
-import { LATENCY_BUCKETS, latencyBucket, type Outcome, type VersionStats } from './serving-stats.js';
+import { LATENCY_BUCKETS } from '../../../topology/storage-layout.js';
+import { latencyBucket, type Outcome, type VersionStats } from './serving-stats.js';
 import { bucketOf } from './serving-stats-store.js';
 import { MAX_SHADOW_COPY_BYTES, shadowRequestsKey, type ShadowCopy } from './shadow-copy.js';
 

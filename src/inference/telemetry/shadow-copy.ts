@@ -14,9 +14,7 @@
  * | compared answers (one per copy) | `predictions/<model>/shadow/<alias>/<yyyy-mm-dd>/<same name>.jsonl` |
  */
 import * as z from 'zod/mini';
-
-/** Where predict writes shadow copies (announced to the shadow queue). */
-export const SHADOW_REQUESTS_PREFIX = 'shadow-requests/';
+import { SHADOW_REQUESTS_PREFIX } from '../../../topology/storage-layout.js';
 
 /** Largest request body (serialised) predict copies; bigger requests are served but not shadowed. */
 export const MAX_SHADOW_COPY_BYTES = 64 * 1024;
@@ -53,9 +51,6 @@ export function shadowRequestsKey(model: string, at: Date, container: string, se
   const iso = at.toISOString();
   return `${SHADOW_REQUESTS_PREFIX}${model}/${iso.slice(0, 10)}/${iso.replace(/[:.]/g, '')}-${container}-${sequence}.jsonl`;
 }
-
-/** IAM resource pattern of every side-by-side record (under any model). */
-export const SHADOW_PREDICTIONS_PATTERN = 'predictions/*/shadow/*';
 
 /** Key of the side-by-side records made from a `shadow-requests/` object, for one alias. */
 export function shadowPredictionsKey(requestsKey: string, model: string, alias: string): string {
