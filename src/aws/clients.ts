@@ -5,7 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * SDK retry attempts. Kept low: a request waiting on a throttled dependency is
- * better answered 503 + Retry-After than held until API Gateway's 29 s timeout.
+ * better answered as a dependency outage (503 + Retry-After) than held until API Gateway's 29 s timeout.
  */
 const MAX_ATTEMPTS = 2;
 

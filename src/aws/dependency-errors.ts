@@ -33,7 +33,7 @@ interface AwsLikeError {
 
 /**
  * Whether an error thrown by an AWS SDK call is transient: throttling, a 5xx,
- * a timeout or a connection failure. Such errors become 503 + `Retry-After`.
+ * a timeout or a connection failure. Such errors become a {@link DependencyUnavailableError} (over HTTP: 503 + `Retry-After`).
  */
 export function isTransientAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

@@ -1,6 +1,6 @@
 /**
  * What makes an S3 object key one the platform can use, checked at the boundary so that a key
- * that can never work is a 400 rather than a storage error.
+ * that can never work is an invalid request rather than a storage error.
  */
 
 /** S3's longest object key, in UTF-8 bytes. */

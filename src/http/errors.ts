@@ -68,7 +68,7 @@ export class ResponseTooLargeError extends HttpError {
   constructor(limitBytes: number, actualBytes: number) {
     super(
       413,
-      `the response would be ${actualBytes} bytes; Lambda returns at most ${limitBytes} bytes per synchronous call: ask for fewer rows or outputs per request (bulk predictions belong to batch)`,
+      `the response would be ${actualBytes} bytes; Lambda returns at most ${limitBytes} bytes per synchronous call: ask for fewer rows or outputs per request`,
     );
   }
 }

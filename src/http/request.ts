@@ -198,11 +198,11 @@ export function callerOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>): s
   return identity?.userArn ?? identity?.apiKeyId ?? identity?.sourceIp ?? 'unknown';
 }
 
-/** The `If-Match` revision of a change that must be conditional: 428 when it is missing. */
-export function requiredRevision(event: Pick<APIGatewayProxyEvent, 'headers'>, what: string): number {
+/** The `If-Match` revision of a change that must be conditional: 428 when it is missing (the message offers "0" when the change `creates` the resource). */
+export function requiredRevision(event: Pick<APIGatewayProxyEvent, 'headers'>, what: string, { creates = false } = {}): number {
   const revision = expectedRevision(event);
   if (revision === undefined) {
-    throw new PreconditionRequiredError(`${what} needs If-Match with the revision you read (the ETag; "0" to create): changes are never blind`);
+    throw new PreconditionRequiredError(`${what} needs If-Match with the revision you read (the ETag${creates ? '; "0" to create' : ''}): changes are never blind`);
   }
   return revision;
 }

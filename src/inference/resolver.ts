@@ -54,7 +54,7 @@ function newlyRouted(previous: ModelWithAliases | undefined, next: ModelWithAlia
  * before, the container loads that version (`warm`) while it keeps serving the aliases it had;
  * it switches once the load is done (loaded or failed), so the first request a version gets in
  * a warm container does not pay the model load. Moves between versions already routed switch at
- * once. Failed reads are not cached: the request fails (503 for throttling) and the next reads again.
+ * once. Failed reads are not cached: the request fails (DependencyUnavailableError for throttling) and the next reads again.
  */
 export class ModelResolver {
   private readonly models = new Map<string, Snapshot>();
@@ -89,7 +89,7 @@ export class ModelResolver {
   private async resolveWith(model: string, selector: VersionSelector | undefined, pick: (routes: readonly AliasRoute[]) => number): Promise<Resolution> {
     if (selector?.kind === 'number') return { version: await this.version(model, selector.version) };
     let snapshot = await this.snapshot(model);
-    // An alias (or model) this container has not served yet, while newer aliases load: wait for them rather than answer 404.
+    // An alias (or model) this container has not served yet, while newer aliases load: wait for them rather than answer 'not found'.
     const known = (found: ModelWithAliases | undefined) => found !== undefined && found.aliases.has(selector?.alias ?? found.model.defaultAlias);
     if (!known(snapshot)) snapshot = (await this.models.get(model)?.refreshing) ?? snapshot;
     if (snapshot === undefined) throw new NotFoundError(`model '${model}' not found`);

@@ -87,7 +87,7 @@ export interface InferResponse {
 
 /**
  * Validates the structure of a v2 request body (tensor contents are checked against the model later),
- * and its `parameters` (request, inputs, outputs): 400 for one this server would not honour.
+ * and its `parameters` (request, inputs, outputs): an InvalidRequestError for one this server would not honour.
  */
 export function parseInferRequest(body: unknown): InferRequest {
   const request = parseWith(inferRequestSchema, body, 'inference request');

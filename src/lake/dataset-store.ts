@@ -96,7 +96,7 @@ export class DatasetStore {
     return item === undefined ? undefined : stripKeys<DatasetDefinition>(item);
   }
 
-  /** Reads a dataset definition; 404 if unknown. */
+  /** Reads a dataset definition; NotFoundError if unknown. */
   async getDataset(name: string): Promise<DatasetDefinition> {
     const found = await this.findDataset(name);
     if (found === undefined) throw new NotFoundError(`dataset '${name}' not found`);
@@ -105,7 +105,7 @@ export class DatasetStore {
 
   /**
    * Creates or replaces a dataset definition. With `expectedRevision` the write only happens if
-   * the stored revision still matches (412 otherwise); revision 0 means "must not exist yet".
+   * the stored revision still matches (RevisionMismatchError otherwise); revision 0 means "must not exist yet".
    */
   async putDataset(name: string, settings: DatasetSettings, expectedRevision?: number): Promise<DatasetDefinition> {
     const at = this.now().toISOString();
@@ -170,19 +170,19 @@ export class DatasetStore {
     );
   }
 
-  /** Lists a dataset's versions, newest first; 404 if the dataset is unknown. */
+  /** Lists a dataset's versions, newest first; NotFoundError if the dataset is unknown. */
   async listVersions(dataset: string, page: PageRequest = {}): Promise<Page<DatasetVersion>> {
     await this.getDataset(dataset);
     const found = await this.table.pageByPrefix<DatasetVersion>({ pk: datasetPk(dataset), prefix: VERSION_PREFIX, newestFirst: true }, page);
     return { ...found, items: found.items.map(withoutClaim) };
   }
 
-  /** The newest READY version among the dataset's last 100; 404 if the dataset is unknown. */
+  /** The newest READY version among the dataset's last 100; NotFoundError if the dataset is unknown. */
   async latestReadyVersion(dataset: string): Promise<DatasetVersion | undefined> {
     return (await this.listVersions(dataset, { limit: 100 })).items.find((v) => v.status === 'READY');
   }
 
-  /** Reads a dataset version; 404 if the dataset or version is unknown. */
+  /** Reads a dataset version; NotFoundError if the dataset or version is unknown. */
   async getVersion(dataset: string, version: number): Promise<DatasetVersion> {
     const item = await this.table.getItem(datasetPk(dataset), versionSk(version));
     if (item === undefined) {

@@ -16,7 +16,7 @@ export interface AutoTrainChecker {
   /** The spec's shape, checked strictly with the rest of the definition's body. */
   readonly schema: z.ZodMiniType<AutoTrainSpec>;
   /**
-   * Throws a 400 naming what is wrong with the spec (algorithm for the task, hyperparameters,
+   * Throws an InvalidRequestError naming what is wrong with the spec (algorithm for the task, hyperparameters,
    * and, when the definition declares a schema, the columns it names).
    */
   check(spec: AutoTrainSpec, declared: readonly SchemaColumn[] | undefined, dataset: string): void;

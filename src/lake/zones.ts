@@ -20,7 +20,7 @@ const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Whether a string is a valid dataset name: 1–128 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit. */
 export const isDatasetName = (name: string): boolean => DATASET_NAME.test(name);
 
-/** Validates a dataset name (400 otherwise). */
+/** Validates a dataset name (InvalidRequestError otherwise). */
 export function assertDatasetName(name: string): string {
   if (!isDatasetName(name)) {
     throw new InvalidRequestError(`invalid dataset name ${quote(name)}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`);

@@ -106,7 +106,7 @@ export class AliasLedger {
     return { revision, routes };
   }
 
-  /** 412 unless `expectedRevision` (when given) is the head's revision; `0` also matches a deleted alias (no routes). */
+  /** RevisionMismatchError unless `expectedRevision` (when given) is the head's revision; `0` also matches a deleted alias (no routes). */
   assertRevision(model: string, alias: string, head: AliasHead, expectedRevision: number | undefined): void {
     // A deleted alias (no routes) may be re-created as if it never existed.
     const seen = expectedRevision === 0 && head.routes.length === 0 ? head.revision : expectedRevision;
@@ -116,7 +116,7 @@ export class AliasLedger {
   }
 
   /**
-   * Appends a change and brings the alias item to it. 412 when `expectedRevision` is not the
+   * Appends a change and brings the alias item to it. RevisionMismatchError when `expectedRevision` is not the
    * head's revision, or when another writer appended after the head was read.
    *
    * @param head - Where the alias stood when read ({@link head}, or an alias as `getAlias` reads it).

@@ -182,10 +182,36 @@ describe('rollback', () => {
     await registry.setAlias('flipper', 'staging', { routes: [{ version: 2, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 1 });
   });
 
-  it('needs If-Match (428 without it)', async () => {
+  it('needs If-Match (428 without it), and does not offer "0" (a rollback creates nothing)', async () => {
     const reply = await call('POST /models/{name}/aliases/{alias}/rollback', staging, { reason: 'retry me' });
     expect(reply.status).toBe(428);
+    expect(reply.body['error']).toBe('rolling an alias back needs If-Match with the revision you read (the ETag): changes are never blind');
     expect((await registry.getAlias('flipper', 'staging')).revision).toBe(2);
+  });
+
+  it('refuses (409) to roll back an alias at its first revision, saying there is no earlier one', async () => {
+    // Prepare
+    await registry.setAlias('flipper', 'fresh', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+
+    // Act
+    const reply = await call('POST /models/{name}/aliases/{alias}/rollback', { name: 'flipper', alias: 'fresh' }, {}, { 'if-match': '"1"' });
+
+    // Assess
+    expect(reply).toMatchObject({ status: 409, body: { error: "alias 'fresh' of model 'flipper' is at its first revision: there is no earlier one to roll back to" } });
+  });
+
+  it('answers 404 for the ledger of an alias that never existed, and keeps the ledger of a deleted one', async () => {
+    // Prepare
+    await registry.setAlias('flipper', 'gone', { routes: [{ version: 1, weight: 100 }], updatedBy: 't', reason: '', expectedRevision: 0 });
+    await registry.deleteAlias('flipper', 'gone', { by: 't', reason: '', expectedRevision: 1 });
+
+    // Act
+    const never = await call('GET /models/{name}/aliases/{alias}/ledger', { name: 'flipper', alias: 'never' });
+    const deleted = await call('GET /models/{name}/aliases/{alias}/ledger', { name: 'flipper', alias: 'gone' });
+
+    // Assess
+    expect(never).toMatchObject({ status: 404, body: { error: "model 'flipper' has no alias 'never'" } });
+    expect([deleted.status, (deleted.body['entries'] as unknown[]).length]).toEqual([200, 2]);
   });
 
   it('takes a bare POST (no body, no content type) with If-Match as a rollback to the previous entry', async () => {

@@ -180,7 +180,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
     'GET /models/{name}/aliases/{alias}': async (event) => aliasResponse(200, await registry.getAlias(model(event), alias(event))),
     'PUT /models/{name}/aliases/{alias}': async (event) => {
       const body = parseBody(event, setAliasSchema, 'alias');
-      const revision = requiredRevision(event, 'changing an alias');
+      const revision = requiredRevision(event, 'changing an alias', { creates: true });
       const updated = await registry.setAlias(model(event), alias(event), {
         routes: body.routes ?? [{ version: body.version!, weight: 100 }],
         ...(body.requireApproved === undefined ? {} : { requireApproved: body.requireApproved }),

@@ -101,7 +101,7 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
   });
 }
 
-/** The signature of model bytes the platform can serve: self-contained (no external data) and loadable; 422 otherwise, naming the `artifact` (quoted). */
+/** The signature of model bytes the platform can serve: self-contained (no external data) and loadable; UnusableArtifactError otherwise, naming the `artifact` (quoted). */
 async function validatedSignature(deps: RegisterVersionDeps, artifact: string, bytes: Uint8Array): Promise<ModelSignature> {
   let external;
   try {

@@ -124,7 +124,7 @@ export class ModelRegistry {
     this.ledger = new AliasLedger(this.table, now);
   }
 
-  /** Creates a model; 409 if the name is taken. */
+  /** Creates a model; ConflictError if the name is taken. */
   async createModel(input: NewModel): Promise<ModelRecord> {
     const at = this.now().toISOString();
     const record: ModelRecord = {
@@ -152,7 +152,7 @@ export class ModelRegistry {
     return record;
   }
 
-  /** Reads a model; 404 if unknown. */
+  /** Reads a model; NotFoundError if unknown. */
   async getModel(name: string): Promise<ModelRecord> {
     const model = await this.findModel(name);
     if (model === undefined) throw new NotFoundError(`model '${name}' not found`);
@@ -224,7 +224,7 @@ export class ModelRegistry {
     }
   }
 
-  /** Reads a version; 404 if the model or version is unknown. */
+  /** Reads a version; NotFoundError if the model or version is unknown. */
   async getVersion(model: string, version: number): Promise<ModelVersion> {
     const item = await this.getItem(modelPk(model), versionSk(version));
     if (item === undefined) {
@@ -244,8 +244,8 @@ export class ModelRegistry {
   }
 
   /**
-   * Moves a version along its lifecycle (`VERSION_TRANSITIONS`; 409 otherwise). A version an alias
-   * routes to cannot be archived (409 naming the aliases).
+   * Moves a version along its lifecycle (`VERSION_TRANSITIONS`; ConflictError otherwise). A version an alias
+   * routes to cannot be archived (ConflictError naming the aliases).
    */
   async setVersionStatus(model: string, version: number, change: { status: VersionStatus; by: string; reason: string }): Promise<ModelVersion> {
     const current = await this.getVersion(model, version);
@@ -283,14 +283,14 @@ export class ModelRegistry {
     return { ...current, status: change.status, statusChange };
   }
 
-  /** Replaces a version's tags (its artifact, signature, metrics and lineage never change); 404 if unknown. */
+  /** Replaces a version's tags (its artifact, signature, metrics and lineage never change); NotFoundError if unknown. */
   async setVersionTags(model: string, version: number, tags: Readonly<Record<string, string>>): Promise<ModelVersion> {
     const current = await this.getVersion(model, version);
     await this.replaceTags(modelPk(model), versionSk(version), tags);
     return { ...current, tags };
   }
 
-  /** Replaces a model's tags; 404 if the model is unknown. */
+  /** Replaces a model's tags; NotFoundError if the model is unknown. */
   async setModelTags(name: string, tags: Readonly<Record<string, string>>): Promise<ModelRecord> {
     const current = await this.getModel(name);
     const updatedAt = this.now().toISOString();
@@ -317,8 +317,8 @@ export class ModelRegistry {
   /**
    * Points an alias at versions (weights summing to 100), recording the change in the alias's
    * ledger. With `expectedRevision` (0: the alias must not exist) the change only happens at that
-   * revision (412 otherwise, checked before anything else). Versions must exist (404) and not be
-   * archived (409); a shadow version as well, and it may not be one the alias routes to (400; 409
+   * revision (RevisionMismatchError otherwise, checked before anything else). Versions must exist (NotFoundError) and not be
+   * archived (ConflictError); a shadow version as well, and it may not be one the alias routes to (InvalidRequestError; ConflictError
    * when the alias's current shadow is kept and the change routes to it).
    */
   async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
@@ -357,11 +357,14 @@ export class ModelRegistry {
   /**
    * Points an alias back at the routes of an earlier ledger entry: the one before the current
    * revision, or `toRevision`. The rollback is itself a recorded change, made only at
-   * `expectedRevision` (412 otherwise), so a retried rollback never flips the alias back.
+   * `expectedRevision` (RevisionMismatchError otherwise), so a retried rollback never flips the alias back.
    */
   async rollbackAlias(model: string, alias: string, request: { toRevision?: number; by: string; reason: string; expectedRevision: number }): Promise<AliasRecord> {
     const current = await this.getAlias(model, alias);
     this.ledger.assertRevision(model, alias, current, request.expectedRevision);
+    if (request.toRevision === undefined && current.revision === 1) {
+      throw new ConflictError(`alias '${alias}' of model '${model}' is at its first revision: there is no earlier one to roll back to`);
+    }
     const target = request.toRevision ?? current.revision - 1;
     const restored = target >= 1 && target <= current.revision ? await this.ledger.entry(model, alias, target) : undefined;
     if (restored === undefined) throw new NotFoundError(`alias '${alias}' of model '${model}' has no ledger entry ${target} to roll back to`);
@@ -388,10 +391,13 @@ export class ModelRegistry {
     return aliasOf(entry);
   }
 
-  /** An alias's ledger, newest first; 404 if the model is unknown. */
+  /** An alias's ledger, newest first (a deleted alias keeps its ledger); NotFoundError if the model or the alias never existed. */
   async listAliasLedger(model: string, alias: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
     await this.getModel(model);
-    return this.ledger.list(model, alias, page);
+    const listed = await this.ledger.list(model, alias, page);
+    // Every alias that ever existed has a first ledger entry.
+    if (listed.items.length === 0 && page.cursor === undefined) throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
+    return listed;
   }
 
   /** Appends an alias change to its ledger and announces it. */
@@ -402,7 +408,7 @@ export class ModelRegistry {
     return entry;
   }
 
-  /** Versions an alias may route to: they exist (404), are not archived, and are APPROVED where the alias requires it (409). */
+  /** Versions an alias may route to: they exist (NotFoundError), are not archived, and are APPROVED where the alias requires it (ConflictError). */
   private async checkTargets(model: string, routes: readonly AliasRoute[], requireApproved: boolean, alias: string): Promise<void> {
     const versions = await Promise.all(routes.map((route) => this.getVersion(model, route.version)));
     const archived = versions.find((v) => v.status === 'ARCHIVED');
@@ -413,7 +419,7 @@ export class ModelRegistry {
     }
   }
 
-  /** A shadow version exists, is not archived (409) and is not one the alias routes to (400). */
+  /** A shadow version exists, is not archived (ConflictError) and is not one the alias routes to (InvalidRequestError). */
   private async checkShadow(model: string, routes: readonly AliasRoute[], shadow: AliasShadow, alias: string): Promise<void> {
     if (routes.some((r) => r.version === shadow.version)) {
       throw new InvalidRequestError(`version ${shadow.version} already serves alias '${alias}'; a shadow version must be another one`);
@@ -429,7 +435,7 @@ export class ModelRegistry {
   }
 
   /**
-   * Reads an alias; 404 if the model or alias is unknown. A change whose writer died before it
+   * Reads an alias; NotFoundError if the model or alias is unknown. A change whose writer died before it
    * reached the alias item is brought forward here.
    */
   async getAlias(model: string, alias: string): Promise<AliasRecord> {
@@ -480,7 +486,7 @@ export class ModelRegistry {
   }
 
   /**
-   * Deletes an alias: a recorded change to no routes (404 if absent; 412 if `expectedRevision`
+   * Deletes an alias: a recorded change to no routes (NotFoundError if absent; RevisionMismatchError if `expectedRevision`
    * does not match). Its revisions continue if it is created again.
    */
   async deleteAlias(model: string, alias: string, change: { by: string; reason: string; expectedRevision?: number }): Promise<void> {
@@ -493,7 +499,7 @@ export class ModelRegistry {
     );
   }
 
-  /** A page of one kind of item (sort-key prefix) in a model's partition; 404 if the model is unknown. */
+  /** A page of one kind of item (sort-key prefix) in a model's partition; NotFoundError if the model is unknown. */
   private async listModelItems<T>(model: string, prefix: string, page: PageRequest, filter?: ItemFilter): Promise<Page<T>> {
     await this.getModel(model);
     return this.table.pageByPrefix<T>({ pk: modelPk(model), prefix, ...(filter === undefined ? {} : { filter }) }, page);

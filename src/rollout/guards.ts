@@ -62,7 +62,7 @@ export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStarte
 const LOWER_IS_BETTER = new Set(['rmse', 'mae', 'logLoss']);
 
 /**
- * Checks a candidate's registry metric against the baseline's; 409 naming both values when it
+ * Checks a candidate's registry metric against the baseline's; a ConflictError naming both values when it
  * falls short or either version lacks the metric.
  */
 export function checkMetricGuard(guard: MetricGuard, baseline: ModelVersion, candidate: ModelVersion): void {

@@ -7,7 +7,7 @@
  * | ------- | -------------- | ------------------ | --------------------- | ----------------- |
  * | rollout | `MODEL#<name>` | `ROLLOUT#<alias>`  | `ROLLOUTS`            | `<model>#<alias>` |
  *
- * Every write is conditional: a new rollout only replaces one that is over (409 otherwise), and
+ * Every write is conditional: a new rollout only replaces one that is over (ConflictError otherwise), and
  * a change only applies at the revision it was computed from (so the advancer and API calls
  * never overwrite each other).
  */
@@ -46,7 +46,7 @@ export class RolloutStore {
     return item === undefined ? undefined : stripKeys<Rollout>(item);
   }
 
-  /** Records a new rollout; 409 if the alias has an active one. */
+  /** Records a new rollout; ConflictError if the alias has an active one. */
   async create(rollout: Rollout): Promise<void> {
     try {
       await this.put(rollout, 'attribute_not_exists(pk) OR #state IN (:s0, :s1, :s2)', { '#state': 'state' }, { ':s0': FINISHED_STATES[0], ':s1': FINISHED_STATES[1], ':s2': FINISHED_STATES[2] });

@@ -73,7 +73,7 @@ export class Rollouts {
 
   /**
    * Starts a rollout: the alias must route all its traffic to one version (the baseline), at
-   * `expectedRevision` (412 otherwise); the candidate must exist and pass the metric guard (409).
+   * `expectedRevision` (RevisionMismatchError otherwise); the candidate must exist and pass the metric guard (ConflictError otherwise).
    * The first step is applied at once.
    */
   async start(model: string, alias: string, request: StartRollout): Promise<Rollout> {
@@ -128,7 +128,7 @@ export class Rollouts {
     }
   }
 
-  /** The alias's current or last rollout; 404 if it never had one. */
+  /** The alias's current or last rollout; NotFoundError if it never had one. */
   async get(model: string, alias: string): Promise<Rollout> {
     const found = await this.deps.rollouts.find(model, alias);
     if (found === undefined) throw new NotFoundError(`alias '${alias}' of model '${model}' has no rollout`);
@@ -311,7 +311,7 @@ export class Rollouts {
     return { at: this.now().toISOString(), requests: stats.requests, failures: decision.failures, verdict: decision.reason };
   }
 
-  /** A running/paused rollout of the alias (`state` when given); 404 or 409 otherwise. */
+  /** A running/paused rollout of the alias (`state` when given); NotFoundError or ConflictError otherwise. */
   private async active(model: string, alias: string, state: Rollout['state'] | undefined, what: string): Promise<Rollout> {
     const rollout = await this.get(model, alias);
     if (FINISHED_STATES.includes(rollout.state) || (state !== undefined && rollout.state !== state)) {
@@ -334,7 +334,7 @@ export class Rollouts {
   }
 }
 
-/** 409: the rollout changed between reading and saving it (another call or the advancer). */
+/** A conflict: the rollout changed between reading and saving it (another call or the advancer). */
 export class RolloutChangedError extends ConflictError {
   constructor(rollout: Rollout) {
     super(`the rollout of alias '${rollout.alias}' of model '${rollout.model}' changed meanwhile; read it again`);

@@ -11,7 +11,7 @@ export function encodeCursor(key: Key | undefined): string | undefined {
 export type CursorShape = Readonly<Record<string, (value: string) => boolean>>;
 
 /**
- * Decodes a cursor from {@link encodeCursor}; 400 if it was tampered with or
+ * Decodes a cursor from {@link encodeCursor}; InvalidRequestError if it was tampered with or
  * belongs to another query (DynamoDB would reject it with a 500-class error).
  */
 export function decodeCursor(cursor: string | undefined, shape: CursorShape): Key | undefined {

@@ -4,7 +4,7 @@
  * A write carrying any other number is refused whole (`ValidationException`, "Number overflow").
  *
  * - Values from a request that would be stored or compared with stored ones are checked at the
- *   boundary ({@link storableNumbers}, a zod check): 400 naming the field, before anything is written.
+ *   boundary ({@link storableNumbers}, a zod check): an InvalidRequestError naming the field, before anything is written.
  * - Values the platform computes (dataset statistics, training metrics) are stored with
  *   {@link toStorable}: a number the table cannot hold is kept as its decimal text (`"1e+200"`,
  *   `"Infinity"`, `"NaN"`), so the write never fails on it.
@@ -42,7 +42,7 @@ export function unstorableNumbers(value: unknown, path: readonly (string | numbe
 /**
  * A zod check for request values that are stored or compared with stored numbers: each number
  * the table cannot hold is an issue at its own path ("`1e+200` is outside the range the registry
- * stores (…)"), so the 400 names the field.
+ * stores (…)"), so the error names the field.
  */
 export const storableNumbers = z.superRefine<unknown>((value, context) => {
   for (const found of unstorableNumbers(value)) {

@@ -96,7 +96,7 @@ export class RegistryTable {
     return new RegistryTable(this.db, this.tableName, dependency);
   }
 
-  /** Sends a command, mapping throttling and outages to 503. */
+  /** Sends a command, mapping throttling and outages to DependencyUnavailableError. */
   send<T>(call: () => Promise<T>): Promise<T> {
     return callDependency(this.dependency, call).catch((error: unknown) => {
       // The last line of defence behind the request checks that name the field (storableNumbers):
@@ -161,7 +161,7 @@ export class RegistryTable {
     return result.Items?.[0];
   }
 
-  /** One page of a prefix query; its cursor only continues this query (400 otherwise). */
+  /** One page of a prefix query; its cursor only continues this query (InvalidRequestError otherwise). */
   pageByPrefix<T>(query: PrefixQuery, page: PageRequest): Promise<Page<T>> {
     return this.queryPage<T>(prefixInput(query), page, { [ATTR.pk]: (v) => v === query.pk, [ATTR.sk]: (v) => v.startsWith(query.prefix) });
   }

@@ -1,7 +1,7 @@
 /**
  * What a training request may say, and its resolution against the dataset version it names
  * into a {@link JobSpec}: every check that can fail is made here, before anything is queued,
- * and answers 400 naming the problem.
+ * and refuses with an InvalidRequestError naming the problem.
  */
 import * as z from 'zod/mini';
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
@@ -100,7 +100,7 @@ const algorithmsFor = (task: Task): string =>
     .map((a) => `'${a.id}'`)
     .join(' or ');
 
-/** The dataset version a request names ("latest" = newest READY); 400 when there is none to train on. */
+/** The dataset version a request names ("latest" = newest READY); InvalidRequestError when there is none to train on. */
 async function trainableVersion(datasets: DatasetStore, dataset: string, requested: number | 'latest' | undefined): Promise<DatasetVersion> {
   try {
     if (requested === undefined || requested === 'latest') {
@@ -309,7 +309,7 @@ function trainingSeconds(algorithm: Algorithm, rows: number, cols: number, class
   return estimate(trainShare) + (params['refit'] === true ? estimate(trainShare + DEFAULT_SPLIT.validation) : 0);
 }
 
-/** Resolves a request into the exact job to run, or throws 400 naming the first problem. */
+/** Resolves a request into the exact job to run, or throws an InvalidRequestError naming the first problem. */
 export async function resolveJobSpec(datasets: DatasetStore, request: JobRequest, limits: TrainingLimits): Promise<JobSpec> {
   const { algorithm, hyperparameters } = checkTrainingFields(request);
   const dataset = assertDatasetName(request.dataset);

@@ -75,7 +75,7 @@ interface JobKey {
   readonly sk: string;
 }
 
-/** Splits a job id into its model and sort key; 404 for ids that cannot exist. */
+/** Splits a job id into its model and sort key; NotFoundError for ids that cannot exist. */
 function keyOf(id: string): JobKey {
   const at = id.lastIndexOf(ID_SEPARATOR);
   const model = id.slice(0, Math.max(at, 0));
@@ -123,7 +123,7 @@ export class JobStore {
   /**
    * Records a QUEUED job. With an idempotency key, the first submission creates the job
    * and later ones with the same key return it (`created: false`); a different request
-   * under a used key is a 409.
+   * under a used key is a ConflictError.
    */
   async createJob(spec: JobSpec, origin: JobOrigin): Promise<{ job: TrainingJob; created: boolean }> {
     const at = this.now();
@@ -197,7 +197,7 @@ export class JobStore {
     return existing === undefined ? { stamp: claim.stamp } : { stamp: claim.stamp, existing: toJob(existing) };
   }
 
-  /** Reads a job; 404 if there is none. */
+  /** Reads a job; NotFoundError if there is none. */
   async getJob(id: string): Promise<TrainingJob> {
     const { model, sk } = keyOf(id);
     const item = await this.table.getItem(modelPk(model), sk);
@@ -329,7 +329,7 @@ export class JobStore {
   /**
    * Cancels a job: a QUEUED one at once (its message is dropped when it arrives), a RUNNING one
    * whose lease is stale (its worker died) at once too, a RUNNING one under a live lease by
-   * flagging it for its worker (it stops at its next heartbeat). 409 for a finished job.
+   * flagging it for its worker (it stops at its next heartbeat). ConflictError for a finished job.
    */
   async requestCancel(id: string): Promise<TrainingJob> {
     for (;;) {

@@ -13,7 +13,7 @@ export interface SubmitDeps {
  * key returns the first job, and sends its message again while no worker has taken it (a
  * duplicate message is harmless: workers claim jobs, not messages), so retrying after a failed
  * send is how the job gets queued. Without a key, a job whose message cannot be sent is marked
- * FAILED (it would otherwise wait for ever). The send error reaches the caller (503 for an SQS outage).
+ * FAILED (it would otherwise wait for ever). The send error reaches the caller (DependencyUnavailableError for an SQS outage).
  */
 export async function submitJob(deps: SubmitDeps, spec: JobSpec, origin: JobOrigin): Promise<{ job: TrainingJob; created: boolean }> {
   const submitted = await deps.jobs.createJob(spec, origin);

@@ -1,5 +1,5 @@
 /**
- * Strict validation of request bodies: a field the schema does not know is a 400 naming it (and
+ * Strict validation of request bodies: a field the schema does not know is an InvalidRequestError naming it (and
  * the known field it most resembles), never silently dropped, at any depth and whatever object
  * schema a route used. What passes comes out prototype-free, like the parsed JSON.
  */
@@ -10,7 +10,7 @@ import { isPlainObject } from './own-json.js';
 
 /** Longest key or path quoted back in a message. */
 const MAX_QUOTED = 64;
-/** Longest explanation of one zod issue in a 400 body (zod's texts embed request keys and values). */
+/** Longest explanation of one zod issue in an error message (zod's texts embed request keys and values). */
 const MAX_ISSUE_CHARS = 200;
 
 type Step = PropertyKey;
@@ -94,7 +94,7 @@ function unknownKeyMessage(root: Schema, path: readonly Step[], key: string): st
   return `unknown field ${field}${known.length === 0 ? '' : ` (known: ${known.join(', ')})`}`;
 }
 
-/** Formats zod issues as `path: message; …` for a 400 body; with the schema, unknown keys name their near miss. */
+/** Formats zod issues as `path: message; …` for an error message; with the schema, unknown keys name their near miss. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], schema?: Schema): string {
   return issues
     .slice(0, 5)
@@ -144,8 +144,8 @@ function strictOutput(input: unknown, output: unknown, path: readonly Step[]): u
 }
 
 /**
- * Validates a request body against a zod schema: 400 naming the offending fields when it does not
- * fit, and 400 naming any field the schema does not know (with the known field it resembles).
+ * Validates a request body against a zod schema: an InvalidRequestError naming the offending fields when it does not
+ * fit, and one naming any field the schema does not know (with the known field it resembles).
  */
 export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
