@@ -48,5 +48,6 @@ describe('local cloud restart', () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two starts of the whole local cloud: more than the default 30 s on a loaded 2-core machine.
+  }, 180_000);
 });
