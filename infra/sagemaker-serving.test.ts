@@ -19,6 +19,7 @@ import {
   type Synthesized,
 } from './stack-test-support.js';
 import { TRITON_IMAGE_TAG, TRITON_REGISTRY_ACCOUNTS, tritonImage } from './triton-image.js';
+import { PlatformFunction } from './platform-function.js';
 import { PlatformStack } from './platform-stack.js';
 import { ENV } from '../topology/environment.js';
 import type { FunctionSpec, Topology } from '../topology/spec.js';
@@ -159,14 +160,14 @@ describe('SageMaker serving (platform topology and a deployer)', () => {
     ]);
   });
 
-  it.each(['predict', 'shadow'])('lets %s invoke the platform\'s endpoints only, and nothing else of SageMaker', (id) => {
+  it.each(['predict', 'shadow'])('lets %s invoke the platform\'s endpoints and inference components only, and nothing else of SageMaker', (id) => {
     // Act
     const statements = roleStatements(synthesized.template, roleOf(id));
 
     // Assess
     const sagemakerActions = actionsOf(statements).filter((action) => action.startsWith('sagemaker:'));
     expect(sagemakerActions).toEqual(['sagemaker:InvokeEndpoint']);
-    expect(resourcesOf(allowing(statements, 'sagemaker:InvokeEndpoint'))).toEqual([arnJoin('sagemaker', `endpoint/${prefix}*`)]);
+    expect(resourcesOf(allowing(statements, 'sagemaker:InvokeEndpoint'))).toEqual([arnJoin('sagemaker', `endpoint/${prefix}*`), arnJoin('sagemaker', `inference-component/${prefix}*`)]);
     expect(actionsOf(statements).filter((action) => /^(iam|application-autoscaling|cloudwatch):/.test(action))).toEqual([]);
   });
 
@@ -358,6 +359,16 @@ describe('SageMaker serving options', () => {
     [{ tritonImageUri: 'nvcr.io/nvidia/tritonserver:26.05-py3' }, "tritonImageUri must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), got 'nvcr.io/nvidia/tritonserver:26.05-py3'"],
   ])('rejects %j naming the bad value', (props, message) => {
     expect(() => new PlatformStack(bareApp(), 'Bad', { topology: withDeployer, ...props })).toThrow(message);
+  });
+
+  it('refuses a function with SageMaker access when the stack gives it no SageMaker serving', () => {
+    // Prepare
+    const stack = new Stack(bareApp(), 'Functions');
+
+    // Act + Assess
+    expect(() => new PlatformFunction(stack, 'Deployer', { spec: { ...DEPLOYER, access: { sagemaker: 'deploy' } }, codeVersion: '1' })).toThrow(
+      "(function 'endpoint-deployer') has SageMaker access 'deploy' but no SageMaker serving was given",
+    );
   });
 
   it('uses the literal image of a concrete region, and fails synth in a region the table lacks unless given an image', () => {

@@ -38,6 +38,9 @@ const SAGEMAKER_AUTOSCALING_ROLE = 'AWSServiceRoleForApplicationAutoScaling_Sage
 /** What the deployer scales: inference component copies (scale to zero) and endpoint variant instances. */
 const SCALABLE_DIMENSIONS = ['sagemaker:inference-component:DesiredCopyCount', 'sagemaker:variant:DesiredInstanceCount'] as const;
 
+/** SageMaker resource types an invocation is authorized against. */
+const INVOKED_RESOURCE_TYPES = ['endpoint', 'inference-component'] as const;
+
 /** SageMaker resource types the deployer creates, each named `<prefix>…`. */
 const DEPLOYED_RESOURCE_TYPES = ['model', 'endpoint-config', 'endpoint', 'inference-component'] as const;
 
@@ -170,12 +173,13 @@ export class SageMakerServing extends Construct {
   /**
    * Grants calling the platform's endpoints, and nothing else (the predict and shadow functions).
    *
-   * Actions: `sagemaker:InvokeEndpoint` on `endpoint/<prefix>*`.
+   * Actions: `sagemaker:InvokeEndpoint` on `endpoint/<prefix>*` and `inference-component/<prefix>*`
+   * (a call naming an inference component is authorized against it as well).
    *
    * @param grantee - The principal to grant to.
    */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.sagemakerArn('endpoint')] });
+    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: INVOKED_RESOURCE_TYPES.map((type) => this.sagemakerArn(type)) });
   }
 
   /**
@@ -278,17 +282,19 @@ export class SageMakerServing extends Construct {
   }
 
   /**
-   * Acknowledges, on a role given {@link SageMakerServing.grantInvoke}, the prefix wildcard of its
-   * endpoint ARNs.
+   * Acknowledges, on a role given {@link SageMakerServing.grantInvoke}, the prefix wildcards of its
+   * endpoint and inference component ARNs.
    *
    * @param role - The grantee's role.
    */
   public acknowledgeInvokeFindings(role: iam.IRole): void {
-    acknowledgeNag(
-      role,
-      this.wildcardFinding(this.sagemakerArn('endpoint')),
-      `Endpoints are created at run time, one per SageMaker-backed version; the statement allows only sagemaker:InvokeEndpoint, only on endpoints named ${this.resourcePrefix}*.`,
-    );
+    for (const type of INVOKED_RESOURCE_TYPES) {
+      acknowledgeNag(
+        role,
+        this.wildcardFinding(this.sagemakerArn(type)),
+        `SageMaker ${type}s are created at run time, one per SageMaker-backed version; the statement allows only sagemaker:InvokeEndpoint, only on those named ${this.resourcePrefix}*.`,
+      );
+    }
   }
 
   /**
