@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 /** The ECR repository of AWS's Triton images for SageMaker. */
 export const TRITON_REPOSITORY = 'sagemaker-tritonserver';
 
-/** The image tag: Triton 26.05 for GPU instances (which also runs on CPU instances). */
+/** The image tag: Triton 26.05, GPU build (the SDK's CPU build of a release is the same tag with `-cpu`). */
 export const TRITON_IMAGE_TAG = '26.05-py3';
 
 /** The AWS account that hosts the Triton image in each region (SageMaker Python SDK, Triton 26.05). */
