@@ -74,7 +74,7 @@ const LOG_GROUP_PREFIXES = ['/aws/sagemaker/Endpoints/', '/aws/sagemaker/Inferen
 
 /**
  * The resource prefix of a stack: up to 10 lowercase letters and digits of its name, a dash, and
- * 6 hex digits of the name's SHA-256 (e.g. `ServerlessAiPlatform` → `serverless-6f0e2a`). Two
+ * 6 hex digits of the name's SHA-256 (e.g. `ServerlessAiPlatform` → `serverless-c4ebec`). Two
  * stacks in one account never share a prefix, nor does one stack's prefix start with another's
  * (the slug has no dash and the hash has a fixed length), so no grant of one reaches the other.
  *
