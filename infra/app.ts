@@ -4,6 +4,10 @@
  * Context:
  * - `stackName`: name of the platform stack (default `ServerlessAiPlatform`).
  * - `alarmEmail`: an address to subscribe to the alarm topic (default: none; subscribe yourself).
+ * - `tritonImageUri`: the Triton image SageMaker-backed versions run (default: AWS's
+ *   `sagemaker-tritonserver` image of the region, `infra/triton-image.ts`).
+ * - `sagemakerResourcePrefix`: prefix of the SageMaker resource names the platform creates
+ *   (default: derived from the stack name).
  *
  * cdk-nag's AWS Solutions pack runs as a policy-validation plugin at synth: an unacknowledged
  * error fails `cdk synth`; warnings are printed in the validation report.
@@ -19,14 +23,18 @@ if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stack
   throw new Error(`context stackName must be a CloudFormation stack name (letter, then letters, digits, dashes), got '${String(stackName)}'`);
 }
 
-const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
-if (alarmEmail !== undefined && typeof alarmEmail !== 'string') {
-  throw new Error(`context alarmEmail must be an email address, got '${String(alarmEmail)}'`);
+/** A string context value, or undefined when not given. */
+function stringContext(name: string, what: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value !== undefined && typeof value !== 'string') throw new Error(`context ${name} must be ${what}, got '${String(value)}'`);
+  return value;
 }
 
 new PlatformStack(app, stackName, {
   stackName,
-  alarmEmail,
+  alarmEmail: stringContext('alarmEmail', 'an email address'),
+  tritonImageUri: stringContext('tritonImageUri', 'an ECR image URI'),
+  sagemakerResourcePrefix: stringContext('sagemakerResourcePrefix', 'a SageMaker name prefix'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   tags: { project: 'serverless-ai-platform' },
 });

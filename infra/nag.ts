@@ -7,7 +7,7 @@
  * example `AwsSolutions-IAM5[Resource::<LakeBucket1234.Arn>/*]`, so acknowledging one wildcard
  * never hides another.
  */
-import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** Shortest reason accepted: a reason must say why, not just "ok". */
@@ -41,4 +41,13 @@ export function iam5ArnWildcardFinding(element: CfnElement, suffix: string): str
     throw new Error(`Cannot resolve the logical id of ${element.node.path}`);
   }
   return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>${suffix}]`;
+}
+
+/** The CloudFormation resource behind an L2 construct. */
+export function cfnOf(construct: IConstruct): CfnResource {
+  const child = construct.node.defaultChild;
+  if (child === undefined || !CfnResource.isCfnResource(child)) {
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  }
+  return child;
 }

@@ -3,7 +3,7 @@
  * layer, log group, environment, least-privilege grants and event sources.
  */
 import path from 'node:path';
-import { Annotations, CfnResource, Duration, Size } from 'aws-cdk-lib';
+import { Annotations, Duration, Size } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,15 +11,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../topology/storage-layout.js';
 import { FUNCTION_BUNDLING } from '../topology/bundling.js';
 import type { JobQueue } from './job-queue.js';
 import type { Lake } from './lake.js';
-import { acknowledgeNag, iam5ArnWildcardFinding } from './nag.js';
+import { acknowledgeNag, cfnOf, iam5ArnWildcardFinding } from './nag.js';
 import type { NativeModuleLayer } from './native-module-layer.js';
 import { REPO_ROOT } from '../topology/paths.js';
 import type { Registry } from './registry.js';
+import { DEPLOY_DESCRIBE_ACTIONS_REASON, type SageMakerServing } from './sagemaker-serving.js';
 import { DEFAULT_METRICS_NAMESPACE, functionEnvironment } from '../topology/environment.js';
 import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type LayerId, type QueueId } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
@@ -76,6 +77,13 @@ export interface PlatformFunctionProps {
    * @default - no lake access
    */
   readonly lake?: Lake;
+
+  /**
+   * Where SageMaker-backed versions run; required when `spec.access.sagemaker` is set.
+   *
+   * @default - no SageMaker access
+   */
+  readonly sagemaker?: SageMakerServing;
 
   /**
    * The platform's queues; each queue named in `spec.access.queues` or `spec.queueTriggers`
@@ -165,6 +173,9 @@ export class PlatformFunction extends Construct {
     if (spec.access.lake !== undefined && lake === undefined) {
       throw new Error(`${where} has lake access but no lake was given`);
     }
+    if (spec.access.sagemaker !== undefined && props.sagemaker === undefined) {
+      throw new Error(`${where} has SageMaker access '${spec.access.sagemaker}' but no SageMaker serving was given`);
+    }
     const queues = new Map((props.queues ?? []).map((queue) => [queue.queueId, queue]));
     const queueFor = (queueId: QueueId, use: string): JobQueue => {
       const queue = queues.get(queueId);
@@ -203,6 +214,7 @@ export class PlatformFunction extends Construct {
       metricsNamespace,
       codeVersion: props.codeVersion,
       ...(props.registry === undefined ? {} : { registryEventBus: props.registry.eventBus.eventBusName }),
+      ...(props.sagemaker === undefined ? {} : { sagemaker: props.sagemaker.names }),
     });
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -249,6 +261,15 @@ export class PlatformFunction extends Construct {
         schedule: events.Schedule.rate(Duration.minutes(spec.schedule.everyMinutes)),
         targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
       });
+      // A scheduled deployer also runs when one of the platform's endpoints changes state, so a
+      // version's deployment follows its endpoint within seconds rather than at the next run.
+      if (spec.access.sagemaker === 'deploy' && props.sagemaker !== undefined) {
+        new events.Rule(this, 'EndpointStateChange', {
+          description: `Runs the ${spec.id} function when an endpoint named ${props.sagemaker.resourcePrefix}* changes state`,
+          eventPattern: props.sagemaker.endpointStateChangePattern(),
+          targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+        });
+      }
     }
     this.acknowledgeNagFindings(props);
   }
@@ -272,6 +293,10 @@ export class PlatformFunction extends Construct {
       if (props.registry === undefined || props.lake === undefined) throw new Error(`${where} writes shadow results but no registry or lake was given`);
       props.registry.grantWriteShadowComparisons(this.function);
       props.lake.grantWriteShadowPredictions(this.function);
+    }
+    if (props.sagemaker !== undefined) {
+      if (spec.access.sagemaker === 'invoke') props.sagemaker.grantInvoke(this.function);
+      if (spec.access.sagemaker === 'deploy') props.sagemaker.grantDeploy(this.function);
     }
     for (const [queueId, use] of queueAccessEntries(spec)) {
       if (use === 'send') queueFor(queueId, 'sends to').grantSend(this.function);
@@ -319,11 +344,17 @@ export class PlatformFunction extends Construct {
       'AwsSolutions-L1',
       'nodejs22.x is pinned on purpose: the native-module layers (onnxruntime, duckdb) are built, proven and declared compatible for nodejs22.x (Amazon Linux 2023); move to a newer runtime together with the layers.',
     );
+    const deploysSageMaker = props.sagemaker !== undefined && props.spec.access.sagemaker === 'deploy';
     acknowledgeNag(
       this.role,
       'AwsSolutions-IAM5[Resource::*]',
-      'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
+      [
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
+        ...(deploysSageMaker ? [DEPLOY_DESCRIBE_ACTIONS_REASON] : []),
+      ].join(' '),
     );
+    if (props.sagemaker !== undefined && props.spec.access.sagemaker === 'invoke') props.sagemaker.acknowledgeInvokeFindings(this.role);
+    if (props.sagemaker !== undefined && deploysSageMaker) props.sagemaker.acknowledgeDeployFindings(this.role);
     if (props.registry !== undefined && props.spec.access.registry !== undefined) {
       acknowledgeNag(
         this.role,
@@ -409,13 +440,4 @@ function queueAccessEntries(spec: FunctionSpec): Array<[QueueId, 'send' | 'consu
     if (use !== undefined) entries.push([queueId, use]);
   }
   return entries;
-}
-
-/** The CloudFormation resource behind an L2 construct. */
-function cfnOf(construct: IConstruct): CfnResource {
-  const child = construct.node.defaultChild;
-  if (child === undefined || !CfnResource.isCfnResource(child)) {
-    throw new Error(`${construct.node.path} has no CloudFormation resource`);
-  }
-  return child;
 }

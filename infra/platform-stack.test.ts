@@ -7,10 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PlatformFunction } from './platform-function.js';
 import { curatedKey, rawKey, rejectedKey } from '../src/lake/zones.js';
@@ -18,68 +16,26 @@ import { shadowPredictionsKey, shadowRequestsKey } from '../src/inference/teleme
 import { trainedModelKey } from '../src/training/publish-model.js';
 import { JobQueue } from './job-queue.js';
 import { PlatformStack, type PlatformStackProps } from './platform-stack.js';
+import {
+  actionsOf,
+  CDK_JSON_CONTEXT,
+  logicalId,
+  roleStatements,
+  synthesize,
+  unusedNagAcknowledgements,
+  type CfnResourceJson,
+  type PolicyStatementJson,
+  type Synthesized,
+} from './stack-test-support.js';
 import { REPO_ROOT } from '../topology/paths.js';
 import { TRAINING_MEMORY_MB } from '../topology/limits.js';
 import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type QueueSpec, type RouteSpec, type Topology } from '../topology/spec.js';
 import { topology } from '../topology/topology.js';
 
-/** Feature flags from cdk.json, so tests synthesize exactly what `cdk synth` does. */
-const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
-  .context;
-
 const DYNAMODB_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 const S3_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'];
 /** Actions no platform function may have: the lake is never emptied, the registry never scanned. */
 const FORBIDDEN_ACTIONS = ['s3:DeleteObject', 's3:DeleteObjectVersion', 'dynamodb:Scan', 'dynamodb:BatchWriteItem'];
-
-interface Synthesized {
-  readonly app: App;
-  readonly stack: PlatformStack;
-  readonly template: Template;
-  readonly nag: AwsSolutionsChecks;
-}
-
-/** Synthesizes a platform stack with cdk-nag registered before synthesis, as in `infra/app.ts`. */
-function synthesize(stackTopology?: Topology, props: PlatformStackProps = {}): Synthesized {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PlatformStack(app, 'TestPlatform', stackTopology === undefined ? props : { ...props, topology: stackTopology });
-  const nag = new AwsSolutionsChecks(app, { verbose: true });
-  Validations.of(app).addPlugins(nag);
-  const template = Template.fromStack(stack);
-  return { app, stack, template, nag };
-}
-
-/**
- * Every cdk-nag acknowledgement in the app that no finding used, as `<construct path> <rule id>`.
- * Wraps the pack's acknowledgement lookup (cdk-nag 3: `isAcknowledged(resource, ruleId)`) to
- * record which construct's acknowledgement answered each finding.
- */
-function unusedNagAcknowledgements(app: App, nag: AwsSolutionsChecks): string[] {
-  const key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
-  const acknowledgedOn = (construct: IConstruct): string[] =>
-    construct.node.metadata
-      .filter((entry) => entry.type === key)
-      .flatMap((entry) => Object.keys(entry.data as Record<string, string>).map((id) => id.replace(/^annotation::/i, '')));
-  const lookup = nag as unknown as { isAcknowledged?: (resource: IConstruct, ruleId: string) => boolean };
-  const original = lookup.isAcknowledged;
-  if (typeof original !== 'function') throw new Error('cdk-nag no longer has isAcknowledged: update unusedNagAcknowledgements');
-  const used = new Set<string>();
-  lookup.isAcknowledged = (resource, ruleId) => {
-    for (let scope: IConstruct | undefined = resource; scope !== undefined; scope = scope.node.scope) {
-      if (acknowledgedOn(scope).includes(ruleId)) {
-        used.add(`${scope.node.path} ${ruleId}`);
-        return true;
-      }
-    }
-    return false;
-  };
-  try {
-    nag.validateScope(app);
-  } finally {
-    lookup.isAcknowledged = original;
-  }
-  return app.node.findAll().flatMap((construct) => acknowledgedOn(construct).map((id) => `${construct.node.path} ${id}`)).filter((ack) => !used.has(ack));
-}
 
 /** Whether an IAM resource pattern (`*` any characters, `?` one) matches a key. */
 function iamPatternMatches(pattern: string, key: string): boolean {
@@ -98,16 +54,6 @@ function lakeKeyPatterns(statements: readonly PolicyStatementJson[], bucketId: s
       return JSON.stringify(arn) === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] }) && typeof suffix === 'string' ? [suffix.slice(1)] : [];
     })
     .sort();
-}
-
-function logicalId(element: unknown): string {
-  const cfn = element as CfnElement;
-  return Stack.of(cfn).resolve(cfn.logicalId) as string;
-}
-
-interface CfnResourceJson {
-  readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
 }
 
 /** Full path (`/v2/models/{name}`) of every API Gateway resource, by logical id. */
@@ -142,22 +88,6 @@ function methodsByRoute(template: Template): Map<string, Record<string, unknown>
   return byRoute;
 }
 
-interface PolicyStatementJson {
-  readonly Effect: string;
-  readonly Principal?: unknown;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Condition?: unknown;
-}
-
-/** Allow statements of the identity policies attached to a role. */
-function roleStatements(template: Template, roleLogicalId: string): PolicyStatementJson[] {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
-  }) as Record<string, { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }>;
-  return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-}
-
 /** Statements of the resource policy of one queue. */
 function queuePolicyStatements(template: Template, queueLogicalId: string): PolicyStatementJson[] {
   const policies = template.findResources('AWS::SQS::QueuePolicy', {
@@ -182,10 +112,6 @@ function bucketNotifications(template: Template): { readonly properties: Record<
   const resources = Object.values(template.findResources('Custom::S3BucketNotifications')) as Array<CfnResourceJson & { DependsOn?: string[] }>;
   expect(resources).toHaveLength(1);
   return { properties: resources[0]?.Properties ?? {}, dependsOn: resources[0]?.DependsOn ?? [] };
-}
-
-function actionsOf(statements: readonly PolicyStatementJson[]): string[] {
-  return statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
 }
 
 /** Statements whose resources mention the given logical id. */

@@ -16,6 +16,7 @@ import { pascalCase } from './names.js';
 import { NativeModuleLayer } from './native-module-layer.js';
 import { PlatformFunction } from './platform-function.js';
 import { Registry } from './registry.js';
+import { SageMakerServing } from './sagemaker-serving.js';
 import { type LayerId, type QueueId, type Topology } from '../topology/spec.js';
 import { topology as platformTopology } from '../topology/topology.js';
 
@@ -100,6 +101,22 @@ export interface PlatformStackProps extends StackProps {
    * @default - none reserved
    */
   readonly reservedConcurrency?: Readonly<Record<string, number>>;
+
+  /**
+   * The Triton Inference Server image SageMaker-backed versions run (an ECR image URI), for a
+   * region the built-in table lacks or another Triton release.
+   *
+   * @default - AWS's `sagemaker-tritonserver` image of the stack's region (`infra/triton-image.ts`)
+   */
+  readonly tritonImageUri?: string;
+
+  /**
+   * Prefix of every SageMaker resource (and alarm) name the platform creates, to which its
+   * SageMaker grants are scoped: lowercase letters, digits and inner dashes, at most 20 characters.
+   *
+   * @default - derived from the stack name: up to 10 of its letters and digits, a dash and 6 hex digits of its hash
+   */
+  readonly sagemakerResourcePrefix?: string;
 }
 
 /** The serverless AI platform. */
@@ -112,6 +129,13 @@ export class PlatformStack extends Stack {
 
   /** The queues, in topology order. */
   public readonly queues: readonly JobQueue[];
+
+  /**
+   * Where SageMaker-backed versions run (execution role, Triton image, resource prefix).
+   *
+   * @default - none when no function of the topology has `sagemaker` access
+   */
+  public readonly sagemaker?: SageMakerServing;
 
   /** The layers some function needs, in order of first use in the topology. */
   public readonly layers: readonly NativeModuleLayer[];
@@ -154,6 +178,13 @@ export class PlatformStack extends Stack {
         this.lake.notifyObjectCreated(queue.queue, notification);
       }
     }
+    if (topology.functions.some((spec) => spec.access.sagemaker !== undefined)) {
+      this.sagemaker = new SageMakerServing(this, 'SageMaker', {
+        lake: this.lake,
+        resourcePrefix: props.sagemakerResourcePrefix,
+        tritonImageUri: props.tritonImageUri,
+      });
+    }
     const layerIds = [...new Set(topology.functions.flatMap((spec) => spec.layers))];
     this.layers = layerIds.map((layer) => new NativeModuleLayer(this, LAYER_CONSTRUCT_IDS[layer], { layer }));
 
@@ -164,6 +195,7 @@ export class PlatformStack extends Stack {
           codeVersion,
           registry: this.registry,
           lake: this.lake,
+          sagemaker: this.sagemaker,
           queues: this.queues,
           layers: this.layers,
           logRetention: props.logRetention,
@@ -196,6 +228,12 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName, description: 'Model registry table' });
     new CfnOutput(this, 'RegistryEventBusName', { value: this.registry.eventBus.eventBusName, description: 'EventBridge bus of registry events' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn, description: 'SNS topic of the platform alarms: subscribe to be told' });
+    if (this.sagemaker !== undefined) {
+      new CfnOutput(this, 'SageMakerResourcePrefix', {
+        value: this.sagemaker.resourcePrefix,
+        description: 'Prefix of the SageMaker endpoints, models, inference components and alarms the platform creates',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard of the platform' });
     for (const queue of this.queues) {
       const name = pascalCase(queue.queueId);

@@ -28,3 +28,35 @@ describe('functionEnvironment', () => {
     expect(predict[ENV.registryTable]).toBe('registry');
   });
 });
+
+describe('functionEnvironment (SageMaker)', () => {
+  const sagemaker = { resourcePrefix: 'platform-1a2b3c', executionRoleArn: 'arn:aws:iam::111111111111:role/sagemaker', tritonImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:26.05-py3' };
+  const withAccess = (access: 'invoke' | 'deploy') => ({ ...spec('predict'), access: { ...spec('predict').access, sagemaker: access } });
+
+  it('tells an invoker the resource prefix only, and a deployer the prefix, the execution role and the Triton image', () => {
+    // Act
+    const invoker = functionEnvironment(withAccess('invoke'), topology.queues, { ...names, sagemaker });
+    const deployer = functionEnvironment(withAccess('deploy'), topology.queues, { ...names, sagemaker });
+
+    // Assess
+    expect(invoker[ENV.sagemakerResourcePrefix]).toBe('platform-1a2b3c');
+    expect(invoker[ENV.sagemakerExecutionRoleArn]).toBeUndefined();
+    expect(invoker[ENV.tritonImageUri]).toBeUndefined();
+    expect(deployer).toMatchObject({
+      [ENV.sagemakerResourcePrefix]: 'platform-1a2b3c',
+      [ENV.sagemakerExecutionRoleArn]: 'arn:aws:iam::111111111111:role/sagemaker',
+      [ENV.tritonImageUri]: sagemaker.tritonImageUri,
+    });
+  });
+
+  it('gives no SageMaker settings to a function without SageMaker access, nor when the platform has none', () => {
+    // Act
+    const control = functionEnvironment(spec('control-plane'), topology.queues, { ...names, sagemaker });
+    const noSageMaker = functionEnvironment(withAccess('deploy'), topology.queues, names);
+
+    // Assess
+    for (const environment of [control, noSageMaker]) {
+      expect([ENV.sagemakerResourcePrefix, ENV.sagemakerExecutionRoleArn, ENV.tritonImageUri].filter((name) => environment[name] !== undefined)).toEqual([]);
+    }
+  });
+});

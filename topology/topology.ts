@@ -32,6 +32,11 @@ export const LAKE_KEYS = {
   models: 'models/*',
   /** Artifact uploads, `models/<name>/uploads/<id>.onnx` (upload URLs are signed for these keys). */
   modelUploads: 'models/*/uploads/*',
+  /**
+   * Serving packages of SageMaker-backed versions (a Triton model repository built from the
+   * artifact), `models/<name>/serving/…`: the only lake objects SageMaker's execution role reads.
+   */
+  servingPackages: 'models/*/serving/*',
   /** Sampled copies of requests for shadow versions, `shadow-requests/<model>/…`. */
   shadowRequests: `${SHADOW_REQUESTS_PREFIX}*`,
 } as const;
@@ -84,7 +89,7 @@ export const topology: Topology = {
       timeoutSeconds: 29,
       layers: ['onnxruntime'],
       // Reads model artifacts only: never datasets, nor what users dropped.
-      access: { registry: 'read', lake: { read: [LAKE_KEYS.models] }, servingTelemetry: 'write' },
+      access: { registry: 'read', lake: { read: [LAKE_KEYS.models] }, servingTelemetry: 'write', sagemaker: 'invoke' },
       routes: [
         dataPlane('GET', '/v2'),
         dataPlane('GET', '/v2/health/live'),
@@ -200,6 +205,7 @@ export const topology: Topology = {
         lake: { read: [LAKE_KEYS.shadowRequests, LAKE_KEYS.models] },
         shadowResults: 'write',
         queues: { shadow: 'consume' },
+        sagemaker: 'invoke',
       },
       routes: [],
       // Shadow traffic is a sample of predict's: it must never compete with predict itself.
