@@ -10,7 +10,7 @@ const at = (seconds: number) => new Date(Date.parse(START) + seconds * 1000);
 const stats = (requests: number, failed: number, ms = 5, rejected = 0): VersionStats => {
   const latency = [...EMPTY_STATS.latency];
   latency[latencyBucket(ms)] = requests;
-  return { requests, failed, rejected, latency };
+  return { requests, failed, rejected, fallbacks: 0, latency };
 };
 const NO_BASELINE = EMPTY_STATS;
 const version = (n: number, metrics: Record<string, number>): ModelVersion => ({ ...draftVersion('m', { metrics }), version: n, status: 'PENDING', createdAt: START });

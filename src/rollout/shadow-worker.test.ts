@@ -10,6 +10,7 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { ArtifactStore } from '../aws/artifact-store.js';
 import { DependencyUnavailableError } from '../errors.js';
 import { ModelLoader } from '../inference/model-loader.js';
+import { OnnxBackend } from '../inference/onnx-backend.js';
 import { inspectOnnxModel, servingSessionOptions } from '../inference/onnx-session.js';
 import { predict } from '../inference/v1-protocol.js';
 import { infer, parseInferRequest } from '../inference/v2-protocol.js';
@@ -42,7 +43,7 @@ const v2Request = {
 
 /** A copy as predict makes it: the primary's real answer to the request. */
 async function copyOf(alias: string, protocol: 'v1' | 'v2', shadowVersion: number, requestId: string): Promise<ShadowCopy> {
-  const primary = await deps.load(await deps.registry.getVersion(MODEL, IRIS));
+  const primary = await deps.backend.open(await deps.registry.getVersion(MODEL, IRIS));
   const request = protocol === 'v1' ? v1Request : v2Request;
   const response = protocol === 'v1' ? await predict(primary, request) : await infer(primary, parseInferRequest(request));
   return { model: MODEL, alias, requestId, at: AT, protocol, request, primary: { version: IRIS, response }, shadowVersion };
@@ -78,7 +79,7 @@ beforeAll(async () => {
   }
   const loader = new ModelLoader(artifacts, await mkdtemp(join(tmpdir(), 'shadow-models-')), servingSessionOptions(1769));
   comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName));
-  deps = { s3: env.s3, registry, load: (version) => loader.load(version), comparisons, lakeBucket: bucket };
+  deps = { s3: env.s3, registry, backend: new OnnxBackend(loader), comparisons, lakeBucket: bucket };
 });
 afterAll(async () => env.stop());
 
