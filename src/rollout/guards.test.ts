@@ -82,3 +82,20 @@ describe('checkMetricGuard', () => {
     );
   });
 });
+
+describe('judgeStep with fallback answers', () => {
+  const withFallbacks = (answered: number, failed: number, fallbacks: number): VersionStats => ({ ...stats(answered, failed), requests: answered + fallbacks, fallbacks });
+
+  it('leaves the requests the fallback answered out of the candidate\'s: they neither pass nor fail it', () => {
+    // 10 answered (all well) and 90 answered by the fallback while the endpoint woke: not yet 20 judged requests.
+    expect(judgeStep(rollout, withFallbacks(10, 0, 90), NO_BASELINE, at(100))).toMatchObject({
+      action: 'wait',
+      reason: "waiting for traffic: 10 of 20 requests, 100 of 60 s; 90 more answered by the alias's fallback, not judged",
+    });
+    expect(judgeStep(rollout, withFallbacks(30, 0, 90), NO_BASELINE, at(100))).toMatchObject({ action: 'advance', reason: expect.stringContaining("0 of 30 requests failed (0 errors, 0 refused); 90 more answered by the alias's fallback") });
+  });
+
+  it('rolls back a candidate that never answers itself once the step runs out of time', () => {
+    expect(judgeStep(rollout, withFallbacks(0, 0, 500), NO_BASELINE, at(600))).toMatchObject({ action: 'rollback', reason: expect.stringContaining('not enough traffic to judge the step within 600 s: 0 of 20 requests') });
+  });
+});
