@@ -108,7 +108,7 @@ class EitherBreaker implements IBreaker {
 }
 
 /** Whether a failure is the backend's (it counts against the breaker): anything but a refusal. */
-export const countsAgainstBackend = (error: unknown): boolean => !isRefusal(error);
+const countsAgainstBackend = (error: unknown): boolean => !isRefusal(error);
 
 const describeFailure = (error: unknown): string => (error instanceof TaskCancelledError ? 'the call timed out' : error instanceof Error ? error.message : String(error));
 

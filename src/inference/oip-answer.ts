@@ -62,7 +62,7 @@ export function checkedOutputs(version: ModelVersion, text: string, fetches: rea
   const specs = new Map(version.signature.outputs.map((spec) => [spec.name, spec]));
   return fetches.map((name) => {
     const found = answer.data.outputs.filter((output) => output.name === name);
-    if (found.length !== 1) throw fail(`output '${name}' ${found.length === 0 ? 'not at all' : `${found.length} times`}`);
+    if (found.length !== 1) throw fail(found.length === 0 ? `no output '${name}'` : `output '${name}' ${found.length} times`);
     const output = found[0]!;
     const spec = specs.get(name)!;
     const problem = misfit(spec, output);

@@ -162,8 +162,13 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
       answered = await attempt(version, alias, answer, fallback !== undefined);
     } catch (error) {
       if (fallback === undefined || !(error instanceof BackendUnavailableError)) throw error;
+      // A fallback that cannot be resolved (its alias deleted meanwhile) leaves the caller with the primary's 503.
+      const standIn = await resolver.fallbackVersion(version.model, fallback, header(event, ROUTING_KEY_HEADER)).catch(async () => {
+        telemetry?.record(version.model, alias, version.version, outcomeOf(error), undefined);
+        await telemetry?.flushIfDue();
+        throw error;
+      });
       telemetry?.record(version.model, alias, version.version, 'fallback', undefined);
-      const standIn = await resolver.fallbackVersion(version.model, fallback, header(event, ROUTING_KEY_HEADER));
       const marking = { reason: error.reason, from: version.version };
       const { model, body } = await attempt(standIn, alias, answer, false);
       await telemetry?.flushIfDue();

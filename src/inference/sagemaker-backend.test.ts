@@ -144,7 +144,7 @@ describe('SageMakerBackend forwarding', () => {
   });
 
   it.each([
-    ['a missing output', { Body: new TextEncoder().encode('{"outputs":[]}') as never }, "its backend answered output 'p' not at all"],
+    ['a missing output', { Body: new TextEncoder().encode('{"outputs":[]}') as never }, "its backend answered no output 'p'"],
     ['another datatype', { Body: tritonAnswer([[1, 2]], { datatype: 'FP64' }) }, "output 'p' with datatype FP64 where the version declares FP32"],
     ['another shape', { Body: tritonAnswer([[1, 2]], { shape: [1, 3] }) }, "output 'p' with shape [1, 3] where the version declares [-1, 2]"],
     ['too few elements', { Body: tritonAnswer([[1, 2]], { data: [1] }) }, "output 'p' with 1 elements for shape [1, 2]"],

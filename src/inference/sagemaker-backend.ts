@@ -36,7 +36,7 @@ export interface SageMakerBackendOptions {
 }
 
 /** The Open Inference Protocol v2 request body Triton takes: tensors with flat data, and the outputs to answer. */
-export function tritonRequestBody(inputs: readonly V2TensorInput[], fetches: readonly string[]): string {
+function tritonRequestBody(inputs: readonly V2TensorInput[], fetches: readonly string[]): string {
   return JSON.stringify({
     inputs: inputs.map(({ name, datatype, shape, data }) => ({ name, datatype, shape, data: flatten(data) ?? data })),
     outputs: fetches.map((name) => ({ name })),

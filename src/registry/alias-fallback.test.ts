@@ -19,6 +19,8 @@ beforeAll(async () => {
   await registry.registerVersion(draftVersion('vision'));
   await registry.registerVersion(draftVersion('vision'));
   await registry.registerVersion(draftVersion('vision', { backend: GPU }));
+  // Version 4 takes another input.
+  await registry.registerVersion(draftVersion('vision', { signature: { inputs: [{ name: 'image', datatype: 'UINT8', shape: [-1, 3] }], outputs: [] } }));
   await registry.setAlias('vision', 'cpu', { routes: [{ version: 1, weight: 100 }], ...change });
 });
 afterAll(async () => env.stop());
@@ -54,7 +56,7 @@ describe('alias fallbacks on dynalite', () => {
     expect(restored.fallback).toEqual({ alias: 'cpu' });
   });
 
-  it('refuses a fallback that cannot stand in: on SageMaker, unknown, itself, an alias that routes nowhere or to SageMaker', async () => {
+  it('refuses a fallback that cannot stand in: on SageMaker, unknown, with other tensors, itself, an alias that routes nowhere or to SageMaker', async () => {
     // Prepare
     await registry.setAlias('vision', 'gpu', { routes: [{ version: 3, weight: 100 }], ...change });
     const attempt = (fallback: { version: number } | { alias: string }) => registry.setAlias('vision', 'bad', { routes: [{ version: 3, weight: 100 }], fallback, ...change });
@@ -65,6 +67,9 @@ describe('alias fallbacks on dynalite', () => {
     await expect(attempt({ alias: 'bad' })).rejects.toThrowError("alias 'bad' cannot be its own fallback");
     await expect(attempt({ alias: 'ghost' })).rejects.toThrowError(new NotFoundError("model 'vision' has no alias 'ghost' to fall back to"));
     await expect(attempt({ alias: 'gpu' })).rejects.toThrowError('is served by a SageMaker endpoint');
+    await expect(attempt({ version: 4 })).rejects.toThrowError(
+      new ConflictError("fallback version 4 of model 'vision' does not take and answer the tensors of version 3, which alias 'bad' routes to: inputs x FP32 against image UINT8"),
+    );
   });
 
   it('refuses alias fallbacks that would form a cycle', async () => {

@@ -6,7 +6,17 @@ import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
 import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, aliasSk, modelPk } from './keys.js';
-import { VERSION_TRANSITIONS, type AliasFallback, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type VersionStatus } from './types.js';
+import {
+  VERSION_TRANSITIONS,
+  type AliasFallback,
+  type AliasRecord,
+  type AliasRoute,
+  type AliasShadow,
+  type ModelRecord,
+  type ModelSignature,
+  type ModelVersion,
+  type VersionStatus,
+} from './types.js';
 
 const DEPENDENCY = 'model registry';
 
@@ -54,6 +64,15 @@ function versionFilterExpression(filter: VersionFilter): ItemFilter | undefined 
     parts.push('#metrics.#metric >= :min');
   }
   return parts.length === 0 ? undefined : { expression: parts.join(' AND '), names, values };
+}
+
+/** Where two signatures differ in what callers send and read (tensor names and datatypes; shapes may differ), or `undefined`. */
+function interfaceDifference(a: ModelSignature, b: ModelSignature): string | undefined {
+  const listed = (tensors: ModelSignature['inputs']) => tensors.map((t) => `${t.name} ${t.datatype}`).sort().join(', ');
+  for (const side of ['inputs', 'outputs'] as const) {
+    if (listed(a[side]) !== listed(b[side])) return `${side} ${listed(a[side]) || 'none'} against ${listed(b[side]) || 'none'}`;
+  }
+  return undefined;
 }
 
 /** The alias a ledger entry leaves. */
@@ -348,7 +367,7 @@ export class ModelRegistry {
     }
     if (shadow !== undefined) await this.checkShadow(model, change.routes, shadow, alias);
     const fallback = change.fallback === null ? undefined : (change.fallback ?? (current?.routes.length !== 0 ? current?.fallback : undefined));
-    if (fallback !== undefined) await this.checkFallback(model, alias, fallback, requireApproved);
+    if (fallback !== undefined) await this.checkFallback(model, alias, fallback, change.routes, requireApproved);
     const entry = await this.appendAlias(
       model,
       alias,
@@ -441,16 +460,25 @@ export class ModelRegistry {
   /**
    * An alias's fallback must be able to stand in for it:
    * - a version of the same model that exists (404), is not archived and, where the alias requires
-   *   it, is APPROVED (409), and that the predict function serves (400 for a SageMaker-backed
-   *   version: the fallback answers while SageMaker endpoints cannot, and one on SageMaker would be
-   *   as cold or as broken as the version it stands in for, with nothing behind it);
+   *   it, is APPROVED (409), takes and answers the tensors of every version the alias routes to
+   *   (same input and output names and datatypes: 409), and that the predict function serves (400
+   *   for a SageMaker-backed version: the fallback answers while SageMaker endpoints cannot, and one
+   *   on SageMaker would be as cold or as broken as the version it stands in for, with nothing
+   *   behind it);
    * - or another alias of the model (404 if it routes nowhere) whose routes all meet the same
    *   conditions, and whose own fallbacks never lead back to this alias (409: no cycles). Serving
    *   follows one fallback only.
    */
-  private async checkFallback(model: string, alias: string, fallback: AliasFallback, requireApproved: boolean): Promise<void> {
+  private async checkFallback(model: string, alias: string, fallback: AliasFallback, routes: readonly AliasRoute[], requireApproved: boolean): Promise<void> {
+    const routed = await Promise.all(routes.map((route) => this.getVersion(model, route.version)));
     const checkVersion = async (number: number) => {
       const version = await this.getVersion(model, number);
+      for (const primary of routed) {
+        const difference = interfaceDifference(primary.signature, version.signature);
+        if (difference !== undefined) {
+          throw new ConflictError(`fallback version ${number} of model '${model}' does not take and answer the tensors of version ${primary.version}, which alias '${alias}' routes to: ${difference}`);
+        }
+      }
       if (version.status === 'ARCHIVED') throw new ConflictError(`version ${number} of model '${model}' is archived; it cannot be a fallback`);
       if (requireApproved && version.status !== 'APPROVED') {
         throw new ConflictError(`alias '${alias}' only routes to APPROVED versions; its fallback version ${number} of model '${model}' is ${version.status}`);
