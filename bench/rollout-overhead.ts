@@ -33,6 +33,8 @@ import { topology } from '../topology/topology.js';
 import { ArtifactStore, sha256Hex } from '../src/aws/artifact-store.js';
 import { createApiHandler, type ApiHandler } from '../src/http/api-handler.js';
 import { ModelLoader } from '../src/inference/model-loader.js';
+import { ServingBackends } from '../src/inference/backend.js';
+import { OnnxBackend } from '../src/inference/onnx-backend.js';
 import { inspectOnnxModel, servingSessionOptions } from '../src/inference/onnx-session.js';
 import { createPredictRoutes, MODEL_VERSION_HEADER, ROUTING_KEY_HEADER } from '../src/inference/predict-routes.js';
 import { ModelResolver, type RegistryReader } from '../src/inference/resolver.js';
@@ -272,7 +274,7 @@ export async function runRolloutOverheadBench(): Promise<void> {
       const telemetry = sinks === undefined ? undefined : new ServingTelemetry(sinks);
       const resolver = new ModelResolver(registry, ttlMs, Date.now, (version) => loader.load(version));
       resolveTimer.add(resolver);
-      const routesTable = createPredictRoutes({ resolver, loader, ...(telemetry === undefined ? {} : { telemetry }) });
+      const routesTable = createPredictRoutes({ resolver, backends: new ServingBackends({ lambda: new OnnxBackend(loader) }), ...(telemetry === undefined ? {} : { telemetry }) });
       const handler = createApiHandler(routesTable, createObservability('predict'));
       return {
         id,

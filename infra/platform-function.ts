@@ -279,6 +279,7 @@ export class PlatformFunction extends Construct {
     if (props.registry !== undefined) {
       if (spec.access.registry === 'read') props.registry.grantRead(this.function);
       if (spec.access.registry === 'readWrite') props.registry.grantReadWrite(this.function);
+      if (spec.access.registryEvents === 'publish') props.registry.eventBus.grantPutEventsTo(this.function);
     }
     if (props.lake !== undefined && spec.access.lake !== undefined) {
       props.lake.grantRead(this.function, spec.access.lake.read);

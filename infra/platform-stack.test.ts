@@ -411,7 +411,8 @@ describe('PlatformStack (platform topology)', () => {
       expect(writes(bucketId, (action) => action === 's3:PutObject' || action.startsWith('s3:Delete'))).toEqual([
         expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/predictions/*/shadow/*']] } }),
       ]);
-      expect(actionsOf(statements).filter((action) => action.startsWith('events:'))).toEqual([]);
+      // Its only event: announcing its SageMaker circuit breakers' transitions on the registry's bus.
+      expect(actionsOf(statements).filter((action) => action.startsWith('events:'))).toEqual(['events:PutEvents']);
     });
 
     it('runs the rollout advancer every minute without reserved concurrency (overlapping runs are safe), and expires serving counters by TTL', () => {
@@ -842,7 +843,7 @@ describe('PlatformStack (platform topology)', () => {
   });
 
   describe('registry events', () => {
-    it('lets exactly the functions that write the registry publish to its event bus, and tells them its name', () => {
+    it('lets exactly the functions that write the registry, or announce registry events, publish to its event bus, and tells them its name', () => {
       // Prepare
       const { template, stack } = synthesized;
       const busId = logicalId(stack.registry.eventBus.node.defaultChild);
@@ -858,7 +859,10 @@ describe('PlatformStack (platform topology)', () => {
       // Assess
       template.resourceCountIs('AWS::Events::EventBus', 1);
       expect(byFunction).toEqual(
-        topology.functions.map((spec) => [spec.id, spec.access.registry === 'readWrite', spec.access.registry === 'readWrite'] as const),
+        topology.functions.map((spec) => {
+          const publishes = spec.access.registry === 'readWrite' || spec.access.registryEvents === 'publish';
+          return [spec.id, publishes, publishes] as const;
+        }),
       );
     });
   });

@@ -60,3 +60,16 @@ describe('functionEnvironment (SageMaker)', () => {
     }
   });
 });
+
+describe('functionEnvironment: registry events', () => {
+  it('tells the registry writers and the functions that announce registry events (predict: breaker transitions) the event bus, and no other', () => {
+    // Act
+    const withBus = { ...names, registryEventBus: 'events' };
+    const predict = functionEnvironment(spec('predict'), topology.queues, withBus);
+    const control = functionEnvironment(spec('control-plane'), topology.queues, withBus);
+    const train = functionEnvironment({ ...spec('predict'), access: { registry: 'read' } }, topology.queues, withBus);
+
+    // Assess
+    expect([predict[ENV.registryEventBus], control[ENV.registryEventBus], train[ENV.registryEventBus]]).toEqual(['events', 'events', undefined]);
+  });
+});

@@ -78,7 +78,9 @@ export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSp
     [ENV.codeVersion]: names.codeVersion,
   };
   if (spec.access.registry !== undefined) environment[ENV.registryTable] = names.registryTable;
-  if (spec.access.registry === 'readWrite' && names.registryEventBus !== undefined) environment[ENV.registryEventBus] = names.registryEventBus;
+  if ((spec.access.registry === 'readWrite' || spec.access.registryEvents === 'publish') && names.registryEventBus !== undefined) {
+    environment[ENV.registryEventBus] = names.registryEventBus;
+  }
   if (spec.access.lake !== undefined) environment[ENV.lakeBucket] = names.lakeBucket;
   if (spec.access.sagemaker !== undefined && names.sagemaker !== undefined) {
     environment[ENV.sagemakerResourcePrefix] = names.sagemaker.resourcePrefix;

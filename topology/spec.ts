@@ -95,6 +95,12 @@ export interface FunctionAccess {
    * platform's SageMaker execution role.
    */
   readonly sagemaker?: 'invoke' | 'deploy';
+  /**
+   * Publishing to the registry's event bus without writing the registry (`REGISTRY_EVENT_BUS`;
+   * functions with `registry: 'readWrite'` have it anyway): the predict and shadow functions
+   * announce their circuit breakers' transitions.
+   */
+  readonly registryEvents?: 'publish';
 }
 
 /** Runs a function on a fixed schedule (EventBridge in AWS, a timer in the local cloud). */

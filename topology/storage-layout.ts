@@ -24,6 +24,7 @@ export const STATS_ATTRIBUTES: readonly string[] = [
   'requests',
   'rejected',
   'failed',
+  'fallbacks',
   'flushes',
   'expiresAt',
   ...Array.from({ length: LATENCY_BUCKETS }, (_, i) => `l${i}`),

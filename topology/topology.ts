@@ -84,12 +84,13 @@ export const topology: Topology = {
     {
       id: 'predict',
       entry: 'functions/predict/handler.ts',
-      description: 'Data plane: Open Inference Protocol v2 and KServe v1 predictions with ONNX Runtime',
+      description: 'Data plane: Open Inference Protocol v2 and KServe v1 predictions with ONNX Runtime or SageMaker endpoints',
       memoryMb: 1769,
       timeoutSeconds: 29,
       layers: ['onnxruntime'],
-      // Reads model artifacts only: never datasets, nor what users dropped.
-      access: { registry: 'read', lake: { read: [LAKE_KEYS.models] }, servingTelemetry: 'write', sagemaker: 'invoke' },
+      // Reads model artifacts only: never datasets, nor what users dropped. Invokes the platform's
+      // SageMaker endpoints and announces its circuit breakers' transitions.
+      access: { registry: 'read', lake: { read: [LAKE_KEYS.models] }, servingTelemetry: 'write', sagemaker: 'invoke', registryEvents: 'publish' },
       routes: [
         dataPlane('GET', '/v2'),
         dataPlane('GET', '/v2/health/live'),
@@ -205,7 +206,9 @@ export const topology: Topology = {
         lake: { read: [LAKE_KEYS.shadowRequests, LAKE_KEYS.models] },
         shadowResults: 'write',
         queues: { shadow: 'consume' },
+        // A shadow version on SageMaker answers through the same backend (and breakers) as in predict.
         sagemaker: 'invoke',
+        registryEvents: 'publish',
       },
       routes: [],
       // Shadow traffic is a sample of predict's: it must never compete with predict itself.

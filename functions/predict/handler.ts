@@ -1,17 +1,22 @@
 /**
  * Predict function (data plane): Open Inference Protocol v2 and KServe v1 over
- * API Gateway. Everything per container is built once, at module load.
+ * API Gateway, answered by ONNX Runtime in this container or by a version's SageMaker
+ * endpoint. Everything per container is built once, at module load.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createAwsClients } from '../../src/aws/clients.js';
+import { createAwsClients, createSageMakerRuntimeClient } from '../../src/aws/clients.js';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { loadConfig } from '../../src/config.js';
 import { createApiHandler } from '../../src/http/api-handler.js';
+import { ServingBackends } from '../../src/inference/backend.js';
 import { ModelLoader } from '../../src/inference/model-loader.js';
+import { OnnxBackend } from '../../src/inference/onnx-backend.js';
+import { SageMakerBackend } from '../../src/inference/sagemaker-backend.js';
 import { servingSessionOptions } from '../../src/inference/onnx-session.js';
 import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { ModelResolver } from '../../src/inference/resolver.js';
 import { createObservability } from '../../src/runtime/observability.js';
+import { lazySink } from '../../src/registry/events.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { ServingStatsStore } from '../../src/inference/telemetry/serving-stats-store.js';
@@ -27,6 +32,13 @@ const table = new RegistryTable(clients.dynamo, config.registryTable);
 
 const registry = new ModelRegistry(table);
 const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
+const backends = new ServingBackends({
+  lambda: new OnnxBackend(loader),
+  sagemaker: new SageMakerBackend(createSageMakerRuntimeClient(), {
+    // Breaker transitions are rare: the EventBridge client is loaded at the first one, not at every cold start.
+    events: lazySink(async () => (await import('../../src/registry/event-bridge-sink.js')).registryEventSink(observability.logger, config.registryEventBus)),
+  }),
+});
 const stats = new ServingStatsStore(table);
 // Counters and shadow copies are written every few seconds by the request that finds them due.
 const telemetry = new ServingTelemetry({
@@ -39,9 +51,9 @@ const telemetry = new ServingTelemetry({
   onError: (what, error) => observability.logger.warn(`dropped ${what}`, { error: error as Error }),
 });
 const routes = createPredictRoutes({
-  // A version an alias starts routing to is loaded before it gets this container's traffic.
-  resolver: new ModelResolver(registry, config.aliasCacheTtlMs, Date.now, (version) => loader.load(version)),
-  loader,
+  // A version an alias starts routing to is loaded (or its endpoint checked) before it gets this container's traffic.
+  resolver: new ModelResolver(registry, config.aliasCacheTtlMs, Date.now, (version) => backends.open(version)),
+  backends,
   telemetry,
 });
 

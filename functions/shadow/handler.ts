@@ -4,12 +4,16 @@
  * under `predictions/` and adds their comparison to the alias's counters (src/rollout).
  */
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
-import { createAwsClients } from '../../src/aws/clients.js';
+import { createAwsClients, createSageMakerRuntimeClient } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
+import { ServingBackends } from '../../src/inference/backend.js';
 import { ModelLoader } from '../../src/inference/model-loader.js';
+import { OnnxBackend } from '../../src/inference/onnx-backend.js';
+import { SageMakerBackend } from '../../src/inference/sagemaker-backend.js';
 import { servingSessionOptions } from '../../src/inference/onnx-session.js';
 import { createSqsHandler } from '../../src/runtime/handler-stack.js';
 import { createObservability } from '../../src/runtime/observability.js';
+import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';
@@ -21,11 +25,16 @@ const { logger, metrics } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
 const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
+// The predict function's backends: a shadow version on SageMaker answers through its endpoint, behind this container's breaker.
+const backend = new ServingBackends({
+  lambda: new OnnxBackend(loader),
+  sagemaker: new SageMakerBackend(createSageMakerRuntimeClient(), { events: registryEventSink(logger, config.registryEventBus) }),
+});
 const recordHandler = createShadowRecordHandler(
   {
     s3: clients.s3,
     registry: new ModelRegistry(table),
-    load: (version) => loader.load(version),
+    backend,
     comparisons: new ShadowComparisons(table),
     lakeBucket: config.lakeBucket,
   },

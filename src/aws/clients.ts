@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -43,4 +44,14 @@ export function createAwsClients(): AwsClients {
  */
 export function createSqsClient(): SQSClient {
   return new SQSClient({ maxAttempts: MAX_ATTEMPTS });
+}
+
+/**
+ * A SageMaker Runtime client, for the functions that invoke the platform's endpoints (predict,
+ * shadow). One attempt per call: the circuit breaker decides what happens after a failure (the
+ * fallback answers, or the caller gets a 503 with `Retry-After`), and SDK retries inside the
+ * per-call timeout would only hold the caller longer.
+ */
+export function createSageMakerRuntimeClient(): SageMakerRuntimeClient {
+  return new SageMakerRuntimeClient({ maxAttempts: 1 });
 }

@@ -14,7 +14,9 @@ import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.j
 import type { VersionStats } from './telemetry/serving-stats.js';
 import { ServingTelemetry } from './telemetry/serving-telemetry.js';
 import { parseShadowCopy } from './telemetry/shadow-copy.js';
+import { ServingBackends } from './backend.js';
 import { ModelLoader } from './model-loader.js';
+import { OnnxBackend } from './onnx-backend.js';
 import { servingSessionOptions } from './onnx-session.js';
 import { createPredictRoutes } from './predict-routes.js';
 import { ModelResolver } from './resolver.js';
@@ -51,7 +53,7 @@ async function dataPlane(sha256 = createHash('sha256').update(iris).digest('hex'
     () => Date.now(),
     0,
   );
-  const routes = createPredictRoutes({ resolver, loader, telemetry, random: () => 0 });
+  const routes = createPredictRoutes({ resolver, backends: new ServingBackends({ lambda: new OnnxBackend(loader) }), telemetry, random: () => 0 });
   const send = (input: ApiEventInput) => dispatch(routes, apiEvent(input)).catch((error: unknown) => toErrorResponse(error, 'c').response);
   const call = (body: unknown) => send({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris:predict' }, body });
   return { call, send, loaded, stats, objects };

@@ -12,15 +12,35 @@ import type { ModelVersion } from '../registry/types.js';
 import type { Outcome } from './telemetry/serving-stats.js';
 import type { ServingTelemetry } from './telemetry/serving-telemetry.js';
 import type { ShadowProtocol } from './telemetry/shadow-copy.js';
-import type { LoadedModel, ModelLoader } from './model-loader.js';
+import { backendKindOf, type Backend, type ServedModel } from './backend.js';
+import { BackendUnavailableError, type UnavailableReason } from './backend-errors.js';
 import type { ModelResolver } from './resolver.js';
 import { predict } from './v1-protocol.js';
-import { infer, modelMetadata, parseInferRequest } from './v2-protocol.js';
+import { infer, modelMetadata, parseInferRequest, type InferResponse } from './v2-protocol.js';
 
 /** Response header naming the model version that answered (for A/B attribution). */
 export const MODEL_VERSION_HEADER = 'x-model-version';
 /** Request header whose value keeps a caller on one variant of a split alias. */
 export const ROUTING_KEY_HEADER = 'x-routing-key';
+/** Response header naming the backend that answered: `lambda` (ONNX in the predict function) or `sagemaker`. */
+export const MODEL_BACKEND_HEADER = 'x-model-backend';
+/**
+ * Response header of a fallback answer: the version the alias picked, which could not answer
+ * (`x-model-version` names the fallback version that did).
+ */
+export const MODEL_FALLBACK_HEADER = 'x-model-fallback';
+
+/** Why a fallback answered, and for which version: the v2 answer's `parameters` say it (`fallback`, `fallback_reason`, `fallback_from`). */
+interface FallbackMark {
+  readonly reason: UnavailableReason;
+  readonly from: number;
+}
+
+/** A v2 answer marked as a fallback's: `parameters.fallback` (true), `fallback_reason` and `fallback_from` (the version that could not answer). */
+const markV2 = (body: InferResponse, mark: FallbackMark): InferResponse => ({
+  ...body,
+  parameters: { ...body.parameters, fallback: true, fallback_reason: mark.reason, fallback_from: String(mark.from) },
+});
 
 /** Open Inference Protocol server metadata (`GET /v2`): the platform's package name and version. */
 export const SERVER_METADATA = { name: packageJson.name, version: packageJson.version, extensions: [] } as const;
@@ -28,7 +48,8 @@ export const SERVER_METADATA = { name: packageJson.name, version: packageJson.ve
 /** What the data-plane routes need. */
 export interface PredictDeps {
   readonly resolver: ModelResolver;
-  readonly loader: ModelLoader;
+  /** What answers a version, by its backend (`ServingBackends`). */
+  readonly backends: Backend;
   /**
    * Where per-version counters and shadow copies go.
    *
@@ -51,14 +72,18 @@ function predictTarget(segment: string): string {
 /** How a request that reached a version ended, for its counters. */
 const outcomeOf = (error: unknown): Outcome => (asHttpError(error).statusCode < 500 ? 'rejected' : 'failed');
 
-const answeredBy = (version: ModelVersion, body: unknown) =>
-  jsonResponse(200, body, { [MODEL_VERSION_HEADER]: String(version.version) });
+const answeredBy = (model: Pick<ServedModel, 'version' | 'backend'>, body: unknown, fallback?: FallbackMark) =>
+  jsonResponse(200, body, {
+    [MODEL_VERSION_HEADER]: String(model.version.version),
+    [MODEL_BACKEND_HEADER]: model.backend,
+    ...(fallback === undefined ? {} : { [MODEL_FALLBACK_HEADER]: String(fallback.from) }),
+  });
 
 /**
  * The data plane: Open Inference Protocol v2 and KServe v1 routes. A version
  * segment may be a number or an alias; none means the model's default alias.
  */
-export function createPredictRoutes({ resolver, loader, telemetry, random = Math.random }: PredictDeps): RouteTable {
+export function createPredictRoutes({ resolver, backends, telemetry, random = Math.random }: PredictDeps): RouteTable {
   const selectorOf = (versionSegment: string | undefined) => (versionSegment === undefined ? undefined : parseVersionSelector(versionSegment));
 
   /** The version a request is served by: `versionSegment` is a number or an alias; none means the default alias. */
@@ -71,14 +96,16 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
   /** Model metadata: the described version's signature, with every version a request may name. */
   const metadata = async (event: APIGatewayProxyEvent) => {
     const { version } = await describe(event, pathParam(event, 'name'));
-    return answeredBy(version, modelMetadata(version, await resolver.servableVersions(version.model)));
+    return answeredBy({ version, backend: backendKindOf(version) }, modelMetadata(version, await resolver.servableVersions(version.model)));
   };
 
-  /** Whether the described version loads; `body` words the answer for the protocol. */
+  /**
+   * Whether the described version can answer now (loaded in this container, or its SageMaker
+   * endpoint in service with its breaker closed); `body` words the answer for the protocol.
+   */
   const readiness = async (event: APIGatewayProxyEvent, name: string, body: (version: ModelVersion) => unknown) => {
     const { version } = await describe(event, name);
-    await loader.load(version);
-    return answeredBy(version, body(version));
+    return answeredBy(await backends.open(version), body(version));
   };
 
   const ready = (event: APIGatewayProxyEvent) =>
@@ -92,32 +119,63 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
   };
 
   /**
-   * Answers a request with the version its alias picks, counts how that went for the version,
-   * and copies a sample of the requests to the alias's shadow version, if any.
+   * Runs `answer` on a version and counts how that went for it. A version whose backend cannot
+   * answer now is not counted here when `fallsBack`: the caller counts it as a fallback.
    */
-  const serve = async (
+  const attempt = async <T>(version: ModelVersion, alias: string | undefined, answer: (model: ServedModel) => Promise<T>, fallsBack: boolean) => {
+    // The version's own time: its answer, not registry reads or a first load.
+    let started: number | undefined;
+    try {
+      const model = await backends.open(version);
+      started = performance.now();
+      const body = await answer(model);
+      telemetry?.record(version.model, alias, version.version, 'ok', performance.now() - started);
+      return { model, body };
+    } catch (error) {
+      if (!(fallsBack && error instanceof BackendUnavailableError)) {
+        telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? undefined : performance.now() - started);
+        await telemetry?.flushIfDue();
+      }
+      throw error;
+    }
+  };
+
+  /**
+   * Answers a request with the version its alias picks, counts how that went for the version,
+   * and copies a sample of the requests to the alias's shadow version, if any. While the picked
+   * version's backend cannot answer (not ready, breaker open), the alias's fallback answers,
+   * marked (`mark`, and the `x-model-fallback` header) and counted as a fallback of the picked
+   * version; without a fallback, the caller gets the 503 and its `Retry-After`.
+   */
+  const serve = async <T>(
     event: APIGatewayProxyEvent,
     name: string,
     protocol: ShadowProtocol,
     request: unknown,
-    answer: (model: LoadedModel) => Promise<unknown>,
+    answer: (model: ServedModel) => Promise<T>,
+    mark: (body: T, fallback: FallbackMark) => T,
     versionSegment?: string,
   ) => {
-    const { version, alias, shadow } = await resolve(event, name, versionSegment);
-    let body: unknown;
-    // The version's own time: its answer, not registry reads or a first load.
-    let started: number | undefined;
+    const { version, alias, shadow, fallback } = await resolve(event, name, versionSegment);
+    let answered: { model: ServedModel; body: T };
     try {
-      const model = await loader.load(version);
-      started = performance.now();
-      body = await answer(model);
+      answered = await attempt(version, alias, answer, fallback !== undefined);
     } catch (error) {
-      telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? undefined : performance.now() - started);
+      if (fallback === undefined || !(error instanceof BackendUnavailableError)) throw error;
+      // A fallback that cannot be resolved (its alias deleted meanwhile) leaves the caller with the primary's 503.
+      const standIn = await resolver.fallbackVersion(version.model, fallback, header(event, ROUTING_KEY_HEADER)).catch(async () => {
+        telemetry?.record(version.model, alias, version.version, outcomeOf(error), undefined);
+        await telemetry?.flushIfDue();
+        throw error;
+      });
+      telemetry?.record(version.model, alias, version.version, 'fallback', undefined);
+      const marking = { reason: error.reason, from: version.version };
+      const { model, body } = await attempt(standIn, alias, answer, false);
       await telemetry?.flushIfDue();
-      throw error;
+      return answeredBy(model, mark(body, marking), marking);
     }
-    if (telemetry === undefined) return answeredBy(version, body);
-    telemetry.record(version.model, alias, version.version, 'ok', performance.now() - started);
+    const { model, body } = answered;
+    if (telemetry === undefined) return answeredBy(model, body);
     if (alias !== undefined && shadow !== undefined && random() * 100 < shadow.percent) {
       telemetry.offerShadow({
         model: version.model,
@@ -131,12 +189,12 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
       });
     }
     await telemetry.flushIfDue();
-    return answeredBy(version, body);
+    return answeredBy(model, body);
   };
 
   const inferRoute = async (event: APIGatewayProxyEvent) => {
     const request = parseInferRequest(parseJsonBody(event));
-    return serve(event, pathParam(event, 'name'), 'v2', request, (model) => infer(model, request));
+    return serve(event, pathParam(event, 'name'), 'v2', request, (model) => infer(model, request), markV2);
   };
 
   /** KServe v1 `:predict`, on the default alias (`/v1/models/{name}:predict`) or a version (`…/versions/{v}:predict`). */
@@ -145,7 +203,8 @@ export function createPredictRoutes({ resolver, loader, telemetry, random = Math
     const target = predictTarget(pathParam(event, versioned ? 'versionAndVerb' : 'nameAndVerb'));
     const name = versioned ? pathParam(event, 'nameAndVerb') : target;
     const body = parseJsonBody(event);
-    return serve(event, name, 'v1', body, (model) => predict(model, body), versioned ? target : undefined);
+    // KServe v1 answers have no parameters: the headers mark a fallback answer.
+    return serve(event, name, 'v1', body, (model) => predict(model, body), (answer) => answer, versioned ? target : undefined);
   };
 
   return {

@@ -8,7 +8,9 @@ import { ArtifactStore, sha256Hex } from '../aws/artifact-store.js';
 import { InvalidRequestError, PlatformError } from '../errors.js';
 import type { ModelVersion } from '../registry/types.js';
 import { attr, DataType, encode, floatTensor, model as onnxModel, node, valueInfo } from '../ml/onnx/writer.js';
-import { ModelLoader, type LoadedModel } from './model-loader.js';
+import type { ServedModel } from './backend.js';
+import { ModelLoader } from './model-loader.js';
+import { OnnxBackend } from './onnx-backend.js';
 import { servingSessionOptions } from './onnx-session.js';
 import { predict } from './v1-protocol.js';
 import { infer, parseInferRequest } from './v2-protocol.js';
@@ -17,12 +19,12 @@ const s3Client = new S3Client({ region: 'us-east-1' });
 const s3 = mockClient(s3Client);
 beforeEach(() => s3.reset());
 
-/** Loads model bytes through the real loader (artifact fetched from a mocked S3). */
-async function served(bytes: Uint8Array, name = 'm'): Promise<LoadedModel> {
+/** Loads model bytes through the real loader and the ONNX backend (artifact fetched from a mocked S3). */
+async function served(bytes: Uint8Array, name = 'm'): Promise<ServedModel> {
   s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => bytes } as never });
   const loader = new ModelLoader(new ArtifactStore(s3Client), await mkdtemp(join(tmpdir(), 'predictor-')), servingSessionOptions(1769));
   const sha256 = sha256Hex(bytes);
-  return loader.load({ model: name, version: 1, artifact: { uri: 's3://lake/m.onnx', bucket: 'lake', key: 'm.onnx', sha256, sizeBytes: bytes.length } } as ModelVersion);
+  return new OnnxBackend(loader).open({ model: name, version: 1, artifact: { uri: 's3://lake/m.onnx', bucket: 'lake', key: 'm.onnx', sha256, sizeBytes: bytes.length } } as ModelVersion);
 }
 
 /** `y = x` with NaN replaced by 0, declaring (or not) that `x` handles missing values. */

@@ -1,5 +1,6 @@
 import type { Tensor } from 'onnxruntime-node';
 import { InvalidRequestError, quote } from '../errors.js';
+import type { ServedSignature } from './backend.js';
 import type { LoadedModel } from './model-loader.js';
 import { runFailure } from './run-errors.js';
 import { fromOrtTensor, toOrtTensor, type V2TensorInput, type V2TensorOutput } from './tensors.js';
@@ -8,7 +9,7 @@ import { fromOrtTensor, toOrtTensor, type V2TensorInput, type V2TensorOutput } f
  * Inputs that share a named dimension of the model (`batch` in `[batch, 1]`) must give it one
  * size: the ONNX signature says they are the same dimension.
  */
-function checkSharedDimensions(model: LoadedModel, feeds: ReadonlyMap<string, Tensor>): void {
+function checkSharedDimensions(model: ServedSignature, feeds: ReadonlyMap<string, Tensor>): void {
   const first = new Map<string, { input: string; size: number }>();
   for (const [input, tensor] of feeds) {
     (model.dimensionNames.get(input) ?? []).forEach((dimension, i) => {
@@ -25,18 +26,20 @@ function checkSharedDimensions(model: LoadedModel, feeds: ReadonlyMap<string, Te
   }
 }
 
+/** A request checked against a signature: its tensors converted for onnxruntime, and the outputs to fetch. */
+export interface PreparedRun {
+  /** Keyed by input name in a Map: an input may be named like a JavaScript built-in (`__proto__`, `constructor`). */
+  readonly feeds: ReadonlyMap<string, Tensor>;
+  readonly fetches: readonly string[];
+}
+
 /**
- * Checks request tensors against the model's inputs (every input present once,
- * no unknown names, shared dimensions of one size), converts them and runs the
- * session. `outputNames` selects outputs (all by default). Errors name the
- * offending input or output; onnxruntime's failures are explained by `runFailure`.
+ * Checks request tensors against a served signature (every input present once, no unknown
+ * names, datatypes, shapes and values that fit, shared dimensions of one size, outputs the
+ * version has, each once) and converts them. Both backends check requests here, so they refuse
+ * the same requests with the same words. `outputNames` selects outputs (all by default).
  */
-export async function runModel(
-  model: LoadedModel,
-  inputs: readonly V2TensorInput[],
-  outputNames?: readonly string[],
-): Promise<V2TensorOutput[]> {
-  // Keyed by input name in a Map: an input may be named like a JavaScript built-in (`__proto__`, `constructor`).
+export function prepareRun(model: ServedSignature, inputs: readonly V2TensorInput[], outputNames?: readonly string[]): PreparedRun {
   const feeds = new Map<string, Tensor>();
   for (const input of inputs) {
     const spec = model.inputs.get(input.name);
@@ -57,6 +60,19 @@ export async function runModel(
     if (!known.includes(name)) throw new InvalidRequestError(`unknown output ${quote(name)}; the model's outputs are ${known.join(', ')}`);
     if (fetches.indexOf(name) !== i) throw new InvalidRequestError(`output ${quote(name)} is requested more than once`);
   });
+  return { feeds, fetches };
+}
+
+/**
+ * Runs request tensors on a model loaded in this container, after {@link prepareRun}'s checks.
+ * Errors name the offending input or output; onnxruntime's failures are explained by `runFailure`.
+ */
+export async function runModel(
+  model: LoadedModel,
+  inputs: readonly V2TensorInput[],
+  outputNames?: readonly string[],
+): Promise<V2TensorOutput[]> {
+  const { feeds, fetches } = prepareRun(model, inputs, outputNames);
   let results: Record<string, Tensor>;
   try {
     // Object.fromEntries defines own properties, so a `__proto__` input stays an input.

@@ -175,3 +175,49 @@ describe('ModelResolver', () => {
     expect(registry.getVersion).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('ModelResolver fallbacks', () => {
+  it('returns an alias\'s fallback with the version it picked, and resolves it: a version, or what the fallback alias picks for the caller', async () => {
+    // Prepare
+    const registry = fakeRegistry({
+      prod: { ...alias(2), fallback: { version: 1 } },
+      gpu: { ...alias(3), alias: 'gpu', fallback: { alias: 'cpu' } },
+      cpu: { ...alias(4), alias: 'cpu', routes: [{ version: 4, weight: 50 }, { version: 5, weight: 50 }] },
+    });
+    const resolver = new ModelResolver(registry, 1000);
+
+    // Act
+    const prod = await resolver.resolve('iris', undefined);
+    const gpu = await resolver.resolve('iris', { kind: 'alias', alias: 'gpu' });
+    const byVersion = await resolver.fallbackVersion('iris', prod.fallback!);
+    const byAlias = await Promise.all(['a', 'b', 'c', 'd'].map(async (key) => [await resolver.fallbackVersion('iris', gpu.fallback!, key), await resolver.fallbackVersion('iris', gpu.fallback!, key)]));
+
+    // Assess
+    expect(prod).toMatchObject({ version: { version: 2 }, alias: 'prod', fallback: { version: 1 } });
+    expect(gpu.fallback).toEqual({ alias: 'cpu' });
+    expect(byVersion.version).toBe(1);
+    // The fallback alias's split is sticky per routing key, like any alias.
+    for (const [first, second] of byAlias) expect(second!.version).toBe(first!.version);
+    expect(byAlias.every(([first]) => [4, 5].includes(first!.version))).toBe(true);
+    expect((await resolver.resolve('iris', { kind: 'number', version: 2 })).fallback).toBeUndefined();
+  });
+
+  it('loads a new fallback version before the aliases that name it switch', async () => {
+    // Prepare
+    let now = 0;
+    const aliases: Record<string, AliasRecord> = { prod: alias(2) };
+    const warm = vi.fn(async () => undefined);
+    const resolver = new ModelResolver(fakeRegistry(aliases), 1000, () => now, warm);
+    await resolver.resolve('iris', undefined);
+    aliases['prod'] = { ...alias(2), revision: 3, fallback: { version: 1 } };
+    now = 1001;
+
+    // Act
+    await resolver.resolve('iris', undefined);
+    await settle();
+
+    // Assess
+    expect(warm).toHaveBeenCalledWith(expect.objectContaining({ version: 1 }));
+    expect((await resolver.resolve('iris', undefined)).fallback).toEqual({ version: 1 });
+  });
+});

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.js';
 import type { VersionSelector } from '../registry/names.js';
 import type { ModelWithAliases } from '../registry/registry.js';
-import type { AliasRoute, AliasShadow, ModelVersion } from '../registry/types.js';
+import type { AliasFallback, AliasRoute, AliasShadow, ModelVersion } from '../registry/types.js';
 import { pickRoute, primaryRoute } from './routing.js';
 
 /** The registry reads serving needs (implemented by `ModelRegistry`). */
@@ -25,20 +25,28 @@ interface Snapshot {
   readonly refreshing?: Promise<ModelWithAliases | undefined>;
 }
 
-/** The version a request is served by, and the alias it came through with its shadow, if any. */
+/** The version a request is served by, and the alias it came through with its shadow and fallback, if any. */
 export interface Resolution {
   readonly version: ModelVersion;
   /** The alias that picked the version (none when the request named a version number). */
   readonly alias?: string;
   readonly shadow?: AliasShadow;
+  /** What answers while the version's backend cannot ({@link ModelResolver.fallbackVersion}). */
+  readonly fallback?: AliasFallback;
 }
 
 /** Longest a container keeps serving its previous aliases while it loads a newly routed version. */
 export const WARM_LIMIT_MS = 20_000;
 
-/** Versions `next` routes traffic to that `previous` did not. */
+/** Versions `next` routes traffic to (or falls back to) that `previous` did not. */
 function newlyRouted(previous: ModelWithAliases | undefined, next: ModelWithAliases | undefined): number[] {
-  const routed = (snapshot: ModelWithAliases | undefined) => new Set([...(snapshot?.aliases.values() ?? [])].flatMap((a) => a.routes.map((r) => r.version)));
+  const routed = (snapshot: ModelWithAliases | undefined) =>
+    new Set(
+      [...(snapshot?.aliases.values() ?? [])].flatMap((a) => [
+        ...a.routes.map((r) => r.version),
+        ...(a.fallback !== undefined && 'version' in a.fallback ? [a.fallback.version] : []),
+      ]),
+    );
   const before = routed(previous);
   return [...routed(next)].filter((version) => !before.has(version));
 }
@@ -50,8 +58,8 @@ function newlyRouted(previous: ModelWithAliases | undefined, next: ModelWithAlia
  * is cached as unknown just as long, which spares the registry from repeated misses),
  * versions for the TTL as well (their status changes: an archived version stops being served).
  *
- * Warm before traffic: when a refresh finds an alias routing to a version it did not route to
- * before, the container loads that version (`warm`) while it keeps serving the aliases it had;
+ * Warm before traffic: when a refresh finds an alias routing (or falling back) to a version it did
+ * not route to before, the container loads that version (`warm`) while it keeps serving the aliases it had;
  * it switches once the load is done (loaded or failed), so the first request a version gets in
  * a warm container does not pay the model load. Moves between versions already routed switch at
  * once. Failed reads are not cached: the request fails (DependencyUnavailableError for throttling) and the next reads again.
@@ -81,6 +89,16 @@ export class ModelResolver {
     return this.resolveWith(model, selector, primaryRoute);
   }
 
+  /**
+   * The version that answers for an alias while the version it picked cannot (its backend not
+   * ready, its breaker open): the fallback version, or the version the fallback alias picks for
+   * this caller (its own fallback is not followed).
+   */
+  async fallbackVersion(model: string, fallback: AliasFallback, routingKey?: string): Promise<ModelVersion> {
+    if ('version' in fallback) return this.version(model, fallback.version);
+    return (await this.resolve(model, { kind: 'alias', alias: fallback.alias }, routingKey)).version;
+  }
+
   /** The numbers of the versions of `model` a request may name (not archived), cached for the TTL like the rest. */
   servableVersions(model: string): Promise<number[]> {
     return this.cached(this.servable, model, () => this.registry.servableVersionNumbers(model));
@@ -97,7 +115,7 @@ export class ModelResolver {
     const record = snapshot.aliases.get(alias);
     if (record === undefined) throw new NotFoundError(`model '${model}' has no alias '${alias}'`);
     const version = await this.version(model, pick(record.routes));
-    return { version, alias, ...(record.shadow === undefined ? {} : { shadow: record.shadow }) };
+    return { version, alias, ...(record.shadow === undefined ? {} : { shadow: record.shadow }), ...(record.fallback === undefined ? {} : { fallback: record.fallback }) };
   }
 
   /**

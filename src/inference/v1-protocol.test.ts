@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
-import type { LoadedModel } from './model-loader.js';
+import type { ServedModel } from './backend.js';
 import { instancesToInputs, outputsToPredictions, predict } from './v1-protocol.js';
 
-const modelWith = (inputs: TensorSpec[]): LoadedModel =>
-  ({ inputs: new Map(inputs.map((s) => [s.name, s])), outputs: [] }) as unknown as LoadedModel;
+const modelWith = (inputs: TensorSpec[]): ServedModel =>
+  ({ inputs: new Map(inputs.map((s) => [s.name, s])), outputs: [] }) as unknown as ServedModel;
 
 const iris = modelWith(['a', 'b'].map((name) => ({ name, datatype: 'FP32' as const, shape: [-1, 1] })));
 const vector = modelWith([{ name: 'x', datatype: 'FP32', shape: [-1, 3] }]);
@@ -82,7 +82,7 @@ describe('outputsToPredictions', () => {
       { name: 'y', datatype: 'FP32', shape: [-1, 2, 2] },
       { name: 'unknown', datatype: 'INT64' },
     ],
-  } as unknown as LoadedModel;
+  } as unknown as ServedModel;
 
   it('gives one row per instance: scalars for [batch] outputs, records for several outputs', () => {
     const label = { name: 'label', datatype: 'INT64' as const, shape: [2], data: [0, 2] };
@@ -117,7 +117,7 @@ describe('outputsToPredictions', () => {
     const fixed = {
       inputs: new Map([['x', { name: 'x', datatype: 'FP32', shape: [1, 4] }]]),
       outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 3] }],
-    } as unknown as LoadedModel;
+    } as unknown as ServedModel;
     expect(outputsToPredictions(fixed, [{ name: 'p', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }], 1)).toEqual([[1, 2, 3]]);
   });
 });

@@ -2,8 +2,7 @@ import * as z from 'zod/mini';
 import { InvalidRequestError, quote } from '../errors.js';
 import { parseWith } from '../validation/strict-parse.js';
 import type { TensorSpec } from '../registry/types.js';
-import type { LoadedModel } from './model-loader.js';
-import { runModel } from './predictor.js';
+import type { ServedModel, ServedSignature } from './backend.js';
 import type { V2TensorInput, V2TensorOutput } from './tensors.js';
 
 const predictRequestSchema = z.object({
@@ -107,7 +106,7 @@ function stack(spec: TensorSpec, values: readonly unknown[]): V2TensorInput {
  * - records (`{"feature": value}`): each key names a model input (one per feature);
  * - plain values or arrays: the model must have exactly one input, instances are stacked on the batch dimension.
  */
-export function instancesToInputs(model: LoadedModel, instances: readonly unknown[]): V2TensorInput[] {
+export function instancesToInputs(model: Pick<ServedSignature, 'inputs'>, instances: readonly unknown[]): V2TensorInput[] {
   const specs = [...model.inputs.values()];
   if (instances.every(isRecord)) {
     instances.forEach((instance, i) => {
@@ -139,7 +138,7 @@ export function instancesToInputs(model: LoadedModel, instances: readonly unknow
  * over the whole batch is not, nor an output whose shape the model does not declare; v1 has no
  * way to answer them.
  */
-function isPerInstance(model: LoadedModel, output: V2TensorOutput, count: number): boolean {
+function isPerInstance(model: Pick<ServedSignature, 'inputs' | 'outputs'>, output: V2TensorOutput, count: number): boolean {
   if (output.shape[0] !== count) return false;
   // A model that does not declare the output's shape (unknown rank) does not say it is per instance.
   const declared = model.outputs.find((spec) => spec.name === output.name)?.shape?.[0];
@@ -171,7 +170,7 @@ function row(output: V2TensorOutput, i: number): unknown {
  *
  * @throws InvalidRequestError when an output is not per instance (see {@link isPerInstance}).
  */
-export function outputsToPredictions(model: LoadedModel, outputs: readonly V2TensorOutput[], count: number): unknown[] {
+export function outputsToPredictions(model: Pick<ServedSignature, 'inputs' | 'outputs'>, outputs: readonly V2TensorOutput[], count: number): unknown[] {
   const whole = outputs.find((output) => !isPerInstance(model, output, count));
   if (whole !== undefined) {
     throw new InvalidRequestError(
@@ -184,15 +183,15 @@ export function outputsToPredictions(model: LoadedModel, outputs: readonly V2Ten
   );
 }
 
-/** Runs a KServe v1 `:predict` request body on a loaded model. */
-export async function predict(model: LoadedModel, body: unknown): Promise<PredictResponse> {
+/** Runs a KServe v1 `:predict` request body on a served model: instances become v2 tensors through its signature, whatever its backend. */
+export async function predict(model: ServedModel, body: unknown): Promise<PredictResponse> {
   if (isRecord(body) && Object.hasOwn(body, 'inputs')) {
     throw new InvalidRequestError(
       'invalid predict request: unknown field \'inputs\': the columnar form of the v1 protocol is not supported; send "instances", one per row (or use the v2 protocol, POST …/infer)',
     );
   }
   const { instances } = parseWith(predictRequestSchema, body, 'predict request');
-  const outputs = await runModel(model, instancesToInputs(model, instances));
+  const outputs = await model.run(instancesToInputs(model, instances));
   return {
     model_name: model.version.model,
     model_version: String(model.version.version),

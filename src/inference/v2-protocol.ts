@@ -2,8 +2,7 @@ import * as z from 'zod/mini';
 import { InvalidRequestError, quote } from '../errors.js';
 import { parseWith } from '../validation/strict-parse.js';
 import type { ModelVersion } from '../registry/types.js';
-import type { LoadedModel } from './model-loader.js';
-import { runModel } from './predictor.js';
+import type { ServedModel } from './backend.js';
 import type { V2TensorOutput } from './tensors.js';
 
 /** An array checked only for being an array: elements are checked per datatype later, without a per-element zod pass. */
@@ -82,6 +81,8 @@ export interface InferResponse {
   readonly model_name: string;
   readonly model_version: string;
   readonly id?: string;
+  /** Response parameters: a fallback answer says so here (`predict-routes.ts`). */
+  readonly parameters?: Readonly<Record<string, unknown>>;
   readonly outputs: readonly V2TensorOutput[];
 }
 
@@ -97,9 +98,9 @@ export function parseInferRequest(body: unknown): InferRequest {
   return request;
 }
 
-/** Runs a v2 inference request on a loaded model. */
-export async function infer(model: LoadedModel, request: InferRequest): Promise<InferResponse> {
-  const outputs = await runModel(model, request.inputs, request.outputs?.map((o) => o.name));
+/** Runs a v2 inference request on a served model, whatever its backend. */
+export async function infer(model: ServedModel, request: InferRequest): Promise<InferResponse> {
+  const outputs = await model.run(request.inputs, request.outputs?.map((o) => o.name));
   return {
     model_name: model.version.model,
     model_version: String(model.version.version),

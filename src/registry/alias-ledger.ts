@@ -16,10 +16,16 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RevisionMismatchError } from '../errors.js';
 import { isConditionFailure, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
 import { aliasSk, modelPk } from './keys.js';
-import type { AliasRecord, AliasRoute, AliasShadow } from './types.js';
+import type { AliasFallback, AliasRecord, AliasRoute, AliasShadow } from './types.js';
 
 const ledgerPrefix = (alias: string): string => `LEDGER#${alias}#`;
 const ledgerSk = (alias: string, revision: number): string => `${ledgerPrefix(alias)}${String(revision).padStart(10, '0')}`;
+
+/** A `REMOVE` clause for the attributes named (none: no clause). */
+const removed = (names: readonly (string | undefined)[]): string => {
+  const present = names.filter((name) => name !== undefined);
+  return present.length === 0 ? '' : ` REMOVE ${present.join(', ')}`;
+};
 
 /** What kind of change an entry records. */
 export type LedgerChangeKind = 'set' | 'delete' | 'rollback';
@@ -45,6 +51,8 @@ export interface LedgerEntry {
   readonly requireApproved?: boolean;
   /** The alias's shadow version after the change, if any. */
   readonly shadow?: AliasShadow;
+  /** The alias's fallback after the change, if any. */
+  readonly fallback?: AliasFallback;
   /** Who: the caller's identity (IAM ARN, API key id, or the training job). */
   readonly by: string;
   readonly reason: string;
@@ -59,6 +67,7 @@ export interface LedgerChange {
   readonly to: readonly AliasRoute[];
   readonly requireApproved?: boolean;
   readonly shadow?: AliasShadow;
+  readonly fallback?: AliasFallback;
   readonly by: string;
   readonly reason: string;
   /**
@@ -133,6 +142,7 @@ export class AliasLedger {
       to: change.to,
       ...(change.requireApproved === undefined ? {} : { requireApproved: change.requireApproved }),
       ...(change.shadow === undefined ? {} : { shadow: change.shadow }),
+      ...(change.fallback === undefined ? {} : { fallback: change.fallback }),
       by: change.by,
       reason: change.reason,
       at: this.now().toISOString(),
@@ -166,7 +176,9 @@ export class AliasLedger {
             Key: { pk: modelPk(entry.model), sk: aliasSk(entry.alias) },
             UpdateExpression:
               'SET #type = :type, #model = :model, #alias = :alias, #routes = :routes, #requireApproved = :requireApproved, #revision = :revision, #updatedAt = :at, #updatedBy = :by, #reason = :reason' +
-              (entry.shadow === undefined ? ' REMOVE #shadow' : ', #shadow = :shadow'),
+              (entry.shadow === undefined ? '' : ', #shadow = :shadow') +
+              (entry.fallback === undefined ? '' : ', #fallback = :fallback') +
+              removed([entry.shadow === undefined ? '#shadow' : undefined, entry.fallback === undefined ? '#fallback' : undefined]),
             ConditionExpression: 'attribute_not_exists(pk) OR #revision < :revision',
             ExpressionAttributeNames: {
               '#type': 'type',
@@ -179,6 +191,7 @@ export class AliasLedger {
               '#updatedBy': 'updatedBy',
               '#reason': 'reason',
               '#shadow': 'shadow',
+              '#fallback': 'fallback',
             },
             ExpressionAttributeValues: {
               ':type': 'ALIAS',
@@ -191,6 +204,7 @@ export class AliasLedger {
               ':by': entry.by,
               ':reason': entry.reason,
               ...(entry.shadow === undefined ? {} : { ':shadow': entry.shadow }),
+              ...(entry.fallback === undefined ? {} : { ':fallback': entry.fallback }),
             },
           }),
         ),

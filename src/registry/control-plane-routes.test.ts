@@ -422,3 +422,28 @@ describe('numbers beyond what the registry stores', () => {
     expect(reply.body['error']).toBe("invalid minMetric 'x:1e200': 1e200 is outside the range the registry stores (0 or a magnitude from 1e-130 to 9.99e125)");
   });
 });
+
+describe('alias fallbacks over HTTP', () => {
+  it('takes a fallback version or alias in PUT, shows it in GET, and refuses a malformed one (400)', async () => {
+    // Prepare
+    await registry.createModel({ name: 'falls' });
+    await registry.registerVersion(draftVersion('falls'));
+    await registry.registerVersion(draftVersion('falls'));
+    const route = 'PUT /models/{name}/aliases/{alias}';
+
+    // Act
+    const cpu = await call(route, { name: 'falls', alias: 'cpu' }, { version: 1 }, { 'if-match': '"0"' });
+    const byVersion = await call(route, { name: 'falls', alias: 'prod' }, { version: 2, fallback: { version: 1 } }, { 'if-match': '"0"' });
+    const byAlias = await call(route, { name: 'falls', alias: 'prod' }, { version: 2, fallback: { alias: 'cpu' } }, { 'if-match': '"1"' });
+    const read = await call('GET /models/{name}/aliases/{alias}', { name: 'falls', alias: 'prod' });
+    const malformed = await call(route, { name: 'falls', alias: 'prod' }, { version: 2, fallback: { version: 1, alias: 'cpu' } }, { 'if-match': '"2"' });
+    const badName = await call(route, { name: 'falls', alias: 'prod' }, { version: 2, fallback: { alias: 'no spaces' } }, { 'if-match': '"2"' });
+
+    // Assess
+    expect([cpu.status, byVersion.status, byAlias.status]).toEqual([200, 200, 200]);
+    expect(byVersion.body['fallback']).toEqual({ version: 1 });
+    expect(read.body['fallback']).toEqual({ alias: 'cpu' });
+    expect(malformed.status).toBe(400);
+    expect(badName.status).toBe(400);
+  });
+});

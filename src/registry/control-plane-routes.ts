@@ -66,12 +66,14 @@ const routesSchema = z
     z.refine((routes) => new Set(routes.map((r) => r.version)).size === routes.length, 'each version may appear once'),
   );
 const shadowSchema = z.nullable(z.strictObject({ version: versionNumber, percent: z.number().check(z.int(), z.gte(1), z.lte(100)) }));
+const fallbackSchema = z.nullable(z.union([z.strictObject({ version: versionNumber }), z.strictObject({ alias: z.string() })]));
 const setAliasSchema = z
   .strictObject({
     version: z.optional(versionNumber),
     routes: z.optional(routesSchema),
     requireApproved: z.optional(z.boolean()),
     shadow: z.optional(shadowSchema),
+    fallback: z.optional(fallbackSchema),
     reason: text,
   })
   .check(z.refine((body) => (body.version === undefined) !== (body.routes === undefined), 'give either "version" or "routes"'));
@@ -185,6 +187,7 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
         routes: body.routes ?? [{ version: body.version!, weight: 100 }],
         ...(body.requireApproved === undefined ? {} : { requireApproved: body.requireApproved }),
         ...(body.shadow === undefined ? {} : { shadow: body.shadow }),
+        ...(body.fallback === undefined ? {} : { fallback: body.fallback !== null && 'alias' in body.fallback ? { alias: assertAliasName(body.fallback.alias) } : body.fallback }),
         updatedBy: callerOf(event),
         reason: body.reason ?? '',
         expectedRevision: revision,

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { eventBridgeSink } from './event-bridge-sink.js';
-import { EVENT_SOURCE, type RegistryEvent } from './events.js';
+import { EVENT_SOURCE, lazySink, type PlatformEvent, type RegistryEvent } from './events.js';
 import { draftVersion } from '../../test/support/model-versions.js';
 import { ModelRegistry } from './registry.js';
 import { RegistryTable } from '../storage/table.js';
@@ -54,5 +54,25 @@ describe('registry events', () => {
       { EventBusName: 'registry-bus', Source: EVENT_SOURCE, DetailType: 'ModelVersionRegistered', Detail: JSON.stringify(event) },
     ]);
     expect(errors).toEqual(['throttled']);
+  });
+});
+
+describe('lazySink', () => {
+  it('makes its sink at the first event, once, and hands it every event', async () => {
+    // Prepare
+    const received: PlatformEvent[] = [];
+    let made = 0;
+    const sink = lazySink(async () => {
+      made++;
+      return { publish: async (event: PlatformEvent) => void received.push(event) };
+    });
+    const before = made;
+
+    // Act
+    await Promise.all([sink.publish({ type: 'A' }), sink.publish({ type: 'B' })]);
+
+    // Assess
+    expect([before, made]).toEqual([0, 1]);
+    expect(received.map((event) => event.type).sort()).toEqual(['A', 'B']);
   });
 });

@@ -47,3 +47,13 @@ export function allSinks<E extends PlatformEvent>(...sinks: readonly EventSink<E
   return { publish: async (event) => void (await Promise.all(sinks.map((sink) => sink.publish(event)))) };
 }
 
+
+/**
+ * A sink made on first use: `make` runs at the first event (and once only), so a function whose
+ * events are rare (the predict function's breaker transitions) loads its event client then, not
+ * at every cold start.
+ */
+export function lazySink<E extends PlatformEvent>(make: () => Promise<EventSink<E>>): EventSink<E> {
+  let sink: Promise<EventSink<E>> | undefined;
+  return { publish: async (event) => (await (sink ??= make())).publish(event) };
+}

@@ -6,7 +6,17 @@ import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
 import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, aliasSk, modelPk } from './keys.js';
-import { VERSION_TRANSITIONS, type AliasRecord, type AliasRoute, type AliasShadow, type ModelRecord, type ModelVersion, type VersionStatus } from './types.js';
+import {
+  VERSION_TRANSITIONS,
+  type AliasFallback,
+  type AliasRecord,
+  type AliasRoute,
+  type AliasShadow,
+  type ModelRecord,
+  type ModelSignature,
+  type ModelVersion,
+  type VersionStatus,
+} from './types.js';
 
 const DEPENDENCY = 'model registry';
 
@@ -56,6 +66,15 @@ function versionFilterExpression(filter: VersionFilter): ItemFilter | undefined 
   return parts.length === 0 ? undefined : { expression: parts.join(' AND '), names, values };
 }
 
+/** Where two signatures differ in what callers send and read (tensor names and datatypes; shapes may differ), or `undefined`. */
+function interfaceDifference(a: ModelSignature, b: ModelSignature): string | undefined {
+  const listed = (tensors: ModelSignature['inputs']) => tensors.map((t) => `${t.name} ${t.datatype}`).sort().join(', ');
+  for (const side of ['inputs', 'outputs'] as const) {
+    if (listed(a[side]) !== listed(b[side])) return `${side} ${listed(a[side]) || 'none'} against ${listed(b[side]) || 'none'}`;
+  }
+  return undefined;
+}
+
 /** The alias a ledger entry leaves. */
 const aliasOf = (entry: LedgerEntry): AliasRecord => ({
   model: entry.model,
@@ -63,6 +82,7 @@ const aliasOf = (entry: LedgerEntry): AliasRecord => ({
   routes: entry.to,
   requireApproved: entry.requireApproved ?? false,
   ...(entry.shadow === undefined ? {} : { shadow: entry.shadow }),
+  ...(entry.fallback === undefined ? {} : { fallback: entry.fallback }),
   revision: entry.revision,
   updatedAt: entry.at,
   updatedBy: entry.by,
@@ -98,6 +118,8 @@ export interface AliasChange {
   readonly requireApproved?: boolean;
   /** The shadow version: `null` removes it (default: the alias's current one). */
   readonly shadow?: AliasShadow | null;
+  /** What answers while a picked version's backend cannot: `null` removes it (default: the alias's current one). */
+  readonly fallback?: AliasFallback | null;
   /** Records the change as a rollback to this earlier revision's routes. */
   readonly restores?: number;
   readonly updatedBy: string;
@@ -245,7 +267,7 @@ export class ModelRegistry {
 
   /**
    * Moves a version along its lifecycle (`VERSION_TRANSITIONS`; ConflictError otherwise). A version an alias
-   * routes to cannot be archived (ConflictError naming the aliases).
+   * routes to (shadows, or falls back to) cannot be archived (ConflictError naming the aliases).
    */
   async setVersionStatus(model: string, version: number, change: { status: VersionStatus; by: string; reason: string }): Promise<ModelVersion> {
     const current = await this.getVersion(model, version);
@@ -253,11 +275,18 @@ export class ModelRegistry {
       throw new ConflictError(`version ${version} of model '${model}' is ${current.status}; it cannot become ${change.status}`);
     }
     if (change.status === 'ARCHIVED') {
-      const routed = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])].filter(
+      const aliases = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])];
+      const routed = aliases.filter(
         (a) => a.routes.some((r) => r.version === version) || a.shadow?.version === version,
       );
       if (routed.length > 0) {
         throw new ConflictError(`version ${version} of model '${model}' serves (or shadows) alias(es) ${routed.map((a) => `'${a.alias}'`).join(', ')}; move them first`);
+      }
+      const standsIn = aliases.filter(
+        (a) => a.routes.length > 0 && a.fallback !== undefined && 'version' in a.fallback && a.fallback.version === version,
+      );
+      if (standsIn.length > 0) {
+        throw new ConflictError(`version ${version} of model '${model}' is the fallback of alias(es) ${standsIn.map((a) => `'${a.alias}'`).join(', ')}; change their fallback first`);
       }
     }
     const statusChange = { by: change.by, at: this.now().toISOString(), reason: change.reason };
@@ -319,7 +348,8 @@ export class ModelRegistry {
    * ledger. With `expectedRevision` (0: the alias must not exist) the change only happens at that
    * revision (RevisionMismatchError otherwise, checked before anything else). Versions must exist (NotFoundError) and not be
    * archived (ConflictError); a shadow version as well, and it may not be one the alias routes to (InvalidRequestError; ConflictError
-   * when the alias's current shadow is kept and the change routes to it).
+   * when the alias's current shadow is kept and the change routes to it). A fallback is checked by
+   * {@link checkFallback}.
    */
   async setAlias(model: string, alias: string, change: AliasChange): Promise<AliasRecord> {
     const current = await this.findAliasItem(model, alias);
@@ -336,6 +366,8 @@ export class ModelRegistry {
       );
     }
     if (shadow !== undefined) await this.checkShadow(model, change.routes, shadow, alias);
+    const fallback = change.fallback === null ? undefined : (change.fallback ?? (current?.routes.length !== 0 ? current?.fallback : undefined));
+    if (fallback !== undefined) await this.checkFallback(model, alias, fallback, change.routes, requireApproved);
     const entry = await this.appendAlias(
       model,
       alias,
@@ -345,6 +377,7 @@ export class ModelRegistry {
         to: change.routes,
         requireApproved,
         ...(shadow === undefined ? {} : { shadow }),
+        ...(fallback === undefined ? {} : { fallback }),
         by: change.updatedBy,
         reason: change.reason,
         ...(change.expectedRevision === undefined ? {} : { expectedRevision: change.expectedRevision }),
@@ -381,6 +414,8 @@ export class ModelRegistry {
         to: restored.to,
         requireApproved,
         ...(shadow === undefined ? {} : { shadow }),
+        // The fallback stays as it is: it does not depend on the routes.
+        ...(current.fallback === undefined ? {} : { fallback: current.fallback }),
         by: request.by,
         reason: request.reason === '' ? `rollback to revision ${target}` : request.reason,
         restoredRevision: target,
@@ -426,6 +461,52 @@ export class ModelRegistry {
     }
     const version = await this.getVersion(model, shadow.version);
     if (version.status === 'ARCHIVED') throw new ConflictError(`version ${shadow.version} of model '${model}' is archived; it cannot shadow an alias`);
+  }
+
+  /**
+   * An alias's fallback must be able to stand in for it:
+   * - a version of the same model that exists (NotFoundError), is not archived and, where the alias requires
+   *   it, is APPROVED (ConflictError), takes and answers the tensors of every version the alias routes to
+   *   (same input and output names and datatypes: ConflictError), and that the predict function serves (InvalidRequestError
+   *   for a SageMaker-backed version: the fallback answers while SageMaker endpoints cannot, and one
+   *   on SageMaker would be as cold or as broken as the version it stands in for, with nothing
+   *   behind it);
+   * - or another alias of the model (NotFoundError if it routes nowhere) whose routes all meet the same
+   *   conditions, and whose own fallbacks never lead back to this alias (ConflictError: no cycles). Serving
+   *   follows one fallback only.
+   */
+  private async checkFallback(model: string, alias: string, fallback: AliasFallback, routes: readonly AliasRoute[], requireApproved: boolean): Promise<void> {
+    const routed = await Promise.all(routes.map((route) => this.getVersion(model, route.version)));
+    const checkVersion = async (number: number) => {
+      const version = await this.getVersion(model, number);
+      for (const primary of routed) {
+        const difference = interfaceDifference(primary.signature, version.signature);
+        if (difference !== undefined) {
+          throw new ConflictError(`fallback version ${number} of model '${model}' does not take and answer the tensors of version ${primary.version}, which alias '${alias}' routes to: ${difference}`);
+        }
+      }
+      if (version.status === 'ARCHIVED') throw new ConflictError(`version ${number} of model '${model}' is archived; it cannot be a fallback`);
+      if (requireApproved && version.status !== 'APPROVED') {
+        throw new ConflictError(`alias '${alias}' only routes to APPROVED versions; its fallback version ${number} of model '${model}' is ${version.status}`);
+      }
+      if (version.backend?.kind === 'sagemaker') {
+        throw new InvalidRequestError(
+          `version ${number} of model '${model}' is served by a SageMaker endpoint; a fallback must be served by the predict function (ONNX), which answers while endpoints cannot`,
+        );
+      }
+    };
+    if ('version' in fallback) return checkVersion(fallback.version);
+    if (fallback.alias === alias) throw new InvalidRequestError(`alias '${alias}' cannot be its own fallback`);
+    const target = await this.findAliasItem(model, fallback.alias);
+    if (target === undefined || target.routes.length === 0) throw new NotFoundError(`model '${model}' has no alias '${fallback.alias}' to fall back to`);
+    for (const route of target.routes) await checkVersion(route.version);
+    const chain = [alias, fallback.alias];
+    for (let next = target.fallback; next !== undefined && 'alias' in next; next = (await this.findAliasItem(model, next.alias))?.fallback) {
+      chain.push(next.alias);
+      if (next.alias === alias || chain.indexOf(next.alias) < chain.length - 1) {
+        throw new ConflictError(`alias fallbacks would form a cycle: ${chain.map((name) => `'${name}'`).join(' → ')}`);
+      }
+    }
   }
 
   /** The alias item as stored (a deleted alias keeps its item, with no routes, so revisions continue). */

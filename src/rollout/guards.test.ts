@@ -10,7 +10,7 @@ const at = (seconds: number) => new Date(Date.parse(START) + seconds * 1000);
 const stats = (requests: number, failed: number, ms = 5, rejected = 0): VersionStats => {
   const latency = [...EMPTY_STATS.latency];
   latency[latencyBucket(ms)] = requests;
-  return { requests, failed, rejected, latency };
+  return { requests, failed, rejected, fallbacks: 0, latency };
 };
 const NO_BASELINE = EMPTY_STATS;
 const version = (n: number, metrics: Record<string, number>): ModelVersion => ({ ...draftVersion('m', { metrics }), version: n, status: 'PENDING', createdAt: START });
@@ -80,5 +80,22 @@ describe('checkMetricGuard', () => {
     expect(() => checkMetricGuard({ name: 'f1Macro', minDelta: 0 }, version(1, {}), version(2, { f1Macro: 1 }))).toThrowError(
       "metric 'f1Macro' is not recorded for version 1; the minMetric guard cannot compare them",
     );
+  });
+});
+
+describe('judgeStep with fallback answers', () => {
+  const withFallbacks = (answered: number, failed: number, fallbacks: number): VersionStats => ({ ...stats(answered, failed), requests: answered + fallbacks, fallbacks });
+
+  it('leaves the requests the fallback answered out of the candidate\'s: they neither pass nor fail it', () => {
+    // 10 answered (all well) and 90 answered by the fallback while the endpoint woke: not yet 20 judged requests.
+    expect(judgeStep(rollout, withFallbacks(10, 0, 90), NO_BASELINE, at(100))).toMatchObject({
+      action: 'wait',
+      reason: "waiting for traffic: 10 of 20 requests, 100 of 60 s; 90 more answered by the alias's fallback, not judged",
+    });
+    expect(judgeStep(rollout, withFallbacks(30, 0, 90), NO_BASELINE, at(100))).toMatchObject({ action: 'advance', reason: expect.stringContaining("0 of 30 requests failed (0 errors, 0 refused); 90 more answered by the alias's fallback") });
+  });
+
+  it('rolls back a candidate that never answers itself once the step runs out of time', () => {
+    expect(judgeStep(rollout, withFallbacks(0, 0, 500), NO_BASELINE, at(600))).toMatchObject({ action: 'rollback', reason: expect.stringContaining('not enough traffic to judge the step within 600 s: 0 of 20 requests') });
   });
 });

@@ -29,22 +29,31 @@ const percent = (rate: number): string => `${(rate * 100).toFixed(1)} %`;
  *   rolls back; otherwise the step advances once its bake time is over.
  * - Otherwise it waits for traffic and time, up to `maxStepSeconds`: a step that never gets the
  *   traffic to judge it (or whose candidate never answers) rolls back then.
+ * - Requests the alias's fallback answered because the candidate's backend could not (not ready,
+ *   breaker open) are not the candidate's answers: they are left out of its requests, so they
+ *   neither pass nor fail it. A candidate that stays unable to answer (a GPU endpoint that never
+ *   wakes) gets no judged traffic and rolls back at `maxStepSeconds`; one that wakes is judged on
+ *   its own answers. The calls that failed and opened its breaker were answered by the fallback
+ *   too; 5xx the candidate itself answered count as errors as always.
  */
-export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStartedAt'>, stats: VersionStats, baseline: VersionStats, now: Date): StepDecision {
+export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStartedAt'>, candidate: VersionStats, baselineStats: VersionStats, now: Date): StepDecision {
   const { guards, plan } = rollout;
+  const stats = answeredOnly(candidate);
+  const baseline = answeredOnly(baselineStats);
+  const fellBack = candidate.fallbacks === 0 ? '' : `; ${candidate.fallbacks} more answered by the alias's fallback, not judged`;
   // The baseline's refusal rate excuses refusals only once it rests on `minRequests` requests.
   const judged = baseline.requests > 0 && baseline.requests >= guards.minRequests;
   const baselineRefusal = judged ? baseline.rejected / baseline.requests : 0;
   const expectedRefusals = judged ? Math.min(stats.rejected, Math.floor((baseline.rejected * stats.requests) / baseline.requests)) : 0;
   const failures = stats.failed + stats.rejected - expectedRefusals;
   const within = expectedRefusals === 0 ? '' : `; ${expectedRefusals} more refused, within the baseline's refusal rate of ${percent(baselineRefusal)}`;
-  const what = `${failures} of ${stats.requests} requests failed (${stats.failed} errors, ${stats.rejected - expectedRefusals} refused${within})`;
+  const what = `${failures} of ${stats.requests} requests failed (${stats.failed} errors, ${stats.rejected - expectedRefusals} refused${within})${fellBack}`;
   if (failures > guards.maxErrorRate * Math.max(stats.requests, guards.minRequests)) {
     return { action: 'rollback', reason: `error rate above ${percent(guards.maxErrorRate)}: ${what}`, failures };
   }
   const baked = (now.getTime() - Date.parse(rollout.stepStartedAt)) / 1000;
   if (stats.requests < guards.minRequests) {
-    const waited = `${stats.requests} of ${guards.minRequests} requests, ${Math.floor(baked)} of ${plan.bakeSeconds} s`;
+    const waited = `${stats.requests} of ${guards.minRequests} requests, ${Math.floor(baked)} of ${plan.bakeSeconds} s${fellBack}`;
     if (baked >= plan.maxStepSeconds) return { action: 'rollback', reason: `not enough traffic to judge the step within ${plan.maxStepSeconds} s: ${waited}`, failures };
     return { action: 'wait', reason: `waiting for traffic: ${waited}`, failures };
   }
@@ -57,6 +66,9 @@ export function judgeStep(rollout: Pick<Rollout, 'guards' | 'plan' | 'stepStarte
   if (baked < plan.bakeSeconds) return { action: 'wait', reason: `baking: ${Math.floor(baked)} of ${plan.bakeSeconds} s, ${what}`, failures };
   return { action: 'advance', reason: `healthy after ${Math.floor(baked)} s: ${what}${p99 === undefined ? '' : `, p99 ≤ ${p99.toFixed(1)} ms`}`, failures };
 }
+
+/** The requests a version answered itself: those the alias's fallback answered left out. */
+const answeredOnly = (stats: VersionStats): VersionStats => ({ ...stats, requests: stats.requests - stats.fallbacks, fallbacks: 0 });
 
 /** Metrics where lower is better (training's regression and probabilistic losses). */
 const LOWER_IS_BETTER = new Set(['rmse', 'mae', 'logLoss']);

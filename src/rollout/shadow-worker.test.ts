@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { InvokeEndpointCommand, ModelNotReadyException, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSRecord } from 'aws-lambda';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ArtifactStore } from '../aws/artifact-store.js';
 import { DependencyUnavailableError } from '../errors.js';
+import { ServingBackends } from '../inference/backend.js';
 import { ModelLoader } from '../inference/model-loader.js';
+import { OnnxBackend } from '../inference/onnx-backend.js';
+import { SageMakerBackend } from '../inference/sagemaker-backend.js';
 import { inspectOnnxModel, servingSessionOptions } from '../inference/onnx-session.js';
 import { predict } from '../inference/v1-protocol.js';
 import { infer, parseInferRequest } from '../inference/v2-protocol.js';
+import { draftVersion } from '../../test/support/model-versions.js';
 import { registerVersion } from '../registry/register-version.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { RegistryTable } from '../storage/table.js';
@@ -22,8 +28,8 @@ import { createShadowRecordHandler } from './shadow-records.js';
 import { processShadowObject, type ShadowRecord, type ShadowWorkerDeps } from './shadow-worker.js';
 
 const MODEL = 'iris-shadow';
-/** Versions of {@link MODEL}: 1 and 2 are iris (same answers), 3 is the dtypes test model (another signature). */
-const [IRIS, IRIS_AGAIN, OTHER_SIGNATURE] = [1, 2, 3];
+/** Versions of {@link MODEL}: 1 and 2 are iris (same answers), 3 is the dtypes test model (another signature), 4 is iris on a SageMaker endpoint. */
+const [IRIS, IRIS_AGAIN, OTHER_SIGNATURE, IRIS_ON_SAGEMAKER] = [1, 2, 3, 4];
 const AT = '2026-11-24T01:02:03.000Z';
 const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 const VIRGINICA = { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 };
@@ -42,7 +48,7 @@ const v2Request = {
 
 /** A copy as predict makes it: the primary's real answer to the request. */
 async function copyOf(alias: string, protocol: 'v1' | 'v2', shadowVersion: number, requestId: string): Promise<ShadowCopy> {
-  const primary = await deps.load(await deps.registry.getVersion(MODEL, IRIS));
+  const primary = await deps.backend.open(await deps.registry.getVersion(MODEL, IRIS));
   const request = protocol === 'v1' ? v1Request : v2Request;
   const response = protocol === 'v1' ? await predict(primary, request) : await infer(primary, parseInferRequest(request));
   return { model: MODEL, alias, requestId, at: AT, protocol, request, primary: { version: IRIS, response }, shadowVersion };
@@ -78,7 +84,16 @@ beforeAll(async () => {
   }
   const loader = new ModelLoader(artifacts, await mkdtemp(join(tmpdir(), 'shadow-models-')), servingSessionOptions(1769));
   comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName));
-  deps = { s3: env.s3, registry, load: (version) => loader.load(version), comparisons, lakeBucket: bucket };
+  deps = { s3: env.s3, registry, backend: new OnnxBackend(loader), comparisons, lakeBucket: bucket };
+  const iris = await registry.getVersion(MODEL, IRIS);
+  await registry.registerVersion(
+    draftVersion(MODEL, {
+      artifact: iris.artifact,
+      signature: iris.signature,
+      backend: { kind: 'sagemaker', instanceType: 'ml.g5.xlarge', minInstances: 1, maxInstances: 1 },
+      deployment: { state: 'IN_SERVICE', endpointName: 'sai-iris-shadow-4', updatedAt: AT },
+    }),
+  );
 });
 afterAll(async () => env.stop());
 
@@ -147,6 +162,37 @@ describe('processShadowObject on the emulators', () => {
       [OTHER_SIGNATURE, 2, 2, null, null],
       [99, 1, 1, null, null],
     ]);
+  });
+
+  it('answers a shadow version on SageMaker through its endpoint, and records an endpoint that is not ready as the shadow\'s failure (no redelivery)', async () => {
+    // Prepare: the endpoint runs iris (as Triton would) for the first object, then is not ready.
+    const runtime = mockClient(SageMakerRuntimeClient);
+    let ready = true;
+    runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array }) => {
+      if (!ready) throw new ModelNotReadyException({ $metadata: { httpStatusCode: 429 }, message: 'Model not ready' });
+      const served = await deps.backend.open(await deps.registry.getVersion(MODEL, IRIS));
+      const answer = await infer(served, parseInferRequest(JSON.parse(new TextDecoder().decode(input.Body))));
+      return { Body: new TextEncoder().encode(JSON.stringify(answer)) };
+    });
+    const backends = new ServingBackends({ lambda: deps.backend, sagemaker: new SageMakerBackend(new SageMakerRuntimeClient({ region: 'us-east-1' })) });
+    const withSageMaker = { ...deps, backend: backends };
+    const answered = await putCopies([await copyOf('gpu-shadow', 'v2', IRIS_ON_SAGEMAKER, 'req-1')]);
+    const notReady = await putCopies([await copyOf('gpu-shadow-cold', 'v2', IRIS_ON_SAGEMAKER, 'req-2')]);
+
+    // Act
+    const first = await processShadowObject(withSageMaker, bucket, answered);
+    ready = false;
+    const second = await processShadowObject(withSageMaker, bucket, notReady);
+    runtime.restore();
+
+    // Assess
+    expect(first).toMatchObject({ copies: 1, shadowErrors: 0 });
+    const [record] = await readRecords(shadowPredictionsKey(answered, MODEL, 'gpu-shadow'));
+    expect(record!.shadow).toMatchObject({ version: IRIS_ON_SAGEMAKER, response: { model_version: String(IRIS_ON_SAGEMAKER) } });
+    expect(record!.comparison).toMatchObject({ categoricalCompared: 1, agreed: 1, absDiffSum: 0 });
+    expect(second).toMatchObject({ copies: 1, shadowErrors: 1 });
+    const [cold] = await readRecords(shadowPredictionsKey(notReady, MODEL, 'gpu-shadow-cold'));
+    expect(cold!.shadow).toEqual({ version: IRIS_ON_SAGEMAKER, error: expect.stringContaining('is not ready yet') });
   });
 
   it('writes the same objects again on a redelivery and does not count it twice', async () => {

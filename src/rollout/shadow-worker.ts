@@ -4,15 +4,19 @@
  * side by side under `predictions/<model>/shadow/<alias>/…` and their comparison is added to the
  * alias's counters (see shadow-copy.ts for the keys, shadow-compare.ts for the comparison).
  *
- * A shadow version that cannot answer (a different signature, an unknown version, an artifact that
- * does not load) is the shadow's failure, recorded with the copy. Only transient dependency
- * failures (throttling, outages) throw, so the object is redelivered; a redelivery writes the same
- * objects again and is not counted twice.
+ * The shadow version answers through the same backends as the predict function (ONNX in this
+ * container, or its SageMaker endpoint behind this container's circuit breaker). A shadow version
+ * that cannot answer (a different signature, an unknown version, an artifact that does not load, a
+ * SageMaker endpoint that is not ready or whose breaker is open) is the shadow's failure, recorded
+ * with the copy. Only transient failures of the platform's own dependencies (throttling, outages)
+ * throw, so the object is redelivered; a redelivery writes the same objects again and is not
+ * counted twice.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { callDependency } from '../aws/dependency-errors.js';
 import { DependencyUnavailableError } from '../errors.js';
-import type { LoadedModel } from '../inference/model-loader.js';
+import type { Backend, ServedModel } from '../inference/backend.js';
+import { BackendUnavailableError } from '../inference/backend-errors.js';
 import { predict } from '../inference/v1-protocol.js';
 import { infer, parseInferRequest } from '../inference/v2-protocol.js';
 import { assertAliasName, assertModelName } from '../registry/names.js';
@@ -26,8 +30,8 @@ import { parseShadowCopy, shadowPredictionsKey, type ShadowCopy } from '../infer
 export interface ShadowWorkerDeps {
   readonly s3: S3Client;
   readonly registry: { getVersion(model: string, version: number): Promise<ModelVersion> };
-  /** Loads a version for serving (`ModelLoader.load`). */
-  readonly load: (version: ModelVersion) => Promise<LoadedModel>;
+  /** What answers a version, whatever serves it: the same backends as the predict function (`ServingBackends`). */
+  readonly backend: Backend;
   readonly comparisons: Pick<ShadowComparisons, 'add'>;
   /** The lake bucket: objects in any other bucket are ignored. @default any bucket */
   readonly lakeBucket?: string;
@@ -130,13 +134,13 @@ function parseLines(text: string, model: string): { copies: ShadowCopy[]; skippe
 }
 
 /** The shadow version's answer to a copy, or its failure to give one; only transient failures throw. */
-async function answer(shadowModel: (version: number) => Promise<LoadedModel>, copy: ShadowCopy): Promise<ShadowAnswer> {
+async function answer(shadowModel: (version: number) => Promise<ServedModel>, copy: ShadowCopy): Promise<ShadowAnswer> {
   try {
     const model = await shadowModel(copy.shadowVersion);
     const response = copy.protocol === 'v1' ? await predict(model, copy.request) : await infer(model, parseInferRequest(copy.request));
     return { version: copy.shadowVersion, response };
   } catch (error) {
-    if (error instanceof DependencyUnavailableError) throw error;
+    if (error instanceof DependencyUnavailableError && !(error instanceof BackendUnavailableError)) throw error;
     return { version: copy.shadowVersion, error: error instanceof Error ? error.message : String(error) };
   }
 }
@@ -156,7 +160,7 @@ export async function processShadowObject(deps: ShadowWorkerDeps, bucket: string
   const { copies, skipped } = parseLines(text, model);
 
   const versionOf = memo((version: number) => deps.registry.getVersion(model, version));
-  const shadowModel = memo((version: number) => versionOf(version).then(deps.load));
+  const shadowModel = memo((version: number) => versionOf(version).then((found) => deps.backend.open(found)));
   // v1 answers carry no datatypes: the primary version's signature types them (by value when it cannot be read).
   const primaryOutputs = memo((version: number) =>
     versionOf(version).then(

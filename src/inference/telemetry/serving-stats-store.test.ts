@@ -16,7 +16,7 @@ afterAll(async () => env.stop());
 const stats = (requests: number, failed: number, ms: number): VersionStats => {
   const latency = [...EMPTY_STATS.latency];
   latency[latencyBucket(ms)] = requests;
-  return { requests, rejected: 0, failed, latency };
+  return { requests, rejected: 0, failed, fallbacks: 0, latency };
 };
 
 describe('ServingStatsStore on dynalite', () => {

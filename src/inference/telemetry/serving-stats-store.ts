@@ -8,7 +8,7 @@
  * (`<alias>` is empty for requests that named the version.) Rollout guards read the traffic the
  * rolled-out alias sent to a version, not what other aliases or direct calls did with it.
  *
- * Attributes: `requests`, `rejected`, `failed`, `l<i>` (requests in latency bucket i), `flushes`
+ * Attributes: `requests`, `rejected`, `failed`, `fallbacks`, `l<i>` (requests in latency bucket i), `flushes`
  * (the ids of the flushes already added) and `expiresAt` (DynamoDB TTL). Counters have their own
  * partitions, so the predict function may be allowed to write them (IAM `dynamodb:LeadingKeys`
  * `STATS#*`) and nothing else, and a busy version never heats its model's partition.
@@ -43,16 +43,24 @@ export class ServingStatsStore {
    * with the same id adds nothing. Returns whether the counts were added.
    */
   async add(model: string, alias: string | undefined, version: number, bucketStart: number, stats: VersionStats, flushId: string): Promise<boolean> {
-    const names: Record<string, string> = { '#requests': 'requests', '#rejected': 'rejected', '#failed': 'failed', '#flushes': 'flushes', '#expiresAt': 'expiresAt' };
+    const names: Record<string, string> = {
+      '#requests': 'requests',
+      '#rejected': 'rejected',
+      '#failed': 'failed',
+      '#fallbacks': 'fallbacks',
+      '#flushes': 'flushes',
+      '#expiresAt': 'expiresAt',
+    };
     const values: Record<string, unknown> = {
       ':requests': stats.requests,
       ':rejected': stats.rejected,
       ':failed': stats.failed,
+      ':fallbacks': stats.fallbacks,
       ':flush': flushId,
       ':flushes': new Set([flushId]),
       ':expiresAt': bucketStart + STATS_RETENTION_DAYS * 86_400,
     };
-    const adds = ['#requests :requests', '#rejected :rejected', '#failed :failed', '#flushes :flushes'];
+    const adds = ['#requests :requests', '#rejected :rejected', '#failed :failed', '#fallbacks :fallbacks', '#flushes :flushes'];
     stats.latency.forEach((count, bucket) => {
       if (count === 0) return;
       names[`#l${bucket}`] = `l${bucket}`;
@@ -98,6 +106,7 @@ function statsOf(item: Record<string, unknown>): VersionStats {
     requests: count('requests'),
     rejected: count('rejected'),
     failed: count('failed'),
+    fallbacks: count('fallbacks'),
     latency: Array.from({ length: LATENCY_BUCKETS }, (_, bucket) => count(`l${bucket}`)),
   };
 }

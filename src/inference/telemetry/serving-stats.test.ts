@@ -6,7 +6,7 @@ import { addStats, bucketUpperMs, EMPTY_STATS, latencyBucket, latencyQuantileMs,
 const took = (ms: number, count: number, failed = 0): VersionStats => {
   const latency = [...EMPTY_STATS.latency];
   latency[latencyBucket(ms)]! += count;
-  return { requests: count, rejected: 0, failed, latency };
+  return { requests: count, rejected: 0, failed, fallbacks: 0, latency };
 };
 
 describe('serving stats', () => {

@@ -16,8 +16,11 @@ export const STATS_BUCKET_SECONDS = 10;
 const GROWTH = 1.25;
 const LOG_GROWTH = Math.log(GROWTH);
 
-/** How a request a version was picked for ended. */
-export type Outcome = 'ok' | 'rejected' | 'failed';
+/**
+ * How a request a version was picked for ended: answered (`ok`), refused (4xx), failed (5xx), or
+ * answered by the alias's fallback because the version's backend could not answer (`fallback`).
+ */
+export type Outcome = 'ok' | 'rejected' | 'failed' | 'fallback';
 
 /** Counts of one version over some time. */
 export interface VersionStats {
@@ -26,12 +29,14 @@ export interface VersionStats {
   readonly rejected: number;
   /** Answered 5xx after the version was picked. */
   readonly failed: number;
+  /** Answered by the alias's fallback: the version's backend could not answer (not ready, breaker open). */
+  readonly fallbacks: number;
   /** Requests per latency bucket (`LATENCY_BUCKETS` entries). */
   readonly latency: readonly number[];
 }
 
 /** No requests. */
-export const EMPTY_STATS: VersionStats = { requests: 0, rejected: 0, failed: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
+export const EMPTY_STATS: VersionStats = { requests: 0, rejected: 0, failed: 0, fallbacks: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
 
 /** The latency bucket of a duration. */
 export function latencyBucket(ms: number): number {
@@ -50,6 +55,7 @@ export function addStats(a: VersionStats, b: VersionStats): VersionStats {
     requests: a.requests + b.requests,
     rejected: a.rejected + b.rejected,
     failed: a.failed + b.failed,
+    fallbacks: a.fallbacks + b.fallbacks,
     latency: a.latency.map((count, i) => count + (b.latency[i] ?? 0)),
   };
 }

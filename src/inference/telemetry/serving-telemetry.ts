@@ -42,6 +42,7 @@ interface Counter {
   requests: number;
   rejected: number;
   failed: number;
+  fallbacks: number;
   readonly latency: number[];
 }
 
@@ -63,7 +64,7 @@ export class ServingTelemetry {
   /**
    * Counts a request a version was picked for, by the alias that picked it (`undefined` when the
    * request named the version), with the time the version took to answer (`undefined` when it
-   * never got to answer, e.g. it failed to load: no latency sample).
+   * never got to answer, e.g. it failed to load or the fallback answered: no latency sample).
    */
   record(model: string, alias: string | undefined, version: number, outcome: Outcome, ms: number | undefined): void {
     const at = this.now();
@@ -71,12 +72,13 @@ export class ServingTelemetry {
     const key = `${model}\u0000${alias ?? ''}\u0000${version}\u0000${bucketStart}`;
     let counter = this.counters.get(key);
     if (counter === undefined) {
-      counter = { model, alias, version, bucketStart, requests: 0, rejected: 0, failed: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
+      counter = { model, alias, version, bucketStart, requests: 0, rejected: 0, failed: 0, fallbacks: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
       this.counters.set(key, counter);
     }
     counter.requests += 1;
     if (outcome === 'rejected') counter.rejected += 1;
     else if (outcome === 'failed') counter.failed += 1;
+    else if (outcome === 'fallback') counter.fallbacks += 1;
     if (ms !== undefined) counter.latency[latencyBucket(ms)]! += 1;
     this.pendingSince ??= at;
   }
@@ -118,7 +120,7 @@ export class ServingTelemetry {
     await Promise.all([
       ...counters.map((c) =>
         this.sinks
-          .addStats(c.model, c.alias, c.version, c.bucketStart, { requests: c.requests, rejected: c.rejected, failed: c.failed, latency: c.latency }, flushId)
+          .addStats(c.model, c.alias, c.version, c.bucketStart, { requests: c.requests, rejected: c.rejected, failed: c.failed, fallbacks: c.fallbacks, latency: c.latency }, flushId)
           .catch((error: unknown) => this.sinks.onError(`serving counters of ${c.model} v${c.version}`, error)),
       ),
       ...[...byModel].map(([model, lines]) =>

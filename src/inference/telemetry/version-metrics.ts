@@ -11,8 +11,8 @@ import type { VersionStats } from './serving-stats.js';
 export const NO_ALIAS_DIMENSION = '(version)';
 
 /**
- * Publishes counts as the metrics `VersionRequests`, `VersionFailures` (5xx) and `VersionRefusals`
- * (4xx after the version was picked), with the dimensions `service`, `model`, `alias` and `version`,
+ * Publishes counts as the metrics `VersionRequests`, `VersionFailures` (5xx), `VersionRefusals`
+ * (4xx after the version was picked) and `VersionFallbacks` (answered by the alias's fallback), with the dimensions `service`, `model`, `alias` and `version`,
  * in the namespace Powertools is configured with (`POWERTOOLS_METRICS_NAMESPACE`).
  */
 export function publishVersionMetrics(serviceName: string, model: string, alias: string | undefined, version: number, stats: VersionStats): void {
@@ -21,5 +21,6 @@ export function publishVersionMetrics(serviceName: string, model: string, alias:
   metrics.addMetric('VersionRequests', MetricUnit.Count, stats.requests);
   metrics.addMetric('VersionFailures', MetricUnit.Count, stats.failed);
   metrics.addMetric('VersionRefusals', MetricUnit.Count, stats.rejected);
+  metrics.addMetric('VersionFallbacks', MetricUnit.Count, stats.fallbacks);
   metrics.publishStoredMetrics();
 }

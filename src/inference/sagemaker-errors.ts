@@ -1,0 +1,92 @@
+/**
+ * SageMaker Runtime's `InvokeEndpoint` failures in the platform's words (SageMaker Runtime API
+ * reference, "InvokeEndpoint", Errors; Triton's SageMaker server, `src/sagemaker_server.cc`):
+ *
+ * | SageMaker answer                                        | domain error                     | HTTP        |
+ * | ------------------------------------------------------- | -------------------------------- | ----------- |
+ * | `ModelError` (424), container answered 4xx              | invalid request, its message     | 400         |
+ * | `ModelError` (424), container answered 5xx (or none)    | model failure, its message       | 500         |
+ * | `ModelNotReadyException` (429)                          | not ready                        | 503 / fallback |
+ * | `ValidationError` "… no capacity …" (component at zero) | not ready (scaling from zero)    | 503 / fallback |
+ * | `ValidationError` endpoint/component not found          | not in service                   | 503 / fallback |
+ * | `ThrottlingException`                                   | throttled                        | 503 / fallback |
+ * | `ServiceUnavailable`, `InternalFailure`, `InternalDependencyException`, 5xx, network | unavailable | 503 / fallback |
+ * | anything else (`AccessDeniedException`, other `ValidationError`s) | version cannot be served | 500     |
+ *
+ * Throttling is a 503, not a 429: SageMaker throttles the platform's account or endpoint, not the
+ * caller, whose own rate API Gateway's usage plans limit (429 there). Triton answers every
+ * failed inference 400 (507 when out of memory) with `{"error": "…"}`: the message is read out.
+ */
+import { clip, InvalidRequestError, ModelRunError, ModelVersionUnavailableError, type PlatformError } from '../errors.js';
+import { BackendUnavailableError, type UnavailableReason } from './backend-errors.js';
+import type { CircuitTarget } from './circuit-breaker.js';
+
+/** Longest part of a container's message quoted in an answer. */
+const MAX_MESSAGE_CHARS = 300;
+
+/** Seconds to wait before retrying, by reason. */
+const RETRY_AFTER_SECONDS: Readonly<Record<Exclude<UnavailableReason, 'circuit-open' | 'timeout' | 'busy'>, number>> = {
+  'not-in-service': 30,
+  'not-ready': 5,
+  throttled: 1,
+  unavailable: 1,
+};
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+const UNAVAILABLE_NAMES = new Set(['ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalDependencyException', 'InternalServerError']);
+
+const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException']);
+
+interface SdkError {
+  readonly name?: string;
+  readonly message?: string;
+  readonly code?: string;
+  readonly OriginalStatusCode?: number;
+  readonly OriginalMessage?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+/** The container's message: Triton's `{"error": "…"}` read out, clipped. */
+function containerMessage(original: string | undefined): string {
+  if (original === undefined || original.trim() === '') return 'no message';
+  try {
+    const parsed = JSON.parse(original) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string') {
+      return clip((parsed as { error: string }).error, MAX_MESSAGE_CHARS);
+    }
+  } catch {
+    // Not JSON: the text itself.
+  }
+  return clip(original.trim(), MAX_MESSAGE_CHARS);
+}
+
+/** The platform's error for a failed `InvokeEndpoint` of `target` (see the module documentation). */
+export function sageMakerFailure(error: unknown, target: CircuitTarget): PlatformError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkError;
+  const { model, version } = target;
+  const where = target.inferenceComponentName === undefined ? `SageMaker endpoint '${target.endpointName}'` : `inference component '${target.inferenceComponentName}'`;
+  const unavailable = (reason: keyof typeof RETRY_AFTER_SECONDS, detail: string) =>
+    new BackendUnavailableError(model, version, reason, detail, RETRY_AFTER_SECONDS[reason], error);
+  const message = e.message ?? String(error);
+
+  if (e.name === 'ModelError') {
+    const status = e.OriginalStatusCode;
+    const said = containerMessage(e.OriginalMessage);
+    if (status === 429) return unavailable('throttled', `its ${where} is overloaded: ${said}`);
+    if (status !== undefined && status >= 400 && status < 500) return new InvalidRequestError(`model '${model}' version ${version} refused the request: ${said}`, error);
+    return new ModelRunError(model, version, `its ${where} answered ${status ?? 'an error'}: ${said}`, error);
+  }
+  if (e.name === 'ModelNotReadyException') return unavailable('not-ready', `its ${where} is not ready yet`);
+  if (e.name === 'ValidationError') {
+    if (/no capacity/i.test(message)) return unavailable('not-ready', `its ${where} has no capacity yet: it is scaling up from zero`);
+    if (/not found|could not find|does not exist/i.test(message)) return unavailable('not-in-service', `its ${where} does not exist`);
+    return new ModelVersionUnavailableError(model, version, `SageMaker refused the call to its ${where}: ${clip(message, MAX_MESSAGE_CHARS)}`, error);
+  }
+  if (e.name !== undefined && THROTTLING_NAMES.has(e.name)) return unavailable('throttled', `SageMaker is throttling calls to its ${where}`);
+  const status = e.$metadata?.httpStatusCode;
+  if ((e.name !== undefined && UNAVAILABLE_NAMES.has(e.name)) || (e.code !== undefined && NETWORK_CODES.has(e.code)) || (status !== undefined && status >= 500)) {
+    return unavailable('unavailable', `its ${where} is unavailable`);
+  }
+  return new ModelVersionUnavailableError(model, version, `the call to its ${where} failed (${e.name ?? 'error'})`, error);
+}
