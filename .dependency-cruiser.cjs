@@ -4,15 +4,19 @@
  * pieces fit), except where a rule says otherwise.
  */
 const TESTS = '\\.test\\.ts$';
-const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training'];
+const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training', 'deployments'];
 const context = (name) => `^src/${name}/`;
-/** Contexts each context may not import: the map is registry, lake → inference → rollout; lake, registry → training. */
+/**
+ * Contexts each context may not import: the map is registry, lake → inference → rollout; lake, registry → training;
+ * registry → deployments (which no context imports: serving reads a version's deployment from the registry).
+ */
 const CONTEXT_FORBIDS = {
-  registry: ['lake', 'inference', 'rollout', 'training'],
-  lake: ['registry', 'inference', 'rollout', 'training'],
-  inference: ['lake', 'rollout', 'training'],
-  rollout: ['lake', 'training'],
-  training: ['inference', 'rollout'],
+  registry: ['lake', 'inference', 'rollout', 'training', 'deployments'],
+  lake: ['registry', 'inference', 'rollout', 'training', 'deployments'],
+  inference: ['lake', 'rollout', 'training', 'deployments'],
+  rollout: ['lake', 'training', 'deployments'],
+  training: ['inference', 'rollout', 'deployments'],
+  deployments: ['lake', 'inference', 'rollout', 'training'],
 };
 
 module.exports = {
