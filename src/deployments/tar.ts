@@ -1,7 +1,7 @@
 /**
  * A streaming writer of POSIX ustar archives (the `tar` format SageMaker unpacks model data
- * from), for the few entries of a serving package: directories and regular files whose size is
- * known before their bytes stream through. No tar library is among the project's dependencies
+ * from), for the few entries of a serving package: regular files whose size is known before their
+ * bytes stream through (their folders are created by whoever unpacks them, as tar does). No tar library is among the project's dependencies
  * (`tar-stream` would replace this module); the format is POSIX.1-1988 ustar: a 512-byte header
  * per entry, the data padded to 512 bytes, two zero blocks at the end.
  */
@@ -10,10 +10,12 @@ const BLOCK = 512;
 /** Largest size the 11 octal digits of a ustar header hold (8 GiB − 1). */
 export const MAX_ENTRY_BYTES = 8 * 1024 ** 3 - 1;
 
-/** An archive entry: a directory, or a file of `size` bytes read from `body`. */
-export type TarEntry =
-  | { readonly type: 'directory'; readonly path: string }
-  | { readonly type: 'file'; readonly path: string; readonly size: number; readonly body: AsyncIterable<Uint8Array> | Uint8Array };
+/** An archive entry: a file of `size` bytes read from `body`. */
+export interface TarEntry {
+  readonly path: string;
+  readonly size: number;
+  readonly body: AsyncIterable<Uint8Array> | Uint8Array;
+}
 
 /** Splits a path into ustar's `prefix` (≤ 155 bytes) and `name` (≤ 100 bytes) at a `/`. */
 function splitPath(path: string): { name: string; prefix: string } {
@@ -31,20 +33,19 @@ function writeOctal(header: Buffer, offset: number, width: number, value: number
   header.write(`${value.toString(8).padStart(width - 1, '0')}\0`, offset, width, 'ascii');
 }
 
-/** The 512-byte ustar header of an entry (mode 0644 for files, 0755 for directories; owner root). */
+/** The 512-byte ustar header of a regular file (mode 0644, owner root). */
 export function tarHeader(entry: TarEntry, mtimeSeconds: number): Buffer {
-  const path = entry.type === 'directory' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
-  const { name, prefix } = splitPath(path);
-  const size = entry.type === 'file' ? entry.size : 0;
+  const { name, prefix } = splitPath(entry.path);
+  const { size } = entry;
   if (size > MAX_ENTRY_BYTES) throw new Error(`'${entry.path}' is ${size} bytes; a ustar entry holds at most ${MAX_ENTRY_BYTES}`);
   const header = Buffer.alloc(BLOCK);
   header.write(name, 0, 100, 'utf8');
-  writeOctal(header, 100, 8, entry.type === 'directory' ? 0o755 : 0o644);
+  writeOctal(header, 100, 8, 0o644);
   writeOctal(header, 108, 8, 0);
   writeOctal(header, 116, 8, 0);
   writeOctal(header, 124, 12, size);
   writeOctal(header, 136, 12, mtimeSeconds);
-  header.write(entry.type === 'directory' ? '5' : '0', 156, 1, 'ascii');
+  header.write('0', 156, 1, 'ascii');
   header.write('ustar\0', 257, 6, 'ascii');
   header.write('00', 263, 2, 'ascii');
   header.write('root', 265, 32, 'ascii');
@@ -68,7 +69,6 @@ const padding = (size: number): Buffer => Buffer.alloc((BLOCK - (size % BLOCK)) 
 export async function* tarStream(entries: readonly TarEntry[], mtimeSeconds: number): AsyncGenerator<Uint8Array> {
   for (const entry of entries) {
     yield tarHeader(entry, mtimeSeconds);
-    if (entry.type === 'directory') continue;
     let written = 0;
     for await (const chunk of entry.body instanceof Uint8Array ? [entry.body] : entry.body) {
       written += chunk.byteLength;

@@ -99,11 +99,9 @@ async function writeServingPackage(deps: PackagerDeps, version: ModelVersion, ke
   const name = version.model;
   const config = Buffer.from(tritonModelConfig(name, version.signature));
   const entries = [
-    { type: 'directory', path: name },
-    { type: 'file', path: `${name}/config.pbtxt`, size: config.byteLength, body: config },
-    { type: 'directory', path: `${name}/1` },
-    { type: 'file', path: `${name}/1/model.onnx`, size, body },
-  ] as const;
+    { path: `${name}/config.pbtxt`, size: config.byteLength, body: config },
+    { path: `${name}/1/model.onnx`, size, body },
+  ];
   // Deterministic bytes: the entries carry the version's registration time, gzip no timestamp.
   const mtime = Math.floor(Date.parse(version.createdAt) / 1000);
   await mkdir(deps.scratchDir, { recursive: true });
