@@ -98,8 +98,13 @@ export interface SageMakerDeployConfig {
   readonly tritonImageUri: string;
 }
 
-/** Reads the SageMaker settings of a deploying function once at start; throws naming every missing variable. */
-export function loadSageMakerDeployConfig(env: NodeJS.ProcessEnv = process.env): SageMakerDeployConfig {
+/**
+ * Reads the SageMaker settings of a deploying function once at start: `undefined` on a platform
+ * without SageMaker settings (none of them set: no version can be registered on SageMaker there);
+ * throws naming every missing variable when only some are set.
+ */
+export function loadSageMakerDeployConfig(env: NodeJS.ProcessEnv = process.env): SageMakerDeployConfig | undefined {
+  if (Object.keys(sagemakerSchema.shape).every((name) => env[name] === undefined)) return undefined;
   const c = parseEnvironment(sagemakerSchema, env);
   return { resourcePrefix: c[ENV.sagemakerResourcePrefix], executionRoleArn: c[ENV.sagemakerExecutionRoleArn], tritonImageUri: c[ENV.tritonImageUri] };
 }

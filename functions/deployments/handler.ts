@@ -25,14 +25,16 @@ const { logger } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
 const registry = new ModelRegistry(table, undefined, registryEventSink(logger, config.registryEventBus));
-const deployer = new SageMakerDeployer(
-  { sagemaker: new SageMakerClient({}), autoScaling: new ApplicationAutoScalingClient({}), cloudWatch: new CloudWatchClient({}) },
-  sagemakerConfig,
-);
+// A platform without SageMaker settings registers no SageMaker versions: there is nothing to deploy.
+const deployer =
+  sagemakerConfig === undefined
+    ? undefined
+    : new SageMakerDeployer({ sagemaker: new SageMakerClient({}), autoScaling: new ApplicationAutoScalingClient({}), cloudWatch: new CloudWatchClient({}) }, sagemakerConfig);
 const packager = { s3: clients.s3, lakeBucket: config.lakeBucket, scratchDir: config.scratchDir };
 
 /** Lambda entry point. */
 export const handler = createScheduledHandler(observability, async () => {
+  if (deployer === undefined) return { changed: 0 };
   const steps = await advanceDeployments({ registry, deployer, servingPackage: (version) => ensureServingPackage(packager, version) }, (version, error) =>
     logger.error('deployment step failed; retried at the next run', { model: version.model, version: version.version, error: error as Error }),
   );
