@@ -254,6 +254,45 @@ describe('deleting and redeploying a deployment', () => {
     expect(await inProgress()).toContain('redeploy/1');
   });
 
+  it('a DELETE or an archive calls off a redeploy on its way, and a write based on an older read loses', async () => {
+    // Prepare
+    await sagemakerVersion('calloff');
+    deploySteps = [{ state: 'FAILED', reason: 'the endpoint failed: bad image' }];
+    await advanceDeployment(deps, 'calloff', 1);
+    const failed = (await registry.getVersion('calloff', 1)).deployment!;
+    await registry.redeploy('calloff', 1, { by: 'ops', reason: '' });
+
+    // Act
+    const deleted = await registry.deleteDeployment('calloff', 1, { by: 'ops', reason: 'never mind' });
+    const stale = await registry.moveDeployment('calloff', 1, failed, { ...failed, state: 'DELETING', redeploy: true, updatedAt: new Date().toISOString() });
+    teardownSteps = [{ done: true }];
+    const afterTeardown = await advanceDeployment(deps, 'calloff', 1);
+
+    // Assess
+    expect(deleted.deployment).toMatchObject({ state: 'DELETING', reason: 'deleted by ops: never mind' });
+    expect(deleted.deployment).not.toHaveProperty('redeploy');
+    expect(stale).toBe(false);
+    expect(afterTeardown).toMatchObject({ state: 'DELETED' });
+  });
+
+  it('archiving a version whose failed deployment is being redeployed calls the redeploy off', async () => {
+    // Prepare
+    await sagemakerVersion('calloff-archive');
+    deploySteps = [{ state: 'FAILED', reason: 'the endpoint failed: bad image' }];
+    await advanceDeployment(deps, 'calloff-archive', 1);
+    await registry.redeploy('calloff-archive', 1, { by: 'ops', reason: '' });
+
+    // Act
+    const archived = await registry.setVersionStatus('calloff-archive', 1, { status: 'ARCHIVED', by: 'ops', reason: 'gone' });
+    teardownSteps = [{ done: true }];
+    const afterTeardown = await advanceDeployment(deps, 'calloff-archive', 1);
+
+    // Assess
+    expect(archived.deployment).toMatchObject({ state: 'DELETING', reason: 'archived: gone' });
+    expect(archived.deployment).not.toHaveProperty('redeploy');
+    expect(afterTeardown).toMatchObject({ state: 'DELETED' });
+  });
+
   it('archiving tears down; an archived version is never deployed again', async () => {
     // Prepare
     await sagemakerVersion('arch');

@@ -105,6 +105,23 @@ export type NewVersion = Omit<ModelVersion, 'version' | 'createdAt' | 'status' |
 /** Deployment states with SageMaker resources to tear down: archiving, or deleting the deployment, moves them to DELETING. */
 const TORN_DOWN_FROM: readonly DeploymentState[] = ['DEPLOYING', 'IN_SERVICE', 'FAILED'];
 
+/**
+ * The deployment to record when a caller asks for its teardown (archive, delete), or `undefined`
+ * when it is torn down or being torn down already. A redeploy on its way (DELETING, then DEPLOYING
+ * again) is called off: it stays DELETING, then DELETED.
+ */
+function teardownOf(deployment: Deployment | undefined, reason: string, at: string): Deployment | undefined {
+  if (deployment === undefined) return undefined;
+  if (!TORN_DOWN_FROM.includes(deployment.state) && !(deployment.state === 'DELETING' && deployment.redeploy === true)) return undefined;
+  const { endpointName, inferenceComponentName } = deployment;
+  return { state: 'DELETING', endpointName, ...(inferenceComponentName === undefined ? {} : { inferenceComponentName }), reason, updatedAt: at };
+}
+
+/** The condition that a version item's deployment is still `seen` (its state and last write): every deployment write is conditional on it. */
+const DEPLOYMENT_UNCHANGED = '#deployment.#state = :seenState AND #deployment.#updatedAt = :seenAt';
+const deploymentUnchangedNames = { '#state': 'state', '#updatedAt': 'updatedAt' };
+const deploymentUnchangedValues = (seen: Deployment) => ({ ':seenState': seen.state, ':seenAt': seen.updatedAt });
+
 /** Whether the `deployments` function has work to do for a deployment in this state (it is then in the index). */
 export const isDeploymentInProgress = (state: DeploymentState): boolean => state === 'DEPLOYING' || state === 'DELETING';
 
@@ -301,11 +318,8 @@ export class ModelRegistry {
     if (change.status === 'ARCHIVED') await this.assertNoAliasUses(model, version);
     const statusChange = { by: change.by, at: this.now().toISOString(), reason: change.reason };
     // Archiving tears the version's SageMaker deployment down (the `deployments` function deletes it), in the same write.
-    const teardown =
-      change.status === 'ARCHIVED' && current.deployment !== undefined && TORN_DOWN_FROM.includes(current.deployment.state)
-        ? { from: current.deployment, to: { ...current.deployment, state: 'DELETING', reason: `archived: ${change.reason || 'no reason given'}`, updatedAt: statusChange.at } satisfies Deployment }
-        : undefined;
-    const update = teardown === undefined ? undefined : deploymentUpdate(model, version, teardown.to);
+    const tornDown = change.status === 'ARCHIVED' ? teardownOf(current.deployment, `archived: ${change.reason || 'no reason given'}`, statusChange.at) : undefined;
+    const update = tornDown === undefined ? undefined : deploymentUpdate(model, version, tornDown);
     try {
       await this.table.send(() =>
         this.table.db.send(
@@ -314,21 +328,19 @@ export class ModelRegistry {
             Key: { pk: modelPk(model), sk: versionSk(version) },
             UpdateExpression: `SET #status = :to, #statusChange = :change${update === undefined ? '' : `, ${update.set}${update.remove}`}`,
             // `READY` is how versions registered before the lifecycle are stored (PENDING); a
-            // deployment to tear down must still be one that has resources.
-            ConditionExpression: `${current.status === 'PENDING' ? '#status IN (:from, :legacy)' : '#status = :from'}${
-              teardown === undefined ? '' : ' AND #deployment.#state IN (:deploying, :inService, :failed)'
-            }`,
+            // deployment torn down must still be the one that was read.
+            ConditionExpression: `${current.status === 'PENDING' ? '#status IN (:from, :legacy)' : '#status = :from'}${update === undefined ? '' : ` AND ${DEPLOYMENT_UNCHANGED}`}`,
             ExpressionAttributeNames: {
               '#status': 'status',
               '#statusChange': 'statusChange',
-              ...(update === undefined ? {} : { ...update.names, '#state': 'state' }),
+              ...(update === undefined ? {} : { ...update.names, ...deploymentUnchangedNames }),
             },
             ExpressionAttributeValues: {
               ':to': change.status,
               ':change': statusChange,
               ':from': current.status,
               ...(current.status === 'PENDING' ? { ':legacy': 'READY' } : {}),
-              ...(update === undefined ? {} : { ...update.values, ':deploying': 'DEPLOYING', ':inService': 'IN_SERVICE', ':failed': 'FAILED' }),
+              ...(update === undefined || current.deployment === undefined ? {} : { ...update.values, ...deploymentUnchangedValues(current.deployment) }),
             },
           }),
         ),
@@ -338,8 +350,8 @@ export class ModelRegistry {
       throw error;
     }
     await this.events.publish({ type: 'VersionStatusChanged', model, version, from: current.status, to: change.status, by: change.by, reason: change.reason });
-    if (teardown !== undefined) await this.publishDeployment(model, version, teardown.from.state, teardown.to);
-    return { ...current, status: change.status, statusChange, ...(teardown === undefined ? {} : { deployment: teardown.to }) };
+    if (tornDown !== undefined) await this.publishDeployment(model, version, current.deployment?.state, tornDown);
+    return { ...current, status: change.status, statusChange, ...(tornDown === undefined ? {} : { deployment: tornDown }) };
   }
 
   /** 409 when an alias routes to the version, shadows it or names it as its fallback (it must not disappear under them). */
@@ -358,15 +370,16 @@ export class ModelRegistry {
    * Deletes a version's SageMaker deployment without archiving the version: DEPLOYING, IN_SERVICE
    * or FAILED → DELETING (the `deployments` function deletes its resources, then DELETED). 409
    * while an alias routes to the version, shadows it or names it as fallback, or when the version
-   * is not on the SageMaker backend; a deployment already DELETING or DELETED is returned as it is.
+   * is not on the SageMaker backend; a deployment already DELETING or DELETED is returned as it is
+   * (a redeploy on its way is called off).
    */
   async deleteDeployment(model: string, version: number, change: { by: string; reason: string }): Promise<ModelVersion> {
     const current = await this.getVersion(model, version);
     const deployment = this.deploymentOf(current);
-    if (!TORN_DOWN_FROM.includes(deployment.state)) return current;
+    const tornDown = teardownOf(deployment, `deleted by ${change.by}${change.reason === '' ? '' : `: ${change.reason}`}`, this.now().toISOString());
+    if (tornDown === undefined) return current;
     await this.assertNoAliasUses(model, version);
-    const reason = `deleted by ${change.by}${change.reason === '' ? '' : `: ${change.reason}`}`;
-    return this.requestDeployment(current, deployment, { ...deployment, state: 'DELETING', reason, updatedAt: this.now().toISOString() });
+    return this.requestDeployment(current, deployment, tornDown);
   }
 
   /**
@@ -403,9 +416,9 @@ export class ModelRegistry {
   }
 
   /**
-   * Records a version's deployment as `to`, on condition that its state is still `from`'s (one
-   * conditional update of the version item); `false` when it moved meanwhile (another writer won).
-   * A change of state is announced (`DeploymentChanged`).
+   * Records a version's deployment as `to`, on condition that it is still `from` (its state and
+   * last write: one conditional update of the version item); `false` when it changed meanwhile
+   * (another writer won). A change of state is announced (`DeploymentChanged`).
    */
   async moveDeployment(model: string, version: number, from: Deployment, to: Deployment): Promise<boolean> {
     const update = deploymentUpdate(model, version, to);
@@ -416,9 +429,9 @@ export class ModelRegistry {
             TableName: this.table.tableName,
             Key: { pk: modelPk(model), sk: versionSk(version) },
             UpdateExpression: `SET ${update.set}${update.remove}`,
-            ConditionExpression: '#deployment.#state = :from',
-            ExpressionAttributeNames: { ...update.names, '#state': 'state' },
-            ExpressionAttributeValues: { ...update.values, ':from': from.state },
+            ConditionExpression: DEPLOYMENT_UNCHANGED,
+            ExpressionAttributeNames: { ...update.names, ...deploymentUnchangedNames },
+            ExpressionAttributeValues: { ...update.values, ...deploymentUnchangedValues(from) },
           }),
         ),
       );
