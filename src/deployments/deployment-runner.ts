@@ -5,7 +5,7 @@
  * what changed is recorded with one conditional update (on the state it was read in), so a
  * person's archive or delete that lands meanwhile wins and the next run follows it.
  */
-import type { ModelRegistry } from '../registry/registry.js';
+import { isDeploymentInProgress, type ModelRegistry } from '../registry/registry.js';
 import type { Deployment, ModelVersion } from '../registry/types.js';
 import type { DeployProgress, DeploymentTarget, TeardownProgress } from './deployer.js';
 import { resourceNames } from './names.js';
@@ -39,7 +39,7 @@ export interface DeploymentStep {
 export async function advanceDeployment(deps: DeploymentRunnerDeps, model: string, versionNumber: number): Promise<Deployment | undefined> {
   const version = await deps.registry.getVersion(model, versionNumber);
   const current = version.deployment;
-  if (current === undefined || version.backend?.kind !== 'sagemaker' || (current.state !== 'DEPLOYING' && current.state !== 'DELETING')) return undefined;
+  if (current === undefined || version.backend?.kind !== 'sagemaker' || !isDeploymentInProgress(current.state)) return undefined;
   const target: DeploymentTarget = { names: resourceNames(current.endpointName), backend: version.backend, modelBytes: version.artifact.sizeBytes };
   const at = () => (deps.now ?? (() => new Date()))().toISOString();
   let next: Deployment;
