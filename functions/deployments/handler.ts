@@ -11,11 +11,12 @@ import { createAwsClients } from '../../src/aws/clients.js';
 import { loadConfig, loadSageMakerDeployConfig } from '../../src/config.js';
 import { SageMakerDeployer } from '../../src/deployments/deployer.js';
 import { advanceDeployments } from '../../src/deployments/deployment-runner.js';
-import { ensureServingPackage } from '../../src/deployments/triton-package.js';
+import { findServingPackage, writeServingPackage } from '../../src/deployments/triton-package.js';
 import { createScheduledHandler } from '../../src/runtime/handler-stack.js';
 import { createObservability } from '../../src/runtime/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
+import type { ModelVersion } from '../../src/registry/types.js';
 import { RegistryTable } from '../../src/storage/table.js';
 
 const config = loadConfig();
@@ -31,11 +32,12 @@ const deployer =
     ? undefined
     : new SageMakerDeployer({ sagemaker: new SageMakerClient({}), autoScaling: new ApplicationAutoScalingClient({}), cloudWatch: new CloudWatchClient({}) }, sagemakerConfig);
 const packager = { s3: clients.s3, lakeBucket: config.lakeBucket, scratchDir: config.scratchDir };
+const servingPackages = { find: (version: ModelVersion) => findServingPackage(packager, version), write: (version: ModelVersion) => writeServingPackage(packager, version) };
 
 /** Lambda entry point. */
 export const handler = createScheduledHandler(observability, async () => {
   if (deployer === undefined) return { changed: 0 };
-  const steps = await advanceDeployments({ registry, deployer, servingPackage: (version) => ensureServingPackage(packager, version) }, (version, error) =>
+  const steps = await advanceDeployments({ registry, deployer, servingPackages }, (version, error) =>
     logger.error('deployment step failed; retried at the next run', { model: version.model, version: version.version, error: error as Error }),
   );
   for (const step of steps) logger.info('deployment changed', { model: step.model, version: step.version, deployment: step.deployment });

@@ -12,10 +12,11 @@ import { ConflictError, InvalidRequestError } from '../errors.js';
 import type { RegistryEvent } from '../registry/events.js';
 import { aliasSk, modelPk } from '../registry/keys.js';
 import { ModelRegistry } from '../registry/registry.js';
-import type { SageMakerBackend } from '../registry/types.js';
+import type { ModelVersion, SageMakerBackend } from '../registry/types.js';
 import { RegistryTable } from '../storage/table.js';
 import type { DeployProgress, DeploymentTarget, TeardownProgress } from './deployer.js';
-import { advanceDeployment, advanceDeployments, type DeploymentRunnerDeps } from './deployment-runner.js';
+import { advanceDeployment, advanceDeployments, PACKAGING, type DeploymentRunnerDeps } from './deployment-runner.js';
+import type { ServingPackage } from './triton-package.js';
 import { deploymentNamer } from './names.js';
 
 const TO_ZERO: SageMakerBackend = { kind: 'sagemaker', instanceType: 'ml.g5.xlarge', minInstances: 0, maxInstances: 1 };
@@ -32,6 +33,10 @@ let deploySteps: (DeployProgress | Error)[] = [];
 let teardownSteps: (TeardownProgress | Error)[] = [];
 const asked: { what: 'deploy' | 'teardown'; target: DeploymentTarget }[] = [];
 let deps: DeploymentRunnerDeps;
+/** The serving packages written, by `<model>/<version>`, and what holds up the next write. */
+const packages = new Map<string, ServingPackage>();
+const packagesWritten: string[] = [];
+let packagingGate: ((version: ModelVersion) => Promise<void>) | undefined;
 
 const next = <T>(target: DeploymentTarget, steps: (T | Error)[], waiting: T): T => {
   if (!target.names.endpoint.startsWith(`sap-${scripted}-`)) return waiting;
@@ -50,7 +55,16 @@ beforeAll(async () => {
       deploy: async (target) => (asked.push({ what: 'deploy', target }), next<DeployProgress>(target, deploySteps, { state: 'DEPLOYING', reason: 'waiting' })),
       teardown: async (target) => (asked.push({ what: 'teardown', target }), next<TeardownProgress>(target, teardownSteps, { done: false, reason: 'waiting' })),
     },
-    servingPackage: async (version) => ({ bucket: 'lake', key: `models/${version.model}/serving/v${version.version}/model.tar.gz`, uri: 's3://lake/x', tritonModelName: version.model }),
+    servingPackages: {
+      find: async (version) => packages.get(`${version.model}/${version.version}`),
+      write: async (version) => {
+        packagesWritten.push(`${version.model}/${version.version}`);
+        await packagingGate?.(version);
+        const written = { bucket: 'lake', key: `models/${version.model}/serving/v${version.version}/model.tar.gz`, uri: 's3://lake/x', tritonModelName: version.model };
+        packages.set(`${version.model}/${version.version}`, written);
+        return written;
+      },
+    },
   };
 });
 afterAll(async () => env?.stop());
@@ -59,6 +73,8 @@ beforeEach(() => {
   asked.length = 0;
   deploySteps = [];
   teardownSteps = [];
+  packagesWritten.length = 0;
+  packagingGate = undefined;
 });
 
 /** A model with one version on the SageMaker backend, whose deployment the scripted deployer drives; events start after it. */
@@ -123,6 +139,29 @@ describe('the deployments runner', () => {
     expect(events.filter((e) => e.type === 'DeploymentChanged')).toEqual([
       expect.objectContaining({ from: 'DEPLOYING', to: 'IN_SERVICE', model: 'run-ok', version: 1 }),
     ]);
+  });
+
+  it('packages a version once: a run that overlaps the one packaging it leaves it alone', async () => {
+    // Prepare
+    await sagemakerVersion('run-pack');
+    deploySteps = [{ state: 'DEPLOYING', reason: 'creating the endpoint' }];
+    let overlapping: Promise<unknown> | undefined;
+    let recordedWhilePackaging: string | undefined;
+    packagingGate = async () => {
+      recordedWhilePackaging = (await registry.getVersion('run-pack', 1)).deployment?.reason;
+      overlapping = advanceDeployment(deps, 'run-pack', 1);
+      await overlapping;
+    };
+
+    // Act
+    const first = await advanceDeployment(deps, 'run-pack', 1);
+
+    // Assess
+    expect(await overlapping).toBeUndefined();
+    expect(packagesWritten).toEqual(['run-pack/1']);
+    expect(first).toMatchObject({ state: 'DEPLOYING', reason: 'creating the endpoint' });
+    expect(asked.filter((a) => a.what === 'deploy' && a.target.names.endpoint.startsWith('sap-run-pack-'))).toHaveLength(1);
+    expect(recordedWhilePackaging).toBe(PACKAGING);
   });
 
   it('records FAILED with the reason, keeps the version registered, and leaves transient failures for the next run', async () => {

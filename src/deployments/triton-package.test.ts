@@ -1,7 +1,7 @@
 /**
  * Serving packages on the S3 emulator (s3rver): the model repository Triton reads, checked by
- * unpacking it with the system's `tar` (an independent reader of the format); idempotence; and an
- * artifact whose bytes changed or disappeared.
+ * unpacking it with the system's `tar` (an independent reader of the format); deterministic bytes;
+ * and an artifact whose bytes changed or disappeared.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
@@ -16,7 +16,7 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { sha256Hex } from '../aws/artifact-store.js';
 import { UnusableArtifactError } from '../errors.js';
 import type { ModelVersion } from '../registry/types.js';
-import { ensureServingPackage, servingPackageKey, type PackagerDeps } from './triton-package.js';
+import { findServingPackage, servingPackageKey, writeServingPackage, type PackagerDeps } from './triton-package.js';
 
 const run = promisify(execFile);
 let env: TestEmulators;
@@ -70,9 +70,12 @@ describe('serving packages', () => {
     const version = await versionWith('resnet.small', model);
 
     // Act
-    const written = await ensureServingPackage(deps, version);
+    const before = await findServingPackage(deps, version);
+    const written = await writeServingPackage(deps, version);
 
     // Assess
+    expect(before).toBeUndefined();
+    expect(await findServingPackage(deps, version)).toEqual(written);
     expect(written).toEqual({
       bucket: deps.lakeBucket,
       key: 'models/resnet.small/serving/v3/model.tar.gz',
@@ -89,15 +92,15 @@ describe('serving packages', () => {
     expect(await readdir(deps.scratchDir)).toEqual([]);
   });
 
-  it('keeps paths of long model names (ustar prefix) and finds an existing package instead of writing it again', async () => {
+  it('keeps paths of long model names (ustar prefix), and writes the same bytes when a package is written again', async () => {
     // Prepare
     const name = `m${'x'.repeat(120)}`;
     const version = await versionWith(name, randomBytes(1000));
-    const first = await ensureServingPackage(deps, version);
+    const first = await writeServingPackage(deps, version);
     const written = await env.s3.send(new HeadObjectCommand({ Bucket: deps.lakeBucket, Key: first.key }));
 
     // Act
-    const second = await ensureServingPackage(deps, { ...version, artifact: { ...version.artifact, key: 'models/gone.onnx' } });
+    const second = await writeServingPackage(deps, version);
 
     // Assess
     expect(second).toEqual(first);
@@ -113,8 +116,8 @@ describe('serving packages', () => {
     await env.s3.send(new DeleteObjectCommand({ Bucket: deps.lakeBucket, Key: gone.artifact.key }));
 
     // Act
-    const mismatch = await ensureServingPackage(deps, changed).catch((error: unknown) => error);
-    const missing = await ensureServingPackage(deps, gone).catch((error: unknown) => error);
+    const mismatch = await writeServingPackage(deps, changed).catch((error: unknown) => error);
+    const missing = await writeServingPackage(deps, gone).catch((error: unknown) => error);
 
     // Assess
     expect(mismatch).toBeInstanceOf(UnusableArtifactError);

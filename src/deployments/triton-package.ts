@@ -62,26 +62,36 @@ async function* checkedSha256(chunks: AsyncIterable<Uint8Array>, expected: strin
   if (actual !== expected) throw new UnusableArtifactError(`${what} hashes to ${actual}, not the ${expected} the version recorded`);
 }
 
-/**
- * The version's serving package, written first if it is not there yet (a package found is the
- * one an earlier run wrote: the same bytes, as the archive is deterministic). A missing or changed
- * artifact is an {@link UnusableArtifactError}; an S3 outage a `DependencyUnavailableError`.
- */
-export async function ensureServingPackage(deps: PackagerDeps, version: ModelVersion): Promise<ServingPackage> {
+/** Where a version's serving package is (whether or not it was written yet). */
+function packageOf(deps: PackagerDeps, version: ModelVersion): ServingPackage {
   const key = servingPackageKey(version.model, version.version);
-  const found: ServingPackage = { bucket: deps.lakeBucket, key, uri: `s3://${deps.lakeBucket}/${key}`, tritonModelName: version.model };
+  return { bucket: deps.lakeBucket, key, uri: `s3://${deps.lakeBucket}/${key}`, tritonModelName: version.model };
+}
+
+/** The version's serving package if it was written (by an earlier run: the archive is deterministic), else `undefined`. */
+export async function findServingPackage(deps: PackagerDeps, version: ModelVersion): Promise<ServingPackage | undefined> {
+  const found = packageOf(deps, version);
   try {
-    await callDependency(DEPENDENCY, () => deps.s3.send(new HeadObjectCommand({ Bucket: deps.lakeBucket, Key: key })));
+    await callDependency(DEPENDENCY, () => deps.s3.send(new HeadObjectCommand({ Bucket: found.bucket, Key: found.key })));
     return found;
   } catch (error) {
-    if (!isMissing(error)) throw error;
+    if (isMissing(error)) return undefined;
+    throw error;
   }
-  await writeServingPackage(deps, version, key);
-  return found;
+}
+
+/**
+ * Writes the version's serving package. A missing or changed artifact is an
+ * {@link UnusableArtifactError}; an S3 outage a `DependencyUnavailableError`.
+ */
+export async function writeServingPackage(deps: PackagerDeps, version: ModelVersion): Promise<ServingPackage> {
+  const written = packageOf(deps, version);
+  await writePackageObject(deps, version, written.key);
+  return written;
 }
 
 /** Streams the artifact through tar and gzip to the scratch disk, then uploads the file to `key`. */
-async function writeServingPackage(deps: PackagerDeps, version: ModelVersion, key: string): Promise<void> {
+async function writePackageObject(deps: PackagerDeps, version: ModelVersion, key: string): Promise<void> {
   const { artifact } = version;
   const what = `the artifact of version ${version.version} of model '${version.model}'`;
   let object;
