@@ -4,15 +4,20 @@
  * pieces fit), except where a rule says otherwise.
  */
 const TESTS = '\\.test\\.ts$';
-const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training'];
+const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training', 'deployments'];
 const context = (name) => `^src/${name}/`;
-/** Contexts (and the ML library) each context may not import: the map is registry, lake → inference → rollout; lake, registry → training; ml → inference, training. */
+/**
+ * Contexts (and the ML library) each context may not import: the map is registry, lake → inference → rollout;
+ * lake, registry → training; ml → inference, training; registry → deployments (which no context imports:
+ * serving reads a version's deployment from the registry).
+ */
 const CONTEXT_FORBIDS = {
-  registry: ['lake', 'inference', 'rollout', 'training', 'ml'],
-  lake: ['registry', 'inference', 'rollout', 'training', 'ml'],
-  inference: ['lake', 'rollout', 'training'],
-  rollout: ['lake', 'training', 'ml'],
-  training: ['inference', 'rollout'],
+  registry: ['lake', 'inference', 'rollout', 'training', 'deployments', 'ml'],
+  lake: ['registry', 'inference', 'rollout', 'training', 'deployments', 'ml'],
+  inference: ['lake', 'rollout', 'training', 'deployments'],
+  rollout: ['lake', 'training', 'deployments', 'ml'],
+  training: ['inference', 'rollout', 'deployments'],
+  deployments: ['lake', 'inference', 'rollout', 'training', 'ml'],
 };
 
 module.exports = {

@@ -422,7 +422,9 @@ describe('PlatformStack (platform topology)', () => {
       const functionId = logicalId(rollouts?.function.node.defaultChild);
 
       // Act
-      const rules = Object.values(template.findResources('AWS::Events::Rule')) as CfnResourceJson[];
+      const rules = (Object.values(template.findResources('AWS::Events::Rule')) as CfnResourceJson[]).filter((rule) =>
+        JSON.stringify(rule.Properties?.['Targets']).includes(`"${functionId}"`),
+      );
       const resource = template.findResources('AWS::Lambda::Function')[functionId] as CfnResourceJson;
 
       // Assess

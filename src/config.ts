@@ -81,3 +81,36 @@ export function required<K extends keyof PlatformConfig>(config: PlatformConfig,
   if (value === undefined || value === null) throw new Error(`invalid function configuration: ${variable} is not set`);
   return value as NonNullable<PlatformConfig[K]>;
 }
+
+const sagemakerSchema = z.object({
+  [ENV.sagemakerResourcePrefix]: z.string().check(z.minLength(1)),
+  [ENV.sagemakerExecutionRoleArn]: z.string().check(z.minLength(1)),
+  [ENV.tritonImageUri]: z.string().check(z.minLength(1)),
+});
+
+/** The SageMaker settings of a function that deploys versions (`sagemaker: 'deploy'` access). */
+export interface SageMakerDeployConfig {
+  /** Prefix of every SageMaker resource name the platform creates. */
+  readonly resourcePrefix: string;
+  /** The role SageMaker assumes for the platform's models and endpoints. */
+  readonly executionRoleArn: string;
+  /** Triton Inference Server's image in this region. */
+  readonly tritonImageUri: string;
+}
+
+/**
+ * Reads the SageMaker settings of a deploying function once at start: `undefined` on a platform
+ * without SageMaker settings (none of them set: no version can be registered on SageMaker there);
+ * throws naming every missing variable when only some are set.
+ */
+export function loadSageMakerDeployConfig(env: NodeJS.ProcessEnv = process.env): SageMakerDeployConfig | undefined {
+  if (Object.keys(sagemakerSchema.shape).every((name) => env[name] === undefined)) return undefined;
+  const c = parseEnvironment(sagemakerSchema, env);
+  return { resourcePrefix: c[ENV.sagemakerResourcePrefix], executionRoleArn: c[ENV.sagemakerExecutionRoleArn], tritonImageUri: c[ENV.tritonImageUri] };
+}
+
+/** The SageMaker resource prefix, for functions that name SageMaker resources; `undefined` on a platform without SageMaker settings. */
+export function sagemakerResourcePrefix(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const prefix = env[ENV.sagemakerResourcePrefix];
+  return prefix === undefined || prefix === '' ? undefined : prefix;
+}

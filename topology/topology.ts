@@ -33,8 +33,8 @@ export const LAKE_KEYS = {
   /** Artifact uploads, `models/<name>/uploads/<id>.onnx` (upload URLs are signed for these keys). */
   modelUploads: 'models/*/uploads/*',
   /**
-   * Serving packages of SageMaker-backed versions (a Triton model repository built from the
-   * artifact), `models/<name>/serving/…`: the only lake objects SageMaker's execution role reads.
+   * Triton serving packages of SageMaker-backed versions, `models/<name>/serving/v<version>/model.tar.gz`
+   * (src/deployments/triton-package.ts): the only lake objects SageMaker's execution role reads.
    */
   servingPackages: 'models/*/serving/*',
   /** Sampled copies of requests for shadow versions, `shadow-requests/<model>/…`. */
@@ -123,6 +123,9 @@ export const topology: Topology = {
         registry: 'readWrite',
         lake: { read: [LAKE_KEYS.models, LAKE_KEYS.curated], write: [LAKE_KEYS.modelUploads, LAKE_KEYS.raw] },
         queues: { training: 'send' },
+        // Names the SageMaker resources of versions registered on the SageMaker backend (the
+        // resource prefix comes with SageMaker access; `invoke` is the lesser of its two levels).
+        sagemaker: 'invoke',
       },
       routes: [
         controlPlane('GET', '/models', PAGE),
@@ -134,6 +137,8 @@ export const topology: Topology = {
         controlPlane('GET', '/models/{name}/versions/{version}'),
         controlPlane('POST', '/models/{name}/versions/{version}/status'),
         controlPlane('PUT', '/models/{name}/versions/{version}/tags'),
+        controlPlane('POST', '/models/{name}/versions/{version}/deployment'),
+        controlPlane('DELETE', '/models/{name}/versions/{version}/deployment', ['reason']),
         controlPlane('POST', '/models/{name}/uploads'),
         controlPlane('GET', '/models/{name}/aliases', PAGE),
         controlPlane('GET', '/models/{name}/aliases/{alias}'),
@@ -227,6 +232,23 @@ export const topology: Topology = {
       // No reserved concurrency (it would fail deploys on accounts with the minimum quota): runs
       // that overlap are safe, since every rollout write is conditional on the revision it was
       // computed from (src/rollout/rollout-store.ts); the slower run's write fails and it moves on.
+      schedule: { everyMinutes: 1 },
+    },
+    {
+      id: 'deployments',
+      entry: 'functions/deployments/handler.ts',
+      description: 'Deployments: packages, deploys and follows SageMaker-backed versions, and tears down the archived or deleted ones',
+      memoryMb: 1024,
+      // Packaging a multi-GB model streams it through the scratch disk; SageMaker calls are quick.
+      timeoutSeconds: 900,
+      ephemeralStorageMb: 10_240,
+      layers: [],
+      // Reads artifacts, writes serving packages (models/<name>/serving/), and drives SageMaker.
+      access: { registry: 'readWrite', lake: { read: [LAKE_KEYS.models], write: [LAKE_KEYS.servingPackages] }, sagemaker: 'deploy' },
+      routes: [],
+      queueTriggers: [],
+      // Runs that overlap are safe: every step finds what exists, and every state write is
+      // conditional on the state it was read in (src/deployments/deployment-runner.ts).
       schedule: { everyMinutes: 1 },
     },
   ],

@@ -1,6 +1,6 @@
 /**
  * Control-plane function: the model registry API (models, versions, aliases,
- * artifact uploads), the dataset API and the training jobs API, behind IAM-authenticated
+ * artifact uploads, SageMaker deployments), the dataset API and the training jobs API, behind IAM-authenticated
  * API Gateway routes.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,7 +9,9 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, sagemakerResourcePrefix } from '../../src/config.js';
+import { createDeploymentRoutes } from '../../src/deployments/deployment-routes.js';
+import { deploymentNamer } from '../../src/deployments/names.js';
 import { createApiHandler } from '../../src/http/api-handler.js';
 import { inspectOnnxModel } from '../../src/inference/onnx-session.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
@@ -43,6 +45,7 @@ const signUpload = (key: string, expiresIn: number) =>
   getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn });
 const datasets = new DatasetStore(table);
 const registry = new ModelRegistry(table, undefined, events);
+const resourcePrefix = sagemakerResourcePrefix();
 const routes = {
   ...createControlPlaneRoutes({
     registry,
@@ -50,7 +53,9 @@ const routes = {
     lakeBucket: config.lakeBucket,
     inspect: inspectOnnxModel,
     signUpload,
+    ...(resourcePrefix === undefined ? {} : { nameDeployment: deploymentNamer(resourcePrefix) }),
   }),
+  ...createDeploymentRoutes({ registry }),
   ...createDatasetRoutes({
     datasets,
     lakeBucket: config.lakeBucket,

@@ -10,6 +10,7 @@ import type { RouteTable } from '../../src/http/router.js';
 import { createPredictRoutes } from '../../src/inference/predict-routes.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
 import { autoTrainChecker } from '../../src/training/auto-train.js';
+import { createDeploymentRoutes } from '../../src/deployments/deployment-routes.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { createJobRoutes } from '../../src/training/job-routes.js';
@@ -24,6 +25,7 @@ const unreachable: never = new Proxy(() => undefined, {
 
 const routes: RouteTable = {
   ...createControlPlaneRoutes(unreachable),
+  ...createDeploymentRoutes(unreachable),
   // The auto-train checker is read when the routes are made: the training context's rules, as in the handler.
   ...createDatasetRoutes(new Proxy({ autoTrain: autoTrainChecker }, { get: (deps, key) => (key === 'autoTrain' ? deps.autoTrain : unreachable) }) as never),
   ...createJobRoutes(unreachable),
@@ -36,7 +38,8 @@ const training = { modelName: 'm', target: 'y', task: 'classification' };
 const BODIES: Record<string, { body: Record<string, unknown>; nested?: string }> = {
   'POST /models': { body: { name: 'm', tags: {} } },
   'PUT /models/{name}/tags': { body: { tags: {} } },
-  'POST /models/{name}/versions': { body: { artifactUri: 's3://lake/models/m/a.onnx' } },
+  'POST /models/{name}/versions': { body: { artifactUri: 's3://lake/models/m/a.onnx', backend: { kind: 'sagemaker', serverless: { memorySizeMb: 1024, maxConcurrency: 1 } } }, nested: 'backend.serverless' },
+  'POST /models/{name}/versions/{version}/deployment': { body: {} },
   'POST /models/{name}/versions/{version}/status': { body: { status: 'APPROVED' } },
   'PUT /models/{name}/versions/{version}/tags': { body: { tags: {} } },
   'POST /models/{name}/uploads': { body: {} },

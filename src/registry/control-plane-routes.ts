@@ -8,6 +8,7 @@ import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { MAX_VERSION, parseVersionNumber } from '../storage/version-numbers.js';
 import { isStorableNumber, STORED_NUMBER_RANGE, storableNumbers } from '../storage/numbers.js';
+import { backendSchema, servingBackendOf } from './backend-spec.js';
 import { assertAliasName, assertModelName } from './names.js';
 import { registerVersion, type RegisterVersionDeps } from './register-version.js';
 import type { VersionFilter } from './registry.js';
@@ -50,6 +51,7 @@ const registerVersionSchema = z.object({
   tags,
   metrics: z.optional(boundedRecord(entryKey('metric names'), z.number().check(storableNumbers))),
   lineage: z.optional(boundedRecord(entryKey('lineage keys'), value)),
+  backend: z.optional(backendSchema),
 });
 /** Most routes one alias splits traffic between. */
 export const MAX_ROUTES = 10;
@@ -152,8 +154,8 @@ export function createControlPlaneRoutes(deps: ControlPlaneDeps): RouteTable {
       });
     },
     'POST /models/{name}/versions': async (event) => {
-      const body = parseBody(event, registerVersionSchema, 'version registration');
-      return jsonResponse(201, await registerVersion(deps, model(event), body));
+      const { backend, ...body } = parseBody(event, registerVersionSchema, 'version registration');
+      return jsonResponse(201, await registerVersion(deps, model(event), { ...body, ...(backend === undefined ? {} : { backend: servingBackendOf(backend) }) }));
     },
     'GET /models/{name}/versions': async (event) => {
       const page = await registry.listVersions(model(event), pageOf(event), versionFilterOf(event));

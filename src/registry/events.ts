@@ -1,13 +1,13 @@
 /**
  * Registry events, so users can hook their own automation (notify a channel when an alias
- * moves, start an evaluation when a version lands): every new version, status change and alias
- * change (and, from the rollout context, every rollout change) is published after its write succeeded. In AWS they go to the platform's EventBridge
+ * moves, start an evaluation when a version lands): every new version, status change, alias
+ * change and deployment state change (and, from the rollout context, every rollout change) is published after its write succeeded. In AWS they go to the platform's EventBridge
  * bus (source `serverless-ai-platform.registry`, detail-type = the event's `type`); they are
  * always logged as well. Publishing never fails the change it reports: the ledger and the
  * version items remain the record, and a failed publish is reported to `onError`.
  */
 import type { LedgerEntry } from './alias-ledger.js';
-import type { VersionStatus } from './types.js';
+import type { DeploymentState, VersionStatus } from './types.js';
 
 /** The `source` of every registry event on the bus. */
 export const EVENT_SOURCE = 'serverless-ai-platform.registry';
@@ -24,7 +24,18 @@ export type RegistryEvent =
       readonly by: string;
       readonly reason: string;
     }
-  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>);
+  | ({ readonly type: 'AliasChanged' } & Pick<LedgerEntry, 'model' | 'alias' | 'revision' | 'kind' | 'from' | 'to' | 'by' | 'reason'>)
+  | {
+      /** A SageMaker-backed version's deployment moved (DEPLOYING → IN_SERVICE, → FAILED with SageMaker's reason, → DELETING …). */
+      readonly type: 'DeploymentChanged';
+      readonly model: string;
+      readonly version: number;
+      /** The state before (absent when the version was registered with its deployment). */
+      readonly from?: DeploymentState;
+      readonly to: DeploymentState;
+      readonly endpointName: string;
+      readonly reason?: string;
+    };
 
 /** Any event of the platform: `type` becomes the EventBridge detail-type. Other contexts add their own (rollouts: `RolloutChanged`). */
 export interface PlatformEvent {

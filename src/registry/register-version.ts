@@ -4,7 +4,7 @@ import { objectKeyProblem } from '../aws/object-keys.js';
 import { InvalidRequestError, quote, UnusableArtifactError } from '../errors.js';
 import { externalDataTensors, NotAnOnnxModelError } from './external-data.js';
 import type { ModelRegistry } from './registry.js';
-import { UnsupportedTensorError, type ModelSignature, type ModelVersion } from './types.js';
+import { UnsupportedTensorError, type DeploymentNamer, type ModelSignature, type ModelVersion, type ServingBackend } from './types.js';
 
 /** Reads the signature of model bytes, throwing if they do not load. */
 export type ModelInspector = (bytes: Uint8Array) => Promise<ModelSignature>;
@@ -16,6 +16,12 @@ export interface RegisterVersionDeps {
   /** Artifacts must live in the lake bucket (the only bucket the platform may read). */
   readonly lakeBucket: string;
   readonly inspect: ModelInspector;
+  /**
+   * Names the SageMaker resources of versions registered on the SageMaker backend.
+   *
+   * @default - none: the SageMaker backend is refused (the platform has no SageMaker settings)
+   */
+  readonly nameDeployment?: DeploymentNamer;
 }
 
 /** A request to register an artifact as the next version of a model. */
@@ -28,6 +34,8 @@ export interface RegisterVersionRequest {
   readonly tags?: Readonly<Record<string, string>>;
   readonly metrics?: Readonly<Record<string, number>>;
   readonly lineage?: Readonly<Record<string, string>>;
+  /** What serves the version. @default - the predict function */
+  readonly backend?: ServingBackend;
 }
 
 /** A model's own area of the lake: its uploads, what training writes for it, and its registered artifacts. */
@@ -79,6 +87,7 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
     throw new InvalidRequestError(`artifact sha256 is ${sha256}, not the expected ${request.sha256}`);
   }
   const signature = await validatedSignature(deps, artifact, fetched.bytes);
+  if (request.backend?.kind === 'sagemaker') assertDeclaresShapes(artifact, signature);
   const key = registeredArtifactKey(model);
   const stored = await deps.artifacts.put({ bucket: deps.lakeBucket, key }, fetched.bytes);
   return deps.registry.registerVersion({
@@ -98,7 +107,21 @@ export async function registerVersion(deps: RegisterVersionDeps, model: string, 
     tags: request.tags ?? {},
     metrics: request.metrics ?? {},
     lineage: request.lineage ?? {},
-  });
+    ...(request.backend === undefined || request.backend.kind === 'lambda' ? {} : { backend: request.backend }),
+  }, deps.nameDeployment);
+}
+
+/**
+ * On SageMaker, Triton is given the model's configuration (its tensors' datatypes and dimensions):
+ * every tensor must declare its rank (422 otherwise, naming it).
+ */
+function assertDeclaresShapes(artifact: string, signature: ModelSignature): void {
+  const undeclared = [...signature.inputs.map((t) => ['input', t] as const), ...signature.outputs.map((t) => ['output', t] as const)].find(([, t]) => t.shape === undefined);
+  if (undeclared !== undefined) {
+    throw new UnusableArtifactError(
+      `artifact ${artifact} cannot be served on the SageMaker backend: ${undeclared[0]} '${undeclared[1].name}' does not declare its shape, which Triton needs (serve it on the lambda backend, or export it with shapes)`,
+    );
+  }
 }
 
 /** The signature of model bytes the platform can serve: self-contained (no external data) and loadable; UnusableArtifactError otherwise, naming the `artifact` (quoted). */

@@ -5,13 +5,16 @@ import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
 import { VERSION_PREFIX, versionSk } from '../storage/version-numbers.js';
-import { ALIAS_PREFIX, MODEL_SK, MODELS_GSI_PK, aliasSk, modelPk } from './keys.js';
+import { ALIAS_PREFIX, DEPLOYMENTS_GSI_PK, MODEL_SK, MODELS_GSI_PK, aliasSk, modelPk } from './keys.js';
 import {
   VERSION_TRANSITIONS,
   type AliasFallback,
   type AliasRecord,
   type AliasRoute,
   type AliasShadow,
+  type Deployment,
+  type DeploymentNamer,
+  type DeploymentState,
   type ModelRecord,
   type ModelSignature,
   type ModelVersion,
@@ -108,8 +111,42 @@ export interface NewModel {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** A validated version to register; the registry assigns the number and the time. */
-export type NewVersion = Omit<ModelVersion, 'version' | 'createdAt' | 'status'>;
+/** A validated version to register; the registry assigns the number, the time and (for a SageMaker backend) the deployment. */
+export type NewVersion = Omit<ModelVersion, 'version' | 'createdAt' | 'status' | 'deployment'>;
+
+/** Deployment states with SageMaker resources to tear down: archiving, or deleting the deployment, moves them to DELETING. */
+const TORN_DOWN_FROM: readonly DeploymentState[] = ['DEPLOYING', 'IN_SERVICE', 'FAILED'];
+
+/**
+ * The deployment to record when a caller asks for its teardown (archive, delete), or `undefined`
+ * when it is torn down or being torn down already. A redeploy on its way (DELETING, then DEPLOYING
+ * again) is called off: it stays DELETING, then DELETED.
+ */
+function teardownOf(deployment: Deployment | undefined, reason: string, at: string): Deployment | undefined {
+  if (deployment === undefined) return undefined;
+  if (!TORN_DOWN_FROM.includes(deployment.state) && !(deployment.state === 'DELETING' && deployment.redeploy === true)) return undefined;
+  const { endpointName, inferenceComponentName } = deployment;
+  return { state: 'DELETING', endpointName, ...(inferenceComponentName === undefined ? {} : { inferenceComponentName }), reason, updatedAt: at };
+}
+
+/** The condition that a version item's deployment is still `seen` (its state and last write): every deployment write is conditional on it. */
+const DEPLOYMENT_UNCHANGED = '#deployment.#state = :seenState AND #deployment.#updatedAt = :seenAt';
+const deploymentUnchangedNames = { '#state': 'state', '#updatedAt': 'updatedAt' };
+const deploymentUnchangedValues = (seen: Deployment) => ({ ':seenState': seen.state, ':seenAt': seen.updatedAt });
+
+/** Whether the `deployments` function has work to do for a deployment in this state (it is then in the index). */
+export const isDeploymentInProgress = (state: DeploymentState): boolean => state === 'DEPLOYING' || state === 'DELETING';
+
+/** The index attributes of a version item whose deployment is in progress (under `DEPLOYMENTS`). */
+const deploymentIndexKeys = (model: string, version: number) => ({ gsi1pk: DEPLOYMENTS_GSI_PK, gsi1sk: `${model}#${versionSk(version)}` });
+
+/** The update of a version item that records `to` as its deployment (kept in, or taken out of, the deployments index). */
+function deploymentUpdate(model: string, version: number, to: Deployment): { set: string; remove: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const names = { '#deployment': 'deployment', '#gsi1pk': 'gsi1pk', '#gsi1sk': 'gsi1sk' };
+  if (!isDeploymentInProgress(to.state)) return { set: '#deployment = :deployment', remove: ' REMOVE #gsi1pk, #gsi1sk', names, values: { ':deployment': to } };
+  const index = deploymentIndexKeys(model, version);
+  return { set: '#deployment = :deployment, #gsi1pk = :gsi1pk, #gsi1sk = :gsi1sk', remove: '', names, values: { ':deployment': to, ':gsi1pk': index.gsi1pk, ':gsi1sk': index.gsi1sk } };
+}
 
 /** An alias change: who asked, why, and the revision the caller last saw (If-Match). */
 export interface AliasChange {
@@ -210,10 +247,10 @@ export class ModelRegistry {
    * `latest + 1` with a conditional put, retrying when another registration won
    * the race. Numbers are gap-free because nothing is claimed before the put.
    */
-  async registerVersion(input: NewVersion): Promise<ModelVersion> {
+  async registerVersion(input: NewVersion, names?: DeploymentNamer): Promise<ModelVersion> {
     await this.getModel(input.model);
     for (let attempt = 0; attempt < VERSION_CLAIM_ATTEMPTS; attempt++) {
-      const registered = await this.registerVersionAs(input, (await this.latestVersionNumber(input.model)) + 1);
+      const registered = await this.registerVersionAs(input, (await this.latestVersionNumber(input.model)) + 1, names);
       if (registered !== undefined) return registered;
       // Another registration took this number: back off a little (with jitter) and read again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
@@ -224,21 +261,37 @@ export class ModelRegistry {
   /**
    * Registers a version under exactly `version` (the caller read it from
    * {@link latestVersionNumber} + 1, e.g. to name the artifact after it);
-   * `undefined` when another registration took that number first.
+   * `undefined` when another registration took that number first. A version on the SageMaker
+   * backend starts DEPLOYING, under the SageMaker names `names` gives it (InvalidRequestError without them: the
+   * platform has no SageMaker settings).
    */
-  async registerVersionAs(input: NewVersion, version: number): Promise<ModelVersion | undefined> {
-    const record: ModelVersion = { ...input, version, status: 'PENDING', createdAt: this.now().toISOString() };
+  async registerVersionAs(input: NewVersion, version: number, names?: DeploymentNamer): Promise<ModelVersion | undefined> {
+    const createdAt = this.now().toISOString();
+    let deployment: Deployment | undefined;
+    if (input.backend?.kind === 'sagemaker') {
+      if (names === undefined) throw new InvalidRequestError('this platform has no SageMaker settings: register the version on the lambda backend');
+      deployment = { state: 'DEPLOYING', ...names(input.model, version, input.backend), updatedAt: createdAt };
+    }
+    const record: ModelVersion = { ...input, version, status: 'PENDING', ...(deployment === undefined ? {} : { deployment }), createdAt };
     try {
       await this.table.send(() =>
         this.table.db.send(
           new PutCommand({
             TableName: this.table.tableName,
-            Item: { pk: modelPk(input.model), sk: versionSk(record.version), type: 'VERSION', ...record, metrics: toStorable(record.metrics) },
+            Item: {
+              pk: modelPk(input.model),
+              sk: versionSk(record.version),
+              type: 'VERSION',
+              ...(deployment === undefined ? {} : deploymentIndexKeys(input.model, version)),
+              ...record,
+              metrics: toStorable(record.metrics),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
       );
       await this.events.publish({ type: 'ModelVersionRegistered', model: record.model, version: record.version, lineage: record.lineage });
+      if (deployment !== undefined) await this.publishDeployment(record.model, version, undefined, deployment);
       return record;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -267,40 +320,42 @@ export class ModelRegistry {
 
   /**
    * Moves a version along its lifecycle (`VERSION_TRANSITIONS`; ConflictError otherwise). A version an alias
-   * routes to (shadows, or falls back to) cannot be archived (ConflictError naming the aliases).
+   * routes to, shadows or names as its fallback cannot be archived (ConflictError naming the aliases).
+   * Archiving a version on the SageMaker backend also moves its deployment to DELETING (unless it is
+   * deleted or being deleted already): the `deployments` function then deletes its resources.
    */
   async setVersionStatus(model: string, version: number, change: { status: VersionStatus; by: string; reason: string }): Promise<ModelVersion> {
     const current = await this.getVersion(model, version);
     if (!VERSION_TRANSITIONS[current.status].includes(change.status)) {
       throw new ConflictError(`version ${version} of model '${model}' is ${current.status}; it cannot become ${change.status}`);
     }
-    if (change.status === 'ARCHIVED') {
-      const aliases = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])];
-      const routed = aliases.filter(
-        (a) => a.routes.some((r) => r.version === version) || a.shadow?.version === version,
-      );
-      if (routed.length > 0) {
-        throw new ConflictError(`version ${version} of model '${model}' serves (or shadows) alias(es) ${routed.map((a) => `'${a.alias}'`).join(', ')}; move them first`);
-      }
-      const standsIn = aliases.filter(
-        (a) => a.routes.length > 0 && a.fallback !== undefined && 'version' in a.fallback && a.fallback.version === version,
-      );
-      if (standsIn.length > 0) {
-        throw new ConflictError(`version ${version} of model '${model}' is the fallback of alias(es) ${standsIn.map((a) => `'${a.alias}'`).join(', ')}; change their fallback first`);
-      }
-    }
+    if (change.status === 'ARCHIVED') await this.assertNoAliasUses(model, version);
     const statusChange = { by: change.by, at: this.now().toISOString(), reason: change.reason };
+    // Archiving tears the version's SageMaker deployment down (the `deployments` function deletes it), in the same write.
+    const tornDown = change.status === 'ARCHIVED' ? teardownOf(current.deployment, `archived: ${change.reason || 'no reason given'}`, statusChange.at) : undefined;
+    const update = tornDown === undefined ? undefined : deploymentUpdate(model, version, tornDown);
     try {
       await this.table.send(() =>
         this.table.db.send(
           new UpdateCommand({
             TableName: this.table.tableName,
             Key: { pk: modelPk(model), sk: versionSk(version) },
-            UpdateExpression: 'SET #status = :to, #statusChange = :change',
-            // `READY` is how versions registered before the lifecycle are stored (PENDING).
-            ConditionExpression: current.status === 'PENDING' ? '#status IN (:from, :legacy)' : '#status = :from',
-            ExpressionAttributeNames: { '#status': 'status', '#statusChange': 'statusChange' },
-            ExpressionAttributeValues: { ':to': change.status, ':change': statusChange, ':from': current.status, ...(current.status === 'PENDING' ? { ':legacy': 'READY' } : {}) },
+            UpdateExpression: `SET #status = :to, #statusChange = :change${update === undefined ? '' : `, ${update.set}${update.remove}`}`,
+            // `READY` is how versions registered before the lifecycle are stored (PENDING); a
+            // deployment torn down must still be the one that was read.
+            ConditionExpression: `${current.status === 'PENDING' ? '#status IN (:from, :legacy)' : '#status = :from'}${update === undefined ? '' : ` AND ${DEPLOYMENT_UNCHANGED}`}`,
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#statusChange': 'statusChange',
+              ...(update === undefined ? {} : { ...update.names, ...deploymentUnchangedNames }),
+            },
+            ExpressionAttributeValues: {
+              ':to': change.status,
+              ':change': statusChange,
+              ':from': current.status,
+              ...(current.status === 'PENDING' ? { ':legacy': 'READY' } : {}),
+              ...(update === undefined || current.deployment === undefined ? {} : { ...update.values, ...deploymentUnchangedValues(current.deployment) }),
+            },
           }),
         ),
       );
@@ -309,7 +364,116 @@ export class ModelRegistry {
       throw error;
     }
     await this.events.publish({ type: 'VersionStatusChanged', model, version, from: current.status, to: change.status, by: change.by, reason: change.reason });
-    return { ...current, status: change.status, statusChange };
+    if (tornDown !== undefined) await this.publishDeployment(model, version, current.deployment?.state, tornDown);
+    return { ...current, status: change.status, statusChange, ...(tornDown === undefined ? {} : { deployment: tornDown }) };
+  }
+
+  /** ConflictError when an alias routes to the version, shadows it or names it as its fallback (it must not disappear under them). */
+  private async assertNoAliasUses(model: string, version: number): Promise<void> {
+    const aliases = [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])];
+    const routed = aliases.filter((a) => a.routes.some((r) => r.version === version) || a.shadow?.version === version);
+    if (routed.length > 0) {
+      throw new ConflictError(`version ${version} of model '${model}' serves (or shadows) alias(es) ${routed.map((a) => `'${a.alias}'`).join(', ')}; move them first`);
+    }
+    const standsIn = aliases.filter((a) => a.routes.length > 0 && a.fallback !== undefined && 'version' in a.fallback && a.fallback.version === version);
+    if (standsIn.length > 0) {
+      throw new ConflictError(`version ${version} of model '${model}' is the fallback of alias(es) ${standsIn.map((a) => `'${a.alias}'`).join(', ')}; change their fallback first`);
+    }
+  }
+
+  /**
+   * Deletes a version's SageMaker deployment without archiving the version: DEPLOYING, IN_SERVICE
+   * or FAILED → DELETING (the `deployments` function deletes its resources, then DELETED). ConflictError
+   * while an alias routes to the version, shadows it or names it as fallback, or when the version
+   * is not on the SageMaker backend; a deployment already DELETING or DELETED is returned as it is
+   * (a redeploy on its way is called off).
+   */
+  async deleteDeployment(model: string, version: number, change: { by: string; reason: string }): Promise<ModelVersion> {
+    const current = await this.getVersion(model, version);
+    const deployment = this.deploymentOf(current);
+    const tornDown = teardownOf(deployment, `deleted by ${change.by}${change.reason === '' ? '' : `: ${change.reason}`}`, this.now().toISOString());
+    if (tornDown === undefined) return current;
+    await this.assertNoAliasUses(model, version);
+    return this.requestDeployment(current, deployment, tornDown);
+  }
+
+  /**
+   * Deploys a version's SageMaker backend again: a DELETED deployment → DEPLOYING; a FAILED one →
+   * DELETING with `redeploy` (what the failed attempt left is deleted first, then it deploys).
+   * ConflictError for an ARCHIVED version, a version not on the SageMaker backend, or a deployment that is
+   * DEPLOYING, IN_SERVICE or DELETING.
+   */
+  async redeploy(model: string, version: number, change: { by: string; reason: string }): Promise<ModelVersion> {
+    const current = await this.getVersion(model, version);
+    const deployment = this.deploymentOf(current);
+    if (current.status === 'ARCHIVED') throw new ConflictError(`version ${version} of model '${model}' is archived; it cannot be deployed`);
+    const reason = `redeployed by ${change.by}${change.reason === '' ? '' : `: ${change.reason}`}`;
+    const updatedAt = this.now().toISOString();
+    if (deployment.state === 'DELETED') return this.requestDeployment(current, deployment, { ...deployment, state: 'DEPLOYING', reason, updatedAt });
+    if (deployment.state === 'FAILED') return this.requestDeployment(current, deployment, { ...deployment, state: 'DELETING', reason, redeploy: true, updatedAt });
+    throw new ConflictError(`the deployment of version ${version} of model '${model}' is ${deployment.state}; only a FAILED or DELETED deployment can be deployed again`);
+  }
+
+  /** A version's deployment; ConflictError for a version on the predict function (it has none). */
+  private deploymentOf(version: ModelVersion): Deployment {
+    if (version.deployment === undefined) {
+      throw new ConflictError(`version ${version.version} of model '${version.model}' is served by the predict function; it has no SageMaker deployment`);
+    }
+    return version.deployment;
+  }
+
+  /** A change of deployment a caller asked for; ConflictError when the deployment moved since it was read. */
+  private async requestDeployment(current: ModelVersion, from: Deployment, to: Deployment): Promise<ModelVersion> {
+    if (!(await this.moveDeployment(current.model, current.version, from, to))) {
+      throw new ConflictError(`the deployment of version ${current.version} of model '${current.model}' changed meanwhile; read it again`);
+    }
+    return { ...current, deployment: to };
+  }
+
+  /**
+   * Records a version's deployment as `to`, on condition that it is still `from` (its state and
+   * last write: one conditional update of the version item); `false` when it changed meanwhile
+   * (another writer won). A change of state is announced (`DeploymentChanged`).
+   */
+  async moveDeployment(model: string, version: number, from: Deployment, to: Deployment): Promise<boolean> {
+    const update = deploymentUpdate(model, version, to);
+    try {
+      await this.table.send(() =>
+        this.table.db.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { pk: modelPk(model), sk: versionSk(version) },
+            UpdateExpression: `SET ${update.set}${update.remove}`,
+            ConditionExpression: DEPLOYMENT_UNCHANGED,
+            ExpressionAttributeNames: { ...update.names, ...deploymentUnchangedNames },
+            ExpressionAttributeValues: { ...update.values, ...deploymentUnchangedValues(from) },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+    if (from.state !== to.state) await this.publishDeployment(model, version, from.state, to);
+    return true;
+  }
+
+  /** The versions whose deployment is in progress (DEPLOYING or DELETING), from the index (eventually consistent: read each again before acting). */
+  async deploymentsInProgress(): Promise<ModelVersion[]> {
+    const items = await this.table.queryAll({ IndexName: LIST_INDEX, KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': DEPLOYMENTS_GSI_PK } });
+    return items.map(versionOf);
+  }
+
+  private publishDeployment(model: string, version: number, from: DeploymentState | undefined, to: Deployment): Promise<void> {
+    return this.events.publish({
+      type: 'DeploymentChanged',
+      model,
+      version,
+      ...(from === undefined ? {} : { from }),
+      to: to.state,
+      endpointName: to.endpointName,
+      ...(to.reason === undefined ? {} : { reason: to.reason }),
+    });
   }
 
   /** Replaces a version's tags (its artifact, signature, metrics and lineage never change); NotFoundError if unknown. */

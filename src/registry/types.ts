@@ -80,23 +80,33 @@ export interface ServerlessSpec {
 
 /**
  * How a SageMaker-backed version is deployed: an instance type and an instance range, or
- * SageMaker's serverless mode. `minInstances: 0` scales to zero (through an inference
- * component, woken by its first requests).
+ * SageMaker's serverless mode (which has no instances). `minInstances: 0` scales to zero (through
+ * an inference component, woken by its first requests).
  */
-export interface SageMakerDeploymentSpec {
-  /** SageMaker instance type, e.g. `ml.g5.xlarge` (the default: one NVIDIA A10G GPU). */
-  readonly instanceType: string;
-  readonly minInstances: number;
-  readonly maxInstances: number;
-  /** Serverless (CPU) mode instead of instances. @default - instances */
-  readonly serverless?: ServerlessSpec;
-}
+export type SageMakerDeploymentSpec =
+  | {
+      /** SageMaker instance type, e.g. `ml.g5.xlarge` (the default: one NVIDIA A10G GPU). */
+      readonly instanceType: string;
+      readonly minInstances: number;
+      readonly maxInstances: number;
+      readonly serverless?: undefined;
+    }
+  | {
+      /** Serverless (CPU) mode instead of instances. */
+      readonly serverless: ServerlessSpec;
+      readonly instanceType?: undefined;
+      readonly minInstances?: undefined;
+      readonly maxInstances?: undefined;
+    };
 
 /**
  * What serves a version: the predict function (ONNX Runtime in its layer, the default) or a
  * SageMaker endpoint the platform deploys (Triton Inference Server, OIP v2 end to end).
  */
-export type ServingBackend = { readonly kind: 'lambda' } | ({ readonly kind: 'sagemaker' } & SageMakerDeploymentSpec);
+export type ServingBackend = { readonly kind: 'lambda' } | SageMakerBackend;
+
+/** A version's SageMaker backend. */
+export type SageMakerBackend = { readonly kind: 'sagemaker' } & SageMakerDeploymentSpec;
 
 /**
  * Where a SageMaker-backed version's deployment is: DEPLOYING → IN_SERVICE | FAILED; archiving
@@ -113,8 +123,16 @@ export interface Deployment {
   readonly inferenceComponentName?: string;
   /** Why the deployment FAILED (SageMaker's failure reason), or what it is waiting for. */
   readonly reason?: string;
+  /** DELETING only: deploy again once everything is deleted (a redeploy of a FAILED deployment). */
+  readonly redeploy?: boolean;
   readonly updatedAt: string;
 }
+
+/** The SageMaker names of a version's deployment (`src/deployments/names.ts` makes them). */
+export type DeploymentNames = Pick<Deployment, 'endpointName' | 'inferenceComponentName'>;
+
+/** Names a version's SageMaker resources: a function of the model, the version number and its backend. */
+export type DeploymentNamer = (model: string, version: number, backend: SageMakerBackend) => DeploymentNames;
 
 /** An immutable, numbered model version. */
 export interface ModelVersion {

@@ -86,14 +86,12 @@ beforeAll(async () => {
   comparisons = new ShadowComparisons(new RegistryTable(env.dynamo, env.resources.tableName));
   deps = { s3: env.s3, registry, backend: new OnnxBackend(loader), comparisons, lakeBucket: bucket };
   const iris = await registry.getVersion(MODEL, IRIS);
-  await registry.registerVersion(
-    draftVersion(MODEL, {
-      artifact: iris.artifact,
-      signature: iris.signature,
-      backend: { kind: 'sagemaker', instanceType: 'ml.g5.xlarge', minInstances: 1, maxInstances: 1 },
-      deployment: { state: 'IN_SERVICE', endpointName: 'sai-iris-shadow-4', updatedAt: AT },
-    }),
+  const onSageMaker = await registry.registerVersion(
+    draftVersion(MODEL, { artifact: iris.artifact, signature: iris.signature, backend: { kind: 'sagemaker', instanceType: 'ml.g5.xlarge', minInstances: 1, maxInstances: 1 } }),
+    () => ({ endpointName: 'sai-iris-shadow-4' }),
   );
+  // Its deployment as the deployments function leaves it once SageMaker has the endpoint in service.
+  await registry.moveDeployment(MODEL, onSageMaker.version, onSageMaker.deployment!, { ...onSageMaker.deployment!, state: 'IN_SERVICE', updatedAt: AT });
 });
 afterAll(async () => env.stop());
 

@@ -52,15 +52,18 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Runs a function's bundle on one event in a fresh process whose cwd is its task root: what the handler returned, and the process's log lines (stdout and stderr, as Lambda keeps both). */
-async function runBundle(functionId: string, event: unknown): Promise<{ result: unknown; log: string[] }> {
+/**
+ * Runs a function's bundle on one event in a fresh process whose cwd is its task root (`overrides` added to its
+ * environment): what the handler returned, and the process's log lines (stdout and stderr, as Lambda keeps both).
+ */
+async function runBundle(functionId: string, event: unknown, overrides: Readonly<Record<string, string>> = {}): Promise<{ result: unknown; log: string[] }> {
   const spec = topology.functions.find((fn) => fn.id === functionId)!;
   const artifact = artifacts.get(functionId)!;
   const taskRoot = path.dirname(artifact.bundle);
   const { stdout, stderr } = await run(process.execPath, ['-e', INVOKE], {
     cwd: taskRoot,
     env: {
-      ...containerEnvironment(topology, spec, env.emulators.endpoints, env.resources, root),
+      ...containerEnvironment(topology, spec, env.emulators.endpoints, env.resources, root, overrides),
       NODE_PATH: artifact.nodePath,
       BUNDLE: artifact.bundle,
       EVENT: JSON.stringify(event),
@@ -75,7 +78,8 @@ async function runBundle(functionId: string, event: unknown): Promise<{ result: 
 }
 
 /** What a function's bundle returned for one event (see {@link runBundle}). */
-const invokeBundle = async (functionId: string, event: unknown): Promise<unknown> => (await runBundle(functionId, event)).result;
+const invokeBundle = async (functionId: string, event: unknown, overrides: Readonly<Record<string, string>> = {}): Promise<unknown> =>
+  (await runBundle(functionId, event, overrides)).result;
 
 const sqsEvent = (body: string) => ({
   Records: [{ messageId: 'm1', receiptHandle: 'r1', body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, eventSource: 'aws:sqs' }],
@@ -196,6 +200,18 @@ describe('the bundles Lambda runs', () => {
   it('rollouts: runs its schedule over the registry table', async () => {
     // Act
     const result = await invokeBundle('rollouts', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
+
+    // Assess
+    expect(result).toEqual({ changed: 0 });
+  });
+
+  it('deployments: runs its schedule over the registry table with the SageMaker clients', async () => {
+    // Act: no version is deploying, so no SageMaker call is made.
+    const result = await invokeBundle(
+      'deployments',
+      { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
+      { SAGEMAKER_RESOURCE_PREFIX: 'sap-test', SAGEMAKER_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/sagemaker', TRITON_IMAGE_URI: 'tritonserver:test' },
+    );
 
     // Assess
     expect(result).toEqual({ changed: 0 });
