@@ -26,19 +26,8 @@ import type { FunctionSpec, Topology } from '../topology/spec.js';
 import { LAKE_KEYS, topology } from '../topology/topology.js';
 
 /** The platform topology plus a scheduled deployer with `sagemaker: 'deploy'` (the stack handles any such function alike). */
-const DEPLOYER: FunctionSpec = {
-  id: 'endpoint-deployer',
-  entry: 'functions/rollouts/handler.ts',
-  description: 'test: deploys and follows SageMaker endpoints',
-  memoryMb: 512,
-  timeoutSeconds: 60,
-  layers: [],
-  access: { registry: 'readWrite', sagemaker: 'deploy' },
-  routes: [],
-  queueTriggers: [],
-  schedule: { everyMinutes: 1 },
-};
-const withDeployer: Topology = { ...topology, functions: [...topology.functions, DEPLOYER] };
+/** The platform's deployer: the scheduled function that creates, follows and deletes SageMaker endpoints. */
+const DEPLOYER: FunctionSpec = topology.functions.find((fn) => fn.access.sagemaker === 'deploy')!;
 
 /** `Fn::Join` of an ARN built by `Stack.formatArn` in a region-agnostic stack, as the template has it. */
 const arnJoin = (service: string, resource: string, regional = true): unknown => ({
@@ -68,7 +57,7 @@ describe('SageMaker serving (platform topology and a deployer)', () => {
   };
 
   beforeAll(() => {
-    synthesized = synthesize(withDeployer);
+    synthesized = synthesize(topology);
     prefix = sagemakerResourcePrefix('TestPlatform');
   });
 
@@ -100,7 +89,8 @@ describe('SageMaker serving (platform topology and a deployer)', () => {
         'Fn::Join': ['', [{ 'Fn::FindInMap': [tritonMappingId(), { Ref: 'AWS::Region' }, 'account'] }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, `/sagemaker-tritonserver:${TRITON_IMAGE_TAG}`]],
       },
     });
-    expect(Object.keys(control).filter((name) => name.startsWith('SAGEMAKER_') || name === ENV.tritonImageUri)).toEqual([]);
+    // The control plane names a version's resources at registration: the prefix, nothing more.
+    expect(Object.keys(control).filter((name) => name.startsWith('SAGEMAKER_') || name === ENV.tritonImageUri)).toEqual([ENV.sagemakerResourcePrefix]);
   });
 
   it('has an execution role that only SageMaker assumes, with no managed policy', () => {
@@ -336,7 +326,7 @@ describe('SageMaker serving options', () => {
 
   it('takes a resource prefix and a Triton image from the stack options', () => {
     // Act
-    const { template, stack } = synthesize(withDeployer, {
+    const { template, stack } = synthesize(topology, {
       sagemakerResourcePrefix: 'ai-prod',
       tritonImageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-triton:26.06-py3',
     });
@@ -358,7 +348,7 @@ describe('SageMaker serving options', () => {
     [{ sagemakerResourcePrefix: 'trailing-' }, "got 'trailing-'"],
     [{ tritonImageUri: 'nvcr.io/nvidia/tritonserver:26.05-py3' }, "tritonImageUri must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), got 'nvcr.io/nvidia/tritonserver:26.05-py3'"],
   ])('rejects %j naming the bad value', (props, message) => {
-    expect(() => new PlatformStack(bareApp(), 'Bad', { topology: withDeployer, ...props })).toThrow(message);
+    expect(() => new PlatformStack(bareApp(), 'Bad', { topology: topology, ...props })).toThrow(message);
   });
 
   it('refuses a function with SageMaker access when the stack gives it no SageMaker serving', () => {
@@ -367,7 +357,7 @@ describe('SageMaker serving options', () => {
 
     // Act + Assess
     expect(() => new PlatformFunction(stack, 'Deployer', { spec: { ...DEPLOYER, access: { sagemaker: 'deploy' } }, codeVersion: '1' })).toThrow(
-      "(function 'endpoint-deployer') has SageMaker access 'deploy' but no SageMaker serving was given",
+      "(function 'deployments') has SageMaker access 'deploy' but no SageMaker serving was given",
     );
   });
 
@@ -393,7 +383,7 @@ describe('SageMaker serving options', () => {
 
   it('synthesizes a stack in a concrete region with the literal image URI and no mapping', () => {
     // Act
-    const { template } = synthesize(withDeployer, { env: { account: '111111111111', region: 'us-west-2' } });
+    const { template } = synthesize(topology, { env: { account: '111111111111', region: 'us-west-2' } });
 
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', {

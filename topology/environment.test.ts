@@ -31,14 +31,16 @@ describe('functionEnvironment', () => {
 
 describe('functionEnvironment (SageMaker)', () => {
   const sagemaker = { resourcePrefix: 'platform-1a2b3c', executionRoleArn: 'arn:aws:iam::111111111111:role/sagemaker', tritonImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:26.05-py3' };
-  const withAccess = (access: 'invoke' | 'deploy') => ({ ...spec('predict'), access: { ...spec('predict').access, sagemaker: access } });
+  const withAccess = (access: 'name' | 'invoke' | 'deploy') => ({ ...spec('predict'), access: { ...spec('predict').access, sagemaker: access } });
 
-  it('tells an invoker the resource prefix only, and a deployer the prefix, the execution role and the Triton image', () => {
+  it('tells a namer and an invoker the resource prefix only, and a deployer the prefix, the execution role and the Triton image', () => {
     // Act
+    const namer = functionEnvironment(withAccess('name'), topology.queues, { ...names, sagemaker });
     const invoker = functionEnvironment(withAccess('invoke'), topology.queues, { ...names, sagemaker });
     const deployer = functionEnvironment(withAccess('deploy'), topology.queues, { ...names, sagemaker });
 
     // Assess
+    expect(Object.keys(namer).filter((name) => name.startsWith('SAGEMAKER_') || name === ENV.tritonImageUri)).toEqual([ENV.sagemakerResourcePrefix]);
     expect(invoker[ENV.sagemakerResourcePrefix]).toBe('platform-1a2b3c');
     expect(invoker[ENV.sagemakerExecutionRoleArn]).toBeUndefined();
     expect(invoker[ENV.tritonImageUri]).toBeUndefined();
@@ -51,7 +53,7 @@ describe('functionEnvironment (SageMaker)', () => {
 
   it('gives no SageMaker settings to a function without SageMaker access, nor when the platform has none', () => {
     // Act
-    const control = functionEnvironment(spec('control-plane'), topology.queues, { ...names, sagemaker });
+    const control = functionEnvironment(spec('ingest'), topology.queues, { ...names, sagemaker });
     const noSageMaker = functionEnvironment(withAccess('deploy'), topology.queues, names);
 
     // Assess

@@ -89,12 +89,13 @@ export interface FunctionAccess {
    */
   readonly shadowResults?: 'write';
   /**
-   * SageMaker endpoints of the platform (names under its resource prefix only): `invoke` calls
+   * SageMaker endpoints of the platform (names under its resource prefix only): `name` only
+   * learns the prefix (to name a version's resources at registration; no grant); `invoke` calls
    * them (InvokeEndpoint); `deploy` creates, follows and deletes them (models, endpoint
    * configurations, endpoints, inference components, their scaling and alarms) and passes the
    * platform's SageMaker execution role.
    */
-  readonly sagemaker?: 'invoke' | 'deploy';
+  readonly sagemaker?: 'name' | 'invoke' | 'deploy';
   /**
    * Publishing to the registry's event bus without writing the registry (`REGISTRY_EVENT_BUS`;
    * functions with `registry: 'readWrite'` have it anyway): the predict and shadow functions

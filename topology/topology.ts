@@ -123,9 +123,9 @@ export const topology: Topology = {
         registry: 'readWrite',
         lake: { read: [LAKE_KEYS.models, LAKE_KEYS.curated], write: [LAKE_KEYS.modelUploads, LAKE_KEYS.raw] },
         queues: { training: 'send' },
-        // Names the SageMaker resources of versions registered on the SageMaker backend (the
-        // resource prefix comes with SageMaker access; `invoke` is the lesser of its two levels).
-        sagemaker: 'invoke',
+        // Names the SageMaker resources of versions registered on the SageMaker backend: it learns
+        // the resource prefix, and may neither call nor create them.
+        sagemaker: 'name',
       },
       routes: [
         controlPlane('GET', '/models', PAGE),

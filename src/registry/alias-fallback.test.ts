@@ -18,7 +18,7 @@ beforeAll(async () => {
   await registry.createModel({ name: 'vision' });
   await registry.registerVersion(draftVersion('vision'));
   await registry.registerVersion(draftVersion('vision'));
-  await registry.registerVersion(draftVersion('vision', { backend: GPU }));
+  await registry.registerVersion(draftVersion('vision', { backend: GPU }), () => ({ endpointName: 'local-ai-vision-v3' }));
   // Version 4 takes another input.
   await registry.registerVersion(draftVersion('vision', { signature: { inputs: [{ name: 'image', datatype: 'UINT8', shape: [-1, 3] }], outputs: [] } }));
   await registry.setAlias('vision', 'cpu', { routes: [{ version: 1, weight: 100 }], ...change });
