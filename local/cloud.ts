@@ -17,6 +17,7 @@ import { DatasetStore } from '../src/lake/dataset-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
 import { ACCOUNT } from './sagemaker/arns.js';
+import type { EmulatorDelays } from './sagemaker/settings.js';
 import { buildArtifacts, buildHost, watchBundles } from './lambda-artifacts.js';
 import { LocalFunction, sourceCode, type FunctionCode } from './local-function.js';
 import { assertPortsFree, listen } from './ports.js';
@@ -40,6 +41,8 @@ export interface LocalCloudOptions {
   readonly seed?: readonly SeedModel[];
   /** Where progress and delivery failures are reported. @default silent */
   readonly log?: (line: string) => void;
+  /** The SageMaker emulator's timings (tests shorten them). @default DEFAULT_DELAYS of `local/sagemaker/settings.ts` */
+  readonly sagemakerDelays?: Partial<EmulatorDelays>;
   /** Extra environment for every function (e.g. `ALIAS_CACHE_TTL_MS`). @default none */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /**
@@ -207,6 +210,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stateDir,
     ports: { dynamodb: port(1), s3: port(2), sqs: port(3), sagemaker: port(4) },
     buckets: [topology.lake.localName],
+    ...(options.sagemakerDelays === undefined ? {} : { sagemakerDelays: options.sagemakerDelays }),
   });
   const { endpoints } = emulators;
   const sdkConfig = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
