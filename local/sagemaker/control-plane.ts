@@ -112,6 +112,16 @@ export interface ComponentRecord {
   lastInvokedAt: number;
 }
 
+type Stored<T> = Omit<T, 'created' | 'modified'> & { readonly created: string; readonly modified?: string };
+
+/** The control plane's resources as JSON ({@link ControlPlane.snapshot}). */
+export interface ControlPlaneSnapshot {
+  readonly models: readonly Stored<ModelRecord>[];
+  readonly endpointConfigs: readonly Stored<EndpointConfigRecord>[];
+  readonly endpoints: readonly (Stored<Omit<EndpointRecord, 'hosts'>> & { readonly modified: string })[];
+  readonly components: readonly (Stored<Omit<ComponentRecord, 'host' | 'currentCopies' | 'lastInvokedAt'>> & { readonly modified: string })[];
+}
+
 /** The emulated SageMaker control plane and the resources it holds. */
 export class ControlPlane {
   readonly models = new Map<string, ModelRecord>();
@@ -313,11 +323,16 @@ export class ControlPlane {
     const now = new Date();
     const endpoint: EndpointRecord = { name: input.EndpointName, arn, configName: input.EndpointConfigName, status: 'Creating', created: now, modified: now, hosts: new Map() };
     this.endpoints.set(input.EndpointName, endpoint);
+    this.create(endpoint, config);
+    return { EndpointArn: arn };
+  }
+
+  /** Deploys a new endpoint: InService, or Failed with the reason. */
+  private create(endpoint: EndpointRecord, config: EndpointConfigRecord): void {
     this.deploy(endpoint, config, (reason) => {
       endpoint.status = 'Failed';
       endpoint.failureReason = reason;
     });
-    return { EndpointArn: arn };
   }
 
   updateEndpoint(body: unknown): unknown {
@@ -430,6 +445,12 @@ export class ControlPlane {
       lastInvokedAt: now.getTime(),
     };
     this.components.set(component.name, component);
+    this.bringUp(component);
+    return { InferenceComponentArn: arn };
+  }
+
+  /** Brings a new component's copies up after the create delay: InService, or Failed with the reason. */
+  private bringUp(component: ComponentRecord): void {
     this.later(this.delays().componentCreateMs, async () => {
       try {
         await this.startCopies(component);
@@ -440,7 +461,6 @@ export class ControlPlane {
       }
       component.modified = new Date();
     });
-    return { InferenceComponentArn: arn };
   }
 
   /** Starts a component's container for its desired copies (when it has none running). */
@@ -524,6 +544,57 @@ export class ControlPlane {
       if (this.components.get(InferenceComponentName) === component) this.components.delete(InferenceComponentName);
     });
     return {};
+  }
+
+  /** The resources, as JSON that {@link restore} takes back (what is being deleted is left out: it is gone once restored). */
+  snapshot(): ControlPlaneSnapshot {
+    const iso = (date: Date) => date.toISOString();
+    const stored = <T extends { readonly created: Date }>(record: T) => ({ ...record, created: iso(record.created) });
+    return {
+      models: [...this.models.values()].map(stored),
+      endpointConfigs: [...this.endpointConfigs.values()].map(stored),
+      endpoints: [...this.endpoints.values()]
+        .filter((endpoint) => endpoint.status !== 'Deleting')
+        .map(({ hosts: _hosts, created, modified, ...endpoint }) => ({ ...endpoint, created: iso(created), modified: iso(modified) })),
+      components: [...this.components.values()]
+        .filter((component) => component.status !== 'Deleting')
+        .map(({ host: _host, currentCopies: _copies, lastInvokedAt: _invoked, created, modified, ...component }) => ({ ...component, created: iso(created), modified: iso(modified) })),
+    };
+  }
+
+  /**
+   * Takes back the resources of a previous run: what was in service is in service again, its
+   * containers starting in the background (invocations answer as for a container being replaced
+   * until they run); what was being created is created again.
+   */
+  restore(snapshot: ControlPlaneSnapshot): void {
+    for (const model of snapshot.models) this.models.set(model.input.ModelName, { ...model, created: new Date(model.created) });
+    for (const config of snapshot.endpointConfigs) this.endpointConfigs.set(config.input.EndpointConfigName, { ...config, created: new Date(config.created) });
+    for (const stored of snapshot.endpoints) {
+      const endpoint: EndpointRecord = { ...stored, created: new Date(stored.created), modified: new Date(stored.modified), hosts: new Map() };
+      this.endpoints.set(endpoint.name, endpoint);
+      const config = this.endpointConfigs.get(endpoint.configName);
+      if (config === undefined || endpoint.status === 'Failed') continue;
+      if (endpoint.status === 'Creating') {
+        this.create(endpoint, config);
+        continue;
+      }
+      endpoint.status = 'InService';
+      for (const variant of config.input.ProductionVariants) {
+        if (variant.ModelName !== undefined && this.models.has(variant.ModelName)) {
+          endpoint.hosts.set(variant.VariantName, this.hosting.hostInBackground(this.containerSpec(variant.ModelName), `${endpoint.name}-${variant.VariantName}`, variant.VariantName));
+        }
+      }
+    }
+    for (const stored of snapshot.components) {
+      const component: ComponentRecord = { ...stored, currentCopies: 0, created: new Date(stored.created), modified: new Date(stored.modified), lastInvokedAt: Date.now() };
+      this.components.set(component.name, component);
+      if (component.status === 'Creating') this.bringUp(component);
+      else if (component.status === 'InService' && component.desiredCopies > 0 && this.models.has(component.modelName)) {
+        component.host = this.hosting.hostInBackground(this.containerSpec(component.modelName), component.name, component.variantName);
+        component.currentCopies = component.desiredCopies;
+      }
+    }
   }
 
   /** Stops every container and timer. */

@@ -26,35 +26,34 @@ export class HostingError extends Error {
   }
 }
 
-/** A variant's or component's container slot: crashes and replacements happen here. */
+/** A variant's or component's container slot: crashes, replacements and restarts happen here. */
 export class HostedModel {
   private replacement: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
-    private container: ModelContainer,
+    private container: ModelContainer | undefined,
     private readonly restart: () => Promise<ModelContainer>,
   ) {}
 
-  /** Base URL of the running container (for calling `/invocations` directly). */
-  get url(): string {
-    return this.container.url;
+  /** Base URL of the running container (for calling `/invocations` directly); none while it is replaced. */
+  get url(): string | undefined {
+    return this.container?.url;
   }
 
   /** Whether the container runs. */
   get alive(): boolean {
-    return this.container.alive;
+    return this.container?.alive ?? false;
   }
 
   /** Forwards an invocation; {@link ContainerGoneError} while the container is down. */
   invoke(body: Buffer, contentType: string | undefined): Promise<ContainerAnswer> {
-    if (!this.container.alive) return Promise.reject(new ContainerGoneError('the container is not running'));
+    if (this.container === undefined || !this.container.alive) return Promise.reject(new ContainerGoneError('the container is not running'));
     return this.container.invoke(body, contentType);
   }
 
-  /** Kills the container; a new one starts after `replaceAfterMs`. */
-  crash(replaceAfterMs: number): void {
-    this.container.crash();
+  /** Starts a new container after `ms` (the current one, if any, is already gone). */
+  replaceAfter(ms: number): void {
     clearTimeout(this.replacement);
     this.replacement = setTimeout(() => {
       void this.restart().then(
@@ -64,13 +63,19 @@ export class HostedModel {
         },
         () => undefined,
       );
-    }, replaceAfterMs);
+    }, ms);
+  }
+
+  /** Kills the container; a new one starts after `replaceAfterMs`. */
+  crash(replaceAfterMs: number): void {
+    this.container?.crash();
+    this.replaceAfter(replaceAfterMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.replacement);
-    await this.container.stop();
+    await this.container?.stop();
   }
 }
 
@@ -128,5 +133,12 @@ export class Hosting {
   async host(spec: ContainerSpec, logName: string, variantName: string): Promise<HostedModel> {
     const start = () => this.startContainer(spec, logName, variantName);
     return new HostedModel(await start(), start);
+  }
+
+  /** A container slot whose container starts in the background (an emulator restarting what was in service). */
+  hostInBackground(spec: ContainerSpec, logName: string, variantName: string): HostedModel {
+    const host = new HostedModel(undefined, () => this.startContainer(spec, logName, variantName));
+    host.replaceAfter(0);
+    return host;
   }
 }

@@ -29,6 +29,7 @@ import { startTestEmulators, type TestEmulators } from '../../test/support/emula
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators.js';
 import { BINARY_CONTENT_TYPE } from './triton/oip-codec.js';
 import { NO_CAPACITY_MESSAGE } from './runtime.js';
+import { startSageMakerEmulator } from './server.js';
 
 const RESNET = new URL('../../models/resnet_mini.onnx', import.meta.url).pathname;
 const TRITON_IMAGE = '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3';
@@ -424,5 +425,47 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
       `No scalable target registered for service namespace: sagemaker, resource ID: ${resourceId}, scalable dimension: ${dimension}`,
     ]);
     expect((await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['resnet-ic-wake'] }))).MetricAlarms).toEqual([]);
+  });
+});
+
+describe('SageMaker emulator: a restart', () => {
+  it('keeps its resources: what was in service is in service again and answers once its container runs', async () => {
+    // Prepare
+    const stateDir = await mkdtemp(join(workDir, 'restart-'));
+    const start = () => startSageMakerEmulator({ port: 0, region: LOCAL_REGION, s3: env.s3, stateDir, delays: { endpointCreateMs: 20 } });
+    const first = await start();
+    const client = (endpoint: string) => new SageMakerClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
+    const before = client(first.endpoint);
+    await before.send(new CreateModelCommand({ ModelName: 'kept', ExecutionRoleArn: ROLE, PrimaryContainer: { Image: TRITON_IMAGE, ModelDataUrl: 's3://lake/models/resnet/model.tar.gz' } }));
+    await before.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'kept', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'kept', InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1 }] }));
+    await before.send(new CreateEndpointCommand({ EndpointName: 'kept', EndpointConfigName: 'kept' }));
+    await eventually(() => before.send(new DescribeEndpointCommand({ EndpointName: 'kept' })), (e) => e.EndpointStatus === 'InService');
+    const beforeTargets = new ApplicationAutoScalingClient({ region: LOCAL_REGION, endpoint: first.endpoint, credentials: LOCAL_CREDENTIALS });
+    await beforeTargets.send(new RegisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/kept/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 2 }));
+    before.destroy();
+    beforeTargets.destroy();
+    await first.close();
+
+    // Act
+    const second = await start();
+    const after = client(second.endpoint);
+    const afterRuntime = new SageMakerRuntimeClient({ region: LOCAL_REGION, endpoint: second.endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    const afterTargets = new ApplicationAutoScalingClient({ region: LOCAL_REGION, endpoint: second.endpoint, credentials: LOCAL_CREDENTIALS });
+    try {
+      const endpoint = await after.send(new DescribeEndpointCommand({ EndpointName: 'kept' }));
+      const answer = await eventually(
+        () => afterRuntime.send(new InvokeEndpointCommand({ EndpointName: 'kept', ContentType: 'application/json', Body: Buffer.from(jsonRequest()) })).catch((e: unknown) => e),
+        (result) => !(result instanceof Error),
+      );
+      const targets = await afterTargets.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
+
+      // Assess
+      expect(endpoint.EndpointStatus).toBe('InService');
+      expect(answer).toMatchObject({ InvokedProductionVariant: 'AllTraffic', ContentType: 'application/json' });
+      expect(targets.ScalableTargets?.map((t) => t.ResourceId)).toEqual(['endpoint/kept/variant/AllTraffic']);
+    } finally {
+      [after, afterRuntime, afterTargets].forEach((c) => c.destroy());
+      await second.close();
+    }
   });
 });

@@ -54,7 +54,18 @@ type Alarm = z.infer<typeof alarmSchema> & { arn: string; state: 'OK' | 'ALARM' 
 type Policy = z.infer<typeof policySchema> & { arn: string; created: Date };
 type Target = z.infer<typeof registerSchema> & { arn: string; created: Date; MinCapacity: number; MaxCapacity: number };
 
+/** Scalable targets, policies and alarms as JSON ({@link Scaling.snapshot}). */
+export interface ScalingSnapshot {
+  readonly targets: readonly AsJson<Target, 'created'>[];
+  readonly policies: readonly AsJson<Policy, 'created'>[];
+  readonly alarms: readonly AsJson<Alarm, 'stateUpdated' | 'configured'>[];
+}
+
+/** A record with its dates as ISO strings. */
+type AsJson<T, Dates extends string> = { [K in keyof T]: K extends Dates ? string : T[K] };
+
 const keyOf = (resourceId: string, dimension: string) => `${resourceId}|${dimension}`;
+const policyKey = (policy: { readonly ResourceId: string; readonly ScalableDimension: string; readonly PolicyName: string }) => `${keyOf(policy.ResourceId, policy.ScalableDimension)}|${policy.PolicyName}`;
 const componentOf = (resourceId: string) => /^inference-component\/(.+)$/.exec(resourceId)?.[1];
 
 function breaches(alarm: Alarm, value: number): boolean {
@@ -158,7 +169,7 @@ export class Scaling {
     if (input.PolicyType === 'TargetTrackingScaling' && input.TargetTrackingScalingPolicyConfiguration === undefined) {
       throw validationException('TargetTrackingScalingPolicyConfiguration is required for a TargetTrackingScaling policy.');
     }
-    const key = `${keyOf(input.ResourceId, input.ScalableDimension)}|${input.PolicyName}`;
+    const key = policyKey(input);
     const arn = this.policies.get(key)?.arn ?? this.arns.scalingPolicy(randomUUID(), input.ResourceId, input.PolicyName);
     this.policies.set(key, { ...input, arn, created: new Date() });
     return { PolicyARN: arn, Alarms: [] };
@@ -166,7 +177,7 @@ export class Scaling {
 
   deleteScalingPolicy(body: unknown): unknown {
     const input = parseInput(deletePolicySchema, body);
-    if (!this.policies.delete(`${keyOf(input.ResourceId, input.ScalableDimension)}|${input.PolicyName}`)) {
+    if (!this.policies.delete(policyKey(input))) {
       throw new AwsError(
         400,
         'ObjectNotFoundException',
@@ -290,6 +301,22 @@ export class Scaling {
       );
       if (target?.MinCapacity === 0 && canScaleIn) this.control.setCopyCount(record, 0);
     }
+  }
+
+  /** The scalable targets, policies and alarms, as JSON that {@link restore} takes back. */
+  snapshot(): ScalingSnapshot {
+    return {
+      targets: [...this.targets.values()].map((target) => ({ ...target, created: target.created.toISOString() })),
+      policies: [...this.policies.values()].map((policy) => ({ ...policy, created: policy.created.toISOString() })),
+      alarms: [...this.alarms.values()].map((alarm) => ({ ...alarm, stateUpdated: alarm.stateUpdated.toISOString(), configured: alarm.configured.toISOString() })),
+    };
+  }
+
+  /** Takes back the scalable targets, policies and alarms of a previous run. */
+  restore(snapshot: ScalingSnapshot): void {
+    for (const target of snapshot.targets) this.targets.set(keyOf(target.ResourceId, target.ScalableDimension), { ...target, created: new Date(target.created) });
+    for (const policy of snapshot.policies) this.policies.set(policyKey(policy), { ...policy, created: new Date(policy.created) });
+    for (const alarm of snapshot.alarms) this.alarms.set(alarm.AlarmName, { ...alarm, stateUpdated: new Date(alarm.stateUpdated), configured: new Date(alarm.configured) });
   }
 
   close(): void {

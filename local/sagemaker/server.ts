@@ -9,16 +9,27 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { listen } from '../ports.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import { Arns } from './arns.js';
 import { AwsError, readBody, sendError, sendResult, type Framing } from './aws-protocol.js';
-import { ControlPlane } from './control-plane.js';
+import { ControlPlane, type ControlPlaneSnapshot } from './control-plane.js';
 import { Faults } from './faults.js';
 import { Hosting } from './hosting.js';
 import { Runtime } from './runtime.js';
-import { Scaling } from './scaling.js';
+import { Scaling, type ScalingSnapshot } from './scaling.js';
 import { DEFAULT_DELAYS, type EmulatorDelays } from './settings.js';
+import { StateFile } from './state-file.js';
+
+/** What the emulator keeps across restarts. */
+interface EmulatorSnapshot {
+  readonly control: ControlPlaneSnapshot;
+  readonly scaling: ScalingSnapshot;
+}
+
+/** How often the resources are saved when they changed. */
+const SAVE_INTERVAL_MS = 500;
 
 /** How to start the emulator. */
 export interface SageMakerEmulatorOptions {
@@ -28,7 +39,7 @@ export interface SageMakerEmulatorOptions {
   readonly region: string;
   /** Where model archives are read from (the local S3 emulator). */
   readonly s3: S3Client;
-  /** Where archives are extracted and container logs written. */
+  /** Where the resources are saved (they survive a restart), archives extracted and container logs written. */
   readonly stateDir: string;
   /** @default DEFAULT_DELAYS */
   readonly delays?: Partial<EmulatorDelays>;
@@ -150,9 +161,20 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions):
     else response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no route ${request.method} ${path}` }));
   });
   const port = await listen(server, options.port, 'SageMaker emulator');
+  // Restored once the port is taken: a port in use starts no container.
+  const stateFile = new StateFile<EmulatorSnapshot>(join(options.stateDir, 'state.json'));
+  const saved = await stateFile.load();
+  if (saved !== undefined) {
+    control.restore(saved.control);
+    scaling.restore(saved.scaling);
+  }
+  const save = () => stateFile.save({ control: control.snapshot(), scaling: scaling.snapshot() });
+  const saver = setInterval(() => void save(), SAVE_INTERVAL_MS);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: async () => {
+      clearInterval(saver);
+      await save();
       scaling.close();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
