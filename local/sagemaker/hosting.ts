@@ -47,9 +47,9 @@ export class HostedModel {
   }
 
   /** Forwards an invocation; {@link ContainerGoneError} while the container is down. */
-  invoke(body: Buffer, contentType: string | undefined): Promise<ContainerAnswer> {
+  invoke(body: Buffer, contentType: string | undefined, signal: AbortSignal): Promise<ContainerAnswer> {
     if (this.container === undefined || !this.container.alive) return Promise.reject(new ContainerGoneError('the container is not running'));
-    return this.container.invoke(body, contentType);
+    return this.container.invoke(body, contentType, signal);
   }
 
   /** Starts a new container after `ms` (the current one, if any, is already gone). */

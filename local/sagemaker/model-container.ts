@@ -85,17 +85,13 @@ export class ModelContainer {
     return !this.exited;
   }
 
-  /** Forwards an invocation; rejects with {@link ContainerGoneError} when nothing answers. */
-  async invoke(body: Buffer, contentType: string | undefined, signal?: AbortSignal): Promise<ContainerAnswer> {
+  /** Forwards an invocation; rejects with {@link ContainerGoneError} when nothing answers, or the signal's reason when it aborts. */
+  async invoke(body: Buffer, contentType: string | undefined, signal: AbortSignal): Promise<ContainerAnswer> {
     let response: Response;
     try {
-      response = await fetch(`${this.url}/invocations`, {
-        method: 'POST',
-        body,
-        headers: contentType === undefined ? {} : { 'content-type': contentType },
-        ...(signal === undefined ? {} : { signal }),
-      });
+      response = await fetch(`${this.url}/invocations`, { method: 'POST', body, headers: contentType === undefined ? {} : { 'content-type': contentType }, signal });
     } catch (error) {
+      if (signal.aborted) throw error;
       throw new ContainerGoneError(`no answer from the container: ${(error as Error).message}`);
     }
     return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: Buffer.from(await response.arrayBuffer()) };

@@ -14,6 +14,7 @@ import type { Faults } from './faults.js';
 import type { HostedModel } from './hosting.js';
 import { ContainerGoneError, type ContainerAnswer } from './model-container.js';
 import type { Scaling } from './scaling.js';
+import type { EmulatorDelays } from './settings.js';
 
 /** What SageMaker answers when an inference component has no copy to serve a request. */
 export const NO_CAPACITY_MESSAGE =
@@ -41,6 +42,7 @@ export class Runtime {
     private readonly control: ControlPlane,
     private readonly scaling: Scaling,
     private readonly faults: Faults,
+    private readonly delays: () => EmulatorDelays,
   ) {}
 
   private variantTarget(endpoint: EndpointRecord, targetVariant: string | undefined): Target {
@@ -89,15 +91,25 @@ export class Runtime {
       throw validationError(`Endpoint ${endpointName} of account ${ACCOUNT} not found.`);
     }
     const faults = this.faults.of(endpointName);
-    if (faults.latencyMs !== undefined) await sleep(faults.latencyMs);
     if (faults.throttle === true) throw new AwsError(400, 'ThrottlingException', 'Rate exceeded');
     const componentName = headers['x-amzn-sagemaker-inference-component'];
     const target = componentName === undefined ? this.variantTarget(endpoint, headers['x-amzn-sagemaker-target-variant']) : this.componentTarget(endpoint, componentName);
-    if (faults.error !== undefined && faults.error !== null) throw this.modelError(endpointName, faults.error.status, faults.error.body ?? '');
+    const timeout = AbortSignal.timeout(this.delays().invocationTimeoutMs);
     let answer: ContainerAnswer;
     try {
-      answer = await target.host.invoke(body, headers['content-type']);
+      // Injected latency is the container's: it counts against the invocation timeout.
+      if (faults.latencyMs !== undefined) await sleep(faults.latencyMs, undefined, { signal: timeout });
+      answer = faults.error !== undefined && faults.error !== null
+        ? { status: faults.error.status, contentType: faults.error.contentType, body: Buffer.from(faults.error.body ?? '') }
+        : await target.host.invoke(body, headers['content-type'], timeout);
     } catch (error) {
+      if (timeout.aborted) {
+        throw this.modelError(
+          endpointName,
+          0,
+          'Your invocation timed out while waiting for a response from container primary. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.',
+        );
+      }
       if (!(error instanceof ContainerGoneError)) throw error;
       throw this.modelError(
         endpointName,

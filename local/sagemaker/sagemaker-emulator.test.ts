@@ -197,7 +197,7 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
     expect(modelError.LogStreamArn).toBe('arn:aws:logs:us-east-1:000000000000:log-group:/aws/sagemaker/Endpoints/resnet-ep');
   });
 
-  it('injects faults: container errors, throttling, a crash (the endpoint stays InService and its container is replaced)', async () => {
+  it('injects faults: container errors, throttling, latency beyond the invocation timeout, a crash (the endpoint stays InService and its container is replaced)', async () => {
     // Prepare
     const invoke = () => runtime.send(new InvokeEndpointCommand({ EndpointName: 'resnet-ep', ContentType: 'application/json', Body: Buffer.from(jsonRequest()) })).catch((e: unknown) => e);
 
@@ -206,6 +206,10 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
     const injected = (await invoke()) as ModelError;
     await admin('endpoints/resnet-ep/faults', 'PUT', { error: null, throttle: true });
     const throttled = (await invoke()) as Error & { $metadata: { httpStatusCode: number } };
+    await admin('endpoints/resnet-ep/faults', 'PUT', { throttle: false, latencyMs: 500 });
+    await admin('delays', 'PUT', { invocationTimeoutMs: 100 });
+    const timedOut = (await invoke()) as ModelError;
+    await admin('delays', 'PUT', { invocationTimeoutMs: 60_000 });
     await admin('endpoints/resnet-ep/faults', 'DELETE');
     await admin('endpoints/resnet-ep/crash', 'POST', { replaceAfterMs: 300 });
     const crashed = (await invoke()) as ModelError;
@@ -216,6 +220,8 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
     expect(injected).toBeInstanceOf(ModelError);
     expect([injected.OriginalStatusCode, injected.OriginalMessage]).toEqual([503, 'overloaded']);
     expect([throttled.name, throttled.$metadata.httpStatusCode]).toEqual(['ThrottlingException', 400]);
+    expect([timedOut.name, timedOut.OriginalStatusCode]).toEqual(['ModelError', 0]);
+    expect(timedOut.OriginalMessage).toMatch(/^Your invocation timed out while waiting for a response from container primary/);
     expect(crashed).toBeInstanceOf(ModelError);
     expect(crashed.OriginalStatusCode).toBe(0);
     expect(crashed.OriginalMessage).toMatch(/^Amazon SageMaker could not get a response from the resnet-ep endpoint/);

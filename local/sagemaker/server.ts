@@ -116,7 +116,7 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions):
   const control = new ControlPlane(arns, new Hosting(options.s3, options.stateDir), currentDelays);
   const scaling = new Scaling(arns, control, currentDelays, options.sweepIntervalMs ?? 1_000);
   const faults = new Faults();
-  const runtime = new Runtime(arns, control, scaling, faults);
+  const runtime = new Runtime(arns, control, scaling, faults, currentDelays);
   const services = operations(control, scaling);
   const admin = { control, faults, delays: currentDelays, setDelays: (changes: Partial<EmulatorDelays>) => (delays = { ...delays, ...changes }) };
 

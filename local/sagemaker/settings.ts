@@ -14,6 +14,8 @@ export interface EmulatorDelays {
   readonly scaleInIdleMs: number;
   /** After a container crashes, time until SageMaker's health checks have replaced it. */
   readonly instanceReplacementMs: number;
+  /** How long an invocation may take before the runtime gives up on the container (60 s in AWS). */
+  readonly invocationTimeoutMs: number;
 }
 
 /** The local cloud's defaults: long enough to watch a state change, short enough not to wait for it. */
@@ -24,6 +26,7 @@ export const DEFAULT_DELAYS: EmulatorDelays = {
   copyStartMs: 15_000,
   scaleInIdleMs: 120_000,
   instanceReplacementMs: 20_000,
+  invocationTimeoutMs: 60_000,
 };
 
 /** Names of the delays, for validation of admin requests. */
