@@ -363,7 +363,7 @@ export class ControlPlane {
       EndpointName,
       EndpointArn: endpoint.arn,
       EndpointConfigName: endpoint.configName,
-      ...(variants.length === 0 ? {} : { ProductionVariants: variants.map((variant) => this.variantSummary(variant, endpoint.created)) }),
+      ...(variants.length === 0 ? {} : { ProductionVariants: variants.map((variant) => this.variantSummary(endpoint, variant)) }),
       EndpointStatus: endpoint.status,
       ...(endpoint.failureReason === undefined ? {} : { FailureReason: endpoint.failureReason }),
       CreationTime: epochSeconds(endpoint.created),
@@ -371,16 +371,28 @@ export class ControlPlane {
     };
   }
 
-  private variantSummary(variant: Variant, deployed: Date): Record<string, unknown> {
+  /**
+   * A variant's instances: as configured, except on an inference-component variant that may scale
+   * to zero (`ManagedInstanceScaling.MinInstanceCount` 0), which has none while no component on it has a copy.
+   */
+  private instanceCount(endpoint: EndpointRecord, variant: Variant): number | undefined {
+    if (variant.ModelName !== undefined || variant.ManagedInstanceScaling?.MinInstanceCount !== 0) return variant.InitialInstanceCount;
+    const copies = [...this.components.values()].some((c) => c.endpointName === endpoint.name && c.variantName === variant.VariantName && c.currentCopies > 0);
+    return copies ? variant.InitialInstanceCount : 0;
+  }
+
+  private variantSummary(endpoint: EndpointRecord, variant: Variant): Record<string, unknown> {
     const image = variant.ModelName === undefined ? undefined : this.models.get(variant.ModelName)?.input.PrimaryContainer?.Image;
     const weight = variant.InitialVariantWeight ?? 1;
+    const instances = this.instanceCount(endpoint, variant);
+    const deployed = endpoint.created;
     return {
       VariantName: variant.VariantName,
       ...(image === undefined ? {} : { DeployedImages: [{ SpecifiedImage: image, ResolvedImage: image, ResolutionTime: epochSeconds(deployed) }] }),
       CurrentWeight: weight,
       DesiredWeight: weight,
       ...(variant.ServerlessConfig === undefined
-        ? { CurrentInstanceCount: variant.InitialInstanceCount, DesiredInstanceCount: variant.InitialInstanceCount }
+        ? { CurrentInstanceCount: instances, DesiredInstanceCount: instances }
         : { CurrentServerlessConfig: variant.ServerlessConfig, DesiredServerlessConfig: variant.ServerlessConfig }),
       ...(variant.ManagedInstanceScaling === undefined ? {} : { ManagedInstanceScaling: variant.ManagedInstanceScaling }),
       ...(variant.RoutingConfig === undefined ? {} : { RoutingConfig: variant.RoutingConfig }),

@@ -377,6 +377,7 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
     const refused = (await invoke()) as ValidationError;
     const alarm = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['resnet-ic-wake'] }));
     const waking = await component();
+    const emptyEndpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'ic-ep' }));
     const woken = await eventually(invoke, (answer) => !(answer instanceof Error));
 
     // Assess
@@ -386,6 +387,7 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
     expect([refused.$metadata.httpStatusCode, refused.message]).toEqual([400, NO_CAPACITY_MESSAGE]);
     expect(alarm.MetricAlarms?.[0]?.StateValue).toBe('ALARM');
     expect(waking.RuntimeConfig).toEqual({ DesiredCopyCount: 1, CurrentCopyCount: 0 });
+    expect(emptyEndpoint.ProductionVariants?.[0]?.CurrentInstanceCount).toBe(0);
     expect(woken).toMatchObject({ InvokedProductionVariant: 'AllTraffic' });
   });
 
