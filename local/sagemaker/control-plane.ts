@@ -62,6 +62,9 @@ const updateRuntimeSchema = z.looseObject({ InferenceComponentName: name, Desire
 
 type Variant = z.infer<typeof variantSchema>;
 
+/** A resource's `FailureReason` for an error: SageMaker's words for what the emulator recognises. */
+const failureReason = (error: unknown) => (error instanceof HostingError ? error.message : `Internal error: ${(error as Error).message}`);
+
 interface ModelRecord {
   readonly input: z.infer<typeof createModelSchema>;
   readonly arn: string;
@@ -298,7 +301,7 @@ export class ControlPlane {
         hosts = await this.hostVariants(endpoint.name, config);
       } catch (error) {
         if (this.endpoints.get(endpoint.name) !== endpoint || endpoint.status === 'Deleting') return;
-        onFailure(error instanceof HostingError ? error.message : `Internal error: ${(error as Error).message}`);
+        onFailure(failureReason(error));
         endpoint.modified = new Date();
         return;
       }
@@ -469,7 +472,7 @@ export class ControlPlane {
         component.status = 'InService';
       } catch (error) {
         component.status = 'Failed';
-        component.failureReason = error instanceof HostingError ? error.message : `Internal error: ${(error as Error).message}`;
+        component.failureReason = failureReason(error);
       }
       component.modified = new Date();
     });
@@ -525,7 +528,7 @@ export class ControlPlane {
         try {
           await this.startCopies(component);
         } catch (error) {
-          component.failureReason = error instanceof HostingError ? error.message : `Internal error: ${(error as Error).message}`;
+          component.failureReason = failureReason(error);
         }
         component.modified = new Date();
       });
