@@ -2,6 +2,7 @@
  * The emulator's admin API (not AWS's), for tests and walkthroughs, under `/_emulator/`:
  *
  * - `GET|PUT /_emulator/delays`: the timings (`settings.ts`); PUT merges the given ones.
+ * - `GET /_emulator/endpoints`: every endpoint's name and status.
  * - `GET /_emulator/endpoints/{name}`: status, faults, and each container's URL (its Triton
  *   `/invocations` can be called directly) and whether it runs.
  * - `PUT /_emulator/endpoints/{name}/faults`: `{"error": {"status", "body"?, "contentType"?} | null,
@@ -72,6 +73,9 @@ async function route(context: AdminContext, method: string, path: string, reques
   if (path === 'delays') {
     if (method === 'GET') return context.delays();
     if (method === 'PUT') return context.setDelays(parse(delaysSchema, await jsonBody(request)) as Partial<EmulatorDelays>);
+  }
+  if (path === 'endpoints' && method === 'GET') {
+    return [...context.control.endpoints.values()].map((endpoint) => ({ name: endpoint.name, status: endpoint.status }));
   }
   const match = /^endpoints\/([^/]+)(?:\/(faults|crash))?$/.exec(path);
   if (match !== null) {

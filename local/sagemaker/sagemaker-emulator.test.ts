@@ -231,6 +231,7 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
 
   it("exposes each container's URL, whose /ping and /invocations answer like Triton's SageMaker server", async () => {
     // Act
+    const listed = (await admin('endpoints', 'GET')) as { name: string; status: string }[];
     const { containers } = (await admin('endpoints/resnet-ep', 'GET')) as { containers: Record<string, { url: string; running: boolean }> };
     const url = containers['AllTraffic']!.url;
     const ping = await fetch(`${url}/ping`);
@@ -238,6 +239,7 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
     const other = await fetch(`${url}/v2/models/resnet`);
 
     // Assess
+    expect(listed).toContainEqual({ name: 'resnet-ep', status: 'InService' });
     expect(ping.status).toBe(200);
     expect(((await direct.json()) as { model_name: string }).model_name).toBe('resnet');
     expect(other.status).toBe(400);
