@@ -169,7 +169,8 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions):
     scaling.restore(saved.scaling);
   }
   const save = () => stateFile.save({ control: control.snapshot(), scaling: scaling.snapshot() });
-  const saver = setInterval(() => void save(), SAVE_INTERVAL_MS);
+  const saver = setInterval(() => void save().catch((error: unknown) => console.error(`SageMaker emulator: cannot save its resources: ${(error as Error).message}`)), SAVE_INTERVAL_MS);
+  saver.unref();
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: async () => {
