@@ -23,7 +23,8 @@ export class StateFile<T> {
   /** Saves a snapshot unless it equals the last one saved (saves happen one at a time, in order). */
   save(snapshot: T): Promise<void> {
     const text = JSON.stringify(snapshot);
-    this.saving = this.saving.then(async () => {
+    // A failed save (reported by its caller) does not stop the next ones.
+    this.saving = this.saving.catch(() => undefined).then(async () => {
       if (text === this.written) return;
       await mkdir(dirname(this.file), { recursive: true });
       await writeFile(`${this.file}.tmp`, text);
