@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, functionEnvironment } from '../topology/environment.js';
+import { ENV, functionEnvironment, type SageMakerNames } from '../topology/environment.js';
 import { MAX_PAYLOAD_BYTES } from '../topology/limits.js';
 import { type FunctionSpec, type QueueId, type Topology } from '../topology/spec.js';
 import { topology as platformTopology } from '../topology/topology.js';
@@ -16,6 +16,8 @@ import { JobStore } from '../src/training/job-store.js';
 import { DatasetStore } from '../src/lake/dataset-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type EmulatorEndpoints } from './emulators.js';
 import { createGateway } from './gateway.js';
+import { ACCOUNT } from './sagemaker/arns.js';
+import type { EmulatorDelays } from './sagemaker/settings.js';
 import { buildArtifacts, buildHost, watchBundles } from './lambda-artifacts.js';
 import { LocalFunction, sourceCode, type FunctionCode } from './local-function.js';
 import { assertPortsFree, listen } from './ports.js';
@@ -31,7 +33,7 @@ import { SqsEventSource } from './sqs-event-source.js';
 export interface LocalCloudOptions {
   /** State folder (DynamoDB, S3, API key, logs). */
   readonly stateDir: string;
-  /** Gateway port; emulators take the next three. 0: all ports picked freely. */
+  /** Gateway port; emulators take the next four. 0: all ports picked freely. */
   readonly port: number;
   /** @default the platform topology */
   readonly topology?: Topology;
@@ -39,6 +41,8 @@ export interface LocalCloudOptions {
   readonly seed?: readonly SeedModel[];
   /** Where progress and delivery failures are reported. @default silent */
   readonly log?: (line: string) => void;
+  /** The SageMaker emulator's timings (tests shorten them). @default DEFAULT_DELAYS of `local/sagemaker/settings.ts` */
+  readonly sagemakerDelays?: Partial<EmulatorDelays>;
   /** Extra environment for every function (e.g. `ALIAS_CACHE_TTL_MS`). @default none */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /**
@@ -97,6 +101,16 @@ async function loadOrCreateApiKey(stateDir: string): Promise<string> {
 const CODE_VERSION = platformCodeVersion();
 
 /**
+ * Where SageMaker-backed versions run locally: the SageMaker emulator takes any execution role
+ * and hosts the Triton image (by name: `sagemaker-tritonserver`) with the emulated Triton.
+ */
+export const LOCAL_SAGEMAKER: SageMakerNames = {
+  resourcePrefix: 'local-ai-',
+  executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/local-sagemaker-execution`,
+  tritonImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3',
+};
+
+/**
  * What containers take from the host's environment: the basics, and the AWS SDK's switch for its
  * Node-version notice (npm start sets it; Lambda runs Node 22, where the notice never shows).
  */
@@ -125,6 +139,7 @@ export function containerEnvironment(
       lakeBucket: resources.bucketName,
       queueUrls: Object.fromEntries(Object.entries(resources.queues).map(([id, queue]) => [id, queue.url])),
       codeVersion: CODE_VERSION,
+      sagemaker: LOCAL_SAGEMAKER,
     }),
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -132,6 +147,11 @@ export function containerEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    // One emulator answers all four (local/sagemaker/server.ts).
+    AWS_ENDPOINT_URL_SAGEMAKER: endpoints.sagemaker,
+    AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: endpoints.sagemaker,
+    AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: endpoints.sagemaker,
+    AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.sagemaker,
     // s3rver stores an aws-chunked upload (what the SDK sends for streamed bodies with a
     // checksum) verbatim; send checksums only where S3 requires them. A standard SDK setting.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
@@ -185,12 +205,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     { port: port(1), role: 'DynamoDB emulator' },
     { port: port(2), role: 'S3 emulator' },
     { port: port(3), role: 'SQS emulator' },
+    { port: port(4), role: 'SageMaker emulator' },
   ]);
 
   const emulators = await startEmulators({
     stateDir,
-    ports: { dynamodb: port(1), s3: port(2), sqs: port(3) },
+    ports: { dynamodb: port(1), s3: port(2), sqs: port(3), sagemaker: port(4) },
     buckets: [topology.lake.localName],
+    ...(options.sagemakerDelays === undefined ? {} : { sagemakerDelays: options.sagemakerDelays }),
   });
   const { endpoints } = emulators;
   const sdkConfig = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });

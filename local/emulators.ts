@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
@@ -6,6 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import { HOST, listen } from './ports.js';
+import { startSageMakerEmulator } from './sagemaker/server.js';
+import type { EmulatorDelays } from './sagemaker/settings.js';
 
 /** Credentials the local cloud uses everywhere: s3rver checks signatures against them. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -17,6 +20,8 @@ export interface EmulatorEndpoints {
   readonly dynamodb: string;
   readonly s3: string;
   readonly sqs: string;
+  /** SageMaker, SageMaker Runtime, Application Auto Scaling and CloudWatch (one emulator, `local/sagemaker/`). */
+  readonly sagemaker: string;
 }
 
 /** Running emulators. */
@@ -32,9 +37,11 @@ export interface EmulatorOptions {
   /** State folder: DynamoDB and S3 data survive restarts there. */
   readonly stateDir: string;
   /** Ports; 0 picks a free one. */
-  readonly ports: { readonly dynamodb: number; readonly s3: number; readonly sqs: number };
+  readonly ports: { readonly dynamodb: number; readonly s3: number; readonly sqs: number; readonly sagemaker: number };
   /** Buckets s3rver creates at start. */
   readonly buckets: readonly string[];
+  /** The SageMaker emulator's timings. @default DEFAULT_DELAYS of `local/sagemaker/settings.ts` */
+  readonly sagemakerDelays?: Partial<EmulatorDelays>;
 }
 
 /** S3 notifications carry URL-encoded keys ('+' for a space); s3rver sends them raw. */
@@ -56,7 +63,8 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts dynalite (DynamoDB, LevelDB state on disk), s3rver (S3, files on disk,
- * bucket notifications) and local-aws-sqs (SQS JSON protocol, in memory) on loopback.
+ * bucket notifications), local-aws-sqs (SQS JSON protocol, in memory) and the SageMaker
+ * emulator (endpoints in memory, their model archives read from s3rver) on loopback.
  */
 export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
   await mkdir(join(options.stateDir, 's3'), { recursive: true });
@@ -81,10 +89,21 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   // Queue URLs carry the port the server took.
   service.PORT = sqsPort;
 
+  const archives = new S3Client({ region: LOCAL_REGION, endpoint: url(s3Address.port), credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const sagemaker = await startSageMakerEmulator({
+    port: options.ports.sagemaker,
+    region: LOCAL_REGION,
+    s3: archives,
+    stateDir: join(options.stateDir, 'sagemaker'),
+    ...(options.sagemakerDelays === undefined ? {} : { delays: options.sagemakerDelays }),
+  });
+
   return {
-    endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort) },
+    endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort), sagemaker: sagemaker.endpoint },
     onS3Event: (listener) => s3.on('event', (event: S3Event) => listener(withAwsKeyEncoding(event))),
     close: async () => {
+      await sagemaker.close();
+      archives.destroy();
       await Promise.all([closeServer(dynamo), s3.close(), closeServer(sqs)]);
     },
   };

@@ -2,7 +2,7 @@
  * `npm start`: the whole platform on this machine. Prints the base URL and the
  * dev API key, and writes them to `<state dir>/endpoints.json`.
  *
- * Settings: `PORT` (gateway port, default 3000; emulators use the next three),
+ * Settings: `PORT` (gateway port, default 3000; emulators use the next four),
  * `LOCAL_CLOUD_DIR` (state folder, default `.local-cloud`).
  *
  * SIGINT (Ctrl-C) and SIGTERM stop everything, function containers included, within
@@ -17,8 +17,8 @@ import { SAMPLE_MODELS } from './seed.js';
 const STOP_DEADLINE_MS = 4_000;
 
 const port = Number(process.env['PORT'] ?? '3000');
-if (!Number.isInteger(port) || port < 0 || port > 65532) {
-  console.error(`PORT must be an integer between 0 and 65532, got '${process.env['PORT']}'`);
+if (!Number.isInteger(port) || port < 0 || port > 65531) {
+  console.error(`PORT must be an integer between 0 and 65531, got '${process.env['PORT']}'`);
   process.exit(2);
 }
 const stateDir = resolve(process.env['LOCAL_CLOUD_DIR'] ?? '.local-cloud');
@@ -59,7 +59,7 @@ Serverless AI platform running locally (ready in ${((Date.now() - started) / 100
   API key    ${cloud.apiKey}
   Saved to   ${endpointsFile(stateDir)}
   Logs       ${resolve(stateDir, 'logs')}/<function>.log
-  Emulators  DynamoDB ${cloud.endpoints.dynamodb}  S3 ${cloud.endpoints.s3}  SQS ${cloud.endpoints.sqs}
+  Emulators  DynamoDB ${cloud.endpoints.dynamodb}  S3 ${cloud.endpoints.s3}  SQS ${cloud.endpoints.sqs}  SageMaker ${cloud.endpoints.sagemaker}
 
 Try a prediction:
 

@@ -9,6 +9,7 @@ import { type Topology } from '../../topology/spec.js';
 import { topology } from '../../topology/topology.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from '../../local/emulators.js';
 import { provisionResources, type ProvisionedResources } from '../../local/provision.js';
+import type { EmulatorDelays } from '../../local/sagemaker/settings.js';
 import { DOCUMENT_TRANSLATION } from '../../src/aws/clients.js';
 
 /** Emulators with the platform's resources provisioned, and SDK clients pointed at them. */
@@ -21,10 +22,15 @@ export interface TestEmulators {
   stop(): Promise<void>;
 }
 
-/** Starts the emulators on free ports with a temporary state folder. */
-export async function startTestEmulators(testTopology: Topology = topology): Promise<TestEmulators> {
+/** Starts the emulators on free ports with a temporary state folder (`sagemakerDelays`: the SageMaker emulator's timings). */
+export async function startTestEmulators(testTopology: Topology = topology, sagemakerDelays?: Partial<EmulatorDelays>): Promise<TestEmulators> {
   const stateDir = await mkdtemp(join(tmpdir(), 'emulators-'));
-  const emulators = await startEmulators({ stateDir, ports: { dynamodb: 0, s3: 0, sqs: 0 }, buckets: [testTopology.lake.localName] });
+  const emulators = await startEmulators({
+    stateDir,
+    ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0 },
+    buckets: [testTopology.lake.localName],
+    ...(sagemakerDelays === undefined ? {} : { sagemakerDelays }),
+  });
   const config = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
   const rawDynamo = new DynamoDBClient(config(emulators.endpoints.dynamodb));
   const sqs = new SQSClient(config(emulators.endpoints.sqs));
