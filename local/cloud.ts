@@ -105,7 +105,7 @@ const CODE_VERSION = platformCodeVersion();
  * and hosts the Triton image (by name: `sagemaker-tritonserver`) with the emulated Triton.
  */
 export const LOCAL_SAGEMAKER: SageMakerNames = {
-  resourcePrefix: 'local-ai-',
+  resourcePrefix: 'local-ai',
   executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/local-sagemaker-execution`,
   tritonImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3',
 };
