@@ -192,6 +192,13 @@ describe('SageMaker errors in the platform\'s words', () => {
       500,
       'answered 507: out of memory',
     ],
+    [
+      'ModelError, no answer from the container (it crashed)',
+      new ModelError({ ...meta, message: 'x', OriginalStatusCode: 0, OriginalMessage: 'Amazon SageMaker could not get a response from the sai-vision-3 endpoint.' }),
+      BackendUnavailableError,
+      503,
+      "gave no answer: Amazon SageMaker could not get a response from the sai-vision-3 endpoint.",
+    ],
     ['ModelError, container 429', new ModelError({ ...meta, message: 'x', OriginalStatusCode: 429, OriginalMessage: 'busy' }), BackendUnavailableError, 503, 'is overloaded: busy'],
     ['ModelNotReadyException', new ModelNotReadyException({ $metadata: { httpStatusCode: 429 }, message: 'Model not ready' }), BackendUnavailableError, 503, 'is not ready yet'],
     [

@@ -5,7 +5,8 @@
  * | SageMaker answer                                        | domain error                     | HTTP        |
  * | ------------------------------------------------------- | -------------------------------- | ----------- |
  * | `ModelError` (424), container answered 4xx              | invalid request, its message     | 400         |
- * | `ModelError` (424), container answered 5xx (or none)    | model failure, its message       | 500         |
+ * | `ModelError` (424), container answered 5xx              | model failure, its message       | 500         |
+ * | `ModelError` (424), no answer from the container (`OriginalStatusCode` 0 or none: it crashed or is being replaced) | unavailable | 503 / fallback |
  * | `ModelNotReadyException` (429)                          | not ready                        | 503 / fallback |
  * | `ValidationError` "… no capacity …" (component at zero) | not ready (scaling from zero)    | 503 / fallback |
  * | `ValidationError` endpoint/component not found          | not in service                   | 503 / fallback |
@@ -74,8 +75,10 @@ export function sageMakerFailure(error: unknown, target: CircuitTarget): Platfor
     const status = e.OriginalStatusCode;
     const said = containerMessage(e.OriginalMessage);
     if (status === 429) return unavailable('throttled', `its ${where} is overloaded: ${said}`);
+    // No status: SageMaker got no answer from the container (it crashed, or is being replaced).
+    if (status === undefined || status === 0) return unavailable('unavailable', `its ${where} gave no answer: ${said}`);
     if (status !== undefined && status >= 400 && status < 500) return new InvalidRequestError(`model '${model}' version ${version} refused the request: ${said}`, error);
-    return new ModelRunError(model, version, `its ${where} answered ${status ?? 'an error'}: ${said}`, error);
+    return new ModelRunError(model, version, `its ${where} answered ${status}: ${said}`, error);
   }
   if (e.name === 'ModelNotReadyException') return unavailable('not-ready', `its ${where} is not ready yet`);
   if (e.name === 'ValidationError') {
