@@ -13,8 +13,8 @@ import { endpointsFile, startLocalCloud, type LocalCloud } from './cloud.js';
 import { PortInUseError } from './ports.js';
 import { SAMPLE_MODELS } from './seed.js';
 
-/** Longest a stop may take: then the process exits anyway (its containers exit with it). */
-const STOP_DEADLINE_MS = 4_000;
+/** Longest a stop may take (it takes about 2 s; more on a loaded machine): then the process exits anyway (its containers exit with it). */
+const STOP_DEADLINE_MS = 10_000;
 
 const port = Number(process.env['PORT'] ?? '3000');
 if (!Number.isInteger(port) || port < 0 || port > 65531) {
