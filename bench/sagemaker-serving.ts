@@ -438,7 +438,7 @@ export async function runSageMakerServingBench(): Promise<void> {
     const body = [
       ...(quick ? ['**Quick run**: not a measurement, nothing recorded.', ''] : []),
       `Local cloud started by the benchmark (functions as bundles, as Lambda runs them; SageMaker emulator with ${JSON.stringify(DELAYS)}). Each model registered twice from the same ONNX file: v${LAMBDA_VERSION} on the Lambda backend, v${SAGEMAKER_VERSION} on SageMaker (\`ml.g5.xlarge\`, 1 instance: one emulated Triton container on CPU); \`prod\` → v${SAGEMAKER_VERSION}, fallback v${LAMBDA_VERSION}.`,
-      'The same OIP v2 JSON body everywhere: inputs with flat data and the outputs named, byte for byte what predict forwards to Triton (iris: 4 inputs [1, 1]; resnet_mini: one image [1, 3, 64, 64], 12,288 floats, 70 KB of JSON).',
+      `The same OIP v2 JSON body everywhere: inputs with flat data and the outputs named, byte for byte what predict forwards to Triton (${all.map((c) => `${c.seed.name}: ${(Buffer.byteLength(c.body) / 1000).toFixed(1)} KB`).join('; ')}; resnet_mini's is one image [1, 3, 64, 64], 12,288 floats).`,
       'The benchmark process hosts the emulators and the local gateway (one event loop), and calls sequentially. **The machine was loaded** by a CI run and other sessions on its 2 cores while this ran: the absolute times are noisy; the paired differences (per slice, against the baseline of the same slice) are the steadier figure.',
       '',
       '**Forwarding overhead.** After 30 warm-up calls of each, the variants alternate in slices (order rotating). Δ: against (a); paired Δ: median over slices of the per-slice median differences.',
