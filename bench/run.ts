@@ -11,6 +11,7 @@ import { runIngestBench } from './ingest.js';
 import { runIngestLibrariesBench } from './ingest-libraries.js';
 import { runMemoryBench } from './memory.js';
 import { runRolloutOverheadBench } from './rollout-overhead.js';
+import { runSageMakerServingBench } from './sagemaker-serving.js';
 import { runServingBench } from './serving.js';
 import { runTrainingBench } from './training.js';
 
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   ingest: runIngestBench,
   'alias-propagation': runAliasPropagationBench,
   'rollout-overhead': runRolloutOverheadBench,
+  'sagemaker-serving': runSageMakerServingBench,
   training: runTrainingBench,
 };
 

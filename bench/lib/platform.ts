@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '../../topology/environment.js';
 import { topology } from '../../topology/topology.js';
-import { containerEnvironment, startLocalCloud, type LocalCloud } from '../../local/cloud.js';
+import { containerEnvironment, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local/cloud.js';
 import type { SeedModel } from '../../local/seed.js';
 import { apiEvent, lambdaContext } from '../../test/support/api-event.js';
 
@@ -26,9 +26,12 @@ export async function predictEnvironment(cloud: LocalCloud): Promise<NodeJS.Proc
   return { ...env, [ENV.modelCacheDir]: await mkdtemp(join(tmpdir(), 'bench-model-cache-')) };
 }
 
+/** Local cloud settings a benchmark may change (the SageMaker emulator's delays, the schedule). */
+export type BenchCloudOptions = Pick<LocalCloudOptions, 'sagemakerDelays' | 'scheduleIntervalMs'>;
+
 /** Starts the platform for a benchmark. */
-export async function startBenchPlatform(models: readonly SeedModel[]): Promise<BenchPlatform> {
-  const cloud = await startLocalCloud({ stateDir: await mkdtemp(join(tmpdir(), 'bench-cloud-')), port: 0, seed: models });
+export async function startBenchPlatform(models: readonly SeedModel[], options: BenchCloudOptions = {}): Promise<BenchPlatform> {
+  const cloud = await startLocalCloud({ ...options, stateDir: await mkdtemp(join(tmpdir(), 'bench-cloud-')), port: 0, seed: models });
   Object.assign(process.env, await predictEnvironment(cloud));
   const { handler } = await import('../../functions/predict/handler.js');
   return {
