@@ -1,8 +1,8 @@
 /**
- * Model archives read from the S3 emulator: one written by the system's tar (GNU tar: `./`
- * entries, long names) extracts file for file; what is not a tar.gz, or holds entries that would
- * leave the model folder (`..`, absolute paths, links), fails with SageMaker's reason and writes
- * nothing outside the folder.
+ * Model archives read from the S3 emulator: the serving package the deployments function writes,
+ * and one written by the system's tar (GNU tar: `./` entries, long names), extract file for file;
+ * what is not a tar.gz, or holds entries that would leave the model folder (`..`, absolute paths,
+ * links), fails with SageMaker's reason and writes nothing outside the folder.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
@@ -14,6 +14,9 @@ import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { draftVersion } from '../../test/support/model-versions.js';
+import { sha256Hex } from '../../src/aws/artifact-store.js';
+import { writeServingPackage } from '../../src/deployments/triton-package.js';
 import { extractModelArchive, ModelArchiveError } from './model-archive.js';
 
 let env: TestEmulators;
@@ -76,6 +79,25 @@ describe('extractModelArchive', () => {
 
     // Assess
     expect(await filesIn(into)).toEqual({ 'resnet/config.pbtxt': 'platform: "onnxruntime_onnx"', 'resnet/1/model.onnx': 'onnx', [long]: 'weights' });
+  });
+
+  it('extracts the serving package the deployments function writes', async () => {
+    // Prepare
+    const artifact = Buffer.from('onnx bytes');
+    const key = 'models/packaged/versions/artifact.onnx';
+    await upload(key, artifact);
+    const draft = draftVersion('packaged', { artifact: { uri: `s3://${bucket}/${key}`, bucket, key, sha256: sha256Hex(artifact), sizeBytes: artifact.byteLength } });
+    const written = await writeServingPackage({ s3: env.s3, lakeBucket: bucket, scratchDir: join(work, 'scratch') }, { ...draft, version: 1, status: 'PENDING', createdAt: '2026-12-03T17:00:00.000Z' });
+    const into = join(work, 'packaged');
+
+    // Act
+    await extractModelArchive(env.s3, written.uri, into);
+
+    // Assess
+    const files = await filesIn(into);
+    expect(Object.keys(files).sort()).toEqual(['packaged/1/model.onnx', 'packaged/config.pbtxt']);
+    expect(files['packaged/1/model.onnx']).toBe('onnx bytes');
+    expect(files['packaged/config.pbtxt']).toContain('name: "packaged"\nplatform: "onnxruntime_onnx"\n');
   });
 
   it.each([
