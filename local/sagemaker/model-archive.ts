@@ -1,14 +1,18 @@
 /**
- * Model archives: `model.tar.gz` at a model's `ModelDataUrl`, read from the local S3 emulator and
- * extracted (with the system's `tar`) into a folder, as SageMaker extracts it into
- * `/opt/ml/model`. Failures carry SageMaker's endpoint failure reasons.
+ * Model archives: `model.tar.gz` at a model's `ModelDataUrl`, streamed from the local S3 emulator
+ * through gunzip and `tar-stream` into a folder, as SageMaker extracts it into `/opt/ml/model`.
+ * Only files and folders inside that folder are extracted: an entry with an absolute path or a
+ * `..` step, or a link or device, fails the archive. Failures carry SageMaker's endpoint failure
+ * reasons.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { execFile } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract, type Header } from 'tar-stream';
 
 /** The archive cannot be used: its text is the endpoint's `FailureReason`. */
 export class ModelArchiveError extends Error {
@@ -24,14 +28,40 @@ export function parseS3Url(url: string): { readonly bucket: string; readonly key
   return match === null ? undefined : { bucket: match[1]!, key: match[2]! };
 }
 
+/** Whether an entry's path stays inside the folder it is extracted into. */
+const staysInside = (path: string): boolean => !isAbsolute(path) && !path.split(/[/\\]/).includes('..');
+
+/** Writes one entry under `into`; `false` when the archive holds what is refused (a path leaving `into`, a link, a device). */
+async function extractEntry(header: Header, body: AsyncIterable<unknown> & { resume(): unknown }, into: string): Promise<boolean> {
+  if (!staysInside(header.name)) return false;
+  const path = join(into, header.name);
+  if (header.type === 'directory') {
+    await mkdir(path, { recursive: true });
+    body.resume();
+    return true;
+  }
+  if (header.type !== 'file' && header.type !== 'contiguous-file') return false;
+  await mkdir(dirname(path), { recursive: true });
+  await pipeline(body, createWriteStream(path));
+  return true;
+}
+
+/** Extracts a tar.gz stream into `into`; rejects with `refused` for an entry it does not extract. */
+async function extractArchive(archive: Readable, into: string, refused: () => Error): Promise<void> {
+  const entries = tarExtract();
+  entries.on('entry', (header, body, next) => {
+    extractEntry(header, body, into).then((extracted) => next(extracted ? null : refused()), next);
+  });
+  await pipeline(archive, createGunzip(), entries);
+}
+
 /** Downloads and extracts the archive at `modelDataUrl` into `into` (replacing what was there). */
 export async function extractModelArchive(s3: S3Client, modelDataUrl: string, into: string): Promise<void> {
   const location = parseS3Url(modelDataUrl);
   if (location === undefined) throw new ModelArchiveError(`Could not parse the model data URL "${modelDataUrl}": expected s3://<bucket>/<key>.`);
-  let bytes: Uint8Array;
+  let archive: Readable;
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
-    bytes = await object.Body!.transformToByteArray();
+    archive = (await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }))).Body as Readable;
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name !== 'NoSuchKey' && name !== 'NoSuchBucket' && name !== 'NotFound') throw error;
@@ -39,15 +69,14 @@ export async function extractModelArchive(s3: S3Client, modelDataUrl: string, in
       `Failed to download model data(bucket: ${location.bucket}, key: ${location.key}). Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the model.`,
     );
   }
+  const invalid = () => new ModelArchiveError(`Failed to extract model data archive from URL "${modelDataUrl}". Please ensure that the model data is a valid tar.gz archive.`);
   await rm(into, { recursive: true, force: true });
   await mkdir(into, { recursive: true });
-  const archive = `${into}.tar.gz`;
-  await writeFile(archive, bytes);
   try {
-    await run('tar', ['-xzf', archive, '-C', into, '--no-same-owner']);
-  } catch {
-    throw new ModelArchiveError(`Failed to extract model data archive from URL "${modelDataUrl}". Please ensure that the model data is a valid tar.gz archive.`);
-  } finally {
-    await rm(archive, { force: true });
+    await extractArchive(archive, into, invalid);
+  } catch (error) {
+    // The machine's failures (disk, network) carry the system call that failed; the others are the archive's (gzip, tar, refused entries).
+    if (error instanceof ModelArchiveError || (error as { syscall?: string }).syscall !== undefined) throw error;
+    throw invalid();
   }
 }

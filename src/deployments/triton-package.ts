@@ -3,8 +3,9 @@
  * `model.tar.gz` — `<model>/config.pbtxt` (see `triton-config.ts`) and `<model>/1/model.onnx` —
  * under the version's key in the lake (`models/<model>/serving/v<version>/model.tar.gz`, which only
  * the `deployments` function writes and the SageMaker execution role reads). The artifact streams
- * from S3 through tar and gzip to a file on the function's scratch disk, then to S3: the model is
- * never held in memory, and its bytes are checked against the version's sha256 on the way.
+ * from S3 through tar (`tar-stream`) and gzip to a file on the function's scratch disk, then to S3:
+ * the model is never held in memory, and its bytes are checked against the version's sha256 on
+ * the way. The archive is deterministic: the same version gives the same bytes.
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
@@ -14,10 +15,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { callDependency } from '../aws/dependency-errors.js';
 import { UnusableArtifactError } from '../errors.js';
 import type { ModelVersion } from '../registry/types.js';
-import { tarStream } from './tar.js';
 import { tritonModelConfig } from './triton-config.js';
 
 const DEPENDENCY = 'model artifact store';
@@ -90,6 +91,27 @@ export async function writeServingPackage(deps: PackagerDeps, version: ModelVers
   return written;
 }
 
+/** A file of the archive: `size` bytes read from `body`. */
+interface PackageFile {
+  readonly path: string;
+  readonly size: number;
+  readonly body: AsyncIterable<Uint8Array> | Buffer;
+}
+
+/** The header of a file: fixed mode, owner and time, so that a version's package has the same bytes each time it is written. */
+const fileHeader = (file: PackageFile, mtime: Date): Omit<Header, 'linkname' | 'devmajor' | 'devminor'> => ({ name: file.path, type: 'file', size: file.size, mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime });
+
+/** Writes `files` into `archive` in order, each streamed as it is read, then ends the archive (or destroys it with the first error). */
+async function packFiles(archive: Pack, files: readonly PackageFile[], mtime: Date): Promise<void> {
+  try {
+    for (const file of files) await pipeline(Readable.from(file.body), archive.entry(fileHeader(file, mtime)));
+    archive.finalize();
+  } catch (error) {
+    archive.destroy(error as Error);
+    throw error;
+  }
+}
+
 /** Streams the artifact through tar and gzip to the scratch disk, then uploads the file to `key`. */
 async function writePackageObject(deps: PackagerDeps, version: ModelVersion, key: string): Promise<void> {
   const { artifact } = version;
@@ -104,20 +126,22 @@ async function writePackageObject(deps: PackagerDeps, version: ModelVersion, key
     throw error;
   }
   if (object.Body === undefined) throw new UnusableArtifactError(`${what} is gone from the lake`);
-  const size = object.ContentLength ?? artifact.sizeBytes;
-  const body = checkedSha256(object.Body as Readable, artifact.sha256, what);
   const name = version.model;
   const config = Buffer.from(tritonModelConfig(name, version.signature));
-  const entries = [
+  const files: readonly PackageFile[] = [
     { path: `${name}/config.pbtxt`, size: config.byteLength, body: config },
-    { path: `${name}/1/model.onnx`, size, body },
+    { path: `${name}/1/model.onnx`, size: object.ContentLength ?? artifact.sizeBytes, body: checkedSha256(object.Body as Readable, artifact.sha256, what) },
   ];
-  // Deterministic bytes: the entries carry the version's registration time, gzip no timestamp.
-  const mtime = Math.floor(Date.parse(version.createdAt) / 1000);
+  // Deterministic bytes: the entries carry the version's registration time (whole seconds), gzip no timestamp.
+  const mtime = new Date(version.createdAt);
   await mkdir(deps.scratchDir, { recursive: true });
   const file = join(deps.scratchDir, `serving-package-${randomUUID()}.tar.gz`);
   try {
-    await pipeline(Readable.from(tarStream(entries, mtime)), createGzip(), createWriteStream(file));
+    const archive = tarPack();
+    const [packed, written] = await Promise.allSettled([packFiles(archive, files, mtime), pipeline(archive, createGzip(), createWriteStream(file))]);
+    // The disk's error when writing failed (packing then stops too), else the artifact's.
+    if (written.status === 'rejected') throw written.reason;
+    if (packed.status === 'rejected') throw packed.reason;
     const bytes = (await stat(file)).size;
     if (bytes > MAX_PACKAGE_BYTES) throw new UnusableArtifactError(`the serving package of ${what} is ${bytes} bytes, over the ${MAX_PACKAGE_BYTES} one upload takes`);
     await callDependency(DEPENDENCY, () =>
