@@ -3,8 +3,10 @@
  * emulator's admin API only: the same ONNX file on the predict function and on an emulated Triton
  * endpoint answers alike; an alias splits across both; a failing, throttled or scaled-to-zero
  * endpoint is stood in for by the alias's fallback; archiving tears the endpoint down; a failed
- * deployment says why and deploys again.
+ * deployment says why and deploys again. The serving counters are read from the registry table
+ * (README, "Registry table"), where the API does not show them.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
@@ -13,6 +15,7 @@ import {
   DescribeModelCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,16 +23,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import { DEFAULT_MAX_CONTAINERS } from '../../local/local-function.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
+import { DOCUMENT_TRANSLATION } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/deployments/names.js';
 import { servingPackageKey } from '../../src/deployments/triton-package.js';
 import { BREAKER_DEFAULTS } from '../../src/inference/circuit-breaker.js';
+import { ServingStatsStore } from '../../src/inference/telemetry/serving-stats-store.js';
 import type { Deployment } from '../../src/registry/types.js';
+import { RegistryTable } from '../../src/storage/table.js';
 import { lakeApi, type Reply } from '../support/lake-api.js';
 
 const MODEL = 'vision';
 let cloud: LocalCloud;
 let api: ReturnType<typeof lakeApi>;
 let sagemaker: SageMakerClient;
+let dynamo: DynamoDBClient;
+let stats: ServingStatsStore;
 
 /** One 3×64×64 image, the same for every call (any values: the model is untrained). */
 const IMAGE = Array.from({ length: 3 }, (_, c) => Array.from({ length: 64 }, (_, y) => Array.from({ length: 64 }, (_, x) => ((c * 31 + y * 7 + x) % 17) / 17)));
@@ -131,6 +139,8 @@ beforeAll(async () => {
   });
   api = lakeApi(cloud);
   sagemaker = new SageMakerClient({ region: LOCAL_REGION, endpoint: cloud.endpoints.sagemaker, credentials: LOCAL_CREDENTIALS });
+  dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: cloud.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
+  stats = new ServingStatsStore(new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), cloud.resources.tableName));
   expect((await api.request('POST', '/models', { name: MODEL, description: 'resnet_mini on both backends' })).status).toBe(201);
   expect(await register()).toBe(LAMBDA);
   expect(await register({ kind: 'sagemaker', minInstances: 1, maxInstances: 1 })).toBe(GPU);
@@ -140,6 +150,7 @@ beforeAll(async () => {
 afterAll(async () => {
   api?.s3.destroy();
   sagemaker?.destroy();
+  dynamo?.destroy();
   await cloud?.stop();
 });
 
@@ -187,6 +198,7 @@ describe('SageMaker-backed versions on the local cloud', { timeout: 90_000 }, ()
     const key = await keyRoutedTo(GPU);
     const { endpointName } = (await version(GPU)).body.deployment!;
     const call = () => infer('prod', { 'x-routing-key': key });
+    const startedAt = new Date();
 
     // Act: a crash, then throttling, each healed before the next.
     await admin('POST', `endpoints/${endpointName}/crash`, { replaceAfterMs: 6_000 });
@@ -198,11 +210,19 @@ describe('SageMaker-backed versions on the local cloud', { timeout: 90_000 }, ()
     for (let i = 0; i < 8; i++) whileThrottled.push(await call());
     await admin('DELETE', `endpoints/${endpointName}/faults`);
     const afterThrottling = await until(answeredBy(call, GPU), 'the answer of the endpoint after throttling');
+    // The serving counters reach the table at a container's next request once due (every 5 s).
+    const counted = await until(async () => {
+      await call();
+      const found = await stats.window(MODEL, 'prod', GPU, startedAt, new Date());
+      return found.fallbacks >= whileCrashed.length + whileThrottled.length ? found : undefined;
+    }, 'the fallbacks in the serving counters');
 
     // Assess
     for (const reply of [...whileCrashed, ...whileThrottled]) expectFallback(reply, GPU);
     expect(whileCrashed.map((reply) => reply.body.parameters?.['fallback_reason'])).toContain('unavailable');
     expect(whileThrottled.map((reply) => reply.body.parameters?.['fallback_reason'])).toContain('throttled');
+    expect(counted.failed).toBe(0);
+    expect(counted.requests).toBeGreaterThan(counted.fallbacks);
     for (const reply of [recovered, afterThrottling]) {
       expect(reply.headers.get('x-model-fallback')).toBeNull();
       expect(reply.headers.get('x-model-backend')).toBe('sagemaker');
