@@ -201,10 +201,14 @@ describe('SageMaker-backed versions on the local cloud', { timeout: 90_000 }, ()
     const startedAt = new Date();
 
     // Act: a crash, then throttling, each healed before the next.
-    await admin('POST', `endpoints/${endpointName}/crash`, { replaceAfterMs: 6_000 });
-    const whileCrashed = [];
-    for (let i = 0; i < 8; i++) whileCrashed.push(await call());
-    const recovered = await until(answeredBy(call, GPU), 'the answer of the replaced container');
+    await admin('POST', `endpoints/${endpointName}/crash`, { replaceAfterMs: 3_000 });
+    const whileCrashed: Reply<V2Answer>[] = [];
+    const recovered = await until(async () => {
+      const reply = await call();
+      if (reply.headers.get('x-model-version') === String(GPU)) return reply;
+      whileCrashed.push(reply);
+      return undefined;
+    }, 'the answer of the replaced container');
     await admin('PUT', `endpoints/${endpointName}/faults`, { throttle: true });
     const whileThrottled = [];
     for (let i = 0; i < 8; i++) whileThrottled.push(await call());
@@ -218,6 +222,7 @@ describe('SageMaker-backed versions on the local cloud', { timeout: 90_000 }, ()
     }, 'the fallbacks in the serving counters');
 
     // Assess
+    expect(whileCrashed.length).toBeGreaterThan(0);
     for (const reply of [...whileCrashed, ...whileThrottled]) expectFallback(reply, GPU);
     expect(whileCrashed.map((reply) => reply.body.parameters?.['fallback_reason'])).toContain('unavailable');
     expect(whileThrottled.map((reply) => reply.body.parameters?.['fallback_reason'])).toContain('throttled');
