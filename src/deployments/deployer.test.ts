@@ -12,7 +12,7 @@ import {
   PutScalingPolicyCommand,
   RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand, ResourceNotFound } from '@aws-sdk/client-cloudwatch';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -305,6 +305,18 @@ describe('tearing down', () => {
     expect(sagemaker.commandCalls(DeleteEndpointCommand)).toHaveLength(1);
     expect(cloudWatch.commandCalls(DeleteAlarmsCommand)[0]!.args[0].input).toEqual({ AlarmNames: [names.wakeAlarm] });
     expect(autoScaling.commandCalls(DeleteScalingPolicyCommand).map((call) => call.args[0].input.PolicyName)).toContain(names.wakePolicy);
+  });
+
+  it('carries on past the alarm an earlier run deleted (CloudWatch answers ResourceNotFound for it)', async () => {
+    // Prepare: the first run deleted the alarm and the component is still deleting.
+    sagemaker.on(DescribeInferenceComponentCommand).resolves({ InferenceComponentStatus: 'Deleting' } as never);
+    cloudWatch.on(DeleteAlarmsCommand).rejects(new ResourceNotFound({ message: `${names.wakeAlarm} not found`, $metadata: {} }));
+
+    // Act
+    const progress = await deployer.teardown(target(TO_ZERO));
+
+    // Assess
+    expect(progress).toEqual({ done: false, reason: 'deleting the inference component' });
   });
 
   it('deletes an instance endpoint with no scaling to undo, and finishes when everything is gone already', async () => {

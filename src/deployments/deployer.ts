@@ -183,7 +183,7 @@ export class SageMakerDeployer {
   async teardown(target: DeploymentTarget): Promise<TeardownProgress> {
     const { sagemaker, autoScaling, cloudWatch } = this.clients;
     const { names } = target;
-    if (scalesToZero(target.backend)) await cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: [names.wakeAlarm] }));
+    if (scalesToZero(target.backend)) await deleted(() => cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: [names.wakeAlarm] })));
     if (isScaled(target.backend)) {
       const resource = { ServiceNamespace: 'sagemaker', ...scalableResource(target) } as const;
       for (const policy of scalesToZero(target.backend) ? [names.wakePolicy, names.trackingPolicy] : [names.trackingPolicy]) {
