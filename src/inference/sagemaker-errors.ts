@@ -18,6 +18,7 @@
  * caller, whose own rate API Gateway's usage plans limit (429 there). Triton answers every
  * failed inference 400 (507 when out of memory) with `{"error": "…"}`: the message is read out.
  */
+import { isTransientAwsError } from '../aws/dependency-errors.js';
 import { clip, InvalidRequestError, ModelRunError, ModelVersionUnavailableError, type PlatformError } from '../errors.js';
 import { BackendUnavailableError, type UnavailableReason } from './backend-errors.js';
 import type { CircuitTarget } from './circuit-breaker.js';
@@ -33,19 +34,13 @@ const RETRY_AFTER_SECONDS: Readonly<Record<Exclude<UnavailableReason, 'circuit-o
   unavailable: 1,
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
-
-const UNAVAILABLE_NAMES = new Set(['ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalDependencyException', 'InternalServerError']);
-
 const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException']);
 
 interface SdkError {
   readonly name?: string;
   readonly message?: string;
-  readonly code?: string;
   readonly OriginalStatusCode?: number;
   readonly OriginalMessage?: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
 }
 
 /** The container's message: Triton's `{"error": "…"}` read out, clipped. */
@@ -87,9 +82,7 @@ export function sageMakerFailure(error: unknown, target: CircuitTarget): Platfor
     return new ModelVersionUnavailableError(model, version, `SageMaker refused the call to its ${where}: ${clip(message, MAX_MESSAGE_CHARS)}`, error);
   }
   if (e.name !== undefined && THROTTLING_NAMES.has(e.name)) return unavailable('throttled', `SageMaker is throttling calls to its ${where}`);
-  const status = e.$metadata?.httpStatusCode;
-  if ((e.name !== undefined && UNAVAILABLE_NAMES.has(e.name)) || (e.code !== undefined && NETWORK_CODES.has(e.code)) || (status !== undefined && status >= 500)) {
-    return unavailable('unavailable', `its ${where} is unavailable`);
-  }
+  // SageMaker's 5xx (ServiceUnavailable, InternalFailure, InternalDependencyException 530), timeouts, connection failures.
+  if (isTransientAwsError(error)) return unavailable('unavailable', `its ${where} is unavailable`);
   return new ModelVersionUnavailableError(model, version, `the call to its ${where} failed (${e.name ?? 'error'})`, error);
 }
