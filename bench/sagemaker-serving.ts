@@ -5,9 +5,10 @@
  * version 1 on the Lambda backend (the predict function's ONNX Runtime), version 2 on the SageMaker
  * backend (the emulator's Triton-style container), alias `prod` → version 2 with fallback version 1.
  *
- * 1. Forwarding overhead: OIP v2 JSON infer, the same body, in variants that alternate in short
- *    slices (their order rotating): the container's `/invocations` called directly (the baseline),
- *    `InvokeEndpoint` through the emulator, the predict handler in process, the full path through
+ * 1. Forwarding overhead: variants that alternate in short slices (their order rotating): the
+ *    caller's OIP v2 JSON sent to the emulated endpoint's `/invocations` directly (the baseline; also
+ *    through the SDK, and to the container's own `/invocations`), the binary request predict makes
+ *    of it sent directly, the predict handler in process given the same JSON, the full path through
  *    the local gateway, and the same model on the Lambda backend (in process and through the
  *    gateway: the local gateway's own cost).
  * 2. Breaker and fallback: the endpoint's container is crashed (admin API); callers of `prod` are
@@ -18,10 +19,15 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { rm } from 'node:fs/promises';
+import { availableParallelism as availableCores, loadavg } from 'node:os';
+import { Tensor } from 'onnxruntime-node';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators.js';
 import { apiClient, type SeedModel } from '../local/seed.js';
 import { MODEL_FALLBACK_HEADER, MODEL_VERSION_HEADER } from '../src/inference/predict-routes.js';
 import { BREAKER_DEFAULTS } from '../src/inference/circuit-breaker.js';
+import { checkedOutputs } from '../src/inference/oip-answer.js';
+import { encodeTritonRequest, type TritonRequest } from '../src/inference/triton-binary.js';
+import type { ModelVersion } from '../src/registry/types.js';
 import { startBenchPlatform, withQuietStdout, type BenchPlatform } from './lib/platform.js';
 import { record, table, verdict } from './lib/record.js';
 import { microsSince, summarize, type Summary } from './lib/stats.js';
@@ -35,7 +41,7 @@ const CRASH_MS = 30_000;
 /** What a GPU run would show and how to run one against a real SageMaker endpoint (no GPU here). */
 const GPU_NOTE = [
   '**On a GPU (not run: no GPU on these machines).** What it would show: on an `ml.g5.xlarge` (A10G) resnet_mini computes in well under a millisecond, so the endpoint\'s time is Triton decoding 12,288 floats of JSON, SageMaker\'s own hop (the endpoint\'s CloudWatch `OverheadLatency`) and the network between the predict function and the endpoint; the platform\'s own forwarding is predict\'s work around its `InvokeEndpoint` (measured here per call of (c)), which a GPU does not change. Fallback answers never touch the GPU, so their added cost is what is measured here.',
-  'How to run it: deploy the stack (README, "Deploying to AWS"; a GPU quota for the instance type), register `models/resnet_mini.onnx` twice, the second time with `"backend":{"kind":"sagemaker","instanceType":"ml.g5.xlarge","minInstances":1,"maxInstances":1}`, wait for its `deployment.state` `IN_SERVICE`, set `prod` → the SageMaker version with fallback the first. From an EC2 instance in the region, alternate the same body sent with the SageMaker Runtime SDK (`InvokeEndpointCommand` on `deployment.endpointName`, as (b) here: the baseline, since SageMaker exposes no container URL) and `POST $API/v2/models/resnet_mini/versions/2/infer`; compare p50s, and read the endpoint\'s `ModelLatency`/`OverheadLatency` and the predict function\'s duration. Breaker and fallback: delete the endpoint behind the platform\'s back (`aws sagemaker delete-endpoint`), or register with `minInstances` 0 and set its inference component to 0 copies (`aws sagemaker update-inference-component-runtime-config --desired-copy-count 0`), then keep calling `prod`: count non-200s (expected 0) and fallback answers, and time the wake (5–10 minutes) until the GPU version answers again.',
+  'How to run it: deploy the stack (README, "Deploying to AWS"; a GPU quota for the instance type), register `models/resnet_mini.onnx` twice, the second time with `"backend":{"kind":"sagemaker","instanceType":"ml.g5.xlarge","minInstances":1,"maxInstances":1}`, wait for its `deployment.state` `IN_SERVICE`, set `prod` → the SageMaker version with fallback the first. From an EC2 instance in the region, alternate the body predict forwards (binary tensors, as (b′) here) sent with the SageMaker Runtime SDK (`InvokeEndpointCommand` on `deployment.endpointName`, as (b′) here: the baseline, since SageMaker exposes no unsigned endpoint URL) and `POST $API/v2/models/resnet_mini/versions/2/infer`; compare p50s, and read the endpoint\'s `ModelLatency`/`OverheadLatency` and the predict function\'s duration. Breaker and fallback: delete the endpoint behind the platform\'s back (`aws sagemaker delete-endpoint`), or register with `minInstances` 0 and set its inference component to 0 copies (`aws sagemaker update-inference-component-runtime-config --desired-copy-count 0`), then keep calling `prod`: count non-200s (expected 0) and fallback answers, and time the wake (5–10 minutes) until the GPU version answers again.',
 ].join('\n');
 
 /** A round of the four fallback variants while the container is down. */
@@ -43,23 +49,36 @@ const FALLBACK_SLICE_MS = 500;
 /** The emulator's delays: the benchmark waits for deployments, it does not measure them. */
 const DELAYS = { endpointCreateMs: 1_000, componentCreateMs: 500, deleteMs: 200 } as const;
 
+/** One FP32 input of a case's request. */
+interface CaseInput {
+  readonly name: string;
+  readonly shape: number[];
+  readonly data: number[];
+}
+
 interface Case {
   readonly seed: SeedModel;
-  /** The OIP v2 request: inputs with flat data and the outputs named, exactly what predict forwards to Triton. */
+  /** The caller's OIP v2 JSON request: inputs with flat data and the outputs named. */
   readonly body: string;
+  /** Exactly what predict forwards to Triton for it: the checked tensors as binary data, every output asked as binary. */
+  readonly forwarded: TritonRequest;
+  readonly outputs: readonly string[];
   /** Alternating slices, and calls of each variant per slice. */
   readonly slices: number;
   readonly perSlice: number;
 }
 
 const deterministic = (n: number) => Array.from({ length: n }, (_, i) => Math.round(Math.sin(i * 12.9898 + 7) * 1000) / 1000);
-const v2Body = (inputs: readonly { name: string; shape: number[]; data: number[] }[], outputs: readonly string[]) =>
-  JSON.stringify({ inputs: inputs.map(({ name, shape, data }) => ({ name, datatype: 'FP32', shape, data })), outputs: outputs.map((name) => ({ name })) });
+const request = (inputs: readonly CaseInput[], outputs: readonly string[]) => ({
+  body: JSON.stringify({ inputs: inputs.map(({ name, shape, data }) => ({ name, datatype: 'FP32', shape, data })), outputs: outputs.map((name) => ({ name })) }),
+  forwarded: encodeTritonRequest(new Map(inputs.map(({ name, shape, data }) => [name, new Tensor('float32', Float32Array.from(data), shape)])), outputs),
+  outputs,
+});
 
 const cases = (quick: boolean): readonly Case[] => [
   {
     seed: { name: 'iris', file: 'models/iris.onnx', description: 'iris (cheap case)' },
-    body: v2Body(
+    ...request(
       ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name, i) => ({ name, shape: [1, 1], data: [[5.1, 3.5, 1.4, 0.2][i]!] })),
       ['label', 'probabilities'],
     ),
@@ -68,7 +87,7 @@ const cases = (quick: boolean): readonly Case[] => [
   },
   {
     seed: { name: 'resnet_mini', file: 'models/resnet_mini.onnx', description: 'ResNet-style image classifier (GPU case)' },
-    body: v2Body([{ name: 'image', shape: [1, 3, 64, 64], data: deterministic(3 * 64 * 64) }], ['logits']),
+    ...request([{ name: 'image', shape: [1, 3, 64, 64], data: deterministic(3 * 64 * 64) }], ['logits']),
     slices: quick ? 5 : 40,
     perSlice: quick ? 2 : 8,
   },
@@ -214,6 +233,8 @@ function outputsDiff(a: string, b: string): number {
 
 interface Deployed {
   readonly c: Case;
+  /** The SageMaker version, as the registry answers it (its signature checks the endpoint's answers). */
+  readonly version: ModelVersion;
   readonly endpointName: string;
   readonly containerUrl: string;
 }
@@ -246,19 +267,33 @@ async function deploy(platform: BenchPlatform, c: Case): Promise<Deployed> {
   const endpoint = (await (await fetch(`${cloud.endpoints.sagemaker}/_emulator/endpoints/${deployment.endpointName}`)).json()) as { containers: Record<string, { url: string }> };
   const containerUrl = Object.values(endpoint.containers)[0]?.url;
   if (containerUrl === undefined) throw new Error(`endpoint ${deployment.endpointName} has no container`);
-  return { c, endpointName: deployment.endpointName, containerUrl };
+  const version = (await api('GET', `/models/${name}/versions/${SAGEMAKER_VERSION}`)).body as unknown as ModelVersion;
+  return { c, version, endpointName: deployment.endpointName, containerUrl };
 }
 
 /** The ways to reach one version (or the container) with the case's body. */
 function callers(platform: BenchPlatform, runtime: SageMakerRuntimeClient, d: Deployed) {
   const name = d.c.seed.name;
   const body = d.c.body;
-  const bytes = new TextEncoder().encode(body);
+  const { forwarded } = d.c;
+  /** An endpoint's answer to what predict forwards, decoded and checked as predict does it. */
+  const decoded = (status: number, bytes: Uint8Array, contentType: string | undefined): Answer =>
+    status !== 200
+      ? { status, body: new TextDecoder().decode(bytes) }
+      : { status, body: JSON.stringify({ outputs: checkedOutputs(d.version, bytes, contentType, d.c.outputs) }) };
+  const json = { contentType: 'application/json', body: new TextEncoder().encode(body) };
+  const direct = (url: string, request: { contentType: string; body: Uint8Array }) => async (): Promise<Answer> => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': request.contentType }, body: request.body });
+    return decoded(response.status, new Uint8Array(await response.arrayBuffer()), response.headers.get('content-type') ?? undefined);
+  };
+  const endpointUrl = `${platform.cloud.endpoints.sagemaker}/endpoints/${d.endpointName}/invocations`;
   return {
-    container: async () => fromFetch(await fetch(`${d.containerUrl}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })),
+    container: direct(`${d.containerUrl}/invocations`, json),
+    endpoint: direct(endpointUrl, json),
+    endpointBinary: direct(endpointUrl, forwarded),
     invokeEndpoint: async (): Promise<Answer> => {
-      const answer = await runtime.send(new InvokeEndpointCommand({ EndpointName: d.endpointName, ContentType: 'application/json', Accept: 'application/json', Body: bytes }));
-      return { status: 200, body: new TextDecoder().decode(answer.Body) };
+      const answer = await runtime.send(new InvokeEndpointCommand({ EndpointName: d.endpointName, ContentType: json.contentType, Body: json.body }));
+      return decoded(200, answer.Body ?? new Uint8Array(), answer.ContentType);
     },
     handler: (version: number | string) => {
       const call = platform.predictCall('/v2/models/{name}/versions/{version}/infer', { name, version: String(version) }, body);
@@ -275,13 +310,15 @@ interface Forwarding {
 
 async function measureForwarding(platform: BenchPlatform, runtime: SageMakerRuntimeClient, invokeTimer: () => number, d: Deployed): Promise<Forwarding> {
   const at = callers(platform, runtime, d);
-  const a = variant('a', 'container `/invocations` directly (baseline)', at.container);
-  const b = variant('b', '`InvokeEndpoint` (SDK) → emulator → container', at.invokeEndpoint);
+  const a = variant('a', 'JSON to the container\'s own `/invocations` (Triton\'s port; no SageMaker hop)', at.container);
+  const b = variant('b', 'JSON to the endpoint\'s `/invocations` directly: HTTP `POST /endpoints/<name>/invocations` → emulator → container (baseline)', at.endpoint);
+  const b2 = variant('b′', 'the same through the SDK (`InvokeEndpoint`)', at.invokeEndpoint);
+  const b3 = variant('b″', 'what predict forwards (binary tensors) to the endpoint directly', at.endpointBinary);
   const c = variant('c', 'predict handler in process → `InvokeEndpoint` → emulator → container', at.handler(SAGEMAKER_VERSION), { expect: SAGEMAKER_VERSION, inner: invokeTimer });
   const dd = variant('d', 'HTTP: local gateway → predict container → `InvokeEndpoint` → emulator → container', at.gateway(SAGEMAKER_VERSION), { expect: SAGEMAKER_VERSION });
   const e = variant('e', 'same ONNX, Lambda backend: predict handler in process', at.handler(LAMBDA_VERSION), { expect: LAMBDA_VERSION });
   const f = variant('f', 'same ONNX, Lambda backend: HTTP through the local gateway', at.gateway(LAMBDA_VERSION), { expect: LAMBDA_VERSION });
-  const variants = [a, b, c, dd, e, f];
+  const variants = [a, b, b2, b3, c, dd, e, f];
   // Warm-up (connections, sessions, caches), and the answers compared: every path must answer alike.
   const answers = new Map<string, string>();
   await withQuietStdout(async () => {
@@ -290,21 +327,21 @@ async function measureForwarding(platform: BenchPlatform, runtime: SageMakerRunt
       answers.set(v.id, (await v.call()).body);
     }
   });
-  const diffs = variants.slice(1).map((v) => outputsDiff(answers.get('a')!, answers.get(v.id)!));
+  const diffs = variants.filter((v) => v !== b).map((v) => outputsDiff(answers.get(b.id)!, answers.get(v.id)!));
   await alternate(variants, d.c.slices, d.c.perSlice);
   const s = new Map(variants.map((v) => [v, summarize(v.samples)]));
   const p50 = (v: Variant) => s.get(v)!.p50;
   const rows = variants.map((v) => {
     const { p50: m, p90, p99 } = s.get(v) as Summary;
-    return [`${d.c.seed.name}`, `(${v.id}) ${v.label}`, ms(m), ms(p90), ms(p99), v === a ? '—' : signedMs(m - p50(a)), v === a ? '—' : signedMs(paired(v, a))];
+    return [`${d.c.seed.name}`, `(${v.id}) ${v.label}`, ms(m), ms(p90), ms(p99), v === b ? '—' : signedMs(m - p50(b)), v === b ? '—' : signedMs(paired(v, b))];
   });
-  const handlerAdded = p50(c) - p50(a);
-  const gatewayAdded = p50(dd) - p50(a);
+  const handlerAdded = p50(c) - p50(b);
+  const pairedAdded = paired(c, b);
   const findings = [
-    `- ${d.c.seed.name}: predict's forwarding, (c) − (a) p50 = ${signedMs(handlerAdded)} (target ≤ ${FORWARDING_TARGET_MS} ms): ${verdict(handlerAdded <= FORWARDING_TARGET_MS * 1000)}; ` +
-      `full local path (d) − (a) = ${signedMs(gatewayAdded)}: ${verdict(gatewayAdded <= FORWARDING_TARGET_MS * 1000)}. Where it goes (p50 differences): emulator's InvokeEndpoint hop (b) − (a) ${signedMs(p50(b) - p50(a))}; ` +
-      `predict handler around the call (c) − (b) ${signedMs(p50(c) - p50(b))} (measured inside each call of (c), its time minus its \`InvokeEndpoint\`: p50 ${ms(summarize(c.around).p50)}); local gateway + function host (d) − (c) ${signedMs(p50(dd) - p50(c))}, the same on the Lambda backend (f) − (e) ${signedMs(p50(f) - p50(e))}. ` +
-      `Outputs against (a): largest difference ${diffs.map((x) => x.toExponential(1)).join(', ')} for (b)…(f).`,
+    `- ${d.c.seed.name}: predict's forwarding, (c) − (b) p50 = ${signedMs(handlerAdded)}, paired ${signedMs(pairedAdded)} (target ≤ ${FORWARDING_TARGET_MS} ms): ${verdict(handlerAdded <= FORWARDING_TARGET_MS * 1000 && pairedAdded <= FORWARDING_TARGET_MS * 1000)}. ` +
+      `Where it goes (p50 differences): the SDK over plain HTTP (b′) − (b) ${signedMs(p50(b2) - p50(b))}; binary tensors instead of JSON to the endpoint (b″) − (b) ${signedMs(p50(b3) - p50(b))}; predict's own work around its \`InvokeEndpoint\` (measured inside each call of (c): its time minus the call's) p50 ${ms(summarize(c.around).p50)}; ` +
+      `the emulator's hop (b) − (a) ${signedMs(p50(b) - p50(a))}; local gateway + function host (d) − (c) ${signedMs(p50(dd) - p50(c))}, the same on the Lambda backend (f) − (e) ${signedMs(p50(f) - p50(e))}. ` +
+      `Outputs against (b): largest difference ${diffs.map((x) => x.toExponential(1)).join(', ')} for ${variants.filter((v) => v !== b).map((v) => `(${v.id})`).join(', ')}.`,
   ];
   return { rows, findings };
 }
@@ -415,6 +452,7 @@ async function measureFallback(platform: BenchPlatform, runtime: SageMakerRuntim
 export async function runSageMakerServingBench(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const began = performance.now();
+  const startLoad = loadavg()[0]!.toFixed(2);
   const all = cases(quick);
   const invokeTimer = instrumentInvokeEndpoint();
   const platform = await startBenchPlatform(
@@ -438,10 +476,10 @@ export async function runSageMakerServingBench(): Promise<void> {
     const body = [
       ...(quick ? ['**Quick run**: not a measurement, nothing recorded.', ''] : []),
       `Local cloud started by the benchmark (functions as bundles, as Lambda runs them; SageMaker emulator with ${JSON.stringify(DELAYS)}). Each model registered twice from the same ONNX file: v${LAMBDA_VERSION} on the Lambda backend, v${SAGEMAKER_VERSION} on SageMaker (\`ml.g5.xlarge\`, 1 instance: one emulated Triton container on CPU); \`prod\` → v${SAGEMAKER_VERSION}, fallback v${LAMBDA_VERSION}.`,
-      `The same OIP v2 JSON body everywhere: inputs with flat data and the outputs named, byte for byte what predict forwards to Triton (${all.map((c) => `${c.seed.name}: ${(Buffer.byteLength(c.body) / 1000).toFixed(1)} KB`).join('; ')}; resnet_mini's is one image [1, 3, 64, 64], 12,288 floats).`,
-      'The benchmark process hosts the emulators and the local gateway (one event loop), and calls sequentially. **The machine was loaded** by a CI run and other sessions on its 2 cores while this ran: the absolute times are noisy; the paired differences (per slice, against the baseline of the same slice) are the steadier figure.',
+      `Callers of predict send OIP v2 JSON: inputs with flat data and the outputs named (${all.map((c) => `${c.seed.name}: ${(Buffer.byteLength(c.body) / 1000).toFixed(1)} KB`).join('; ')}; resnet_mini's is one image [1, 3, 64, 64], 12,288 floats). The direct variants (a), (b), (b′) send the same JSON to the endpoint, as a caller without the platform would. Predict checks it and forwards the checked tensors to Triton as binary data, asking binary outputs; (b″) sends exactly those bytes directly (${all.map((c) => `${c.seed.name}: ${(c.forwarded.body.length / 1000).toFixed(1)} KB`).join('; ')}). Every answer is decoded and checked as predict does it.`,
+      `The benchmark process hosts the emulators and the local gateway (one event loop), and calls sequentially. Load average (1 min) at the start and the end: ${startLoad} and ${loadavg()[0]!.toFixed(2)} on ${availableCores()} cores; the paired differences (per slice, against the baseline of the same slice) are steadier than the absolute times when the machine is shared.`,
       '',
-      '**Forwarding overhead.** After 30 warm-up calls of each, the variants alternate in slices (order rotating). Δ: against (a); paired Δ: median over slices of the per-slice median differences.',
+      '**Forwarding overhead.** After 30 warm-up calls of each, the variants alternate in slices (order rotating). Δ: against (b); paired Δ: median over slices of the per-slice median differences.',
       '',
       table(['model', 'variant', 'p50', 'p90', 'p99', 'Δ p50', 'paired Δ'], forwarding.flatMap((f) => f.rows)),
       '',

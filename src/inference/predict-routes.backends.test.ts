@@ -60,10 +60,23 @@ beforeAll(async () => {
   irisOnTriton = new OnnxBackend(new ModelLoader(new ArtifactStore(s3Client), await mkdtemp(join(tmpdir(), 'triton-')), servingSessionOptions(1769)));
 });
 
-/** The endpoint answers as Triton would: the same iris ONNX, run on the forwarded request (named as Triton names it). */
+/** A forwarded request (a JSON header, then each input's binary data) as OIP v2 JSON; iris's inputs are FP32. */
+function forwardedAsJson(input: { Body: Uint8Array; ContentType: string }): unknown {
+  const length = Number(/json-header-size=(\d+)$/.exec(input.ContentType)![1]);
+  const header = JSON.parse(new TextDecoder().decode(input.Body.subarray(0, length))) as { inputs: { name: string; datatype: string; shape: number[]; parameters: { binary_data_size: number } }[] };
+  let offset = length;
+  return {
+    inputs: header.inputs.map(({ name, datatype, shape, parameters }) => {
+      const bytes = input.Body.slice(offset, (offset += parameters.binary_data_size));
+      return { name, datatype, shape, data: [...new Float32Array(bytes.buffer)] };
+    }),
+  };
+}
+
+/** The endpoint answers as Triton would: the same iris ONNX, run on the forwarded request (named as Triton names it), in JSON. */
 function endpointServesIris(): void {
-  runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array }) => {
-    const request = JSON.parse(new TextDecoder().decode(input.Body)) as unknown;
+  runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array; ContentType: string }) => {
+    const request = forwardedAsJson(input);
     const served = await irisOnTriton.open({ ...version(1), model: 'model' });
     const answer = await infer(served, parseInferRequest(request));
     return { Body: new TextEncoder().encode(JSON.stringify({ ...answer, model_version: '1' })), ContentType: 'application/json' };

@@ -64,43 +64,77 @@ const thrown = async (call: () => Promise<unknown>): Promise<PlatformError> => c
   (error: unknown) => error as PlatformError,
 );
 
+/** What the backend sent: its content type, JSON header and each input's bytes as float32 values. */
+function sentRequest(call = 0) {
+  const input = runtime.commandCalls(InvokeEndpointCommand)[call]!.args[0].input;
+  const body = input.Body as Uint8Array;
+  const length = Number(/json-header-size=(\d+)$/.exec(input.ContentType ?? '')![1]);
+  const header = JSON.parse(new TextDecoder().decode(body.subarray(0, length))) as { inputs: { parameters: { binary_data_size: number } }[] };
+  let offset = length;
+  const values = header.inputs.map(({ parameters }) => {
+    const bytes = body.slice(offset, offset + parameters.binary_data_size);
+    offset += parameters.binary_data_size;
+    return [...new Float32Array(bytes.buffer)];
+  });
+  return { input, header, values, trailing: body.length - offset };
+}
+
+/** Triton's binary answer: a JSON header (model `vision`, version `1`) followed by each output's bytes. */
+const binaryAnswer = (outputs: readonly { name: string; datatype: string; shape: number[]; bytes: Uint8Array }[]) => {
+  const header = new TextEncoder().encode(
+    JSON.stringify({ model_name: 'vision', model_version: '1', outputs: outputs.map(({ name, datatype, shape, bytes }) => ({ name, datatype, shape, parameters: { binary_data_size: bytes.length } })) }),
+  );
+  return { Body: Buffer.concat([header, ...outputs.map(({ bytes }) => bytes)]) as never, ContentType: `application/vnd.sagemaker-triton.binary+json;json-header-size=${header.length}` };
+};
+const floats = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+
 describe('SageMakerBackend forwarding', () => {
-  it('answers a v2 request through InvokeEndpoint as Triton takes it: JSON, flat data, the outputs named, the inference component given', async () => {
+  it('answers a v2 request through InvokeEndpoint as Triton on SageMaker takes binary tensors: the checked tensors\' bytes, every output asked as binary, the inference component given', async () => {
     // Prepare
-    runtime.on(InvokeEndpointCommand).resolves({ Body: tritonAnswer([[0.1, 0.9], [0.8, 0.2]]), ContentType: 'application/json' });
+    runtime.on(InvokeEndpointCommand).resolves(binaryAnswer([{ name: 'p', datatype: 'FP32', shape: [2, 2], bytes: floats([0.5, 0.25, 0.75, 0.125]) }]));
     const backend = new SageMakerBackend(client);
 
     // Act
     const answer = await infer(await backend.open(gpuVersion()), v2Request);
 
     // Assess: the caller sees the version, not Triton's model name.
-    expect(answer).toEqual({ model_name: 'vision', model_version: '3', id: 'r1', outputs: [{ name: 'p', datatype: 'FP32', shape: [2, 2], data: [0.1, 0.9, 0.8, 0.2] }] });
-    const sent = runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input;
-    expect(sent).toMatchObject({ EndpointName: 'sai-vision-3', InferenceComponentName: 'sai-vision-3-ic', ContentType: 'application/json', Accept: 'application/json' });
-    expect(JSON.parse(new TextDecoder().decode(sent.Body as Uint8Array))).toEqual({
+    expect(answer).toEqual({ model_name: 'vision', model_version: '3', id: 'r1', outputs: [{ name: 'p', datatype: 'FP32', shape: [2, 2], data: [0.5, 0.25, 0.75, 0.125] }] });
+    const sent = sentRequest();
+    expect(sent.input).toMatchObject({ EndpointName: 'sai-vision-3', InferenceComponentName: 'sai-vision-3-ic' });
+    expect(sent.input.ContentType).toMatch(/^application\/vnd\.sagemaker-triton\.binary\+json;json-header-size=\d+$/);
+    expect(sent.header).toEqual({
       inputs: [
-        { name: 'a', datatype: 'FP32', shape: [2, 1], data: [1, 2] },
-        { name: 'b', datatype: 'FP32', shape: [2, 1], data: [3, 4] },
+        { name: 'a', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } },
+        { name: 'b', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } },
       ],
-      outputs: [{ name: 'p' }],
+      outputs: [{ name: 'p', parameters: { binary_data: true } }],
     });
+    expect(sent.values).toEqual([[1, 2], [3, 4]]);
+    expect(sent.trailing).toBe(0);
+  });
+
+  it('takes a JSON answer as well (outputs as JSON data)', async () => {
+    // Prepare
+    runtime.on(InvokeEndpointCommand).resolves({ Body: tritonAnswer([[0.1, 0.9], [0.8, 0.2]]), ContentType: 'application/json' });
+
+    // Act
+    const answer = await infer(await new SageMakerBackend(client).open(gpuVersion()), v2Request);
+
+    // Assess
+    expect(answer.outputs).toEqual([{ name: 'p', datatype: 'FP32', shape: [2, 2], data: [0.1, 0.9, 0.8, 0.2] }]);
   });
 
   it('answers KServe v1 instances over the same endpoint: records become tensors by the signature, rows become predictions', async () => {
     // Prepare
-    runtime.on(InvokeEndpointCommand).resolves({ Body: tritonAnswer([[0.1, 0.9], [0.8, 0.2]]) });
+    runtime.on(InvokeEndpointCommand).resolves(binaryAnswer([{ name: 'p', datatype: 'FP32', shape: [2, 2], bytes: floats([0.5, 0.5, 0.75, 0.25]) }]));
     const backend = new SageMakerBackend(client);
 
     // Act
     const answer = await predict(await backend.open(gpuVersion()), { instances: [{ a: 1, b: 3 }, { a: 2, b: 4 }] });
 
     // Assess
-    expect(answer).toEqual({ model_name: 'vision', model_version: '3', predictions: [[0.1, 0.9], [0.8, 0.2]] });
-    const sent = JSON.parse(new TextDecoder().decode(runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input.Body as Uint8Array)) as { inputs: unknown[] };
-    expect(sent.inputs).toEqual([
-      { name: 'a', datatype: 'FP32', shape: [2, 1], data: [1, 2] },
-      { name: 'b', datatype: 'FP32', shape: [2, 1], data: [3, 4] },
-    ]);
+    expect(answer).toEqual({ model_name: 'vision', model_version: '3', predictions: [[0.5, 0.5], [0.75, 0.25]] });
+    expect(sentRequest().values).toEqual([[1, 2], [3, 4]]);
   });
 
   it('leaves out InferenceComponentName for an endpoint without one', async () => {
@@ -148,7 +182,10 @@ describe('SageMakerBackend forwarding', () => {
     ['another datatype', { Body: tritonAnswer([[1, 2]], { datatype: 'FP64' }) }, "output 'p' with datatype FP64 where the version declares FP32"],
     ['another shape', { Body: tritonAnswer([[1, 2]], { shape: [1, 3] }) }, "output 'p' with shape [1, 3] where the version declares [-1, 2]"],
     ['too few elements', { Body: tritonAnswer([[1, 2]], { data: [1] }) }, "output 'p' with 1 elements for shape [1, 2]"],
-    ['binary data', { Body: tritonAnswer([[1, 2]], { parameters: { binary_data_size: 8 } }) }, "output 'p' with binary data where JSON was asked for"],
+    ['too few binary bytes', binaryAnswer([{ name: 'p', datatype: 'FP32', shape: [1, 2], bytes: floats([1]) }]), "output 'p' with 4 bytes where shape [1, 2] of FP32 needs 8"],
+    ['a header size beyond the body', { ...binaryAnswer([]), ContentType: 'application/vnd.sagemaker-triton.binary+json;json-header-size=9999' }, "a content type whose header size '9999' does not fit its"],
+    ['bytes after its outputs', { ...binaryAnswer([]), Body: Buffer.concat([binaryAnswer([]).Body as Buffer, Buffer.from([1, 2])]) as never }, 'its backend answered 2 bytes after the last binary output'],
+    ['binary data beyond the body', { ...binaryAnswer([{ name: 'p', datatype: 'FP32', shape: [1, 2], bytes: floats([1, 2]) }]), Body: (binaryAnswer([{ name: 'p', datatype: 'FP32', shape: [1, 2], bytes: floats([1, 2]) }]).Body as Buffer).subarray(0, -1) as never }, "output 'p' with binary_data_size 8 beyond the 7 bytes left"],
     ['not JSON', { Body: new TextEncoder().encode('<html>') as never }, 'its backend answered something that is not JSON'],
   ])('refuses an answer with %s as a model failure (500) naming the version', async (_, answer, message) => {
     // Prepare

@@ -1,11 +1,12 @@
 /**
  * The SageMaker backend: a version deployed on a SageMaker endpoint (Triton Inference Server)
- * answers through `InvokeEndpoint`, Open Inference Protocol v2 JSON both ways
- * (`application/json`; Triton on SageMaker takes the v2 request body on `/invocations` for the
- * model named by `SAGEMAKER_TRITON_DEFAULT_MODEL_NAME`), with `InferenceComponentName` when the
+ * answers through `InvokeEndpoint`, Open Inference Protocol v2 with binary tensor data both ways
+ * (`triton-binary.ts`; Triton on SageMaker takes the v2 request on `/invocations` for the model
+ * named by `SAGEMAKER_TRITON_DEFAULT_MODEL_NAME`), with `InferenceComponentName` when the
  * deployment has one. Requests are checked against the version's signature before they leave
- * (the same checks, and words, as the ONNX backend), answers after they come back
- * (`oip-answer.ts`). Every call goes through its target's circuit breaker (`circuit-breaker.ts`);
+ * (the same checks, and words, as the ONNX backend) and travel as the tensors those checks made,
+ * so the endpoint receives exactly what the ONNX backend would run; answers are checked after they
+ * come back (`oip-answer.ts`). Every call goes through its target's circuit breaker (`circuit-breaker.ts`);
  * SageMaker's errors become domain errors (`sagemaker-errors.ts`).
  *
  * A version whose deployment is not `IN_SERVICE`, or whose breaker is open, is not ready: `open`
@@ -22,7 +23,8 @@ import { BackendCircuit, BREAKER_DEFAULTS, type BreakerSettings, type CircuitTar
 import { checkedOutputs } from './oip-answer.js';
 import { prepareRun } from './predictor.js';
 import { sageMakerFailure } from './sagemaker-errors.js';
-import { flatten, type V2TensorInput, type V2TensorOutput } from './tensors.js';
+import type { V2TensorInput, V2TensorOutput } from './tensors.js';
+import { encodeTritonRequest } from './triton-binary.js';
 
 /** Seconds a caller is asked to wait for a deployment that is not in service. */
 const NOT_IN_SERVICE_RETRY_SECONDS = 30;
@@ -33,14 +35,6 @@ export interface SageMakerBackendOptions {
   readonly breaker?: Partial<BreakerSettings>;
   /** Where breaker transitions are announced (`BackendCircuitOpened`, `BackendCircuitClosed`). @default - nowhere */
   readonly events?: EventSink<PlatformEvent>;
-}
-
-/** The Open Inference Protocol v2 request body Triton takes: tensors with flat data, and the outputs to answer. */
-function tritonRequestBody(inputs: readonly V2TensorInput[], fetches: readonly string[]): string {
-  return JSON.stringify({
-    inputs: inputs.map(({ name, datatype, shape, data }) => ({ name, datatype, shape, data: flatten(data) ?? data })),
-    outputs: fetches.map((name) => ({ name })),
-  });
 }
 
 /** SageMaker-backed versions, one circuit breaker per endpoint (and inference component) in this container. */
@@ -107,21 +101,20 @@ export class SageMakerBackend implements Backend {
     outputNames: readonly string[] | undefined,
   ): Promise<V2TensorOutput[]> {
     // A request the version refuses never reaches the endpoint (nor its breaker).
-    const { fetches } = prepareRun(signature, inputs, outputNames);
-    const body = tritonRequestBody(inputs, fetches);
+    const { feeds, fetches } = prepareRun(signature, inputs, outputNames);
+    const request = encodeTritonRequest(feeds, fetches);
     return circuit.execute(async (signal) => {
       try {
         const answer = await this.runtime.send(
           new InvokeEndpointCommand({
             EndpointName: target.endpointName,
             ...(target.inferenceComponentName === undefined ? {} : { InferenceComponentName: target.inferenceComponentName }),
-            ContentType: 'application/json',
-            Accept: 'application/json',
-            Body: new TextEncoder().encode(body),
+            ContentType: request.contentType,
+            Body: request.body,
           }),
           { abortSignal: signal },
         );
-        return checkedOutputs(version, new TextDecoder().decode(answer.Body), fetches);
+        return checkedOutputs(version, answer.Body ?? new Uint8Array(), answer.ContentType, fetches);
       } catch (error) {
         if (error instanceof PlatformError) throw error;
         throw sageMakerFailure(error, target);

@@ -1,4 +1,6 @@
+import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { binaryTensor, decodeTritonAnswer, encodeTritonRequest } from '../../../src/inference/triton-binary.js';
 import { BINARY_CONTENT_TYPE, decodeInferRequest, encodeInferResponse, TritonError } from './oip-codec.js';
 
 const binaryBody = (header: unknown, ...tensors: Buffer[]) => {
@@ -107,5 +109,33 @@ describe('encodeInferResponse', () => {
       { name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 7 } },
     ]);
     expect(answer.body.subarray(size)).toEqual(Buffer.concat([Buffer.from(Float32Array.of(1, 2).buffer), lengthPrefixed('hé')]));
+  });
+});
+
+describe('the platform and the emulated Triton speak the same binary extension', () => {
+  it('decodes what the SageMaker backend sends, and the backend reads what it answers, exactly', () => {
+    // Prepare
+    const sent = encodeTritonRequest(
+      new Map<string, Tensor>([
+        ['x', new Tensor('float32', Float32Array.of(0.1, -2), [1, 2])],
+        ['ids', new Tensor('int64', BigInt64Array.of(9007199254740993n), [1])],
+        ['s', new Tensor('string', ['héllo'], [1])],
+      ]),
+      ['y'],
+    );
+
+    // Act
+    const request = decodeInferRequest(Buffer.from(sent.body), sent.contentType);
+    const answer = encodeInferResponse({ name: 'm', version: '1' }, undefined, [{ name: 'y', datatype: 'INT64', shape: [1], data: BigInt64Array.of(-9007199254740993n), binary: request.outputs![0]!.binary }]);
+    const decoded = decodeTritonAnswer(answer.body, answer.contentType);
+
+    // Assess
+    expect(request.inputs.map((input) => [input.name, input.datatype, input.shape, input.values])).toEqual([
+      ['x', 'FP32', [1, 2], Float32Array.of(0.1, -2)],
+      ['ids', 'INT64', [1], BigInt64Array.of(9007199254740993n)],
+      ['s', 'BYTES', [1], ['héllo']],
+    ]);
+    expect(request.outputs).toEqual([{ name: 'y', binary: true }]);
+    expect((binaryTensor('INT64', decoded.outputs[0]!.shape, decoded.binary.get(0)!) as Tensor).data).toEqual(BigInt64Array.of(-9007199254740993n));
   });
 });
