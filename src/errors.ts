@@ -51,6 +51,12 @@ const REFUSALS: ReadonlySet<FailureKind> = new Set(['invalid-request', 'not-foun
 export abstract class PlatformError extends Error {
   /** What kind of failure this is. */
   abstract readonly kind: FailureKind;
+  /**
+   * The HTTP status a model's own server answered, for a refusal or failure it made itself (Triton
+   * behind a SageMaker endpoint): passed on to the caller as the model said it, instead of the
+   * kind's. A 4xx for a refusal, a 5xx for a failure.
+   */
+  declare readonly modelStatus?: number;
 
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });

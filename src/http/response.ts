@@ -38,17 +38,25 @@ const STATUS_OF: Readonly<Record<FailureKind, number>> = {
   'model-failed': 500,
 };
 
+/** The status a model's own server answered, where it fits the error's kind (a 4xx refusal, a 5xx failure). */
+function modelStatusOf(error: PlatformError): number | undefined {
+  const status = error.modelStatus;
+  if (status === undefined || !Number.isInteger(status)) return undefined;
+  return (error.refusal ? status >= 400 && status < 500 : status >= 500 && status < 600) ? status : undefined;
+}
+
 /**
  * The one place where errors become HTTP: {@link HttpError}s keep their status; a domain
- * {@link PlatformError} gets its kind's status and shows its message (every domain message is
- * written for the caller); a dependency failure adds `Retry-After`; a transient AWS failure
- * becomes 503; anything else is a 500 with a generic message.
+ * {@link PlatformError} gets its kind's status (or the status the model's own server answered,
+ * {@link PlatformError.modelStatus}) and shows its message (every domain message is written for
+ * the caller); a dependency failure adds `Retry-After`; a transient AWS failure becomes 503;
+ * anything else is a 500 with a generic message.
  */
 export function asHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof PlatformError) {
     const headers: Record<string, string> = error instanceof DependencyUnavailableError ? { 'Retry-After': String(error.retryAfterSeconds) } : {};
-    return new HttpError(STATUS_OF[error.kind], error.message, { expose: true, headers, cause: error });
+    return new HttpError(modelStatusOf(error) ?? STATUS_OF[error.kind], error.message, { expose: true, headers, cause: error });
   }
   if (isTransientAwsError(error)) return asHttpError(new DependencyUnavailableError('a platform dependency', RETRY_AFTER_SECONDS, error));
   return new HttpError(500, 'internal error', { expose: false, cause: error });

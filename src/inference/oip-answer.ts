@@ -5,7 +5,8 @@
  * as many elements as the shape holds, as JSON data or binary data (`triton-binary.ts`). An answer
  * that does not fit is the backend's failure (a model failure naming the version), never passed on.
  */
-import { clip, ModelRunError } from '../errors.js';
+import { clip } from '../errors.js';
+import { BackendFailedError } from './backend-errors.js';
 import type { ModelVersion, TensorSpec } from '../registry/types.js';
 import { flatten, fromOrtTensor, type V2TensorOutput } from './tensors.js';
 import { binaryTensor, decodeTritonAnswer, TritonAnswerError, type AnsweredOutput, type TritonAnswer } from './triton-binary.js';
@@ -38,12 +39,12 @@ function fitted(spec: TensorSpec, output: AnsweredOutput, binary: Uint8Array | u
 
 /**
  * The outputs `fetches` of a backend's answer (its body and content type: JSON, or a JSON header
- * followed by binary outputs), in the order asked, flat; throws a {@link ModelRunError} naming the
+ * followed by binary outputs), in the order asked, flat; throws a {@link BackendFailedError} naming the
  * version when the answer does not fit what `version` declares.
  */
 export function checkedOutputs(version: ModelVersion, body: Uint8Array, contentType: string | undefined, fetches: readonly string[]): V2TensorOutput[] {
   const fail = (what: string) =>
-    new ModelRunError(version.model, version.version, `its backend answered ${what}`, new Error(clip(new TextDecoder().decode(body.subarray(0, 500)), 500)));
+    new BackendFailedError(version.model, version.version, `its backend answered ${what}`, undefined, new Error(clip(new TextDecoder().decode(body.subarray(0, 500)), 500)));
   let answer: TritonAnswer;
   try {
     answer = decodeTritonAnswer(body, contentType);

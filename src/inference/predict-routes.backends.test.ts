@@ -1,5 +1,5 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { InvokeEndpointCommand, ModelNotReadyException, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, ModelError, ModelNotReadyException, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiEvent, type ApiEventInput } from '../../test/support/api-event.js';
 import { draftVersion } from '../../test/support/model-versions.js';
+import { forwardedRequest } from '../../test/support/triton-requests.js';
 import { ArtifactStore } from '../aws/artifact-store.js';
 import { toErrorResponse } from '../http/response.js';
 import { dispatch } from '../http/router.js';
@@ -60,23 +61,10 @@ beforeAll(async () => {
   irisOnTriton = new OnnxBackend(new ModelLoader(new ArtifactStore(s3Client), await mkdtemp(join(tmpdir(), 'triton-')), servingSessionOptions(1769)));
 });
 
-/** A forwarded request (a JSON header, then each input's binary data) as OIP v2 JSON; iris's inputs are FP32. */
-function forwardedAsJson(input: { Body: Uint8Array; ContentType: string }): unknown {
-  const length = Number(/json-header-size=(\d+)$/.exec(input.ContentType)![1]);
-  const header = JSON.parse(new TextDecoder().decode(input.Body.subarray(0, length))) as { inputs: { name: string; datatype: string; shape: number[]; parameters: { binary_data_size: number } }[] };
-  let offset = length;
-  return {
-    inputs: header.inputs.map(({ name, datatype, shape, parameters }) => {
-      const bytes = input.Body.slice(offset, (offset += parameters.binary_data_size));
-      return { name, datatype, shape, data: [...new Float32Array(bytes.buffer)] };
-    }),
-  };
-}
-
 /** The endpoint answers as Triton would: the same iris ONNX, run on the forwarded request (named as Triton names it), in JSON. */
 function endpointServesIris(): void {
   runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array; ContentType: string }) => {
-    const request = forwardedAsJson(input);
+    const request = forwardedRequest(input);
     const served = await irisOnTriton.open({ ...version(1), model: 'model' });
     const answer = await infer(served, parseInferRequest(request));
     return { Body: new TextEncoder().encode(JSON.stringify({ ...answer, model_version: '1' })), ContentType: 'application/json' };
@@ -118,7 +106,8 @@ async function dataPlane(deployment: Deployment = IN_SERVICE) {
     send({ method: 'POST', resource: '/v1/models/{nameAndVerb}/versions/{versionAndVerb}', pathParameters: { nameAndVerb: 'iris', versionAndVerb: `${versionSegment}:predict` }, body: { instances: [SETOSA] } });
   /** A version's counters, one per request: [alias, requests, fallbacks, failed]. */
   const counted = (v: number) => stats.filter((s) => s.version === v).map((s) => [s.alias, s.stats.requests, s.stats.fallbacks, s.stats.failed]);
-  return { send, inferOn, predictOn, counted };
+  const readyOn = (versionSegment: string) => send({ method: 'GET', resource: '/v2/models/{name}/versions/{version}/ready', pathParameters: { name: 'iris', version: versionSegment } });
+  return { send, inferOn, predictOn, readyOn, counted };
 }
 
 describe('a version on SageMaker behind the data plane', () => {
@@ -247,17 +236,43 @@ describe('alias fallback', () => {
     expect(counted(2)).toEqual([['bare', 1, 0, 1]]);
   });
 
-  it('does not fall back when the model itself fails: a model failure is the answer', async () => {
+  it('falls back when the endpoint fails the request (a container 5xx, an answer that does not fit), and passes the container\'s status on without a fallback', async () => {
     // Prepare
     runtime.reset();
-    runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"outputs":[]}') as never });
-    const { inferOn } = await dataPlane();
-
-    // Act
-    const failed = await inferOn('gpu');
+    runtime
+      .on(InvokeEndpointCommand)
+      .rejectsOnce(new ModelError({ $metadata: { httpStatusCode: 424 }, message: 'Received server error (507)', OriginalStatusCode: 507, OriginalMessage: '{"error":"out of memory"}' }))
+      .resolvesOnce({ Body: new TextEncoder().encode('{"outputs":[]}') as never })
+      .rejectsOnce(new ModelError({ $metadata: { httpStatusCode: 424 }, message: 'Received server error (507)', OriginalStatusCode: 507, OriginalMessage: '{"error":"out of memory"}' }));
+    // Act: each on a fresh container (its own breakers).
+    const outOfMemory = await (await dataPlane()).inferOn('gpu');
+    const misfit = await (await dataPlane()).inferOn('gpu');
+    const bare = await (await dataPlane()).inferOn('bare');
 
     // Assess
-    expect(failed.status).toBe(500);
-    expect(failed.headers['x-model-fallback']).toBeUndefined();
+    for (const answer of [outOfMemory, misfit]) {
+      expect(answer.status).toBe(200);
+      expect(answer.headers['x-model-fallback']).toBe('2');
+      expect(answer.body['parameters']).toMatchObject({ fallback: true, fallback_reason: 'failed', fallback_from: '2' });
+    }
+    expect(bare.status).toBe(507);
+    expect(bare.body['error']).toContain('answered 507: out of memory');
+  });
+
+  it('answers a ready check of an alias from its fallback while the endpoint cannot answer', async () => {
+    // Prepare
+    runtime.reset();
+    runtime.on(InvokeEndpointCommand).rejects(new ModelError({ $metadata: { httpStatusCode: 424 }, message: 'x', OriginalStatusCode: 0, OriginalMessage: 'no answer' }));
+    const { inferOn, readyOn } = await dataPlane();
+    for (let i = 0; i < 5; i++) await inferOn('bare');
+
+    // Act
+    const withFallback = await readyOn('gpu');
+    const without = await readyOn('bare');
+
+    // Assess
+    expect(withFallback.status).toBe(200);
+    expect(withFallback.headers).toMatchObject({ 'x-model-fallback': '2', 'x-model-version': '1' });
+    expect(without.status).toBe(503);
   });
 });

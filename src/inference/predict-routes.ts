@@ -13,7 +13,7 @@ import type { Outcome } from './telemetry/serving-stats.js';
 import type { ServingTelemetry } from './telemetry/serving-telemetry.js';
 import type { ShadowProtocol } from './telemetry/shadow-copy.js';
 import { backendKindOf, type Backend, type ServedModel } from './backend.js';
-import { BackendUnavailableError, type UnavailableReason } from './backend-errors.js';
+import { fallsBack as isFallbackCase, type FallbackReason } from './backend-errors.js';
 import type { ModelResolver } from './resolver.js';
 import { predict } from './v1-protocol.js';
 import { infer, modelMetadata, parseInferRequest, type InferResponse } from './v2-protocol.js';
@@ -32,7 +32,7 @@ export const MODEL_FALLBACK_HEADER = 'x-model-fallback';
 
 /** Why a fallback answered, and for which version: the v2 answer's `parameters` say it (`fallback`, `fallback_reason`, `fallback_from`). */
 interface FallbackMark {
-  readonly reason: UnavailableReason;
+  readonly reason: FallbackReason;
   readonly from: number;
 }
 
@@ -101,11 +101,19 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
 
   /**
    * Whether the described version can answer now (loaded in this container, or its SageMaker
-   * endpoint in service with its breaker closed); `body` words the answer for the protocol.
+   * endpoint in service with its breaker closed), or else its alias's fallback, as requests would
+   * be answered (the answer marked like a fallback's); `body` words the answer for the protocol.
    */
   const readiness = async (event: APIGatewayProxyEvent, name: string, body: (version: ModelVersion) => unknown) => {
-    const { version } = await describe(event, name);
-    return answeredBy(await backends.open(version), body(version));
+    const { version, fallback } = await describe(event, name);
+    try {
+      return answeredBy(await backends.open(version), body(version));
+    } catch (error) {
+      if (fallback === undefined || !isFallbackCase(error)) throw error;
+      const standIn = await resolver.fallbackVersion(version, fallback, header(event, ROUTING_KEY_HEADER)).catch(() => Promise.reject(error));
+      const marking = { reason: error.reason, from: version.version };
+      return answeredBy(await backends.open(standIn).catch(() => Promise.reject(error)), body(version), marking);
+    }
   };
 
   const ready = (event: APIGatewayProxyEvent) =>
@@ -132,7 +140,7 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
       telemetry?.record(version.model, alias, version.version, 'ok', performance.now() - started);
       return { model, body };
     } catch (error) {
-      if (!(fallsBack && error instanceof BackendUnavailableError)) {
+      if (!(fallsBack && isFallbackCase(error))) {
         telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? undefined : performance.now() - started);
         await telemetry?.flushIfDue();
       }
@@ -143,7 +151,7 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
   /**
    * Answers a request with the version its alias picks, counts how that went for the version,
    * and copies a sample of the requests to the alias's shadow version, if any. While the picked
-   * version's backend cannot answer (not ready, breaker open), the alias's fallback answers,
+   * version's backend cannot answer (not ready, breaker open) or when it fails the request, the alias's fallback answers,
    * marked (`mark`, and the `x-model-fallback` header) and counted as a fallback of the picked
    * version; without a fallback, the caller gets the 503 and its `Retry-After`.
    */
@@ -161,9 +169,9 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
     try {
       answered = await attempt(version, alias, answer, fallback !== undefined);
     } catch (error) {
-      if (fallback === undefined || !(error instanceof BackendUnavailableError)) throw error;
-      // A fallback that cannot be resolved (its alias deleted meanwhile) leaves the caller with the primary's 503.
-      const standIn = await resolver.fallbackVersion(version.model, fallback, header(event, ROUTING_KEY_HEADER)).catch(async () => {
+      if (fallback === undefined || !isFallbackCase(error)) throw error;
+      // A fallback that cannot be resolved or stand in (changed meanwhile) leaves the caller with the primary's error.
+      const standIn = await resolver.fallbackVersion(version, fallback, header(event, ROUTING_KEY_HEADER)).catch(async () => {
         telemetry?.record(version.model, alias, version.version, outcomeOf(error), undefined);
         await telemetry?.flushIfDue();
         throw error;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { AliasRecord, ModelRecord, ModelVersion } from '../registry/types.js';
 import { ModelResolver, WARM_LIMIT_MS, type RegistryReader } from './resolver.js';
 
@@ -13,7 +13,8 @@ const alias = (version: number): AliasRecord => ({
   updatedBy: '',
   reason: '',
 });
-const versionOf = (version: number) => ({ model: 'iris', version }) as ModelVersion;
+const SIGNATURE = { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [-1, 4] }], outputs: [{ name: 'y', datatype: 'FP32' as const, shape: [-1, 3] }] };
+const versionOf = (version: number) => ({ model: 'iris', version, signature: SIGNATURE }) as unknown as ModelVersion;
 /** Lets pending refreshes and loads run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -189,8 +190,8 @@ describe('ModelResolver fallbacks', () => {
     // Act
     const prod = await resolver.resolve('iris', undefined);
     const gpu = await resolver.resolve('iris', { kind: 'alias', alias: 'gpu' });
-    const byVersion = await resolver.fallbackVersion('iris', prod.fallback!);
-    const byAlias = await Promise.all(['a', 'b', 'c', 'd'].map(async (key) => [await resolver.fallbackVersion('iris', gpu.fallback!, key), await resolver.fallbackVersion('iris', gpu.fallback!, key)]));
+    const byVersion = await resolver.fallbackVersion(prod.version, prod.fallback!);
+    const byAlias = await Promise.all(['a', 'b', 'c', 'd'].map(async (key) => [await resolver.fallbackVersion(gpu.version, gpu.fallback!, key), await resolver.fallbackVersion(gpu.version, gpu.fallback!, key)]));
 
     // Assess
     expect(prod).toMatchObject({ version: { version: 2 }, alias: 'prod', fallback: { version: 1 } });
@@ -200,6 +201,26 @@ describe('ModelResolver fallbacks', () => {
     for (const [first, second] of byAlias) expect(second!.version).toBe(first!.version);
     expect(byAlias.every(([first]) => [4, 5].includes(first!.version))).toBe(true);
     expect((await resolver.resolve('iris', { kind: 'number', version: 2 })).fallback).toBeUndefined();
+  });
+
+  it('refuses a fallback that can no longer stand in (changed between reads): on SageMaker, or other tensors', async () => {
+    // Prepare: prod → 2 falls back to version 4 (now on SageMaker) or alias cpu → 5 (other tensors).
+    const registry = fakeRegistry({ prod: { ...alias(2), fallback: { version: 4 } }, gpu: { ...alias(2), alias: 'gpu', fallback: { alias: 'cpu' } }, cpu: { ...alias(5), alias: 'cpu' } });
+    registry.getVersion.mockImplementation(async (_: string, version: number) => {
+      const base = versionOf(version);
+      if (version === 4) return { ...base, backend: { kind: 'sagemaker' as const, instanceType: 'ml.g5.xlarge', minInstances: 1, maxInstances: 1 } };
+      if (version === 5) return { ...base, signature: { inputs: [{ name: 'image', datatype: 'UINT8' as const, shape: [1] }], outputs: SIGNATURE.outputs } };
+      return base;
+    });
+    const resolver = new ModelResolver(registry, 1000);
+    const prod = await resolver.resolve('iris', undefined);
+    const gpu = await resolver.resolve('iris', { kind: 'alias', alias: 'gpu' });
+
+    // Act, Assess
+    await expect(resolver.fallbackVersion(prod.version, prod.fallback!)).rejects.toThrowError(
+      new ConflictError("version 4 of model 'iris' cannot stand in for version 2: version 4 is served by a SageMaker endpoint"),
+    );
+    await expect(resolver.fallbackVersion(gpu.version, gpu.fallback!)).rejects.toThrowError("version 5 of model 'iris' cannot stand in for version 2: inputs x FP32 against image UINT8");
   });
 
   it('loads a new fallback version before the aliases that name it switch', async () => {

@@ -1,4 +1,5 @@
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { standInDifference } from '../registry/fallback-rules.js';
 import type { VersionSelector } from '../registry/names.js';
 import type { ModelWithAliases } from '../registry/registry.js';
 import type { AliasFallback, AliasRoute, AliasShadow, ModelVersion } from '../registry/types.js';
@@ -90,13 +91,19 @@ export class ModelResolver {
   }
 
   /**
-   * The version that answers for an alias while the version it picked cannot (its backend not
-   * ready, its breaker open): the fallback version, or the version the fallback alias picks for
-   * this caller (its own fallback is not followed).
+   * The version that answers for an alias while `primary`, the version it picked, cannot (its
+   * backend not ready, its breaker open): the fallback version, or the version the fallback alias
+   * picks for this caller (its own fallback is not followed). The registry keeps fallbacks fit to
+   * stand in, but a change may land between this container's reads: a version that cannot stand in
+   * for `primary` (on SageMaker, or other tensors) is refused (ConflictError), so the caller gets
+   * the primary's answer rather than a refusal of a sound request.
    */
-  async fallbackVersion(model: string, fallback: AliasFallback, routingKey?: string): Promise<ModelVersion> {
-    if ('version' in fallback) return this.version(model, fallback.version);
-    return (await this.resolve(model, { kind: 'alias', alias: fallback.alias }, routingKey)).version;
+  async fallbackVersion(primary: ModelVersion, fallback: AliasFallback, routingKey?: string): Promise<ModelVersion> {
+    const model = primary.model;
+    const standIn = 'version' in fallback ? await this.version(model, fallback.version) : (await this.resolve(model, { kind: 'alias', alias: fallback.alias }, routingKey)).version;
+    const difference = standInDifference(primary, standIn);
+    if (difference !== undefined) throw new ConflictError(`version ${standIn.version} of model '${model}' cannot stand in for version ${primary.version}: ${difference}`);
+    return standIn;
   }
 
   /** The numbers of the versions of `model` a request may name (not archived), cached for the TTL like the rest. */

@@ -15,7 +15,7 @@ import { draftVersion } from '../../test/support/model-versions.js';
 import { InvalidRequestError, ModelRunError, ModelVersionUnavailableError, type PlatformError } from '../errors.js';
 import { asHttpError } from '../http/response.js';
 import type { Deployment, ModelVersion } from '../registry/types.js';
-import { BackendUnavailableError } from './backend-errors.js';
+import { BackendFailedError, BackendUnavailableError, ModelRefusedError } from './backend-errors.js';
 import { SageMakerBackend } from './sagemaker-backend.js';
 import { predict } from './v1-protocol.js';
 import { infer, parseInferRequest } from './v2-protocol.js';
@@ -218,16 +218,37 @@ describe('SageMaker errors in the platform\'s words', () => {
     [
       'ModelError, container 500',
       new ModelError({ ...meta, message: 'Received server error (500)', OriginalStatusCode: 500, OriginalMessage: 'CUDA out of memory' }),
-      ModelRunError,
+      BackendFailedError,
       500,
       "model 'vision' version 3 failed while running: its inference component 'sai-vision-3-ic' answered 500: CUDA out of memory",
     ],
     [
       'ModelError, Triton out of memory (507)',
       new ModelError({ ...meta, message: 'Received server error (507)', OriginalStatusCode: 507, OriginalMessage: '{"error":"out of memory"}' }),
-      ModelRunError,
-      500,
+      BackendFailedError,
+      507,
       'answered 507: out of memory',
+    ],
+    [
+      'ModelError, container 413',
+      new ModelError({ ...meta, message: 'Received client error (413)', OriginalStatusCode: 413, OriginalMessage: 'request entity too large' }),
+      ModelRefusedError,
+      413,
+      "model 'vision' version 3 refused the request: request entity too large",
+    ],
+    [
+      'ModelError, container 503',
+      new ModelError({ ...meta, message: 'Received server error (503)', OriginalStatusCode: 503, OriginalMessage: '{"error":"overloaded"}' }),
+      BackendUnavailableError,
+      503,
+      "its inference component 'sai-vision-3-ic' answered 503: overloaded",
+    ],
+    [
+      'ModelError, container 404 (not the model)',
+      new ModelError({ ...meta, message: 'Received client error (404)', OriginalStatusCode: 404, OriginalMessage: 'Not Found' }),
+      BackendFailedError,
+      500,
+      "answered 404, not the model: Not Found",
     ],
     [
       'ModelError, no answer from the container (it crashed)',

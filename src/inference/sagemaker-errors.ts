@@ -4,8 +4,10 @@
  *
  * | SageMaker answer                                        | domain error                     | HTTP        |
  * | ------------------------------------------------------- | -------------------------------- | ----------- |
- * | `ModelError` (424), container answered 4xx              | invalid request, its message     | 400         |
- * | `ModelError` (424), container answered 5xx              | model failure, its message       | 500         |
+ * | `ModelError` (424), container answered 4xx              | the model refused, its message   | its 4xx     |
+ * | `ModelError` (424), container answered 401, 403, 404, 405 or 407 (not the model: the deployment is not what the platform set up) | backend failed | fallback / 500 |
+ * | `ModelError` (424), container answered 408 or 503       | unavailable                      | 503 / fallback |
+ * | `ModelError` (424), container answered another 5xx      | backend failed, its message      | fallback / its 5xx |
  * | `ModelError` (424), no answer from the container (`OriginalStatusCode` 0 or none: it crashed or is being replaced) | unavailable | 503 / fallback |
  * | `ModelNotReadyException` (429)                          | not ready                        | 503 / fallback |
  * | `ValidationError` "… no capacity …" (component at zero) | not ready (scaling from zero)    | 503 / fallback |
@@ -19,8 +21,8 @@
  * failed inference 400 (507 when out of memory) with `{"error": "…"}`: the message is read out.
  */
 import { isTransientAwsError } from '../aws/dependency-errors.js';
-import { clip, InvalidRequestError, ModelRunError, ModelVersionUnavailableError, type PlatformError } from '../errors.js';
-import { BackendUnavailableError, type UnavailableReason } from './backend-errors.js';
+import { clip, ModelVersionUnavailableError, type PlatformError } from '../errors.js';
+import { BackendFailedError, BackendUnavailableError, ModelRefusedError, type UnavailableReason } from './backend-errors.js';
 import type { CircuitTarget } from './circuit-breaker.js';
 
 /** Longest part of a container's message quoted in an answer. */
@@ -35,6 +37,12 @@ const RETRY_AFTER_SECONDS: Readonly<Record<Exclude<UnavailableReason, 'circuit-o
 };
 
 const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException']);
+
+/** Container 4xx that are not the model refusing a request: what answered is not serving the model as the platform set it up. */
+const NOT_THE_MODEL = new Set([401, 403, 404, 405, 407]);
+
+/** Container answers that mean "not now": the request may succeed later, or from the fallback. */
+const NOT_NOW = new Set([408, 503]);
 
 interface SdkError {
   readonly name?: string;
@@ -72,8 +80,10 @@ export function sageMakerFailure(error: unknown, target: CircuitTarget): Platfor
     if (status === 429) return unavailable('throttled', `its ${where} is overloaded: ${said}`);
     // No status: SageMaker got no answer from the container (it crashed, or is being replaced).
     if (status === undefined || status === 0) return unavailable('unavailable', `its ${where} gave no answer: ${said}`);
-    if (status !== undefined && status >= 400 && status < 500) return new InvalidRequestError(`model '${model}' version ${version} refused the request: ${said}`, error);
-    return new ModelRunError(model, version, `its ${where} answered ${status}: ${said}`, error);
+    if (NOT_NOW.has(status)) return unavailable('unavailable', `its ${where} answered ${status}: ${said}`);
+    if (NOT_THE_MODEL.has(status)) return new BackendFailedError(model, version, `its ${where} answered ${status}, not the model: ${said}`, undefined, error);
+    if (status >= 400 && status < 500) return new ModelRefusedError(model, version, said, status, error);
+    return new BackendFailedError(model, version, `its ${where} answered ${status}: ${said}`, status >= 500 && status < 600 ? status : undefined, error);
   }
   if (e.name === 'ModelNotReadyException') return unavailable('not-ready', `its ${where} is not ready yet`);
   if (e.name === 'ValidationError') {

@@ -62,7 +62,7 @@ describe('alias fallbacks on dynalite', () => {
     const attempt = (fallback: { version: number } | { alias: string }) => registry.setAlias('vision', 'bad', { routes: [{ version: 3, weight: 100 }], fallback, ...change });
 
     // Act, Assess
-    await expect(attempt({ version: 3 })).rejects.toThrowError(new InvalidRequestError("version 3 of model 'vision' is served by a SageMaker endpoint; a fallback must be served by the predict function (ONNX), which answers while endpoints cannot"));
+    await expect(attempt({ version: 3 })).rejects.toThrowError(new InvalidRequestError("fallback version 3 of model 'vision' is served by a SageMaker endpoint; a fallback must be served by the predict function (ONNX), which answers while endpoints cannot"));
     await expect(attempt({ version: 9 })).rejects.toThrowError(NotFoundError);
     await expect(attempt({ alias: 'bad' })).rejects.toThrowError("alias 'bad' cannot be its own fallback");
     await expect(attempt({ alias: 'ghost' })).rejects.toThrowError(new NotFoundError("model 'vision' has no alias 'ghost' to fall back to"));
@@ -94,5 +94,29 @@ describe('alias fallbacks on dynalite', () => {
     await expect(registry.setVersionStatus('keep', 1, { status: 'ARCHIVED', by: 'test', reason: 'old' })).rejects.toThrowError(
       new ConflictError("version 1 of model 'keep' is the fallback of alias(es) 'prod'; change their fallback first"),
     );
+  });
+
+  it('keeps an alias that others fall back to fit to stand in: no re-pointing to SageMaker or other tensors, no rollback there, no deletion', async () => {
+    // Prepare: 'stand' (CPU, version 1) is the fallback of 'front' (SageMaker, version 3).
+    await registry.setAlias('vision', 'stand', { routes: [{ version: 1, weight: 100 }], ...change });
+    await registry.setAlias('vision', 'front', { routes: [{ version: 3, weight: 100 }], fallback: { alias: 'stand' }, ...change });
+    const repoint = (version: number) => registry.setAlias('vision', 'stand', { routes: [{ version, weight: 100 }], ...change });
+
+    // Act, Assess
+    await expect(repoint(3)).rejects.toThrowError(
+      new InvalidRequestError("version 3 (alias 'stand', the fallback of alias 'front') of model 'vision' is served by a SageMaker endpoint; a fallback must be served by the predict function (ONNX), which answers while endpoints cannot"),
+    );
+    await expect(repoint(4)).rejects.toThrowError(
+      new ConflictError("version 4 (alias 'stand', the fallback of alias 'front') of model 'vision' does not take and answer the tensors of version 3, which alias 'front' routes to: inputs x FP32 against image UINT8"),
+    );
+    await expect(registry.deleteAlias('vision', 'stand', { by: 'test', reason: 'gone' })).rejects.toThrowError(
+      new ConflictError("alias 'stand' of model 'vision' is the fallback of alias(es) 'front'; change their fallback first"),
+    );
+    // Another CPU version with the same tensors is fine, and so is a rollback to version 1.
+    const moved = await repoint(2);
+    await expect(registry.rollbackAlias('vision', 'stand', { by: 'test', reason: '', expectedRevision: moved.revision })).resolves.toMatchObject({ routes: [{ version: 1, weight: 100 }] });
+    // Once 'front' no longer falls back to it, it can go.
+    await registry.setAlias('vision', 'front', { routes: [{ version: 3, weight: 100 }], fallback: null, ...change });
+    await expect(registry.deleteAlias('vision', 'stand', { by: 'test', reason: 'gone' })).resolves.toBeUndefined();
   });
 });

@@ -17,8 +17,10 @@ const INSTANCE_TYPE = /^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 
 const lambdaBackend = z.strictObject({ kind: z.literal('lambda') });
+/** The memory sizes SageMaker serverless endpoints offer, in MB. */
+const SERVERLESS_MEMORY_SIZES: readonly number[] = [1024, 2048, 3072, 4096, 5120, 6144];
 const serverless = z.strictObject({
-  memorySizeMb: int(1024, 6144).check(z.multipleOf(1024, 'memorySizeMb must be 1024, 2048, 3072, 4096, 5120 or 6144')),
+  memorySizeMb: z.number().check(z.refine((mb) => SERVERLESS_MEMORY_SIZES.includes(mb), `must be one of ${SERVERLESS_MEMORY_SIZES.join(', ')}`)),
   maxConcurrency: int(1, 200),
 });
 const sagemakerBackend = z

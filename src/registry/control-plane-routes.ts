@@ -68,7 +68,11 @@ const routesSchema = z
     z.refine((routes) => new Set(routes.map((r) => r.version)).size === routes.length, 'each version may appear once'),
   );
 const shadowSchema = z.nullable(z.strictObject({ version: versionNumber, percent: z.number().check(z.int(), z.gte(1), z.lte(100)) }));
-const fallbackSchema = z.nullable(z.union([z.strictObject({ version: versionNumber }), z.strictObject({ alias: z.string() })]));
+const fallbackSchema = z.nullable(
+  z.union([z.strictObject({ version: versionNumber }), z.strictObject({ alias: z.string() })], {
+    error: 'give exactly one of "version" (a version number) or "alias" (an alias name), or null to remove the fallback',
+  }),
+);
 const setAliasSchema = z
   .strictObject({
     version: z.optional(versionNumber),

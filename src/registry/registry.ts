@@ -1,6 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toStorable } from '../storage/numbers.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { checkFallback, checkFallbackDependents, type FallbackReader } from './fallback-rules.js';
 import { AliasLedger, type AliasHead, type LedgerChange, type LedgerEntry } from './alias-ledger.js';
 import { NO_EVENTS, type RegistryEventSink } from './events.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type RegistryTable, type ItemFilter, type Page, type PageRequest } from '../storage/table.js';
@@ -16,7 +17,6 @@ import {
   type DeploymentNamer,
   type DeploymentState,
   type ModelRecord,
-  type ModelSignature,
   type ModelVersion,
   type VersionStatus,
 } from './types.js';
@@ -67,15 +67,6 @@ function versionFilterExpression(filter: VersionFilter): ItemFilter | undefined 
     parts.push('#metrics.#metric >= :min');
   }
   return parts.length === 0 ? undefined : { expression: parts.join(' AND '), names, values };
-}
-
-/** Where two signatures differ in what callers send and read (tensor names and datatypes; shapes may differ), or `undefined`. */
-function interfaceDifference(a: ModelSignature, b: ModelSignature): string | undefined {
-  const listed = (tensors: ModelSignature['inputs']) => tensors.map((t) => `${t.name} ${t.datatype}`).sort().join(', ');
-  for (const side of ['inputs', 'outputs'] as const) {
-    if (listed(a[side]) !== listed(b[side])) return `${side} ${listed(a[side]) || 'none'} against ${listed(b[side]) || 'none'}`;
-  }
-  return undefined;
 }
 
 /** The alias a ledger entry leaves. */
@@ -531,7 +522,8 @@ export class ModelRegistry {
     }
     if (shadow !== undefined) await this.checkShadow(model, change.routes, shadow, alias);
     const fallback = change.fallback === null ? undefined : (change.fallback ?? (current?.routes.length !== 0 ? current?.fallback : undefined));
-    if (fallback !== undefined) await this.checkFallback(model, alias, fallback, change.routes, requireApproved);
+    if (fallback !== undefined) await checkFallback(this.fallbackReader, model, alias, fallback, change.routes, requireApproved);
+    await checkFallbackDependents(this.fallbackReader, model, alias, change.routes);
     const entry = await this.appendAlias(
       model,
       alias,
@@ -568,6 +560,7 @@ export class ModelRegistry {
     if (restored.to.length === 0) throw new ConflictError(`ledger entry ${target} of alias '${alias}' deleted the alias; roll back to an entry that routed traffic`);
     const requireApproved = current.requireApproved ?? false;
     await this.checkTargets(model, restored.to, requireApproved, alias);
+    await checkFallbackDependents(this.fallbackReader, model, alias, restored.to);
     // The shadow stays as it is, unless the restored routes now serve it.
     const shadow = current.shadow !== undefined && !restored.to.some((r) => r.version === current.shadow?.version) ? current.shadow : undefined;
     const entry = await this.appendAlias(
@@ -627,51 +620,12 @@ export class ModelRegistry {
     if (version.status === 'ARCHIVED') throw new ConflictError(`version ${shadow.version} of model '${model}' is archived; it cannot shadow an alias`);
   }
 
-  /**
-   * An alias's fallback must be able to stand in for it:
-   * - a version of the same model that exists (NotFoundError), is not archived and, where the alias requires
-   *   it, is APPROVED (ConflictError), takes and answers the tensors of every version the alias routes to
-   *   (same input and output names and datatypes: ConflictError), and that the predict function serves (InvalidRequestError
-   *   for a SageMaker-backed version: the fallback answers while SageMaker endpoints cannot, and one
-   *   on SageMaker would be as cold or as broken as the version it stands in for, with nothing
-   *   behind it);
-   * - or another alias of the model (NotFoundError if it routes nowhere) whose routes all meet the same
-   *   conditions, and whose own fallbacks never lead back to this alias (ConflictError: no cycles). Serving
-   *   follows one fallback only.
-   */
-  private async checkFallback(model: string, alias: string, fallback: AliasFallback, routes: readonly AliasRoute[], requireApproved: boolean): Promise<void> {
-    const routed = await Promise.all(routes.map((route) => this.getVersion(model, route.version)));
-    const checkVersion = async (number: number) => {
-      const version = await this.getVersion(model, number);
-      for (const primary of routed) {
-        const difference = interfaceDifference(primary.signature, version.signature);
-        if (difference !== undefined) {
-          throw new ConflictError(`fallback version ${number} of model '${model}' does not take and answer the tensors of version ${primary.version}, which alias '${alias}' routes to: ${difference}`);
-        }
-      }
-      if (version.status === 'ARCHIVED') throw new ConflictError(`version ${number} of model '${model}' is archived; it cannot be a fallback`);
-      if (requireApproved && version.status !== 'APPROVED') {
-        throw new ConflictError(`alias '${alias}' only routes to APPROVED versions; its fallback version ${number} of model '${model}' is ${version.status}`);
-      }
-      if (version.backend?.kind === 'sagemaker') {
-        throw new InvalidRequestError(
-          `version ${number} of model '${model}' is served by a SageMaker endpoint; a fallback must be served by the predict function (ONNX), which answers while endpoints cannot`,
-        );
-      }
-    };
-    if ('version' in fallback) return checkVersion(fallback.version);
-    if (fallback.alias === alias) throw new InvalidRequestError(`alias '${alias}' cannot be its own fallback`);
-    const target = await this.findAliasItem(model, fallback.alias);
-    if (target === undefined || target.routes.length === 0) throw new NotFoundError(`model '${model}' has no alias '${fallback.alias}' to fall back to`);
-    for (const route of target.routes) await checkVersion(route.version);
-    const chain = [alias, fallback.alias];
-    for (let next = target.fallback; next !== undefined && 'alias' in next; next = (await this.findAliasItem(model, next.alias))?.fallback) {
-      chain.push(next.alias);
-      if (next.alias === alias || chain.indexOf(next.alias) < chain.length - 1) {
-        throw new ConflictError(`alias fallbacks would form a cycle: ${chain.map((name) => `'${name}'`).join(' → ')}`);
-      }
-    }
-  }
+  /** What the fallback rules read. */
+  private readonly fallbackReader: FallbackReader = {
+    getVersion: (model, version) => this.getVersion(model, version),
+    findAliasItem: (model, alias) => this.findAliasItem(model, alias),
+    aliasesOf: async (model) => [...((await this.findModelWithAliases(model))?.aliases.values() ?? [])],
+  };
 
   /** The alias item as stored (a deleted alias keeps its item, with no routes, so revisions continue). */
   private async findAliasItem(model: string, alias: string): Promise<AliasRecord | undefined> {
@@ -732,10 +686,12 @@ export class ModelRegistry {
 
   /**
    * Deletes an alias: a recorded change to no routes (NotFoundError if absent; RevisionMismatchError if `expectedRevision`
-   * does not match). Its revisions continue if it is created again.
+   * does not match; ConflictError while another alias names it as its fallback). Its revisions continue if it is created again.
    */
   async deleteAlias(model: string, alias: string, change: { by: string; reason: string; expectedRevision?: number }): Promise<void> {
     const current = await this.getAlias(model, alias);
+    this.ledger.assertRevision(model, alias, current, change.expectedRevision);
+    await checkFallbackDependents(this.fallbackReader, model, alias, []);
     await this.appendAlias(
       model,
       alias,

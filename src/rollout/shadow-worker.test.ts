@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { forwardedRequest } from '../../test/support/triton-requests.js';
 import { ArtifactStore } from '../aws/artifact-store.js';
 import { DependencyUnavailableError } from '../errors.js';
 import { ServingBackends } from '../inference/backend.js';
@@ -166,10 +167,10 @@ describe('processShadowObject on the emulators', () => {
     // Prepare: the endpoint runs iris (as Triton would) for the first object, then is not ready.
     const runtime = mockClient(SageMakerRuntimeClient);
     let ready = true;
-    runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array }) => {
+    runtime.on(InvokeEndpointCommand).callsFake(async (input: { Body: Uint8Array; ContentType: string }) => {
       if (!ready) throw new ModelNotReadyException({ $metadata: { httpStatusCode: 429 }, message: 'Model not ready' });
       const served = await deps.backend.open(await deps.registry.getVersion(MODEL, IRIS));
-      const answer = await infer(served, parseInferRequest(JSON.parse(new TextDecoder().decode(input.Body))));
+      const answer = await infer(served, parseInferRequest(forwardedRequest(input)));
       return { Body: new TextEncoder().encode(JSON.stringify(answer)) };
     });
     const backends = new ServingBackends({ lambda: deps.backend, sagemaker: new SageMakerBackend(new SageMakerRuntimeClient({ region: 'us-east-1' })) });

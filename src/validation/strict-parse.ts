@@ -89,6 +89,8 @@ function unknownKeyMessage(root: Schema, path: readonly Step[], key: string): st
   const field = quote(pathText([...path, key]));
   if (schemas.some((schema) => defOf(schema).type === 'record')) return `${field}: ${quote(key)} cannot be used as a key`;
   const known = [...new Set(schemas.flatMap((schema) => Object.keys(defOf(schema).shape ?? {})))];
+  // Known to another form of a union (`backend.instanceType` with `"kind": "lambda"`): it does not apply to this one.
+  if (known.includes(key)) return `${field} does not apply here: it belongs to another form of ${path.length === 0 ? 'the body' : quote(pathText(path))}`;
   const suggestion = nearMiss(key, known);
   if (suggestion !== undefined) return `unknown field ${field} (did you mean '${suggestion}'?)`;
   return `unknown field ${field}${known.length === 0 ? '' : ` (known: ${known.join(', ')})`}`;
