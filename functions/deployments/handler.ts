@@ -1,8 +1,8 @@
 /**
  * Deployments function: runs on a schedule (EventBridge every minute in AWS, a timer in the local
  * cloud) and takes every SageMaker-backed version whose deployment is in progress one step further:
- * package → create → follow → IN_SERVICE (or FAILED, with SageMaker's reason), and DELETING →
- * delete → DELETED (src/deployments).
+ * package → create → follow → IN_SERVICE (or, when it fails, delete what it created → FAILED, with
+ * SageMaker's reason), and DELETING → delete → DELETED (src/deployments).
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';

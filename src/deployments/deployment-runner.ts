@@ -1,9 +1,10 @@
 /**
  * What the `deployments` function does each run: every version whose deployment is in progress
  * (DEPLOYING or DELETING, from the registry's index) is read again and taken one step further —
- * packaged, created and followed until IN_SERVICE or FAILED, or torn down until DELETED — and
- * what changed is recorded with one conditional update (on the deployment as it was read), so a
- * person's archive or delete that lands meanwhile wins and the next run follows it.
+ * packaged, created and followed until IN_SERVICE (a failed one torn down, then FAILED), or torn
+ * down until DELETED — and what changed is recorded with one conditional update (on the
+ * deployment as it was read), so a person's archive or delete that lands meanwhile wins and the
+ * next run follows it.
  *
  * Every attempt packages the model afresh from the registered artifact: until the version's
  * SageMaker model exists, the serving package is written again (a first deploy, and a redeploy
