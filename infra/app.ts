@@ -4,8 +4,10 @@
  * Context:
  * - `stackName`: name of the platform stack (default `ServerlessAiPlatform`).
  * - `alarmEmail`: an address to subscribe to the alarm topic (default: none; subscribe yourself).
- * - `tritonImageUri`: the Triton image SageMaker-backed versions run (default: AWS's
- *   `sagemaker-tritonserver` image of the region, `infra/triton-image.ts`).
+ * - `tritonImageUri`: the Triton image SageMaker-backed versions on instances run (default: AWS's
+ *   `sagemaker-tritonserver` GPU image of the region, `infra/triton-image.ts`).
+ * - `tritonCpuImageUri`: the Triton image serverless SageMaker versions run (default: AWS's
+ *   `sagemaker-tritonserver` CPU image of the region).
  * - `sagemakerResourcePrefix`: prefix of the SageMaker resource names the platform creates
  *   (default: derived from the stack name).
  *
@@ -34,6 +36,7 @@ new PlatformStack(app, stackName, {
   stackName,
   alarmEmail: stringContext('alarmEmail', 'an email address'),
   tritonImageUri: stringContext('tritonImageUri', 'an ECR image URI'),
+  tritonCpuImageUri: stringContext('tritonCpuImageUri', 'an ECR image URI'),
   sagemakerResourcePrefix: stringContext('sagemakerResourcePrefix', 'a SageMaker name prefix'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   tags: { project: 'serverless-ai-platform' },

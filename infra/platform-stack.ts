@@ -103,12 +103,20 @@ export interface PlatformStackProps extends StackProps {
   readonly reservedConcurrency?: Readonly<Record<string, number>>;
 
   /**
-   * The Triton Inference Server image SageMaker-backed versions run (an ECR image URI), for a
-   * region the built-in table lacks or another Triton release.
+   * The Triton Inference Server image SageMaker-backed versions on instances run (an ECR image
+   * URI), for a region the built-in table lacks or another Triton release.
    *
-   * @default - AWS's `sagemaker-tritonserver` image of the stack's region (`infra/triton-image.ts`)
+   * @default - AWS's `sagemaker-tritonserver` GPU image of the stack's region (`infra/triton-image.ts`)
    */
   readonly tritonImageUri?: string;
+
+  /**
+   * The Triton Inference Server image serverless SageMaker versions run (an ECR image URI; no
+   * GPU there), for a region the built-in table lacks or another Triton release.
+   *
+   * @default - AWS's `sagemaker-tritonserver` CPU image of the stack's region (`infra/triton-image.ts`)
+   */
+  readonly tritonCpuImageUri?: string;
 
   /**
    * Prefix of every SageMaker resource (and alarm) name the platform creates, to which its
@@ -183,6 +191,7 @@ export class PlatformStack extends Stack {
         lake: this.lake,
         resourcePrefix: props.sagemakerResourcePrefix,
         tritonImageUri: props.tritonImageUri,
+        tritonCpuImageUri: props.tritonCpuImageUri,
       });
     }
     const layerIds = [...new Set(topology.functions.flatMap((spec) => spec.layers))];

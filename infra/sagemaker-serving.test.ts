@@ -18,7 +18,7 @@ import {
   type PolicyStatementJson,
   type Synthesized,
 } from './stack-test-support.js';
-import { TRITON_IMAGE_TAG, TRITON_REGISTRY_ACCOUNTS, tritonImage } from './triton-image.js';
+import { TRITON_IMAGE_TAGS, TRITON_REGISTRY_ACCOUNTS, tritonImages } from './triton-image.js';
 import { PlatformFunction } from './platform-function.js';
 import { PlatformStack } from './platform-stack.js';
 import { ENV } from '../topology/environment.js';
@@ -81,16 +81,20 @@ describe('SageMaker serving (platform topology and a deployer)', () => {
       expect(invoker[ENV.sagemakerResourcePrefix]).toBe(prefix);
       expect(invoker[ENV.sagemakerExecutionRoleArn]).toBeUndefined();
       expect(invoker[ENV.tritonImageUri]).toBeUndefined();
+      expect(invoker[ENV.tritonCpuImageUri]).toBeUndefined();
     }
+    const imageOf = (tag: string) => ({
+      'Fn::Join': ['', [{ 'Fn::FindInMap': [tritonMappingId(), { Ref: 'AWS::Region' }, 'account'] }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, `/sagemaker-tritonserver:${tag}`]],
+    });
     expect(deployer).toMatchObject({
       [ENV.sagemakerResourcePrefix]: prefix,
       [ENV.sagemakerExecutionRoleArn]: { 'Fn::GetAtt': [executionRoleId(), 'Arn'] },
-      [ENV.tritonImageUri]: {
-        'Fn::Join': ['', [{ 'Fn::FindInMap': [tritonMappingId(), { Ref: 'AWS::Region' }, 'account'] }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, `/sagemaker-tritonserver:${TRITON_IMAGE_TAG}`]],
-      },
+      // The GPU build for endpoints on instances, the CPU build for serverless ones: one registry per region hosts both.
+      [ENV.tritonImageUri]: imageOf('26.05-py3'),
+      [ENV.tritonCpuImageUri]: imageOf('26.05-py3-cpu'),
     });
     // The control plane names a version's resources at registration: the prefix, nothing more.
-    expect(Object.keys(control).filter((name) => name.startsWith('SAGEMAKER_') || name === ENV.tritonImageUri)).toEqual([ENV.sagemakerResourcePrefix]);
+    expect(Object.keys(control).filter((name) => name.startsWith('SAGEMAKER_') || name.startsWith('TRITON_'))).toEqual([ENV.sagemakerResourcePrefix]);
   });
 
   it('has an execution role that only SageMaker assumes, with no managed policy', () => {
@@ -324,21 +328,31 @@ describe('SageMaker serving options', () => {
     template.resourcePropertiesCountIs('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'sagemaker.amazonaws.com' } }] } }, 0);
   });
 
-  it('takes a resource prefix and a Triton image from the stack options', () => {
+  it('takes a resource prefix and the Triton images from the stack options', () => {
     // Act
     const { template, stack } = synthesize(topology, {
       sagemakerResourcePrefix: 'ai-prod',
       tritonImageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-triton:26.06-py3',
+      tritonCpuImageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-triton-cpu:26.06-py3-cpu',
     });
 
     // Assess
     const deployerRole = logicalId(stack.functions.find((fn) => fn.spec.id === DEPLOYER.id)?.role.node.defaultChild);
     expect(resourcesOf(allowing(roleStatements(template, deployerRole), 'sagemaker:CreateEndpoint'))).toContainEqual(arnJoin('sagemaker', 'endpoint/ai-prod*'));
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ [ENV.tritonImageUri]: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-triton:26.06-py3', [ENV.sagemakerResourcePrefix]: 'ai-prod' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.tritonImageUri]: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-triton:26.06-py3',
+          [ENV.tritonCpuImageUri]: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-triton-cpu:26.06-py3-cpu',
+          [ENV.sagemakerResourcePrefix]: 'ai-prod',
+        }),
+      },
     });
     const executionRole = logicalId(stack.sagemaker?.executionRole.node.defaultChild);
-    expect(resourcesOf(allowing(roleStatements(template, executionRole), 'ecr:BatchGetImage'))).toEqual(['arn:aws:ecr:eu-west-1:123456789012:repository/my-triton']);
+    expect(resourcesOf(allowing(roleStatements(template, executionRole), 'ecr:BatchGetImage'))).toEqual([
+      'arn:aws:ecr:eu-west-1:123456789012:repository/my-triton',
+      'arn:aws:ecr:eu-west-1:123456789012:repository/my-triton-cpu',
+    ]);
     expect((template.toJSON() as { Mappings?: unknown }).Mappings).toBeUndefined();
   });
 
@@ -347,6 +361,7 @@ describe('SageMaker serving options', () => {
     [{ sagemakerResourcePrefix: 'a'.repeat(MAX_RESOURCE_PREFIX_LENGTH + 1) }, `got '${'a'.repeat(MAX_RESOURCE_PREFIX_LENGTH + 1)}'`],
     [{ sagemakerResourcePrefix: 'trailing-' }, "got 'trailing-'"],
     [{ tritonImageUri: 'nvcr.io/nvidia/tritonserver:26.05-py3' }, "tritonImageUri must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), got 'nvcr.io/nvidia/tritonserver:26.05-py3'"],
+    [{ tritonCpuImageUri: 'tritonserver:26.05-py3-cpu' }, "tritonCpuImageUri must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), got 'tritonserver:26.05-py3-cpu'"],
   ])('rejects %j naming the bad value', (props, message) => {
     expect(() => new PlatformStack(bareApp(), 'Bad', { topology: topology, ...props })).toThrow(message);
   });
@@ -361,24 +376,28 @@ describe('SageMaker serving options', () => {
     );
   });
 
-  it('uses the literal image of a concrete region, and fails synth in a region the table lacks unless given an image', () => {
+  it('uses the literal images of a concrete region, and fails synth in a region the table lacks unless given both images', () => {
     // Prepare
     const inRegion = (region: string) => new Stack(bareApp(), 'Images', { env: { account: '111111111111', region } });
+    const digest = (repository: string) => `111111111111.dkr.ecr.xx-nowhere-1.amazonaws.com/${repository}@sha256:${'a'.repeat(64)}`;
 
     // Act
-    const frankfurt = tritonImage(inRegion('eu-central-1'));
-    const zurich = tritonImage(inRegion('eu-central-2'));
-    const overridden = tritonImage(inRegion('xx-nowhere-1'), '111111111111.dkr.ecr.xx-nowhere-1.amazonaws.com/triton@sha256:' + 'a'.repeat(64));
+    const frankfurt = tritonImages(inRegion('eu-central-1'));
+    const zurich = tritonImages(inRegion('eu-central-2'));
+    const overridden = tritonImages(inRegion('xx-nowhere-1'), { gpu: digest('triton'), cpu: digest('triton-cpu') });
+    const gpuOnly = tritonImages(inRegion('eu-central-1'), { gpu: digest('triton') });
 
     // Assess
     expect(frankfurt).toEqual({
-      imageUri: `763104351884.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-tritonserver:${TRITON_IMAGE_TAG}`,
-      repositoryArn: 'arn:aws:ecr:eu-central-1:763104351884:repository/sagemaker-tritonserver',
+      gpu: { imageUri: '763104351884.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-tritonserver:26.05-py3', repositoryArn: 'arn:aws:ecr:eu-central-1:763104351884:repository/sagemaker-tritonserver' },
+      cpu: { imageUri: '763104351884.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-tritonserver:26.05-py3-cpu', repositoryArn: 'arn:aws:ecr:eu-central-1:763104351884:repository/sagemaker-tritonserver' },
     });
-    expect(zurich.imageUri).toBe(`380420809688.dkr.ecr.eu-central-2.amazonaws.com/sagemaker-tritonserver:${TRITON_IMAGE_TAG}`);
-    expect(overridden.repositoryArn).toBe('arn:aws:ecr:xx-nowhere-1:111111111111:repository/triton');
-    expect(() => tritonImage(inRegion('xx-nowhere-1'))).toThrow("no Triton image for SageMaker is known in region 'xx-nowhere-1'");
-    expect(() => tritonImage(inRegion('xx-nowhere-1'))).toThrow('give an ECR image URI as the tritonImageUri stack prop or CDK context');
+    expect(TRITON_IMAGE_TAGS).toEqual({ gpu: '26.05-py3', cpu: '26.05-py3-cpu' });
+    expect(zurich.cpu.imageUri).toBe('380420809688.dkr.ecr.eu-central-2.amazonaws.com/sagemaker-tritonserver:26.05-py3-cpu');
+    expect([overridden.gpu.repositoryArn, overridden.cpu.repositoryArn]).toEqual(['arn:aws:ecr:xx-nowhere-1:111111111111:repository/triton', 'arn:aws:ecr:xx-nowhere-1:111111111111:repository/triton-cpu']);
+    expect(gpuOnly.cpu.imageUri).toBe(frankfurt.cpu.imageUri);
+    expect(() => tritonImages(inRegion('xx-nowhere-1'))).toThrow("no Triton image for SageMaker is known in region 'xx-nowhere-1'");
+    expect(() => tritonImages(inRegion('xx-nowhere-1'), { gpu: digest('triton') })).toThrow('give ECR image URIs as the tritonImageUri and tritonCpuImageUri stack props or CDK context');
   });
 
   it('synthesizes a stack in a concrete region with the literal image URI and no mapping', () => {
@@ -387,7 +406,12 @@ describe('SageMaker serving options', () => {
 
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ [ENV.tritonImageUri]: `763104351884.dkr.ecr.us-west-2.amazonaws.com/sagemaker-tritonserver:${TRITON_IMAGE_TAG}` }) },
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.tritonImageUri]: '763104351884.dkr.ecr.us-west-2.amazonaws.com/sagemaker-tritonserver:26.05-py3',
+          [ENV.tritonCpuImageUri]: '763104351884.dkr.ecr.us-west-2.amazonaws.com/sagemaker-tritonserver:26.05-py3-cpu',
+        }),
+      },
     });
     expect((template.toJSON() as { Mappings?: unknown }).Mappings).toBeUndefined();
   });

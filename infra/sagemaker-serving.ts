@@ -13,7 +13,7 @@ import type { SageMakerNames } from '../topology/environment.js';
 import { LAKE_KEYS } from '../topology/topology.js';
 import type { Lake } from './lake.js';
 import { acknowledgeNag, cfnOf, iam5ArnWildcardFinding } from './nag.js';
-import { tritonImage, type EcrImage } from './triton-image.js';
+import { tritonImages, type TritonImages } from './triton-image.js';
 
 /** Longest resource prefix: SageMaker names are at most 63 characters, the rest is the deployer's. */
 export const MAX_RESOURCE_PREFIX_LENGTH = 20;
@@ -100,17 +100,25 @@ export interface SageMakerServingProps {
   readonly resourcePrefix?: string;
 
   /**
-   * The Triton Inference Server image endpoints run (an ECR image URI).
+   * The Triton Inference Server image endpoints on instances run (an ECR image URI).
    *
-   * @default - AWS's `sagemaker-tritonserver` image of the stack's region (`infra/triton-image.ts`)
+   * @default - AWS's `sagemaker-tritonserver` image (GPU build) of the stack's region (`infra/triton-image.ts`)
    */
   readonly tritonImageUri?: string;
+
+  /**
+   * The Triton Inference Server image serverless endpoints run (an ECR image URI; serverless
+   * endpoints have no GPU and take images up to 10 GB).
+   *
+   * @default - AWS's `sagemaker-tritonserver` image (CPU build) of the stack's region (`infra/triton-image.ts`)
+   */
+  readonly tritonCpuImageUri?: string;
 }
 
 /**
  * Where the platform's SageMaker-backed versions run: a resource prefix, an execution role for
  * SageMaker (trusted by `sagemaker.amazonaws.com`; reads serving packages from the lake, pulls the
- * Triton image, writes its endpoints' logs) and the Triton image, with grants for the functions
+ * Triton images, writes its endpoints' logs) and the Triton images (GPU and CPU builds), with grants for the functions
  * that invoke or deploy endpoints.
  */
 export class SageMakerServing extends Construct {
@@ -120,8 +128,8 @@ export class SageMakerServing extends Construct {
   /** The role SageMaker assumes to run the platform's models. */
   public readonly executionRole: iam.Role;
 
-  /** The Triton image and its repository. */
-  public readonly tritonImage: EcrImage;
+  /** The Triton images (GPU build for instances, CPU build for serverless) and their repositories. */
+  public readonly tritonImages: TritonImages;
 
   /** The settings functions with `sagemaker` access get (`functionEnvironment`). */
   public readonly names: SageMakerNames;
@@ -135,7 +143,10 @@ export class SageMakerServing extends Construct {
         `${this.node.path} resourcePrefix must be 1-${MAX_RESOURCE_PREFIX_LENGTH} lowercase letters and digits with inner dashes, got '${this.resourcePrefix}'`,
       );
     }
-    this.tritonImage = tritonImage(this, props.tritonImageUri);
+    this.tritonImages = tritonImages(this, {
+      ...(props.tritonImageUri === undefined ? {} : { gpu: props.tritonImageUri }),
+      ...(props.tritonCpuImageUri === undefined ? {} : { cpu: props.tritonCpuImageUri }),
+    });
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal(SAGEMAKER_SERVICE),
@@ -145,7 +156,8 @@ export class SageMakerServing extends Construct {
     this.executionRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [this.tritonImage.repositoryArn],
+        // One repository when both builds come from AWS's table (or the same override repository).
+        resources: [...new Set([this.tritonImages.gpu.repositoryArn, this.tritonImages.cpu.repositoryArn])],
       }),
     );
     this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
@@ -165,7 +177,8 @@ export class SageMakerServing extends Construct {
     this.names = {
       resourcePrefix: this.resourcePrefix,
       executionRoleArn: this.executionRole.roleArn,
-      tritonImageUri: this.tritonImage.imageUri,
+      tritonImageUri: this.tritonImages.gpu.imageUri,
+      tritonCpuImageUri: this.tritonImages.cpu.imageUri,
     };
     this.acknowledgeExecutionRoleFindings(props.lake);
   }

@@ -4,7 +4,7 @@
  * AWS-owned ECR registry of each region. The table below is the 26.05 entry of the SageMaker
  * Python SDK's image table (aws/sagemaker-python-sdk,
  * `sagemaker-core/src/sagemaker/core/image_uri_config/sagemaker-tritonserver.json`), the newest
- * release there; Triton 26.05 ships the ONNX Runtime backend (ONNX Runtime 1.24.4, triton-inference-server/server
+ * release there, in its GPU and CPU builds; Triton 26.05 ships the ONNX Runtime backend (ONNX Runtime 1.24.4, triton-inference-server/server
  * `build.py` on r26.05). To move to a newer release, copy that release's registries and tag from
  * the same file.
  */
@@ -15,8 +15,18 @@ import type { Construct } from 'constructs';
 /** The ECR repository of AWS's Triton images for SageMaker. */
 export const TRITON_REPOSITORY = 'sagemaker-tritonserver';
 
-/** The image tag: Triton 26.05, GPU build (the SDK's CPU build of a release is the same tag with `-cpu`). */
-export const TRITON_IMAGE_TAG = '26.05-py3';
+/** Triton's two builds: the GPU build for endpoints on instances, the CPU build for serverless endpoints (no GPU there). */
+export type TritonBuild = 'gpu' | 'cpu';
+
+/**
+ * The image tags of Triton 26.05: the SDK's GPU tag, and its CPU build, the same tag with `-cpu`
+ * (the SDK's `image_uris` appends `-cpu` for the CPU processor). Both are in the same repository
+ * of each region's registry.
+ */
+export const TRITON_IMAGE_TAGS: Readonly<Record<TritonBuild, string>> = { gpu: '26.05-py3', cpu: '26.05-py3-cpu' };
+
+/** The CDK context (and stack prop) that overrides each build's image. */
+export const TRITON_IMAGE_CONTEXT: Readonly<Record<TritonBuild, string>> = { gpu: 'tritonImageUri', cpu: 'tritonCpuImageUri' };
 
 /** The AWS account that hosts the Triton image in each region (SageMaker Python SDK, Triton 26.05). */
 export const TRITON_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
@@ -65,30 +75,51 @@ export interface EcrImage {
 /** `<account>.dkr.ecr.<region>.<domain>/<repository>[:<tag>|@<digest>]`. */
 const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)\/([a-z0-9][a-z0-9._/-]*)(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 
+/** The Triton images of the stack's region, one per build. */
+export interface TritonImages {
+  /** Endpoints on instances (GPU or CPU instance types). */
+  readonly gpu: EcrImage;
+  /** Serverless endpoints. */
+  readonly cpu: EcrImage;
+}
+
 /**
- * The Triton image for the stack's region: the `sagemaker-tritonserver` image of the table, or
- * `override` (any ECR image URI, e.g. a newer Triton release or one of your own builds).
+ * The Triton images for the stack's region: each build's `sagemaker-tritonserver` image of the
+ * table, or its override (any ECR image URI, e.g. a newer Triton release or one of your own builds).
  *
- * A stack with a concrete region gets the literal URI, and synth fails for a region the table
- * lacks. A region-agnostic stack gets the table as a CloudFormation mapping (`Fn::FindInMap` on
- * `AWS::Region`) and a template rule that refuses, before any resource is created, a deployment
- * to a region the table lacks.
+ * A stack with a concrete region gets the literal URIs, and synth fails for a region the table
+ * lacks (unless both builds are overridden). A region-agnostic stack gets the table as a
+ * CloudFormation mapping (`Fn::FindInMap` on `AWS::Region`; the same registry hosts both builds)
+ * and a template rule that refuses, before any resource is created, a deployment to a region the
+ * table lacks.
  *
  * @param scope - Where the mapping and the rule go (when the region is not known at synth).
- * @param override - An ECR image URI to use instead of the table's.
- * @throws If `override` is not an ECR image URI, or the stack's region is not in the table.
+ * @param overrides - ECR image URIs to use instead of the table's, per build.
+ * @throws If an override is not an ECR image URI, or the stack's region is not in the table.
  */
-export function tritonImage(scope: Construct, override?: string): EcrImage {
+export function tritonImages(scope: Construct, overrides: Partial<Record<TritonBuild, string>> = {}): TritonImages {
   const stack = Stack.of(scope);
-  if (override !== undefined) return parseEcrImageUri(override);
+  let registry: string | undefined;
+  const image = (build: TritonBuild): EcrImage => {
+    const override = overrides[build];
+    if (override !== undefined) return parseEcrImageUri(override, TRITON_IMAGE_CONTEXT[build]);
+    registry ??= registryAccount(scope);
+    return imageIn(stack, registry, TRITON_IMAGE_TAGS[build]);
+  };
+  return { gpu: image('gpu'), cpu: image('cpu') };
+}
+
+/** The account of the table's registry in the stack's region: literal, or a mapping lookup guarded by a template rule. */
+function registryAccount(scope: Construct): string {
+  const stack = Stack.of(scope);
   if (!Token.isUnresolved(stack.region)) {
     const account = TRITON_REGISTRY_ACCOUNTS[stack.region];
     if (account === undefined) {
       throw new Error(
-        `${scope.node.path}: no Triton image for SageMaker is known in region '${stack.region}' (known: ${Object.keys(TRITON_REGISTRY_ACCOUNTS).join(', ')}); give an ECR image URI as the tritonImageUri stack prop or CDK context`,
+        `${scope.node.path}: no Triton image for SageMaker is known in region '${stack.region}' (known: ${Object.keys(TRITON_REGISTRY_ACCOUNTS).join(', ')}); give ECR image URIs as the tritonImageUri and tritonCpuImageUri stack props or CDK context`,
       );
     }
-    return imageIn(stack, account, RegionInfo.get(stack.region).domainSuffix ?? stack.urlSuffix);
+    return account;
   }
   const mapping = new CfnMapping(scope, 'TritonRegistryAccounts', {
     mapping: Object.fromEntries(Object.entries(TRITON_REGISTRY_ACCOUNTS).map(([region, account]) => [region, { account }])),
@@ -97,17 +128,18 @@ export function tritonImage(scope: Construct, override?: string): EcrImage {
     assertions: [
       {
         assert: Fn.conditionContains(Object.keys(TRITON_REGISTRY_ACCOUNTS), Aws.REGION),
-        assertDescription: 'No Triton image for SageMaker is known in this region: deploy with the tritonImageUri context (an ECR image URI).',
+        assertDescription: 'No Triton image for SageMaker is known in this region: deploy with the tritonImageUri and tritonCpuImageUri context (ECR image URIs).',
       },
     ],
   });
-  return imageIn(stack, mapping.findInMap(Aws.REGION, 'account'), stack.urlSuffix);
+  return mapping.findInMap(Aws.REGION, 'account');
 }
 
-/** The table's image in the stack's region (literal or token), hosted by `account`. */
-function imageIn(stack: Stack, account: string, urlSuffix: string): EcrImage {
+/** The table's image with `tag` in the stack's region (literal or token), hosted by `account`. */
+function imageIn(stack: Stack, account: string, tag: string): EcrImage {
+  const urlSuffix = Token.isUnresolved(stack.region) ? stack.urlSuffix : (RegionInfo.get(stack.region).domainSuffix ?? stack.urlSuffix);
   return {
-    imageUri: `${account}.dkr.ecr.${stack.region}.${urlSuffix}/${TRITON_REPOSITORY}:${TRITON_IMAGE_TAG}`,
+    imageUri: `${account}.dkr.ecr.${stack.region}.${urlSuffix}/${TRITON_REPOSITORY}:${tag}`,
     repositoryArn: `arn:${stack.partition}:ecr:${stack.region}:${account}:repository/${TRITON_REPOSITORY}`,
   };
 }
@@ -115,12 +147,13 @@ function imageIn(stack: Stack, account: string, urlSuffix: string): EcrImage {
 /**
  * The repository of an ECR image URI.
  *
+ * @param what - The setting `uri` came from, for the error.
  * @throws If `uri` is not `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>:<tag>` (or `@sha256:<digest>`).
  */
-export function parseEcrImageUri(uri: string): EcrImage {
+export function parseEcrImageUri(uri: string, what: string): EcrImage {
   const match = ECR_IMAGE_URI.exec(uri);
   if (match === null) {
-    throw new Error(`tritonImageUri must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), got '${uri}'`);
+    throw new Error(`${what} must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), got '${uri}'`);
   }
   const [, account, region, domain, repository] = match;
   const partition = domain === 'amazonaws.com.cn' ? 'aws-cn' : 'aws';

@@ -102,12 +102,13 @@ const CODE_VERSION = platformCodeVersion();
 
 /**
  * Where SageMaker-backed versions run locally: the SageMaker emulator takes any execution role
- * and hosts the Triton image (by name: `sagemaker-tritonserver`) with the emulated Triton.
+ * and hosts the Triton images (GPU and CPU builds, by name: `sagemaker-tritonserver`) with the emulated Triton.
  */
 export const LOCAL_SAGEMAKER: SageMakerNames = {
   resourcePrefix: 'local-ai',
   executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/local-sagemaker-execution`,
   tritonImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3',
+  tritonCpuImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3-cpu',
 };
 
 /**

@@ -86,6 +86,7 @@ const sagemakerSchema = z.object({
   [ENV.sagemakerResourcePrefix]: z.string().check(z.minLength(1)),
   [ENV.sagemakerExecutionRoleArn]: z.string().check(z.minLength(1)),
   [ENV.tritonImageUri]: z.string().check(z.minLength(1)),
+  [ENV.tritonCpuImageUri]: z.string().check(z.minLength(1)),
 });
 
 /** The SageMaker settings of a function that deploys versions (`sagemaker: 'deploy'` access). */
@@ -94,8 +95,10 @@ export interface SageMakerDeployConfig {
   readonly resourcePrefix: string;
   /** The role SageMaker assumes for the platform's models and endpoints. */
   readonly executionRoleArn: string;
-  /** Triton Inference Server's image in this region. */
+  /** Triton Inference Server's image in this region (GPU build: endpoints on instances). */
   readonly tritonImageUri: string;
+  /** Triton's CPU image in this region (serverless endpoints). */
+  readonly tritonCpuImageUri: string;
 }
 
 /**
@@ -106,7 +109,12 @@ export interface SageMakerDeployConfig {
 export function loadSageMakerDeployConfig(env: NodeJS.ProcessEnv = process.env): SageMakerDeployConfig | undefined {
   if (Object.keys(sagemakerSchema.shape).every((name) => env[name] === undefined)) return undefined;
   const c = parseEnvironment(sagemakerSchema, env);
-  return { resourcePrefix: c[ENV.sagemakerResourcePrefix], executionRoleArn: c[ENV.sagemakerExecutionRoleArn], tritonImageUri: c[ENV.tritonImageUri] };
+  return {
+    resourcePrefix: c[ENV.sagemakerResourcePrefix],
+    executionRoleArn: c[ENV.sagemakerExecutionRoleArn],
+    tritonImageUri: c[ENV.tritonImageUri],
+    tritonCpuImageUri: c[ENV.tritonCpuImageUri],
+  };
 }
 
 /** The SageMaker resource prefix, for functions that name SageMaker resources; `undefined` on a platform without SageMaker settings. */

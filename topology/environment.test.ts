@@ -30,24 +30,32 @@ describe('functionEnvironment', () => {
 });
 
 describe('functionEnvironment (SageMaker)', () => {
-  const sagemaker = { resourcePrefix: 'platform-1a2b3c', executionRoleArn: 'arn:aws:iam::111111111111:role/sagemaker', tritonImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:26.05-py3' };
+  const sagemaker = {
+    resourcePrefix: 'platform-1a2b3c',
+    executionRoleArn: 'arn:aws:iam::111111111111:role/sagemaker',
+    tritonImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:26.05-py3',
+    tritonCpuImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:26.05-py3-cpu',
+  };
+  const tritonImages = [ENV.tritonImageUri, ENV.tritonCpuImageUri] as string[];
   const withAccess = (access: 'name' | 'invoke' | 'deploy') => ({ ...spec('predict'), access: { ...spec('predict').access, sagemaker: access } });
 
-  it('tells a namer and an invoker the resource prefix only, and a deployer the prefix, the execution role and the Triton image', () => {
+  it('tells a namer and an invoker the resource prefix only, and a deployer the prefix, the execution role and both Triton images', () => {
     // Act
     const namer = functionEnvironment(withAccess('name'), topology.queues, { ...names, sagemaker });
     const invoker = functionEnvironment(withAccess('invoke'), topology.queues, { ...names, sagemaker });
     const deployer = functionEnvironment(withAccess('deploy'), topology.queues, { ...names, sagemaker });
 
     // Assess
-    expect(Object.keys(namer).filter((name) => name.startsWith('SAGEMAKER_') || name === ENV.tritonImageUri)).toEqual([ENV.sagemakerResourcePrefix]);
+    expect(Object.keys(namer).filter((name) => name.startsWith('SAGEMAKER_') || tritonImages.includes(name))).toEqual([ENV.sagemakerResourcePrefix]);
     expect(invoker[ENV.sagemakerResourcePrefix]).toBe('platform-1a2b3c');
     expect(invoker[ENV.sagemakerExecutionRoleArn]).toBeUndefined();
     expect(invoker[ENV.tritonImageUri]).toBeUndefined();
+    expect(invoker[ENV.tritonCpuImageUri]).toBeUndefined();
     expect(deployer).toMatchObject({
       [ENV.sagemakerResourcePrefix]: 'platform-1a2b3c',
       [ENV.sagemakerExecutionRoleArn]: 'arn:aws:iam::111111111111:role/sagemaker',
       [ENV.tritonImageUri]: sagemaker.tritonImageUri,
+      [ENV.tritonCpuImageUri]: sagemaker.tritonCpuImageUri,
     });
   });
 
@@ -58,7 +66,7 @@ describe('functionEnvironment (SageMaker)', () => {
 
     // Assess
     for (const environment of [control, noSageMaker]) {
-      expect([ENV.sagemakerResourcePrefix, ENV.sagemakerExecutionRoleArn, ENV.tritonImageUri].filter((name) => environment[name] !== undefined)).toEqual([]);
+      expect([ENV.sagemakerResourcePrefix, ENV.sagemakerExecutionRoleArn, ...tritonImages].filter((name) => environment[name] !== undefined)).toEqual([]);
     }
   });
 });

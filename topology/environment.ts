@@ -26,8 +26,10 @@ export const ENV = {
   sagemakerResourcePrefix: 'SAGEMAKER_RESOURCE_PREFIX',
   /** The role SageMaker assumes to run the platform's endpoints (functions with `sagemaker: 'deploy'`). */
   sagemakerExecutionRoleArn: 'SAGEMAKER_EXECUTION_ROLE_ARN',
-  /** The Triton Inference Server image that serves ONNX versions on SageMaker (functions with `sagemaker: 'deploy'`). */
+  /** The Triton Inference Server image that serves ONNX versions on SageMaker instances (functions with `sagemaker: 'deploy'`). */
   tritonImageUri: 'TRITON_IMAGE_URI',
+  /** Triton's CPU image, for serverless SageMaker versions (functions with `sagemaker: 'deploy'`). */
+  tritonCpuImageUri: 'TRITON_CPU_IMAGE_URI',
 } as const;
 
 /** Default CloudWatch namespace of the functions' Powertools metrics. */
@@ -62,8 +64,10 @@ export interface SageMakerNames {
   readonly resourcePrefix: string;
   /** The execution role SageMaker assumes for the platform's models. */
   readonly executionRoleArn: string;
-  /** The Triton Inference Server image URI in this region. */
+  /** The Triton Inference Server image URI in this region (GPU build: endpoints on instances). */
   readonly tritonImageUri: string;
+  /** Triton's CPU image URI in this region (serverless endpoints). */
+  readonly tritonCpuImageUri: string;
 }
 
 /**
@@ -87,6 +91,7 @@ export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSp
     if (spec.access.sagemaker === 'deploy') {
       environment[ENV.sagemakerExecutionRoleArn] = names.sagemaker.executionRoleArn;
       environment[ENV.tritonImageUri] = names.sagemaker.tritonImageUri;
+      environment[ENV.tritonCpuImageUri] = names.sagemaker.tritonCpuImageUri;
     }
   }
   for (const trigger of spec.queueTriggers) {

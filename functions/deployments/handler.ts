@@ -1,8 +1,8 @@
 /**
  * Deployments function: runs on a schedule (EventBridge every minute in AWS, a timer in the local
  * cloud) and takes every SageMaker-backed version whose deployment is in progress one step further:
- * package → create → follow → IN_SERVICE (or FAILED, with SageMaker's reason), and DELETING →
- * delete → DELETED (src/deployments).
+ * package → create → follow → IN_SERVICE (or, when it fails, delete what it created → FAILED, with
+ * SageMaker's reason), and DELETING → delete → DELETED (src/deployments).
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -11,7 +11,7 @@ import { createAwsClients } from '../../src/aws/clients.js';
 import { loadConfig, loadSageMakerDeployConfig } from '../../src/config.js';
 import { SageMakerDeployer } from '../../src/deployments/deployer.js';
 import { advanceDeployments } from '../../src/deployments/deployment-runner.js';
-import { findServingPackage, writeServingPackage } from '../../src/deployments/triton-package.js';
+import { servingPackageOf, writeServingPackage } from '../../src/deployments/triton-package.js';
 import { createScheduledHandler } from '../../src/runtime/handler-stack.js';
 import { createObservability } from '../../src/runtime/observability.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
@@ -32,7 +32,7 @@ const deployer =
     ? undefined
     : new SageMakerDeployer({ sagemaker: new SageMakerClient({}), autoScaling: new ApplicationAutoScalingClient({}), cloudWatch: new CloudWatchClient({}) }, sagemakerConfig);
 const packager = { s3: clients.s3, lakeBucket: config.lakeBucket, scratchDir: config.scratchDir };
-const servingPackages = { find: (version: ModelVersion) => findServingPackage(packager, version), write: (version: ModelVersion) => writeServingPackage(packager, version) };
+const servingPackages = { locate: (version: ModelVersion) => servingPackageOf(packager, version), write: (version: ModelVersion) => writeServingPackage(packager, version) };
 
 /** Lambda entry point. */
 export const handler = createScheduledHandler(observability, async () => {

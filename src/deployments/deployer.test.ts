@@ -42,7 +42,11 @@ const autoScaling = mockClient(ApplicationAutoScalingClient);
 const cloudWatch = mockClient(CloudWatchClient);
 const deployer = new SageMakerDeployer(
   { sagemaker: new SageMakerClient({}), autoScaling: new ApplicationAutoScalingClient({}), cloudWatch: new CloudWatchClient({}) },
-  { executionRoleArn: 'arn:aws:iam::123456789012:role/sap-sagemaker', tritonImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3' },
+  {
+    executionRoleArn: 'arn:aws:iam::123456789012:role/sap-sagemaker',
+    tritonImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3',
+    tritonCpuImageUri: '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3-cpu',
+  },
 );
 const names = versionResourceNames('sap', 'resnet', 2);
 const servingPackage: ServingPackage = { bucket: 'lake', key: 'models/resnet/serving/v2/model.tar.gz', uri: 's3://lake/models/resnet/serving/v2/model.tar.gz', tritonModelName: 'resnet' };
@@ -222,7 +226,7 @@ describe('deploying to scale to zero (an inference component)', () => {
 });
 
 describe('deploying serverless', () => {
-  it('creates a serverless variant and no scaling', async () => {
+  it('creates the model on Triton’s CPU image, a serverless variant and no scaling', async () => {
     // Act
     await deployer.deploy(target({ kind: 'sagemaker', serverless: { memorySizeMb: 6144, maxConcurrency: 5 } }), servingPackage);
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
@@ -230,6 +234,7 @@ describe('deploying serverless', () => {
 
     // Assess
     expect(progress).toEqual({ state: 'IN_SERVICE' });
+    expect(sagemaker.commandCalls(CreateModelCommand)[0]!.args[0].input.PrimaryContainer?.Image).toBe('785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3-cpu');
     expect(sagemaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input.ProductionVariants).toEqual([
       { VariantName: 'AllTraffic', ModelName: names.model, ServerlessConfig: { MemorySizeInMB: 6144, MaxConcurrency: 5 } },
     ]);
@@ -331,6 +336,39 @@ describe('tearing down', () => {
     expect(progress).toEqual({ done: true });
     expect(autoScaling.calls()).toHaveLength(0);
     expect(cloudWatch.calls()).toHaveLength(0);
+  });
+
+  it('deletes what a failed deployment left: a failed component on an endpoint in service, with scaling never put', async () => {
+    // Prepare: the component failed, so no alarm, policy or scalable target was created.
+    sagemaker.on(DescribeInferenceComponentCommand).resolves({ InferenceComponentStatus: 'Failed', FailureReason: 'Failed to extract model data archive' } as never);
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
+    cloudWatch.on(DeleteAlarmsCommand).rejects(new ResourceNotFound({ message: `${names.wakeAlarm} not found`, $metadata: {} }));
+    autoScaling.on(DeleteScalingPolicyCommand).rejects(new ObjectNotFoundException({ message: 'No scaling policy found', $metadata: {} }));
+    autoScaling.on(DeregisterScalableTargetCommand).rejects(new ObjectNotFoundException({ message: 'No scalable target registered', $metadata: {} }));
+
+    // Act
+    const first = await deployer.teardown(target(TO_ZERO));
+    sagemaker.on(DescribeInferenceComponentCommand).rejects(notFound('inference component'));
+    const second = await deployer.teardown(target(TO_ZERO));
+
+    // Assess
+    expect([first, second]).toEqual([
+      { done: false, reason: 'deleting the inference component' },
+      { done: false, reason: 'deleting the endpoint' },
+    ]);
+    expect(sagemaker.commandCalls(DeleteInferenceComponentCommand)[0]!.args[0].input).toEqual({ InferenceComponentName: names.inferenceComponent });
+    expect(sagemaker.commandCalls(DeleteEndpointCommand)[0]!.args[0].input).toEqual({ EndpointName: names.endpoint });
+  });
+
+  it('tells whether the model exists (what decides whether a deployment packages the model again)', async () => {
+    // Act
+    const missing = await deployer.hasModel(target(INSTANCES));
+    sagemaker.on(DescribeModelCommand).resolves({ ModelName: names.model });
+    const existing = await deployer.hasModel(target(INSTANCES));
+
+    // Assess
+    expect([missing, existing]).toEqual([false, true]);
+    expect(sagemaker.commandCalls(DescribeModelCommand)[0]!.args[0].input).toEqual({ ModelName: names.model });
   });
 
   it('passes throttling on, leaving the rest for the next run', async () => {

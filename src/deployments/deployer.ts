@@ -12,7 +12,8 @@
  *   zero) → scalable target (0 to `maxInstances` copies) with a target-tracking policy that scales
  *   in, and a step-scaling policy (+1 copy) that a CloudWatch alarm on `NoCapacityInvocationFailures`
  *   triggers: target tracking alone never leaves zero (AWS: "Scale an endpoint to zero instances").
- * - serverless: model → endpoint configuration with a serverless variant → endpoint.
+ * - serverless: model (on Triton's CPU image: serverless endpoints have no GPU) → endpoint
+ *   configuration with a serverless variant → endpoint.
  * Teardown deletes, in order: the wake alarm, the scaling policies and target, the inference
  * component, the endpoint (each waited for), the endpoint configuration, the model.
  */
@@ -68,8 +69,10 @@ export interface DeployerClients {
 export interface DeployerSettings {
   /** The role SageMaker assumes to pull the image and read the package. */
   readonly executionRoleArn: string;
-  /** Triton Inference Server's image in this region. */
+  /** Triton Inference Server's image in this region (GPU build): endpoints on instances. */
   readonly tritonImageUri: string;
+  /** Triton Inference Server's CPU build in this region: serverless endpoints (CPU only, images up to 10 GB). */
+  readonly tritonCpuImageUri: string;
 }
 
 /** A version to deploy or tear down. */
@@ -179,6 +182,12 @@ export class SageMakerDeployer {
     return { state: 'IN_SERVICE' };
   }
 
+  /** Whether the target's SageMaker model exists (it is created from the serving package, and deleted last by a teardown). */
+  async hasModel(target: DeploymentTarget): Promise<boolean> {
+    const model = await described(() => this.clients.sagemaker.send(new DescribeModelCommand({ ModelName: target.names.model })));
+    return model !== undefined;
+  }
+
   /** Deletes a deployment one step further; see {@link TeardownProgress}. */
   async teardown(target: DeploymentTarget): Promise<TeardownProgress> {
     const { sagemaker, autoScaling, cloudWatch } = this.clients;
@@ -210,18 +219,18 @@ export class SageMakerDeployer {
     return { done: true };
   }
 
-  /** The SageMaker model: Triton's image, the package, and the model Triton serves by default. */
+  /** The SageMaker model: Triton's image (its CPU build for serverless), the package, and the model Triton serves by default. */
   private async ensureModel(target: DeploymentTarget, servingPackage: ServingPackage): Promise<void> {
     const { sagemaker } = this.clients;
     const name = target.names.model;
-    if ((await described(() => sagemaker.send(new DescribeModelCommand({ ModelName: name })))) !== undefined) return;
+    if (await this.hasModel(target)) return;
     await created(() =>
       sagemaker.send(
         new CreateModelCommand({
           ModelName: name,
           ExecutionRoleArn: this.settings.executionRoleArn,
           PrimaryContainer: {
-            Image: this.settings.tritonImageUri,
+            Image: target.backend.serverless === undefined ? this.settings.tritonImageUri : this.settings.tritonCpuImageUri,
             ModelDataUrl: servingPackage.uri,
             Environment: { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: servingPackage.tritonModelName },
           },

@@ -20,6 +20,7 @@ import { createDeploymentRoutes } from './deployment-routes.js';
 import { deploymentNamer } from './names.js';
 
 let env: TestEmulators;
+let registry: ModelRegistry;
 let routes: RouteTable;
 let withoutSageMaker: RouteTable;
 let artifactUri: string;
@@ -27,7 +28,7 @@ let artifactUri: string;
 beforeAll(async () => {
   env = await startTestEmulators();
   const bucket = env.resources.bucketName;
-  const registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
+  registry = new ModelRegistry(new RegistryTable(env.dynamo, env.resources.tableName));
   const deps = { registry, artifacts: new ArtifactStore(env.s3), lakeBucket: bucket, inspect: inspectOnnxModel, signUpload: async (key: string) => `http://127.0.0.1/${key}` };
   routes = { ...createControlPlaneRoutes({ ...deps, nameDeployment: deploymentNamer('sap') }), ...createDeploymentRoutes({ registry }) };
   withoutSageMaker = createControlPlaneRoutes(deps);
@@ -142,5 +143,23 @@ describe('the deployment routes', () => {
     expect(none.status).toBe(409);
     expect(none.body['error']).toContain('served by the predict function');
     expect(unknown.status).toBe(404);
+  });
+
+  it('DELETE …/deployment of a DELETED deployment is a conflict that names the state, and changes nothing', async () => {
+    // Prepare: a deployment the deployments function tore down.
+    const registered = await register({ kind: 'sagemaker', minInstances: 1, maxInstances: 1 });
+    const version = Number(registered.body['version']);
+    const deleting = (await registry.deleteDeployment('gpu', version, { by: 'ops', reason: '' })).deployment!;
+    await registry.moveDeployment('gpu', version, deleting, { ...deleting, state: 'DELETED', updatedAt: new Date().toISOString() });
+
+    // Act
+    const again = await call(routes, 'DELETE /models/{name}/versions/{version}/deployment', { name: 'gpu', version: String(version) });
+
+    // Assess
+    expect(again).toEqual({
+      status: 409,
+      body: { error: `the deployment of version ${version} of model 'gpu' is DELETED; only a DEPLOYING, IN_SERVICE or FAILED deployment can be deleted` },
+    });
+    expect((await registry.getVersion('gpu', version)).deployment?.state).toBe('DELETED');
   });
 });

@@ -15,8 +15,7 @@ import { ModelRegistry } from '../registry/registry.js';
 import type { ModelVersion, SageMakerBackend } from '../registry/types.js';
 import { RegistryTable } from '../storage/table.js';
 import type { DeployProgress, DeploymentTarget, TeardownProgress } from './deployer.js';
-import { advanceDeployment, advanceDeployments, PACKAGING, type DeploymentRunnerDeps } from './deployment-runner.js';
-import type { ServingPackage } from './triton-package.js';
+import { advanceDeployment, advanceDeployments, PACKAGED, PACKAGING, type DeploymentRunnerDeps } from './deployment-runner.js';
 import { deploymentNamer } from './names.js';
 
 const TO_ZERO: SageMakerBackend = { kind: 'sagemaker', instanceType: 'ml.g5.xlarge', minInstances: 0, maxInstances: 1 };
@@ -33,8 +32,9 @@ let deploySteps: (DeployProgress | Error)[] = [];
 let teardownSteps: (TeardownProgress | Error)[] = [];
 const asked: { what: 'deploy' | 'teardown'; target: DeploymentTarget }[] = [];
 let deps: DeploymentRunnerDeps;
+/** The SageMaker models the scripted deployer created (a deploy step that does not throw creates it; a finished teardown deletes it). */
+const models = new Set<string>();
 /** The serving packages written, by `<model>/<version>`, and what holds up the next write. */
-const packages = new Map<string, ServingPackage>();
 const packagesWritten: string[] = [];
 let packagingGate: ((version: ModelVersion) => Promise<void>) | undefined;
 
@@ -52,17 +52,26 @@ beforeAll(async () => {
   deps = {
     registry,
     deployer: {
-      deploy: async (target) => (asked.push({ what: 'deploy', target }), next<DeployProgress>(target, deploySteps, { state: 'DEPLOYING', reason: 'waiting' })),
-      teardown: async (target) => (asked.push({ what: 'teardown', target }), next<TeardownProgress>(target, teardownSteps, { done: false, reason: 'waiting' })),
+      hasModel: async (target) => models.has(target.names.model),
+      deploy: async (target) => {
+        asked.push({ what: 'deploy', target });
+        const progress = next<DeployProgress>(target, deploySteps, { state: 'DEPLOYING', reason: 'waiting' });
+        models.add(target.names.model);
+        return progress;
+      },
+      teardown: async (target) => {
+        asked.push({ what: 'teardown', target });
+        const progress = next<TeardownProgress>(target, teardownSteps, { done: false, reason: 'waiting' });
+        if (progress.done) models.delete(target.names.model);
+        return progress;
+      },
     },
     servingPackages: {
-      find: async (version) => packages.get(`${version.model}/${version.version}`),
+      locate: (version) => ({ bucket: 'lake', key: `models/${version.model}/serving/v${version.version}/model.tar.gz`, uri: 's3://lake/x', tritonModelName: version.model }),
       write: async (version) => {
         packagesWritten.push(`${version.model}/${version.version}`);
         await packagingGate?.(version);
-        const written = { bucket: 'lake', key: `models/${version.model}/serving/v${version.version}/model.tar.gz`, uri: 's3://lake/x', tritonModelName: version.model };
-        packages.set(`${version.model}/${version.version}`, written);
-        return written;
+        return deps.servingPackages.locate(version);
       },
     },
   };
@@ -164,31 +173,65 @@ describe('the deployments runner', () => {
     expect(recordedWhilePackaging).toBe(PACKAGING);
   });
 
-  it('records FAILED with the reason, keeps the version registered, and leaves transient failures for the next run', async () => {
+  it('tears a failed deployment down, then records FAILED with the reason; keeps the version registered, and leaves transient failures for the next run', async () => {
     // Prepare
     await sagemakerVersion('run-fail');
     deploySteps = [
       Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
       Object.assign(new Error('The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances'), { name: 'ResourceLimitExceeded', $metadata: { httpStatusCode: 400 } }),
     ];
+    teardownSteps = [{ done: false, reason: 'deleting the endpoint' }, { done: true }];
     const failures: unknown[] = [];
 
     // Act
     const onError = (version: { model: string }, error: unknown) => void (version.model === 'run-fail' && failures.push(error));
-    const throttledRun = (await advanceDeployments(deps, onError)).filter((step) => step.model === 'run-fail');
+    const run = async () => (await advanceDeployments(deps, onError)).filter((step) => step.model === 'run-fail').map((step) => step.deployment);
+    const throttledRun = await run();
     const afterThrottle = (await registry.getVersion('run-fail', 1)).deployment?.state;
-    const failedRun = (await advanceDeployments(deps, onError)).filter((step) => step.model === 'run-fail');
+    const failedRun = await run();
+    const teardownRuns = [await run(), await run()];
 
     // Assess
     expect(throttledRun).toEqual([]);
     expect(failures).toEqual([expect.objectContaining({ name: 'ThrottlingException' })]);
     expect(afterThrottle).toBe('DEPLOYING');
-    expect(failedRun).toEqual([{ model: 'run-fail', version: 1, deployment: expect.objectContaining({ state: 'FAILED' }) }]);
+    const failure = expect.stringContaining('ResourceLimitExceeded: The account-level service limit');
+    expect(failedRun).toEqual([expect.objectContaining({ state: 'DELETING', failure })]);
+    expect(teardownRuns).toEqual([[expect.objectContaining({ state: 'DELETING', reason: 'deleting the endpoint', failure })], [expect.objectContaining({ state: 'FAILED' })]]);
     const stored = await registry.getVersion('run-fail', 1);
-    expect(stored).toMatchObject({ status: 'PENDING', deployment: { state: 'FAILED', reason: expect.stringContaining('ResourceLimitExceeded: The account-level service limit') } });
-    expect(events.filter((e) => e.type === 'DeploymentChanged' && e.model === 'run-fail' && e.to !== 'DEPLOYING')).toEqual([
-      expect.objectContaining({ from: 'DEPLOYING', to: 'FAILED', reason: expect.stringContaining('ResourceLimitExceeded') }),
-    ]);
+    expect(stored).toMatchObject({ status: 'PENDING', deployment: { state: 'FAILED', reason: expect.stringMatching(/^ResourceLimitExceeded: The account-level service limit.*\(its SageMaker resources were deleted\)$/) } });
+    expect(stored.deployment).not.toHaveProperty('failure');
+    expect(asked.filter((a) => a.what === 'teardown' && a.target.names.endpoint.startsWith('sap-run-fail-'))).toHaveLength(2);
+    expect(await inProgress()).not.toContain('run-fail/1');
+    expect(events.filter((e) => e.type === 'DeploymentChanged' && e.model === 'run-fail').map((e) => e.type === 'DeploymentChanged' && `${e.from}→${e.to}`)).toEqual(['DEPLOYING→DELETING', 'DELETING→FAILED']);
+  });
+
+  it('packages the model afresh on every attempt: again for a redeploy, never twice within one', async () => {
+    // Prepare
+    await sagemakerVersion('run-repack');
+    deploySteps = [
+      { state: 'FAILED', reason: 'the inference component failed: Failed to extract model data archive' },
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+      { state: 'DEPLOYING', reason: 'creating the endpoint' },
+      { state: 'IN_SERVICE' },
+    ];
+    teardownSteps = [{ done: true }, { done: true }];
+
+    // Act
+    await advanceDeployment(deps, 'run-repack', 1);
+    const failed = await advanceDeployment(deps, 'run-repack', 1);
+    await registry.redeploy('run-repack', 1, { by: 'ops', reason: '' });
+    await advanceDeployment(deps, 'run-repack', 1);
+    const throttled = await advanceDeployment(deps, 'run-repack', 1).catch((error: unknown) => error);
+    const packaged = (await registry.getVersion('run-repack', 1)).deployment;
+    const afterPackaging = [await advanceDeployment(deps, 'run-repack', 1), await advanceDeployment(deps, 'run-repack', 1)];
+
+    // Assess
+    expect(failed).toMatchObject({ state: 'FAILED' });
+    expect(throttled).toMatchObject({ name: 'ThrottlingException' });
+    expect(packaged).toMatchObject({ state: 'DEPLOYING', reason: PACKAGED });
+    expect(afterPackaging).toEqual([expect.objectContaining({ reason: 'creating the endpoint' }), expect.objectContaining({ state: 'IN_SERVICE' })]);
+    expect(packagesWritten).toEqual(['run-repack/1', 'run-repack/1']);
   });
 
   it('loses to an archive that lands while it deploys: the archive’s DELETING stands and the next run tears down', async () => {
@@ -272,6 +315,8 @@ describe('deleting and redeploying a deployment', () => {
     await sagemakerVersion('redeploy');
     deploySteps = [{ state: 'FAILED', reason: 'the endpoint failed: bad image' }];
     await advanceDeployment(deps, 'redeploy', 1);
+    teardownSteps = [{ done: true }];
+    await advanceDeployment(deps, 'redeploy', 1);
     teardownSteps = [{ done: true }, { done: true }];
 
     // Act
@@ -298,6 +343,8 @@ describe('deleting and redeploying a deployment', () => {
     await sagemakerVersion('calloff');
     deploySteps = [{ state: 'FAILED', reason: 'the endpoint failed: bad image' }];
     await advanceDeployment(deps, 'calloff', 1);
+    teardownSteps = [{ done: true }];
+    await advanceDeployment(deps, 'calloff', 1);
     const failed = (await registry.getVersion('calloff', 1)).deployment!;
     await registry.redeploy('calloff', 1, { by: 'ops', reason: '' });
 
@@ -318,6 +365,8 @@ describe('deleting and redeploying a deployment', () => {
     // Prepare
     await sagemakerVersion('calloff-archive');
     deploySteps = [{ state: 'FAILED', reason: 'the endpoint failed: bad image' }];
+    await advanceDeployment(deps, 'calloff-archive', 1);
+    teardownSteps = [{ done: true }];
     await advanceDeployment(deps, 'calloff-archive', 1);
     await registry.redeploy('calloff-archive', 1, { by: 'ops', reason: '' });
 

@@ -1,12 +1,19 @@
 /**
  * What the `deployments` function does each run: every version whose deployment is in progress
  * (DEPLOYING or DELETING, from the registry's index) is read again and taken one step further —
- * packaged, created and followed until IN_SERVICE or FAILED, or torn down until DELETED — and
- * what changed is recorded with one conditional update (on the deployment as it was read), so a
- * person's archive or delete that lands meanwhile wins and the next run follows it. Packaging a
- * large model can outlast the schedule's minute: the run that packages first records it (a
- * conditional write, so one of overlapping runs wins), and others leave the version alone for
- * {@link PACKAGING_LEASE_MS}.
+ * packaged, created and followed until IN_SERVICE (a failed one torn down, then FAILED), or torn
+ * down until DELETED — and what changed is recorded with one conditional update (on the
+ * deployment as it was read), so a person's archive or delete that lands meanwhile wins and the
+ * next run follows it.
+ *
+ * Every attempt packages the model afresh from the registered artifact: until the version's
+ * SageMaker model exists, the serving package is written again (a first deploy, and a redeploy
+ * after FAILED or DELETED, whose teardown deleted the model), so a package that is damaged or was
+ * written by an older platform is never deployed; once the model exists, it keeps the package it
+ * was created from. Packaging a large model can outlast the schedule's minute: the run that
+ * packages first records it (a conditional write, so one of overlapping runs wins), and others
+ * leave the version alone for {@link PACKAGING_LEASE_MS}; the run records {@link PACKAGED} once the
+ * package is written, so a later run carries on with it.
  */
 import { isDeploymentInProgress, type ModelRegistry } from '../registry/registry.js';
 import type { Deployment, ModelVersion } from '../registry/types.js';
@@ -17,6 +24,8 @@ import type { ServingPackage } from './triton-package.js';
 
 /** The reason a deployment records while a run packages it. */
 export const PACKAGING = 'packaging the model for Triton';
+/** The reason a deployment records once this attempt's package is written (before its SageMaker model is created). */
+export const PACKAGED = 'packaged the model for Triton';
 /** How long a run that started packaging keeps others off it: the deployments function's timeout (15 min). */
 export const PACKAGING_LEASE_MS = 15 * 60_000;
 
@@ -24,12 +33,13 @@ export const PACKAGING_LEASE_MS = 15 * 60_000;
 export interface DeploymentRunnerDeps {
   readonly registry: Pick<ModelRegistry, 'deploymentsInProgress' | 'getVersion' | 'moveDeployment'>;
   readonly deployer: {
+    hasModel(target: DeploymentTarget): Promise<boolean>;
     deploy(target: DeploymentTarget, servingPackage: ServingPackage): Promise<DeployProgress>;
     teardown(target: DeploymentTarget): Promise<TeardownProgress>;
   };
-  /** Finds and writes versions' serving packages. */
+  /** Locates and writes versions' serving packages. */
   readonly servingPackages: {
-    find(version: ModelVersion): Promise<ServingPackage | undefined>;
+    locate(version: ModelVersion): ServingPackage;
     write(version: ModelVersion): Promise<ServingPackage>;
   };
   readonly now?: () => Date;
@@ -56,13 +66,18 @@ export async function advanceDeployment(deps: DeploymentRunnerDeps, model: strin
   let next: Deployment;
   try {
     if (current.state === 'DEPLOYING') {
-      let servingPackage = await deps.servingPackages.find(version);
-      if (servingPackage === undefined) {
+      let servingPackage: ServingPackage;
+      if (current.reason === PACKAGED || (await deps.deployer.hasModel(target))) {
+        servingPackage = deps.servingPackages.locate(version);
+      } else {
         const packaging = current.reason === PACKAGING && now().getTime() - Date.parse(current.updatedAt) < PACKAGING_LEASE_MS;
         const claim: Deployment = { ...current, reason: PACKAGING, updatedAt: now().toISOString() };
         if (packaging || !(await deps.registry.moveDeployment(model, versionNumber, current, claim))) return undefined;
         current = claim;
         servingPackage = await deps.servingPackages.write(version);
+        const packaged: Deployment = { ...current, reason: PACKAGED, updatedAt: now().toISOString() };
+        if (!(await deps.registry.moveDeployment(model, versionNumber, current, packaged))) return undefined;
+        current = packaged;
       }
       next = afterDeployStep(current, await deps.deployer.deploy(target, servingPackage), now().toISOString());
     } else {

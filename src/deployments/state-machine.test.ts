@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyUnavailableError, UnusableArtifactError } from '../errors.js';
 import type { Deployment } from '../registry/types.js';
-import { afterDeployStep, afterStepError, afterTeardownStep, isNews, isTransient } from './state-machine.js';
+import { afterDeployStep, afterStepError, afterTeardownStep, DELETING_FAILED, isNews, isTransient } from './state-machine.js';
 
 const AT = '2026-12-03T18:00:00.000Z';
 const deploying: Deployment = { state: 'DEPLOYING', endpointName: 'p-m-v1-abc', inferenceComponentName: 'p-m-v1-abc', reason: 'creating the endpoint', updatedAt: '2026-12-03T17:00:00.000Z' };
 const deleting: Deployment = { ...deploying, state: 'DELETING', reason: 'archived: superseded' };
 
 describe('how the deployments function moves a deployment', () => {
-  it('deploy steps: waiting keeps it DEPLOYING with what it waits for; IN_SERVICE drops the reason; FAILED keeps SageMaker’s', () => {
+  it('deploy steps: waiting keeps it DEPLOYING with what it waits for; IN_SERVICE drops the reason; a failure is torn down, SageMaker’s reason kept', () => {
     // Act
     const waiting = afterDeployStep(deploying, { state: 'DEPLOYING', reason: 'the endpoint is Creating' }, AT);
     const inService = afterDeployStep(deploying, { state: 'IN_SERVICE' }, AT);
@@ -17,7 +17,28 @@ describe('how the deployments function moves a deployment', () => {
     // Assess
     expect(waiting).toEqual({ ...deploying, reason: 'the endpoint is Creating', updatedAt: AT });
     expect(inService).toEqual({ state: 'IN_SERVICE', endpointName: 'p-m-v1-abc', inferenceComponentName: 'p-m-v1-abc', updatedAt: AT });
-    expect(failed).toMatchObject({ state: 'FAILED', reason: 'the endpoint failed: CannotStartContainerError', endpointName: 'p-m-v1-abc' });
+    expect(failed).toEqual({ ...deploying, state: 'DELETING', reason: DELETING_FAILED, failure: 'the endpoint failed: CannotStartContainerError', updatedAt: AT });
+  });
+
+  it('a failed deployment stays DELETING with its failure while it is torn down, then is FAILED with the reason and that nothing is left', () => {
+    // Prepare
+    const failing = afterDeployStep(deploying, { state: 'FAILED', reason: 'the inference component failed: bad archive' }, AT);
+
+    // Act
+    const waiting = afterTeardownStep(failing, { done: false, reason: 'deleting the endpoint' }, AT);
+    const retried = afterStepError(waiting, Object.assign(new Error('denied'), { name: 'AccessDeniedException' }), AT);
+    const done = afterTeardownStep(retried, { done: true }, AT);
+
+    // Assess
+    expect(waiting).toMatchObject({ state: 'DELETING', reason: 'deleting the endpoint', failure: 'the inference component failed: bad archive' });
+    expect(retried).toMatchObject({ state: 'DELETING', failure: 'the inference component failed: bad archive' });
+    expect(done).toEqual({
+      state: 'FAILED',
+      endpointName: 'p-m-v1-abc',
+      inferenceComponentName: 'p-m-v1-abc',
+      reason: 'the inference component failed: bad archive (its SageMaker resources were deleted)',
+      updatedAt: AT,
+    });
   });
 
   it('teardown steps: waiting stays DELETING; done is DELETED, or DEPLOYING again for a redeploy (its mark dropped)', () => {
@@ -32,7 +53,7 @@ describe('how the deployments function moves a deployment', () => {
     expect(redeploying).toEqual({ state: 'DEPLOYING', endpointName: 'p-m-v1-abc', inferenceComponentName: 'p-m-v1-abc', reason: 'deploying again', updatedAt: AT });
   });
 
-  it('errors: a deploy FAILS with the error (named when it is an AWS one); a teardown stays DELETING and says why', () => {
+  it('errors: a deploy fails with the error (named when it is an AWS one) and is torn down; a teardown stays DELETING and says why', () => {
     // Prepare
     const quota = Object.assign(new Error('The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances'), { name: 'ResourceLimitExceeded' });
 
@@ -42,8 +63,8 @@ describe('how the deployments function moves a deployment', () => {
     const retried = afterStepError(deleting, quota, AT);
 
     // Assess
-    expect(failed).toMatchObject({ state: 'FAILED', reason: 'ResourceLimitExceeded: The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances' });
-    expect(unusable).toMatchObject({ state: 'FAILED', reason: 'the artifact is gone from the lake' });
+    expect(failed).toMatchObject({ state: 'DELETING', failure: 'ResourceLimitExceeded: The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances' });
+    expect(unusable).toMatchObject({ state: 'DELETING', failure: 'the artifact is gone from the lake' });
     expect(retried).toMatchObject({ state: 'DELETING', reason: expect.stringContaining('retrying after: ResourceLimitExceeded') });
   });
 

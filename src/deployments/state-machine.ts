@@ -4,39 +4,58 @@
  * `redeploy`, `setVersionStatus`):
  *
  * ```
- * DEPLOYING ──deploy step──► DEPLOYING (what it waits for) │ IN_SERVICE │ FAILED (SageMaker's reason, or the call's error)
+ * DEPLOYING ──deploy step──► DEPLOYING (what it waits for) │ IN_SERVICE │ DELETING with `failure` (SageMaker's reason, or the call's error)
  * DELETING  ──teardown step─► DELETING (what it waits for) │ DELETED │ DEPLOYING (a redeploy, once the failed attempt is gone)
+ *                                                         │ FAILED (with `failure`, once what the failed attempt created is gone)
  * ```
- * A transient failure (throttling, an outage) changes nothing: the next run tries again. A
- * teardown never gives up (a deployment left behind would keep billing): its errors are recorded
- * as its reason while it stays DELETING.
+ * A deployment that fails is torn down before it is FAILED, so a failed attempt leaves nothing
+ * in SageMaker that bills (an endpoint in service whose component failed, an endpoint whose
+ * scaling was refused). A transient failure (throttling, an outage) changes nothing: the next run
+ * tries again. A teardown never gives up (a deployment left behind would keep billing): its errors
+ * are recorded as its reason while it stays DELETING.
  */
 import { DependencyUnavailableError, PlatformError } from '../errors.js';
 import { isTransientAwsError } from '../aws/dependency-errors.js';
 import type { Deployment, DeploymentState } from '../registry/types.js';
 import type { DeployProgress, TeardownProgress } from './deployer.js';
 
-/** The deployment in `state`, with `reason` (or none), at `at`; the redeploy mark is kept only while DELETING. */
+/** What a FAILED deployment's reason ends with: its teardown is done. */
+export const RESOURCES_DELETED = 'its SageMaker resources were deleted';
+/** What a failed deployment says while its teardown runs (its `failure` says why it failed). */
+export const DELETING_FAILED = 'deleting what the failed deployment created';
+
+/** The deployment in `state`, with `reason` (or none), at `at`; the redeploy and failure marks are kept only while DELETING. */
 function moved(current: Deployment, state: DeploymentState, reason: string | undefined, at: string): Deployment {
-  const { endpointName, inferenceComponentName, redeploy } = current;
+  const { endpointName, inferenceComponentName, redeploy, failure } = current;
   return {
     state,
     endpointName,
     ...(inferenceComponentName === undefined ? {} : { inferenceComponentName }),
     ...(reason === undefined ? {} : { reason }),
     ...(state === 'DELETING' && redeploy === true ? { redeploy } : {}),
+    ...(state === 'DELETING' && failure !== undefined ? { failure } : {}),
     updatedAt: at,
   };
 }
 
-/** The deployment after a deploy step reported `progress`. */
-export function afterDeployStep(current: Deployment, progress: DeployProgress, at: string): Deployment {
-  return progress.state === 'IN_SERVICE' ? moved(current, 'IN_SERVICE', undefined, at) : moved(current, progress.state, progress.reason, at);
+/** The deployment that failed for `reason`: DELETING what it created, with the reason kept as its `failure`. */
+function failed(current: Deployment, reason: string, at: string): Deployment {
+  return { ...moved(current, 'DELETING', DELETING_FAILED, at), failure: reason };
 }
 
-/** The deployment after a teardown step reported `progress`: DELETED when done (DEPLOYING again for a redeploy). */
+/** The deployment after a deploy step reported `progress`: a failure is torn down first (see the module's description). */
+export function afterDeployStep(current: Deployment, progress: DeployProgress, at: string): Deployment {
+  if (progress.state === 'IN_SERVICE') return moved(current, 'IN_SERVICE', undefined, at);
+  return progress.state === 'FAILED' ? failed(current, progress.reason, at) : moved(current, 'DEPLOYING', progress.reason, at);
+}
+
+/**
+ * The deployment after a teardown step reported `progress`: when done, FAILED for a failed
+ * deployment (its reason kept), DEPLOYING again for a redeploy, else DELETED.
+ */
 export function afterTeardownStep(current: Deployment, progress: TeardownProgress, at: string): Deployment {
   if (!progress.done) return moved(current, 'DELETING', progress.reason, at);
+  if (current.failure !== undefined) return moved(current, 'FAILED', `${current.failure} (${RESOURCES_DELETED})`, at);
   return current.redeploy === true ? moved(current, 'DEPLOYING', 'deploying again', at) : moved(current, 'DELETED', undefined, at);
 }
 
@@ -44,15 +63,15 @@ export function afterTeardownStep(current: Deployment, progress: TeardownProgres
 export const isTransient = (error: unknown): boolean => error instanceof DependencyUnavailableError || isTransientAwsError(error);
 
 /**
- * The deployment after a step failed with an error that is not transient: a deploy FAILED with the
- * error's name and message (e.g. SageMaker's `ResourceLimitExceeded` for an instance quota of 0); a
- * teardown stays DELETING with it as its reason.
+ * The deployment after a step failed with an error that is not transient: a deploy fails with the
+ * error's name and message (e.g. SageMaker's `ResourceLimitExceeded` for an instance quota of 0),
+ * torn down first like any failure; a teardown stays DELETING with it as its reason.
  */
 export function afterStepError(current: Deployment, error: unknown, at: string): Deployment {
   const { name, message } = error as Error;
   // The platform's own errors speak for themselves; SageMaker's are named (`ResourceLimitExceeded: …`).
   const reason = error instanceof PlatformError || name === undefined || name === 'Error' ? message : `${name}: ${message}`;
-  return current.state === 'DELETING' ? moved(current, 'DELETING', `retrying after: ${reason}`, at) : moved(current, 'FAILED', reason, at);
+  return current.state === 'DELETING' ? moved(current, 'DELETING', `retrying after: ${reason}`, at) : failed(current, reason, at);
 }
 
 /** Whether `next` says something `current` does not (its state or reason): only then is it written. */

@@ -7,7 +7,7 @@
  * the model is never held in memory, and its bytes are checked against the version's sha256 on
  * the way. The archive is deterministic: the same version gives the same bytes.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -64,21 +64,9 @@ async function* checkedSha256(chunks: AsyncIterable<Uint8Array>, expected: strin
 }
 
 /** Where a version's serving package is (whether or not it was written yet). */
-function packageOf(deps: PackagerDeps, version: ModelVersion): ServingPackage {
+export function servingPackageOf(deps: Pick<PackagerDeps, 'lakeBucket'>, version: ModelVersion): ServingPackage {
   const key = servingPackageKey(version.model, version.version);
   return { bucket: deps.lakeBucket, key, uri: `s3://${deps.lakeBucket}/${key}`, tritonModelName: version.model };
-}
-
-/** The version's serving package if it was written (by an earlier run: the archive is deterministic), else `undefined`. */
-export async function findServingPackage(deps: PackagerDeps, version: ModelVersion): Promise<ServingPackage | undefined> {
-  const found = packageOf(deps, version);
-  try {
-    await callDependency(DEPENDENCY, () => deps.s3.send(new HeadObjectCommand({ Bucket: found.bucket, Key: found.key })));
-    return found;
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
 }
 
 /**
@@ -86,7 +74,7 @@ export async function findServingPackage(deps: PackagerDeps, version: ModelVersi
  * {@link UnusableArtifactError}; an S3 outage a `DependencyUnavailableError`.
  */
 export async function writeServingPackage(deps: PackagerDeps, version: ModelVersion): Promise<ServingPackage> {
-  const written = packageOf(deps, version);
+  const written = servingPackageOf(deps, version);
   await writePackageObject(deps, version, written.key);
   return written;
 }

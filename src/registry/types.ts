@@ -125,6 +125,8 @@ export interface Deployment {
   readonly reason?: string;
   /** DELETING only: deploy again once everything is deleted (a redeploy of a FAILED deployment). */
   readonly redeploy?: boolean;
+  /** DELETING only: why the deployment failed; once what it created is deleted it is FAILED again with this reason. */
+  readonly failure?: string;
   readonly updatedAt: string;
 }
 

@@ -210,7 +210,12 @@ describe('the bundles Lambda runs', () => {
     const result = await invokeBundle(
       'deployments',
       { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
-      { SAGEMAKER_RESOURCE_PREFIX: 'sap-test', SAGEMAKER_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/sagemaker', TRITON_IMAGE_URI: 'tritonserver:test' },
+      {
+        SAGEMAKER_RESOURCE_PREFIX: 'sap-test',
+        SAGEMAKER_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/sagemaker',
+        TRITON_IMAGE_URI: 'tritonserver:test',
+        TRITON_CPU_IMAGE_URI: 'tritonserver:test-cpu',
+      },
     );
 
     // Assess

@@ -3,11 +3,11 @@
  * emulator's admin API only: the same ONNX file on the predict function and on an emulated Triton
  * endpoint answers alike; an alias splits across both; a failing, throttled or scaled-to-zero
  * endpoint is stood in for by the alias's fallback; archiving tears the endpoint down; a failed
- * deployment says why and deploys again. The serving counters are read from the registry table
+ * deployment is torn down, says why and deploys again from the artifact. The serving counters are read from the registry table
  * (README, "Registry table"), where the API does not show them.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
@@ -308,19 +308,28 @@ describe('SageMaker-backed versions on the local cloud', { timeout: 90_000 }, ()
     expect(await gone(() => sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: names.inferenceComponent })))).toBe('ValidationException');
   });
 
-  it('says why a deployment failed, and deploys it again on request', async () => {
-    // Prepare: the version's deployment deleted, its serving package replaced by bytes that are no archive.
+  it('tears a failed deployment down and says why, and deploys it again from the artifact on request', async () => {
+    // Prepare: the version's deployment deleted (a second DELETE has nothing to delete); endpoints slow to create, so
+    // the package can be damaged after it is written and before the inference component reads it.
     const packageKey = servingPackageKey(MODEL, SCALE_TO_ZERO);
     const removal = await api.request<VersionReply>('DELETE', `/models/${MODEL}/versions/${SCALE_TO_ZERO}/deployment?reason=e2e`);
     expect(removal.status, JSON.stringify(removal.body)).toBe(202);
     await deploymentIn(SCALE_TO_ZERO, 'DELETED');
-    await api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: packageKey, Body: 'not a tar.gz' }));
+    const removedAgain = await api.request<{ error: string }>('DELETE', `/models/${MODEL}/versions/${SCALE_TO_ZERO}/deployment`);
+    const delays = await admin('GET', 'delays');
+    await admin('PUT', 'delays', { endpointCreateMs: 3_000 });
 
-    // Act
+    // Act: redeploy; once its endpoint is being created, replace its package by bytes that are no archive.
     const first = await api.request<VersionReply>('POST', `/models/${MODEL}/versions/${SCALE_TO_ZERO}/deployment`, { reason: 'again' });
+    const creating = await until(async () => {
+      const deployment = (await version(SCALE_TO_ZERO)).body.deployment;
+      return deployment?.state === 'DEPLOYING' && /endpoint/.test(deployment.reason ?? '') ? deployment : undefined;
+    }, 'the endpoint being created');
+    await api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: packageKey, Body: 'not a tar.gz' }));
+    await admin('PUT', 'delays', delays);
     const failed = await deploymentIn(SCALE_TO_ZERO, 'FAILED');
-    await api.s3.send(new DeleteObjectCommand({ Bucket: api.bucket, Key: packageKey }));
-    const second = await api.request<VersionReply>('POST', `/models/${MODEL}/versions/${SCALE_TO_ZERO}/deployment`, { reason: 'fixed' });
+    const endpointsAfterFailure = (await admin<{ name: string }[]>('GET', 'endpoints')).map((e) => e.name);
+    const second = await api.request<VersionReply>('POST', `/models/${MODEL}/versions/${SCALE_TO_ZERO}/deployment`, { reason: 'from the artifact' });
     await deploymentIn(SCALE_TO_ZERO, 'IN_SERVICE');
     const answer = await until(async () => {
       const reply = await infer(String(SCALE_TO_ZERO));
@@ -328,8 +337,12 @@ describe('SageMaker-backed versions on the local cloud', { timeout: 90_000 }, ()
     }, 'an answer of the redeployed version');
 
     // Assess
+    expect(removedAgain.status).toBe(409);
+    expect(removedAgain.body.error).toContain('is DELETED');
     expect(first.status).toBe(202);
-    expect(failed.reason).toMatch(/tar\.gz/);
+    expect(failed.reason).toMatch(/tar\.gz.*\(its SageMaker resources were deleted\)$/);
+    expect(endpointsAfterFailure).not.toContain(creating.endpointName);
+    // The damaged package is still there: the redeploy packaged the registered artifact again.
     expect(second.status).toBe(202);
     expect(answer.body.outputs).toEqual(lambdaAnswer.body.outputs);
   });
