@@ -97,13 +97,13 @@ describe('registering a version on the SageMaker backend', () => {
     [{ kind: 'sagemaker', maxInstances: 0 }, 'backend.maxInstances'],
     [{ kind: 'sagemaker', maxInstances: 21 }, 'backend.maxInstances'],
     [{ kind: 'sagemaker', minInstances: 1.5 }, 'backend.minInstances'],
-    [{ kind: 'sagemaker', serverless: { memorySizeMb: 1500, maxConcurrency: 5 } }, 'memorySizeMb must be 1024, 2048, 3072, 4096, 5120 or 6144'],
+    [{ kind: 'sagemaker', serverless: { memorySizeMb: 1500, maxConcurrency: 5 } }, 'backend.serverless.memorySizeMb: must be one of 1024, 2048, 3072, 4096, 5120, 6144'],
     [{ kind: 'sagemaker', serverless: { memorySizeMb: 7168, maxConcurrency: 5 } }, 'backend.serverless.memorySizeMb'],
     [{ kind: 'sagemaker', serverless: { memorySizeMb: 2048, maxConcurrency: 201 } }, 'backend.serverless.maxConcurrency'],
     [{ kind: 'sagemaker', serverless: { memorySizeMb: 2048 } }, 'backend.serverless.maxConcurrency'],
     [{ kind: 'sagemaker', minInstances: 0, serverless: { memorySizeMb: 2048, maxConcurrency: 1 } }, 'a serverless backend has no instances'],
     [{ kind: 'sagemaker', gpus: 1 }, "unknown field 'backend.gpus'"],
-    [{ kind: 'lambda', instanceType: 'ml.g5.xlarge' }, "unknown field 'backend.instanceType'"],
+    [{ kind: 'lambda', instanceType: 'ml.g5.xlarge' }, "'backend.instanceType' does not apply here: it belongs to another form of 'backend'"],
   ])('refuses %j with 400', async (backend, message) => {
     // Act
     const reply = await register(backend);
