@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod/mini';
 import { readBody } from './aws-protocol.js';
 import type { ControlPlane } from './control-plane.js';
-import { parseFaults, type Faults } from './faults.js';
+import { faultsSchema, type Faults } from './faults.js';
 import type { HostedModel } from './hosting.js';
 import { DELAY_NAMES, type EmulatorDelays } from './settings.js';
 
@@ -89,12 +89,7 @@ async function route(context: AdminContext, method: string, path: string, reques
           containers: Object.fromEntries([...containers].map(([name, host]) => [name, { url: host.url, running: host.alive }])),
         };
       case 'PUT faults':
-        try {
-          return context.faults.set(endpoint, parseFaults(await jsonBody(request)));
-        } catch (error) {
-          if (error instanceof AdminError) throw error;
-          throw new AdminError(400, (error as Error).message);
-        }
+        return context.faults.set(endpoint, parse(faultsSchema, await jsonBody(request)));
       case 'DELETE faults':
         context.faults.clear(endpoint);
         return {};

@@ -4,6 +4,7 @@
  * validation, messages and state changes (Creating → InService | Failed, Updating, Deleting →
  * gone), hosting a container for every variant with a model and every component with copies.
  */
+import { ProductionVariantInstanceType } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod/mini';
 import { epochSeconds, parseInput, validationException } from './aws-protocol.js';
 import type { Arns } from './arns.js';
@@ -15,6 +16,9 @@ const name = z.string().check(z.regex(NAME_PATTERN, `Member must satisfy regular
 const ROLE_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 const roleArn = z.string().check(z.regex(ROLE_PATTERN, `Member must satisfy regular expression pattern: ${ROLE_PATTERN.source.slice(1, -1)}`));
 const atLeast = (min: number) => z.number().check(z.int(), z.gte(min, `Member must have value greater than or equal to ${min}`));
+/** The instance types SageMaker hosts endpoints on, as the SDK's model of the API lists them. */
+const INSTANCE_TYPES = Object.values(ProductionVariantInstanceType);
+const instanceType = z.enum(INSTANCE_TYPES, `Member must satisfy enum value set: [${INSTANCE_TYPES.join(', ')}]`);
 const environment = z.optional(z.record(z.string(), z.string()));
 const tags = z.optional(z.array(z.object({ Key: z.string(), Value: z.string() })));
 
@@ -29,7 +33,7 @@ const createModelSchema = z.looseObject({
 const variantSchema = z.looseObject({
   VariantName: name,
   ModelName: z.optional(name),
-  InstanceType: z.optional(z.string()),
+  InstanceType: z.optional(instanceType),
   InitialInstanceCount: z.optional(atLeast(1)),
   InitialVariantWeight: z.optional(z.number().check(z.gte(0, 'Member must have value greater than or equal to 0'))),
   ServerlessConfig: z.optional(z.looseObject({ MemorySizeInMB: atLeast(1024), MaxConcurrency: atLeast(1) })),
@@ -132,6 +136,8 @@ export class ControlPlane {
   readonly endpoints = new Map<string, EndpointRecord>();
   readonly components = new Map<string, ComponentRecord>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Components whose copies are starting from zero (one start at a time each). */
+  private readonly starting = new Set<ComponentRecord>();
 
   constructor(
     private readonly arns: Arns,
@@ -215,7 +221,6 @@ export class ControlPlane {
     const { ModelName } = parseInput(z.looseObject({ ModelName: name }), body);
     this.model(ModelName);
     this.models.delete(ModelName);
-    this.hosting.forget(ModelName);
     return {};
   }
 
@@ -489,6 +494,8 @@ export class ControlPlane {
       component.host = host;
     }
     component.currentCopies = component.desiredCopies;
+    delete component.failureReason;
+    component.modified = new Date();
     component.lastInvokedAt = Date.now();
   }
 
@@ -523,18 +530,34 @@ export class ControlPlane {
       delete component.host;
       void host?.stop();
     } else if (component.currentCopies === 0) {
-      this.later(this.delays().copyStartMs, async () => {
-        if (this.components.get(component.name) !== component || component.desiredCopies === 0) return;
-        try {
-          await this.startCopies(component);
-        } catch (error) {
-          component.failureReason = failureReason(error);
-        }
-        component.modified = new Date();
-      });
+      this.startCopiesLater(component);
     } else {
       component.currentCopies = copies;
     }
+  }
+
+  /**
+   * Starts a component's copies from zero after the copy start delay, while it still wants them;
+   * a copy that fails to start (its `FailureReason` says why) is started again after the same
+   * delay, as SageMaker keeps provisioning toward the desired copies.
+   */
+  private startCopiesLater(component: ComponentRecord): void {
+    if (this.starting.has(component)) return;
+    this.starting.add(component);
+    this.later(this.delays().copyStartMs, async () => {
+      const wanted = () => this.components.get(component.name) === component && component.status === 'InService' && component.desiredCopies > 0;
+      let failed = false;
+      try {
+        if (wanted()) await this.startCopies(component);
+      } catch (error) {
+        component.failureReason = failureReason(error);
+        component.modified = new Date();
+        failed = true;
+      } finally {
+        this.starting.delete(component);
+      }
+      if (failed && wanted() && component.currentCopies === 0) this.startCopiesLater(component);
+    });
   }
 
   updateInferenceComponentRuntimeConfig(body: unknown): unknown {

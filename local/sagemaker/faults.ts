@@ -1,7 +1,8 @@
 /** Faults injected into endpoints (admin API): what each endpoint's invocations suffer. */
 import * as z from 'zod/mini';
 
-const faultsSchema = z.strictObject({
+/** What `PUT /_emulator/endpoints/{name}/faults` takes. */
+export const faultsSchema = z.strictObject({
   /** The container answers this status and body (a `ModelError` to the caller). */
   error: z.optional(z.nullable(z.strictObject({ status: z.number().check(z.int(), z.gte(400), z.lte(599)), body: z.optional(z.string()), contentType: z.optional(z.string()) }))),
   /** The runtime throttles every invocation (`ThrottlingException`). */
@@ -12,9 +13,6 @@ const faultsSchema = z.strictObject({
 
 /** The faults of one endpoint. */
 export type EndpointFaults = z.infer<typeof faultsSchema>;
-
-/** Parses an admin request's faults; throws zod's error for a bad one. */
-export const parseFaults = (body: unknown): EndpointFaults => faultsSchema.parse(body);
 
 /** Faults by endpoint name. */
 export class Faults {

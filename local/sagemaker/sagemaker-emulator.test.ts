@@ -11,16 +11,18 @@ import {
   DeleteInferenceComponentCommand,
   DeleteModelCommand,
   DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
   DescribeInferenceComponentCommand,
   DescribeModelCommand,
   SageMakerClient,
   UpdateInferenceComponentRuntimeConfigCommand,
   type DescribeEndpointCommandOutput,
+  type ProductionVariantInstanceType,
   type DescribeInferenceComponentCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -173,6 +175,7 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
     const answer = await runtime.send(new InvokeEndpointCommand({ EndpointName: 'resnet-ep', ContentType: `${BINARY_CONTENT_TYPE}${header.length}`, Body: body }));
 
     // Assess
+    expect(answer.ContentType).toMatch(/^application\/vnd\.sagemaker-triton\.binary\+json;json-header-size=\d+$/);
     const size = Number(/json-header-size=(\d+)$/.exec(answer.ContentType ?? '')?.[1]);
     const bytes = Buffer.from(answer.Body);
     expect(JSON.parse(bytes.toString('utf8', 0, size))).toMatchObject({ outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 10], parameters: { binary_data_size: 40 } }] });
@@ -229,6 +232,17 @@ describe('SageMaker emulator: endpoints hosting Triton', () => {
     expect(recovered).toMatchObject({ InvokedProductionVariant: 'AllTraffic' });
   });
 
+  it('refuses invalid faults with one line naming the field, as the other admin routes do', async () => {
+    // Act
+    const response = await fetch(`${emulator}/_emulator/endpoints/resnet-ep/faults`, { method: 'PUT', body: JSON.stringify({ error: { status: 200 }, latencyMs: -1 }) });
+
+    // Assess
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).not.toContain('\n');
+    expect(error).toMatch(/^error\.status: .+; latencyMs: .+$/);
+  });
+
   it("exposes each container's URL, whose /ping and /invocations answer like Triton's SageMaker server", async () => {
     // Act
     const listed = (await admin('endpoints', 'GET')) as { name: string; status: string }[];
@@ -268,6 +282,19 @@ describe('SageMaker emulator: errors as SageMaker words them', () => {
       ['ValidationError', 'Endpoint nope of account 000000000000 not found.'],
     ]);
     expect(errors[5]).toBeInstanceOf(ValidationError);
+  });
+
+  it('refuses an endpoint configuration whose instance type SageMaker does not have, with the enum constraint', async () => {
+    // Act
+    const error = await failure(
+      sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'typo', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'resnet', InstanceType: 'ml.nonexistent.xlarge' as ProductionVariantInstanceType, InitialInstanceCount: 1 }] })),
+    );
+
+    // Assess
+    expect(error.name).toBe('ValidationException');
+    const enumSet = /^1 validation error detected: Value 'ml\.nonexistent\.xlarge' at 'productionVariants\.1\.member\.instanceType' failed to satisfy constraint: Member must satisfy enum value set: \[(.+)\]$/.exec(error.message)?.[1];
+    expect(enumSet?.split(', ')).toEqual(expect.arrayContaining(['ml.g5.xlarge', 'ml.m5.large', 'ml.p4d.24xlarge']));
+    expect(await failure(sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'typo' })))).toMatchObject({ name: 'ValidationException' });
   });
 
   it('fails an endpoint whose model archive is missing or not a Triton repository, with the reason', async () => {
@@ -317,8 +344,29 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
   const invoke = () =>
     runtime.send(new InvokeEndpointCommand({ EndpointName: 'ic-ep', InferenceComponentName: componentName, ContentType: 'application/json', Body: Buffer.from(jsonRequest()) })).catch((e: unknown) => e);
   const component = () => sagemaker.send(new DescribeInferenceComponentCommand({ InferenceComponentName: componentName }));
+  const archiveKey = 'models/resnet-ic/model.tar.gz';
+  const alarmState = async () => (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['resnet-ic-wake'] }))).MetricAlarms?.[0]?.StateValue;
+  /** The wake alarm: any no-capacity failure in a period runs the step policy. */
+  const putWakeAlarm = (policyArn: string, period: number, treatMissingData: string) =>
+    cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'resnet-ic-wake',
+        MetricName: 'NoCapacityInvocationFailures',
+        Namespace: 'AWS/SageMaker',
+        Statistic: 'Maximum',
+        Dimensions: [{ Name: 'InferenceComponentName', Value: componentName }],
+        Period: period,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: treatMissingData,
+        AlarmActions: [policyArn],
+      }),
+    );
+  let wakePolicyArn: string;
 
   beforeAll(async () => {
+    await createModel('resnet-ic', await uploadArchive(archiveKey));
     await sagemaker.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: 'ic-ep',
@@ -343,7 +391,7 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
   it('serves with a copy, answers "no capacity" at zero copies, and the alarm on NoCapacityInvocationFailures wakes it through its step-scaling policy', async () => {
     // Prepare
     await sagemaker.send(
-      new CreateInferenceComponentCommand({ InferenceComponentName: componentName, EndpointName: 'ic-ep', VariantName: 'AllTraffic', Specification: { ModelName: 'resnet', ComputeResourceRequirements: { MinMemoryRequiredInMb: 1024, NumberOfAcceleratorDevicesRequired: 1 } }, RuntimeConfig: { CopyCount: 1 } }),
+      new CreateInferenceComponentCommand({ InferenceComponentName: componentName, EndpointName: 'ic-ep', VariantName: 'AllTraffic', Specification: { ModelName: 'resnet-ic', ComputeResourceRequirements: { MinMemoryRequiredInMb: 1024, NumberOfAcceleratorDevicesRequired: 1 } }, RuntimeConfig: { CopyCount: 1 } }),
     );
     const created = await eventually(component, (c: DescribeInferenceComponentCommandOutput) => c.InferenceComponentStatus !== 'Creating');
     await scaling.send(new RegisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: dimension, MinCapacity: 0, MaxCapacity: 2 }));
@@ -357,21 +405,8 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
         StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', MetricAggregationType: 'Maximum', Cooldown: 60, StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] },
       }),
     );
-    await cloudwatch.send(
-      new PutMetricAlarmCommand({
-        AlarmName: 'resnet-ic-wake',
-        MetricName: 'NoCapacityInvocationFailures',
-        Namespace: 'AWS/SageMaker',
-        Statistic: 'Maximum',
-        Dimensions: [{ Name: 'InferenceComponentName', Value: componentName }],
-        Period: 30,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'missing',
-        AlarmActions: [PolicyARN!],
-      }),
-    );
+    wakePolicyArn = PolicyARN!;
+    await putWakeAlarm(wakePolicyArn, 30, 'missing');
     const served = await invoke();
 
     // Act
@@ -417,6 +452,51 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
     expect(targets.ScalableTargets?.map((t) => [t.ResourceId, t.MinCapacity, t.MaxCapacity])).toEqual([[resourceId, 0, 2]]);
   });
 
+  it('keeps waking a component: a copy still starting is not scaled in, the alarm runs the step policy again each period it stays in ALARM, a copy that fails to start starts again', async () => {
+    // Prepare: the alarm evaluated every 2 s (no failure in a period: OK), idle components scaled in after 300 ms, copies starting in 2 s
+    await putWakeAlarm(wakePolicyArn, 2, 'notBreaching');
+    await admin('delays', 'PUT', { scaleInIdleMs: 300, copyStartMs: 2_000 });
+    const setCopies = (copies: number) => sagemaker.send(new UpdateInferenceComponentRuntimeConfigCommand({ InferenceComponentName: componentName, DesiredRuntimeConfig: { CopyCount: copies } }));
+    const served = (answer: unknown) => !(answer instanceof Error);
+    await eventually(alarmState, (state) => state === 'OK');
+    await setCopies(0);
+
+    // Act: one call at zero copies, then none for longer than the idle time while the copy starts
+    const refused = await invoke();
+    const starting = await component();
+    const started = await eventually(component, (c) => c.RuntimeConfig?.CurrentCopyCount === 1);
+
+    // Act: left at zero copies while its alarm is in ALARM, then called until it answers (every failed call keeps the alarm in ALARM)
+    await admin('delays', 'PUT', { scaleInIdleMs: 3_600_000, copyStartMs: 500 });
+    await setCopies(0);
+    await eventually(alarmState, (state) => state === 'OK');
+    await invoke();
+    await setCopies(0);
+    const stuck = [(await component()).RuntimeConfig, await alarmState()];
+    const rewoken = await eventually(invoke, served);
+
+    // Act: woken while its archive is broken, then repaired
+    await setCopies(0);
+    await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: archiveKey, Body: 'not a tar.gz' }));
+    await eventually(alarmState, (state) => state === 'OK');
+    await invoke();
+    const failing = await eventually(component, (c) => c.FailureReason !== undefined);
+    await uploadArchive(archiveKey);
+    const repaired = await eventually(invoke, served);
+    const afterRepair = await component();
+
+    // Assess
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(starting.RuntimeConfig).toEqual({ DesiredCopyCount: 1, CurrentCopyCount: 0 });
+    expect(started.RuntimeConfig).toEqual({ DesiredCopyCount: 1, CurrentCopyCount: 1 });
+    expect(stuck).toEqual([{ DesiredCopyCount: 0, CurrentCopyCount: 0 }, 'ALARM']);
+    expect(rewoken).toMatchObject({ InvokedProductionVariant: 'AllTraffic' });
+    expect([failing.InferenceComponentStatus, failing.RuntimeConfig]).toEqual(['InService', { DesiredCopyCount: 1, CurrentCopyCount: 0 }]);
+    expect(failing.FailureReason).toMatch(/^Failed to extract model data archive from URL "s3:\/\/lake\/models\/resnet-ic\/model\.tar\.gz"/);
+    expect(repaired).toMatchObject({ InvokedProductionVariant: 'AllTraffic' });
+    expect(afterRepair.FailureReason).toBeUndefined();
+  }, 60_000);
+
   it('tears down: policies, target, alarm, component (the endpoint refuses deletion while it hosts one), endpoint', async () => {
     // Act
     const refused = await failure(sagemaker.send(new DeleteEndpointCommand({ EndpointName: 'ic-ep' })));
@@ -435,6 +515,38 @@ describe('SageMaker emulator: inference components that scale to zero', () => {
       `No scalable target registered for service namespace: sagemaker, resource ID: ${resourceId}, scalable dimension: ${dimension}`,
     ]);
     expect((await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['resnet-ic-wake'] }))).MetricAlarms).toEqual([]);
+  });
+});
+
+describe('SageMaker emulator: extracted model archives', () => {
+  it("removes a model's extracted archive once no container uses it: its endpoint deleted, or failed", async () => {
+    // Prepare
+    const stateDir = await mkdtemp(join(workDir, 'archives-'));
+    const own = await startSageMakerEmulator({ port: 0, region: LOCAL_REGION, s3: env.s3, stateDir, delays: { endpointCreateMs: 20, deleteMs: 20 } });
+    const client = new SageMakerClient({ region: LOCAL_REGION, endpoint: own.endpoint, credentials: LOCAL_CREDENTIALS });
+    const extracted = (model: string) => access(join(stateDir, 'models', model)).then(() => true, () => false);
+    const deploy = async (name: string, modelDataUrl: string) => {
+      await client.send(new CreateModelCommand({ ModelName: name, ExecutionRoleArn: ROLE, PrimaryContainer: { Image: TRITON_IMAGE, ModelDataUrl: modelDataUrl } }));
+      await client.send(new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name, InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1 }] }));
+      await client.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
+      return eventually(() => client.send(new DescribeEndpointCommand({ EndpointName: name })), (e) => e.EndpointStatus !== 'Creating');
+    };
+    const unloadable = await uploadArchive('models/unloadable/model.tar.gz', { 'config.pbtxt': 'platform: "onnxruntime_onnx"' });
+    try {
+      // Act
+      const [served, failed] = await Promise.all([deploy('served', `s3://${BUCKET}/models/resnet/model.tar.gz`), deploy('unloadable', unloadable)]);
+      const whileServing = await extracted('served');
+      await client.send(new DeleteEndpointCommand({ EndpointName: 'served' }));
+      const afterDeletion = await eventually(() => extracted('served'), (present) => !present);
+      const afterFailure = await eventually(() => extracted('unloadable'), (present) => !present);
+
+      // Assess
+      expect([served.EndpointStatus, failed.EndpointStatus]).toEqual(['InService', 'Failed']);
+      expect([whileServing, afterDeletion, afterFailure]).toEqual([true, false, false]);
+    } finally {
+      client.destroy();
+      await own.close();
+    }
   });
 });
 

@@ -2,10 +2,14 @@
  * Application Auto Scaling and CloudWatch alarms, as far as SageMaker's scale-to-zero uses them:
  * scalable targets (`endpoint/<name>/variant/<variant>`, `inference-component/<name>`), scaling
  * policies, metric alarms. The emulator plays CloudWatch and the policies too: a
- * `NoCapacityInvocationFailures` datapoint puts the alarms on that component's metric in ALARM,
- * and their step-scaling actions add copies (from zero, after the copy start delay); a component
- * idle for the scale-in time goes to zero copies when a target-tracking policy may scale it in
- * and its target's minimum is 0. Target tracking alone never leaves zero, as in AWS.
+ * `NoCapacityInvocationFailures` datapoint that breaches an alarm on that component's metric puts
+ * it in ALARM and runs its step-scaling actions, which add copies (from zero, after the copy start
+ * delay, with the policy's cooldown); every alarm `Period` the alarm is evaluated again on the
+ * datapoints of that period: while they breach it stays in ALARM and runs its actions again (as
+ * CloudWatch re-invokes Application Auto Scaling actions each period), otherwise it leaves ALARM
+ * as its `TreatMissingData` says. A component idle for the scale-in time, whose copies are not
+ * starting, goes to zero copies when a target-tracking policy may scale it in and its target's
+ * minimum is 0. Target tracking alone never leaves zero, as in AWS.
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
@@ -68,6 +72,17 @@ const keyOf = (resourceId: string, dimension: string) => `${resourceId}|${dimens
 const policyKey = (policy: { readonly ResourceId: string; readonly ScalableDimension: string; readonly PolicyName: string }) => `${keyOf(policy.ResourceId, policy.ScalableDimension)}|${policy.PolicyName}`;
 const componentOf = (resourceId: string) => /^inference-component\/(.+)$/.exec(resourceId)?.[1];
 
+/** The inference component whose `NoCapacityInvocationFailures` an alarm watches, if it watches one. */
+const watchedComponent = (alarm: Alarm) =>
+  alarm.MetricName === NO_CAPACITY_METRIC && alarm.Namespace === SAGEMAKER_NAMESPACE ? alarm.Dimensions?.find((d) => d.Name === 'InferenceComponentName')?.Value : undefined;
+
+/** A step policy's last scaling activity: when, and the capacity it scaled from and to. */
+interface Activity {
+  readonly at: number;
+  readonly from: number;
+  readonly to: number;
+}
+
 function breaches(alarm: Alarm, value: number): boolean {
   const threshold = alarm.Threshold ?? 0;
   switch (alarm.ComparisonOperator) {
@@ -87,6 +102,12 @@ export class Scaling {
   private readonly targets = new Map<string, Target>();
   private readonly policies = new Map<string, Policy>();
   private readonly alarms = new Map<string, Alarm>();
+  /** When each component's `NoCapacityInvocationFailures` datapoints were emitted (epoch ms, oldest first). */
+  private readonly noCapacityDatapoints = new Map<string, number[]>();
+  /** When each alarm was last evaluated by its period (or went to ALARM). */
+  private readonly evaluatedAt = new Map<string, number>();
+  /** Each step policy's last scaling activity, for its cooldown. */
+  private readonly activities = new Map<string, Activity>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -95,7 +116,11 @@ export class Scaling {
     private readonly delays: () => EmulatorDelays,
     sweepIntervalMs: number,
   ) {
-    this.sweeper = setInterval(() => this.scaleInIdle(), sweepIntervalMs);
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      this.evaluateAlarms(now);
+      this.scaleInIdle(now);
+    }, sweepIntervalMs);
     this.sweeper.unref();
   }
 
@@ -138,7 +163,11 @@ export class Scaling {
     const input = parseInput(targetKey, body);
     const key = keyOf(input.ResourceId, input.ScalableDimension);
     if (!this.targets.delete(key)) throw this.noTarget(input);
-    for (const [policyKey, policy] of this.policies) if (keyOf(policy.ResourceId, policy.ScalableDimension) === key) this.policies.delete(policyKey);
+    for (const [policyKey, policy] of this.policies) {
+      if (keyOf(policy.ResourceId, policy.ScalableDimension) !== key) continue;
+      this.policies.delete(policyKey);
+      this.activities.delete(policyKey);
+    }
     return {};
   }
 
@@ -177,6 +206,7 @@ export class Scaling {
 
   deleteScalingPolicy(body: unknown): unknown {
     const input = parseInput(deletePolicySchema, body);
+    this.activities.delete(policyKey(input));
     if (!this.policies.delete(policyKey(input))) {
       throw new AwsError(
         400,
@@ -216,7 +246,10 @@ export class Scaling {
     const { AlarmNames } = parseInput(z.looseObject({ AlarmNames: z.array(z.string()) }), body);
     const missing = AlarmNames.filter((alarm) => !this.alarms.has(alarm));
     if (missing.length > 0) throw new AwsError(404, 'ResourceNotFound', `${missing.join(', ')} not found`);
-    AlarmNames.forEach((alarm) => this.alarms.delete(alarm));
+    for (const alarm of AlarmNames) {
+      this.alarms.delete(alarm);
+      this.evaluatedAt.delete(alarm);
+    }
     return {};
   }
 
@@ -238,38 +271,89 @@ export class Scaling {
     };
   }
 
-  private setState(alarm: Alarm, state: Alarm['state'], reason: string): boolean {
-    if (alarm.state === state) return false;
+  private setState(alarm: Alarm, state: Alarm['state'], reason: string): void {
+    if (alarm.state === state) return;
     alarm.state = state;
     alarm.stateReason = reason;
     alarm.stateUpdated = new Date();
-    return true;
   }
 
-  /** The alarms watching a component's no-capacity metric. */
-  private noCapacityAlarms(component: string): Alarm[] {
-    return [...this.alarms.values()].filter(
-      (alarm) => alarm.MetricName === NO_CAPACITY_METRIC && alarm.Namespace === SAGEMAKER_NAMESPACE && (alarm.Dimensions ?? []).some((d) => d.Name === 'InferenceComponentName' && d.Value === component),
-    );
+  /** The statistic of an alarm's metric over its last period ending `now`; `undefined` when no datapoint fell in it. */
+  private statistic(alarm: Alarm, component: string, now: number): number | undefined {
+    const since = now - (alarm.Period ?? 60) * 1000;
+    const count = (this.noCapacityDatapoints.get(component) ?? []).filter((at) => at > since).length;
+    if (count === 0) return undefined;
+    // Every datapoint is 1: only the sum and the count grow with them.
+    return alarm.Statistic === 'Sum' || alarm.Statistic === 'SampleCount' ? count : 1;
   }
 
   /**
-   * Records a `NoCapacityInvocationFailures` datapoint for a component: alarms that it breaches go
-   * to ALARM, and each step-scaling policy among their actions scales the component.
+   * Records a `NoCapacityInvocationFailures` datapoint for a component: an alarm on it that is not
+   * in ALARM and whose period's statistic now breaches goes to ALARM and runs its actions.
    */
   recordNoCapacity(component: ComponentRecord): void {
-    for (const alarm of this.noCapacityAlarms(component.name)) {
-      if (!breaches(alarm, 1) || !this.setState(alarm, 'ALARM', `Threshold Crossed: 1 datapoint [1.0] was ${alarm.ComparisonOperator} the threshold (${alarm.Threshold ?? 0}).`)) continue;
-      if (alarm.ActionsEnabled === false) continue;
-      for (const action of alarm.AlarmActions ?? []) {
-        const policy = [...this.policies.values()].find((candidate) => candidate.arn === action);
-        if (policy?.PolicyType === 'StepScaling') this.applyStep(policy, 1 - (alarm.Threshold ?? 0));
-      }
+    const now = Date.now();
+    this.noCapacityDatapoints.set(component.name, [...(this.noCapacityDatapoints.get(component.name) ?? []), now]);
+    for (const alarm of this.alarms.values()) {
+      if (watchedComponent(alarm) !== component.name || alarm.state === 'ALARM') continue;
+      const value = this.statistic(alarm, component.name, now);
+      if (value === undefined || !breaches(alarm, value)) continue;
+      this.setState(alarm, 'ALARM', `Threshold Crossed: 1 datapoint [${value}] was ${alarm.ComparisonOperator} the threshold (${alarm.Threshold ?? 0}).`);
+      this.runActions(alarm, value, now);
     }
   }
 
-  /** Applies a step-scaling policy to its component for a metric `excess` over the alarm's threshold. */
-  private applyStep(policy: Policy, excess: number): void {
+  /**
+   * Evaluates each no-capacity alarm in ALARM whose period has passed since it was last evaluated:
+   * the period's datapoints still breach it → it runs its actions again; they do not → OK; none
+   * came → as its `TreatMissingData` says (`notBreaching` OK, `missing` INSUFFICIENT_DATA,
+   * `breaching` ALARM with its actions, `ignore` unchanged). Then forgets datapoints older than
+   * every alarm's period.
+   */
+  private evaluateAlarms(now: number): void {
+    let longestPeriodMs = 0;
+    for (const alarm of this.alarms.values()) {
+      const component = watchedComponent(alarm);
+      if (component === undefined) continue;
+      const periodMs = (alarm.Period ?? 60) * 1000;
+      longestPeriodMs = Math.max(longestPeriodMs, periodMs);
+      if (alarm.state !== 'ALARM' || now - (this.evaluatedAt.get(alarm.AlarmName) ?? alarm.stateUpdated.getTime()) < periodMs) continue;
+      this.evaluatedAt.set(alarm.AlarmName, now);
+      const value = this.statistic(alarm, component, now);
+      const missing = alarm.TreatMissingData ?? 'missing';
+      if (value !== undefined ? breaches(alarm, value) : missing === 'breaching') {
+        this.runActions(alarm, value ?? alarm.Threshold ?? 0, now);
+      } else if (value !== undefined) {
+        this.setState(alarm, 'OK', `Threshold Crossed: 1 datapoint [${value}] was not ${alarm.ComparisonOperator} the threshold (${alarm.Threshold ?? 0}).`);
+      } else if (missing === 'notBreaching') {
+        this.setState(alarm, 'OK', 'Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].');
+      } else if (missing === 'missing') {
+        this.setState(alarm, 'INSUFFICIENT_DATA', 'Insufficient Data: 1 datapoint was unknown.');
+      }
+    }
+    for (const [component, datapoints] of this.noCapacityDatapoints) {
+      const kept = datapoints.filter((at) => at > now - longestPeriodMs);
+      if (kept.length === 0) this.noCapacityDatapoints.delete(component);
+      else this.noCapacityDatapoints.set(component, kept);
+    }
+  }
+
+  /** Runs an alarm's actions for a metric `value`: each step-scaling policy among them scales its component. */
+  private runActions(alarm: Alarm, value: number, now: number): void {
+    this.evaluatedAt.set(alarm.AlarmName, now);
+    if (alarm.ActionsEnabled === false) return;
+    for (const action of alarm.AlarmActions ?? []) {
+      const policy = [...this.policies.values()].find((candidate) => candidate.arn === action);
+      if (policy?.PolicyType === 'StepScaling') this.applyStep(policy, value - (alarm.Threshold ?? 0), now);
+    }
+  }
+
+  /**
+   * Applies a step-scaling policy to its component for a metric `excess` over the alarm's
+   * threshold. Within the policy's cooldown after its last activity, scale-in is blocked and a
+   * scale-out counts the capacity that activity added (it scales out again only beyond it).
+   */
+  private applyStep(policy: Policy, excess: number, now: number): void {
     const component = componentOf(policy.ResourceId);
     const record = component === undefined ? undefined : this.control.components.get(component);
     const target = this.targets.get(keyOf(policy.ResourceId, policy.ScalableDimension));
@@ -277,23 +361,29 @@ export class Scaling {
     if (record === undefined || target === undefined || config === undefined || record.status !== 'InService') return;
     const step = config.StepAdjustments.find((s) => (s.MetricIntervalLowerBound ?? -Infinity) <= excess && excess < (s.MetricIntervalUpperBound ?? Infinity));
     if (step === undefined) return;
-    const current = record.desiredCopies;
-    const wanted =
+    const adjusted = (capacity: number) =>
       config.AdjustmentType === 'ExactCapacity' ? step.ScalingAdjustment
-      : config.AdjustmentType === 'ChangeInCapacity' ? current + step.ScalingAdjustment
-      : Math.round(current * (1 + step.ScalingAdjustment / 100));
-    const copies = Math.min(target.MaxCapacity, Math.max(target.MinCapacity, wanted));
-    if (copies !== current) this.control.setCopyCount(record, copies);
+      : config.AdjustmentType === 'ChangeInCapacity' ? capacity + step.ScalingAdjustment
+      : Math.round(capacity * (1 + step.ScalingAdjustment / 100));
+    const bounded = (capacity: number) => Math.min(target.MaxCapacity, Math.max(target.MinCapacity, capacity));
+    const current = record.desiredCopies;
+    let copies = bounded(adjusted(current));
+    const last = this.activities.get(policyKey(policy));
+    if (last !== undefined && now - last.at < (config.Cooldown ?? 0) * 1000) {
+      if (copies < current) return;
+      if (last.to > last.from) copies = bounded(adjusted(last.from));
+      if (copies <= current) return;
+    }
+    if (copies === current) return;
+    this.activities.set(policyKey(policy), { at: now, from: current, to: copies });
+    this.control.setCopyCount(record, copies);
   }
 
-  /** Scales in to zero the components idle longer than the scale-in time, where scaling allows it; their alarms return to OK once they have copies. */
-  private scaleInIdle(): void {
-    const now = Date.now();
+  /** Scales in to zero the components idle longer than the scale-in time (and not starting copies), where scaling allows it. */
+  private scaleInIdle(now: number): void {
     for (const record of this.control.components.values()) {
-      if (record.currentCopies > 0) {
-        for (const alarm of this.noCapacityAlarms(record.name)) this.setState(alarm, 'OK', 'Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].');
-      }
-      if (record.status !== 'InService' || record.desiredCopies === 0 || now - record.lastInvokedAt < this.delays().scaleInIdleMs) continue;
+      const starting = record.desiredCopies > record.currentCopies;
+      if (record.status !== 'InService' || record.desiredCopies === 0 || starting || now - record.lastInvokedAt < this.delays().scaleInIdleMs) continue;
       const resourceId = `inference-component/${record.name}`;
       const target = this.targets.get(keyOf(resourceId, COPY_COUNT));
       const canScaleIn = [...this.policies.values()].some(
