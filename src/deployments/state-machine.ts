@@ -14,7 +14,7 @@
  * tries again. A teardown never gives up (a deployment left behind would keep billing): its errors
  * are recorded as its reason while it stays DELETING.
  */
-import { DependencyUnavailableError, PlatformError } from '../errors.js';
+import { clip, DependencyUnavailableError, PlatformError } from '../errors.js';
 import { isTransientAwsError } from '../aws/dependency-errors.js';
 import type { Deployment, DeploymentState } from '../registry/types.js';
 import type { DeployProgress, TeardownProgress } from './deployer.js';
@@ -59,6 +59,9 @@ export function afterTeardownStep(current: Deployment, progress: TeardownProgres
   return current.redeploy === true ? moved(current, 'DEPLOYING', 'deploying again', at) : moved(current, 'DELETED', undefined, at);
 }
 
+/** Longest error message kept as a deployment's reason. */
+const MAX_REASON_CHARS = 500;
+
 /** Whether an error is worth only a retry at the next run (throttling, an outage, a timeout). */
 export const isTransient = (error: unknown): boolean => error instanceof DependencyUnavailableError || isTransientAwsError(error);
 
@@ -70,7 +73,8 @@ export const isTransient = (error: unknown): boolean => error instanceof Depende
 export function afterStepError(current: Deployment, error: unknown, at: string): Deployment {
   const { name, message } = error as Error;
   // The platform's own errors speak for themselves; SageMaker's are named (`ResourceLimitExceeded: …`).
-  const reason = error instanceof PlatformError || name === undefined || name === 'Error' ? message : `${name}: ${message}`;
+  // Clipped: a SageMaker validation message can list every instance type (4.5 KB).
+  const reason = clip(error instanceof PlatformError || name === undefined || name === 'Error' ? message : `${name}: ${message}`, MAX_REASON_CHARS);
   return current.state === 'DELETING' ? moved(current, 'DELETING', `retrying after: ${reason}`, at) : failed(current, reason, at);
 }
 
