@@ -8,3 +8,12 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /** Largest request line and headers together: API Gateway's REST API quota (10,240 bytes); the local gateway applies it too. */
 export const MAX_REQUEST_HEADER_BYTES = 10_240;
+
+/**
+ * Request and response media types API Gateway passes as bytes (its `binaryMediaTypes`): a request
+ * body of one of these reaches the function base64-encoded (`isBase64Encoded`), 4/3 its size, and a
+ * base64 result goes back as bytes when the request's first `Accept` value is one of them. Binary
+ * tensors (the Open Inference Protocol's binary data extension) travel as `application/octet-stream`;
+ * JSON stays text, so a JSON request keeps the whole payload limit.
+ */
+export const BINARY_MEDIA_TYPES: readonly string[] = ['application/octet-stream'];
