@@ -50,14 +50,9 @@ export function dimensionNamesOf(session: InferenceSession): Map<string, (string
   );
 }
 
-/**
- * Checks that requests can feed a signature: it has inputs (a request names at least one, in
- * both protocols) and none is FP16 (FP16 inputs cannot be sent yet).
- */
+/** Checks that requests can feed a signature: it has inputs (a request names at least one, in both protocols). */
 export function assertServable(signature: ModelSignature): void {
   if (signature.inputs.length === 0) throw new UnsupportedTensorError('the model has no inputs; a request must feed at least one input');
-  const fp16 = signature.inputs.find((input) => input.datatype === 'FP16');
-  if (fp16 !== undefined) throw new UnsupportedTensorError(`input '${fp16.name}' is FP16; FP16 inputs are not supported yet`);
 }
 
 /** Checks a model's missing-value declaration (`model-metadata.ts`): a JSON array of names of its inputs. */

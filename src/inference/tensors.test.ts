@@ -2,7 +2,7 @@ import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
-import { flatten, fromOrtTensor, halfToNumber, toOrtTensor } from './tensors.js';
+import { flatten, fromOrtTensor, halfToNumber, numberToHalf, toOrtTensor } from './tensors.js';
 
 const spec = (datatype: TensorSpec['datatype'], shape: number[] = [-1]): TensorSpec => ({ name: 'x', datatype, shape });
 /** An FP32 input whose rank the model does not declare. */
@@ -128,7 +128,8 @@ describe('toOrtTensor', () => {
     ['INT64', ['12a'], /expected an integer/],
     ['BOOL', [1], /expected true or false/],
     ['BYTES', [3], /expected a string/],
-    ['FP16', [1], /FP16 inputs are not supported/],
+    ['FP16', [70000], /element 0 is 70000; out of range for FP16 \(±65504\)/],
+    ['FP16', ['1'], /expected a finite number/],
   ] as const)('rejects invalid %s elements', (datatype, data, message) => {
     expect(() => toOrtTensor(spec(datatype), { name: 'x', datatype, shape: [1], data })).toThrowError(message);
   });
@@ -230,5 +231,68 @@ describe('halfToNumber', () => {
     expect(halfToNumber(0x0001)).toBeCloseTo(5.96e-8, 10);
     expect(halfToNumber(0x7c00)).toBe(Infinity);
     expect(Number.isNaN(halfToNumber(0x7e00))).toBe(true);
+  });
+});
+
+describe('FP16 inputs', () => {
+  it('takes JSON numbers as the nearest halves and binary data as the half bits it holds, answering alike', () => {
+    // Act
+    const fromJson = toOrtTensor(spec('FP16'), { name: 'x', datatype: 'FP16', shape: [3], data: [0.1, -2.5, 65504] });
+    const fromBytes = toOrtTensor(spec('FP16'), { name: 'x', datatype: 'FP16', shape: [3], data: [], bytes: new Uint8Array(Uint16Array.of(0x2e66, 0xc100, 0x7bff).buffer) });
+
+    // Assess
+    expect(fromJson.type).toBe('float16');
+    expect([...(fromJson.data as Uint16Array)]).toEqual([0x2e66, 0xc100, 0x7bff]);
+    expect([...(fromBytes.data as Uint16Array)]).toEqual([0x2e66, 0xc100, 0x7bff]);
+    expect(fromOrtTensor('y', fromBytes).data).toEqual([halfToNumber(0x2e66), -2.5, 65504]);
+  });
+});
+
+describe('binary inputs', () => {
+  it.each([
+    ['too few bytes for the shape', 'FP32', [2], new Uint8Array(4), /input 'x': binary data of 4 bytes where shape \[2\] of FP32 needs 8/],
+    ['a NaN where the model handles no missing values', 'FP32', [1], new Uint8Array(Float32Array.of(Number.NaN).buffer), /element 0 is NaN, but the model does not declare missing-value handling/],
+    ['an infinite float', 'FP64', [1], new Uint8Array(Float64Array.of(Number.NEGATIVE_INFINITY).buffer), /element 0 is infinite/],
+    ['a BOOL byte other than 0 or 1', 'BOOL', [2], Uint8Array.of(1, 2), /element 1 is a BOOL byte other than 0 or 1/],
+    ['a string with U+0000', 'BYTES', [1], Uint8Array.of(2, 0, 0, 0, 97, 0), /element 0 contains U\+0000/],
+    ['BYTES that are not UTF-8', 'BYTES', [1], Uint8Array.of(1, 0, 0, 0, 0xff), /binary data of 5 bytes that are not length-prefixed UTF-8 elements/],
+  ] as const)('refuses %s with a 400 naming the input', (_, datatype, shape, bytes, message) => {
+    expect(() => toOrtTensor(spec(datatype), { name: 'x', datatype, shape, data: [], bytes })).toThrowError(message);
+  });
+
+  it('takes little-endian INT64 beyond 2^53 exactly', () => {
+    const tensor = toOrtTensor(spec('INT64'), { name: 'x', datatype: 'INT64', shape: [1], data: [], bytes: new Uint8Array(BigInt64Array.of(9007199254740993n).buffer) });
+    expect(tensor.data).toEqual(BigInt64Array.of(9007199254740993n));
+  });
+});
+
+describe('numberToHalf', () => {
+  it('gives back every finite half exactly, and rounds each midpoint between neighbours to the even one, values off it to the nearer', () => {
+    // Prepare: every non-negative finite half and its successor.
+    const mismatches: string[] = [];
+    for (let bits = 0; bits < 0x7c00; bits++) {
+      const value = halfToNumber(bits);
+      const next = halfToNumber(bits + 1);
+      const middle = (value + next) / 2;
+      const even = bits % 2 === 0 ? bits : bits + 1;
+      // Act, Assess (collected: 31,744 cases)
+      if (numberToHalf(value) !== bits || numberToHalf(-value) !== (bits | 0x8000)) mismatches.push(`${bits}: round trip`);
+      if (numberToHalf(middle) !== even) mismatches.push(`${bits}: midpoint`);
+      if (bits + 1 < 0x7c00 && numberToHalf(middle + (next - value) / 8) !== bits + 1) mismatches.push(`${bits}: above midpoint`);
+      if (bits + 1 < 0x7c00 && numberToHalf(middle - (next - value) / 8) !== bits) mismatches.push(`${bits}: below midpoint`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('overflows to infinity from the largest half\'s rounding range on, keeps NaN and signed zero', () => {
+    expect(numberToHalf(65504)).toBe(0x7bff);
+    expect(numberToHalf(65519.99)).toBe(0x7bff);
+    expect(numberToHalf(65520)).toBe(0x7c00);
+    expect(numberToHalf(-1e9)).toBe(0xfc00);
+    expect(numberToHalf(Number.NaN) & 0x7c00).toBe(0x7c00);
+    expect(numberToHalf(Number.NaN) & 0x3ff).not.toBe(0);
+    expect(numberToHalf(-0)).toBe(0x8000);
+    expect(numberToHalf(2 ** -25)).toBe(0);
+    expect(numberToHalf(2 ** -25 * 1.0001)).toBe(1);
   });
 });

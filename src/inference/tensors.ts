@@ -4,6 +4,7 @@ import { jsonNumber } from '../json-number.js';
 import { loneSurrogate } from '../validation/unicode.js';
 import type { TensorSpec, V2Datatype } from '../registry/types.js';
 import { INTEGER_RANGES, v2DatatypeOf, type OrtType } from './datatypes.js';
+import { binaryTensor } from './triton-binary.js';
 import { MISSING_VALUES_METADATA_KEY } from '../ml/onnx/metadata-keys.js';
 
 /** One tensor of a KServe v2 request (`inputs[i]`), after structural validation. */
@@ -12,6 +13,11 @@ export interface V2TensorInput {
   readonly datatype: string;
   readonly shape: readonly number[];
   readonly data: readonly unknown[];
+  /**
+   * The tensor's bytes, when it came as binary data (the binary tensor data extension:
+   * little-endian, row-major; `data` is then empty).
+   */
+  readonly bytes?: Uint8Array;
   /**
    * How an element is named in an error, by its row-major index (KServe v1 names instances).
    *
@@ -192,6 +198,17 @@ function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
   return parsed;
 }
 
+/** FP16 elements as onnxruntime-node takes them without Float16Array: their IEEE 754 half-precision bits, each number rounded to the nearest half. */
+function toHalves(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): Uint16Array {
+  const floats = toFloats(spec, data, new Float32Array(data.length), acceptsMissing);
+  const halves = new Uint16Array(floats.length);
+  for (let i = 0; i < floats.length; i++) {
+    halves[i] = numberToHalf(floats[i]!);
+    if (!Number.isNaN(floats[i]!) && (halves[i]! & 0x7c00) === 0x7c00) fail(i, `is ${data[i] as number}; out of range for FP16 (±65504)`);
+  }
+  return halves;
+}
+
 type SmallIntArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
 
 function toSmallInts(spec: TensorSpec, data: readonly unknown[], array: SmallIntArray): SmallIntArray {
@@ -258,8 +275,7 @@ function typedData(spec: TensorSpec, data: readonly unknown[], acceptsMissing: b
     case 'UINT64': return { type: 'uint64', values: toBigInts(spec, data, new BigUint64Array(n)) };
     case 'BOOL': return { type: 'bool', values: toBools(spec, data) };
     case 'BYTES': return { type: 'string', values: toStrings(spec, data, acceptsMissing) };
-    case 'FP16':
-      throw new InvalidRequestError(`input ${quote(spec.name)}: FP16 inputs are not supported yet; export the model with FP32 inputs`);
+    case 'FP16': return { type: 'float16', values: toHalves(spec, data, acceptsMissing) };
   }
 }
 
@@ -275,6 +291,7 @@ export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissi
     throw new InvalidRequestError(`input ${quote(spec.name)}: datatype ${quote(input.datatype)} does not match the model's ${spec.datatype}`);
   }
   checkShape(spec, input.shape);
+  if (input.bytes !== undefined) return binaryOrtTensor(spec, input.shape, input.bytes, acceptsMissing);
   const data = elementsOf(spec, input.data, input.shape);
   let typed: ReturnType<typeof typedData>;
   try {
@@ -290,6 +307,65 @@ export function toOrtTensor(spec: TensorSpec, input: V2TensorInput, acceptsMissi
   } catch (error) {
     throw new InvalidRequestError(`input ${quote(spec.name)}: ${(error as Error).message}`, error);
   }
+}
+
+/** `x` rounded to the nearest integer, ties to even (IEEE 754's default rounding). */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const rest = x - floor;
+  return rest > 0.5 ? floor + 1 : rest < 0.5 ? floor : floor + (floor % 2);
+}
+
+/**
+ * A number as IEEE 754 half-precision bits, rounded once from the double to the nearest half
+ * (ties to even): beyond the largest half's rounding range (±65520) it is ±Infinity; NaN stays NaN.
+ */
+export function numberToHalf(value: number): number {
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const magnitude = Math.abs(value);
+  if (magnitude >= 65520) return sign | 0x7c00;
+  // Subnormal halves are multiples of 2^-24; 1024 of them is the smallest normal half, whose bits are 1024 too.
+  if (magnitude < 2 ** -14) return sign | roundHalfEven(magnitude * 2 ** 24);
+  let exponent = Math.floor(Math.log2(magnitude));
+  if (2 ** exponent > magnitude) exponent--;
+  else if (2 ** (exponent + 1) <= magnitude) exponent++;
+  let significand = roundHalfEven(magnitude / 2 ** (exponent - 10));
+  if (significand === 2048) {
+    significand = 1024;
+    exponent++;
+  }
+  return sign | ((exponent + 15) << 10) | (significand - 1024);
+}
+
+/**
+ * A binary input (the binary tensor data extension) as an onnxruntime tensor: as many bytes as
+ * the shape holds, and values held to the same rules as JSON ones: floats finite (NaN only where
+ * the model handles missing values), strings that reach the model intact.
+ */
+function binaryOrtTensor(spec: TensorSpec, shape: readonly number[], bytes: Uint8Array, acceptsMissing: boolean): Tensor {
+  const tensor = binaryTensor(spec.datatype, shape, bytes);
+  if (typeof tensor === 'string') throw new InvalidRequestError(`input ${quote(spec.name)}: binary data of ${tensor}`);
+  const values = tensor.data;
+  const bad = (index: number, problem: string): never => {
+    throw new InvalidRequestError(`input ${quote(spec.name)}: element ${index} ${problem}`);
+  };
+  if (values instanceof Float32Array || values instanceof Float64Array || (spec.datatype === 'FP16' && values instanceof Uint16Array)) {
+    const numbers = spec.datatype === 'FP16' ? Array.from(values as Uint16Array, halfToNumber) : (values as Float32Array | Float64Array);
+    for (let i = 0; i < numbers.length; i++) {
+      const value = numbers[i]!;
+      if (Number.isNaN(value) && !acceptsMissing) bad(i, `is NaN, but the model does not declare missing-value handling for this input (ONNX metadata '${MISSING_VALUES_METADATA_KEY}')`);
+      if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) bad(i, 'is infinite; expected a finite number');
+    }
+  } else if (Array.isArray(values)) {
+    values.forEach((value: string, i: number) => {
+      const problem = unsendable(value);
+      if (problem !== undefined) bad(i, `${problem}; ONNX Runtime takes strings as NUL-terminated UTF-8, so it would not reach the model intact`);
+    });
+  } else if (spec.datatype === 'BOOL' && (values as Uint8Array).some((byte) => byte > 1)) {
+    bad((values as Uint8Array).findIndex((byte) => byte > 1), 'is a BOOL byte other than 0 or 1');
+  }
+  return tensor;
 }
 
 /** An IEEE 754 half-precision value (its 16 bits) as a number. */
