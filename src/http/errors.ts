@@ -80,3 +80,10 @@ export class UnsupportedMediaTypeError extends HttpError {
     super(415, message ?? `content-type must be application/json, got ${contentType === undefined ? 'none' : quote(contentType)}`);
   }
 }
+
+/** 406: the answer cannot be given in a form the request's `Accept` allows. */
+export class NotAcceptableError extends HttpError {
+  constructor(message: string) {
+    super(406, message);
+  }
+}

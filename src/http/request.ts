@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import '../validation/zod.js';
-import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
+import { BINARY_MEDIA_TYPES, MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { InvalidRequestError, quote, RevisionMismatchError } from '../errors.js';
 import { parseOwnJson } from '../validation/own-json.js';
 import { parseWith } from '../validation/strict-parse.js';
@@ -81,6 +81,31 @@ function isUtf8(bytes: Buffer, cutShort = false): boolean {
 }
 
 const isUtf8Prefix = (bytes: Buffer): boolean => isUtf8(bytes, true);
+
+/**
+ * The bytes of a binary body (a media type API Gateway passes as bytes: `BINARY_MEDIA_TYPES`,
+ * base64 in the event): 415 when it reached the function as text, i.e. was not sent as one of
+ * those types (API Gateway would have decoded its bytes as UTF-8, damaging them); 413 above the
+ * payload limit.
+ */
+export function readBinaryBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, what: string, limitBytes = MAX_PAYLOAD_BYTES): Buffer {
+  if (!event.isBase64Encoded) {
+    const contentType = header(event, 'content-type');
+    throw new UnsupportedMediaTypeError(
+      contentType,
+      `${what} must be sent with content-type ${BINARY_MEDIA_TYPES.join(' or ')} (the types API Gateway passes as bytes), got ${contentType === undefined ? 'none' : quote(contentType)}`,
+    );
+  }
+  const bytes = Buffer.from(event.body ?? '', 'base64');
+  if (bytes.length > limitBytes) throw new PayloadTooLargeError(limitBytes, bytes.length);
+  return bytes;
+}
+
+/** Whether the request's first `Accept` value (the one API Gateway decides by) takes one of the binary media types. */
+export function acceptsBinary(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
+  const first = header(event, 'accept')?.split(',', 1)[0]?.split(';', 1)[0]?.trim().toLowerCase();
+  return first !== undefined && BINARY_MEDIA_TYPES.includes(first);
+}
 
 /**
  * Reads the JSON body of an API Gateway event: 415 if it is not declared as JSON or is encoded

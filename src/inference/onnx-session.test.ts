@@ -20,11 +20,8 @@ describe('threadsForMemory', () => {
 });
 
 describe('assertServable', () => {
-  it('refuses signatures with FP16 inputs, which requests cannot feed yet', () => {
-    const fp16 = { inputs: [{ name: 'h', datatype: 'FP16' as const, shape: [-1] }], outputs: [] };
-    expect(() => assertServable(fp16)).toThrowError(UnsupportedTensorError);
-    expect(() => assertServable(fp16)).toThrowError("input 'h' is FP16; FP16 inputs are not supported yet");
-    expect(() => assertServable({ inputs: [{ name: 'f', datatype: 'FP32', shape: [-1] }], outputs: [] })).not.toThrow();
+  it('serves signatures with FP16 inputs (JSON numbers or binary halves feed them)', () => {
+    expect(() => assertServable({ inputs: [{ name: 'h', datatype: 'FP16' as const, shape: [-1] }], outputs: [] })).not.toThrow();
   });
 
   it('refuses a model without inputs, which no request can call', () => {

@@ -1,10 +1,11 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { BINARY_MEDIA_TYPES } from '../../topology/limits.js';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import packageJson from '../../package.json' with { type: 'json' };
-import { NotFoundError, quote } from '../errors.js';
-import { MethodNotAllowedError } from '../http/errors.js';
-import { header, parseJsonBody } from '../http/request.js';
+import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
+import { MethodNotAllowedError, NotAcceptableError } from '../http/errors.js';
+import { acceptsBinary, header, parseJsonBody, readBinaryBody } from '../http/request.js';
 import { asHttpError, jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
@@ -16,7 +17,8 @@ import { backendKindOf, type Backend, type ServedModel } from './backend.js';
 import { fallsBack as isFallbackCase, type FallbackReason } from './backend-errors.js';
 import type { ModelResolver } from './resolver.js';
 import { predict } from './v1-protocol.js';
-import { infer, modelMetadata, parseInferRequest, type InferResponse } from './v2-protocol.js';
+import { infer, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
+import { binaryOutputNames, declaredHeaderLength, encodeBinaryAnswer, INFERENCE_HEADER_CONTENT_LENGTH, rawInferRequest, splitBinaryBody } from './binary-infer.js';
 
 /** Response header naming the model version that answered (for A/B attribution). */
 export const MODEL_VERSION_HEADER = 'x-model-version';
@@ -72,12 +74,33 @@ function predictTarget(segment: string): string {
 /** How a request that reached a version ended, for its counters. */
 const outcomeOf = (error: unknown): Outcome => (asHttpError(error).statusCode < 500 ? 'rejected' : 'failed');
 
-const answeredBy = (model: Pick<ServedModel, 'version' | 'backend'>, body: unknown, fallback?: FallbackMark) =>
-  jsonResponse(200, body, {
+/** Whether a content type is one API Gateway passes as bytes (a binary tensor request). */
+const isBinaryContentType = (contentType: string | undefined): boolean =>
+  contentType !== undefined && BINARY_MEDIA_TYPES.includes(contentType.split(';', 1)[0]!.trim().toLowerCase());
+
+/** How an answer's body becomes a response (JSON by default), given the headers that say who answered. */
+type Render<T> = (body: T, headers: Record<string, string>) => APIGatewayProxyResult;
+
+const renderJson: Render<unknown> = (body, headers) => jsonResponse(200, body, headers);
+
+const answeredBy = <T>(model: Pick<ServedModel, 'version' | 'backend'>, body: T, fallback?: FallbackMark, render: Render<T> = renderJson) =>
+  render(body, {
     [MODEL_VERSION_HEADER]: String(model.version.version),
     [MODEL_BACKEND_HEADER]: model.backend,
     ...(fallback === undefined ? {} : { [MODEL_FALLBACK_HEADER]: String(fallback.from) }),
   });
+
+/** An answer with binary outputs: the JSON response, then their bytes (`binary-infer.ts`), base64 for API Gateway to pass as bytes. */
+const renderBinary = (names: ReadonlySet<string>): Render<InferResponse> => (body, headers) => {
+  if (names.size === 0) return jsonResponse(200, body, headers);
+  const answer = encodeBinaryAnswer(body, names);
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/octet-stream', [INFERENCE_HEADER_CONTENT_LENGTH]: String(answer.headerLength), ...headers },
+    body: answer.body.toString('base64'),
+    isBase64Encoded: true,
+  };
+};
 
 /**
  * The data plane: Open Inference Protocol v2 and KServe v1 routes. A version
@@ -163,6 +186,7 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
     answer: (model: ServedModel) => Promise<T>,
     mark: (body: T, fallback: FallbackMark) => T,
     versionSegment?: string,
+    render?: Render<T>,
   ) => {
     const { version, alias, shadow, fallback } = await resolve(event, name, versionSegment);
     let answered: { model: ServedModel; body: T };
@@ -180,11 +204,11 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
       const marking = { reason: error.reason, from: version.version };
       const { model, body } = await attempt(standIn, alias, answer, false);
       await telemetry?.flushIfDue();
-      return answeredBy(model, mark(body, marking), marking);
+      return answeredBy(model, mark(body, marking), marking, render);
     }
     const { model, body } = answered;
-    if (telemetry === undefined) return answeredBy(model, body);
-    if (alias !== undefined && shadow !== undefined && random() * 100 < shadow.percent) {
+    if (telemetry === undefined) return answeredBy(model, body, undefined, render);
+    if (alias !== undefined && shadow !== undefined && request !== undefined && random() * 100 < shadow.percent) {
       telemetry.offerShadow({
         model: version.model,
         alias,
@@ -197,12 +221,42 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
       });
     }
     await telemetry.flushIfDue();
-    return answeredBy(model, body);
+    return answeredBy(model, body, undefined, render);
+  };
+
+  /**
+   * The request of a v2 infer call: JSON, or with the binary tensor data extension
+   * (`binary-infer.ts`); `undefined` for a raw binary body, whose request depends on the model.
+   */
+  const inferRequestOf = (event: APIGatewayProxyEvent): { request: InferRequest | undefined; body?: Buffer } => {
+    const headerLength = header(event, INFERENCE_HEADER_CONTENT_LENGTH);
+    if (headerLength === undefined && !isBinaryContentType(header(event, 'content-type'))) return { request: parseInferRequest(parseJsonBody(event)) };
+    const body = readBinaryBody(event, 'a binary inference request');
+    if (headerLength === undefined) {
+      throw new InvalidRequestError(`a binary inference request needs the ${INFERENCE_HEADER_CONTENT_LENGTH} header: the length of its JSON part, or 0 for a raw binary body`);
+    }
+    const length = declaredHeaderLength(headerLength, body.length);
+    if (length === 0) return { request: undefined, body };
+    const { header: json, data } = splitBinaryBody(body, length);
+    return { request: parseInferRequest(json, data) };
   };
 
   const inferRoute = async (event: APIGatewayProxyEvent) => {
-    const request = parseInferRequest(parseJsonBody(event));
-    return serve(event, pathParam(event, 'name'), 'v2', request, (model) => infer(model, request), markV2);
+    const { request, body } = inferRequestOf(event);
+    const asksBinary = request === undefined || request.parameters?.['binary_data_output'] === true || (request.outputs ?? []).some((o) => o.parameters?.['binary_data'] === true);
+    if (asksBinary && !acceptsBinary(event)) {
+      throw new NotAcceptableError('binary outputs are sent as application/octet-stream: send "Accept: application/octet-stream" first (API Gateway returns bytes only when the first Accept value is a binary type), or ask for JSON outputs');
+    }
+    let effective = request;
+    const answer = (model: ServedModel) => {
+      effective = request ?? rawInferRequest([...model.inputs.values()], body!);
+      return infer(model, effective);
+    };
+    // Shadow copies are JSON records: a request with binary tensors is not copied.
+    const copied = request !== undefined && request.inputs.every((input) => input.bytes === undefined) ? request : undefined;
+    return serve(event, pathParam(event, 'name'), 'v2', copied, answer, markV2, undefined, (answered, headers) =>
+      renderBinary(effective === undefined ? new Set<string>() : binaryOutputNames(effective, answered.outputs))(answered, headers),
+    );
   };
 
   /** KServe v1 `:predict`, on the default alias (`/v1/models/{name}:predict`) or a version (`…/versions/{v}:predict`). */

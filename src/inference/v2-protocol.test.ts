@@ -22,9 +22,8 @@ describe('parseInferRequest parameters', () => {
   });
 
   it.each([
-    ['request', { binary_data_output: true }, "unsupported parameter 'parameters.binary_data_output': binary tensor data (the binary data extension) is not supported yet"],
-    ['input', { binary_data_size: 16 }, "unsupported parameter 'inputs.0.parameters.binary_data_size': binary tensor data (the binary data extension) is not supported yet; tensors travel as JSON: send the values in \"data\""],
-    ['output', { binary_data: true }, "unsupported parameter 'outputs.0.parameters.binary_data': binary tensor data (the binary data extension) is not supported yet"],
+    ['input', { binary_data_size: 16 }, 'inputs.0.parameters.binary_data_size: binary data needs a binary request: the JSON header\'s length in Inference-Header-Content-Length, the body sent as application/octet-stream'],
+    ['input', { binary_data_size: -1 }, "invalid parameter 'inputs.0.parameters.binary_data_size': expected a number of bytes, got -1"],
     ['output', { classification: 3 }, "unsupported parameter 'outputs.0.parameters.classification': the classification extension is not supported"],
     ['request', { foo: 1 }, "unknown parameter 'parameters.foo': request parameters this server knows are binary_data_output; it ignores none"],
     ['input', { x: 1 }, "unknown parameter 'inputs.0.parameters.x': input parameters this server knows are binary_data_size; it ignores none"],

@@ -4,6 +4,7 @@ import { parseWith } from '../validation/strict-parse.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { ServedModel } from './backend.js';
 import type { V2TensorOutput } from './tensors.js';
+import { attachBinaryInputs, INFERENCE_HEADER_CONTENT_LENGTH } from './binary-infer.js';
 
 /** An array checked only for being an array: elements are checked per datatype later, without a per-element zod pass. */
 const arrayOf = <T>(what: string) => z.custom<T[]>((v) => Array.isArray(v), { message: `expected ${what}` });
@@ -18,7 +19,7 @@ const inferRequestSchema = z.object({
         name,
         shape: arrayOf<number>('an array of dimensions'),
         datatype: name,
-        data: arrayOf<unknown>('an array of values'),
+        data: z.optional(arrayOf<unknown>('an array of values')),
         parameters,
       }),
     )
@@ -30,8 +31,6 @@ const inferRequestSchema = z.object({
 /** Where a `parameters` object sits in a request: the request itself, an input or a requested output. */
 type ParameterLevel = 'request' | 'input' | 'output';
 
-const BINARY_NOT_SUPPORTED = 'binary tensor data (the binary data extension) is not supported yet; tensors travel as JSON';
-
 /**
  * The Open Inference Protocol parameters this server knows, where they may appear, and what it
  * answers: `undefined` when the value asks for what the server does anyway (JSON tensors), else
@@ -42,17 +41,22 @@ type Refusal = readonly ['invalid' | 'unsupported', string];
 
 const unsupported = (reason: string): Refusal => ['unsupported', reason];
 
-/** A boolean binary-data switch: `false` asks for JSON tensors (what the server does), `true` for binary ones. */
+/** A boolean binary-data switch: `false` asks for JSON tensors, `true` for binary ones (`binary-infer.ts`). */
 function binarySwitch(value: unknown): Refusal | undefined {
   if (typeof value !== 'boolean') {
     return ['invalid', `expected true or false, got ${typeof value === 'string' ? `the string ${quote(value)}` : (JSON.stringify(value) ?? typeof value)}`];
   }
-  return value ? unsupported(BINARY_NOT_SUPPORTED) : undefined;
+  return undefined;
+}
+
+/** A byte count of an input's binary data. */
+function byteCount(value: unknown): Refusal | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? undefined : ['invalid', `expected a number of bytes, got ${JSON.stringify(value) ?? typeof value}`];
 }
 
 const KNOWN_PARAMETERS: Readonly<Record<ParameterLevel, Readonly<Record<string, (value: unknown) => Refusal | undefined>>>> = {
   request: { binary_data_output: binarySwitch },
-  input: { binary_data_size: () => unsupported(`${BINARY_NOT_SUPPORTED}: send the values in "data"`) },
+  input: { binary_data_size: byteCount },
   output: {
     binary_data: binarySwitch,
     classification: () => unsupported('the classification extension is not supported; request the output without it and pick the top classes from its values'),
@@ -73,8 +77,12 @@ function checkParameters(level: ParameterLevel, path: string, given: Readonly<Re
   }
 }
 
-/** A parsed Open Inference Protocol v2 inference request. */
-export type InferRequest = z.infer<typeof inferRequestSchema>;
+type ParsedRequest = z.infer<typeof inferRequestSchema>;
+
+/** A parsed Open Inference Protocol v2 inference request: each input with its JSON `data`, or its binary data (`bytes`, `data` empty). */
+export type InferRequest = Omit<ParsedRequest, 'inputs'> & {
+  readonly inputs: readonly (ParsedRequest['inputs'][number] & { readonly data: unknown[]; readonly bytes?: Uint8Array })[];
+};
 
 /** An Open Inference Protocol v2 inference response. */
 export interface InferResponse {
@@ -89,13 +97,24 @@ export interface InferResponse {
 /**
  * Validates the structure of a v2 request body (tensor contents are checked against the model later),
  * and its `parameters` (request, inputs, outputs): an InvalidRequestError for one this server would not honour.
+ * `binaryData` is the binary data after a binary request's JSON header (`binary-infer.ts`): inputs
+ * with `binary_data_size` take their bytes from it; without it every input needs `data`.
  */
-export function parseInferRequest(body: unknown): InferRequest {
+export function parseInferRequest(body: unknown, binaryData?: Uint8Array): InferRequest {
   const request = parseWith(inferRequestSchema, body, 'inference request');
   checkParameters('request', 'parameters', request.parameters);
   request.inputs.forEach((input, i) => checkParameters('input', `inputs.${i}.parameters`, input.parameters));
   request.outputs?.forEach((output, i) => checkParameters('output', `outputs.${i}.parameters`, output.parameters));
-  return request;
+  if (binaryData !== undefined) return attachBinaryInputs(request, binaryData);
+  request.inputs.forEach((input, i) => {
+    if (input.parameters?.['binary_data_size'] !== undefined) {
+      throw new InvalidRequestError(
+        `inputs.${i}.parameters.binary_data_size: binary data needs a binary request: the JSON header's length in ${INFERENCE_HEADER_CONTENT_LENGTH}, the body sent as application/octet-stream`,
+      );
+    }
+    if (input.data === undefined) throw new InvalidRequestError(`inputs.${i}.data: expected an array of values`);
+  });
+  return request as InferRequest;
 }
 
 /** Runs a v2 inference request on a served model, whatever its backend. */
