@@ -11,6 +11,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
 import type { PlatformFunction } from './platform-function.js';
+import { BINARY_MEDIA_TYPES } from '../topology/limits.js';
 import { allowedMethods, type RouteSpec } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
 
@@ -151,6 +152,9 @@ export class PlatformApi extends Construct {
       description: 'Serverless AI platform: Open Inference Protocol data plane (API keys) and model registry control plane (IAM)',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       cloudWatchRole: props.cloudWatchRole ?? true,
+      // Binary tensors: such a body reaches the function base64-encoded, and a base64 result goes back as bytes
+      // when the first Accept media type is one of these (the local gateway does the same: local/gateway.ts).
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       ...(props.minCompressionSizeBytes === undefined ? {} : { minCompressionSize: Size.bytes(props.minCompressionSizeBytes) }),
       deployOptions: {
         stageName,

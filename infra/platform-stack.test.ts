@@ -224,6 +224,14 @@ describe('PlatformStack (platform topology)', () => {
       });
     });
 
+    it('passes the topology\'s binary media types as bytes (binary tensors), and JSON as text', () => {
+      // Act
+      const apis = Object.values(synthesized.template.findResources('AWS::ApiGateway::RestApi')) as CfnResourceJson[];
+
+      // Assess
+      expect(apis.map((api) => api.Properties?.['BinaryMediaTypes'])).toEqual([['application/octet-stream']]);
+    });
+
     it('binds a usage plan with throttle and quota to the stage and the API key', () => {
       // Prepare
       const { template, stack } = synthesized;

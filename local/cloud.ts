@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, functionEnvironment, type SageMakerNames } from '../topology/environment.js';
-import { MAX_PAYLOAD_BYTES } from '../topology/limits.js';
+import { BINARY_MEDIA_TYPES, MAX_PAYLOAD_BYTES } from '../topology/limits.js';
 import { type FunctionSpec, type QueueId, type Topology } from '../topology/spec.js';
 import { topology as platformTopology } from '../topology/topology.js';
 import { platformCodeVersion } from '../topology/code-version.js';
@@ -252,7 +252,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
   await Promise.all([...functions.values()].map((fn) => fn.warm()));
 
-  const gateway = createGateway({ functions: topology.functions, invoke, apiKey, maxRequestBytes: MAX_PAYLOAD_BYTES, maxResponseBytes: MAX_PAYLOAD_BYTES });
+  const gateway = createGateway({ functions: topology.functions, invoke, apiKey, maxRequestBytes: MAX_PAYLOAD_BYTES, maxResponseBytes: MAX_PAYLOAD_BYTES, binaryMediaTypes: BINARY_MEDIA_TYPES });
   const gatewayPort = await listen(gateway, port(0), 'API gateway');
   const baseUrl = `http://127.0.0.1:${gatewayPort}`;
 

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BINARY_MEDIA_TYPES, MAX_PAYLOAD_BYTES } from '../topology/limits.js';
 import { topology } from '../topology/topology.js';
 import { createGateway } from './gateway.js';
 import { FunctionInvocationError } from './local-function.js';
@@ -33,6 +34,7 @@ beforeAll(async () => {
     apiKey: API_KEY,
     maxRequestBytes: MAX_REQUEST_BYTES,
     maxResponseBytes: MAX_RESPONSE_BYTES,
+    binaryMediaTypes: BINARY_MEDIA_TYPES,
     invoke: (functionId, event) => {
       calls.push({ functionId, event: event as APIGatewayProxyEvent });
       return behaviour(event as APIGatewayProxyEvent);
@@ -376,18 +378,164 @@ describe('createGateway: proxy events and results', () => {
     expect(calls[0]?.event.pathParameters).toEqual({ nameAndVerb: 'iris:predict' });
   });
 
-  it('decodes a base64 result body to bytes', async () => {
-    // Prepare
-    const bytes = Buffer.from([0, 1, 2, 250, 255]);
-    behaviour = () =>
-      Promise.resolve({ statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes.toString('base64'), isBase64Encoded: true });
+});
 
+describe('createGateway: binary media types', () => {
+  /** Every byte value, and bytes that are not UTF-8 (a lone continuation byte, a truncated sequence). */
+  const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from([0x80, 0xe2, 0x82])]);
+  const binaryResult = (body = bytes.toString('base64')): APIGatewayProxyResult => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/octet-stream' },
+    body,
+    isBase64Encoded: true,
+  });
+
+  it('passes a body of a binary media type to the function base64-encoded, every byte intact', async () => {
     // Act
-    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() });
+    const plain = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/octet-stream' }), body: bytes });
+    const withParameter = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/octet-stream; x=1' }), body: bytes });
 
     // Assess
-    expect(response.status).toBe(200);
-    expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+    expect([plain.status, withParameter.status]).toEqual([201, 201]);
+    for (const { event } of calls) {
+      expect(event.isBase64Encoded).toBe(true);
+      expect(event.body).toBe(bytes.toString('base64'));
+      expect(Buffer.from(event.body!, 'base64')).toEqual(bytes);
+    }
+    expect(calls).toHaveLength(2);
+  });
+
+  it('passes a JSON body, or one without a Content-Type, as UTF-8 text (bytes that are not UTF-8 as U+FFFD), and an empty binary body as null', async () => {
+    // Prepare
+    const json = JSON.stringify({ inputs: [{ name: 'é', shape: [1], datatype: 'BYTES', data: ['😀'] }] });
+
+    // Act
+    await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/json' }), body: json });
+    await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/json' }), body: Buffer.from([0x7b, 0x80, 0x7d]) });
+    await postChunked('/v2/models/iris/infer', ['{}']);
+    await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/octet-stream' }), body: Buffer.alloc(0) });
+
+    // Assess
+    expect(calls.map(({ event }) => [event.body, event.isBase64Encoded])).toEqual([
+      [json, false],
+      ['{\ufffd}', false],
+      ['{}', false],
+      [null, false],
+    ]);
+  });
+
+  it('writes a base64 result as bytes when the first Accept media type is a binary one', async () => {
+    // Prepare
+    behaviour = () => Promise.resolve(binaryResult());
+
+    // Act
+    const exact = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ accept: 'application/octet-stream' }), body: '{}' });
+    const first = await fetch(`${baseUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ accept: 'application/octet-stream;q=0.5, application/json' }), body: '{}' });
+
+    // Assess
+    for (const response of [exact, first]) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/octet-stream');
+      expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+    }
+  });
+
+  it('writes a base64 result as its base64 text when the first Accept media type is not binary, as API Gateway does', async () => {
+    // Prepare
+    behaviour = () => Promise.resolve(binaryResult());
+
+    // Act: JSON first, a wildcard (never expanded), and fetch's default Accept (*/*).
+    const responses = [
+      await fetch(`${baseUrl}/v2/health/live`, { headers: withKey({ accept: 'application/json, application/octet-stream' }) }),
+      await fetch(`${baseUrl}/v2/health/live`, { headers: withKey({ accept: 'application/*' }) }),
+      await fetch(`${baseUrl}/v2/health/live`, { headers: withKey() }),
+    ];
+
+    // Assess
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/octet-stream');
+      expect(await response.text()).toBe(bytes.toString('base64'));
+    }
+  });
+
+  it('answers 500 for a base64 result it must decode but cannot, as API Gateway does', async () => {
+    // Prepare
+    behaviour = () => Promise.resolve(binaryResult('èé+à)('));
+
+    // Act
+    const binary = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey({ accept: 'application/octet-stream' }) });
+    const text = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey({ accept: 'application/json' }) });
+
+    // Assess
+    expect(binary.status).toBe(500);
+    expect(await binary.json()).toEqual({ error: 'internal server error', correlation_id: expect.any(String) });
+    expect([text.status, await text.text()]).toEqual([200, 'èé+à)(']);
+  });
+
+  it('passes a result that is not base64-encoded as text whatever the Accept', async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/v2/health/live`, { headers: withKey({ accept: 'application/octet-stream' }) });
+
+    // Assess
+    expect([response.status, await response.text()]).toEqual([201, okResult.body]);
+  });
+});
+
+describe('createGateway: the largest binary body Lambda takes (the 6 MiB event carries it base64-encoded)', () => {
+  let limited: Server;
+  let limitedUrl: string;
+  const events: APIGatewayProxyEvent[] = [];
+
+  beforeAll(async () => {
+    limited = createGateway({
+      functions: topology.functions,
+      apiKey: API_KEY,
+      maxRequestBytes: MAX_PAYLOAD_BYTES,
+      maxResponseBytes: MAX_PAYLOAD_BYTES,
+      binaryMediaTypes: BINARY_MEDIA_TYPES,
+      invoke: (_functionId, event) => {
+        events.push(event as APIGatewayProxyEvent);
+        return Promise.resolve(okResult);
+      },
+    });
+    await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));
+    limitedUrl = `http://127.0.0.1:${(limited.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    limited.closeAllConnections();
+    await new Promise<void>((resolve) => limited.close(() => resolve()));
+  });
+
+  const postBinary = (size: number) =>
+    fetch(`${limitedUrl}/v2/models/iris/infer`, { method: 'POST', headers: withKey({ 'content-type': 'application/octet-stream' }), body: Buffer.alloc(size, 0xab) });
+
+  it('takes a raw body of about 4.5 MiB and refuses one byte more with 413, measuring the event as serialized', async () => {
+    // Prepare: the event's bytes besides the body, from a probe whose Content-Length has as many digits.
+    expect((await postBinary(1_000_000)).status).toBe(201);
+    const probe = events[0]!;
+    const rest = Buffer.byteLength(JSON.stringify(probe)) - probe.body!.length;
+    // Base64 takes 4 characters per 3 bytes (the last group padded): the largest body whose encoding fits.
+    const largest = 3 * Math.floor((MAX_PAYLOAD_BYTES - rest) / 4);
+
+    // Act
+    const fits = await postBinary(largest);
+    const over = await postBinary(largest + 1);
+
+    // Assess
+    expect(fits.status).toBe(201);
+    const size = Buffer.byteLength(JSON.stringify(events[1]));
+    expect(size).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expect(size).toBeGreaterThan(MAX_PAYLOAD_BYTES - 4);
+    expect(largest).toBeGreaterThan(4.5 * 1024 * 1024 - 2048);
+    expect(largest).toBeLessThan(4.5 * 1024 * 1024);
+    expect(over.status).toBe(413);
+    expect(((await over.json()) as { error: string }).error).toBe(
+      `request is ${size + 4} bytes as Lambda receives it (a ${largest + 1}-byte body base64-encoded (its Content-Type is a binary media type) in the API Gateway event, ` +
+        `with the headers and request context); the limit is ${MAX_PAYLOAD_BYTES} bytes (split the request into smaller ones)`,
+    );
+    expect(events).toHaveLength(2);
   });
 });
 

@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { isBinaryMediaType } from '../topology/binary-media-types.js';
 import { MAX_REQUEST_HEADER_BYTES } from '../topology/limits.js';
 import { allowedMethods, type FunctionSpec } from '../topology/spec.js';
 import { FunctionInvocationError } from './local-function.js';
@@ -28,6 +29,12 @@ export interface GatewayOptions {
    * 502 saying so, as Lambda's payload limit makes API Gateway answer 502 in AWS.
    */
   readonly maxResponseBytes: number;
+  /**
+   * The API's `binaryMediaTypes`: a request body of one of these reaches the function base64-encoded
+   * (`isBase64Encoded: true`), and a base64 result is written as bytes only when the request's first
+   * `Accept` media type is one of them (otherwise its base64 text is written, as API Gateway does).
+   */
+  readonly binaryMediaTypes: readonly string[];
 }
 
 class BodyTooLargeError extends Error {
@@ -84,11 +91,15 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
-function sendResult(response: ServerResponse, result: APIGatewayProxyResult): void {
+/** Padded standard base64 (RFC 4648 §4), the only body the gateway decodes. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Writes a function's result: its body decoded from base64 when `asBytes`, else as the text it is. */
+function sendResult(response: ServerResponse, result: APIGatewayProxyResult, asBytes: boolean): void {
   const headers: Record<string, string | number | boolean | readonly string[]> = { ...(result.headers ?? {}) };
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
   response.writeHead(result.statusCode, headers as Record<string, string>);
-  response.end(result.isBase64Encoded === true ? Buffer.from(result.body, 'base64') : result.body);
+  response.end(asBytes ? Buffer.from(result.body, 'base64') : result.body);
 }
 
 function keyMatches(given: string, expected: string): boolean {
@@ -144,13 +155,14 @@ export function createGateway(options: GatewayOptions): Server {
       );
     }
 
-    const event = toProxyEvent(request, target, match, body, { requestId, apiKeyId: 'local-dev-key' });
+    const event = toProxyEvent(request, target, match, body, { requestId, apiKeyId: 'local-dev-key' }, options.binaryMediaTypes);
     const eventSize = Buffer.byteLength(JSON.stringify(event));
     if (eventSize > options.maxRequestBytes) {
+      const encoded = event.isBase64Encoded ? 'base64-encoded (its Content-Type is a binary media type)' : 'escaped as a JSON string';
       return sendError(
         response,
         413,
-        `request is ${eventSize} bytes as Lambda receives it (a ${body.length}-byte body escaped as a JSON string in the API Gateway event, with the headers and request context); ` +
+        `request is ${eventSize} bytes as Lambda receives it (a ${body.length}-byte body ${encoded} in the API Gateway event, with the headers and request context); ` +
           `the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones)`,
         requestId,
       );
@@ -161,7 +173,13 @@ export function createGateway(options: GatewayOptions): Server {
       if (size > options.maxResponseBytes) {
         return sendError(response, 502, `the function's response is ${size} bytes, over Lambda's limit of ${options.maxResponseBytes} bytes for a synchronous response (API Gateway answers 502 in AWS)`, requestId);
       }
-      sendResult(response, result);
+      // As API Gateway: a base64 result becomes bytes only for a binary first Accept media type (the
+      // result's Content-Type plays no part); otherwise its base64 text is the body. One it cannot decode is a 500.
+      const asBytes = result.isBase64Encoded === true && isBinaryMediaType(request.headers.accept, options.binaryMediaTypes);
+      if (asBytes && !(typeof result.body === 'string' && BASE64.test(result.body))) {
+        return sendError(response, 500, 'internal server error', requestId);
+      }
+      sendResult(response, result, asBytes);
     } catch (error) {
       const timedOut = error instanceof FunctionInvocationError && error.error.name === 'TimeoutError';
       sendError(response, timedOut ? 504 : 502, timedOut ? 'endpoint request timed out' : 'internal server error', requestId);

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IncomingMessage } from 'node:http';
+import { isBinaryMediaType } from '../topology/binary-media-types.js';
 import type { RouteMatch } from './routes.js';
 
 /** The path and query of an HTTP request, as the client sent them. */
@@ -22,15 +23,21 @@ export function parseRequestTarget(target: string): RequestTarget {
     : { path: target.slice(0, queryAt), query: new URLSearchParams(target.slice(queryAt + 1)) };
 }
 
-/** Builds the API Gateway REST proxy event that API Gateway would send for this request. */
+/**
+ * Builds the API Gateway REST proxy event that API Gateway would send for this request. A body whose
+ * `Content-Type` is one of `binaryMediaTypes` arrives base64-encoded with `isBase64Encoded: true`;
+ * any other body as UTF-8 text (bytes that are not UTF-8 become U+FFFD, as API Gateway passes them).
+ */
 export function toProxyEvent(
   request: IncomingMessage,
   target: RequestTarget,
   match: RouteMatch,
   body: Buffer,
   ids: { readonly requestId: string; readonly apiKeyId: string },
+  binaryMediaTypes: readonly string[],
 ): APIGatewayProxyEvent {
   const { requestId, apiKeyId } = ids;
+  const binary = body.length > 0 && isBinaryMediaType(request.headers['content-type'], binaryMediaTypes);
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
@@ -58,8 +65,8 @@ export function toProxyEvent(
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : null,
     stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    body: body.length === 0 ? null : body.toString(binary ? 'base64' : 'utf8'),
+    isBase64Encoded: binary,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
