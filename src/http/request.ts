@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import '../validation/zod.js';
+import { isBinaryMediaType } from '../../topology/binary-media-types.js';
 import { BINARY_MEDIA_TYPES, MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { InvalidRequestError, quote, RevisionMismatchError } from '../errors.js';
 import { parseOwnJson } from '../validation/own-json.js';
@@ -103,8 +104,12 @@ export function readBinaryBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'bo
 
 /** Whether the request's first `Accept` value (the one API Gateway decides by) takes one of the binary media types. */
 export function acceptsBinary(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
-  const first = header(event, 'accept')?.split(',', 1)[0]?.split(';', 1)[0]?.trim().toLowerCase();
-  return first !== undefined && BINARY_MEDIA_TYPES.includes(first);
+  return isBinaryMediaType(header(event, 'accept'), BINARY_MEDIA_TYPES);
+}
+
+/** Whether the request's content type is one API Gateway passes as bytes. */
+export function isBinaryBody(event: Pick<APIGatewayProxyEvent, 'headers'>): boolean {
+  return isBinaryMediaType(header(event, 'content-type'), BINARY_MEDIA_TYPES);
 }
 
 /**

@@ -16,20 +16,12 @@
 import { InvalidRequestError, quote } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
 import { parseOwnJson } from '../validation/own-json.js';
-import type { InferRequest, InferResponse } from './v2-protocol.js';
-import type { V2TensorOutput } from './tensors.js';
-import { numberToHalf } from './tensors.js';
+import { INFERENCE_HEADER_CONTENT_LENGTH, type InferRequest, type InferResponse } from './v2-protocol.js';
+import { numberToHalf, type V2TensorOutput } from './tensors.js';
 
-/** The request and response header that gives the JSON part's length. */
-export const INFERENCE_HEADER_CONTENT_LENGTH = 'Inference-Header-Content-Length';
 
 const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = {
   BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
-};
-
-/** An inference request as validated, before each input has its data (JSON `data`, or binary bytes). */
-export type ParsedInferRequest = Omit<InferRequest, 'inputs'> & {
-  readonly inputs: readonly (Omit<InferRequest['inputs'][number], 'data'> & { readonly data?: unknown[] })[];
 };
 
 /** A binary request split into its JSON part (parsed, prototype-free) and the bytes after it. */
@@ -59,31 +51,6 @@ export function splitBinaryBody(body: Uint8Array, headerLength: number): BinaryB
   } catch (error) {
     throw new InvalidRequestError(`the JSON inference header (the first ${headerLength} bytes, ${INFERENCE_HEADER_CONTENT_LENGTH}) does not parse: ${(error as Error).message}`);
   }
-}
-
-/**
- * Gives each input that declares `binary_data_size` its bytes from `data`, in order; every byte
- * must belong to an input.
- */
-export function attachBinaryInputs(request: ParsedInferRequest, data: Uint8Array): InferRequest {
-  let offset = 0;
-  const inputs = request.inputs.map((input, i) => {
-    const size = input.parameters?.['binary_data_size'];
-    if (size === undefined) {
-      if (input.data === undefined) throw new InvalidRequestError(`input ${quote(input.name)} has neither "data" nor parameters.binary_data_size`);
-      return input;
-    }
-    if (input.data !== undefined) throw new InvalidRequestError(`input ${quote(input.name)} has both "data" and parameters.binary_data_size; give one`);
-    if (offset + (size as number) > data.length) {
-      throw new InvalidRequestError(`input ${quote(input.name)} (inputs.${i}) declares binary_data_size ${size as number}, but only ${data.length - offset} bytes of binary data are left`);
-    }
-    const bytes = data.subarray(offset, offset + (size as number));
-    offset += size as number;
-    return { ...input, data: [], bytes };
-  });
-  if (offset !== data.length) throw new InvalidRequestError(`${data.length - offset} bytes of binary data follow the last binary input; binary_data_size must account for every byte`);
-  // Every input now has data, or bytes with empty data.
-  return { ...request, inputs } as InferRequest;
 }
 
 /**

@@ -1,11 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { BINARY_MEDIA_TYPES } from '../../topology/limits.js';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import packageJson from '../../package.json' with { type: 'json' };
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
 import { MethodNotAllowedError, NotAcceptableError } from '../http/errors.js';
-import { acceptsBinary, header, parseJsonBody, readBinaryBody } from '../http/request.js';
+import { acceptsBinary, header, isBinaryBody, parseJsonBody, readBinaryBody } from '../http/request.js';
 import { asHttpError, jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
@@ -17,8 +16,8 @@ import { backendKindOf, type Backend, type ServedModel } from './backend.js';
 import { fallsBack as isFallbackCase, type FallbackReason } from './backend-errors.js';
 import type { ModelResolver } from './resolver.js';
 import { predict } from './v1-protocol.js';
-import { infer, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
-import { binaryOutputNames, declaredHeaderLength, encodeBinaryAnswer, INFERENCE_HEADER_CONTENT_LENGTH, rawInferRequest, splitBinaryBody } from './binary-infer.js';
+import { infer, INFERENCE_HEADER_CONTENT_LENGTH, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
+import { binaryOutputNames, declaredHeaderLength, encodeBinaryAnswer, rawInferRequest, splitBinaryBody } from './binary-infer.js';
 
 /** Response header naming the model version that answered (for A/B attribution). */
 export const MODEL_VERSION_HEADER = 'x-model-version';
@@ -73,10 +72,6 @@ function predictTarget(segment: string): string {
 
 /** How a request that reached a version ended, for its counters. */
 const outcomeOf = (error: unknown): Outcome => (asHttpError(error).statusCode < 500 ? 'rejected' : 'failed');
-
-/** Whether a content type is one API Gateway passes as bytes (a binary tensor request). */
-const isBinaryContentType = (contentType: string | undefined): boolean =>
-  contentType !== undefined && BINARY_MEDIA_TYPES.includes(contentType.split(';', 1)[0]!.trim().toLowerCase());
 
 /** How an answer's body becomes a response (JSON by default), given the headers that say who answered. */
 type Render<T> = (body: T, headers: Record<string, string>) => APIGatewayProxyResult;
@@ -230,7 +225,7 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
    */
   const inferRequestOf = (event: APIGatewayProxyEvent): { request: InferRequest | undefined; body?: Buffer } => {
     const headerLength = header(event, INFERENCE_HEADER_CONTENT_LENGTH);
-    if (headerLength === undefined && !isBinaryContentType(header(event, 'content-type'))) return { request: parseInferRequest(parseJsonBody(event)) };
+    if (headerLength === undefined && !isBinaryBody(event)) return { request: parseInferRequest(parseJsonBody(event)) };
     const body = readBinaryBody(event, 'a binary inference request');
     if (headerLength === undefined) {
       throw new InvalidRequestError(`a binary inference request needs the ${INFERENCE_HEADER_CONTENT_LENGTH} header: the length of its JSON part, or 0 for a raw binary body`);

@@ -4,7 +4,6 @@ import { parseWith } from '../validation/strict-parse.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { ServedModel } from './backend.js';
 import type { V2TensorOutput } from './tensors.js';
-import { attachBinaryInputs, INFERENCE_HEADER_CONTENT_LENGTH } from './binary-infer.js';
 
 /** An array checked only for being an array: elements are checked per datatype later, without a per-element zod pass. */
 const arrayOf = <T>(what: string) => z.custom<T[]>((v) => Array.isArray(v), { message: `expected ${what}` });
@@ -92,6 +91,39 @@ export interface InferResponse {
   /** Response parameters: a fallback answer says so here (`predict-routes.ts`). */
   readonly parameters?: Readonly<Record<string, unknown>>;
   readonly outputs: readonly V2TensorOutput[];
+}
+
+/** The request and response header that gives the JSON part's length in the binary tensor data extension (`binary-infer.ts`). */
+export const INFERENCE_HEADER_CONTENT_LENGTH = 'Inference-Header-Content-Length';
+
+/** An inference request as validated, before each input has its data (JSON `data`, or binary bytes). */
+export type ParsedInferRequest = Omit<InferRequest, 'inputs'> & {
+  readonly inputs: readonly (Omit<InferRequest['inputs'][number], 'data'> & { readonly data?: unknown[] })[];
+};
+
+/**
+ * Gives each input that declares `binary_data_size` its bytes from `data`, in order; every byte
+ * must belong to an input.
+ */
+export function attachBinaryInputs(request: ParsedInferRequest, data: Uint8Array): InferRequest {
+  let offset = 0;
+  const inputs = request.inputs.map((input, i) => {
+    const size = input.parameters?.['binary_data_size'];
+    if (size === undefined) {
+      if (input.data === undefined) throw new InvalidRequestError(`input ${quote(input.name)} has neither "data" nor parameters.binary_data_size`);
+      return input;
+    }
+    if (input.data !== undefined) throw new InvalidRequestError(`input ${quote(input.name)} has both "data" and parameters.binary_data_size; give one`);
+    if (offset + (size as number) > data.length) {
+      throw new InvalidRequestError(`input ${quote(input.name)} (inputs.${i}) declares binary_data_size ${size as number}, but only ${data.length - offset} bytes of binary data are left`);
+    }
+    const bytes = data.subarray(offset, offset + (size as number));
+    offset += size as number;
+    return { ...input, data: [], bytes };
+  });
+  if (offset !== data.length) throw new InvalidRequestError(`${data.length - offset} bytes of binary data follow the last binary input; binary_data_size must account for every byte`);
+  // Every input now has data, or bytes with empty data.
+  return { ...request, inputs } as InferRequest;
 }
 
 /**
