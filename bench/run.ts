@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { runAliasPropagationBench } from './alias-propagation.js';
+import { runBinaryTensorsBench } from './binary-tensors.js';
 import { runColdStartBench } from './cold-start.js';
 import { runFootprintBench } from './footprint.js';
 import { runIngestBench } from './ingest.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'alias-propagation': runAliasPropagationBench,
   'rollout-overhead': runRolloutOverheadBench,
   'sagemaker-serving': runSageMakerServingBench,
+  'binary-tensors': runBinaryTensorsBench,
   training: runTrainingBench,
 };
 

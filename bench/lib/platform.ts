@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ export interface BenchPlatform {
   readonly cloud: LocalCloud;
   /** Prepares an API Gateway event once and returns a call that invokes the predict handler in process with it. */
   predictCall(resource: string, pathParameters: Record<string, string>, body: string): () => Promise<APIGatewayProxyResult>;
+  /** Invokes the predict handler in process with an event built by the caller (a binary body, other headers). */
+  predict(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
   /** POSTs through the local gateway over HTTP. */
   post(path: string, body: string): Promise<Response>;
   stop(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startBenchPlatform(models: readonly SeedModel[], options: 
       const event = apiEvent({ method: 'POST', resource, pathParameters, body });
       return async () => (await handler(event, lambdaContext)) as APIGatewayProxyResult;
     },
+    predict: async (event) => (await handler(event, lambdaContext)) as APIGatewayProxyResult,
     post: (path, body) =>
       fetch(`${cloud.baseUrl}${path}`, { method: 'POST', headers: { 'x-api-key': cloud.apiKey, 'content-type': 'application/json' }, body }),
     stop: () => cloud.stop(),

@@ -200,7 +200,8 @@ function toInteger(spec: TensorSpec, index: number, value: unknown): bigint {
 
 /** FP16 elements as onnxruntime-node takes them without Float16Array: their IEEE 754 half-precision bits, each number rounded to the nearest half. */
 function toHalves(spec: TensorSpec, data: readonly unknown[], acceptsMissing: boolean): Uint16Array {
-  const floats = toFloats(spec, data, new Float32Array(data.length), acceptsMissing);
+  // Read as doubles, so each number is rounded once, straight to a half.
+  const floats = toFloats(spec, data, new Float64Array(data.length), acceptsMissing);
   const halves = new Uint16Array(floats.length);
   for (let i = 0; i < floats.length; i++) {
     halves[i] = numberToHalf(floats[i]!);
@@ -327,16 +328,20 @@ export function numberToHalf(value: number): number {
   if (magnitude >= 65520) return sign | 0x7c00;
   // Subnormal halves are multiples of 2^-24; 1024 of them is the smallest normal half, whose bits are 1024 too.
   if (magnitude < 2 ** -14) return sign | roundHalfEven(magnitude * 2 ** 24);
-  let exponent = Math.floor(Math.log2(magnitude));
-  if (2 ** exponent > magnitude) exponent--;
-  else if (2 ** (exponent + 1) <= magnitude) exponent++;
-  let significand = roundHalfEven(magnitude / 2 ** (exponent - 10));
-  if (significand === 2048) {
-    significand = 1024;
-    exponent++;
-  }
-  return sign | ((exponent + 15) << 10) | (significand - 1024);
+  // A normal half: the double's exponent, and its 52-bit fraction rounded to 10 bits, ties to even.
+  DOUBLE.setFloat64(0, magnitude);
+  const high = DOUBLE.getUint32(0);
+  const low = DOUBLE.getUint32(4);
+  const exponent = (high >>> 20) - 1023 + 15;
+  const fraction = (high >>> 10) & 0x3ff;
+  const halfway = (high & 0x200) !== 0;
+  const sticky = (high & 0x1ff) !== 0 || low !== 0;
+  // A carry out of the fraction moves to the next exponent, as the bits add up.
+  return sign | (((exponent << 10) | fraction) + (halfway && (sticky || (fraction & 1) === 1) ? 1 : 0));
 }
+
+/** Scratch space for reading a double's bits. */
+const DOUBLE = new DataView(new ArrayBuffer(8));
 
 /**
  * A binary input (the binary tensor data extension) as an onnxruntime tensor: as many bytes as
@@ -350,13 +355,20 @@ function binaryOrtTensor(spec: TensorSpec, shape: readonly number[], bytes: Uint
   const bad = (index: number, problem: string): never => {
     throw new InvalidRequestError(`input ${quote(spec.name)}: element ${index} ${problem}`);
   };
-  if (values instanceof Float32Array || values instanceof Float64Array || (spec.datatype === 'FP16' && values instanceof Uint16Array)) {
-    const numbers = spec.datatype === 'FP16' ? Array.from(values as Uint16Array, halfToNumber) : (values as Float32Array | Float64Array);
-    for (let i = 0; i < numbers.length; i++) {
-      const value = numbers[i]!;
-      if (Number.isNaN(value) && !acceptsMissing) bad(i, `is NaN, but the model does not declare missing-value handling for this input (ONNX metadata '${MISSING_VALUES_METADATA_KEY}')`);
-      if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) bad(i, 'is infinite; expected a finite number');
+  /** A NaN is a missing value where the model handles them; an infinity never fits. */
+  const nonFinite = (index: number, nan: boolean): void => {
+    if (!nan) bad(index, 'is infinite; expected a finite number');
+    else if (!acceptsMissing) bad(index, `is NaN, but the model does not declare missing-value handling for this input (ONNX metadata '${MISSING_VALUES_METADATA_KEY}')`);
+  };
+  if (values instanceof Float32Array || values instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
+      if (value - value !== 0) nonFinite(i, Number.isNaN(value));
     }
+  } else if (spec.datatype === 'FP16') {
+    // All exponent bits set: infinity (fraction 0) or NaN.
+    const bits = values as Uint16Array;
+    for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7c00) === 0x7c00) nonFinite(i, (bits[i]! & 0x3ff) !== 0);
   } else if (Array.isArray(values)) {
     values.forEach((value: string, i: number) => {
       const problem = unsendable(value);

@@ -134,7 +134,7 @@ export function decodeTritonAnswer(body: Uint8Array, contentType: string | undef
   return { outputs: parsed.data.outputs, binary };
 }
 
-type ElementArray = { new (buffer: ArrayBuffer): Tensor['data']; readonly BYTES_PER_ELEMENT: number };
+type ElementArray = { new (buffer: ArrayBuffer, byteOffset?: number, length?: number): Tensor['data']; readonly BYTES_PER_ELEMENT: number };
 
 /** The element storage of each fixed-size datatype (FP16 as its raw bits, as onnxruntime-node hands it over). */
 const ARRAYS: Readonly<Record<Exclude<V2Datatype, 'BYTES'>, readonly [Tensor.Type, ElementArray]>> = {
@@ -184,8 +184,9 @@ export function binaryTensor(datatype: V2Datatype, shape: readonly number[], byt
   }
   const [type, array] = ARRAYS[datatype];
   if (bytes.length !== elements * array.BYTES_PER_ELEMENT) return `${bytes.length} bytes where shape [${shape.join(', ')}] of ${datatype} needs ${elements * array.BYTES_PER_ELEMENT}`;
-  // A copy of exactly these bytes (the answer's need not be aligned for the element type, and a
-  // Buffer's `slice` would share its pool).
-  const data = new array(new Uint8Array(bytes).buffer);
+  // A view where the bytes are aligned for the element type; else a copy of exactly these bytes
+  // (`Uint8Array`'s own `slice`: a Buffer's would share its memory).
+  const aligned = bytes.byteOffset % array.BYTES_PER_ELEMENT === 0;
+  const data = aligned ? new array(bytes.buffer as ArrayBuffer, bytes.byteOffset, elements) : new array(Uint8Array.prototype.slice.call(bytes).buffer);
   return new Tensor(type, data as never, shape);
 }
