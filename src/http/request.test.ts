@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { InvalidRequestError, RevisionMismatchError } from '../errors.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { parseWith } from '../validation/strict-parse.js';
-import { expectedRevision, header, parseBody, parseJsonBody, requiredRevision } from './request.js';
+import { expectedRevision, header, parseBody, parseJsonBody, readBinaryBody, requiredRevision } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false, headers: Record<string, string> = {}) => ({
   headers: { ...headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
@@ -170,5 +170,28 @@ describe('parseBody: text UTF-8 cannot carry', () => {
 
     // Assess
     expect(parsed.tags['k']).toBe('😀');
+  });
+});
+
+describe('readBinaryBody', () => {
+  const event = (bytes: Uint8Array, isBase64Encoded = true) => ({ headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(bytes).toString(isBase64Encoded ? 'base64' : 'latin1'), isBase64Encoded });
+
+  it('gives the body\'s bytes, with the byte `alignedAt` on an 8-byte boundary', () => {
+    // Prepare
+    const bytes = Uint8Array.from({ length: 103 }, (_, i) => (i * 7) % 256);
+
+    // Act
+    const read = [0, 1, 5, 13].map((alignedAt) => ({ alignedAt, body: readBinaryBody(event(bytes), 'a body', { alignedAt }) }));
+
+    // Assess
+    for (const { alignedAt, body } of read) {
+      expect([...body]).toEqual([...bytes]);
+      expect((body.byteOffset + alignedAt) % 8).toBe(0);
+    }
+  });
+
+  it('refuses a body that reached the function as text (415) and one over the limit (413)', () => {
+    expect(() => readBinaryBody(event(Uint8Array.of(1), false), 'a body')).toThrowError('a body must be sent with content-type application/octet-stream');
+    expect(() => readBinaryBody(event(new Uint8Array(10)), 'a body', { limitBytes: 9 })).toThrowError('request body is 10 bytes; the limit is 9 bytes');
   });
 });

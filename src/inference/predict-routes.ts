@@ -226,7 +226,9 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
   const inferRequestOf = (event: APIGatewayProxyEvent): { request: InferRequest | undefined; body?: Buffer } => {
     const headerLength = header(event, INFERENCE_HEADER_CONTENT_LENGTH);
     if (headerLength === undefined && !isBinaryBody(event)) return { request: parseInferRequest(parseJsonBody(event)) };
-    const body = readBinaryBody(event, 'a binary inference request');
+    // Tensor data starts after the JSON header: read in place when aligned there.
+    const alignedAt = Number(headerLength);
+    const body = readBinaryBody(event, 'a binary inference request', Number.isSafeInteger(alignedAt) && alignedAt >= 0 ? { alignedAt } : {});
     if (headerLength === undefined) {
       throw new InvalidRequestError(`a binary inference request needs the ${INFERENCE_HEADER_CONTENT_LENGTH} header: the length of its JSON part, or 0 for a raw binary body`);
     }
