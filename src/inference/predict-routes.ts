@@ -1,20 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import packageJson from '../../package.json' with { type: 'json' };
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
 import { MethodNotAllowedError, NotAcceptableError } from '../http/errors.js';
 import { acceptsBinary, header, isBinaryBody, parseJsonBody, readBinaryBody } from '../http/request.js';
-import { asHttpError, jsonResponse } from '../http/response.js';
+import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
 import type { ModelVersion } from '../registry/types.js';
-import type { Outcome } from './telemetry/serving-stats.js';
-import type { ServingTelemetry } from './telemetry/serving-telemetry.js';
 import type { ShadowProtocol } from './telemetry/shadow-copy.js';
-import { backendKindOf, type Backend, type ServedModel } from './backend.js';
-import { fallsBack as isFallbackCase, type FallbackReason } from './backend-errors.js';
-import type { ModelResolver } from './resolver.js';
+import { backendKindOf, type ServedModel } from './backend.js';
+import { fallsBack as isFallbackCase } from './backend-errors.js';
+import { createServing, markV2, type FallbackMark, type ServingDeps } from './serving.js';
 import { predict } from './v1-protocol.js';
 import { infer, INFERENCE_HEADER_CONTENT_LENGTH, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
 import { binaryOutputNames, declaredHeaderLength, encodeBinaryAnswer, rawInferRequest, splitBinaryBody } from './binary-infer.js';
@@ -31,35 +27,11 @@ export const MODEL_BACKEND_HEADER = 'x-model-backend';
  */
 export const MODEL_FALLBACK_HEADER = 'x-model-fallback';
 
-/** Why a fallback answered, and for which version: the v2 answer's `parameters` say it (`fallback`, `fallback_reason`, `fallback_from`). */
-interface FallbackMark {
-  readonly reason: FallbackReason;
-  readonly from: number;
-}
-
-/** A v2 answer marked as a fallback's: `parameters.fallback` (true), `fallback_reason` and `fallback_from` (the version that could not answer). */
-const markV2 = (body: InferResponse, mark: FallbackMark): InferResponse => ({
-  ...body,
-  parameters: { ...body.parameters, fallback: true, fallback_reason: mark.reason, fallback_from: String(mark.from) },
-});
-
 /** Open Inference Protocol server metadata (`GET /v2`): the platform's package name and version. */
 export const SERVER_METADATA = { name: packageJson.name, version: packageJson.version, extensions: [] } as const;
 
-/** What the data-plane routes need. */
-export interface PredictDeps {
-  readonly resolver: ModelResolver;
-  /** What answers a version, by its backend (`ServingBackends`). */
-  readonly backends: Backend;
-  /**
-   * Where per-version counters and shadow copies go.
-   *
-   * @default - none: no counters (rollout guards see no traffic) and no shadow copies
-   */
-  readonly telemetry?: ServingTelemetry;
-  /** Decides which requests are copied to a shadow version. @default Math.random */
-  readonly random?: () => number;
-}
+/** What the data-plane routes need: what serving needs (`serving.ts`). */
+export type PredictDeps = ServingDeps;
 
 /** The target of a KServe v1 `<target>:predict` path segment (a model name, or a version or alias); 404 for another verb. */
 function predictTarget(segment: string): string {
@@ -69,9 +41,6 @@ function predictTarget(segment: string): string {
   }
   return segment.slice(0, colon);
 }
-
-/** How a request that reached a version ended, for its counters. */
-const outcomeOf = (error: unknown): Outcome => (asHttpError(error).statusCode < 500 ? 'rejected' : 'failed');
 
 /** How an answer's body becomes a response (JSON by default), given the headers that say who answered. */
 type Render<T> = (body: T, headers: Record<string, string>) => APIGatewayProxyResult;
@@ -101,12 +70,10 @@ const renderBinary = (names: ReadonlySet<string>): Render<InferResponse> => (bod
  * The data plane: Open Inference Protocol v2 and KServe v1 routes. A version
  * segment may be a number or an alias; none means the model's default alias.
  */
-export function createPredictRoutes({ resolver, backends, telemetry, random = Math.random }: PredictDeps): RouteTable {
+export function createPredictRoutes(deps: PredictDeps): RouteTable {
+  const { resolver, backends } = deps;
+  const serving = createServing(deps);
   const selectorOf = (versionSegment: string | undefined) => (versionSegment === undefined ? undefined : parseVersionSelector(versionSegment));
-
-  /** The version a request is served by: `versionSegment` is a number or an alias; none means the default alias. */
-  const resolve = (event: APIGatewayProxyEvent, name: string, versionSegment = event.pathParameters?.['version']) =>
-    resolver.resolve(assertModelName(name), selectorOf(versionSegment), header(event, ROUTING_KEY_HEADER));
 
   /** The version that describes a model (metadata, readiness): the one named, or the alias's primary route, the same for every caller. */
   const describe = (event: APIGatewayProxyEvent, name: string) => resolver.primary(assertModelName(name), selectorOf(event.pathParameters?.['version']));
@@ -144,35 +111,7 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
     return readiness(event, segment, (version) => ({ name: version.model, ready: true }));
   };
 
-  /**
-   * Runs `answer` on a version and counts how that went for it. A version whose backend cannot
-   * answer now is not counted here when `fallsBack`: the caller counts it as a fallback.
-   */
-  const attempt = async <T>(version: ModelVersion, alias: string | undefined, answer: (model: ServedModel) => Promise<T>, fallsBack: boolean) => {
-    // The version's own time: its answer, not registry reads or a first load.
-    let started: number | undefined;
-    try {
-      const model = await backends.open(version);
-      started = performance.now();
-      const body = await answer(model);
-      telemetry?.record(version.model, alias, version.version, 'ok', performance.now() - started);
-      return { model, body };
-    } catch (error) {
-      if (!(fallsBack && isFallbackCase(error))) {
-        telemetry?.record(version.model, alias, version.version, outcomeOf(error), started === undefined ? undefined : performance.now() - started);
-        await telemetry?.flushIfDue();
-      }
-      throw error;
-    }
-  };
-
-  /**
-   * Answers a request with the version its alias picks, counts how that went for the version,
-   * and copies a sample of the requests to the alias's shadow version, if any. While the picked
-   * version's backend cannot answer (not ready, breaker open) or when it fails the request, the alias's fallback answers,
-   * marked (`mark`, and the `x-model-fallback` header) and counted as a fallback of the picked
-   * version; without a fallback, the caller gets the 503 and its `Retry-After`.
-   */
+  /** Serves a request (`serving.ts`) and renders the answer with the headers that say who gave it. */
   const serve = async <T>(
     event: APIGatewayProxyEvent,
     name: string,
@@ -180,43 +119,12 @@ export function createPredictRoutes({ resolver, backends, telemetry, random = Ma
     request: unknown,
     answer: (model: ServedModel) => Promise<T>,
     mark: (body: T, fallback: FallbackMark) => T,
-    versionSegment?: string,
+    versionSegment = event.pathParameters?.['version'],
     render?: Render<T>,
   ) => {
-    const { version, alias, shadow, fallback } = await resolve(event, name, versionSegment);
-    let answered: { model: ServedModel; body: T };
-    try {
-      answered = await attempt(version, alias, answer, fallback !== undefined);
-    } catch (error) {
-      if (fallback === undefined || !isFallbackCase(error)) throw error;
-      // A fallback that cannot be resolved or stand in (changed meanwhile) leaves the caller with the primary's error.
-      const standIn = await resolver.fallbackVersion(version, fallback, header(event, ROUTING_KEY_HEADER)).catch(async () => {
-        telemetry?.record(version.model, alias, version.version, outcomeOf(error), undefined);
-        await telemetry?.flushIfDue();
-        throw error;
-      });
-      telemetry?.record(version.model, alias, version.version, 'fallback', undefined);
-      const marking = { reason: error.reason, from: version.version };
-      const { model, body } = await attempt(standIn, alias, answer, false);
-      await telemetry?.flushIfDue();
-      return answeredBy(model, mark(body, marking), marking, render);
-    }
-    const { model, body } = answered;
-    if (telemetry === undefined) return answeredBy(model, body, undefined, render);
-    if (alias !== undefined && shadow !== undefined && request !== undefined && random() * 100 < shadow.percent) {
-      telemetry.offerShadow({
-        model: version.model,
-        alias,
-        requestId: event.requestContext?.requestId ?? randomUUID(),
-        at: new Date().toISOString(),
-        protocol,
-        request,
-        primary: { version: version.version, response: body },
-        shadowVersion: shadow.version,
-      });
-    }
-    await telemetry.flushIfDue();
-    return answeredBy(model, body, undefined, render);
+    const target = { model: name, version: versionSegment, routingKey: header(event, ROUTING_KEY_HEADER), requestId: event.requestContext?.requestId };
+    const { model, body, fallback } = await serving.serve(target, protocol, request, answer, mark);
+    return answeredBy(model, body, fallback, render);
   };
 
   /**
