@@ -3,17 +3,11 @@
  * answers each copied request with the alias's shadow version, writes both answers side by side
  * under `predictions/` and adds their comparison to the alias's counters (src/rollout).
  */
-import { ArtifactStore } from '../../src/aws/artifact-store.js';
-import { createAwsClients, createSageMakerRuntimeClient } from '../../src/aws/clients.js';
+import { createAwsClients } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config.js';
-import { ServingBackends } from '../../src/inference/backend.js';
-import { ModelLoader } from '../../src/inference/model-loader.js';
-import { OnnxBackend } from '../../src/inference/onnx-backend.js';
-import { SageMakerBackend } from '../../src/inference/sagemaker-backend.js';
-import { servingSessionOptions } from '../../src/inference/onnx-session.js';
+import { createContainerBackends } from '../../src/inference/container-serving.js';
 import { createSqsHandler } from '../../src/runtime/handler-stack.js';
 import { createObservability } from '../../src/runtime/observability.js';
-import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { ShadowComparisons } from '../../src/rollout/shadow-comparisons.js';
@@ -24,12 +18,8 @@ const observability = createObservability('shadow');
 const { logger, metrics } = observability;
 const clients = createAwsClients();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
-const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
 // The predict function's backends: a shadow version on SageMaker answers through its endpoint, behind this container's breaker.
-const backend = new ServingBackends({
-  lambda: new OnnxBackend(loader),
-  sagemaker: new SageMakerBackend(createSageMakerRuntimeClient(), { events: registryEventSink(logger, config.registryEventBus) }),
-});
+const backend = createContainerBackends(config, clients, observability);
 const recordHandler = createShadowRecordHandler(
   {
     s3: clients.s3,

@@ -30,14 +30,7 @@ import { publishVersionMetrics } from './telemetry/version-metrics.js';
  */
 export function createContainerServing(component: string, config: PlatformConfig, clients: AwsClients, observability: Observability): ServingDeps {
   const table = new RegistryTable(clients.dynamo, config.registryTable);
-  const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
-  const backends = new ServingBackends({
-    lambda: new OnnxBackend(loader),
-    sagemaker: new SageMakerBackend(createSageMakerRuntimeClient(), {
-      // Breaker transitions are rare: the EventBridge client is loaded at the first one, not at every cold start.
-      events: lazySink(async () => (await import('../registry/event-bridge-sink.js')).registryEventSink(observability.logger, config.registryEventBus)),
-    }),
-  });
+  const backends = createContainerBackends(config, clients, observability);
   const stats = new ServingStatsStore(table);
   // Counters and shadow copies are written every few seconds by the request that finds them due.
   const telemetry = new ServingTelemetry({
@@ -55,4 +48,19 @@ export function createContainerServing(component: string, config: PlatformConfig
     backends,
     telemetry,
   };
+}
+
+/**
+ * What answers a version in this container: ONNX Runtime for Lambda-backed versions (sessions
+ * cached per version), the version's SageMaker endpoint behind this container's circuit breaker.
+ */
+export function createContainerBackends(config: PlatformConfig, clients: AwsClients, observability: Observability): ServingBackends {
+  const loader = new ModelLoader(new ArtifactStore(clients.s3), config.modelCacheDir, servingSessionOptions(config.memoryMb));
+  return new ServingBackends({
+    lambda: new OnnxBackend(loader),
+    sagemaker: new SageMakerBackend(createSageMakerRuntimeClient(), {
+      // Breaker transitions are rare: the EventBridge client is loaded at the first one, not at every cold start.
+      events: lazySink(async () => (await import('../registry/event-bridge-sink.js')).registryEventSink(observability.logger, config.registryEventBus)),
+    }),
+  });
 }
