@@ -273,6 +273,7 @@ describe('alias fallback', () => {
     // Assess
     expect(withFallback.status).toBe(200);
     expect(withFallback.headers).toMatchObject({ 'x-model-fallback': '2', 'x-model-version': '1' });
+    expect(withFallback.body).toEqual({ name: 'iris', version: '1', ready: true });
     expect(without.status).toBe(503);
   });
 });

@@ -87,7 +87,8 @@ export function createPredictRoutes(deps: PredictDeps): RouteTable {
   /**
    * Whether the described version can answer now (loaded in this container, or its SageMaker
    * endpoint in service with its breaker closed), or else its alias's fallback, as requests would
-   * be answered (the answer marked like a fallback's); `body` words the answer for the protocol.
+   * be answered (the answer marked like a fallback's, and naming the version that would answer, as
+   * its `x-model-version` header does); `body` words the answer for the protocol.
    */
   const readiness = async (event: APIGatewayProxyEvent, name: string, body: (version: ModelVersion) => unknown) => {
     const { version, fallback } = await describe(event, name);
@@ -97,7 +98,7 @@ export function createPredictRoutes(deps: PredictDeps): RouteTable {
       if (fallback === undefined || !isFallbackCase(error)) throw error;
       const standIn = await resolver.fallbackVersion(version, fallback, header(event, ROUTING_KEY_HEADER)).catch(() => Promise.reject(error));
       const marking = { reason: error.reason, from: version.version };
-      return answeredBy(await backends.open(standIn).catch(() => Promise.reject(error)), body(version), marking);
+      return answeredBy(await backends.open(standIn).catch(() => Promise.reject(error)), body(standIn), marking);
     }
   };
 
