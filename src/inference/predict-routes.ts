@@ -13,7 +13,7 @@ import { fallsBack as isFallbackCase } from './backend-errors.js';
 import { createServing, markV2, type FallbackMark, type ServingDeps } from './serving.js';
 import { predict } from './v1-protocol.js';
 import { infer, INFERENCE_HEADER_CONTENT_LENGTH, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
-import type { AsyncApi } from '../async/async-api.js';
+import type { AsyncApi } from '../async/async-routes.js';
 import { prefersAsync } from '../async/prefer.js';
 import { binaryInferRequest, binaryOutputNames, encodeBinaryAnswer, rawInferRequest } from './binary-infer.js';
 
@@ -147,7 +147,7 @@ export function createPredictRoutes(deps: PredictDeps, async?: Pick<AsyncApi, 's
   };
 
   const inferRoute = async (event: APIGatewayProxyEvent) => {
-    if (async !== undefined && prefersAsync(event)) {
+    if (async !== undefined && prefersAsync(header(event, 'prefer'))) {
       const version = event.pathParameters?.['version'];
       // Names checked now (400), their existence when the request runs (a failed request naming it).
       selectorOf(version);

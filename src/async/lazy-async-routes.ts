@@ -3,7 +3,7 @@
  * loaded on the first request that needs it, so the synchronous cold path does not carry it.
  */
 import type { RouteTable } from '../http/router.js';
-import type { AsyncApi } from './async-api.js';
+import type { AsyncApi } from './async-routes.js';
 
 /** Async submission and routes over a loader run once, at the first async request. */
 export function lazyAsyncApi(load: () => Promise<AsyncApi>): AsyncApi {
