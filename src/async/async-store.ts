@@ -96,6 +96,15 @@ export class AsyncRequestStore {
   }
 
   /**
+   * Ids of the requests that have not finished, by a scan of the whole table: for recovering
+   * requests whose messages were lost (the local cloud's in-memory queues after a restart), never
+   * for a request.
+   */
+  async unfinished(): Promise<string[]> {
+    return (await this.table.scanByStatus('ASYNC', CLAIMABLE)).map((item) => (item as { id: string }).id);
+  }
+
+  /**
    * Starts an attempt: a queued request (or a running one whose earlier attempt failed or died)
    * becomes running, its attempts counted. `undefined` when it has finished (a duplicate
    * delivery) or is gone.
