@@ -6,11 +6,8 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { callDependency } from '../aws/dependency-errors.js';
 
-/** Sends request messages. */
-export type AsyncQueue = (requestId: string) => Promise<void>;
-
-/** The async queue on SQS. */
-export function sqsAsyncQueue(sqs: SQSClient, queueUrl: string): AsyncQueue {
+/** The async queue on SQS: sends a request's message. */
+export function sqsAsyncQueue(sqs: SQSClient, queueUrl: string): (requestId: string) => Promise<void> {
   return async (requestId) => {
     await callDependency('async inference queue', () => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ requestId }) })));
   };

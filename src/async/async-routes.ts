@@ -1,29 +1,22 @@
 /**
  * Async inference over HTTP: submission of an infer request that prefers an asynchronous answer
  * (`Prefer: respond-async`: 202 with `Location: /v2/async/<id>`), presigned uploads of large
- * inputs (`POST /v2/async/uploads`), and the status resource (`GET /v2/async/<id>`). The predict
- * function loads this module (and its SQS client and presigner) on the first request that needs it.
+ * inputs (`POST /v2/async/uploads`), and the status resource (`GET /v2/async/<id>`). The SQS
+ * client and the presigner come in through `deps` (`container-async.ts` loads them on first use).
  */
 import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
-import type { AwsClients } from '../aws/clients.js';
-import { createSqsClient } from '../aws/clients.js';
 import { callDependency } from '../aws/dependency-errors.js';
-import { required, type PlatformConfig } from '../config.js';
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
 import { PayloadTooLargeError } from '../http/errors.js';
 import { header, parseNoBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from '../inference/v2-protocol.js';
-import { RegistryTable } from '../storage/table.js';
-import { ENV } from '../../topology/environment.js';
 import { inputKey, inputRefOf, isAsyncId, uploadIdOf, uploadKey } from './async-keys.js';
-import { sqsAsyncQueue, type AsyncQueue } from './async-queue.js';
 import { expiresAtFor, statusAt, type AsyncInput, type AsyncRequest } from './async-request.js';
-import { AsyncRequestStore } from './async-store.js';
+import type { AsyncRequestStore } from './async-store.js';
 import { RESPOND_ASYNC } from './prefer.js';
 
 /** Request header naming an uploaded input (the `inputRef` of `POST /v2/async/uploads`), as SageMaker's InputLocation. */
@@ -45,7 +38,8 @@ export interface AsyncApiDeps {
   readonly store: AsyncRequestStore;
   readonly s3: S3Client;
   readonly lakeBucket: string;
-  readonly queue: AsyncQueue;
+  /** Sends a request's message to the async queue. */
+  readonly queue: (requestId: string) => Promise<void>;
   readonly signPut: UrlSigner;
   readonly signGet: UrlSigner;
   /** @default Date.now */
@@ -209,17 +203,4 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
   };
 
   return { submit, routes: { 'POST /v2/async/uploads': upload, 'GET /v2/async/{id}': status } };
-}
-
-/** The async routes of a container, over its clients and configuration (an SQS client and the presigner are made here). */
-export function createContainerAsyncApi(config: PlatformConfig, clients: AwsClients): AsyncApi {
-  const queueUrl = required(config, 'asyncQueueUrl', ENV.asyncQueueUrl);
-  return createAsyncApi({
-    store: new AsyncRequestStore(new RegistryTable(clients.dynamo, config.registryTable)),
-    s3: clients.s3,
-    lakeBucket: config.lakeBucket,
-    queue: sqsAsyncQueue(createSqsClient(), queueUrl),
-    signPut: (key, expiresIn) => getSignedUrl(clients.s3, new PutObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn }),
-    signGet: (key, expiresIn) => getSignedUrl(clients.s3, new GetObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn }),
-  });
 }
