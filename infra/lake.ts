@@ -9,7 +9,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
-import { SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../topology/storage-layout.js';
+import { ASYNC_PREFIX, ASYNC_RETENTION_DAYS, SHADOW_PREDICTIONS_PATTERN, SHADOW_REQUESTS_PREFIX } from '../topology/storage-layout.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** Days after which incomplete multipart uploads are aborted. */
@@ -122,6 +122,8 @@ export class Lake extends Construct {
         })),
         // Shadow copies are a hand-over to the shadow function, which keeps what it makes of them under predictions/.
         { id: 'expire-shadow-requests', prefix: SHADOW_REQUESTS_PREFIX, expiration: Duration.days(SHADOW_REQUESTS_EXPIRATION_DAYS) },
+        // Async inference inputs, uploads and results outlive their request items (DynamoDB TTL) by a day.
+        { id: 'expire-async-inference', prefix: ASYNC_PREFIX, expiration: Duration.days(ASYNC_RETENTION_DAYS + 1), noncurrentVersionExpiration: Duration.days(1) },
       ],
       ...(cors === undefined || cors.length === 0
         ? {}

@@ -295,6 +295,10 @@ export class PlatformFunction extends Construct {
       props.registry.grantWriteShadowComparisons(this.function);
       props.lake.grantWriteShadowPredictions(this.function);
     }
+    if (spec.access.asyncRequests !== undefined) {
+      if (props.registry === undefined) throw new Error(`${where} writes async requests but no registry was given`);
+      props.registry.grantWriteAsyncRequests(this.function, spec.access.asyncRequests);
+    }
     if (props.sagemaker !== undefined) {
       if (spec.access.sagemaker === 'invoke') props.sagemaker.grantInvoke(this.function);
       if (spec.access.sagemaker === 'deploy') props.sagemaker.grantDeploy(this.function);

@@ -370,8 +370,8 @@ describe('PlatformStack (platform topology)', () => {
       const bucketActions = actionsOf(statementsOn(statements, bucketId));
 
       // Assess
-      expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-      // Its one table write: counters, in partitions whose key starts with STATS#.
+      expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      // Its table writes: counters, in partitions whose key starts with STATS#, and async requests (ASYNC#).
       const tableWrites = statementsOn(statements, tableId).filter((statement) => actionsOf([statement]).some((action) => DYNAMODB_WRITE_ACTIONS.includes(action)));
       expect(tableWrites).toEqual([
         expect.objectContaining({
@@ -382,15 +382,14 @@ describe('PlatformStack (platform topology)', () => {
             StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
           },
         }),
+        expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ASYNC#*'] } } }),
       ]);
-      expect(bucketActions.sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
-      // Its one lake write: shadow copies under shadow-requests/.
-      const bucketWrites = statementsOn(statements, bucketId).filter((statement) => actionsOf([statement]).includes('s3:PutObject'));
-      expect(bucketWrites).toEqual([
-        expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/shadow-requests/*']] } }),
-      ]);
+      expect([...new Set(bucketActions)].sort()).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
+      // Its lake writes: shadow copies under shadow-requests/, async inputs and uploads under predictions/async/.
+      expect(lakeKeyPatterns(statements, bucketId, 's3:PutObject').sort()).toEqual(['predictions/async/inputs/*', 'predictions/async/uploads/*', 'shadow-requests/*']);
       expect(actionsOf(statements).filter((action) => action.includes('*'))).toEqual([]);
-      expect(actionsOf(statements).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+      // Async requests: send to the async queue only.
+      expect(actionsOf(statements).filter((action) => action.startsWith('sqs:')).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     });
 
     it('lets the shadow function read, and write only its comparison counts and side-by-side records', () => {
@@ -960,7 +959,8 @@ describe('PlatformStack (platform topology)', () => {
       const shadow = reads('shadow');
 
       // Assess
-      expect(predict).toEqual(['models/*']);
+      // Async inference: predict checks uploads exist and signs links to results.
+      expect(predict).toEqual(['models/*', 'predictions/async/results/*', 'predictions/async/uploads/*']);
       expect(shadow).toEqual(['models/*', 'shadow-requests/*']);
     });
 
@@ -1294,8 +1294,8 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
     );
     // Those two, and the shadow queue's (shadow-requests/).
     expect(configurations).toHaveLength(3);
-    for (const queueId of queueIds.values()) {
-      const statements = s3ServiceStatements(queuePolicyStatements(template, queueId));
+    for (const queue of stack.queues.filter((candidate) => (candidate.spec.lakeNotifications ?? []).length > 0)) {
+      const statements = s3ServiceStatements(queuePolicyStatements(template, queueIds.get(queue.queueId)!));
       expect(statements.map((statement) => statement.Effect).sort()).toEqual(['Allow', 'Deny']);
       expect(JSON.stringify(statements.find((statement) => statement.Effect === 'Allow')?.Condition)).toContain(`"${bucketId}"`);
     }

@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 // Same key names the domain code and the local cloud use: one definition, no drift.
 import { ATTR, LIST_INDEX } from '../src/storage/table.js';
-import { SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX, STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../topology/storage-layout.js';
+import { ASYNC_PK_PREFIX, SHADOW_ATTRIBUTES, SHADOW_PK_PREFIX, STATS_ATTRIBUTES, STATS_PK_PREFIX } from '../topology/storage-layout.js';
 
 /** Properties of a {@link Registry}. */
 export interface RegistryProps {
@@ -114,6 +114,25 @@ export class Registry extends Construct {
    */
   public grantWriteShadowComparisons(grantee: iam.IGrantable): iam.Grant {
     return this.grantUpdatesOnly(grantee, SHADOW_PK_PREFIX, SHADOW_ATTRIBUTES);
+  }
+
+  /**
+   * Grants the writes of async inference requests, and nothing else: items whose partition key
+   * starts with `ASYNC#`. `submit` (the predict function) creates requests and idempotency keys;
+   * `run` (the async worker) updates requests.
+   *
+   * Actions: `dynamodb:PutItem` (`submit`) or `dynamodb:UpdateItem` (`run`) on the table, with
+   * `dynamodb:LeadingKeys` limited to `ASYNC#*`.
+   *
+   * @param grantee - The principal to grant to.
+   */
+  public grantWriteAsyncRequests(grantee: iam.IGrantable, use: 'submit' | 'run'): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [use === 'submit' ? 'dynamodb:PutItem' : 'dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ASYNC_PK_PREFIX}*`] } },
+    });
   }
 
   /** `dynamodb:UpdateItem` of items whose partition key starts with `pkPrefix`, of `attributes` only, returning nothing. */

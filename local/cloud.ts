@@ -26,6 +26,7 @@ import { requeueUnfinishedIngests } from './recover-ingests.js';
 import { requeueUnfinishedJobs } from './recover-jobs.js';
 import { createS3Dispatcher } from './s3-notifications.js';
 import { apiClient, seedModel, type SeedModel } from './seed.js';
+import { requeueUnfinishedAsyncRequests } from './recover-async.js';
 import { startSchedules } from './schedules.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
@@ -283,6 +284,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   if (recovered.length > 0) log(`re-queued ${recovered.length} training job(s) the previous run left unfinished: ${recovered.join(', ')}`);
   const ingests = resources.queues.ingest === undefined ? [] : await requeueUnfinishedIngests(new DatasetStore(table), sqs, resources.queues.ingest.url);
   if (ingests.length > 0) log(`re-queued the ingestion of ${ingests.length} dataset version(s) the previous run left unfinished: ${ingests.join(', ')}`);
+  // Async inference (src/async/): requests the previous run left queued or running.
+  const asyncRequests = resources.queues.async === undefined ? [] : await requeueUnfinishedAsyncRequests(table, sqs, resources.queues.async.url);
+  if (asyncRequests.length > 0) log(`re-queued ${asyncRequests.length} async inference request(s) the previous run left unfinished`);
   const schedules = startSchedules(topology.functions, options.scheduleIntervalMs ?? DEFAULT_SCHEDULE_INTERVAL_MS, invoke, (functionId, error) =>
     log(`scheduled run of ${functionId} failed: ${(error as Error).message}`),
   );

@@ -15,6 +15,7 @@ const schema = z.object({
   [ENV.trainingQueueUrl]: z.optional(z.string().check(z.minLength(1))),
   [ENV.registryEventBus]: z.optional(z.string().check(z.minLength(1))),
   [ENV.maxReceiveCount]: z.optional(z.coerce.number().check(z.int(), z.positive())),
+  [ENV.asyncQueueUrl]: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Settings every platform function reads from its environment. */
@@ -37,6 +38,8 @@ export interface PlatformConfig {
   readonly registryEventBus?: string;
   /** Deliveries of a message before it moves to the dead-letter queue, for functions with a queue trigger. */
   readonly maxReceiveCount?: number;
+  /** The async inference queue, for the function that submits async requests (predict). */
+  readonly asyncQueueUrl?: string;
 }
 
 /** Parses the environment; throws naming every missing or invalid variable. */
@@ -72,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     ...(c[ENV.trainingQueueUrl] === undefined ? {} : { trainingQueueUrl: c[ENV.trainingQueueUrl] }),
     ...(c[ENV.registryEventBus] === undefined ? {} : { registryEventBus: c[ENV.registryEventBus] }),
     ...(c[ENV.maxReceiveCount] === undefined ? {} : { maxReceiveCount: c[ENV.maxReceiveCount] }),
+    ...(c[ENV.asyncQueueUrl] === undefined ? {} : { asyncQueueUrl: c[ENV.asyncQueueUrl] }),
   };
 }
 

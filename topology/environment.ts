@@ -30,6 +30,8 @@ export const ENV = {
   tritonImageUri: 'TRITON_IMAGE_URI',
   /** Triton's CPU image, for serverless SageMaker versions (functions with `sagemaker: 'deploy'`). */
   tritonCpuImageUri: 'TRITON_CPU_IMAGE_URI',
+  /** The async inference queue's URL (the `async` queue's `urlEnv`). */
+  asyncQueueUrl: 'ASYNC_QUEUE_URL',
 } as const;
 
 /** Default CloudWatch namespace of the functions' Powertools metrics. */

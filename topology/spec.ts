@@ -102,6 +102,11 @@ export interface FunctionAccess {
    * announce their circuit breakers' transitions.
    */
   readonly registryEvents?: 'publish';
+  /**
+   * Async inference requests (registry items under `ASYNC#` partition keys only): `submit` (the
+   * predict function) creates and reads them; `run` (the async worker) reads and updates them.
+   */
+  readonly asyncRequests?: 'submit' | 'run';
 }
 
 /** Runs a function on a fixed schedule (EventBridge in AWS, a timer in the local cloud). */
@@ -142,7 +147,7 @@ export interface FunctionSpec {
 export const DEFAULT_MAX_CONCURRENCY = 5;
 
 /** Queue ids known to the platform. */
-export type QueueId = 'training' | 'ingest' | 'shadow';
+export type QueueId = 'training' | 'ingest' | 'shadow' | 'async';
 
 /** An SQS queue with its dead-letter queue. */
 export interface QueueSpec {

@@ -38,3 +38,23 @@ export const SHADOW_COUNTERS = ['copies', 'shadowErrors', 'categoricalCompared',
 
 /** Every attribute a shadow comparison item has (the key included): the shadow function may write these and no others. */
 export const SHADOW_ATTRIBUTES: readonly string[] = ['pk', 'sk', 'type', 'minute', 'primaryVersion', 'shadowVersion', 'expiresAt', 'sources', ...SHADOW_COUNTERS];
+
+// Async inference (src/async/): request items, inputs and results.
+
+/** Lake prefix of async inference (`predictions/async/`): inputs, uploads and results, expired by one lifecycle rule. */
+export const ASYNC_PREFIX = 'predictions/async/';
+
+/** Lake keys of async inputs sent inline (`predictions/async/inputs/<id>`): predict writes them, the async worker reads them. */
+export const ASYNC_INPUTS_PATTERN = `${ASYNC_PREFIX}inputs/*`;
+
+/** Lake keys of presigned async input uploads (`predictions/async/uploads/<id>`): predict signs them, the async worker reads them. */
+export const ASYNC_UPLOADS_PATTERN = `${ASYNC_PREFIX}uploads/*`;
+
+/** Lake keys of async results (`predictions/async/results/<id>`): the async worker writes them, predict signs links to them. */
+export const ASYNC_RESULTS_PATTERN = `${ASYNC_PREFIX}results/*`;
+
+/** Registry partition-key prefix of async request items and their idempotency keys (predict and the async worker write only these). */
+export const ASYNC_PK_PREFIX = 'ASYNC#';
+
+/** Days async requests, inputs and results are kept (DynamoDB TTL on the request item; the S3 lifecycle rule adds one day). */
+export const ASYNC_RETENTION_DAYS = 1;

@@ -9,7 +9,7 @@
  */
 import { ENV } from './environment.js';
 import { TRAINING_MEMORY_MB } from './limits.js';
-import { SHADOW_REQUESTS_PREFIX } from './storage-layout.js';
+import { ASYNC_INPUTS_PATTERN, ASYNC_RESULTS_PATTERN, ASYNC_UPLOADS_PATTERN, SHADOW_REQUESTS_PREFIX } from './storage-layout.js';
 import type { HttpMethod, RouteSpec, Topology } from './spec.js';
 
 const dataPlane = (method: HttpMethod, path: string): RouteSpec => ({ method, path, auth: 'apiKey' });
@@ -39,6 +39,12 @@ export const LAKE_KEYS = {
   servingPackages: 'models/*/serving/*',
   /** Sampled copies of requests for shadow versions, `shadow-requests/<model>/…`. */
   shadowRequests: `${SHADOW_REQUESTS_PREFIX}*`,
+  /** Async inference inputs sent inline, `predictions/async/inputs/<id>` (src/async/async-keys.ts). */
+  asyncInputs: ASYNC_INPUTS_PATTERN,
+  /** Async inference inputs uploaded through presigned URLs, `predictions/async/uploads/<id>`. */
+  asyncUploads: ASYNC_UPLOADS_PATTERN,
+  /** Async inference results, `predictions/async/results/<id>`. */
+  asyncResults: ASYNC_RESULTS_PATTERN,
 } as const;
 
 /** The platform's topology. */
@@ -79,6 +85,17 @@ export const topology: Topology = {
       // Predict writes sampled copies of requests there (src/inference/telemetry/shadow-copy.ts).
       lakeNotifications: [{ prefix: 'shadow-requests/' }],
     },
+    // Async inference (src/async/): a message points at a request item, never carries its input.
+    {
+      id: 'async',
+      localName: 'async-inference',
+      // Above the async worker's timeout, so a request is never run by two containers at once.
+      visibilityTimeoutSeconds: 360,
+      // Three attempts; the worker records each failure's reason on the request and ends it at the last.
+      maxReceiveCount: 3,
+      retentionDays: 4,
+      urlEnv: ENV.asyncQueueUrl,
+    },
   ],
   functions: [
     {
@@ -90,7 +107,17 @@ export const topology: Topology = {
       layers: ['onnxruntime'],
       // Reads model artifacts only: never datasets, nor what users dropped. Invokes the platform's
       // SageMaker endpoints and announces its circuit breakers' transitions.
-      access: { registry: 'read', lake: { read: [LAKE_KEYS.models] }, servingTelemetry: 'write', sagemaker: 'invoke', registryEvents: 'publish' },
+      // Async inference: submits requests (inline inputs and upload URLs under predictions/async/),
+      // checks uploads exist, and signs links to results.
+      access: {
+        registry: 'read',
+        lake: { read: [LAKE_KEYS.models, LAKE_KEYS.asyncUploads, LAKE_KEYS.asyncResults], write: [LAKE_KEYS.asyncInputs, LAKE_KEYS.asyncUploads] },
+        servingTelemetry: 'write',
+        sagemaker: 'invoke',
+        registryEvents: 'publish',
+        asyncRequests: 'submit',
+        queues: { async: 'send' },
+      },
       routes: [
         dataPlane('GET', '/v2'),
         dataPlane('GET', '/v2/health/live'),
@@ -107,6 +134,9 @@ export const topology: Topology = {
         dataPlane('GET', '/v1/models/{nameAndVerb}'),
         dataPlane('POST', '/v1/models/{nameAndVerb}'),
         dataPlane('POST', '/v1/models/{nameAndVerb}/versions/{versionAndVerb}'),
+        // Async inference (src/async/): infer routes with `Prefer: respond-async` answer 202 and point here.
+        dataPlane('POST', '/v2/async/uploads'),
+        dataPlane('GET', '/v2/async/{id}'),
       ],
       queueTriggers: [],
     },
@@ -218,6 +248,27 @@ export const topology: Topology = {
       routes: [],
       // Shadow traffic is a sample of predict's: it must never compete with predict itself.
       queueTriggers: [{ queue: 'shadow', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }],
+    },
+    {
+      id: 'async',
+      entry: 'functions/async/handler.ts',
+      description: 'Async inference: answers queued requests through the one inference path and writes their results to the lake',
+      memoryMb: 1769,
+      // A large input (up to 1 GB) takes its time to read; the queue's visibility timeout stays above this.
+      timeoutSeconds: 300,
+      layers: ['onnxruntime'],
+      access: {
+        registry: 'read',
+        lake: { read: [LAKE_KEYS.models, LAKE_KEYS.asyncInputs, LAKE_KEYS.asyncUploads], write: [LAKE_KEYS.asyncResults] },
+        servingTelemetry: 'write',
+        asyncRequests: 'run',
+        queues: { async: 'consume' },
+        sagemaker: 'invoke',
+        registryEvents: 'publish',
+      },
+      routes: [],
+      // Async work must never take predict's concurrency: a burst waits in the queue.
+      queueTriggers: [{ queue: 'async', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 5 }],
     },
     {
       id: 'rollouts',

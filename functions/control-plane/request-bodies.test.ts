@@ -8,6 +8,7 @@ import { apiEvent } from '../../test/support/api-event.js';
 import { asHttpError } from '../../src/http/response.js';
 import type { RouteTable } from '../../src/http/router.js';
 import { createPredictRoutes } from '../../src/inference/predict-routes.js';
+import { createAsyncApi } from '../../src/async/async-routes.js';
 import { createDatasetRoutes } from '../../src/lake/dataset-routes.js';
 import { autoTrainChecker } from '../../src/training/auto-train.js';
 import { createDeploymentRoutes } from '../../src/deployments/deployment-routes.js';
@@ -31,6 +32,7 @@ const routes: RouteTable = {
   ...createJobRoutes(unreachable),
   ...createRolloutRoutes(unreachable),
   ...createPredictRoutes(unreachable),
+  ...createAsyncApi(unreachable).routes,
 };
 
 const training = { modelName: 'm', target: 'y', task: 'classification' };
@@ -55,6 +57,7 @@ const BODIES: Record<string, { body: Record<string, unknown>; nested?: string }>
   'POST /jobs/{id}/cancel': { body: {} },
   'POST /v2/models/{name}/infer': { body: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }, nested: 'inputs.0' },
   'POST /v2/models/{name}/versions/{version}/infer': { body: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] } },
+  'POST /v2/async/uploads': { body: {} },
 };
 
 const params = { name: 'm', alias: 'prod', version: '1', dataset: 'd', id: 'j' };

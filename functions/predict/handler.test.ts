@@ -42,6 +42,7 @@ beforeAll(async () => {
   irisBytes = await readFile('models/iris.onnx');
   process.env['REGISTRY_TABLE'] = 'registry';
   process.env['LAKE_BUCKET'] = 'lake';
+  process.env['ASYNC_QUEUE_URL'] = 'https://sqs.us-east-1.amazonaws.com/000000000000/async-inference';
   process.env['AWS_REGION'] = 'us-east-1';
   process.env['MODEL_CACHE_DIR'] = await mkdtemp(join(tmpdir(), 'predict-cache-'));
   process.env['ALIAS_CACHE_TTL_MS'] = '0';

@@ -16,7 +16,7 @@
 import { InvalidRequestError, quote } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
 import { parseOwnJson } from '../validation/own-json.js';
-import { INFERENCE_HEADER_CONTENT_LENGTH, type InferRequest, type InferResponse } from './v2-protocol.js';
+import { INFERENCE_HEADER_CONTENT_LENGTH, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
 import { numberToHalf, type V2TensorOutput } from './tensors.js';
 
 
@@ -51,6 +51,18 @@ export function splitBinaryBody(body: Uint8Array, headerLength: number): BinaryB
   } catch (error) {
     throw new InvalidRequestError(`the JSON inference header (the first ${headerLength} bytes, ${INFERENCE_HEADER_CONTENT_LENGTH}) does not parse: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The request of a binary body whose JSON part is `headerLength` bytes (the
+ * `Inference-Header-Content-Length` value); `undefined` for a raw body (length 0), whose request
+ * depends on the model ({@link rawInferRequest}).
+ */
+export function binaryInferRequest(body: Uint8Array, headerLength: string): InferRequest | undefined {
+  const length = declaredHeaderLength(headerLength, body.length);
+  if (length === 0) return undefined;
+  const { header, data } = splitBinaryBody(body, length);
+  return parseInferRequest(header, data);
 }
 
 /**

@@ -13,7 +13,9 @@ import { fallsBack as isFallbackCase } from './backend-errors.js';
 import { createServing, markV2, type FallbackMark, type ServingDeps } from './serving.js';
 import { predict } from './v1-protocol.js';
 import { infer, INFERENCE_HEADER_CONTENT_LENGTH, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
-import { binaryOutputNames, declaredHeaderLength, encodeBinaryAnswer, rawInferRequest, splitBinaryBody } from './binary-infer.js';
+import type { AsyncApi } from '../async/async-routes.js';
+import { prefersAsync } from '../async/prefer.js';
+import { binaryInferRequest, binaryOutputNames, encodeBinaryAnswer, rawInferRequest } from './binary-infer.js';
 
 /** Response header naming the model version that answered (for A/B attribution). */
 export const MODEL_VERSION_HEADER = 'x-model-version';
@@ -68,9 +70,10 @@ const renderBinary = (names: ReadonlySet<string>): Render<InferResponse> => (bod
 
 /**
  * The data plane: Open Inference Protocol v2 and KServe v1 routes. A version
- * segment may be a number or an alias; none means the model's default alias.
+ * segment may be a number or an alias; none means the model's default alias. With `async`, a v2
+ * infer request with `Prefer: respond-async` is submitted there (202) instead of answered.
  */
-export function createPredictRoutes(deps: PredictDeps): RouteTable {
+export function createPredictRoutes(deps: PredictDeps, async?: Pick<AsyncApi, 'submit'>): RouteTable {
   const { resolver, backends } = deps;
   const serving = createServing(deps);
   const selectorOf = (versionSegment: string | undefined) => (versionSegment === undefined ? undefined : parseVersionSelector(versionSegment));
@@ -141,13 +144,17 @@ export function createPredictRoutes(deps: PredictDeps): RouteTable {
     if (headerLength === undefined) {
       throw new InvalidRequestError(`a binary inference request needs the ${INFERENCE_HEADER_CONTENT_LENGTH} header: the length of its JSON part, or 0 for a raw binary body`);
     }
-    const length = declaredHeaderLength(headerLength, body.length);
-    if (length === 0) return { request: undefined, body };
-    const { header: json, data } = splitBinaryBody(body, length);
-    return { request: parseInferRequest(json, data) };
+    return { request: binaryInferRequest(body, headerLength), body };
   };
 
   const inferRoute = async (event: APIGatewayProxyEvent) => {
+    if (async !== undefined && prefersAsync(header(event, 'prefer'))) {
+      const version = event.pathParameters?.['version'];
+      // Names checked now (400), their existence when the request runs (a failed request naming it).
+      selectorOf(version);
+      const target = { model: assertModelName(pathParam(event, 'name')), ...(version === undefined ? {} : { version }) };
+      return async.submit(event, target, () => void inferRequestOf(event));
+    }
     const { request, body } = inferRequestOf(event);
     const asksBinary = request === undefined || request.parameters?.['binary_data_output'] === true || (request.outputs ?? []).some((o) => o.parameters?.['binary_data'] === true);
     if (asksBinary && !acceptsBinary(event)) {
