@@ -1251,7 +1251,7 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
     const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
 
     // Assess
-    expect(Object.keys(mappings)).toHaveLength(extended.functions.filter((spec) => spec.queueTriggers.length > 0).length);
+    expect(Object.keys(mappings)).toHaveLength(extended.functions.reduce((count, spec) => count + spec.queueTriggers.length + (spec.streamTriggers?.length ?? 0), 0));
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(worker?.function.node.defaultChild) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(queue?.queue.node.defaultChild), 'Arn'] },
@@ -1294,8 +1294,8 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
     );
     // Those two, and the shadow queue's (shadow-requests/).
     expect(configurations).toHaveLength(3);
-    for (const queueId of queueIds.values()) {
-      const statements = s3ServiceStatements(queuePolicyStatements(template, queueId));
+    for (const queue of stack.queues.filter((candidate) => (candidate.spec.lakeNotifications ?? []).length > 0)) {
+      const statements = s3ServiceStatements(queuePolicyStatements(template, queueIds.get(queue.queueId)!));
       expect(statements.map((statement) => statement.Effect).sort()).toEqual(['Allow', 'Deny']);
       expect(JSON.stringify(statements.find((statement) => statement.Effect === 'Allow')?.Condition)).toContain(`"${bucketId}"`);
     }

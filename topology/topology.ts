@@ -87,7 +87,8 @@ export const topology: Topology = {
       localName: 'stream-failures',
       visibilityTimeoutSeconds: 60,
       maxReceiveCount: 3,
-      retentionDays: 14,
+      // Well under its DLQ's 14 days: a message keeps its first enqueue time when it moves there.
+      retentionDays: 4,
       urlEnv: 'STREAM_FAILURES_QUEUE_URL',
     },
   ],
