@@ -14,6 +14,7 @@ import { runMemoryBench } from './memory.js';
 import { runRolloutOverheadBench } from './rollout-overhead.js';
 import { runSageMakerServingBench } from './sagemaker-serving.js';
 import { runServingBench } from './serving.js';
+import { runStreamBench } from './stream.js';
 import { runTrainingBench } from './training.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'sagemaker-serving': runSageMakerServingBench,
   'binary-tensors': runBinaryTensorsBench,
   training: runTrainingBench,
+  stream: runStreamBench,
 };
 
 // Options (`--quick`) are read by the benchmarks themselves from process.argv and passed on to each.
