@@ -13,7 +13,13 @@ const scoringSchema = z.object({
 export function loadStreamScoring(env: NodeJS.ProcessEnv = process.env): StreamScoringSpec {
   const text = env[ENV.streamScoring];
   if (text === undefined) throw new Error(`invalid function configuration: ${ENV.streamScoring} is not set`);
-  const result = scoringSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`invalid function configuration: ${ENV.streamScoring} is not JSON`);
+  }
+  const result = scoringSchema.safeParse(json);
   if (!result.success) throw new Error(`invalid function configuration: ${ENV.streamScoring}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return result.data as StreamScoringSpec;
 }
