@@ -11,7 +11,7 @@ import { parseWith } from '../validation/strict-parse.js';
 const recordSchema = z.object({
   /** The caller's id of the record, echoed in the output and events. */
   id: z.optional(z.union([z.string().check(z.minLength(1), z.maxLength(256)), z.number()])),
-  features: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
+  features: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())], { error: 'required: one instance, an object of named features or an array' }),
 });
 
 /** A stream record, decoded. */
