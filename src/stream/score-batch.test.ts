@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DependencyUnavailableError, InvalidRequestError } from '../errors.js';
 import type { Serving } from '../inference/serving.js';
-import { microBatchKey, scoreBatch } from './score-batch.js';
+import { microBatchKey, routedVariant, scoreBatch } from './score-batch.js';
+
+/** Every key its own variant (a split alias with one key per variant). */
+const byKey = async (key: string) => key;
 
 const scoring = { model: 'fraud', alias: 'prod', threshold: { output: 'p', index: 1, above: 0.9 } };
 const record = (seq: string, key: string, value: unknown) => ({ partitionKey: key, sequenceNumber: seq, data: Buffer.from(JSON.stringify(value)).toString('base64') });
@@ -24,7 +27,7 @@ describe('scoreBatch', () => {
     const batch = [record('1', 'a', { id: 't1', features: { x: 0.1 } }), record('2', 'b', { id: 't2', features: { x: 0.95 } }), record('3', 'a', { id: 't3', features: { x: 0.2 } })];
 
     // Act
-    const scored = await scoreBatch(serving, scoring, batch);
+    const scored = await scoreBatch(serving, scoring, batch, byKey);
 
     // Assess
     expect(serving.predict).toHaveBeenCalledTimes(2);
@@ -42,7 +45,7 @@ describe('scoreBatch', () => {
     const batch = [record('1', 'a', { features: { x: 0.3 } }), record('2', 'a', { features: { x: -1 } }), { partitionKey: 'a', sequenceNumber: '3', data: Buffer.from('nope').toString('base64') }];
 
     // Act
-    const scored = await scoreBatch(serving, scoring, batch);
+    const scored = await scoreBatch(serving, scoring, batch, byKey);
 
     // Assess
     expect(scored.failedAt).toBeUndefined();
@@ -55,11 +58,33 @@ describe('scoreBatch', () => {
     const batch = [record('1', 'a', { features: { x: 0.1 } }), record('2', 'b', { features: { x: 0.2 } }), record('3', 'a', { features: { x: 0.3 } })];
 
     // Act
-    const scored = await scoreBatch(serving, scoring, batch);
+    const scored = await scoreBatch(serving, scoring, batch, byKey);
 
     // Assess
     expect(scored.failedAt).toBe('2');
     expect(scored.lines.map((l) => l.sequenceNumber)).toEqual(['1']);
+  });
+});
+
+describe('scoreBatch with routedVariant', () => {
+  it('makes one model call for the keys the alias routes to one version, and one per version of a split', async () => {
+    // Prepare: keys 'a' and 'c' go to v3, 'b' to v4.
+    const serving = fakeServing();
+    const resolve = vi.fn(async (_model: string, _selector: unknown, key?: string) => ({ version: { version: key === 'b' ? 4 : 3 } }) as never);
+    const batch = [record('1', 'a', { features: { x: 0.1 } }), record('2', 'b', { features: { x: 0.2 } }), record('3', 'c', { features: { x: 0.3 } })];
+
+    // Act
+    const scored = await scoreBatch(serving, scoring, batch, routedVariant({ resolve }, scoring));
+
+    // Assess
+    expect(serving.predict).toHaveBeenCalledTimes(2);
+    expect(serving.predict.mock.calls[0]![1]).toEqual({ instances: [{ x: 0.1 }, { x: 0.3 }] });
+    expect(scored.lines.map((l) => l.sequenceNumber)).toEqual(['1', '2', '3']);
+  });
+
+  it('lets a key whose routing cannot be read form its own group', async () => {
+    const variant = routedVariant({ resolve: async () => Promise.reject(new Error('throttled')) }, scoring);
+    expect(await variant('k')).toBe('key:k');
   });
 });
 

@@ -1,14 +1,17 @@
 /**
  * Scores one Lambda batch of a stream through the one inference path (`Serving.predict`):
- * records are decoded, grouped by partition key (the sticky routing key) and each group is one
- * model call. A group the model refuses is scored record by record, so a bad record is rejected
+ * records are decoded and grouped by the version their partition key (the sticky routing key)
+ * is routed to, and each group is one model call: a batch is one call unless the alias splits
+ * its traffic. A group the model refuses is scored record by record, so a bad record is rejected
  * alone (kept in the output with its reason) and never blocks the shard. A failure the caller
  * cannot fix (a dependency, a model that cannot answer) stops the batch at its first failed
  * record: Lambda resumes the shard from there (`batchItemFailures`), and only the records before
  * it are written, so a retry never duplicates a row.
  */
 import { isRefusal } from '../errors.js';
+import type { ModelResolver } from '../inference/resolver.js';
 import type { Serving } from '../inference/serving.js';
+import { assertModelName, parseVersionSelector } from '../registry/names.js';
 import type { StreamScoringSpec } from '../../topology/spec.js';
 import { parseStreamRecord, type KinesisData, type StreamRecord } from './stream-record.js';
 import { crossing } from './threshold.js';
@@ -38,19 +41,41 @@ function decode(data: KinesisData): Entry {
   }
 }
 
-/** Scores a batch's records (in shard order) with the stream's model and alias. */
-export async function scoreBatch(serving: Pick<Serving, 'predict'>, scoring: StreamScoringSpec, batch: readonly KinesisData[]): Promise<ScoredBatch> {
+/** Names the variant (version) of the alias a routing key is served by; keys of one variant share a model call. */
+export type VariantOf = (key: string) => Promise<string>;
+
+/**
+ * The variant of a key as the resolver routes it (its per-container cache answers). A key whose
+ * routing cannot be read forms its own group: serving it then reports the reason.
+ */
+export function routedVariant(resolver: Pick<ModelResolver, 'resolve'>, scoring: StreamScoringSpec): VariantOf {
+  const selector = parseVersionSelector(scoring.alias);
+  return async (key) => {
+    try {
+      return `v${(await resolver.resolve(assertModelName(scoring.model), selector, key)).version.version}`;
+    } catch {
+      return `key:${key}`;
+    }
+  };
+}
+
+/** Scores a batch's records (in shard order) with the stream's model and alias; keys are grouped by `variantOf`. */
+export async function scoreBatch(serving: Pick<Serving, 'predict'>, scoring: StreamScoringSpec, batch: readonly KinesisData[], variantOf: VariantOf): Promise<ScoredBatch> {
   const entries = batch.map(decode);
   const lines = new Map<number, ScoredLine>();
   const failed: number[] = [];
   const groups = new Map<string, number[]>();
-  entries.forEach((entry, i) => {
+  const variants = new Map<string, Promise<string>>();
+  for (const [i, entry] of entries.entries()) {
     if (entry.record === undefined) {
       lines.set(i, { id: entry.data.sequenceNumber, key: entry.data.partitionKey, sequenceNumber: entry.data.sequenceNumber, error: entry.error! });
-      return;
+      continue;
     }
-    groups.set(entry.record.key, [...(groups.get(entry.record.key) ?? []), i]);
-  });
+    const { key } = entry.record;
+    if (!variants.has(key)) variants.set(key, variantOf(key));
+    const variant = await variants.get(key)!;
+    groups.set(variant, [...(groups.get(variant) ?? []), i]);
+  }
 
   const score = async (indexes: readonly number[]): Promise<void> => {
     const records = indexes.map((i) => entries[i]!.record!);

@@ -27,6 +27,7 @@ function deps(down: readonly string[] = []) {
     deps: {
       serving: { predict, flushIfDue: async () => undefined },
       scoring,
+      variantOf: async (key: string) => key,
       putObject: async (key: string, body: string) => objects.set(key, body),
       events: { publish: async (e: PlatformEvent) => void published.push(e) },
     },

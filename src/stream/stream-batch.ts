@@ -8,13 +8,15 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import type { EventSink, PlatformEvent } from '../registry/events.js';
 import type { Serving } from '../inference/serving.js';
 import type { StreamScoringSpec } from '../../topology/spec.js';
-import { microBatchBody, microBatchKey, scoreBatch } from './score-batch.js';
+import { microBatchBody, microBatchKey, scoreBatch, type VariantOf } from './score-batch.js';
 import { thresholdEvents } from './stream-events.js';
 
 /** What a batch needs. */
 export interface StreamBatchDeps {
   readonly serving: Pick<Serving, 'predict' | 'flushIfDue'>;
   readonly scoring: StreamScoringSpec;
+  /** Which variant of the alias a partition key is served by (`routedVariant`). */
+  readonly variantOf: VariantOf;
   /** Writes a lake object (JSON Lines). */
   readonly putObject: (key: string, body: string) => Promise<unknown>;
   readonly events: EventSink<PlatformEvent>;
@@ -27,7 +29,7 @@ export const shardOf = (eventId: string): string => eventId.slice(0, eventId.las
 export async function handleStreamBatch(event: KinesisStreamEvent, deps: StreamBatchDeps): Promise<KinesisStreamBatchResponse> {
   const records = event.Records;
   if (records.length === 0) return { batchItemFailures: [] };
-  const { lines, failedAt } = await scoreBatch(deps.serving, deps.scoring, records.map((r) => r.kinesis));
+  const { lines, failedAt } = await scoreBatch(deps.serving, deps.scoring, records.map((r) => r.kinesis), deps.variantOf);
   if (lines.length > 0) {
     const key = microBatchKey(deps.scoring.model, shardOf(records[0]!.eventID), lines[0]!.sequenceNumber, lines.at(-1)!.sequenceNumber);
     await deps.putObject(key, microBatchBody(lines));
