@@ -15,6 +15,7 @@ import { runMemoryBench } from './memory.js';
 import { runRolloutOverheadBench } from './rollout-overhead.js';
 import { runSageMakerServingBench } from './sagemaker-serving.js';
 import { runServingBench } from './serving.js';
+import { runStreamBench } from './stream.js';
 import { runTrainingBench } from './training.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -30,6 +31,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'binary-tensors': runBinaryTensorsBench,
   training: runTrainingBench,
   'async-inference': runAsyncInferenceBench,
+  stream: runStreamBench,
 };
 
 // Options (`--quick`) are read by the benchmarks themselves from process.argv and passed on to each.

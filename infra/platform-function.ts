@@ -22,7 +22,7 @@ import { REPO_ROOT } from '../topology/paths.js';
 import type { Registry } from './registry.js';
 import { DEPLOY_DESCRIBE_ACTIONS_REASON, type SageMakerServing } from './sagemaker-serving.js';
 import { DEFAULT_METRICS_NAMESPACE, functionEnvironment } from '../topology/environment.js';
-import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type LayerId, type QueueId } from '../topology/spec.js';
+import { DEFAULT_MAX_CONCURRENCY, type FunctionSpec, type LayerId, type QueueId, type StreamSpec } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
 
 /** API Gateway REST integration timeout (default quota). */
@@ -131,6 +131,13 @@ export interface PlatformFunctionProps {
    * @default 'ServerlessAiPlatform'
    */
   readonly metricsNamespace?: string;
+
+  /**
+   * The topology's streams: a function with a stream trigger learns what it scores from its stream's spec.
+   *
+   * @default - no streams
+   */
+  readonly streams?: readonly StreamSpec[];
 }
 
 /**
@@ -215,7 +222,7 @@ export class PlatformFunction extends Construct {
       codeVersion: props.codeVersion,
       ...(props.registry === undefined ? {} : { registryEventBus: props.registry.eventBus.eventBusName }),
       ...(props.sagemaker === undefined ? {} : { sagemaker: props.sagemaker.names }),
-    });
+    }, props.streams);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, spec.entry),

@@ -1251,7 +1251,7 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
     const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
 
     // Assess
-    expect(Object.keys(mappings)).toHaveLength(extended.functions.filter((spec) => spec.queueTriggers.length > 0).length);
+    expect(Object.keys(mappings)).toHaveLength(extended.functions.reduce((count, spec) => count + spec.queueTriggers.length + (spec.streamTriggers?.length ?? 0), 0));
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(worker?.function.node.defaultChild) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(queue?.queue.node.defaultChild), 'Arn'] },

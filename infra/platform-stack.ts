@@ -17,6 +17,7 @@ import { NativeModuleLayer } from './native-module-layer.js';
 import { PlatformFunction } from './platform-function.js';
 import { Registry } from './registry.js';
 import { SageMakerServing } from './sagemaker-serving.js';
+import { ScoringStreams } from './stream-scoring.js';
 import { type LayerId, type QueueId, type Topology } from '../topology/spec.js';
 import { topology as platformTopology } from '../topology/topology.js';
 
@@ -154,6 +155,9 @@ export class PlatformStack extends Stack {
   /** The REST API. */
   public readonly api: PlatformApi;
 
+  /** Stream scoring: the topology's Kinesis streams (absent when it has none). */
+  public readonly streams?: ScoringStreams;
+
   /** Alarms, their SNS topic and the platform's dashboard. */
   public readonly monitoring: Monitoring;
 
@@ -210,8 +214,20 @@ export class PlatformStack extends Stack {
           logRetention: props.logRetention,
           reservedConcurrency: reservedConcurrency[spec.id],
           queueMaxConcurrency: Object.fromEntries(Object.entries(maxConcurrency).filter(([queueId]) => consumerOf(queueId) === spec)),
+          streams: topology.streams,
         }),
     );
+    // Stream scoring: the streams, and the Kinesis event sources of the functions that score them.
+    if ((topology.streams ?? []).length > 0) {
+      const streams = new ScoringStreams(this, 'Streams', { streams: topology.streams! });
+      const queueFor = (queueId: string) => {
+        const queue = this.queues.find((candidate) => candidate.queueId === queueId);
+        if (queue === undefined) throw new Error(`${this.node.path} stream trigger names no queue of the topology: '${queueId}'`);
+        return queue;
+      };
+      for (const fn of this.functions) streams.addTriggers(fn, queueFor);
+      this.streams = streams;
+    }
 
     this.api = new PlatformApi(this, 'Api', {
       functions: this.functions,

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { topology } from '../topology/topology.js';
 import { containerEnvironment } from './cloud.js';
 
-const endpoints = { dynamodb: 'http://127.0.0.1:1', s3: 'http://127.0.0.1:2', sqs: 'http://127.0.0.1:3', sagemaker: 'http://127.0.0.1:4' };
+const endpoints = { dynamodb: 'http://127.0.0.1:1', s3: 'http://127.0.0.1:2', sqs: 'http://127.0.0.1:3', sagemaker: 'http://127.0.0.1:4', kinesis: 'http://127.0.0.1:5' };
 const resources = { tableName: 'registry', bucketName: 'lake', queues: {} } as unknown as Parameters<typeof containerEnvironment>[3];
 
 describe('containerEnvironment', () => {

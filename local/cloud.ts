@@ -29,12 +29,14 @@ import { apiClient, seedModel, type SeedModel } from './seed.js';
 import { requeueUnfinishedAsyncRequests } from './recover-async.js';
 import { startSchedules } from './schedules.js';
 import { SqsEventSource } from './sqs-event-source.js';
+import { KinesisEventSource } from './kinesis-event-source.js';
+import { createKinesisClient } from '../src/aws/clients.js';
 
 /** Options of {@link startLocalCloud}. */
 export interface LocalCloudOptions {
   /** State folder (DynamoDB, S3, API key, logs). */
   readonly stateDir: string;
-  /** Gateway port; emulators take the next four. 0: all ports picked freely. */
+  /** Gateway port; emulators take the next five. 0: all ports picked freely. */
   readonly port: number;
   /** @default the platform topology */
   readonly topology?: Topology;
@@ -142,7 +144,7 @@ export function containerEnvironment(
       queueUrls: Object.fromEntries(Object.entries(resources.queues).map(([id, queue]) => [id, queue.url])),
       codeVersion: CODE_VERSION,
       sagemaker: LOCAL_SAGEMAKER,
-    }),
+    }, topology.streams),
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -154,6 +156,7 @@ export function containerEnvironment(
     AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: endpoints.sagemaker,
     AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: endpoints.sagemaker,
     AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.sagemaker,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
     // s3rver stores an aws-chunked upload (what the SDK sends for streamed bodies with a
     // checksum) verbatim; send checksums only where S3 requires them. A standard SDK setting.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
@@ -208,11 +211,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     { port: port(2), role: 'S3 emulator' },
     { port: port(3), role: 'SQS emulator' },
     { port: port(4), role: 'SageMaker emulator' },
+    { port: port(5), role: 'Kinesis emulator' },
   ]);
 
   const emulators = await startEmulators({
     stateDir,
-    ports: { dynamodb: port(1), s3: port(2), sqs: port(3), sagemaker: port(4) },
+    ports: { dynamodb: port(1), s3: port(2), sqs: port(3), sagemaker: port(4), kinesis: port(5) },
     buckets: [topology.lake.localName],
     ...(options.sagemakerDelays === undefined ? {} : { sagemakerDelays: options.sagemakerDelays }),
   });
@@ -220,7 +224,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const sdkConfig = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
   const dynamo = new DynamoDBClient(sdkConfig(endpoints.dynamodb));
   const sqs = new SQSClient(sdkConfig(endpoints.sqs));
-  const resources = await provisionResources(topology, { dynamo, sqs });
+  const kinesis = createKinesisClient(sdkConfig(endpoints.kinesis));
+  const resources = await provisionResources(topology, { dynamo, sqs, kinesis });
 
   const code = await functionCode(topology.functions, options, log);
   const functions = new Map(
@@ -278,6 +283,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ),
   );
   sources.forEach((source) => source.start());
+  // Stream scoring: one Kinesis event source per stream trigger, with Lambda's Kinesis rules.
+  const streamSources = topology.functions.flatMap((spec) =>
+    (spec.streamTriggers ?? []).map(
+      (trigger) =>
+        new KinesisEventSource(kinesis, sqs, { ...resources.streams[trigger.stream]!, onFailureQueueUrl: resources.queues[trigger.onFailure].url }, spec.id, trigger, invoke, (error) =>
+          log(`${spec.id} batch from stream ${trigger.stream} failed: ${(error as Error).message}`),
+        ),
+    ),
+  );
+  await Promise.all(streamSources.map((source) => source.start()));
   // The queues live in memory: jobs and ingestions the previous run left unfinished get their messages again.
   const table = new RegistryTable(DynamoDBDocumentClient.from(dynamo, DOCUMENT_TRANSLATION), resources.tableName);
   const recovered = resources.queues.training === undefined ? [] : await requeueUnfinishedJobs(new JobStore(table), sqs, resources.queues.training.url);
@@ -307,7 +322,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stop: async () => {
       // No new work: polling and timers stop at once. Batches in flight end when their
       // containers stop below (a job cut short is recovered at the next start).
-      const polling = Promise.all([...sources.map((s) => s.stop()), schedules.stop()]);
+      const polling = Promise.all([...sources.map((s) => s.stop()), ...streamSources.map((s) => s.stop()), schedules.stop()]);
       // Let notifications in flight finish (or exhaust their retries) before the functions go.
       while (deliveries.size > 0) await Promise.all([...deliveries]);
       await new Promise<void>((resolve) => {
@@ -320,6 +335,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       if (code.root !== undefined) await rm(code.root, { recursive: true, force: true });
       dynamo.destroy();
       sqs.destroy();
+      kinesis.destroy();
       await emulators.close();
     },
   };

@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
+import kinesalite from 'kinesalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import { createServer, type Server } from 'node:http';
@@ -22,6 +23,8 @@ export interface EmulatorEndpoints {
   readonly sqs: string;
   /** SageMaker, SageMaker Runtime, Application Auto Scaling and CloudWatch (one emulator, `local/sagemaker/`). */
   readonly sagemaker: string;
+  /** Kinesis Data Streams (kinesalite, in memory; HTTP/1.1 only: clients need `NodeHttpHandler`). */
+  readonly kinesis: string;
 }
 
 /** Running emulators. */
@@ -37,7 +40,7 @@ export interface EmulatorOptions {
   /** State folder: DynamoDB and S3 data survive restarts there. */
   readonly stateDir: string;
   /** Ports; 0 picks a free one. */
-  readonly ports: { readonly dynamodb: number; readonly s3: number; readonly sqs: number; readonly sagemaker: number };
+  readonly ports: { readonly dynamodb: number; readonly s3: number; readonly sqs: number; readonly sagemaker: number; readonly kinesis: number };
   /** Buckets s3rver creates at start. */
   readonly buckets: readonly string[];
   /** The SageMaker emulator's timings. @default DEFAULT_DELAYS of `local/sagemaker/settings.ts` */
@@ -64,7 +67,8 @@ function closeServer(server: Server): Promise<void> {
 /**
  * Starts dynalite (DynamoDB, LevelDB state on disk), s3rver (S3, files on disk,
  * bucket notifications), local-aws-sqs (SQS JSON protocol, in memory) and the SageMaker
- * emulator (endpoints in memory, their model archives read from s3rver) on loopback.
+ * emulator (endpoints in memory, their model archives read from s3rver) and kinesalite (Kinesis,
+ * in memory) on loopback.
  */
 export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
   await mkdir(join(options.stateDir, 's3'), { recursive: true });
@@ -98,13 +102,17 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     ...(options.sagemakerDelays === undefined ? {} : { delays: options.sagemakerDelays }),
   });
 
+  // Streams live in memory, like the queues: records put before a restart are not scored after it.
+  const kinesis = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+  const kinesisPort = await listen(kinesis, options.ports.kinesis, 'Kinesis emulator');
+
   return {
-    endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort), sagemaker: sagemaker.endpoint },
+    endpoints: { dynamodb: url(dynamoPort), s3: url(s3Address.port), sqs: url(sqsPort), sagemaker: sagemaker.endpoint, kinesis: url(kinesisPort) },
     onS3Event: (listener) => s3.on('event', (event: S3Event) => listener(withAwsKeyEncoding(event))),
     close: async () => {
       await sagemaker.close();
       archives.destroy();
-      await Promise.all([closeServer(dynamo), s3.close(), closeServer(sqs)]);
+      await Promise.all([closeServer(dynamo), s3.close(), closeServer(sqs), closeServer(kinesis)]);
     },
   };
 }

@@ -15,7 +15,7 @@ export class PortInUseError extends Error {
   ) {
     super(
       `port ${port} (${role}) is already in use, probably by another 'npm start'. ` +
-        `Stop that one, or start this one on other ports: PORT=<port> npm start (the gateway takes PORT, the emulators the next four).`,
+        `Stop that one, or start this one on other ports: PORT=<port> npm start (the gateway takes PORT, the emulators the next five).`,
     );
     this.name = 'PortInUseError';
   }

@@ -1,6 +1,8 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueId, Topology } from '../topology/spec.js';
+import type { QueueId, StreamId, Topology } from '../topology/spec.js';
+import { ensureStreams, type ProvisionedStream } from './kinesis-streams.js';
 import { ATTR, LIST_INDEX } from '../src/storage/table.js';
 
 /** URLs and ARNs of a queue and its dead-letter queue. */
@@ -15,6 +17,8 @@ export interface ProvisionedResources {
   readonly tableName: string;
   readonly bucketName: string;
   readonly queues: Readonly<Record<QueueId, ProvisionedQueue>>;
+  /** Kinesis streams (stream scoring); none without a Kinesis client. */
+  readonly streams: Readonly<Partial<Record<StreamId, ProvisionedStream>>>;
 }
 
 async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
@@ -49,9 +53,9 @@ async function queueArn(sqs: SQSClient, url: string): Promise<string> {
 /**
  * Creates the stack's resources on the emulators, idempotently: the registry
  * table (same keys and index as the CDK table), and each queue with its DLQ and
- * redrive policy. The lake bucket is created by s3rver at start.
+ * redrive policy, and each Kinesis stream. The lake bucket is created by s3rver at start.
  */
-export async function provisionResources(topology: Topology, clients: { dynamo: DynamoDBClient; sqs: SQSClient }): Promise<ProvisionedResources> {
+export async function provisionResources(topology: Topology, clients: { dynamo: DynamoDBClient; sqs: SQSClient; kinesis?: KinesisClient }): Promise<ProvisionedResources> {
   await ensureTable(clients.dynamo, topology.registry.localName);
   const queues: Partial<Record<QueueId, ProvisionedQueue>> = {};
   for (const spec of topology.queues) {
@@ -72,5 +76,6 @@ export async function provisionResources(topology: Topology, clients: { dynamo: 
     );
     queues[spec.id] = { url: queue.QueueUrl!, arn: await queueArn(clients.sqs, queue.QueueUrl!), dlqUrl: dlq.QueueUrl! };
   }
-  return { tableName: topology.registry.localName, bucketName: topology.lake.localName, queues: queues as Record<QueueId, ProvisionedQueue> };
+  const streams = clients.kinesis === undefined ? {} : await ensureStreams(topology, clients.kinesis);
+  return { tableName: topology.registry.localName, bucketName: topology.lake.localName, queues: queues as Record<QueueId, ProvisionedQueue>, streams };
 }

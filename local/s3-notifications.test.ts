@@ -246,7 +246,7 @@ describe('bucket notifications from the S3 emulator', () => {
 
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 's3-notifications-'));
-    emulators = await startEmulators({ stateDir, ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0 }, buckets: [BUCKET] });
+    emulators = await startEmulators({ stateDir, ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0, kinesis: 0 }, buckets: [BUCKET] });
     s3 = new S3Client({ region: LOCAL_REGION, endpoint: emulators.endpoints.s3, credentials: LOCAL_CREDENTIALS });
     const dispatch = createS3Dispatcher(
       [fn('ingest', [{ prefix: 'raw/' }])],

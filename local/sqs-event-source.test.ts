@@ -112,7 +112,7 @@ function recordingInvoke(reply: (event: SQSEvent) => unknown) {
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'sqs-event-source-'));
-  emulators = await startEmulators({ stateDir, ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0 }, buckets: ['lake'] });
+  emulators = await startEmulators({ stateDir, ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0, kinesis: 0 }, buckets: ['lake'] });
   const config = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
   sqs = new SQSClient(config(emulators.endpoints.sqs));
   dynamo = new DynamoDBClient(config(emulators.endpoints.dynamodb));

@@ -2,7 +2,7 @@
  * `npm start`: the whole platform on this machine. Prints the base URL and the
  * dev API key, and writes them to `<state dir>/endpoints.json`.
  *
- * Settings: `PORT` (gateway port, default 3000; emulators use the next four),
+ * Settings: `PORT` (gateway port, default 3000; emulators use the next five),
  * `LOCAL_CLOUD_DIR` (state folder, default `.local-cloud`).
  *
  * SIGINT (Ctrl-C) and SIGTERM stop everything, function containers included, within

@@ -32,3 +32,16 @@ declare module 's3rver' {
   }
   export default S3rver;
 }
+
+declare module 'kinesalite' {
+  import type { Server } from 'node:http';
+  interface KinesaliteOptions {
+    path?: string;
+    createStreamMs?: number;
+    deleteStreamMs?: number;
+    updateStreamMs?: number;
+    shardLimit?: number;
+  }
+  function kinesalite(options?: KinesaliteOptions): Server;
+  export default kinesalite;
+}

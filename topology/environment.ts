@@ -3,7 +3,7 @@
  * variable names (read by `src/config.ts`) and the function that fills them in for a function
  * of the topology (called by the CDK stack and by the local cloud).
  */
-import type { FunctionSpec, QueueId, QueueSpec } from './spec.js';
+import type { FunctionSpec, QueueId, QueueSpec, StreamSpec } from './spec.js';
 
 /** Environment variable names through which functions learn where resources are. */
 export const ENV = {
@@ -32,6 +32,8 @@ export const ENV = {
   tritonCpuImageUri: 'TRITON_CPU_IMAGE_URI',
   /** The async inference queue's URL (the `async` queue's `urlEnv`). */
   asyncQueueUrl: 'ASYNC_QUEUE_URL',
+  /** What a stream function scores (JSON `StreamScoringSpec` of its trigger's stream). */
+  streamScoring: 'STREAM_SCORING',
 } as const;
 
 /** Default CloudWatch namespace of the functions' Powertools metrics. */
@@ -76,7 +78,7 @@ export interface SageMakerNames {
  * The environment of a function, the same in AWS and in the local cloud: Powertools
  * settings, and where the resources it may use are (only those its `access` names).
  */
-export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSpec[], names: ResourceNames): Record<string, string> {
+export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSpec[], names: ResourceNames, streams: readonly StreamSpec[] = []): Record<string, string> {
   const environment: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: spec.id,
     POWERTOOLS_METRICS_NAMESPACE: names.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
@@ -100,6 +102,9 @@ export function functionEnvironment(spec: FunctionSpec, queues: readonly QueueSp
     const queue = queues.find((candidate) => candidate.id === trigger.queue);
     if (queue !== undefined) environment[ENV.maxReceiveCount] = String(queue.maxReceiveCount);
   }
+  // Stream scoring: a stream function scores one stream, as its spec says.
+  const scored = streams.find((stream) => spec.streamTriggers?.some((trigger) => trigger.stream === stream.id));
+  if (scored !== undefined) environment[ENV.streamScoring] = JSON.stringify(scored.scoring);
   for (const queue of queues) {
     const url = names.queueUrls[queue.id];
     if (spec.access.queues?.[queue.id] === 'send' && url !== undefined) environment[queue.urlEnv] = url;

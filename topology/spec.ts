@@ -141,13 +141,19 @@ export interface FunctionSpec {
    * @default - no schedule
    */
   readonly schedule?: ScheduleSpec;
+  /**
+   * Kinesis event source mappings (stream scoring).
+   *
+   * @default - none
+   */
+  readonly streamTriggers?: readonly StreamTriggerSpec[];
 }
 
 /** Most concurrent invocations of a queue trigger that does not say (SQS `MaximumConcurrency`). */
 export const DEFAULT_MAX_CONCURRENCY = 5;
 
 /** Queue ids known to the platform. */
-export type QueueId = 'training' | 'ingest' | 'shadow' | 'async';
+export type QueueId = 'training' | 'ingest' | 'shadow' | 'async' | 'stream-failures';
 
 /** An SQS queue with its dead-letter queue. */
 export interface QueueSpec {
@@ -174,4 +180,62 @@ export interface Topology {
   readonly registry: { readonly localName: string };
   readonly queues: readonly QueueSpec[];
   readonly functions: readonly FunctionSpec[];
+  /**
+   * Kinesis Data Streams scored by the platform.
+   *
+   * @default - none
+   */
+  readonly streams?: readonly StreamSpec[];
+}
+
+// --- Stream scoring (Kinesis) ---
+
+/** Stream ids known to the platform. */
+export type StreamId = 'scoring';
+
+/**
+ * Which score of a prediction crosses a threshold: `output` names the field of a prediction
+ * with several outputs (`probabilities`), `index` the element of an array score, and `above`
+ * the value a score must exceed to be announced.
+ */
+export interface ThresholdRule {
+  /** @default - the prediction itself (a model with one output) */
+  readonly output?: string;
+  /** @default - the score is a number, not an array */
+  readonly index?: number;
+  readonly above: number;
+}
+
+/** What a stream's records are scored by, and which scores are announced on the event bus. */
+export interface StreamScoringSpec {
+  readonly model: string;
+  /** The alias (or version) records are served by; the partition key is the sticky routing key. */
+  readonly alias: string;
+  /** @default - no announcements */
+  readonly threshold?: ThresholdRule;
+}
+
+/** A Kinesis Data Stream (encrypted) whose records a function scores. */
+export interface StreamSpec {
+  readonly id: StreamId;
+  /** Local stream name; in AWS CloudFormation names it. */
+  readonly localName: string;
+  readonly shardCount: number;
+  readonly retentionHours: number;
+  readonly scoring: StreamScoringSpec;
+}
+
+/** A Kinesis event source mapping, with Lambda's semantics. */
+export interface StreamTriggerSpec {
+  readonly stream: StreamId;
+  /** Records per invocation at most (Kinesis: 1–10,000). */
+  readonly batchSize: number;
+  /** Split a batch in two and retry each half when the function fails. */
+  readonly bisectBatchOnError: boolean;
+  /** Retries of a batch before its metadata goes to `onFailure` and the shard moves on. */
+  readonly retryAttempts: number;
+  /** Records older than this are not processed; their metadata goes to `onFailure` (60–604,800). */
+  readonly maxRecordAgeSeconds: number;
+  /** The queue that receives the metadata of batches given up on. */
+  readonly onFailure: QueueId;
 }

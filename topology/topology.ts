@@ -45,6 +45,8 @@ export const LAKE_KEYS = {
   asyncUploads: ASYNC_UPLOADS_PATTERN,
   /** Async inference results, `predictions/async/results/<id>`. */
   asyncResults: ASYNC_RESULTS_PATTERN,
+  /** Scored micro-batches of streams, `predictions/stream/<model>/shard=<shard>/<first>-<last>.jsonl`. */
+  streamPredictions: 'predictions/stream/*',
 } as const;
 
 /** The platform's topology. */
@@ -95,6 +97,26 @@ export const topology: Topology = {
       maxReceiveCount: 3,
       retentionDays: 4,
       urlEnv: ENV.asyncQueueUrl,
+    },
+    // Stream scoring: the on-failure destination of the stream trigger (metadata of batches given up on).
+    {
+      id: 'stream-failures',
+      localName: 'stream-failures',
+      visibilityTimeoutSeconds: 60,
+      maxReceiveCount: 3,
+      // Well under its DLQ's 14 days: a message keeps its first enqueue time when it moves there.
+      retentionDays: 4,
+      urlEnv: 'STREAM_FAILURES_QUEUE_URL',
+    },
+  ],
+  // Stream scoring: records put on this stream are scored by the `stream` function.
+  streams: [
+    {
+      id: 'scoring',
+      localName: 'scoring-records',
+      shardCount: 2,
+      retentionHours: 24,
+      scoring: { model: 'iris', alias: 'prod', threshold: { output: 'probabilities', index: 2, above: 0.9 } },
     },
   ],
   functions: [
@@ -301,6 +323,25 @@ export const topology: Topology = {
       // Runs that overlap are safe: every step finds what exists, and every state write is
       // conditional on the state it was read in (src/deployments/deployment-runner.ts).
       schedule: { everyMinutes: 1 },
+    },
+    // Stream scoring (src/stream): Kinesis records scored through the alias, micro-batches to the lake, threshold events.
+    {
+      id: 'stream',
+      entry: 'functions/stream/handler.ts',
+      description: 'Stream scoring: scores Kinesis records through an alias, writes micro-batches under predictions/stream/ and announces scores above a threshold',
+      memoryMb: 1769,
+      timeoutSeconds: 60,
+      layers: ['onnxruntime'],
+      access: {
+        registry: 'read',
+        lake: { read: [LAKE_KEYS.models], write: [LAKE_KEYS.streamPredictions] },
+        servingTelemetry: 'write',
+        sagemaker: 'invoke',
+        registryEvents: 'publish',
+      },
+      routes: [],
+      queueTriggers: [],
+      streamTriggers: [{ stream: 'scoring', batchSize: 100, bisectBatchOnError: true, retryAttempts: 3, maxRecordAgeSeconds: 3600, onFailure: 'stream-failures' }],
     },
   ],
 };

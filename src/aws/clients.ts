@@ -3,6 +3,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
  * SDK retry attempts. Kept low: a request waiting on a throttled dependency is
@@ -54,4 +56,13 @@ export function createSqsClient(): SQSClient {
  */
 export function createSageMakerRuntimeClient(): SageMakerRuntimeClient {
   return new SageMakerRuntimeClient({ maxAttempts: 1 });
+}
+
+/**
+ * A Kinesis client over HTTP/1.1 (`NodeHttpHandler`): the SDK's default HTTP/2 handler exists for
+ * SubscribeToShard only, which the platform does not use, and kinesalite (the local cloud's
+ * Kinesis) answers HTTP/1.1 only. `config` adds settings (an endpoint, credentials) for tools.
+ */
+export function createKinesisClient(config: KinesisClientConfig = {}): KinesisClient {
+  return new KinesisClient({ maxAttempts: MAX_ATTEMPTS, ...config, requestHandler: new NodeHttpHandler() });
 }

@@ -27,7 +27,7 @@ export async function startTestEmulators(testTopology: Topology = topology, sage
   const stateDir = await mkdtemp(join(tmpdir(), 'emulators-'));
   const emulators = await startEmulators({
     stateDir,
-    ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0 },
+    ports: { dynamodb: 0, s3: 0, sqs: 0, sagemaker: 0, kinesis: 0 },
     buckets: [testTopology.lake.localName],
     ...(sagemakerDelays === undefined ? {} : { sagemakerDelays }),
   });
