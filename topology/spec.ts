@@ -142,7 +142,13 @@ export interface FunctionSpec {
 export const DEFAULT_MAX_CONCURRENCY = 5;
 
 /** Queue ids known to the platform. */
-export type QueueId = 'training' | 'ingest' | 'shadow';
+export type QueueId =
+  | 'training'
+  | 'ingest'
+  | 'shadow'
+  // Batch scoring (src/batch): jobs to plan and drops under batch/; chunks to score.
+  | 'batch'
+  | 'scoring';
 
 /** An SQS queue with its dead-letter queue. */
 export interface QueueSpec {

@@ -72,8 +72,11 @@ export interface BatchJob {
   readonly version?: number;
   readonly input: BatchInput;
   readonly format: BatchOutputFormat;
-  /** Input columns copied beside each prediction (ids). */
-  readonly passThrough: readonly string[];
+  /**
+   * Input columns copied beside each prediction (ids): the request's or, when it names none,
+   * every input column that is not a feature (set when the job is planned).
+   */
+  readonly passThrough?: readonly string[];
   readonly output: BatchOutput;
   readonly chunkRows: number;
   readonly status: BatchJobStatus;
