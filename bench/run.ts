@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { runAliasPropagationBench } from './alias-propagation.js';
+import { runBatchScoringBench } from './batch-scoring.js';
 import { runBinaryTensorsBench } from './binary-tensors.js';
 import { runColdStartBench } from './cold-start.js';
 import { runFootprintBench } from './footprint.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'sagemaker-serving': runSageMakerServingBench,
   'binary-tensors': runBinaryTensorsBench,
   training: runTrainingBench,
+  'batch-scoring': runBatchScoringBench,
 };
 
 // Options (`--quick`) are read by the benchmarks themselves from process.argv and passed on to each.

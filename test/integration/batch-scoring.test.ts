@@ -36,8 +36,12 @@ async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) =>
 const job = async (id: string) => (await lake.request<JobView>('GET', `/batch-jobs/${id}`)).body;
 const finished = (id: string) => poll(`job ${id} finished`, () => job(id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status));
 
-/** Points an alias of the credit model at one version. */
-const pointAlias = (alias: string, version: number) => lake.request('PUT', `/models/credit/aliases/${alias}`, { routes: [{ version, weight: 100 }] });
+/** Points an alias of the credit model at one version (a conditional write on the revision read: "0" creates it). */
+async function pointAlias(alias: string, version: number) {
+  const current = await lake.request('GET', `/models/credit/aliases/${alias}`);
+  const etag = current.status === 200 ? current.headers.get('etag')! : '"0"';
+  return lake.request('PUT', `/models/credit/aliases/${alias}`, { routes: [{ version, weight: 100 }] }, { 'if-match': etag });
+}
 
 /** Trains a version of the credit model on the credit dataset; its number. */
 async function train(algorithm: string): Promise<number> {
