@@ -78,7 +78,8 @@ export async function runBatchScoringBench(): Promise<void> {
 
     const [header, ...lines] = csv.trim().split('\n');
     const columns = header!.split(',');
-    const source = lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [columns[i]!, cell])));
+    // Empty cells are missing values, as the scoring function reads them (src/batch/input.ts).
+    const source = lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [columns[i]!, cell === '' ? null : cell])));
     const rows = Array.from({ length: totalRows }, (_, i) => source[i % source.length]!);
 
     const results: (string | number)[][] = [];

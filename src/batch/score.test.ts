@@ -58,8 +58,8 @@ describe('scoreRows', () => {
     // Assess
     expect(scored.predictions).toEqual([2, undefined, 6, 8, undefined]);
     expect(scored.rejected).toEqual([
-      { index: 1, reason: "row: 'x' is not a number" },
-      { index: 4, reason: "row: 'x' is not a number" },
+      { index: 1, reason: "the row: 'x' is not a number" },
+      { index: 4, reason: "the row: 'x' is not a number" },
     ]);
   });
 

@@ -68,7 +68,7 @@ export async function scoreRows(serving: Serving, target: ServeTarget, features:
     } catch (error) {
       if (!refusedInput(error)) throw error;
       if (to - from === 1) {
-        rejected.push({ index: from, reason: error.message.replace(/^instance 0\b/, 'row') });
+        rejected.push({ index: from, reason: error.message.replace(/\binstance 0\b/g, 'the row') });
         return;
       }
       const middle = from + Math.ceil((to - from) / 2);
