@@ -14,6 +14,7 @@ import { createDeploymentRoutes } from '../../src/deployments/deployment-routes.
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { createJobRoutes } from '../../src/training/job-routes.js';
+import { createBatchRoutes } from '../../src/batch/batch-routes.js';
 
 /** Dependencies that must not be used: the body is refused first. Any property of one is another; calling one throws. */
 const unreachable: never = new Proxy(() => undefined, {
@@ -31,6 +32,7 @@ const routes: RouteTable = {
   ...createJobRoutes(unreachable),
   ...createRolloutRoutes(unreachable),
   ...createPredictRoutes(unreachable),
+  ...createBatchRoutes(unreachable),
 };
 
 const training = { modelName: 'm', target: 'y', task: 'classification' };
@@ -53,6 +55,8 @@ const BODIES: Record<string, { body: Record<string, unknown>; nested?: string }>
   'POST /datasets/{dataset}/uploads': { body: { fileName: 'a.csv' } },
   'POST /jobs': { body: { ...training, dataset: 'd' } },
   'POST /jobs/{id}/cancel': { body: {} },
+  'POST /batch-jobs': { body: { model: 'm', input: { dataset: 'd', version: 1 } }, nested: 'input' },
+  'POST /batch-jobs/{id}/cancel': { body: {} },
   'POST /v2/models/{name}/infer': { body: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }, nested: 'inputs.0' },
   'POST /v2/models/{name}/versions/{version}/infer': { body: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] } },
 };
