@@ -91,6 +91,20 @@ describe('batch scoring through the local cloud', () => {
     expect(listed.jobs.map((j) => j.id)).toContain(submitted.body.id);
   }, 180_000);
 
+  it('scores a dataset version by row ranges of its curated Parquet', async () => {
+    // Act
+    const submitted = await lake.request<JobView>('POST', '/batch-jobs', { model: 'credit', version: 1, input: { dataset: 'credit', version: 1 }, passThrough: ['applicant_id'], chunkRows: 2000, format: 'jsonl' });
+    const done = await finished(submitted.body.id);
+    const last = new TextDecoder().decode(await lake.read(`${done.output.prefix}part-00002.jsonl`)).trim().split('\n');
+
+    // Assess
+    expect(submitted.body.input).toEqual({ kind: 'dataset', dataset: 'credit', version: 1, key: 'curated/credit/v=1/part-00000.parquet' });
+    expect(done).toMatchObject({ status: 'succeeded', chunksTotal: 3, rowsScored: 5000 });
+    expect(done.csv).toBeUndefined();
+    expect(last).toHaveLength(1000);
+    expect(JSON.parse(last.at(-1)!)).toMatchObject({ applicant_id: 'A05000' });
+  }, 180_000);
+
   it('keeps rows it cannot score beside the output with their reasons, and scores the rest', async () => {
     // Prepare
     const [header, ...lines] = csv.trim().split('\n');
