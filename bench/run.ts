@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { runAliasPropagationBench } from './alias-propagation.js';
 import { runAsyncInferenceBench } from './async-inference.js';
+import { runBatchScoringBench } from './batch-scoring.js';
 import { runBinaryTensorsBench } from './binary-tensors.js';
 import { runColdStartBench } from './cold-start.js';
 import { runFootprintBench } from './footprint.js';
@@ -32,6 +33,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   training: runTrainingBench,
   'async-inference': runAsyncInferenceBench,
   stream: runStreamBench,
+  'batch-scoring': runBatchScoringBench,
 };
 
 // Options (`--quick`) are read by the benchmarks themselves from process.argv and passed on to each.

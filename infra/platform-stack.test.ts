@@ -14,6 +14,7 @@ import { PlatformFunction } from './platform-function.js';
 import { curatedKey, rawKey, rejectedKey } from '../src/lake/zones.js';
 import { shadowPredictionsKey, shadowRequestsKey } from '../src/inference/telemetry/shadow-copy.js';
 import { trainedModelKey } from '../src/training/publish-model.js';
+import { combinedKey, jobOutputPrefix, partKey, rejectedPartKey } from '../src/batch/output.js';
 import { JobQueue } from './job-queue.js';
 import { PlatformStack, type PlatformStackProps } from './platform-stack.js';
 import {
@@ -921,6 +922,116 @@ describe('PlatformStack (platform topology)', () => {
     });
   });
 
+  describe('batch scoring (API or drop under batch/ → batch queue → batch function → scoring queue → scoring function)', () => {
+    const batchParts = () => {
+      const { template, stack } = synthesized;
+      const queueOf = (id: string) => stack.queues.find((candidate) => candidate.queueId === id);
+      const fnOf = (id: string) => stack.functions.find((candidate) => candidate.spec.id === id);
+      return { template, queueOf, fnOf, bucketId: logicalId(stack.lake.bucket.node.defaultChild) };
+    };
+
+    it('has a queue with a DLQ for jobs and one for chunks, the scoring trigger capped so batch cannot starve predict', () => {
+      // Prepare
+      const { template, queueOf, fnOf } = batchParts();
+      const mappingOf = (queueId: string) =>
+        (Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as CfnResourceJson[]).filter(
+          (mapping) => (mapping.Properties?.EventSourceArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] === logicalId(queueOf(queueId)?.queue.node.defaultChild),
+        );
+
+      // Act
+      const scoring = mappingOf('scoring').map((mapping) => mapping.Properties);
+      const planning = mappingOf('batch').map((mapping) => mapping.Properties);
+
+      // Assess
+      expect(queueOf('batch')?.deadLetterQueue).toBeDefined();
+      expect(queueOf('scoring')?.deadLetterQueue).toBeDefined();
+      expect(scoring).toEqual([
+        expect.objectContaining({
+          FunctionName: { Ref: logicalId(fnOf('scoring')?.function.node.defaultChild) },
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: 4 },
+        }),
+      ]);
+      expect(planning).toEqual([expect.objectContaining({ FunctionName: { Ref: logicalId(fnOf('batch')?.function.node.defaultChild) }, ScalingConfig: { MaximumConcurrency: 2 } })]);
+    });
+
+    it('has S3 announce files dropped under batch/ on the batch queue', () => {
+      // Prepare
+      const { template, queueOf } = batchParts();
+      const queueId = logicalId(queueOf('batch')?.queue.node.defaultChild);
+
+      // Act
+      const configuration = bucketNotifications(template).properties.NotificationConfiguration as { QueueConfigurations?: QueueConfigurationJson[] };
+
+      // Assess
+      expect(configuration.QueueConfigurations?.filter((c) => JSON.stringify(c.QueueArn).includes(`"${queueId}"`))).toEqual([
+        { Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'batch/' }] } }, QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      ]);
+    });
+
+    it('lets the control plane send only plan messages, the batch function send chunks, and the scoring function only consume them', () => {
+      // Prepare
+      const { template, queueOf, fnOf } = batchParts();
+      const sqsActions = (fn: string, queue: string) =>
+        actionsOf(statementsOn(roleStatements(template, logicalId(fnOf(fn)?.role.node.defaultChild)), logicalId(queueOf(queue)?.queue.node.defaultChild))).sort();
+      const send = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+      const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+
+      // Act
+      const grants = {
+        controlPlaneToBatch: sqsActions('control-plane', 'batch'),
+        controlPlaneToScoring: sqsActions('control-plane', 'scoring'),
+        batchToBatch: sqsActions('batch', 'batch'),
+        batchToScoring: sqsActions('batch', 'scoring'),
+        scoringToScoring: sqsActions('scoring', 'scoring'),
+        scoringToBatch: sqsActions('scoring', 'batch'),
+      };
+
+      // Assess
+      expect(grants).toEqual({
+        controlPlaneToBatch: send.sort(),
+        controlPlaneToScoring: [],
+        batchToBatch: consume.sort(),
+        batchToScoring: send.sort(),
+        scoringToScoring: consume.sort(),
+        scoringToBatch: [],
+      });
+    });
+
+    it('covers the keys batch jobs read and write with their grants: parts and rejected rows under predictions/<model>/batch/, the combined output as a batch-<job> drop only', () => {
+      // Prepare
+      const access = (id: string) => topology.functions.find((spec) => spec.id === id)?.access.lake;
+      const covered = (patterns: readonly string[] | undefined, key: string) => (patterns ?? []).some((pattern) => iamPatternMatches(pattern, key));
+      const prefix = jobOutputPrefix('credit', '20261204120000000-0a1b2c3d');
+      const keys = {
+        dropped: 'batch/credit/prod/today.csv',
+        part: partKey(prefix, 42, 'parquet'),
+        rejected: rejectedPartKey(prefix, 42),
+        combined: combinedKey('credit-predictions', '20261204120000000-0a1b2c3d', 'parquet'),
+      };
+
+      // Act
+      const uses = [
+        ['batch', 'read', keys.dropped, covered(access('batch')?.read, keys.dropped)],
+        ['batch', 'read', rawKey('credit', 'credit.csv'), covered(access('batch')?.read, rawKey('credit', 'credit.csv'))],
+        ['batch', 'read', curatedKey('credit', 1), covered(access('batch')?.read, curatedKey('credit', 1))],
+        ['scoring', 'read', keys.dropped, covered(access('scoring')?.read, keys.dropped)],
+        ['scoring', 'read', keys.part, covered(access('scoring')?.read, keys.part)],
+        ['scoring', 'write', keys.part, covered(access('scoring')?.write, keys.part)],
+        ['scoring', 'write', keys.rejected, covered(access('scoring')?.write, keys.rejected)],
+        ['scoring', 'write', keys.combined, covered(access('scoring')?.write, keys.combined)],
+      ] as const;
+
+      // Assess
+      expect(uses.filter(([, , , ok]) => !ok)).toEqual([]);
+      expect(access('batch')?.write).toBeUndefined();
+      expect(covered(access('scoring')?.write, rawKey('credit', 'credit.csv'))).toBe(false);
+      expect(covered(access('scoring')?.write, curatedKey('credit', 1))).toBe(false);
+      expect(covered(access('scoring')?.write, 'predictions/credit/shadow/prod/x.jsonl')).toBe(false);
+    });
+  });
+
   describe('lake grants by prefix', () => {
     const lakeUsers = topology.functions.filter((spec) => spec.access.lake !== undefined);
 
@@ -1292,10 +1403,12 @@ describe('PlatformStack (triggers, notifications and layers from a larger topolo
         },
       ]),
     );
-    // Those two, and the shadow queue's (shadow-requests/).
-    expect(configurations).toHaveLength(3);
-    for (const queue of stack.queues.filter((candidate) => (candidate.spec.lakeNotifications ?? []).length > 0)) {
-      const statements = s3ServiceStatements(queuePolicyStatements(template, queueIds.get(queue.queueId)!));
+    // Those two, and the other queues' own (shadow-requests/, batch/): one per notification of the topology.
+    expect(configurations).toHaveLength(extended.queues.flatMap((spec) => spec.lakeNotifications ?? []).length);
+    // Every queue S3 notifies (a queue without lake notifications gives S3 nothing: 'gives S3 no access…').
+    const notified = extended.queues.filter((spec) => (spec.lakeNotifications ?? []).length > 0).map((spec) => queueIds.get(spec.id)!);
+    for (const queueId of notified) {
+      const statements = s3ServiceStatements(queuePolicyStatements(template, queueId));
       expect(statements.map((statement) => statement.Effect).sort()).toEqual(['Allow', 'Deny']);
       expect(JSON.stringify(statements.find((statement) => statement.Effect === 'Allow')?.Condition)).toContain(`"${bucketId}"`);
     }
@@ -1507,13 +1620,14 @@ describe('PlatformStack validation', () => {
     // Assess
     expect(actOverlapping).toThrow(/lake notifications overlap: queue 'ingest' .* and queue 'ingest'/);
     const { properties } = bucketNotifications(template);
-    // The two of the ingest queue, and the shadow queue's.
-    expect((properties.NotificationConfiguration as { QueueConfigurations: unknown[] }).QueueConfigurations).toHaveLength(3);
+    // The two of the ingest queue, and the other queues' own (shadow-requests/, batch/).
+    const others = topology.queues.filter((spec) => spec.id !== 'ingest').flatMap((spec) => spec.lakeNotifications ?? []).length;
+    expect((properties.NotificationConfiguration as { QueueConfigurations: unknown[] }).QueueConfigurations).toHaveLength(2 + others);
   });
 
   it('rejects a lake notification without a prefix: the functions\' own lake writes would trigger it', () => {
     // Prepare
-    const unfiltered = withNotifications({ ingest: [{ prefix: '', suffix: '.csv' }], shadow: [] });
+    const unfiltered = withNotifications({ ingest: [{ prefix: '', suffix: '.csv' }], shadow: [], batch: [] });
 
     // Act
     const act = (): Synthesized => synthesize(unfiltered);

@@ -153,7 +153,17 @@ export interface FunctionSpec {
 export const DEFAULT_MAX_CONCURRENCY = 5;
 
 /** Queue ids known to the platform. */
-export type QueueId = 'training' | 'ingest' | 'shadow' | 'async' | 'stream-failures';
+export type QueueId =
+  | 'training'
+  | 'ingest'
+  | 'shadow'
+  // Async inference (src/async): pointers to request items.
+  | 'async'
+  // Stream scoring: the stream trigger's on-failure destination.
+  | 'stream-failures'
+  // Batch scoring (src/batch): jobs to plan and drops under batch/; chunks to score.
+  | 'batch'
+  | 'scoring';
 
 /** An SQS queue with its dead-letter queue. */
 export interface QueueSpec {

@@ -47,6 +47,13 @@ export const LAKE_KEYS = {
   asyncResults: ASYNC_RESULTS_PATTERN,
   /** Scored micro-batches of streams, `predictions/stream/<model>/shard=<shard>/<first>-<last>.jsonl`. */
   streamPredictions: 'predictions/stream/*',
+  // Batch scoring (src/batch/output.ts, src/batch/drop.ts).
+  /** Files dropped to be scored, `batch/<model>/[<alias or version>/]<file>`. */
+  batchDrops: 'batch/*',
+  /** A job's parts and rejected rows, `predictions/<model>/batch/<job>/…`. */
+  batchParts: 'predictions/*/batch/*',
+  /** A job's combined predictions, dropped into its output dataset: `raw/<dataset>/batch-<job>.<format>`. */
+  batchResults: 'raw/*/batch-*',
 } as const;
 
 /** The platform's topology. */
@@ -107,6 +114,27 @@ export const topology: Topology = {
       // Well under its DLQ's 14 days: a message keeps its first enqueue time when it moves there.
       retentionDays: 4,
       urlEnv: 'STREAM_FAILURES_QUEUE_URL',
+    },
+    // Batch scoring (src/batch): plan messages and drops under batch/ to the batch function...
+    {
+      id: 'batch',
+      localName: 'batch-jobs',
+      // Above the batch function's timeout.
+      visibilityTimeoutSeconds: 360,
+      maxReceiveCount: 3,
+      retentionDays: 4,
+      urlEnv: 'BATCH_QUEUE_URL',
+      lakeNotifications: [{ prefix: 'batch/' }],
+    },
+    // ...and one pointer message per chunk to the scoring function; a chunk's last failure is recorded on its job before the DLQ.
+    {
+      id: 'scoring',
+      localName: 'batch-chunks',
+      // Above the scoring function's timeout.
+      visibilityTimeoutSeconds: 360,
+      maxReceiveCount: 3,
+      retentionDays: 4,
+      urlEnv: 'SCORING_QUEUE_URL',
     },
   ],
   // Stream scoring: records put on this stream are scored by the `stream` function.
@@ -174,7 +202,7 @@ export const topology: Topology = {
       access: {
         registry: 'readWrite',
         lake: { read: [LAKE_KEYS.models, LAKE_KEYS.curated], write: [LAKE_KEYS.modelUploads, LAKE_KEYS.raw] },
-        queues: { training: 'send' },
+        queues: { training: 'send', batch: 'send' },
         // Names the SageMaker resources of versions registered on the SageMaker backend: it learns
         // the resource prefix, and may neither call nor create them.
         sagemaker: 'name',
@@ -216,6 +244,11 @@ export const topology: Topology = {
         controlPlane('GET', '/jobs/{id}'),
         controlPlane('POST', '/jobs/{id}/cancel'),
         controlPlane('GET', '/models/{name}/jobs', PAGE),
+        // Batch scoring (src/batch/batch-routes.ts).
+        controlPlane('POST', '/batch-jobs'),
+        controlPlane('GET', '/batch-jobs', PAGE),
+        controlPlane('GET', '/batch-jobs/{id}'),
+        controlPlane('POST', '/batch-jobs/{id}/cancel'),
       ],
       queueTriggers: [],
     },
@@ -270,6 +303,47 @@ export const topology: Topology = {
       routes: [],
       // Shadow traffic is a sample of predict's: it must never compete with predict itself.
       queueTriggers: [{ queue: 'shadow', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }],
+    },
+    // Batch scoring (src/batch): the batch function plans jobs, the scoring function scores chunks.
+    {
+      id: 'batch',
+      entry: 'functions/batch/handler.ts',
+      description: 'Batch scoring: plans jobs (resolves the version once, splits the input into chunks) and starts jobs for files dropped under batch/',
+      // Planning reads a CSV input whole to cut it at record boundaries.
+      memoryMb: 2048,
+      timeoutSeconds: 300,
+      layers: [],
+      access: {
+        registry: 'readWrite',
+        lake: { read: [LAKE_KEYS.raw, LAKE_KEYS.batchDrops, LAKE_KEYS.curated] },
+        queues: { batch: 'consume', scoring: 'send' },
+      },
+      routes: [],
+      queueTriggers: [{ queue: 'batch', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }],
+    },
+    {
+      id: 'scoring',
+      entry: 'functions/scoring/handler.ts',
+      description: 'Batch scoring: scores one chunk of a job through the serving path and writes its part; the last chunk drops the output into the lake',
+      memoryMb: 1769,
+      timeoutSeconds: 300,
+      layers: ['onnxruntime'],
+      access: {
+        registry: 'readWrite',
+        lake: {
+          read: [LAKE_KEYS.raw, LAKE_KEYS.batchDrops, LAKE_KEYS.curated, LAKE_KEYS.models, LAKE_KEYS.batchParts],
+          write: [LAKE_KEYS.batchParts, LAKE_KEYS.batchResults],
+        },
+        queues: { scoring: 'consume' },
+        // Serves like predict (src/inference/container-serving.ts): counters, shadow copies, SageMaker versions and their breakers.
+        servingTelemetry: 'write',
+        sagemaker: 'invoke',
+        registryEvents: 'publish',
+      },
+      routes: [],
+      // The concurrency cap: at most 4 chunks score at once, so a big job cannot take the
+      // account's concurrency (and the versions' SageMaker capacity) from online predict.
+      queueTriggers: [{ queue: 'scoring', batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 4 }],
     },
     {
       id: 'async',

@@ -1,6 +1,6 @@
 /**
  * Control-plane function: the model registry API (models, versions, aliases,
- * artifact uploads, SageMaker deployments), the dataset API and the training jobs API, behind IAM-authenticated
+ * artifact uploads, SageMaker deployments), the dataset API, the training jobs API and the batch scoring jobs API, behind IAM-authenticated
  * API Gateway routes.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -19,6 +19,9 @@ import { autoTrainChecker } from '../../src/training/auto-train.js';
 import { DatasetStore } from '../../src/lake/dataset-store.js';
 import { previewParquet } from '../../src/lake/preview.js';
 import { createObservability } from '../../src/runtime/observability.js';
+import { createBatchRoutes } from '../../src/batch/batch-routes.js';
+import { BatchJobStore } from '../../src/batch/job-store.js';
+import { queueUrl, sqsBatchQueues } from '../../src/batch/messages.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
@@ -36,6 +39,7 @@ const config = loadConfig();
 const observability = createObservability('control-plane');
 const tracer = new Tracer({ serviceName: 'control-plane' });
 const clients = createAwsClients();
+const sqs = createSqsClient();
 const table = new RegistryTable(clients.dynamo, config.registryTable);
 tracer.captureAWSv3Client(clients.dynamo);
 tracer.captureAWSv3Client(clients.s3);
@@ -66,10 +70,11 @@ const routes = {
   ...createJobRoutes({
     datasets,
     jobs: new JobStore(table),
-    queue: sqsJobQueue(createSqsClient(), config.trainingQueueUrl),
+    queue: sqsJobQueue(sqs, config.trainingQueueUrl),
     limits: trainingLimits(),
     models: registry,
   }),
+  ...createBatchRoutes({ jobs: new BatchJobStore(table), datasets, queues: sqsBatchQueues(sqs, { batch: queueUrl('batch') }) }),
   ...createRolloutRoutes(rolloutsOnTable(table, registry, events)),
   ...createShadowRoutes({ comparisons: new ShadowComparisons(table), registry }),
 };

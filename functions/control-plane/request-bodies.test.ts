@@ -15,6 +15,7 @@ import { createDeploymentRoutes } from '../../src/deployments/deployment-routes.
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { createJobRoutes } from '../../src/training/job-routes.js';
+import { createBatchRoutes } from '../../src/batch/batch-routes.js';
 
 /** Dependencies that must not be used: the body is refused first. Any property of one is another; calling one throws. */
 const unreachable: never = new Proxy(() => undefined, {
@@ -33,6 +34,7 @@ const routes: RouteTable = {
   ...createRolloutRoutes(unreachable),
   ...createPredictRoutes(unreachable),
   ...createAsyncApi(unreachable).routes,
+  ...createBatchRoutes(unreachable),
 };
 
 const training = { modelName: 'm', target: 'y', task: 'classification' };
@@ -55,6 +57,8 @@ const BODIES: Record<string, { body: Record<string, unknown>; nested?: string }>
   'POST /datasets/{dataset}/uploads': { body: { fileName: 'a.csv' } },
   'POST /jobs': { body: { ...training, dataset: 'd' } },
   'POST /jobs/{id}/cancel': { body: {} },
+  'POST /batch-jobs': { body: { model: 'm', input: { dataset: 'd', version: 1 } }, nested: 'input' },
+  'POST /batch-jobs/{id}/cancel': { body: {} },
   'POST /v2/models/{name}/infer': { body: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }, nested: 'inputs.0' },
   'POST /v2/models/{name}/versions/{version}/infer': { body: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] } },
   'POST /v2/async/uploads': { body: {} },

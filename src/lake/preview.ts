@@ -8,7 +8,7 @@ import { jsonNumber } from '../json-number.js';
 import { integerJson } from './column-types.js';
 
 /** A Parquet object in S3 as hyparquet's random-access buffer. */
-async function s3AsyncBuffer(s3: S3Client, bucket: string, key: string): Promise<AsyncBuffer> {
+export async function s3AsyncBuffer(s3: S3Client, bucket: string, key: string): Promise<AsyncBuffer> {
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   return {
     byteLength: head.ContentLength ?? 0,

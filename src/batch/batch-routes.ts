@@ -1,0 +1,69 @@
+/**
+ * The batch scoring API: submit a job (202), read one with its progress, list jobs, cancel.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { NotFoundError } from '../errors.js';
+import { callerOf, pageOf, parseBody, parseNoBody } from '../http/request.js';
+import { jsonResponse } from '../http/response.js';
+import { pathParam, type RouteTable } from '../http/router.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import { batchJobRequestSchema, resolveBatchJob } from './job-request.js';
+import { newBatchJobId, type BatchJobStore } from './job-store.js';
+import type { BatchQueues } from './messages.js';
+import { progressOf } from './progress.js';
+import type { BatchJob } from './types.js';
+
+/** What the batch routes need. */
+export interface BatchRoutesDeps {
+  readonly jobs: BatchJobStore;
+  readonly datasets: Pick<DatasetStore, 'getVersion' | 'listVersions'>;
+  readonly queues: Pick<BatchQueues, 'plan'>;
+  readonly now?: () => Date;
+}
+
+/**
+ * The dataset version the lake made of a finished job's output, found among the dataset's newest
+ * versions by its source key and then kept on the job; undefined until the lake has versioned it.
+ */
+async function outputVersion(deps: BatchRoutesDeps, job: BatchJob): Promise<number | undefined> {
+  if (job.output.version !== undefined || job.output.key === undefined) return job.output.version;
+  try {
+    const { items } = await deps.datasets.listVersions(job.output.dataset, { limit: 100 });
+    const version = items.find((v) => v.source.key === job.output.key && v.status === 'READY')?.version;
+    if (version !== undefined) await deps.jobs.recordOutputVersion(job.id, version);
+    return version;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** A job as the API shows it: with its progress and output version. */
+async function view(deps: BatchRoutesDeps, job: BatchJob): Promise<BatchJob & { progress: ReturnType<typeof progressOf> }> {
+  const version = await outputVersion(deps, job);
+  return { ...job, output: { ...job.output, ...(version === undefined ? {} : { version }) }, progress: progressOf(job, (deps.now?.() ?? new Date()).getTime()) };
+}
+
+/** Creates the batch scoring routes. */
+export function createBatchRoutes(deps: BatchRoutesDeps): RouteTable {
+  const { jobs } = deps;
+  const jobId = (event: APIGatewayProxyEvent) => pathParam(event, 'id');
+  return {
+    'POST /batch-jobs': async (event) => {
+      const request = parseBody(event, batchJobRequestSchema, 'batch job');
+      const id = newBatchJobId(deps.now?.() ?? new Date());
+      const { job } = await jobs.create(await resolveBatchJob(deps.datasets, request, { id, submittedBy: callerOf(event), trigger: 'api' }));
+      await deps.queues.plan(job.id);
+      return jsonResponse(202, await view(deps, job), { location: `/batch-jobs/${job.id}` });
+    },
+    'GET /batch-jobs': async (event) => {
+      const page = await jobs.list(pageOf(event));
+      return jsonResponse(200, { jobs: await Promise.all(page.items.map((job) => view(deps, job))), nextCursor: page.nextCursor ?? null });
+    },
+    'GET /batch-jobs/{id}': async (event) => jsonResponse(200, await view(deps, await jobs.get(jobId(event)))),
+    'POST /batch-jobs/{id}/cancel': async (event) => {
+      parseNoBody(event, 'cancel request');
+      return jsonResponse(202, await view(deps, await jobs.cancel(jobId(event), callerOf(event))));
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * What a batch job request may say, resolved into a job before anything is queued: every check
+ * that can fail here refuses with an InvalidRequestError (or NotFoundError) naming the problem.
+ */
+import * as z from 'zod/mini';
+import { InvalidRequestError, quote } from '../errors.js';
+import type { DatasetStore } from '../lake/dataset-store.js';
+import { assertDatasetName } from '../lake/zones.js';
+import { assertModelName, parseVersionSelector } from '../registry/names.js';
+import type { NewBatchJob } from './job-store.js';
+import { CHUNK_ROWS_RANGE, DEFAULT_CHUNK_ROWS } from './chunk-plan.js';
+import { jobOutputPrefix, PREDICTION_COLUMN } from './output.js';
+import type { BatchInput, BatchJob } from './types.js';
+
+/** Lake zones a job may read a file from: drops (`raw/`, `batch/`) and curated data. */
+export const INPUT_PREFIXES = ['raw/', 'batch/', 'curated/'] as const;
+
+const column = z.string().check(z.minLength(1), z.maxLength(256));
+
+/** The body of `POST /batch-jobs`. */
+export const batchJobRequestSchema = z.strictObject({
+  model: z.string(),
+  /** An alias or a version number; none: the model's default alias. */
+  version: z.optional(z.union([z.string(), z.number()])),
+  input: z.union([z.strictObject({ dataset: z.string(), version: z.number().check(z.int(), z.positive()) }), z.strictObject({ key: z.string().check(z.minLength(1), z.maxLength(1024)) })]),
+  format: z.optional(z.enum(['parquet', 'jsonl'])),
+  passThrough: z.optional(z.array(column).check(z.maxLength(100))),
+  outputDataset: z.optional(z.string()),
+  chunkRows: z.optional(z.number().check(z.int(), z.minimum(CHUNK_ROWS_RANGE.min), z.maximum(CHUNK_ROWS_RANGE.max))),
+});
+
+/** A parsed `POST /batch-jobs` body. */
+export type BatchJobRequest = z.infer<typeof batchJobRequestSchema>;
+
+/** The dataset a model's predictions go to unless the request names one. */
+export const defaultOutputDataset = (model: string): string => `${model}-predictions`;
+
+/** Checks a file key: in a zone jobs read, and not a folder. */
+function assertInputKey(key: string): string {
+  if (!INPUT_PREFIXES.some((prefix) => key.startsWith(prefix)) || key.endsWith('/')) {
+    throw new InvalidRequestError(`invalid input key ${quote(key)}: name a file under ${INPUT_PREFIXES.join(', ')}`);
+  }
+  return key;
+}
+
+/** Pass-through columns must not collide with the prediction's columns. */
+function assertPassThrough(columns: readonly string[]): readonly string[] {
+  const clash = columns.find((name) => name === PREDICTION_COLUMN || name.startsWith(`${PREDICTION_COLUMN}_`));
+  if (clash !== undefined) throw new InvalidRequestError(`pass-through column ${quote(clash)} would collide with the prediction's columns ('${PREDICTION_COLUMN}', '${PREDICTION_COLUMN}_…')`);
+  if (new Set(columns).size !== columns.length) throw new InvalidRequestError('pass-through columns must be unique');
+  return columns;
+}
+
+/** A job's input: a dataset version must be READY (its curated Parquet is what is scored). */
+async function resolveInput(datasets: Pick<DatasetStore, 'getVersion'> | undefined, input: BatchJobRequest['input']): Promise<BatchInput> {
+  if ('key' in input) return { kind: 'file', key: assertInputKey(input.key) };
+  if (datasets === undefined) throw new InvalidRequestError('this job names a file only; it cannot read datasets');
+  const dataset = assertDatasetName(input.dataset);
+  const version = await datasets.getVersion(dataset, input.version);
+  const key = version.curatedKeys?.[0];
+  if (version.status !== 'READY' || key === undefined) {
+    throw new InvalidRequestError(`dataset ${quote(dataset)} version ${input.version} is ${version.status}: only READY versions can be scored`);
+  }
+  return { kind: 'dataset', dataset, version: input.version, key };
+}
+
+/** Resolves a request into a new job with id `id` (`datasets` reads the dataset version it may name). */
+export async function resolveBatchJob(
+  datasets: Pick<DatasetStore, 'getVersion'> | undefined,
+  request: BatchJobRequest,
+  origin: { readonly id: string; readonly submittedBy: string; readonly trigger: BatchJob['trigger'] },
+): Promise<NewBatchJob> {
+  const model = assertModelName(request.model);
+  const selector = request.version === undefined ? undefined : String(request.version);
+  if (selector !== undefined) parseVersionSelector(selector);
+  const outputDataset = assertDatasetName(request.outputDataset ?? defaultOutputDataset(model));
+  return {
+    id: origin.id,
+    model,
+    ...(selector === undefined ? {} : { selector }),
+    input: await resolveInput(datasets, request.input),
+    format: request.format ?? 'parquet',
+    ...(request.passThrough === undefined ? {} : { passThrough: assertPassThrough(request.passThrough) }),
+    output: { dataset: outputDataset, prefix: jobOutputPrefix(model, origin.id) },
+    chunkRows: request.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    trigger: origin.trigger,
+    submittedBy: origin.submittedBy,
+  };
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { RegistryTable } from '../storage/table.js';
+import { BatchJobStore, newBatchJobId, type NewBatchJob } from './job-store.js';
+
+let env: TestEmulators;
+let clock = Date.parse('2026-12-04T10:00:00Z');
+let store: BatchJobStore;
+
+const newJob = (): NewBatchJob => {
+  const id = newBatchJobId(new Date(clock));
+  return { id, model: 'credit', input: { kind: 'file', key: 'raw/credit/credit.csv' }, format: 'parquet', output: { dataset: 'credit-predictions', prefix: `predictions/credit/batch/${id}/` }, chunkRows: 1000, trigger: 'api', submittedBy: 'tester' };
+};
+const plan = { version: 3, passThrough: ['applicant_id'], features: [{ name: 'age', datatype: 'FP32' }], chunksTotal: 2, rowsTotal: 1500 };
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  store = new BatchJobStore(new RegistryTable(env.dynamo, env.resources.tableName), () => new Date(clock));
+});
+afterAll(async () => env.stop());
+
+describe('BatchJobStore on dynalite', () => {
+  it('adds a chunk once: a redelivered chunk changes no count', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+    await store.start(job.id, plan);
+
+    // Act
+    const first = await store.completeChunk(job.id, { kind: 'scored', chunk: 0, rowsScored: 990, rowsRejected: 10 });
+    const again = await store.completeChunk(job.id, { kind: 'scored', chunk: 0, rowsScored: 990, rowsRejected: 10 });
+    const failed = await store.completeChunk(job.id, { kind: 'failed', chunk: 1, rows: 500, reason: 'model down' });
+    const failedAgain = await store.completeChunk(job.id, { kind: 'failed', chunk: 1, rows: 500, reason: 'model down' });
+
+    // Assess
+    expect(first.added).toBe(true);
+    expect(again.added).toBe(false);
+    expect(failed.added).toBe(true);
+    expect(failedAgain.added).toBe(false);
+    expect(failedAgain.job).toMatchObject({ status: 'running', version: 3, chunksDone: 1, chunksFailed: 1, rowsScored: 990, rowsRejected: 10, failedChunks: [{ chunk: 1, rows: 500, reason: 'model down' }] });
+    expect(failedAgain.job).not.toHaveProperty('doneChunks');
+  });
+
+  it('starts a queued job once, and keeps the version it recorded first', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+
+    // Act
+    const started = await store.start(job.id, plan);
+    const restarted = await store.start(job.id, { ...plan, version: 4 });
+
+    // Assess
+    expect(started).toMatchObject({ status: 'running', version: 3, chunksTotal: 2 });
+    expect(restarted).toBeUndefined();
+    expect((await store.get(job.id)).version).toBe(3);
+  });
+
+  it('cancels a queued or running job, refuses a finished one (409), and answers 404 for unknown ids', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+
+    // Act
+    const cancelled = await store.cancel(job.id, 'tester');
+
+    // Assess
+    expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled by tester' });
+    await expect(store.cancel(job.id, 'tester')).rejects.toThrow(ConflictError);
+    expect(await store.start(job.id, plan)).toBeUndefined();
+    await expect(store.get('nope')).rejects.toThrow(NotFoundError);
+    await expect(store.cancel('20261204100000000-00000000', 'tester')).rejects.toThrow(NotFoundError);
+  });
+
+  it('gives a redelivered drop the job of its first delivery, and lists jobs newest first', async () => {
+    // Prepare
+    const firstId = newBatchJobId(new Date(clock));
+    clock += 1000;
+
+    // Act
+    const first = await store.claimDrop('batch/credit/x.csv\netag', firstId);
+    const second = await store.claimDrop('batch/credit/x.csv\netag', newBatchJobId(new Date(clock)));
+    const { job: newer } = await store.create(newJob());
+    const listed = await store.list({ limit: 2 });
+
+    // Assess
+    expect(first).toBe(firstId);
+    expect(second).toBe(firstId);
+    expect(listed.items[0]?.id).toBe(newer.id);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * A job's output in the lake: one part per chunk under the job's prefix (a redelivered chunk
+ * rewrites its own part), rejected rows beside them, and the parts combined into one file
+ * dropped under `raw/<dataset>/` once every chunk is done, which the lake versions like any drop.
+ *
+ * | object               | key                                                    |
+ * | -------------------- | ------------------------------------------------------ |
+ * | part of chunk N      | `predictions/<model>/batch/<job>/part-<N 5 digits>.<parquet or jsonl>` |
+ * | rejected rows of N   | `predictions/<model>/batch/<job>/rejected/part-<N>.jsonl` |
+ * | combined predictions | `raw/<dataset>/batch-<job>.<parquet or jsonl>`          |
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { callDependency } from '../aws/dependency-errors.js';
+import { s3AsyncBuffer } from '../lake/preview.js';
+import { rawKey } from '../lake/zones.js';
+import type { InputRow } from './input.js';
+import type { RejectedRow, ScoredRows } from './score.js';
+import type { BatchOutputFormat } from './types.js';
+
+/** Column of a prediction that is one value; predictions with parts name theirs `prediction_<part>`. */
+export const PREDICTION_COLUMN = 'prediction';
+
+/** Prefix of a job's parts. */
+export const jobOutputPrefix = (model: string, jobId: string): string => `predictions/${model}/batch/${jobId}/`;
+/** Key of chunk `index`'s part. */
+export const partKey = (prefix: string, index: number, format: BatchOutputFormat): string => `${prefix}part-${String(index).padStart(5, '0')}.${format}`;
+/** Key of chunk `index`'s rejected rows. */
+export const rejectedPartKey = (prefix: string, index: number): string => `${prefix}rejected/part-${String(index).padStart(5, '0')}.jsonl`;
+/** Key of a job's combined predictions: a drop into its output dataset. */
+export const combinedKey = (dataset: string, jobId: string, format: BatchOutputFormat): string => rawKey(dataset, `batch-${jobId}.${format}`);
+
+const isScalar = (value: unknown): boolean => value === null || ['number', 'string', 'boolean'].includes(typeof value);
+
+/**
+ * A prediction as columns: a value is `prediction`; an array's values `prediction_0`, `prediction_1`…;
+ * a record's fields `prediction_<field>` (arrays in them numbered the same way); deeper values as JSON text.
+ */
+export function predictionColumns(prediction: unknown): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  const put = (name: string, value: unknown, depth: number): void => {
+    if (isScalar(value)) columns[name] = value;
+    else if (depth < 2 && Array.isArray(value)) value.forEach((item, i) => put(`${name}_${i}`, item, depth + 1));
+    else if (depth === 0 && typeof value === 'object') for (const [field, item] of Object.entries(value as object)) put(`${name}_${field}`, item, depth + 1);
+    else columns[name] = JSON.stringify(value);
+  };
+  put(PREDICTION_COLUMN, prediction, 0);
+  return columns;
+}
+
+/** Output rows of a chunk: its pass-through columns, then its prediction's columns; rejected rows left out. */
+export function outputRows(rows: readonly InputRow[], scored: ScoredRows, passThrough: readonly string[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  rows.forEach((row, i) => {
+    if (scored.predictions[i] === undefined) return;
+    out.push({ ...Object.fromEntries(passThrough.map((name) => [name, row[name] ?? null])), ...predictionColumns(scored.predictions[i]) });
+  });
+  return out;
+}
+
+/** The Parquet type of a column's values: the kind of its non-null values, text when they mix. */
+function columnType(values: readonly unknown[]): 'DOUBLE' | 'BOOLEAN' | 'STRING' {
+  const kinds = new Set(values.filter((v) => v !== null && v !== undefined).map((v) => typeof v));
+  if (kinds.size === 1 && kinds.has('number')) return 'DOUBLE';
+  if (kinds.size === 1 && kinds.has('boolean')) return 'BOOLEAN';
+  return 'STRING';
+}
+
+/** Rows as a file of `format`: Parquet (one column per field, nullable) or JSON Lines. */
+export function encodeRows(rows: readonly Record<string, unknown>[], format: BatchOutputFormat): Uint8Array {
+  if (format === 'jsonl') return new TextEncoder().encode(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+  const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const columnData = names.map((name) => {
+    const values = rows.map((row) => row[name] ?? null);
+    const type = columnType(values);
+    return { name, type, nullable: true, data: type === 'STRING' ? values.map((v) => (v === null || typeof v === 'string' ? v : String(v))) : values };
+  });
+  return new Uint8Array(parquetWriteBuffer({ columnData }));
+}
+
+/** Rejected rows as JSON Lines: the row's number in the input (0-based data rows), its pass-through values, the reason. */
+export function encodeRejected(rows: readonly InputRow[], rejected: readonly RejectedRow[], firstRow: number, passThrough: readonly string[]): Uint8Array {
+  const lines = rejected.map(({ index, reason }) => JSON.stringify({ row: firstRow + index, ...Object.fromEntries(passThrough.map((name) => [name, rows[index]?.[name] ?? null])), reason }));
+  return new TextEncoder().encode(lines.map((line) => `${line}\n`).join(''));
+}
+
+/** Writes an object of the lake. */
+export async function putObject(s3: S3Client, bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void> {
+  await callDependency('lake bucket', () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
+}
+
+/** The rows of a part written by {@link encodeRows}. */
+export async function readPart(s3: S3Client, bucket: string, key: string, format: BatchOutputFormat): Promise<Record<string, unknown>[]> {
+  if (format === 'parquet') return parquetReadObjects({ file: await s3AsyncBuffer(s3, bucket, key) });
+  const object = await callDependency('lake bucket', () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  const text = (await object.Body?.transformToString()) ?? '';
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The content type of a format's objects. */
+export const contentTypeOf = (format: BatchOutputFormat): string => (format === 'parquet' ? 'application/vnd.apache.parquet' : 'application/x-ndjson');

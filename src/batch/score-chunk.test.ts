@@ -1,0 +1,99 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
+import { ModelVersionUnavailableError } from '../errors.js';
+import type { Serving } from '../inference/serving.js';
+import { RegistryTable } from '../storage/table.js';
+import { BatchJobStore, newBatchJobId } from './job-store.js';
+import { readPart } from './output.js';
+import { scoreChunk } from './score-chunk.js';
+
+let env: TestEmulators;
+let store: BatchJobStore;
+let failuresLeft = 0;
+
+/** Doubles `x`; fails (model not loadable) while `failuresLeft` is above zero. */
+const serving = {
+  predict: async (_target: unknown, body: { instances: { x: number }[] }) => {
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      throw new ModelVersionUnavailableError('m', 1, 'loading');
+    }
+    return { body: { predictions: body.instances.map((instance) => instance.x * 2) } };
+  },
+} as unknown as Serving;
+
+const CSV = 'id,x\na,1\nb,2\nc,3\n';
+
+async function runningJob(chunks: { start: number; end: number; rows: number }[]) {
+  const id = newBatchJobId(new Date());
+  await store.create({ id, model: 'm', input: { kind: 'file', key: 'raw/d/in.csv' }, format: 'jsonl', output: { dataset: 'm-predictions', prefix: `predictions/m/batch/${id}/` }, chunkRows: 2, trigger: 'api', submittedBy: 't' });
+  await store.start(id, { version: 1, passThrough: ['id'], features: [{ name: 'x', datatype: 'FP32' }], csv: { delimiter: ',', escape: '"', columns: ['id', 'x'] }, chunksTotal: chunks.length, rowsTotal: 3 });
+  return { id, chunks: chunks.map((c, index) => ({ index, firstRow: index * 2, ...c })) };
+}
+
+beforeAll(async () => {
+  env = await startTestEmulators();
+  store = new BatchJobStore(new RegistryTable(env.dynamo, env.resources.tableName));
+  await env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: 'raw/d/in.csv', Body: CSV }));
+});
+afterAll(async () => env.stop());
+
+const deps = () => ({ jobs: store, serving, s3: env.s3, lakeBucket: env.resources.bucketName, maxReceives: 3 });
+
+describe('scoreChunk on the emulators', () => {
+  it('retries a chunk whose worker failed, scores it on the next delivery, and combines the parts once every chunk is done', async () => {
+    // Prepare
+    const { id, chunks } = await runningJob([{ start: 5, end: 13, rows: 2 }, { start: 13, end: 17, rows: 1 }]);
+    failuresLeft = 1;
+
+    // Act
+    const failed = scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+    await expect(failed).rejects.toThrow(ModelVersionUnavailableError);
+    const afterFailure = await store.get(id);
+    const first = await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 2);
+    const redelivered = await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+    const last = await scoreChunk(deps(), { jobId: id, chunk: chunks[1]! }, 1);
+    const job = await store.get(id);
+    const combined = await readPart(env.s3, env.resources.bucketName, job.output.key!, 'jsonl');
+
+    // Assess
+    expect(afterFailure).toMatchObject({ chunksDone: 0, chunksFailed: 0 });
+    expect(first).toEqual({ kind: 'scored', rows: 2, rejected: 0, added: true });
+    expect(redelivered).toEqual({ kind: 'scored', rows: 2, rejected: 0, added: false });
+    expect(last).toMatchObject({ kind: 'scored', added: true });
+    expect(job).toMatchObject({ status: 'succeeded', chunksDone: 2, rowsScored: 3, output: { key: `raw/m-predictions/batch-${id}.jsonl` } });
+    expect(combined).toEqual([
+      { id: 'a', prediction: 2 },
+      { id: 'b', prediction: 4 },
+      { id: 'c', prediction: 6 },
+    ]);
+  });
+
+  it('records a chunk that fails on its last delivery with its reason, and fails the job when no chunk was scored', async () => {
+    // Prepare
+    const { id, chunks } = await runningJob([{ start: 5, end: 17, rows: 3 }]);
+    failuresLeft = 1;
+
+    // Act
+    await expect(scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 3)).rejects.toThrow(ModelVersionUnavailableError);
+    const job = await store.get(id);
+
+    // Assess
+    expect(job).toMatchObject({ status: 'failed', chunksFailed: 1, failedChunks: [{ chunk: 0, rows: 3, reason: "model 'm' version 1 cannot be served: loading" }] });
+    expect(job.reason).toContain('every chunk failed');
+  });
+
+  it('scores nothing for a cancelled job', async () => {
+    // Prepare
+    const { id, chunks } = await runningJob([{ start: 5, end: 17, rows: 3 }]);
+    await store.cancel(id, 't');
+
+    // Act
+    const result = await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+
+    // Assess
+    expect(result).toEqual({ kind: 'skipped', status: 'cancelled' });
+    expect((await store.get(id)).chunksDone).toBe(0);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Scoring one chunk's rows through the one inference path (`Serving.predict`, KServe v1 records
+ * mapped to the model's inputs by name), a few thousand rows a call. Rows the model refuses are
+ * isolated by halving the refused call until each refusal names one row; the rest are scored.
+ */
+import { PlatformError } from '../errors.js';
+import type { Serving, ServeTarget } from '../inference/serving.js';
+import type { InputRow } from './input.js';
+import type { BatchFeature } from './types.js';
+
+/** Rows per scoring call. */
+export const ROWS_PER_CALL = 5_000;
+
+/** A row the model could not score, and why. */
+export interface RejectedRow {
+  /** Its index among the chunk's rows. */
+  readonly index: number;
+  readonly reason: string;
+}
+
+/** One chunk's predictions (undefined for rejected rows) and rejected rows. */
+export interface ScoredRows {
+  readonly predictions: readonly unknown[];
+  readonly rejected: readonly RejectedRow[];
+}
+
+const NUMERIC = /^(FP|INT|UINT)/;
+
+/**
+ * A cell as the value of a model input of `datatype`: numeric text becomes a number and `true`/`false`
+ * a boolean; anything else stays as it is, for the model's signature to accept or refuse by name.
+ */
+export function inputValue(cell: unknown, datatype: string): unknown {
+  if (typeof cell !== 'string') return cell;
+  const text = cell.trim();
+  if (NUMERIC.test(datatype)) {
+    const number = text === '' ? NaN : Number(text);
+    return Number.isNaN(number) ? cell : number;
+  }
+  if (datatype === 'BOOL') {
+    const lower = text.toLowerCase();
+    if (lower === 'true' || lower === '1') return true;
+    if (lower === 'false' || lower === '0') return false;
+  }
+  return cell;
+}
+
+/** The model's instance of a row: one value per feature, by name. */
+export const instanceOf = (row: InputRow, features: readonly BatchFeature[]): Record<string, unknown> =>
+  Object.fromEntries(features.map((feature) => [feature.name, inputValue(row[feature.name] ?? null, feature.datatype)]));
+
+/** Whether the model refused the request for what it holds (a row's values), not for a failure. */
+const refusedInput = (error: unknown): error is PlatformError => error instanceof PlatformError && error.kind === 'invalid-request';
+
+/**
+ * Scores `rows` with the version `target` names. A refused call is split in halves until each
+ * refusal is one row's: that row is rejected with the refusal's message. Failures (backend
+ * unavailable, model errors) are thrown: the chunk is retried.
+ */
+export async function scoreRows(serving: Serving, target: ServeTarget, features: readonly BatchFeature[], rows: readonly InputRow[], rowsPerCall = ROWS_PER_CALL): Promise<ScoredRows> {
+  const instances = rows.map((row) => instanceOf(row, features));
+  const predictions: unknown[] = new Array<unknown>(rows.length);
+  const rejected: RejectedRow[] = [];
+  const score = async (from: number, to: number): Promise<void> => {
+    try {
+      const { body } = await serving.predict(target, { instances: instances.slice(from, to) });
+      body.predictions.forEach((prediction, i) => (predictions[from + i] = prediction));
+    } catch (error) {
+      if (!refusedInput(error)) throw error;
+      if (to - from === 1) {
+        rejected.push({ index: from, reason: error.message.replace(/\binstance 0\b/g, 'the row') });
+        return;
+      }
+      const middle = from + Math.ceil((to - from) / 2);
+      await score(from, middle);
+      await score(middle, to);
+    }
+  };
+  for (let from = 0; from < rows.length; from += rowsPerCall) await score(from, Math.min(rows.length, from + rowsPerCall));
+  return { predictions, rejected };
+}
