@@ -5,6 +5,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { callDependency } from '../aws/dependency-errors.js';
+import { parseQueueMessage } from '../aws/queue-message.js';
 
 /** The async queue on SQS: sends a request's message. */
 export function sqsAsyncQueue(sqs: SQSClient, queueUrl: string): (requestId: string) => Promise<void> {
@@ -17,13 +18,5 @@ const messageSchema = z.object({ requestId: z.string().check(z.minLength(1), z.m
 
 /** The request id of a message body; throws on anything else (the message then ends in the DLQ). */
 export function parseAsyncMessage(body: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new Error(`async message is not JSON: ${body.slice(0, 200)}`);
-  }
-  const parsed = z.safeParse(messageSchema, value);
-  if (!parsed.success) throw new Error(`async message has no requestId: ${body.slice(0, 200)}`);
-  return parsed.data.requestId;
+  return parseQueueMessage(body, messageSchema, 'async', 'has no requestId').requestId;
 }

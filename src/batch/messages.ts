@@ -7,6 +7,7 @@ import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aw
 import * as z from 'zod/mini';
 import { callDependency } from '../aws/dependency-errors.js';
 import type { BatchChunk } from './types.js';
+import { parseQueueMessage } from '../aws/queue-message.js';
 
 /** Environment variables of the queues' URLs (their `urlEnv` in the topology). */
 export const BATCH_QUEUE_ENV = { batch: 'BATCH_QUEUE_URL', scoring: 'SCORING_QUEUE_URL' } as const;
@@ -64,13 +65,5 @@ export function planMessageJobId(body: unknown): string | undefined {
 
 /** A chunk message; throws on anything else (the message then ends in the DLQ). */
 export function parseChunkMessage(body: string): ChunkMessage {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new Error(`scoring message is not JSON: ${body.slice(0, 200)}`);
-  }
-  const parsed = z.safeParse(chunkSchema, value);
-  if (!parsed.success) throw new Error(`scoring message is not a chunk pointer: ${body.slice(0, 200)}`);
-  return parsed.data;
+  return parseQueueMessage(body, chunkSchema, 'scoring', 'is not a chunk pointer');
 }

@@ -5,6 +5,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { callDependency } from '../aws/dependency-errors.js';
+import { parseQueueMessage } from '../aws/queue-message.js';
 
 /** Sends job messages. */
 export interface JobQueue {
@@ -28,13 +29,5 @@ const messageSchema = z.object({ jobId: z.string().check(z.minLength(1), z.maxLe
 
 /** The job id of a message body; throws on anything else (the message then ends in the DLQ). */
 export function parseJobMessage(body: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new Error(`training message is not JSON: ${body.slice(0, 200)}`);
-  }
-  const parsed = z.safeParse(messageSchema, value);
-  if (!parsed.success) throw new Error(`training message has no jobId: ${body.slice(0, 200)}`);
-  return parsed.data.jobId;
+  return parseQueueMessage(body, messageSchema, 'training', 'has no jobId').jobId;
 }
