@@ -18,7 +18,7 @@ import { createKinesisClient } from '../src/aws/clients.js';
 import { startLocalCloud } from '../local/cloud.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators.js';
 import { SAMPLE_MODELS } from '../local/seed.js';
-import type { Topology } from '../topology/spec.js';
+import { subsetTopology } from '../topology/spec.js';
 import { topology as platformTopology } from '../topology/topology.js';
 import { record, table } from './lib/record.js';
 import { summarize, timeEach } from './lib/stats.js';
@@ -42,11 +42,7 @@ async function rawModelCall(rows: number): Promise<number[]> {
 export async function runStreamBench(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const seconds = quick ? 5 : 30;
-  const topology: Topology = {
-    ...platformTopology,
-    queues: platformTopology.queues.filter((queue) => ['training', 'stream-failures'].includes(queue.id)),
-    functions: platformTopology.functions.filter((fn) => ['control-plane', 'stream'].includes(fn.id)),
-  };
+  const topology = subsetTopology(platformTopology, ['control-plane', 'stream'], ['stream-failures']);
   const cloud = await startLocalCloud({ stateDir: await mkdtemp(join(tmpdir(), 'bench-stream-')), port: 0, topology, seed: SAMPLE_MODELS.filter((m) => m.name === 'iris') });
   const sdk = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
   const kinesis = createKinesisClient(sdk(cloud.endpoints.kinesis));

@@ -249,3 +249,17 @@ export interface StreamTriggerSpec {
   /** The queue that receives the metadata of batches given up on. */
   readonly onFailure: QueueId;
 }
+
+/**
+ * A smaller topology (tests and benchmarks run part of the platform): the functions named, the
+ * queues they send to or consume, and the queues named in `extraQueues` (e.g. an on-failure
+ * destination no function consumes).
+ */
+export function subsetTopology(topology: Topology, functionIds: readonly string[], extraQueues: readonly QueueId[] = []): Topology {
+  const functions = topology.functions.filter((fn) => functionIds.includes(fn.id));
+  return {
+    ...topology,
+    queues: topology.queues.filter((queue) => extraQueues.includes(queue.id) || functions.some((fn) => fn.access.queues?.[queue.id] !== undefined)),
+    functions,
+  };
+}

@@ -18,14 +18,11 @@ import { functionLogFile, startLocalCloud, type LocalCloud } from '../../local/c
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators.js';
 import { KinesisEventSource } from '../../local/kinesis-event-source.js';
 import { SAMPLE_MODELS } from '../../local/seed.js';
-import type { Topology } from '../../topology/spec.js';
+import { subsetTopology } from '../../topology/spec.js';
 import { topology as platformTopology } from '../../topology/topology.js';
 
-const topology: Topology = {
-  ...platformTopology,
-  queues: platformTopology.queues.filter((queue) => ['training', 'stream-failures'].includes(queue.id)),
-  functions: platformTopology.functions.filter((fn) => ['control-plane', 'stream'].includes(fn.id)),
-};
+// The control plane (to register the model) and the stream function, with the queues they use.
+const topology = subsetTopology(platformTopology, ['control-plane', 'stream'], ['stream-failures']);
 const sdk = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
 const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 const VIRGINICA = { sepal_length: 7.7, sepal_width: 2.6, petal_length: 6.9, petal_width: 2.3 };
