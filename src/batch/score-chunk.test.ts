@@ -2,7 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ModelVersionUnavailableError } from '../errors.js';
-import type { Serving } from '../inference/serving.js';
+import { doublingServing } from '../../test/support/doubling-serving.js';
 import { RegistryTable } from '../storage/table.js';
 import { BatchJobStore, newBatchJobId } from './job-store.js';
 import { readPart } from './output.js';
@@ -13,15 +13,7 @@ let store: BatchJobStore;
 let failuresLeft = 0;
 
 /** Doubles `x`; fails (model not loadable) while `failuresLeft` is above zero. */
-const serving = {
-  predict: async (_target: unknown, body: { instances: { x: number }[] }) => {
-    if (failuresLeft > 0) {
-      failuresLeft--;
-      throw new ModelVersionUnavailableError('m', 1, 'loading');
-    }
-    return { body: { predictions: body.instances.map((instance) => instance.x * 2) } };
-  },
-} as unknown as Serving;
+const serving = doublingServing({ failFirst: () => (failuresLeft-- > 0 ? new ModelVersionUnavailableError('m', 1, 'loading') : undefined) });
 
 const CSV = 'id,x\na,1\nb,2\nc,3\n';
 

@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, ModelVersionUnavailableError } from '../errors.js';
+import { ModelVersionUnavailableError } from '../errors.js';
 import type { Serving } from '../inference/serving.js';
+import { doublingServing } from '../../test/support/doubling-serving.js';
 import { inputValue, scoreRows } from './score.js';
-
-/** A serving path whose model doubles `x` and refuses any instance whose `x` is not a number. */
-function doubling(calls: number[]): Serving {
-  return {
-    predict: async (_target, body) => {
-      const { instances } = body as { instances: { x: unknown }[] };
-      calls.push(instances.length);
-      const bad = instances.findIndex((instance) => typeof instance.x !== 'number');
-      if (bad >= 0) throw new InvalidRequestError(`instance ${bad}: 'x' is not a number`);
-      return { body: { predictions: instances.map((instance) => (instance.x as number) * 2) } } as Awaited<ReturnType<Serving['predict']>>;
-    },
-  } as Serving;
-}
 
 describe('inputValue', () => {
   it.each([
@@ -40,7 +28,7 @@ describe('scoreRows', () => {
     const rows = Array.from({ length: 5 }, (_, i) => ({ x: String(i) }));
 
     // Act
-    const scored = await scoreRows(doubling(calls), { model: 'm', version: '1' }, [{ name: 'x', datatype: 'FP32' }], rows, 2);
+    const scored = await scoreRows(doublingServing({ calls }), { model: 'm', version: '1' }, [{ name: 'x', datatype: 'FP32' }], rows, 2);
 
     // Assess
     expect(scored).toEqual({ predictions: [0, 2, 4, 6, 8], rejected: [] });
@@ -53,19 +41,19 @@ describe('scoreRows', () => {
     const rows = [{ x: '1' }, { x: 'oops' }, { x: '3' }, { x: '4' }, { x: null }];
 
     // Act
-    const scored = await scoreRows(doubling(calls), { model: 'm', version: '1' }, [{ name: 'x', datatype: 'FP32' }], rows);
+    const scored = await scoreRows(doublingServing({ calls }), { model: 'm', version: '1' }, [{ name: 'x', datatype: 'FP32' }], rows);
 
     // Assess
     expect(scored.predictions).toEqual([2, undefined, 6, 8, undefined]);
     expect(scored.rejected).toEqual([
-      { index: 1, reason: "the row: 'x' is not a number" },
-      { index: 4, reason: "the row: 'x' is not a number" },
+      { index: 1, reason: "input 'x': the row is not a number" },
+      { index: 4, reason: "input 'x': the row is not a number" },
     ]);
   });
 
   it('throws failures that are not refusals of the rows, so the chunk is retried', async () => {
     // Prepare
-    const failing = { predict: () => Promise.reject(new ModelVersionUnavailableError('m', 1, 'loading')) } as unknown as Serving;
+    const failing: Serving = doublingServing({ failFirst: () => new ModelVersionUnavailableError('m', 1, 'loading') });
 
     // Act + Assess
     await expect(scoreRows(failing, { model: 'm', version: '1' }, [{ name: 'x', datatype: 'FP32' }], [{ x: '1' }])).rejects.toThrow(ModelVersionUnavailableError);

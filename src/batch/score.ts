@@ -1,10 +1,14 @@
 /**
- * Scoring one chunk's rows through the one inference path (`Serving.predict`, KServe v1 records
- * mapped to the model's inputs by name), a few thousand rows a call. Rows the model refuses are
+ * Scoring one chunk's rows through the one inference path (`Serving.serve`: one tensor per
+ * feature, built from the columns, and one prediction per row as KServe v1 answers), a few
+ * thousand rows a call. Rows the model refuses are
  * isolated by halving the refused call until each refusal names one row; the rest are scored.
  */
 import { PlatformError } from '../errors.js';
+import type { ServedModel, ServedSignature } from '../inference/backend.js';
 import type { Serving, ServeTarget } from '../inference/serving.js';
+import type { V2TensorInput } from '../inference/tensors.js';
+import { outputsToPredictions } from '../inference/v1-protocol.js';
 import type { InputRow } from './input.js';
 import type { BatchFeature } from './types.js';
 
@@ -45,9 +49,26 @@ export function inputValue(cell: unknown, datatype: string): unknown {
   return cell;
 }
 
-/** The model's instance of a row: one value per feature, by name. */
-export const instanceOf = (row: InputRow, features: readonly BatchFeature[]): Record<string, unknown> =>
-  Object.fromEntries(features.map((feature) => [feature.name, inputValue(row[feature.name] ?? null, feature.datatype)]));
+/**
+ * The model inputs of rows `from`–`to`: one tensor per feature, built column by column from the
+ * cells (no per-row records), shaped as the model declares the input (`[n, 1]` for a rank-2
+ * input, else `[n]`). Errors name "the row" when one row is scored, its index otherwise.
+ */
+export function columnInputs(model: Pick<ServedSignature, 'inputs'>, features: readonly BatchFeature[], rows: readonly InputRow[], from: number, to: number): V2TensorInput[] {
+  const count = to - from;
+  return features.map((feature) => {
+    const data = new Array<unknown>(count);
+    for (let i = 0; i < count; i++) data[i] = inputValue(rows[from + i]![feature.name] ?? null, feature.datatype);
+    const rank = model.inputs.get(feature.name)?.shape?.length;
+    return {
+      name: feature.name,
+      datatype: feature.datatype,
+      shape: rank === 2 ? [count, 1] : [count],
+      data,
+      elementName: (index: number) => (count === 1 ? 'the row' : `row ${from + index}`),
+    };
+  });
+}
 
 /** Whether the model refused the request for what it holds (a row's values), not for a failure. */
 const refusedInput = (error: unknown): error is PlatformError => error instanceof PlatformError && error.kind === 'invalid-request';
@@ -58,17 +79,19 @@ const refusedInput = (error: unknown): error is PlatformError => error instanceo
  * unavailable, model errors) are thrown: the chunk is retried.
  */
 export async function scoreRows(serving: Serving, target: ServeTarget, features: readonly BatchFeature[], rows: readonly InputRow[], rowsPerCall = ROWS_PER_CALL): Promise<ScoredRows> {
-  const instances = rows.map((row) => instanceOf(row, features));
   const predictions: unknown[] = new Array<unknown>(rows.length);
   const rejected: RejectedRow[] = [];
+  // Served like a v1 call (one prediction per row), with tensors built from the columns; no shadow copies of batch rows.
+  const run = async (model: ServedModel, from: number, to: number) =>
+    outputsToPredictions(model, await model.run(columnInputs(model, features, rows, from, to)), to - from);
   const score = async (from: number, to: number): Promise<void> => {
     try {
-      const { body } = await serving.predict(target, { instances: instances.slice(from, to) });
-      body.predictions.forEach((prediction, i) => (predictions[from + i] = prediction));
+      const { body } = await serving.serve(target, 'v1', undefined, (model) => run(model, from, to), (answer) => answer);
+      body.forEach((prediction, i) => (predictions[from + i] = prediction));
     } catch (error) {
       if (!refusedInput(error)) throw error;
       if (to - from === 1) {
-        rejected.push({ index: from, reason: error.message.replace(/\binstance 0\b/g, 'the row') });
+        rejected.push({ index: from, reason: error.message });
         return;
       }
       const middle = from + Math.ceil((to - from) / 2);
