@@ -7,7 +7,8 @@ import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { createPlanRecordHandler } from '../../src/batch/batch-records.js';
 import { BatchJobStore } from '../../src/batch/job-store.js';
 import { queueUrl, sqsBatchQueues } from '../../src/batch/messages.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, required } from '../../src/config.js';
+import { ENV } from '../../topology/environment.js';
 import { ModelResolver } from '../../src/inference/resolver.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { createSqsHandler } from '../../src/runtime/handler-stack.js';
@@ -25,6 +26,7 @@ const deps = {
   s3: clients.s3,
   lakeBucket: config.lakeBucket,
   queues: sqsBatchQueues(createSqsClient(), { scoring: queueUrl('scoring') }),
+  maxReceives: required(config, 'maxReceiveCount', ENV.maxReceiveCount),
 };
 
 /** Lambda entry point. */

@@ -15,8 +15,9 @@ import { scoreChunk, type ScoreChunkDeps } from './score-chunk.js';
 
 /** The record handler of the `batch` function (planning and drops). */
 export function createPlanRecordHandler(deps: PlanDeps, logger: Logger, now: () => Date = () => new Date()): (record: SQSRecord) => Promise<void> {
-  const plan = async (jobId: string) => logger.info('batch job planned', { jobId, ...(await planJob(deps, jobId)) });
   return async (record) => {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const plan = async (jobId: string) => logger.info('batch job planned', { jobId, ...(await planJob(deps, jobId, receiveCount)) });
     const body: unknown = JSON.parse(record.body);
     const jobId = planMessageJobId(body);
     if (jobId !== undefined) return plan(jobId);

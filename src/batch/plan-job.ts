@@ -21,6 +21,8 @@ export interface PlanDeps {
   readonly s3: S3Client;
   readonly lakeBucket: string;
   readonly queues: Pick<BatchQueues, 'score'>;
+  /** Receives of the batch queue before the DLQ: planning's last attempt records its failure on the job. */
+  readonly maxReceives: number;
 }
 
 /** What became of a plan message. */
@@ -47,7 +49,7 @@ function passThroughOf(job: BatchJob, features: readonly BatchFeature[], plan: I
 }
 
 /** Plans job `jobId` and hands its chunks to the scoring queue. Refusals (unknown model, bad input) fail the job with their reason. */
-export async function planJob(deps: PlanDeps, jobId: string): Promise<PlanOutcome> {
+export async function planJob(deps: PlanDeps, jobId: string, receiveCount = 1): Promise<PlanOutcome> {
   const job = await deps.jobs.get(jobId);
   if (job.status !== 'queued' && job.status !== 'running') return { kind: 'skipped', status: job.status };
   let planned: { plan: InputPlan; version: number; features: BatchFeature[]; passThrough: readonly string[] };
@@ -60,7 +62,13 @@ export async function planJob(deps: PlanDeps, jobId: string): Promise<PlanOutcom
     planned = { plan, version, features, passThrough: passThroughOf(job, features, plan) };
   } catch (error) {
     const reason = isRefusal(error) ? error.message : isMissingObject(error) ? `input ${quote(job.input.key)} does not exist in the lake` : undefined;
-    if (reason === undefined) throw error;
+    if (reason === undefined) {
+      // The last attempt: the message goes to the DLQ, and the job says why rather than stay queued.
+      if (receiveCount < deps.maxReceives) throw error;
+      const lastReason = `planning failed ${receiveCount} times; last error: ${(error as Error).message}`;
+      await deps.jobs.fail(jobId, lastReason);
+      throw error;
+    }
     await deps.jobs.fail(jobId, reason);
     return { kind: 'failed', reason };
   }

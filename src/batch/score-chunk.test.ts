@@ -62,6 +62,19 @@ describe('scoreChunk on the emulators', () => {
     ]);
   });
 
+  it('fails a chunk at once, with its row range, when its bytes hold fewer records than planning counted (a malformed record)', async () => {
+    // Prepare: the bytes hold 3 records, the plan says 4 (as when an unterminated quote swallows a record).
+    const { id, chunks } = await runningJob([{ start: 5, end: 17, rows: 4 }]);
+
+    // Act
+    const result = await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+    const job = await store.get(id);
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'failed', reason: expect.stringContaining('rows 1-4 read as 3 records where planning counted 4') });
+    expect(job).toMatchObject({ status: 'failed', chunksFailed: 1, rowsScored: 0 });
+  });
+
   it('records a chunk that fails on its last delivery with its reason, and fails the job when no chunk was scored', async () => {
     // Prepare
     const { id, chunks } = await runningJob([{ start: 5, end: 17, rows: 3 }]);

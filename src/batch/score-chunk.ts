@@ -28,7 +28,9 @@ export interface ScoreChunkDeps {
 export type ChunkResult =
   | { readonly kind: 'scored'; readonly rows: number; readonly rejected: number; readonly added: boolean }
   /** The job is not running (cancelled, failed, finished): nothing scored. */
-  | { readonly kind: 'skipped'; readonly status: string };
+  | { readonly kind: 'skipped'; readonly status: string }
+  /** The chunk cannot be read as planned (a malformed record): recorded as failed at once, with the reason. */
+  | { readonly kind: 'failed'; readonly reason: string };
 
 /** Combines the parts of a job whose chunks are all done, drops the result into its output dataset, and marks it succeeded (or failed when no chunk was scored). */
 export async function finishIfComplete(deps: Pick<ScoreChunkDeps, 'jobs' | 's3' | 'lakeBucket'>, job: BatchJob): Promise<void> {
@@ -55,6 +57,13 @@ export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, re
   let outcome: ChunkOutcome;
   try {
     const rows = await readChunk(deps.s3, deps.lakeBucket, job.input.key, chunk, job.csv);
+    if (rows.length !== chunk.rows) {
+      // Never a silent loss: the whole chunk fails with its row range, as a retry would read the same.
+      const reason = `rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} read as ${rows.length} records where planning counted ${chunk.rows}: a malformed record (e.g. an unterminated quote) in that range`;
+      const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason });
+      await finishIfComplete(deps, after);
+      return { kind: 'failed', reason };
+    }
     const target = { model: job.model, version: String(job.version), routingKey: job.id, requestId: `${job.id}-${chunk.index}` };
     const scored = await scoreRows(deps.serving, target, job.features ?? [], rows);
     const passThrough = job.passThrough ?? [];
