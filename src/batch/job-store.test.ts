@@ -86,4 +86,29 @@ describe('BatchJobStore on dynalite', () => {
     expect(second).toBe(firstId);
     expect(listed.items[0]?.id).toBe(newer.id);
   });
+
+  it('refuses to cancel a job whose chunks are all done (its output is being published)', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+    await store.start(job.id, plan);
+    await store.completeChunk(job.id, { kind: 'scored', chunk: 0, rowsScored: 1000, rowsRejected: 0 });
+    await store.completeChunk(job.id, { kind: 'scored', chunk: 1, rowsScored: 500, rowsRejected: 0 });
+
+    // Act + Assess
+    await expect(store.cancel(job.id, 'tester')).rejects.toThrow(/has scored every chunk and is publishing its output/);
+    expect((await store.get(job.id)).status).toBe('running');
+  });
+
+  it('cancels a running job with chunks left', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+    await store.start(job.id, plan);
+    await store.completeChunk(job.id, { kind: 'scored', chunk: 0, rowsScored: 1000, rowsRejected: 0 });
+
+    // Act
+    const cancelled = await store.cancel(job.id, 'tester');
+
+    // Assess
+    expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled by tester' });
+  });
 });

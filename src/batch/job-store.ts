@@ -203,11 +203,13 @@ export class BatchJobStore {
   }
 
   /**
-   * queued or running → cancelled: workers score no further chunk; parts already written stay.
-   * ConflictError for a finished job.
+   * queued or running with chunks left → cancelled: workers score no further chunk; parts already
+   * written stay. ConflictError for a finished job, or one whose chunks are all done (its output
+   * is being combined and published: it ends succeeded or failed).
    */
   async cancel(id: string, by: string): Promise<BatchJob> {
-    const job = await this.update(id, 'SET #status = :cancelled, #finishedAt = :at, #reason = :reason', '#status IN (:queued, :running)', {
+    const chunksLeft = '#status = :queued OR (#status = :running AND (attribute_not_exists(#doneChunks) OR size(#doneChunks) < #chunksTotal))';
+    const job = await this.update(id, 'SET #status = :cancelled, #finishedAt = :at, #reason = :reason', chunksLeft, {
       ':cancelled': 'cancelled',
       ':queued': 'queued',
       ':running': 'running',
@@ -217,6 +219,9 @@ export class BatchJobStore {
     if (job !== undefined) return job;
     const current = await this.get(id);
     if (FINISHED_BATCH_STATUSES.includes(current.status)) throw new ConflictError(`batch job ${quote(id)} is already ${current.status}`);
+    if (current.chunksTotal !== undefined && current.chunksDone + current.chunksFailed >= current.chunksTotal) {
+      throw new ConflictError(`batch job ${quote(id)} has scored every chunk and is publishing its output; it can no longer be cancelled`);
+    }
     throw new ConflictError(`batch job ${quote(id)} changed while being cancelled; try again`);
   }
 
