@@ -64,6 +64,13 @@ async function resolveInput(datasets: Pick<DatasetStore, 'getVersion'> | undefin
   return { kind: 'dataset', dataset, version: input.version, key };
 }
 
+/** The lake dataset an input belongs to: a dataset version's, or the dataset of a `raw/<dataset>/…` or `curated/<dataset>/…` file. */
+function datasetOfInput(input: BatchInput): string | undefined {
+  if (input.kind === 'dataset') return input.dataset;
+  const [zone, dataset] = input.key.split('/');
+  return zone === 'raw' || zone === 'curated' ? dataset : undefined;
+}
+
 /** Resolves a request into a new job with id `id` (`datasets` reads the dataset version it may name). */
 export async function resolveBatchJob(
   datasets: Pick<DatasetStore, 'getVersion'> | undefined,
@@ -74,11 +81,16 @@ export async function resolveBatchJob(
   const selector = request.version === undefined ? undefined : String(request.version);
   if (selector !== undefined) parseVersionSelector(selector);
   const outputDataset = assertDatasetName(request.outputDataset ?? defaultOutputDataset(model));
+  const input = await resolveInput(datasets, request.input);
+  const inputDataset = datasetOfInput(input);
+  if (inputDataset === outputDataset) {
+    throw new InvalidRequestError(`the output dataset ${quote(outputDataset)} is the input's own dataset: its next version would be the predictions, not the data; name another outputDataset`);
+  }
   return {
     id: origin.id,
     model,
     ...(selector === undefined ? {} : { selector }),
-    input: await resolveInput(datasets, request.input),
+    input,
     format: request.format ?? 'parquet',
     ...(request.passThrough === undefined ? {} : { passThrough: assertPassThrough(request.passThrough) }),
     output: { dataset: outputDataset, prefix: jobOutputPrefix(model, origin.id) },

@@ -141,6 +141,7 @@ describe('batch scoring through the local cloud', () => {
     ['a bad version', { model: 'credit', version: '-1', input: { key: 'raw/credit/credit.csv' } }, 'invalid version'],
     ['an unknown format', { model: 'credit', input: { key: 'raw/credit/credit.csv' }, format: 'csv' }, 'format'],
     ['a pass-through column named like a prediction', { model: 'credit', input: { key: 'raw/credit/credit.csv' }, passThrough: ['prediction'] }, 'collide'],
+    ['the input dataset as the output dataset', { model: 'credit', input: { key: 'raw/credit/credit.csv' }, outputDataset: 'credit' }, "is the input's own dataset"],
   ])('refuses %s with a 400 naming the problem', async (_, body, message) => {
     // Act
     const reply = await lake.request<{ error: string }>('POST', '/batch-jobs', body);
