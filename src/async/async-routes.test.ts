@@ -69,6 +69,15 @@ describe('async routes', () => {
     expect(sent).toEqual([first.id]);
   });
 
+  it.each([
+    ['empty', ''],
+    ['too long', 'k'.repeat(256)],
+    ['with a space', 'my key'],
+  ])('refuses an Idempotency-Key that is %s, queueing nothing', async (_, key) => {
+    await expect(submit({ 'idempotency-key': key })).rejects.toThrow(/idempotency-key must be 1-255 visible ASCII characters/);
+    expect(sent).toEqual([]);
+  });
+
   it('carries a JSON result of up to 256 KB inline, and links a larger or binary one', async () => {
     // Prepare
     const small = Buffer.from(JSON.stringify({ outputs: [{ name: 'y', data: 'x'.repeat(INLINE_RESULT_MAX_BYTES - 40) }] }));

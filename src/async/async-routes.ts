@@ -23,6 +23,19 @@ import { RESPOND_ASYNC } from './prefer.js';
 export const INPUT_LOCATION_HEADER = 'x-input-location';
 /** Request header of an idempotent submission: the same key and request answer the same request id. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** Longest `Idempotency-Key` taken (as Stripe's API takes). */
+export const IDEMPOTENCY_KEY_MAX_CHARS = 255;
+
+/** The request's `Idempotency-Key`: 1–255 visible ASCII characters (400 otherwise: an empty key would be shared by every client that sends one). */
+function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {
+  const key = header(event, IDEMPOTENCY_KEY_HEADER);
+  if (key === undefined) return undefined;
+  if (key.length > IDEMPOTENCY_KEY_MAX_CHARS || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new InvalidRequestError(`${IDEMPOTENCY_KEY_HEADER} must be 1-${IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters (a UUID, say), got ${key === '' ? 'an empty value' : quote(key)}`);
+  }
+  return key;
+}
 /** Largest uploaded input (1 GiB, as SageMaker async inference). */
 export const MAX_UPLOAD_BYTES = 1024 ** 3;
 /** Largest result the status resource carries inline (a larger or binary one is a presigned link). */
@@ -114,7 +127,7 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
     const createdAt = now();
     const expiresAt = expiresAtFor(createdAt);
     let id: string = randomUUID();
-    const key = header(event, IDEMPOTENCY_KEY_HEADER);
+    const key = idempotencyKeyOf(event);
     if (key !== undefined) {
       const fingerprint = sha256(JSON.stringify({ ...target, ...encoding, input: uploaded?.key ?? sha256(inline!) }));
       const claim = await deps.store.claimKey({ key, fingerprint }, id, expiresAt);
