@@ -150,9 +150,10 @@ export function createPredictRoutes(deps: PredictDeps, async?: Pick<AsyncApi, 's
   const inferRoute = async (event: APIGatewayProxyEvent) => {
     if (async !== undefined && prefersAsync(header(event, 'prefer'))) {
       const version = event.pathParameters?.['version'];
-      // Names checked now (400), their existence when the request runs (a failed request naming it).
-      selectorOf(version);
       const target = { model: assertModelName(pathParam(event, 'name')), ...(version === undefined ? {} : { version }) };
+      // An unknown model, alias or version is a 404 now, as for a synchronous call (nothing is
+      // loaded here); which version answers is decided when the request runs.
+      await resolver.primary(target.model, selectorOf(version));
       return async.submit(event, target, () => void inferRequestOf(event));
     }
     const { request, body } = inferRequestOf(event);

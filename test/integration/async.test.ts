@@ -128,8 +128,8 @@ describe('async inference through the local cloud', { timeout: 90_000 }, () => {
   });
 
   it('refuses a reference outside its upload prefix, and one nothing was uploaded to', async () => {
-    const outside = await api.request('POST', '/v2/models/iris/infer', undefined, { ...ASYNC, 'x-input-location': `s3://${cloud.resources.bucketName}/models/iris/x.onnx` });
-    const empty = await api.request('POST', '/v2/models/iris/infer', undefined, {
+    const outside = await api.request('POST', '/v2/models/iris/versions/1/infer', undefined, { ...ASYNC, 'x-input-location': `s3://${cloud.resources.bucketName}/models/iris/x.onnx` });
+    const empty = await api.request('POST', '/v2/models/iris/versions/1/infer', undefined, {
       ...ASYNC,
       'x-input-location': `s3://${cloud.resources.bucketName}/predictions/async/uploads/00000000-0000-4000-8000-000000000000`,
     });
@@ -181,6 +181,14 @@ describe('async inference through the local cloud', { timeout: 90_000 }, () => {
   it('answers 404 for an unknown request and a 400 for a malformed inline body, without queueing it', async () => {
     expect((await api.request('GET', '/v2/async/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await api.request('GET', '/v2/async/nope')).status).toBe(404);
-    expect((await api.request('POST', '/v2/models/iris/infer', { inputs: 'x' }, ASYNC)).status).toBe(400);
+    expect((await api.request('POST', '/v2/models/iris/versions/1/infer', { inputs: 'x' }, ASYNC)).status).toBe(400);
+  });
+
+  it('answers 404 for an unknown model, alias or version at submission, as a synchronous call does, queueing nothing', async () => {
+    const replies = await Promise.all(
+      ['/v2/models/nope/infer', '/v2/models/iris/versions/nope/infer', '/v2/models/iris/versions/99/infer'].map((path) => api.request<{ error: string }>('POST', path, IRIS, ASYNC)),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual([404, 404, 404]);
+    expect(replies[0]!.body.error).toContain("model 'nope' not found");
   });
 });
