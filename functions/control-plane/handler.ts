@@ -25,6 +25,7 @@ import { queueUrl, sqsBatchQueues } from '../../src/batch/messages.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
+import { ModelResolver } from '../../src/inference/resolver.js';
 import { RegistryTable } from '../../src/storage/table.js';
 import { createRolloutRoutes } from '../../src/rollout/rollout-routes.js';
 import { rolloutsOnTable } from '../../src/rollout/rollouts.js';
@@ -74,7 +75,7 @@ const routes = {
     limits: trainingLimits(),
     models: registry,
   }),
-  ...createBatchRoutes({ jobs: new BatchJobStore(table), datasets, queues: sqsBatchQueues(sqs, { batch: queueUrl('batch') }) }),
+  ...createBatchRoutes({ jobs: new BatchJobStore(table), datasets, queues: sqsBatchQueues(sqs, { batch: queueUrl('batch') }), resolver: new ModelResolver(registry, 0) }),
   ...createRolloutRoutes(rolloutsOnTable(table, registry, events)),
   ...createShadowRoutes({ comparisons: new ShadowComparisons(table), registry }),
 };

@@ -6,7 +6,9 @@ import { NotFoundError } from '../errors.js';
 import { callerOf, pageOf, parseBody, parseNoBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
+import type { ModelResolver } from '../inference/resolver.js';
 import type { DatasetStore } from '../lake/dataset-store.js';
+import { parseVersionSelector } from '../registry/names.js';
 import { batchJobRequestSchema, resolveBatchJob } from './job-request.js';
 import { newBatchJobId, type BatchJobStore } from './job-store.js';
 import type { BatchQueues } from './messages.js';
@@ -18,6 +20,8 @@ export interface BatchRoutesDeps {
   readonly jobs: BatchJobStore;
   readonly datasets: Pick<DatasetStore, 'getVersion' | 'listVersions'>;
   readonly queues: Pick<BatchQueues, 'plan'>;
+  /** Checks at submission that the model, alias or version exists (404 otherwise), as online calls do. */
+  readonly resolver: Pick<ModelResolver, 'primary'>;
   readonly now?: () => Date;
 }
 
@@ -52,7 +56,10 @@ export function createBatchRoutes(deps: BatchRoutesDeps): RouteTable {
     'POST /batch-jobs': async (event) => {
       const request = parseBody(event, batchJobRequestSchema, 'batch job');
       const id = newBatchJobId(deps.now?.() ?? new Date());
-      const { job } = await jobs.create(await resolveBatchJob(deps.datasets, request, { id, submittedBy: callerOf(event), trigger: 'api' }));
+      const resolved = await resolveBatchJob(deps.datasets, request, { id, submittedBy: callerOf(event), trigger: 'api' });
+      // Which version scores is decided once, when the job is planned; here only that there is one.
+      await deps.resolver.primary(resolved.model, resolved.selector === undefined ? undefined : parseVersionSelector(resolved.selector));
+      const { job } = await jobs.create(resolved);
       await deps.queues.plan(job.id);
       return jsonResponse(202, await view(deps, job), { location: `/batch-jobs/${job.id}` });
     },

@@ -136,6 +136,17 @@ describe('batch scoring through the local cloud', () => {
     expect(done.reason).toContain("'income'");
   }, 180_000);
 
+  it('answers 404 for an unknown model or alias at submission, recording no job', async () => {
+    // Act
+    const model = await lake.request<{ error: string }>('POST', '/batch-jobs', { model: 'nope', input: { key: 'raw/credit/credit.csv' } });
+    const alias = await lake.request<{ error: string }>('POST', '/batch-jobs', { model: 'credit', version: 'nope', input: { key: 'raw/credit/credit.csv' } });
+
+    // Assess
+    expect([model.status, alias.status]).toEqual([404, 404]);
+    expect(model.body.error).toContain("model 'nope' not found");
+    expect(alias.body.error).toContain("no alias 'nope'");
+  }, 180_000);
+
   it.each([
     ['an input outside the lake zones', { model: 'credit', input: { key: 'models/x.onnx' } }, 'invalid input key'],
     ['a bad version', { model: 'credit', version: '-1', input: { key: 'raw/credit/credit.csv' } }, 'invalid version'],
