@@ -59,7 +59,7 @@ Serverless AI platform running locally (ready in ${((Date.now() - started) / 100
   API key    ${cloud.apiKey}
   Saved to   ${endpointsFile(stateDir)}
   Logs       ${resolve(stateDir, 'logs')}/<function>.log
-  Emulators  DynamoDB ${cloud.endpoints.dynamodb}  S3 ${cloud.endpoints.s3}  SQS ${cloud.endpoints.sqs}  SageMaker ${cloud.endpoints.sagemaker}
+  Emulators  DynamoDB ${cloud.endpoints.dynamodb}  S3 ${cloud.endpoints.s3}  SQS ${cloud.endpoints.sqs}  SageMaker ${cloud.endpoints.sagemaker}  Kinesis ${cloud.endpoints.kinesis}
 
 Try a prediction:
 

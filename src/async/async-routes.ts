@@ -205,7 +205,7 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
   };
 
   const upload = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    parseNoBody(event, 'an async upload request');
+    parseNoBody(event, 'async upload request');
     const id = randomUUID();
     return jsonResponse(201, {
       uploadUrl: await deps.signPut(uploadKey(id), SIGNED_URL_TTL_SECONDS),

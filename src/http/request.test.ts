@@ -194,4 +194,10 @@ describe('readBinaryBody', () => {
     expect(() => readBinaryBody(event(Uint8Array.of(1), false), 'a body')).toThrowError('a body must be sent with content-type application/octet-stream');
     expect(() => readBinaryBody(event(new Uint8Array(10)), 'a body', { limitBytes: 9 })).toThrowError('request body is 10 bytes; the limit is 9 bytes');
   });
+
+  it('refuses an empty body as empty (400), however the gateway passed it', () => {
+    for (const isBase64Encoded of [true, false]) {
+      expect(() => readBinaryBody(event(new Uint8Array(0), isBase64Encoded), 'a binary inference request')).toThrowError('a binary inference request has an empty body');
+    }
+  });
 });

@@ -89,8 +89,8 @@ const ALIGNMENT = 8;
 /**
  * The bytes of a binary body (a media type API Gateway passes as bytes: `BINARY_MEDIA_TYPES`,
  * base64 in the event): 415 when it reached the function as text, i.e. was not sent as one of
- * those types (API Gateway would have decoded its bytes as UTF-8, damaging them); 413 above the
- * payload limit. With `alignedAt`, that byte of the body lies on an 8-byte boundary.
+ * those types (API Gateway would have decoded its bytes as UTF-8, damaging them); 400 when it is
+ * empty; 413 above the payload limit. With `alignedAt`, that byte of the body lies on an 8-byte boundary.
  */
 export function readBinaryBody(
   event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>,
@@ -98,6 +98,8 @@ export function readBinaryBody(
   options: { readonly alignedAt?: number; readonly limitBytes?: number } = {},
 ): Buffer {
   const { alignedAt = 0, limitBytes = MAX_PAYLOAD_BYTES } = options;
+  // No bytes at all: say so (a gateway may pass an empty body as text, whatever its content type).
+  if (event.body === null || event.body === '') throw new InvalidRequestError(`${what} has an empty body`);
   if (!event.isBase64Encoded) {
     const contentType = header(event, 'content-type');
     throw new UnsupportedMediaTypeError(
