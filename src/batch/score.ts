@@ -30,6 +30,9 @@ export interface ScoredRows {
 
 const NUMERIC = /^(FP|INT|UINT)/;
 
+/** A decimal number as CSV writes one (`12`, `-0.5`, `.5`, `1e-3`): not `0x1F`, `0b101` or `Infinity`, which `Number()` would also take. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 /**
  * A cell as the value of a model input of `datatype`: numeric text becomes a number and `true`/`false`
  * a boolean; anything else stays as it is, for the model's signature to accept or refuse by name.
@@ -38,7 +41,7 @@ export function inputValue(cell: unknown, datatype: string): unknown {
   if (typeof cell !== 'string') return cell;
   const text = cell.trim();
   if (NUMERIC.test(datatype)) {
-    const number = text === '' ? NaN : Number(text);
+    const number = DECIMAL.test(text) ? Number(text) : NaN;
     return Number.isNaN(number) ? cell : number;
   }
   if (datatype === 'BOOL') {
