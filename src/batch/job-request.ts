@@ -9,7 +9,7 @@ import { assertDatasetName } from '../lake/zones.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
 import type { NewBatchJob } from './job-store.js';
 import { CHUNK_ROWS_RANGE, DEFAULT_CHUNK_ROWS } from './chunk-plan.js';
-import { jobOutputPrefix, PREDICTION_COLUMN } from './output.js';
+import { collidesWithPrediction, jobOutputPrefix, PREDICTION_COLUMN } from './output.js';
 import type { BatchInput, BatchJob } from './types.js';
 
 /** Lake zones a job may read a file from: drops (`raw/`, `batch/`) and curated data. */
@@ -45,7 +45,7 @@ function assertInputKey(key: string): string {
 
 /** Pass-through columns must not collide with the prediction's columns. */
 function assertPassThrough(columns: readonly string[]): readonly string[] {
-  const clash = columns.find((name) => name === PREDICTION_COLUMN || name.startsWith(`${PREDICTION_COLUMN}_`));
+  const clash = columns.find(collidesWithPrediction);
   if (clash !== undefined) throw new InvalidRequestError(`pass-through column ${quote(clash)} would collide with the prediction's columns ('${PREDICTION_COLUMN}', '${PREDICTION_COLUMN}_…')`);
   if (new Set(columns).size !== columns.length) throw new InvalidRequestError('pass-through columns must be unique');
   return columns;

@@ -22,6 +22,9 @@ import type { BatchOutputFormat } from './types.js';
 /** Column of a prediction that is one value; predictions with parts name theirs `prediction_<part>`. */
 export const PREDICTION_COLUMN = 'prediction';
 
+/** Whether an input column would collide with the prediction's columns (`prediction`, `prediction_…`) in the output. */
+export const collidesWithPrediction = (name: string): boolean => name === PREDICTION_COLUMN || name.startsWith(`${PREDICTION_COLUMN}_`);
+
 /** Prefix of a job's parts. */
 export const jobOutputPrefix = (model: string, jobId: string): string => `predictions/${model}/batch/${jobId}/`;
 /** Key of chunk `index`'s part. */

@@ -13,6 +13,7 @@ import { planInput, type InputPlan } from './input.js';
 import type { BatchJobStore } from './job-store.js';
 import type { BatchQueues } from './messages.js';
 import type { BatchFeature, BatchJob } from './types.js';
+import { collidesWithPrediction } from './output.js';
 
 /** What planning needs. */
 export interface PlanDeps {
@@ -44,8 +45,16 @@ function passThroughOf(job: BatchJob, features: readonly BatchFeature[], plan: I
   }
   const absent = (job.passThrough ?? []).filter((name) => !columns.has(name));
   if (absent.length > 0) throw new InvalidRequestError(`input ${quote(job.input.key)} has no pass-through column(s) ${absent.map(quote).join(', ')}`);
+  if (job.passThrough !== undefined) return job.passThrough;
   const featureNames = new Set(features.map((feature) => feature.name));
-  return job.passThrough ?? plan.columns.filter((name) => !featureNames.has(name));
+  const kept = plan.columns.filter((name) => !featureNames.has(name));
+  const clashes = kept.filter(collidesWithPrediction);
+  if (clashes.length > 0) {
+    throw new InvalidRequestError(
+      `input ${quote(job.input.key)} has column(s) ${clashes.map(quote).join(', ')}, which would collide with the prediction's columns in the output: name the columns to keep in passThrough`,
+    );
+  }
+  return kept;
 }
 
 /** Plans job `jobId` and hands its chunks to the scoring queue. Refusals (unknown model, bad input) fail the job with their reason. */
