@@ -26,14 +26,17 @@ export interface BatchRoutesDeps {
 }
 
 /**
- * The dataset version the lake made of a finished job's output, found among the dataset's newest
- * versions by its source key and then kept on the job; undefined until the lake has versioned it.
+ * The dataset version the lake made of a finished job's output (or recorded it on, when its bytes
+ * were the latest version's), found among the dataset's newest versions by its source key and then
+ * kept on the job; undefined until the lake has versioned it.
  */
 async function outputVersion(deps: BatchRoutesDeps, job: BatchJob): Promise<number | undefined> {
   if (job.output.version !== undefined || job.output.key === undefined) return job.output.version;
   try {
     const { items } = await deps.datasets.listVersions(job.output.dataset, { limit: 100 });
-    const version = items.find((v) => v.source.key === job.output.key && v.status === 'READY')?.version;
+    // An output with the same bytes as the dataset's latest version makes no new version: the lake
+    // records it on that version as a duplicate drop, which is then the output's version.
+    const version = items.find((v) => v.status === 'READY' && (v.source.key === job.output.key || v.lastDuplicateDrop?.source.key === job.output.key))?.version;
     if (version !== undefined) await deps.jobs.recordOutputVersion(job.id, version);
     return version;
   } catch (error) {

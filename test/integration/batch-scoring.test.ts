@@ -136,6 +136,20 @@ describe('batch scoring through the local cloud', () => {
     expect(done.reason).toContain("'income'");
   }, 180_000);
 
+  it('gives an identical rerun the version its identical output was recorded on (no new version)', async () => {
+    // Act
+    const runs: JobView[] = [];
+    for (let i = 0; i < 2; i++) {
+      const submitted = await lake.request<JobView>('POST', '/batch-jobs', { model: 'credit', version: 1, input: { key: 'raw/credit/credit.csv' }, passThrough: ['applicant_id'], chunkRows: 5000, outputDataset: 'credit-rerun' });
+      await finished(submitted.body.id);
+      runs.push(await poll('output version', () => job(submitted.body.id), (j) => j.output.version !== undefined, 60_000));
+    }
+
+    // Assess
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+    expect(runs[1]!.output.version).toBe(runs[0]!.output.version);
+  }, 240_000);
+
   it('answers 404 for an unknown model or alias at submission, recording no job', async () => {
     // Act
     const model = await lake.request<{ error: string }>('POST', '/batch-jobs', { model: 'nope', input: { key: 'raw/credit/credit.csv' } });
