@@ -1,4 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/api-event.js';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
@@ -115,5 +116,30 @@ describe('async routes', () => {
     expect(body.uploadUrl).toMatch(/^https:\/\/signed\.example\/put\/predictions\/async\/uploads\/[0-9a-f-]{36}$/);
     expect(body.inputRef).toBe(`s3://${env.resources.bucketName}/${body.uploadUrl.slice('https://signed.example/put/'.length)}`);
     expect(body.maxBytes).toBe(1024 ** 3);
+  });
+
+  describe('an input uploaded beforehand', () => {
+    const uploaded = async (bytes: Buffer) => {
+      const key = `predictions/async/uploads/${randomUUID()}`;
+      await env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: key, Body: bytes }));
+      return `s3://${env.resources.bucketName}/${key}`;
+    };
+    const submitUploaded = (ref: string, headers: Record<string, string>) =>
+      api.submit(apiEvent({ method: 'POST', resource: '/v2/models/{name}/infer', pathParameters: { name: 'iris' }, headers: { prefer: 'respond-async', 'x-input-location': ref, ...headers } }), { model: 'iris' }, () => {});
+
+    it.each([
+      ['compressed', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, /Content-Encoding 'gzip' is not supported/],
+      ['described as CSV', { 'content-type': 'text/csv' }, /content-type must describe the uploaded input/],
+      ['with a negative header length', { 'content-type': 'application/octet-stream', 'inference-header-content-length': '-5' }, /must be a number of bytes/],
+      ['with a header length beyond the object', { 'content-type': 'application/octet-stream', 'inference-header-content-length': '99' }, /the body has only 4 bytes/],
+    ])('is refused at submission when %s, queueing nothing', async (_, headers, message) => {
+      await expect(submitUploaded(await uploaded(Buffer.from('{}  ')), headers)).rejects.toThrow(message);
+      expect(sent).toEqual([]);
+    });
+
+    it('is refused at submission when empty', async () => {
+      await expect(submitUploaded(await uploaded(Buffer.alloc(0)), { 'content-type': 'application/json' })).rejects.toThrow(/is empty/);
+      expect(sent).toEqual([]);
+    });
   });
 });

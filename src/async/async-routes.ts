@@ -9,11 +9,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
 import { callDependency } from '../aws/dependency-errors.js';
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
-import { PayloadTooLargeError } from '../http/errors.js';
-import { header, parseNoBody } from '../http/request.js';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../http/errors.js';
+import { header, isBinaryBody, isJsonContentType, parseNoBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
+import { declaredHeaderLength } from '../inference/binary-infer.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from '../inference/v2-protocol.js';
+import { BINARY_MEDIA_TYPES } from '../../topology/limits.js';
 import { inputKey, inputRefOf, isAsyncId, uploadIdOf, uploadKey } from './async-keys.js';
 import { expiresAtFor, statusAt, type AsyncInput, type AsyncRequest } from './async-request.js';
 import type { AsyncRequestStore } from './async-store.js';
@@ -102,7 +104,26 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
     });
     const sizeBytes = head.ContentLength ?? 0;
     if (sizeBytes > MAX_UPLOAD_BYTES) throw new PayloadTooLargeError(MAX_UPLOAD_BYTES, sizeBytes);
+    if (sizeBytes === 0) throw new InvalidRequestError(`the object uploaded to ${quote(ref)} is empty`);
     return { key, sizeBytes };
+  };
+
+  /**
+   * The headers that describe an uploaded input, held to the rules of an inline body now (415/400),
+   * not when the request runs: JSON or a binary media type, no content coding, and an
+   * `Inference-Header-Content-Length` within the object.
+   */
+  const checkUploadEncoding = (event: APIGatewayProxyEvent, sizeBytes: number): void => {
+    const contentType = header(event, 'content-type');
+    const coding = header(event, 'content-encoding')?.trim().toLowerCase();
+    if (coding !== undefined && coding !== '' && coding !== 'identity') {
+      throw new UnsupportedMediaTypeError(contentType, `Content-Encoding ${quote(coding)} is not supported for an uploaded input; upload it uncompressed`);
+    }
+    if (!isBinaryBody(event) && (contentType === undefined || !isJsonContentType(contentType))) {
+      throw new UnsupportedMediaTypeError(contentType, `content-type must describe the uploaded input: application/json, or ${BINARY_MEDIA_TYPES.join(' or ')} for binary tensors; got ${contentType === undefined ? 'none' : quote(contentType)}`);
+    }
+    const headerLength = header(event, INFERENCE_HEADER_CONTENT_LENGTH);
+    if (headerLength !== undefined) declaredHeaderLength(headerLength, sizeBytes);
   };
 
   const accepted = (request: AsyncRequest): APIGatewayProxyResult =>
@@ -123,6 +144,7 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
     } else {
       if ((event.body ?? '') !== '') throw new InvalidRequestError(`a request naming its input in ${INPUT_LOCATION_HEADER} has no body: its input is the uploaded object`);
       uploaded = await uploadedInput(ref);
+      checkUploadEncoding(event, uploaded.sizeBytes);
     }
     const createdAt = now();
     const expiresAt = expiresAtFor(createdAt);

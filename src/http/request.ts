@@ -19,7 +19,7 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
 }
 
 /** Whether a content type denotes JSON (`application/json`, `application/x+json`, with parameters). */
-function isJsonContentType(contentType: string): boolean {
+export function isJsonContentType(contentType: string): boolean {
   const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
 }
