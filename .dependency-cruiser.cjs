@@ -4,20 +4,25 @@
  * pieces fit), except where a rule says otherwise.
  */
 const TESTS = '\\.test\\.ts$';
-const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training', 'deployments'];
+const CONTEXTS = ['registry', 'lake', 'inference', 'rollout', 'training', 'deployments', 'async', 'batch', 'stream'];
 const context = (name) => `^src/${name}/`;
 /**
  * Contexts (and the ML library) each context may not import: the map is registry, lake → inference → rollout;
  * lake, registry → training; ml → inference, training; registry → deployments (which no context imports:
- * serving reads a version's deployment from the registry).
+ * serving reads a version's deployment from the registry); inference, registry → async and stream (the entry
+ * points that serve through the one inference path), and lake too → batch (its inputs and outputs are lake data).
  */
+const ENTRY_POINTS = ['async', 'batch', 'stream'];
 const CONTEXT_FORBIDS = {
-  registry: ['lake', 'inference', 'rollout', 'training', 'deployments', 'ml'],
-  lake: ['registry', 'inference', 'rollout', 'training', 'deployments', 'ml'],
-  inference: ['lake', 'rollout', 'training', 'deployments'],
-  rollout: ['lake', 'training', 'deployments', 'ml'],
-  training: ['inference', 'rollout', 'deployments'],
-  deployments: ['lake', 'inference', 'rollout', 'training', 'ml'],
+  registry: ['lake', 'inference', 'rollout', 'training', 'deployments', 'ml', ...ENTRY_POINTS],
+  lake: ['registry', 'inference', 'rollout', 'training', 'deployments', 'ml', ...ENTRY_POINTS],
+  inference: ['lake', 'rollout', 'training', 'deployments', ...ENTRY_POINTS],
+  rollout: ['lake', 'training', 'deployments', 'ml', ...ENTRY_POINTS],
+  training: ['inference', 'rollout', 'deployments', ...ENTRY_POINTS],
+  deployments: ['lake', 'inference', 'rollout', 'training', 'ml', ...ENTRY_POINTS],
+  async: ['lake', 'rollout', 'training', 'deployments', 'ml', 'batch', 'stream'],
+  batch: ['rollout', 'training', 'deployments', 'ml', 'async', 'stream'],
+  stream: ['lake', 'rollout', 'training', 'deployments', 'ml', 'async', 'batch'],
 };
 
 module.exports = {

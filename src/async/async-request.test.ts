@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ASYNC_RETENTION_MS, expiresAtFor, isFinished, statusAt } from './async-request.js';
 import { inputRefOf, uploadIdOf, uploadKey } from './async-keys.js';
-import { prefersAsync } from './prefer.js';
+import { prefersAsync } from '../http/prefer.js';
 
 describe('async request rules', () => {
   it('expires a request its retention after creation, whatever state it is in', () => {

@@ -14,12 +14,13 @@ import { header, isBinaryBody, isJsonContentType, parseNoBody } from '../http/re
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { declaredHeaderLength } from '../inference/binary-infer.js';
+import type { AsyncSubmission } from '../inference/predict-routes.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from '../inference/v2-protocol.js';
 import { BINARY_MEDIA_TYPES } from '../../topology/limits.js';
 import { inputKey, inputRefOf, isAsyncId, uploadIdOf, uploadKey } from './async-keys.js';
 import { expiresAtFor, statusAt, type AsyncInput, type AsyncRequest } from './async-request.js';
 import type { AsyncRequestStore } from './async-store.js';
-import { RESPOND_ASYNC } from './prefer.js';
+import { RESPOND_ASYNC } from '../http/prefer.js';
 
 /** Request header naming an uploaded input (the `inputRef` of `POST /v2/async/uploads`), as SageMaker's InputLocation. */
 export const INPUT_LOCATION_HEADER = 'x-input-location';
@@ -61,19 +62,8 @@ export interface AsyncApiDeps {
   readonly now?: () => number;
 }
 
-/** What an infer request is served by: the path's model and version or alias. */
-export interface AsyncTarget {
-  readonly model: string;
-  readonly version?: string;
-}
-
-/** Async inference: submission, uploads and status. */
-export interface AsyncApi {
-  /**
-   * Accepts an infer request that prefers an asynchronous answer (202). `checkInline` parses an
-   * inline body as the synchronous route would (bad input is a 4xx now, not a failed request later).
-   */
-  submit(event: APIGatewayProxyEvent, target: AsyncTarget, checkInline: () => void): Promise<APIGatewayProxyResult>;
+/** Async inference: submission (for the infer routes, `AsyncSubmission`), uploads and status. */
+export interface AsyncApi extends AsyncSubmission {
   /** `POST /v2/async/uploads` and `GET /v2/async/{id}`. */
   readonly routes: RouteTable;
 }

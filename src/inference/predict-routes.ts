@@ -13,8 +13,7 @@ import { fallsBack as isFallbackCase } from './backend-errors.js';
 import { createServing, markV2, type FallbackMark, type ServingDeps } from './serving.js';
 import { predict } from './v1-protocol.js';
 import { infer, INFERENCE_HEADER_CONTENT_LENGTH, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
-import type { AsyncApi } from '../async/async-routes.js';
-import { prefersAsync } from '../async/prefer.js';
+import { prefersAsync } from '../http/prefer.js';
 import { binaryInferRequest, binaryOutputNames, encodeBinaryAnswer, rawInferRequest } from './binary-infer.js';
 
 /** Response header naming the model version that answered (for A/B attribution). */
@@ -31,6 +30,21 @@ export const MODEL_FALLBACK_HEADER = 'x-model-fallback';
 
 /** Open Inference Protocol server metadata (`GET /v2`): the platform's package name and version. */
 export const SERVER_METADATA = { name: packageJson.name, version: packageJson.version, extensions: [] } as const;
+
+/** What an asynchronous infer request is for: the path's model, and its version or alias. */
+export interface AsyncTarget {
+  readonly model: string;
+  readonly version?: string;
+}
+
+/** Where infer requests that prefer an asynchronous answer go (the async context, `src/async`). */
+export interface AsyncSubmission {
+  /**
+   * Accepts an infer request that prefers an asynchronous answer (202). `checkInline` parses an
+   * inline body as the synchronous route would (bad input is a 4xx now, not a failed request later).
+   */
+  submit(event: APIGatewayProxyEvent, target: AsyncTarget, checkInline: () => void): Promise<APIGatewayProxyResult>;
+}
 
 /** What the data-plane routes need: what serving needs (`serving.ts`). */
 export type PredictDeps = ServingDeps;
@@ -73,7 +87,7 @@ const renderBinary = (names: ReadonlySet<string>): Render<InferResponse> => (bod
  * segment may be a number or an alias; none means the model's default alias. With `async`, a v2
  * infer request with `Prefer: respond-async` is submitted there (202) instead of answered.
  */
-export function createPredictRoutes(deps: PredictDeps, async?: Pick<AsyncApi, 'submit'>): RouteTable {
+export function createPredictRoutes(deps: PredictDeps, async?: AsyncSubmission): RouteTable {
   const { resolver, backends } = deps;
   const serving = createServing(deps);
   const selectorOf = (versionSegment: string | undefined) => (versionSegment === undefined ? undefined : parseVersionSelector(versionSegment));
