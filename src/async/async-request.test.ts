@@ -41,6 +41,9 @@ describe('Prefer: respond-async (RFC 7240)', () => {
     ['respond-async; foo=bar', true],
     ['return=representation', false],
     ['respond-asynchronously', false],
+    ['respond-async=', true],
+    ['respond-async = ""', true],
+    ['respond-async=false', false],
     [undefined, false],
   ])('%s → %s', (value, expected) => {
     expect(prefersAsync(value)).toBe(expected);

@@ -93,7 +93,7 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
       throw error;
     });
     const sizeBytes = head.ContentLength ?? 0;
-    if (sizeBytes > MAX_UPLOAD_BYTES) throw new PayloadTooLargeError(MAX_UPLOAD_BYTES, sizeBytes);
+    if (sizeBytes > MAX_UPLOAD_BYTES) throw new PayloadTooLargeError(MAX_UPLOAD_BYTES, sizeBytes, 'an uploaded input may be 1 GiB at most: split it into several requests');
     if (sizeBytes === 0) throw new InvalidRequestError(`the object uploaded to ${quote(ref)} is empty`);
     return { key, sizeBytes };
   };

@@ -54,8 +54,13 @@ export class PreconditionRequiredError extends HttpError {
 
 /** 413: the body exceeds the payload limit. */
 export class PayloadTooLargeError extends HttpError {
-  constructor(limitBytes: number, actualBytes: number) {
-    super(413, `request body is ${actualBytes} bytes; the limit is ${limitBytes} bytes (split the request into smaller ones)`);
+  /** `advice` says what to do instead. */
+  constructor(
+    readonly limitBytes: number,
+    readonly actualBytes: number,
+    advice = 'split the request into smaller ones',
+  ) {
+    super(413, `request body is ${actualBytes} bytes; the limit is ${limitBytes} bytes (${advice})`);
   }
 }
 

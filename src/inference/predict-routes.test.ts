@@ -60,6 +60,18 @@ async function dataPlane(sha256 = createHash('sha256').update(iris).digest('hex'
 }
 
 describe('predict routes with serving telemetry', () => {
+  it('refuses a body over the payload limit with the way to send a larger input (an async upload)', async () => {
+    // Prepare
+    const { send } = await dataPlane();
+
+    // Act
+    const response = await send({ method: 'POST', resource: '/v2/models/{name}/infer', pathParameters: { name: 'iris' }, body: { inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], data: ['x'.repeat(6_300_000)] }] } });
+
+    // Assess
+    expect(response.statusCode).toBe(413);
+    expect((JSON.parse(response.body) as { error: string }).error).toContain('larger inputs go through an upload: POST /v2/async/uploads');
+  });
+
   it('answers with the primary version and only hands a copy on: the caller never waits for the shadow version', async () => {
     // Prepare
     const { call, loaded, objects } = await dataPlane();

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import packageJson from '../../package.json' with { type: 'json' };
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
-import { MethodNotAllowedError, NotAcceptableError } from '../http/errors.js';
+import { MethodNotAllowedError, NotAcceptableError, PayloadTooLargeError } from '../http/errors.js';
 import { acceptsBinary, header, isBinaryBody, parseJsonBody, readBinaryBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -44,6 +44,16 @@ export interface AsyncSubmission {
    * inline body as the synchronous route would (bad input is a 4xx now, not a failed request later).
    */
   submit(event: APIGatewayProxyEvent, target: AsyncTarget, checkInline: () => void): Promise<APIGatewayProxyResult>;
+}
+
+/** Runs `read`; a body over the payload limit is refused with the way to send a larger input (an async upload). */
+function tooLargeForSync<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof PayloadTooLargeError)) throw error;
+    throw new PayloadTooLargeError(error.limitBytes, error.actualBytes, 'larger inputs go through an upload: POST /v2/async/uploads, PUT the body to its uploadUrl, then send the infer request with "Prefer: respond-async" and x-input-location');
+  }
 }
 
 /** What the data-plane routes need: what serving needs (`serving.ts`). */
@@ -168,9 +178,9 @@ export function createPredictRoutes(deps: PredictDeps, async?: AsyncSubmission):
       // An unknown model, alias or version is a 404 now, as for a synchronous call (nothing is
       // loaded here); which version answers is decided when the request runs.
       await resolver.primary(target.model, selectorOf(version));
-      return async.submit(event, target, () => void inferRequestOf(event));
+      return async.submit(event, target, () => void tooLargeForSync(() => inferRequestOf(event)));
     }
-    const { request, body } = inferRequestOf(event);
+    const { request, body } = tooLargeForSync(() => inferRequestOf(event));
     const asksBinary = request === undefined || request.parameters?.['binary_data_output'] === true || (request.outputs ?? []).some((o) => o.parameters?.['binary_data'] === true);
     if (asksBinary && !acceptsBinary(event)) {
       throw new NotAcceptableError('binary outputs are sent as application/octet-stream: send "Accept: application/octet-stream" first (API Gateway returns bytes only when the first Accept value is a binary type), or ask for JSON outputs');
