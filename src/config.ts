@@ -16,6 +16,8 @@ const schema = z.object({
   [ENV.registryEventBus]: z.optional(z.string().check(z.minLength(1))),
   [ENV.maxReceiveCount]: z.optional(z.coerce.number().check(z.int(), z.positive())),
   [ENV.asyncQueueUrl]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.batchQueueUrl]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.scoringQueueUrl]: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Settings every platform function reads from its environment. */
@@ -40,6 +42,10 @@ export interface PlatformConfig {
   readonly maxReceiveCount?: number;
   /** The async inference queue, for the function that submits async requests (predict). */
   readonly asyncQueueUrl?: string;
+  /** The batch queue, for the functions that submit batch jobs (control plane). */
+  readonly batchQueueUrl?: string;
+  /** The scoring queue, for the function that plans batch jobs into chunks. */
+  readonly scoringQueueUrl?: string;
 }
 
 /** Parses the environment; throws naming every missing or invalid variable. */
@@ -76,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     ...(c[ENV.registryEventBus] === undefined ? {} : { registryEventBus: c[ENV.registryEventBus] }),
     ...(c[ENV.maxReceiveCount] === undefined ? {} : { maxReceiveCount: c[ENV.maxReceiveCount] }),
     ...(c[ENV.asyncQueueUrl] === undefined ? {} : { asyncQueueUrl: c[ENV.asyncQueueUrl] }),
+    ...(c[ENV.batchQueueUrl] === undefined ? {} : { batchQueueUrl: c[ENV.batchQueueUrl] }),
+    ...(c[ENV.scoringQueueUrl] === undefined ? {} : { scoringQueueUrl: c[ENV.scoringQueueUrl] }),
   };
 }
 

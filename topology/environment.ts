@@ -32,6 +32,10 @@ export const ENV = {
   tritonCpuImageUri: 'TRITON_CPU_IMAGE_URI',
   /** The async inference queue's URL (the `async` queue's `urlEnv`). */
   asyncQueueUrl: 'ASYNC_QUEUE_URL',
+  /** The batch queue's URL (the `batch` queue's `urlEnv`): jobs to plan. */
+  batchQueueUrl: 'BATCH_QUEUE_URL',
+  /** The scoring queue's URL (the `scoring` queue's `urlEnv`): chunks to score. */
+  scoringQueueUrl: 'SCORING_QUEUE_URL',
   /** What a stream function scores (JSON `StreamScoringSpec` of its trigger's stream). */
   streamScoring: 'STREAM_SCORING',
 } as const;

@@ -123,7 +123,7 @@ export const topology: Topology = {
       visibilityTimeoutSeconds: 360,
       maxReceiveCount: 3,
       retentionDays: 4,
-      urlEnv: 'BATCH_QUEUE_URL',
+      urlEnv: ENV.batchQueueUrl,
       lakeNotifications: [{ prefix: 'batch/' }],
     },
     // ...and one pointer message per chunk to the scoring function; a chunk's last failure is recorded on its job before the DLQ.
@@ -134,7 +134,7 @@ export const topology: Topology = {
       visibilityTimeoutSeconds: 360,
       maxReceiveCount: 3,
       retentionDays: 4,
-      urlEnv: 'SCORING_QUEUE_URL',
+      urlEnv: ENV.scoringQueueUrl,
     },
   ],
   // Stream scoring: records put on this stream are scored by the `stream` function.

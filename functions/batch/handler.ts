@@ -6,7 +6,7 @@
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
 import { createPlanRecordHandler } from '../../src/batch/batch-records.js';
 import { BatchJobStore } from '../../src/batch/job-store.js';
-import { queueUrl, sqsBatchQueues } from '../../src/batch/messages.js';
+import { sqsBatchQueues } from '../../src/batch/messages.js';
 import { loadConfig, required } from '../../src/config.js';
 import { ENV } from '../../topology/environment.js';
 import { ModelResolver } from '../../src/inference/resolver.js';
@@ -25,7 +25,7 @@ const deps = {
   resolver: new ModelResolver(new ModelRegistry(table), 0),
   s3: clients.s3,
   lakeBucket: config.lakeBucket,
-  queues: sqsBatchQueues(createSqsClient(), { scoring: queueUrl('scoring') }),
+  queues: sqsBatchQueues(createSqsClient(), { scoring: required(config, 'scoringQueueUrl', ENV.scoringQueueUrl) }),
   maxReceives: required(config, 'maxReceiveCount', ENV.maxReceiveCount),
 };
 

@@ -9,7 +9,8 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ArtifactStore } from '../../src/aws/artifact-store.js';
 import { createAwsClients, createSqsClient } from '../../src/aws/clients.js';
-import { loadConfig, sagemakerResourcePrefix } from '../../src/config.js';
+import { loadConfig, required, sagemakerResourcePrefix } from '../../src/config.js';
+import { ENV } from '../../topology/environment.js';
 import { createDeploymentRoutes } from '../../src/deployments/deployment-routes.js';
 import { deploymentNamer } from '../../src/deployments/names.js';
 import { createApiHandler } from '../../src/http/api-handler.js';
@@ -21,7 +22,7 @@ import { previewParquet } from '../../src/lake/preview.js';
 import { createObservability } from '../../src/runtime/observability.js';
 import { createBatchRoutes } from '../../src/batch/batch-routes.js';
 import { BatchJobStore } from '../../src/batch/job-store.js';
-import { queueUrl, sqsBatchQueues } from '../../src/batch/messages.js';
+import { sqsBatchQueues } from '../../src/batch/messages.js';
 import { createControlPlaneRoutes } from '../../src/registry/control-plane-routes.js';
 import { registryEventSink } from '../../src/registry/event-bridge-sink.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
@@ -75,7 +76,7 @@ const routes = {
     limits: trainingLimits(),
     models: registry,
   }),
-  ...createBatchRoutes({ jobs: new BatchJobStore(table), datasets, queues: sqsBatchQueues(sqs, { batch: queueUrl('batch') }), resolver: new ModelResolver(registry, 0) }),
+  ...createBatchRoutes({ jobs: new BatchJobStore(table), datasets, queues: sqsBatchQueues(sqs, { batch: required(config, 'batchQueueUrl', ENV.batchQueueUrl) }), resolver: new ModelResolver(registry, 0) }),
   ...createRolloutRoutes(rolloutsOnTable(table, registry, events)),
   ...createShadowRoutes({ comparisons: new ShadowComparisons(table), registry }),
 };

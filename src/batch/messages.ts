@@ -9,16 +9,6 @@ import { callDependency } from '../aws/dependency-errors.js';
 import type { BatchChunk } from './types.js';
 import { parseQueueMessage } from '../aws/queue-message.js';
 
-/** Environment variables of the queues' URLs (their `urlEnv` in the topology). */
-export const BATCH_QUEUE_ENV = { batch: 'BATCH_QUEUE_URL', scoring: 'SCORING_QUEUE_URL' } as const;
-
-/** A queue's URL from the environment; throws when the function has no send access to it. */
-export function queueUrl(queue: keyof typeof BATCH_QUEUE_ENV, env: NodeJS.ProcessEnv = process.env): string {
-  const url = env[BATCH_QUEUE_ENV[queue]];
-  if (url === undefined || url === '') throw new Error(`${BATCH_QUEUE_ENV[queue]} is not set: this function has no send access to the ${queue} queue`);
-  return url;
-}
-
 /** A chunk to score. */
 export interface ChunkMessage {
   readonly jobId: string;
