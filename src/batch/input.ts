@@ -11,8 +11,27 @@ import { s3AsyncBuffer } from '../lake/preview.js';
 import { planCsvChunks, planRowChunks } from './chunk-plan.js';
 import type { BatchChunk, CsvLayout } from './types.js';
 
-/** An input row: its cells by column name (CSV cells as text, empty ones null). */
-export type InputRow = Readonly<Record<string, unknown>>;
+/** A chunk's rows, column by column: each column's cells in row order (CSV cells as text, empty ones null). */
+export interface InputTable {
+  readonly rows: number;
+  readonly columns: ReadonlyMap<string, readonly unknown[]>;
+}
+
+/** Rows given as records, as the table of the columns they name (a cell a record lacks is null). */
+export function tableOfRecords(records: readonly Readonly<Record<string, unknown>>[]): InputTable {
+  const columns = new Map<string, unknown[]>();
+  records.forEach((record, i) => {
+    for (const [name, value] of Object.entries(record)) {
+      let column = columns.get(name);
+      if (column === undefined) columns.set(name, (column = new Array<unknown>(records.length).fill(null)));
+      column[i] = value;
+    }
+  });
+  return { rows: records.length, columns };
+}
+
+/** The cell of row `index` in column `name`: null when it is empty or the table has no such column. */
+export const cellOf = (table: InputTable, name: string, index: number): unknown => table.columns.get(name)?.[index] ?? null;
 
 /** What a job's input holds and how it splits. */
 export interface InputPlan {
@@ -74,13 +93,14 @@ function fromParquet(value: unknown): unknown {
 }
 
 /** Reads the rows of one chunk: its byte range of a CSV (`csv` set), or its row range of a Parquet file. */
-export async function readChunk(s3: S3Client, bucket: string, key: string, chunk: BatchChunk, csv: CsvLayout | undefined): Promise<InputRow[]> {
+export async function readChunk(s3: S3Client, bucket: string, key: string, chunk: BatchChunk, csv: CsvLayout | undefined): Promise<InputTable> {
   if (csv === undefined) {
     const rows = await parquetReadObjects({ file: await s3AsyncBuffer(s3, bucket, key), rowStart: chunk.start, rowEnd: chunk.end });
-    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, fromParquet(value)])));
+    return tableOfRecords(rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, fromParquet(value)]))));
   }
-  if (chunk.end <= chunk.start) return [];
+  if (chunk.end <= chunk.start) return { rows: 0, columns: new Map() };
   const text = new TextDecoder().decode(await getBytes(s3, bucket, key, `bytes=${chunk.start}-${chunk.end - 1}`));
   const records = parseCsvRecords(text, csv.delimiter, csv.escape, true).filter((record) => !(record.length === 1 && record[0] === ''));
-  return records.map((record) => Object.fromEntries(csv.columns.map((name, i) => [name, record[i] === undefined || record[i] === '' ? null : record[i]])));
+  const column = (at: number) => records.map((record) => (record[at] === undefined || record[at] === '' ? null : record[at]));
+  return { rows: records.length, columns: new Map(csv.columns.map((name, at) => [name, column(at)])) };
 }

@@ -9,7 +9,8 @@ import { assertDatasetName } from '../lake/zones.js';
 import { assertModelName, parseVersionSelector } from '../registry/names.js';
 import type { NewBatchJob } from './job-store.js';
 import { CHUNK_ROWS_RANGE, DEFAULT_CHUNK_ROWS } from './chunk-plan.js';
-import { collidesWithPrediction, jobOutputPrefix, PREDICTION_COLUMN } from './output.js';
+import { jobOutputPrefix } from './output.js';
+import { collidesWithPrediction, PREDICTION_COLUMN } from './prediction-columns.js';
 import type { BatchInput, BatchJob } from './types.js';
 
 /** Lake zones a job may read a file from: drops (`raw/`, `batch/`) and curated data. */

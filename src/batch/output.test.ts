@@ -1,17 +1,7 @@
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { encodeRejected, encodeRows, outputRows, partKey, predictionColumns, rejectedPartKey } from './output.js';
-
-describe('predictionColumns', () => {
-  it.each([
-    [0.7, { prediction: 0.7 }],
-    [[0.1, 0.9], { prediction_0: 0.1, prediction_1: 0.9 }],
-    [{ label: 'yes', probabilities: [0.2, 0.8] }, { prediction_label: 'yes', prediction_probabilities_0: 0.2, prediction_probabilities_1: 0.8 }],
-    [{ nested: { a: 1 } }, { prediction_nested: '{"a":1}' }],
-  ])('spreads %j over columns', (prediction, columns) => {
-    expect(predictionColumns(prediction)).toEqual(columns);
-  });
-});
+import { tableOfRecords } from './input.js';
+import { encodeRejected, encodeRows, outputRows, partKey, rejectedPartKey } from './output.js';
 
 describe('output parts', () => {
   it('names parts and rejected rows by chunk, so a redelivery rewrites its own', () => {
@@ -21,8 +11,8 @@ describe('output parts', () => {
 
   it('writes pass-through columns beside the predictions, leaves rejected rows out, and reads back as Parquet', async () => {
     // Prepare
-    const rows = [{ id: 'a', x: '1' }, { id: 'b', x: 'bad' }, { id: 'c', x: '3' }];
-    const scored = { predictions: [{ label: 'no' }, undefined, { label: 'yes' }], rejected: [{ index: 1, reason: 'bad x' }] };
+    const rows = tableOfRecords([{ id: 'a', x: '1' }, { id: 'b', x: 'bad' }, { id: 'c', x: '3' }]);
+    const scored = { predictions: new Map([['prediction_label', ['no', undefined, 'yes']]]), rejected: [{ index: 1, reason: 'bad x' }] };
 
     // Act
     const out = outputRows(rows, scored, ['id']);

@@ -15,15 +15,9 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { callDependency } from '../aws/dependency-errors.js';
 import { s3AsyncBuffer } from '../lake/preview.js';
 import { rawKey } from '../lake/zones.js';
-import type { InputRow } from './input.js';
+import { cellOf, type InputTable } from './input.js';
 import type { RejectedRow, ScoredRows } from './score.js';
 import type { BatchOutputFormat } from './types.js';
-
-/** Column of a prediction that is one value; predictions with parts name theirs `prediction_<part>`. */
-export const PREDICTION_COLUMN = 'prediction';
-
-/** Whether an input column would collide with the prediction's columns (`prediction`, `prediction_…`) in the output. */
-export const collidesWithPrediction = (name: string): boolean => name === PREDICTION_COLUMN || name.startsWith(`${PREDICTION_COLUMN}_`);
 
 /** Prefix of a job's parts. */
 export const jobOutputPrefix = (model: string, jobId: string): string => `predictions/${model}/batch/${jobId}/`;
@@ -34,31 +28,17 @@ export const rejectedPartKey = (prefix: string, index: number): string => `${pre
 /** Key of a job's combined predictions: a drop into its output dataset. */
 export const combinedKey = (dataset: string, jobId: string, format: BatchOutputFormat): string => rawKey(dataset, `batch-${jobId}.${format}`);
 
-const isScalar = (value: unknown): boolean => value === null || ['number', 'string', 'boolean'].includes(typeof value);
-
-/**
- * A prediction as columns: a value is `prediction`; an array's values `prediction_0`, `prediction_1`…;
- * a record's fields `prediction_<field>` (arrays in them numbered the same way); deeper values as JSON text.
- */
-export function predictionColumns(prediction: unknown): Record<string, unknown> {
-  const columns: Record<string, unknown> = {};
-  const put = (name: string, value: unknown, depth: number): void => {
-    if (isScalar(value)) columns[name] = value;
-    else if (depth < 2 && Array.isArray(value)) value.forEach((item, i) => put(`${name}_${i}`, item, depth + 1));
-    else if (depth === 0 && typeof value === 'object') for (const [field, item] of Object.entries(value as object)) put(`${name}_${field}`, item, depth + 1);
-    else columns[name] = JSON.stringify(value);
-  };
-  put(PREDICTION_COLUMN, prediction, 0);
-  return columns;
-}
-
 /** Output rows of a chunk: its pass-through columns, then its prediction's columns; rejected rows left out. */
-export function outputRows(rows: readonly InputRow[], scored: ScoredRows, passThrough: readonly string[]): Record<string, unknown>[] {
+export function outputRows(table: InputTable, scored: ScoredRows, passThrough: readonly string[]): Record<string, unknown>[] {
+  const rejected = new Set(scored.rejected.map((row) => row.index));
   const out: Record<string, unknown>[] = [];
-  rows.forEach((row, i) => {
-    if (scored.predictions[i] === undefined) return;
-    out.push({ ...Object.fromEntries(passThrough.map((name) => [name, row[name] ?? null])), ...predictionColumns(scored.predictions[i]) });
-  });
+  for (let i = 0; i < table.rows; i++) {
+    if (rejected.has(i)) continue;
+    const record: Record<string, unknown> = {};
+    for (const name of passThrough) record[name] = cellOf(table, name, i);
+    for (const [name, column] of scored.predictions) record[name] = column[i] ?? null;
+    out.push(record);
+  }
   return out;
 }
 
@@ -83,8 +63,8 @@ export function encodeRows(rows: readonly Record<string, unknown>[], format: Bat
 }
 
 /** Rejected rows as JSON Lines: the row's number in the input (0-based data rows), its pass-through values, the reason. */
-export function encodeRejected(rows: readonly InputRow[], rejected: readonly RejectedRow[], firstRow: number, passThrough: readonly string[]): Uint8Array {
-  const lines = rejected.map(({ index, reason }) => JSON.stringify({ row: firstRow + index, ...Object.fromEntries(passThrough.map((name) => [name, rows[index]?.[name] ?? null])), reason }));
+export function encodeRejected(table: InputTable, rejected: readonly RejectedRow[], firstRow: number, passThrough: readonly string[]): Uint8Array {
+  const lines = rejected.map(({ index, reason }) => JSON.stringify({ row: firstRow + index, ...Object.fromEntries(passThrough.map((name) => [name, cellOf(table, name, index)])), reason }));
   return new TextEncoder().encode(lines.map((line) => `${line}\n`).join(''));
 }
 

@@ -13,7 +13,7 @@ import { planInput, type InputPlan } from './input.js';
 import type { BatchJobStore } from './job-store.js';
 import type { BatchQueues } from './messages.js';
 import type { BatchFeature, BatchJob } from './types.js';
-import { collidesWithPrediction } from './output.js';
+import { collidesWithPrediction } from './prediction-columns.js';
 
 /** What planning needs. */
 export interface PlanDeps {

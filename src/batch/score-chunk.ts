@@ -56,22 +56,22 @@ export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, re
   const { chunk } = message;
   let outcome: ChunkOutcome;
   try {
-    const rows = await readChunk(deps.s3, deps.lakeBucket, job.input.key, chunk, job.csv);
-    if (rows.length !== chunk.rows) {
+    const table = await readChunk(deps.s3, deps.lakeBucket, job.input.key, chunk, job.csv);
+    if (table.rows !== chunk.rows) {
       // Never a silent loss: the whole chunk fails with its row range, as a retry would read the same.
-      const reason = `rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} read as ${rows.length} records where planning counted ${chunk.rows}: a malformed record (e.g. an unterminated quote) in that range`;
+      const reason = `rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} read as ${table.rows} records where planning counted ${chunk.rows}: a malformed record (e.g. an unterminated quote) in that range`;
       const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason });
       await finishIfComplete(deps, after);
       return { kind: 'failed', reason };
     }
     const target = { model: job.model, version: String(job.version), routingKey: job.id, requestId: `${job.id}-${chunk.index}` };
-    const scored = await scoreRows(deps.serving, target, job.features ?? [], rows);
+    const scored = await scoreRows(deps.serving, target, job.features ?? [], table);
     const passThrough = job.passThrough ?? [];
     if (scored.rejected.length > 0) {
-      await putObject(deps.s3, deps.lakeBucket, rejectedPartKey(job.output.prefix, chunk.index), encodeRejected(rows, scored.rejected, chunk.firstRow, passThrough), contentTypeOf('jsonl'));
+      await putObject(deps.s3, deps.lakeBucket, rejectedPartKey(job.output.prefix, chunk.index), encodeRejected(table, scored.rejected, chunk.firstRow, passThrough), contentTypeOf('jsonl'));
     }
-    await putObject(deps.s3, deps.lakeBucket, partKey(job.output.prefix, chunk.index, job.format), encodeRows(outputRows(rows, scored, passThrough), job.format), contentTypeOf(job.format));
-    outcome = { kind: 'scored', chunk: chunk.index, rowsScored: rows.length - scored.rejected.length, rowsRejected: scored.rejected.length };
+    await putObject(deps.s3, deps.lakeBucket, partKey(job.output.prefix, chunk.index, job.format), encodeRows(outputRows(table, scored, passThrough), job.format), contentTypeOf(job.format));
+    outcome = { kind: 'scored', chunk: chunk.index, rowsScored: table.rows - scored.rejected.length, rowsRejected: scored.rejected.length };
   } catch (error) {
     if (receiveCount >= deps.maxReceives) {
       const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason: (error as Error).message });

@@ -147,8 +147,24 @@ function isPerInstance(model: Pick<ServedSignature, 'inputs' | 'outputs'>, outpu
   return [...model.inputs.values()].every((input) => input.shape?.[0] === declared);
 }
 
+/**
+ * Checks that every output has one entry per instance (see {@link isPerInstance}), as an answer of
+ * one prediction per instance needs.
+ *
+ * @throws InvalidRequestError naming the first output that is not.
+ */
+export function requirePerInstance(model: Pick<ServedSignature, 'inputs' | 'outputs'>, outputs: readonly V2TensorOutput[], count: number): void {
+  const whole = outputs.find((output) => !isPerInstance(model, output, count));
+  if (whole !== undefined) {
+    throw new InvalidRequestError(
+      `output ${quote(whole.name)} is not per instance (shape [${whole.shape.join(', ')}] for ${count} instance${count === 1 ? '' : 's'}): ` +
+        'KServe v1 answers one prediction per instance; use the v2 protocol (POST …/infer) for this model',
+    );
+  }
+}
+
 /** Nests flat `values` by `shape` (`[1, 2, 3, 4]` by `[2, 2]` → `[[1, 2], [3, 4]]`). */
-function nest(values: readonly unknown[], shape: readonly number[]): unknown[] {
+export function nest(values: readonly unknown[], shape: readonly number[]): unknown[] {
   if (shape.length <= 1) return [...values];
   const size = shape.slice(1).reduce((a, b) => a * b, 1);
   return Array.from({ length: shape[0]! }, (_, i) => nest(values.slice(i * size, (i + 1) * size), shape.slice(1)));
@@ -168,16 +184,10 @@ function row(output: V2TensorOutput, i: number): unknown {
 /**
  * One prediction per instance: the single output's row, or a record of every output's row.
  *
- * @throws InvalidRequestError when an output is not per instance (see {@link isPerInstance}).
+ * @throws InvalidRequestError when an output is not per instance (see {@link requirePerInstance}).
  */
 export function outputsToPredictions(model: Pick<ServedSignature, 'inputs' | 'outputs'>, outputs: readonly V2TensorOutput[], count: number): unknown[] {
-  const whole = outputs.find((output) => !isPerInstance(model, output, count));
-  if (whole !== undefined) {
-    throw new InvalidRequestError(
-      `output ${quote(whole.name)} is not per instance (shape [${whole.shape.join(', ')}] for ${count} instance${count === 1 ? '' : 's'}): ` +
-        'KServe v1 answers one prediction per instance; use the v2 protocol (POST …/infer) for this model',
-    );
-  }
+  requirePerInstance(model, outputs, count);
   return Array.from({ length: count }, (_, i) =>
     outputs.length === 1 ? row(outputs[0]!, i) : Object.fromEntries(outputs.map((o) => [o.name, row(o, i)])),
   );

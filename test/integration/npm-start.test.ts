@@ -13,14 +13,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const started: ChildProcess[] = [];
 
-/** Starts `npm start` in a process group of its own; collects its output. */
+/** Starts `npm start` in a process group of its own; collects its output, whole once `exited` resolves. */
 function npmStart(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn('npm', ['start'], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it comes once the output pipes are drained too, so `output` is whole.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, output: () => output, exited };
 }
 
