@@ -28,36 +28,39 @@ export const rejectedPartKey = (prefix: string, index: number): string => `${pre
 /** Key of a job's combined predictions: a drop into its output dataset. */
 export const combinedKey = (dataset: string, jobId: string, format: BatchOutputFormat): string => rawKey(dataset, `batch-${jobId}.${format}`);
 
-/** Output rows of a chunk: its pass-through columns, then its prediction's columns; rejected rows left out. */
-export function outputRows(table: InputTable, scored: ScoredRows, passThrough: readonly string[]): Record<string, unknown>[] {
+/** A chunk's output, column by column: its pass-through columns, then its prediction's columns; rejected rows left out. */
+export function outputTable(table: InputTable, scored: ScoredRows, passThrough: readonly string[]): InputTable {
   const rejected = new Set(scored.rejected.map((row) => row.index));
-  const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < table.rows; i++) {
-    if (rejected.has(i)) continue;
-    const record: Record<string, unknown> = {};
-    for (const name of passThrough) record[name] = cellOf(table, name, i);
-    for (const [name, column] of scored.predictions) record[name] = column[i] ?? null;
-    out.push(record);
-  }
-  return out;
+  const kept: number[] = [];
+  for (let i = 0; i < table.rows; i++) if (!rejected.has(i)) kept.push(i);
+  const columns = new Map<string, unknown[]>();
+  for (const name of passThrough) columns.set(name, kept.map((i) => cellOf(table, name, i)));
+  for (const [name, column] of scored.predictions) columns.set(name, kept.map((i) => column[i] ?? null));
+  return { rows: kept.length, columns };
 }
 
 /** The Parquet type of a column's values: the kind of its non-null values, text when they mix. */
 function columnType(values: readonly unknown[]): 'DOUBLE' | 'BOOLEAN' | 'STRING' {
-  const kinds = new Set(values.filter((v) => v !== null && v !== undefined).map((v) => typeof v));
-  if (kinds.size === 1 && kinds.has('number')) return 'DOUBLE';
-  if (kinds.size === 1 && kinds.has('boolean')) return 'BOOLEAN';
-  return 'STRING';
+  let kind: string | undefined;
+  for (const value of values) {
+    if (value === null || value === undefined) continue;
+    if (kind === undefined) kind = typeof value;
+    else if (kind !== typeof value) return 'STRING';
+  }
+  return kind === 'number' ? 'DOUBLE' : kind === 'boolean' ? 'BOOLEAN' : 'STRING';
 }
 
-/** Rows as a file of `format`: Parquet (one column per field, nullable) or JSON Lines. */
-export function encodeRows(rows: readonly Record<string, unknown>[], format: BatchOutputFormat): Uint8Array {
-  if (format === 'jsonl') return new TextEncoder().encode(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
-  const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
-  const columnData = names.map((name) => {
-    const values = rows.map((row) => row[name] ?? null);
-    const type = columnType(values);
-    return { name, type, nullable: true, data: type === 'STRING' ? values.map((v) => (v === null || typeof v === 'string' ? v : String(v))) : values };
+/** A table as a file of `format`: Parquet (one column per column, nullable) or JSON Lines (a record per row, every column in it). */
+export function encodeTable(table: InputTable, format: BatchOutputFormat): Uint8Array {
+  const columns = [...table.columns];
+  if (format === 'jsonl') {
+    const lines = new Array<string>(table.rows);
+    for (let i = 0; i < table.rows; i++) lines[i] = `${JSON.stringify(Object.fromEntries(columns.map(([name, cells]) => [name, cells[i] ?? null])))}\n`;
+    return new TextEncoder().encode(lines.join(''));
+  }
+  const columnData = columns.map(([name, cells]) => {
+    const type = columnType(cells);
+    return { name, type, nullable: true, data: type === 'STRING' ? cells.map((v) => (v === null || v === undefined || typeof v === 'string' ? (v ?? null) : String(v))) : cells.map((v) => v ?? null) };
   });
   return new Uint8Array(parquetWriteBuffer({ columnData }));
 }
@@ -73,7 +76,7 @@ export async function putObject(s3: S3Client, bucket: string, key: string, body:
   await callDependency('lake bucket', () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
 }
 
-/** The rows of a part written by {@link encodeRows}. */
+/** The rows of a part written by {@link encodeTable}, as records. */
 export async function readPart(s3: S3Client, bucket: string, key: string, format: BatchOutputFormat): Promise<Record<string, unknown>[]> {
   if (format === 'parquet') return parquetReadObjects({ file: await s3AsyncBuffer(s3, bucket, key) });
   const object = await callDependency('lake bucket', () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));

@@ -7,10 +7,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Serving } from '../inference/serving.js';
-import { readChunk } from './input.js';
+import { readChunk, tableOfRecords } from './input.js';
 import type { BatchJobStore, ChunkOutcome } from './job-store.js';
 import type { ChunkMessage } from './messages.js';
-import { combinedKey, contentTypeOf, encodeRejected, encodeRows, outputRows, partKey, putObject, readPart, rejectedPartKey } from './output.js';
+import { combinedKey, contentTypeOf, encodeRejected, encodeTable, outputTable, partKey, putObject, readPart, rejectedPartKey } from './output.js';
 import { scoreRows } from './score.js';
 import type { BatchJob } from './types.js';
 
@@ -45,7 +45,7 @@ export async function finishIfComplete(deps: Pick<ScoreChunkDeps, 'jobs' | 's3' 
     if (!failed.has(index)) rows.push(...(await readPart(deps.s3, deps.lakeBucket, partKey(job.output.prefix, index, job.format), job.format)));
   }
   const key = combinedKey(job.output.dataset, job.id, job.format);
-  await putObject(deps.s3, deps.lakeBucket, key, encodeRows(rows, job.format), contentTypeOf(job.format));
+  await putObject(deps.s3, deps.lakeBucket, key, encodeTable(tableOfRecords(rows), job.format), contentTypeOf(job.format));
   await deps.jobs.succeed(job.id, key);
 }
 
@@ -70,7 +70,7 @@ export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, re
     if (scored.rejected.length > 0) {
       await putObject(deps.s3, deps.lakeBucket, rejectedPartKey(job.output.prefix, chunk.index), encodeRejected(table, scored.rejected, chunk.firstRow, passThrough), contentTypeOf('jsonl'));
     }
-    await putObject(deps.s3, deps.lakeBucket, partKey(job.output.prefix, chunk.index, job.format), encodeRows(outputRows(table, scored, passThrough), job.format), contentTypeOf(job.format));
+    await putObject(deps.s3, deps.lakeBucket, partKey(job.output.prefix, chunk.index, job.format), encodeTable(outputTable(table, scored, passThrough), job.format), contentTypeOf(job.format));
     outcome = { kind: 'scored', chunk: chunk.index, rowsScored: table.rows - scored.rejected.length, rowsRejected: scored.rejected.length };
   } catch (error) {
     if (receiveCount >= deps.maxReceives) {
