@@ -11,7 +11,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
 import type { PlatformFunction } from './platform-function.js';
-import { BINARY_MEDIA_TYPES } from '../topology/limits.js';
+import { BINARY_MEDIA_TYPES, LARGE_INPUT_ADVICE } from '../topology/limits.js';
 import { allowedMethods, type RouteSpec } from '../topology/spec.js';
 import { assertIntegerInRange } from './validation.js';
 
@@ -179,6 +179,7 @@ export class PlatformApi extends Construct {
       ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '$context.error.messageString'],
       ['MissingAuthenticationToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '"missing authentication: control-plane routes take IAM-signed (SigV4) requests"'],
       ['InvalidApiKey', apigateway.ResponseType.INVALID_API_KEY, '"missing or invalid API key: send it in the x-api-key header"'],
+      ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, JSON.stringify(`request body is over API Gateway's 10 MB limit (${LARGE_INPUT_ADVICE})`)],
     ] as const) {
       this.api.addGatewayResponse(gatewayResponseId, {
         type,

@@ -209,7 +209,7 @@ describe('PlatformStack (platform topology)', () => {
       }
     });
 
-    it('says what is missing when a request has no SigV4 signature or no valid API key, in the platform\'s error shape', () => {
+    it('says what is missing when a request has no SigV4 signature or no valid API key, and what to do with a body over 10 MB, in the platform\'s error shape', () => {
       const { template } = synthesized;
       template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
@@ -219,6 +219,9 @@ describe('PlatformStack (platform topology)', () => {
         ResponseType: 'INVALID_API_KEY',
         ResponseTemplates: { 'application/json': '{"error":"missing or invalid API key: send it in the x-api-key header","correlation_id":"$context.requestId"}' },
       });
+      const tooLarge = template.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: 'REQUEST_TOO_LARGE' } });
+      const body = JSON.parse(Object.values(tooLarge)[0]!['Properties']['ResponseTemplates']['application/json'].replace('$context.requestId', 'id')) as { error: string };
+      expect(body.error).toContain('POST /v2/async/uploads');
       template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: 'DEFAULT_4XX',
         ResponseTemplates: { 'application/json': '{"error":$context.error.messageString,"correlation_id":"$context.requestId"}' },

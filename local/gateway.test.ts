@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BINARY_MEDIA_TYPES, MAX_PAYLOAD_BYTES } from '../topology/limits.js';
+import { BINARY_MEDIA_TYPES, LARGE_INPUT_ADVICE, MAX_PAYLOAD_BYTES } from '../topology/limits.js';
 import { topology } from '../topology/topology.js';
 import { createGateway } from './gateway.js';
 import { FunctionInvocationError } from './local-function.js';
@@ -533,7 +533,7 @@ describe('createGateway: the largest binary body Lambda takes (the 6 MiB event c
     expect(over.status).toBe(413);
     expect(((await over.json()) as { error: string }).error).toBe(
       `request is ${size + 4} bytes as Lambda receives it (a ${largest + 1}-byte body base64-encoded (its Content-Type is a binary media type) in the API Gateway event, ` +
-        `with the headers and request context); the limit is ${MAX_PAYLOAD_BYTES} bytes (split the request into smaller ones)`,
+        `with the headers and request context); the limit is ${MAX_PAYLOAD_BYTES} bytes (split the request into smaller ones; ${LARGE_INPUT_ADVICE})`,
     );
     expect(events).toHaveLength(2);
   });

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { isBinaryMediaType } from '../topology/binary-media-types.js';
-import { MAX_REQUEST_HEADER_BYTES } from '../topology/limits.js';
+import { LARGE_INPUT_ADVICE, MAX_REQUEST_HEADER_BYTES } from '../topology/limits.js';
 import { allowedMethods, type FunctionSpec } from '../topology/spec.js';
 import { FunctionInvocationError } from './local-function.js';
 import { parseRequestTarget, toProxyEvent } from './proxy-event.js';
@@ -150,7 +150,7 @@ export function createGateway(options: GatewayOptions): Server {
       return sendError(
         response,
         413,
-        `request body is ${error.size} bytes; the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones)`,
+        `request body is ${error.size} bytes; the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones; ${LARGE_INPUT_ADVICE})`,
         requestId,
       );
     }
@@ -163,7 +163,7 @@ export function createGateway(options: GatewayOptions): Server {
         response,
         413,
         `request is ${eventSize} bytes as Lambda receives it (a ${body.length}-byte body ${encoded} in the API Gateway event, with the headers and request context); ` +
-          `the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones)`,
+          `the limit is ${options.maxRequestBytes} bytes (split the request into smaller ones; ${LARGE_INPUT_ADVICE})`,
         requestId,
       );
     }

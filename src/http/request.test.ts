@@ -195,6 +195,25 @@ describe('readBinaryBody', () => {
     expect(() => readBinaryBody(event(new Uint8Array(10)), 'a body', { limitBytes: 9 })).toThrowError('request body is 10 bytes; the limit is 9 bytes');
   });
 
+  it('refuses a compressed body (415) rather than read its bytes as data, and takes identity', () => {
+    // Prepare
+    const compressed = { ...event(Uint8Array.of(0x1f, 0x8b, 8, 0)), headers: { 'content-type': 'application/octet-stream', 'Content-Encoding': 'gzip' } };
+    const identity = { ...event(Uint8Array.of(1, 2)), headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'identity' } };
+
+    // Act
+    const refused = (() => {
+      try {
+        readBinaryBody(compressed, 'a body');
+      } catch (error) {
+        return error as { statusCode?: number; message: string };
+      }
+    })();
+
+    // Assess
+    expect(refused).toMatchObject({ statusCode: 415, message: "Content-Encoding 'gzip' is not supported; send the body uncompressed (identity)" });
+    expect([...readBinaryBody(identity, 'a body')]).toEqual([1, 2]);
+  });
+
   it('refuses an empty body as empty (400), however the gateway passed it', () => {
     for (const isBase64Encoded of [true, false]) {
       expect(() => readBinaryBody(event(new Uint8Array(0), isBase64Encoded), 'a binary inference request')).toThrowError('a binary inference request has an empty body');

@@ -41,6 +41,16 @@ function checkEncoding(event: Pick<APIGatewayProxyEvent, 'headers'>, contentType
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new UnsupportedMediaTypeError(contentType, `charset ${quote(charset)} is not supported; send the JSON body as UTF-8 (charset=utf-8, or no charset)`);
   }
+  refuseContentCoding(event, contentType);
+}
+
+/**
+ * Refuses a body sent with a content coding (RFC 9110 §8.4): bodies are read as sent, so a
+ * `Content-Encoding` other than `identity` would be read as data (gzip bytes as tensor values).
+ *
+ * @throws UnsupportedMediaTypeError (415) naming the coding.
+ */
+export function refuseContentCoding(event: Pick<APIGatewayProxyEvent, 'headers'>, contentType: string | undefined): void {
   const coding = header(event, 'content-encoding')?.trim().toLowerCase();
   if (coding !== undefined && coding !== '' && coding !== 'identity') {
     throw new UnsupportedMediaTypeError(contentType, `Content-Encoding ${quote(coding)} is not supported; send the body uncompressed (identity)`);
@@ -89,8 +99,8 @@ const ALIGNMENT = 8;
 /**
  * The bytes of a binary body (a media type API Gateway passes as bytes: `BINARY_MEDIA_TYPES`,
  * base64 in the event): 415 when it reached the function as text, i.e. was not sent as one of
- * those types (API Gateway would have decoded its bytes as UTF-8, damaging them); 400 when it is
- * empty; 413 above the payload limit. With `alignedAt`, that byte of the body lies on an 8-byte boundary.
+ * those types (API Gateway would have decoded its bytes as UTF-8, damaging them) or with a
+ * content coding; 400 when it is empty; 413 above the payload limit. With `alignedAt`, that byte of the body lies on an 8-byte boundary.
  */
 export function readBinaryBody(
   event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>,
@@ -107,6 +117,7 @@ export function readBinaryBody(
       `${what} must be sent with content-type ${BINARY_MEDIA_TYPES.join(' or ')} (the types API Gateway passes as bytes), got ${contentType === undefined ? 'none' : quote(contentType)}`,
     );
   }
+  refuseContentCoding(event, header(event, 'content-type'));
   // Decoded where byte `alignedAt` (where tensor data starts) falls on an 8-byte boundary, so
   // tensors can be read in place rather than copied to align them.
   const text = event.body ?? '';

@@ -69,7 +69,7 @@ describe('predict routes with serving telemetry', () => {
 
     // Assess
     expect(response.statusCode).toBe(413);
-    expect((JSON.parse(response.body) as { error: string }).error).toContain('larger inputs go through an upload: POST /v2/async/uploads');
+    expect((JSON.parse(response.body) as { error: string }).error).toContain('an inference input this large goes through an upload: POST /v2/async/uploads');
   });
 
   it('answers with the primary version and only hands a copy on: the caller never waits for the shadow version', async () => {

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import packageJson from '../../package.json' with { type: 'json' };
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
 import { MethodNotAllowedError, NotAcceptableError, PayloadTooLargeError } from '../http/errors.js';
+import { LARGE_INPUT_ADVICE } from '../../topology/limits.js';
 import { acceptsBinary, header, isBinaryBody, parseJsonBody, readBinaryBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
@@ -52,7 +53,7 @@ function tooLargeForSync<T>(read: () => T): T {
     return read();
   } catch (error) {
     if (!(error instanceof PayloadTooLargeError)) throw error;
-    throw new PayloadTooLargeError(error.limitBytes, error.actualBytes, 'larger inputs go through an upload: POST /v2/async/uploads, PUT the body to its uploadUrl, then send the infer request with "Prefer: respond-async" and x-input-location');
+    throw new PayloadTooLargeError(error.limitBytes, error.actualBytes, LARGE_INPUT_ADVICE);
   }
 }
 
