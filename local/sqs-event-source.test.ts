@@ -314,6 +314,33 @@ describe('SqsEventSource.start/stop', () => {
   });
 });
 
+describe('SqsEventSource concurrency', () => {
+  it('runs up to the trigger\'s maxConcurrency batches at once, as Lambda\'s MaximumConcurrency', async () => {
+    // Prepare: each invocation waits until three are running together.
+    const queue = await freshQueue('concurrent', 30);
+    let running = 0;
+    let release!: () => void;
+    const allRunning = new Promise<void>((resolve) => (release = resolve));
+    const bodies: string[] = [];
+    const invoke = async (_functionId: string, event: unknown) => {
+      bodies.push(...(event as SQSEvent).Records.map((r) => r.body));
+      if (++running === 3) release();
+      await allRunning;
+    };
+    const source = new SqsEventSource(sqs, queue, 'scorer', { ...trigger(1), maxConcurrency: 3 }, invoke, () => undefined);
+
+    // Act
+    await sendBodies(queue.url, ['c-1', 'c-2', 'c-3']);
+    source.start();
+    const together = await Promise.race([allRunning.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000))]);
+    await source.stop();
+
+    // Assess
+    expect(together).toBe(true);
+    expect(bodies.sort()).toEqual(['c-1', 'c-2', 'c-3']);
+  });
+});
+
 describe('messagesToDelete', () => {
   const record = (messageId: string): SQSRecord => toSqsRecord({ MessageId: messageId, ReceiptHandle: `rh-${messageId}`, Body: messageId }, { url: 'u', arn: 'arn:q' });
   const batch = [record('a'), record('b'), record('c')];

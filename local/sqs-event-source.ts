@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { QueueTriggerSpec } from '../topology/spec.js';
+import { DEFAULT_MAX_CONCURRENCY, type QueueTriggerSpec } from '../topology/spec.js';
 import { LOCAL_REGION } from './emulators.js';
 import type { Invoke } from './gateway.js';
 
@@ -72,11 +72,12 @@ export function messagesToDelete(records: readonly SQSRecord[], outcome: { ok: t
 /**
  * A local event source mapping: long-polls a queue and invokes a function with
  * batches, with Lambda's semantics for batch size, visibility timeout, partial
- * batch responses and redrive to the DLQ.
+ * batch responses and redrive to the DLQ, and up to the trigger's `maxConcurrency`
+ * batches at once (Lambda's `MaximumConcurrency`, the stack's default when it has none).
  */
 export class SqsEventSource {
   private running = false;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
 
   constructor(
@@ -88,17 +89,17 @@ export class SqsEventSource {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Starts polling. */
+  /** Starts polling: one poller per concurrent batch. */
   start(): void {
     this.running = true;
-    this.loop = this.poll();
+    this.loops = Array.from({ length: this.trigger.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY }, () => this.poll());
   }
 
-  /** Stops polling and waits for the batch in flight. */
+  /** Stops polling and waits for the batches in flight. */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();
-    await this.loop;
+    await Promise.all(this.loops);
   }
 
   /** Receives one batch and processes it; resolves with the number of messages received. */

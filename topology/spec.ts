@@ -49,7 +49,7 @@ export interface QueueTriggerSpec {
    * Most concurrent invocations the event source starts (SQS `MaximumConcurrency`, 2–1000):
    * a burst of messages cannot take the account's concurrency from the other functions
    * (predict first). Messages wait in the queue meanwhile. No concurrency is reserved for it.
-   * The local cloud delivers one batch at a time.
+   * The local cloud runs as many batches at once (its functions start up to four containers each).
    *
    * @default DEFAULT_MAX_CONCURRENCY
    */
