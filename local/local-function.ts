@@ -88,6 +88,8 @@ class Container {
         else if (message.type === 'init-error') reject(new FunctionInvocationError(spec.id, message.error));
         else this.settle(message.id, message.ok ? { value: message.result } : { error: message.error });
       });
+      // A failed signal or message (a process already gone) is no crash of the local cloud: its exit follows.
+      this.child.on('error', () => undefined);
       this.child.once('exit', (code, signal) => {
         this.exited = true;
         const error: SerializedError = { name: 'ContainerExited', message: `container exited (code ${code}, signal ${signal})` };
@@ -130,7 +132,10 @@ class Container {
         this.kill();
       }, timeoutMs);
       this.pending = { id, resolve, reject, timer };
-      this.child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs });
+      // A container killed from outside may not have reported its exit yet: its channel is closed.
+      this.child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs }, (error) => {
+        if (error !== null) this.settle(id, { error: { name: 'ContainerExited', message: `container is gone: ${error.message}` } });
+      });
     });
   }
 
