@@ -12,7 +12,7 @@ const newJob = (): NewBatchJob => {
   const id = newBatchJobId(new Date(clock));
   return { id, model: 'credit', input: { kind: 'file', key: 'raw/credit/credit.csv' }, format: 'parquet', output: { dataset: 'credit-predictions', prefix: `predictions/credit/batch/${id}/` }, chunkRows: 1000, trigger: 'api', submittedBy: 'tester' };
 };
-const plan = { version: 3, passThrough: ['applicant_id'], features: [{ name: 'age', datatype: 'FP32' }], chunksTotal: 2, rowsTotal: 1500 };
+const plan = { version: 3, passThrough: ['applicant_id'], features: [{ name: 'age', datatype: 'FP32' }], inputObject: { etag: '"e1"', bytes: 100 }, chunksTotal: 2, rowsTotal: 1500 };
 
 beforeAll(async () => {
   env = await startTestEmulators();
