@@ -41,7 +41,7 @@ async function outputOf(deps: BatchRoutesDeps, job: BatchJob): Promise<BatchOutp
       items.find((v) => (v.status === 'READY' || v.status === 'FAILED') && v.source.key === job.output.key) ??
       items.find((v) => v.status === 'READY' && v.lastDuplicateDrop?.source.key === job.output.key);
     if (found === undefined) return job.output;
-    const version = { version: found.version, status: found.status as 'READY' | 'FAILED', ...(found.status === 'FAILED' ? { reason: found.reason ?? 'the lake gave no reason' } : {}) };
+    const version = found.status === 'FAILED' ? { version: found.version, status: 'FAILED' as const, reason: found.reason ?? 'the lake gave no reason' } : { version: found.version, status: 'READY' as const };
     await deps.jobs.recordOutputVersion(job.id, version);
     return { ...job.output, ...version };
   } catch (error) {

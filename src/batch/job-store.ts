@@ -207,7 +207,7 @@ export class BatchJobStore {
   }
 
   /** Records the dataset version the lake made of the output, and what became of it (READY, or FAILED and why). */
-  async recordOutputVersion(id: string, version: Pick<BatchOutput, 'status' | 'reason'> & { readonly version: number }): Promise<void> {
+  async recordOutputVersion(id: string, version: Required<Pick<BatchOutput, 'version' | 'status'>> & Pick<BatchOutput, 'reason'>): Promise<void> {
     await this.update(id, `SET #output.#version = :version, #output.#status = :status${version.reason === undefined ? '' : ', #output.#reason = :reason'}`, 'attribute_exists(pk)', {
       ':version': version.version,
       ':status': version.status,

@@ -108,7 +108,7 @@ export interface BatchJob {
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
-  /** Why the job failed (planning) or was cancelled. */
+  /** Why the job failed (at planning, its input changed, no row scored, every chunk failed) or was cancelled. */
   readonly reason?: string;
   /** Why its planning failed last, while the job waits (queued) for a retry. */
   readonly lastError?: string;
