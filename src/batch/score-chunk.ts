@@ -61,8 +61,7 @@ export async function finishIfComplete(deps: Pick<ScoreChunkDeps, 'jobs' | 's3' 
 /** Scores one chunk of a running job; on its last delivery a failure is recorded on the job (with its reason) before it is thrown. */
 export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, receiveCount: number): Promise<ChunkResult> {
   const job = await deps.jobs.get(message.jobId);
-  if (job.status !== 'running' || job.version === undefined) return { kind: 'skipped', status: job.status };
-  if (job.inputObject === undefined) return { kind: 'skipped', status: job.status };
+  if (job.status !== 'running' || job.version === undefined || job.inputObject === undefined) return { kind: 'skipped', status: job.status };
   const { chunk } = message;
   let outcome: ChunkOutcome;
   try {
