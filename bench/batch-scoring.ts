@@ -100,7 +100,7 @@ export async function runBatchScoringBench(): Promise<void> {
     const csvTables = Array.from({ length: Math.ceil(totalRows / ROWS_PER_CALL) }, (_, i) => tableOfRecords(rows.slice(i * ROWS_PER_CALL, (i + 1) * ROWS_PER_CALL)));
     const parquetKey = curatedKey('credit', datasetVersion);
     const parquetPlan = await planInput(s3, cloud.resources.bucketName, parquetKey, ROWS_PER_CALL);
-    const parquetTables = repeated(await Promise.all(parquetPlan.chunks.map((chunk) => readChunk(s3, cloud.resources.bucketName, parquetKey, chunk, undefined))));
+    const parquetTables = repeated(await Promise.all(parquetPlan.chunks.map((chunk) => readChunk(s3, cloud.resources.bucketName, parquetPlan.object, chunk, undefined))));
     const inputs = { 'CSV file': csvTables, 'dataset version (Parquet)': parquetTables };
 
     const results: (string | number)[][] = [];

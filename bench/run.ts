@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { runAliasPropagationBench } from './alias-propagation.js';
 import { runAsyncInferenceBench } from './async-inference.js';
+import { runBatchInputBench } from './batch-input.js';
 import { runBatchScoringBench } from './batch-scoring.js';
 import { runBinaryTensorsBench } from './binary-tensors.js';
 import { runColdStartBench } from './cold-start.js';
@@ -34,6 +35,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'async-inference': runAsyncInferenceBench,
   stream: runStreamBench,
   'batch-scoring': runBatchScoringBench,
+  'batch-input': runBatchInputBench,
 };
 
 // Options (`--quick`) are read by the benchmarks themselves from process.argv and passed on to each.

@@ -17,7 +17,14 @@ import { scoreChunk, type ScoreChunkDeps } from './score-chunk.js';
 export function createPlanRecordHandler(deps: PlanDeps, logger: Logger, now: () => Date = () => new Date()): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-    const plan = async (jobId: string) => logger.info('batch job planned', { jobId, ...(await planJob(deps, jobId, receiveCount)) });
+    const plan = async (jobId: string) => {
+      try {
+        logger.info('batch job planned', { jobId, ...(await planJob(deps, jobId, receiveCount)) });
+      } catch (error) {
+        logger.warn('batch job planning failed; the message will be retried', { jobId, receiveCount, error: (error as Error).message });
+        throw error;
+      }
+    };
     const body: unknown = JSON.parse(record.body);
     const jobId = planMessageJobId(body);
     if (jobId !== undefined) return plan(jobId);

@@ -13,7 +13,7 @@ import { batchJobRequestSchema, resolveBatchJob } from './job-request.js';
 import { newBatchJobId, type BatchJobStore } from './job-store.js';
 import type { BatchQueues } from './messages.js';
 import { progressOf } from './progress.js';
-import type { BatchJob } from './types.js';
+import type { BatchJob, BatchOutput } from './types.js';
 
 /** What the batch routes need. */
 export interface BatchRoutesDeps {
@@ -27,28 +27,32 @@ export interface BatchRoutesDeps {
 
 /**
  * The dataset version the lake made of a finished job's output (or recorded it on, when its bytes
- * were the latest version's), found among the dataset's newest versions by its source key and then
- * kept on the job; undefined until the lake has versioned it.
+ * were the latest version's), found among the dataset's newest versions by its source key once the
+ * lake has finished it (READY, or FAILED with the lake's reason), and then kept on the job; the
+ * job's output as recorded until then.
  */
-async function outputVersion(deps: BatchRoutesDeps, job: BatchJob): Promise<number | undefined> {
-  if (job.output.version !== undefined || job.output.key === undefined) return job.output.version;
+async function outputOf(deps: BatchRoutesDeps, job: BatchJob): Promise<BatchOutput> {
+  if (job.output.status !== undefined || job.output.key === undefined) return job.output;
   try {
     const { items } = await deps.datasets.listVersions(job.output.dataset, { limit: 100 });
     // An output with the same bytes as the dataset's latest version makes no new version: the lake
     // records it on that version as a duplicate drop, which is then the output's version.
-    const version = items.find((v) => v.status === 'READY' && (v.source.key === job.output.key || v.lastDuplicateDrop?.source.key === job.output.key))?.version;
-    if (version !== undefined) await deps.jobs.recordOutputVersion(job.id, version);
-    return version;
+    const found =
+      items.find((v) => (v.status === 'READY' || v.status === 'FAILED') && v.source.key === job.output.key) ??
+      items.find((v) => v.status === 'READY' && v.lastDuplicateDrop?.source.key === job.output.key);
+    if (found === undefined) return job.output;
+    const version = found.status === 'FAILED' ? { version: found.version, status: 'FAILED' as const, reason: found.reason ?? 'the lake gave no reason' } : { version: found.version, status: 'READY' as const };
+    await deps.jobs.recordOutputVersion(job.id, version);
+    return { ...job.output, ...version };
   } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
+    if (error instanceof NotFoundError) return job.output;
     throw error;
   }
 }
 
 /** A job as the API shows it: with its progress and output version. */
 async function view(deps: BatchRoutesDeps, job: BatchJob): Promise<BatchJob & { progress: ReturnType<typeof progressOf> }> {
-  const version = await outputVersion(deps, job);
-  return { ...job, output: { ...job.output, ...(version === undefined ? {} : { version }) }, progress: progressOf(job, (deps.now?.() ?? new Date()).getTime()) };
+  return { ...job, output: await outputOf(deps, job), progress: progressOf(job, (deps.now?.() ?? new Date()).getTime()) };
 }
 
 /** Creates the batch scoring routes. */

@@ -18,12 +18,19 @@ export const INPUT_PREFIXES = ['raw/', 'batch/', 'curated/'] as const;
 
 const column = z.string().check(z.minLength(1), z.maxLength(256));
 
+/** Most UTF-8 bytes of an S3 object key. */
+export const MAX_KEY_BYTES = 1024;
+
+/** What `input` and `version` must be, said when they are not. */
+const INPUT_EXPECTED = 'expected {"key": "raw/…"} (a file under raw/, batch/ or curated/) or {"dataset": "<name>", "version": <n>}';
+const VERSION_EXPECTED = 'expected an alias name or a version number';
+
 /** The body of `POST /batch-jobs`. */
 export const batchJobRequestSchema = z.strictObject({
   model: z.string(),
   /** An alias or a version number; none: the model's default alias. */
-  version: z.optional(z.union([z.string(), z.number()])),
-  input: z.union([z.strictObject({ dataset: z.string(), version: z.number().check(z.int(), z.positive()) }), z.strictObject({ key: z.string().check(z.minLength(1), z.maxLength(1024)) })]),
+  version: z.optional(z.union([z.string(), z.number()], { error: VERSION_EXPECTED })),
+  input: z.union([z.strictObject({ dataset: z.string(), version: z.number().check(z.int(), z.positive()) }), z.strictObject({ key: z.string().check(z.minLength(1)) })], { error: INPUT_EXPECTED }),
   format: z.optional(z.enum(['parquet', 'jsonl'])),
   passThrough: z.optional(z.array(column).check(z.maxLength(100))),
   outputDataset: z.optional(z.string()),
@@ -36,8 +43,10 @@ export type BatchJobRequest = z.infer<typeof batchJobRequestSchema>;
 /** The dataset a model's predictions go to unless the request names one. */
 export const defaultOutputDataset = (model: string): string => `${model}-predictions`;
 
-/** Checks a file key: in a zone jobs read, and not a folder. */
+/** Checks a file key: in a zone jobs read, not a folder, and within S3's 1,024 UTF-8 bytes. */
 function assertInputKey(key: string): string {
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES) throw new InvalidRequestError(`invalid input key ${quote(key)}: ${bytes} UTF-8 bytes, over S3's ${MAX_KEY_BYTES}`);
   if (!INPUT_PREFIXES.some((prefix) => key.startsWith(prefix)) || key.endsWith('/')) {
     throw new InvalidRequestError(`invalid input key ${quote(key)}: name a file under ${INPUT_PREFIXES.join(', ')}`);
   }

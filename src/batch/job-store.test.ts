@@ -12,7 +12,7 @@ const newJob = (): NewBatchJob => {
   const id = newBatchJobId(new Date(clock));
   return { id, model: 'credit', input: { kind: 'file', key: 'raw/credit/credit.csv' }, format: 'parquet', output: { dataset: 'credit-predictions', prefix: `predictions/credit/batch/${id}/` }, chunkRows: 1000, trigger: 'api', submittedBy: 'tester' };
 };
-const plan = { version: 3, passThrough: ['applicant_id'], features: [{ name: 'age', datatype: 'FP32' }], chunksTotal: 2, rowsTotal: 1500 };
+const plan = { version: 3, passThrough: ['applicant_id'], features: [{ name: 'age', datatype: 'FP32' }], inputObject: { etag: '"e1"', bytes: 100 }, chunksTotal: 2, rowsTotal: 1500 };
 
 beforeAll(async () => {
   env = await startTestEmulators();
@@ -64,10 +64,41 @@ describe('BatchJobStore on dynalite', () => {
 
     // Assess
     expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled by tester' });
-    await expect(store.cancel(job.id, 'tester')).rejects.toThrow(ConflictError);
+    await expect(store.cancel(job.id, 'tester')).rejects.toThrow(new ConflictError(`batch job '${job.id}' has already been cancelled`));
     expect(await store.start(job.id, plan)).toBeUndefined();
     await expect(store.get('nope')).rejects.toThrow(NotFoundError);
     await expect(store.cancel('20261204100000000-00000000', 'tester')).rejects.toThrow(NotFoundError);
+  });
+
+  it('says a finished job has already succeeded, and keeps what became of its output version (FAILED and why)', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+    await store.start(job.id, plan);
+    await store.completeChunk(job.id, { kind: 'scored', chunk: 0, rowsScored: 1000, rowsRejected: 0 });
+    await store.completeChunk(job.id, { kind: 'scored', chunk: 1, rowsScored: 500, rowsRejected: 0 });
+    await store.succeed(job.id, 'raw/m-predictions/batch-x.parquet');
+
+    // Act
+    const refused = await store.cancel(job.id, 'tester').then(undefined, (error: unknown) => error);
+    await store.recordOutputVersion(job.id, { version: 4, status: 'FAILED', reason: "column 'score' is missing" });
+
+    // Assess
+    expect(refused).toEqual(new ConflictError(`batch job '${job.id}' has already succeeded`));
+    expect((await store.get(job.id)).output).toMatchObject({ key: 'raw/m-predictions/batch-x.parquet', version: 4, status: 'FAILED', reason: "column 'score' is missing" });
+  });
+
+  it('records why a queued job waits for a retry of its planning, and forgets it once the job starts', async () => {
+    // Prepare
+    const { job } = await store.create(newJob());
+
+    // Act
+    await store.noteRetry(job.id, 'planning attempt 1 of 3 failed: throttled');
+    const waiting = await store.get(job.id);
+    const started = await store.start(job.id, plan);
+
+    // Assess
+    expect(waiting.lastError).toBe('planning attempt 1 of 3 failed: throttled');
+    expect(started?.lastError).toBeUndefined();
   });
 
   it('gives a redelivered drop the job of its first delivery, and lists jobs newest first', async () => {

@@ -14,7 +14,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, quote } from '../errors.js';
 import { ATTR, isConditionFailure, LIST_INDEX, stripKeys, type Page, type PageRequest, type RegistryTable } from '../storage/table.js';
-import { FINISHED_BATCH_STATUSES, type BatchFeature, type BatchJob, type CsvLayout } from './types.js';
+import { FINISHED_BATCH_STATUSES, type BatchFeature, type BatchJob, type BatchOutput, type CsvLayout } from './types.js';
 
 const JOB_SK = '#JOB';
 const LIST_PK = 'BATCHJOBS';
@@ -33,6 +33,8 @@ export interface BatchPlan {
   /** The input columns copied beside the predictions (the request's, or every column that is not a feature). */
   readonly passThrough: readonly string[];
   readonly features: readonly BatchFeature[];
+  /** The input's ETag and size as planned. */
+  readonly inputObject: NonNullable<BatchJob['inputObject']>;
   readonly csv?: CsvLayout;
   readonly chunksTotal: number;
   readonly rowsTotal: number;
@@ -138,8 +140,9 @@ export class BatchJobStore {
     const at = this.now().toISOString();
     return this.update(
       id,
-      'SET #status = :running, #version = :version, #passThrough = :passThrough, #features = :features, #chunksTotal = :chunks, #rowsTotal = :rows, #startedAt = :at' +
-        (plan.csv === undefined ? '' : ', #csv = :csv'),
+      'SET #status = :running, #version = :version, #passThrough = :passThrough, #features = :features, #inputObject = :inputObject, #chunksTotal = :chunks, #rowsTotal = :rows, #startedAt = :at' +
+        (plan.csv === undefined ? '' : ', #csv = :csv') +
+        ' REMOVE #lastError',
       '#status = :queued',
       {
         ':running': 'running',
@@ -147,6 +150,7 @@ export class BatchJobStore {
         ':version': plan.version,
         ':passThrough': plan.passThrough,
         ':features': plan.features,
+        ':inputObject': plan.inputObject,
         ':chunks': plan.chunksTotal,
         ':rows': plan.rowsTotal,
         ':at': at,
@@ -197,9 +201,18 @@ export class BatchJobStore {
     });
   }
 
-  /** Records the dataset version the lake made of the output. */
-  async recordOutputVersion(id: string, version: number): Promise<void> {
-    await this.update(id, 'SET #output.#version = :version', 'attribute_exists(pk)', { ':version': version });
+  /** Records why a queued job's planning failed and will be retried (shown as `lastError` until it starts or fails). */
+  async noteRetry(id: string, lastError: string): Promise<void> {
+    await this.update(id, 'SET #lastError = :error', '#status = :queued', { ':error': lastError, ':queued': 'queued' });
+  }
+
+  /** Records the dataset version the lake made of the output, and what became of it (READY, or FAILED and why). */
+  async recordOutputVersion(id: string, version: Required<Pick<BatchOutput, 'version' | 'status'>> & Pick<BatchOutput, 'reason'>): Promise<void> {
+    await this.update(id, `SET #output.#version = :version, #output.#status = :status${version.reason === undefined ? '' : ', #output.#reason = :reason'}`, 'attribute_exists(pk)', {
+      ':version': version.version,
+      ':status': version.status,
+      ...(version.reason === undefined ? {} : { ':reason': version.reason }),
+    });
   }
 
   /**
@@ -218,7 +231,7 @@ export class BatchJobStore {
     });
     if (job !== undefined) return job;
     const current = await this.get(id);
-    if (FINISHED_BATCH_STATUSES.includes(current.status)) throw new ConflictError(`batch job ${quote(id)} is already ${current.status}`);
+    if (FINISHED_BATCH_STATUSES.includes(current.status)) throw new ConflictError(`batch job ${quote(id)} has already ${current.status === 'cancelled' ? 'been cancelled' : current.status}`);
     if (current.chunksTotal !== undefined && current.chunksDone + current.chunksFailed >= current.chunksTotal) {
       throw new ConflictError(`batch job ${quote(id)} has scored every chunk and is publishing its output; it can no longer be cancelled`);
     }

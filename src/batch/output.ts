@@ -16,8 +16,8 @@ import { callDependency } from '../aws/dependency-errors.js';
 import { s3AsyncBuffer } from '../lake/preview.js';
 import { rawKey } from '../lake/zones.js';
 import { cellOf, type InputTable } from './input.js';
-import type { RejectedRow, ScoredRows } from './score.js';
-import type { BatchOutputFormat } from './types.js';
+import type { ScoredRows } from './score.js';
+import type { BatchOutputFormat, RejectedRow } from './types.js';
 
 /** Prefix of a job's parts. */
 export const jobOutputPrefix = (model: string, jobId: string): string => `predictions/${model}/batch/${jobId}/`;

@@ -13,6 +13,7 @@ import { planInput, type InputPlan } from './input.js';
 import type { BatchJobStore } from './job-store.js';
 import type { BatchQueues } from './messages.js';
 import type { BatchFeature, BatchJob } from './types.js';
+import { InputChangedError } from './pinned-object.js';
 import { collidesWithPrediction } from './prediction-columns.js';
 
 /** What planning needs. */
@@ -67,15 +68,17 @@ export async function planJob(deps: PlanDeps, jobId: string, receiveCount = 1): 
     const version = typeof resolved === 'number' ? resolved : resolved.version;
     const features = typeof resolved === 'number' ? [...(job.features ?? [])] : resolved.signature.inputs.map(({ name, datatype }) => ({ name, datatype }));
     const plan = await planInput(deps.s3, deps.lakeBucket, job.input.key, job.chunkRows);
+    // A redelivered plan message: the chunks sent must be the ones of the object the job pinned.
+    if (job.inputObject !== undefined && job.inputObject.etag !== plan.object.etag) throw new InputChangedError(job.input.key, job.inputObject.etag, plan.object.etag);
     if (plan.rows === 0) throw new InvalidRequestError(`input ${quote(job.input.key)} has no data rows`);
     planned = { plan, version, features, passThrough: passThroughOf(job, features, plan) };
   } catch (error) {
     const reason = isRefusal(error) ? error.message : isMissingObject(error) ? `input ${quote(job.input.key)} does not exist in the lake` : undefined;
     if (reason === undefined) {
-      // The last attempt: the message goes to the DLQ, and the job says why rather than stay queued.
-      if (receiveCount < deps.maxReceives) throw error;
-      const lastReason = `planning failed ${receiveCount} times; last error: ${(error as Error).message}`;
-      await deps.jobs.fail(jobId, lastReason);
+      const lastError = (error as Error).message;
+      // While it waits for the retry, the job says why; after the last attempt (the message goes to the DLQ) it fails rather than stay queued.
+      if (receiveCount < deps.maxReceives) await deps.jobs.noteRetry(jobId, `planning attempt ${receiveCount} of ${deps.maxReceives} failed: ${lastError}`);
+      else await deps.jobs.fail(jobId, `planning failed ${receiveCount} times; last error: ${lastError}`);
       throw error;
     }
     await deps.jobs.fail(jobId, reason);
@@ -83,7 +86,7 @@ export async function planJob(deps: PlanDeps, jobId: string, receiveCount = 1): 
   }
   const { plan, version, features, passThrough } = planned;
   if (job.status === 'queued') {
-    const started = await deps.jobs.start(jobId, { version, features, passThrough, chunksTotal: plan.chunks.length, rowsTotal: plan.rows, ...(plan.csv === undefined ? {} : { csv: plan.csv }) });
+    const started = await deps.jobs.start(jobId, { version, features, passThrough, inputObject: { etag: plan.object.etag, bytes: plan.object.bytes }, chunksTotal: plan.chunks.length, rowsTotal: plan.rows, ...(plan.csv === undefined ? {} : { csv: plan.csv }) });
     if (started === undefined) {
       const now = await deps.jobs.get(jobId);
       if (now.status !== 'running') return { kind: 'skipped', status: now.status };

@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { ModelVersionUnavailableError } from '../errors.js';
@@ -6,6 +6,7 @@ import { doublingServing } from '../../test/support/doubling-serving.js';
 import { RegistryTable } from '../storage/table.js';
 import { BatchJobStore, newBatchJobId } from './job-store.js';
 import { readPart } from './output.js';
+import { pinObject } from './pinned-object.js';
 import { scoreChunk } from './score-chunk.js';
 
 let env: TestEmulators;
@@ -17,17 +18,21 @@ const serving = doublingServing({ failFirst: () => (failuresLeft-- > 0 ? new Mod
 
 const CSV = 'id,x\na,1\nb,2\nc,3\n';
 
-async function runningJob(chunks: { start: number; end: number; rows: number }[]) {
+/** A running job over `key` (pinned as it is now) with the chunks given, two rows each. */
+async function runningJob(chunks: { start: number; end: number; rows: number }[], key = 'raw/d/in.csv') {
   const id = newBatchJobId(new Date());
-  await store.create({ id, model: 'm', input: { kind: 'file', key: 'raw/d/in.csv' }, format: 'jsonl', output: { dataset: 'm-predictions', prefix: `predictions/m/batch/${id}/` }, chunkRows: 2, trigger: 'api', submittedBy: 't' });
-  await store.start(id, { version: 1, passThrough: ['id'], features: [{ name: 'x', datatype: 'FP32' }], csv: { delimiter: ',', escape: '"', columns: ['id', 'x'] }, chunksTotal: chunks.length, rowsTotal: 3 });
+  const { etag, bytes } = await pinObject(env.s3, env.resources.bucketName, key);
+  await store.create({ id, model: 'm', input: { kind: 'file', key }, format: 'jsonl', output: { dataset: 'm-predictions', prefix: `predictions/m/batch/${id}/` }, chunkRows: 2, trigger: 'api', submittedBy: 't' });
+  await store.start(id, { version: 1, passThrough: ['id'], features: [{ name: 'x', datatype: 'FP32' }], inputObject: { etag, bytes }, csv: { delimiter: ',', escape: '"', columns: ['id', 'x'] }, chunksTotal: chunks.length, rowsTotal: 3 });
   return { id, chunks: chunks.map((c, index) => ({ index, firstRow: index * 2, ...c })) };
 }
+
+const put = (key: string, body: string) => env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: key, Body: body }));
 
 beforeAll(async () => {
   env = await startTestEmulators();
   store = new BatchJobStore(new RegistryTable(env.dynamo, env.resources.tableName));
-  await env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: 'raw/d/in.csv', Body: CSV }));
+  await put('raw/d/in.csv', CSV);
 });
 afterAll(async () => env.stop());
 
@@ -87,6 +92,62 @@ describe('scoreChunk on the emulators', () => {
     // Assess
     expect(job).toMatchObject({ status: 'failed', chunksFailed: 1, failedChunks: [{ chunk: 0, rows: 3, reason: "model 'm' version 1 cannot be served: loading" }] });
     expect(job.reason).toContain('every chunk failed');
+  });
+
+  it('fails the whole job at once when its input is overwritten mid-job, and publishes no output', async () => {
+    // Prepare: the same length, other ids (what a chunk would silently mix into the output).
+    await put('raw/d/changing.csv', CSV);
+    const { id, chunks } = await runningJob([{ start: 5, end: 13, rows: 2 }, { start: 13, end: 17, rows: 1 }], 'raw/d/changing.csv');
+    const first = await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+    await put('raw/d/changing.csv', 'id,x\nz,1\ny,2\nw,3\n');
+
+    // Act
+    const second = await scoreChunk(deps(), { jobId: id, chunk: chunks[1]! }, 1);
+    const job = await store.get(id);
+
+    // Assess
+    expect(first).toMatchObject({ kind: 'scored', rows: 2 });
+    expect(second).toEqual({ kind: 'failed', reason: expect.stringMatching(/^input 'raw\/d\/changing.csv' changed after the job was planned \(ETag "[0-9a-f]+" then.*\); nothing more is scored$/) });
+    expect(job).toMatchObject({ status: 'failed', reason: second.kind === 'failed' ? second.reason : '', chunksDone: 1 });
+    expect(job.output.key).toBeUndefined();
+  });
+
+  it('rejects a row whose field count is not the header\'s, with its row number, and scores the rest of the chunk', async () => {
+    // Prepare
+    await put('raw/d/ragged.csv', 'id,x\na,1\nb\nc,3,9\nd,4\n');
+    const { id, chunks } = await runningJob([{ start: 5, end: 22, rows: 4 }], 'raw/d/ragged.csv');
+
+    // Act
+    const result = await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+    const job = await store.get(id);
+    const rejected = await readPart(env.s3, env.resources.bucketName, `${job.output.prefix}rejected/part-00000.jsonl`, 'jsonl');
+    const combined = await readPart(env.s3, env.resources.bucketName, job.output.key!, 'jsonl');
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'scored', rows: 2, rejected: 2 });
+    expect(rejected).toEqual([
+      { row: 1, id: 'b', reason: 'row has 1 fields; the header has 2' },
+      { row: 2, id: 'c', reason: 'row has 3 fields; the header has 2' },
+    ]);
+    expect(combined).toEqual([
+      { id: 'a', prediction: 2 },
+      { id: 'd', prediction: 8 },
+    ]);
+  });
+
+  it('fails a job in which no row was scored, naming the count and the first rejected row, and publishes no output', async () => {
+    // Prepare
+    await put('raw/d/all-bad.csv', 'id,x\na\nb,2,3\n');
+    const { id, chunks } = await runningJob([{ start: 5, end: 15, rows: 2 }], 'raw/d/all-bad.csv');
+
+    // Act
+    await scoreChunk(deps(), { jobId: id, chunk: chunks[0]! }, 1);
+    const job = await store.get(id);
+
+    // Assess
+    expect(job).toMatchObject({ status: 'failed', rowsScored: 0, rowsRejected: 2, reason: 'no row was scored: 2 row(s) rejected; the first rejected, row 0: row has 1 fields; the header has 2' });
+    expect(job.output.key).toBeUndefined();
+    await expect(env.s3.send(new HeadObjectCommand({ Bucket: env.resources.bucketName, Key: `raw/m-predictions/batch-${id}.jsonl` }))).rejects.toThrow();
   });
 
   it('scores nothing for a cancelled job', async () => {

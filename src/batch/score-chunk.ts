@@ -8,6 +8,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Serving } from '../inference/serving.js';
 import { readChunk, tableOfRecords } from './input.js';
+import { InputChangedError } from './pinned-object.js';
 import type { BatchJobStore, ChunkOutcome } from './job-store.js';
 import type { ChunkMessage } from './messages.js';
 import { combinedKey, contentTypeOf, encodeRejected, encodeTable, outputTable, partKey, putObject, readPart, rejectedPartKey } from './output.js';
@@ -29,10 +30,10 @@ export type ChunkResult =
   | { readonly kind: 'scored'; readonly rows: number; readonly rejected: number; readonly added: boolean }
   /** The job is not running (cancelled, failed, finished): nothing scored. */
   | { readonly kind: 'skipped'; readonly status: string }
-  /** The chunk cannot be read as planned (a malformed record): recorded as failed at once, with the reason. */
+  /** The chunk cannot be read as planned (a malformed record: the chunk fails; a changed input: the job fails), at once, with the reason. */
   | { readonly kind: 'failed'; readonly reason: string };
 
-/** Combines the parts of a job whose chunks are all done, drops the result into its output dataset, and marks it succeeded (or failed when no chunk was scored). */
+/** Combines the parts of a job whose chunks are all done, drops the result into its output dataset, and marks it succeeded (or failed, publishing nothing, when no row was scored). */
 export async function finishIfComplete(deps: Pick<ScoreChunkDeps, 'jobs' | 's3' | 'lakeBucket'>, job: BatchJob): Promise<void> {
   if (job.status !== 'running' || job.chunksTotal === undefined || job.chunksDone + job.chunksFailed < job.chunksTotal) return;
   if (job.chunksDone === 0) {
@@ -40,6 +41,14 @@ export async function finishIfComplete(deps: Pick<ScoreChunkDeps, 'jobs' | 's3' 
     return;
   }
   const failed = new Set(job.failedChunks.map((chunk) => chunk.chunk));
+  if (job.rowsScored === 0) {
+    // Nothing to publish (a dataset version needs rows): the job fails, saying why with the first rejected row.
+    let first = 0;
+    while (failed.has(first)) first++;
+    const [row] = await readPart(deps.s3, deps.lakeBucket, rejectedPartKey(job.output.prefix, first), 'jsonl');
+    await deps.jobs.fail(job.id, `no row was scored: ${job.rowsRejected} row(s) rejected${job.chunksFailed > 0 ? ` and ${job.chunksFailed} chunk(s) failed` : ''}; the first rejected, row ${String(row?.['row'])}: ${String(row?.['reason'])}`);
+    return;
+  }
   const rows: Record<string, unknown>[] = [];
   for (let index = 0; index < job.chunksTotal; index++) {
     if (!failed.has(index)) rows.push(...(await readPart(deps.s3, deps.lakeBucket, partKey(job.output.prefix, index, job.format), job.format)));
@@ -52,11 +61,11 @@ export async function finishIfComplete(deps: Pick<ScoreChunkDeps, 'jobs' | 's3' 
 /** Scores one chunk of a running job; on its last delivery a failure is recorded on the job (with its reason) before it is thrown. */
 export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, receiveCount: number): Promise<ChunkResult> {
   const job = await deps.jobs.get(message.jobId);
-  if (job.status !== 'running' || job.version === undefined) return { kind: 'skipped', status: job.status };
+  if (job.status !== 'running' || job.version === undefined || job.inputObject === undefined) return { kind: 'skipped', status: job.status };
   const { chunk } = message;
   let outcome: ChunkOutcome;
   try {
-    const table = await readChunk(deps.s3, deps.lakeBucket, job.input.key, chunk, job.csv);
+    const table = await readChunk(deps.s3, deps.lakeBucket, { key: job.input.key, ...job.inputObject }, chunk, job.csv);
     if (table.rows !== chunk.rows) {
       // Never a silent loss: the whole chunk fails with its row range, as a retry would read the same.
       const reason = `rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} read as ${table.rows} records where planning counted ${chunk.rows}: a malformed record (e.g. an unterminated quote) in that range`;
@@ -73,6 +82,11 @@ export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, re
     await putObject(deps.s3, deps.lakeBucket, partKey(job.output.prefix, chunk.index, job.format), encodeTable(outputTable(table, scored, passThrough), job.format), contentTypeOf(job.format));
     outcome = { kind: 'scored', chunk: chunk.index, rowsScored: table.rows - scored.rejected.length, rowsRejected: scored.rejected.length };
   } catch (error) {
+    if (error instanceof InputChangedError) {
+      // Every chunk would read the changed object: the job fails at once, and publishes nothing.
+      await deps.jobs.fail(job.id, error.message);
+      return { kind: 'failed', reason: error.message };
+    }
     if (receiveCount >= deps.maxReceives) {
       const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason: (error as Error).message });
       await finishIfComplete(deps, after);

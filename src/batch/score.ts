@@ -12,19 +12,12 @@ import type { V2TensorInput } from '../inference/tensors.js';
 import { requirePerInstance } from '../inference/v1-protocol.js';
 import type { InputTable } from './input.js';
 import { putPredictionColumns, type PredictionColumns } from './prediction-columns.js';
-import type { BatchFeature } from './types.js';
+import type { BatchFeature, RejectedRow } from './types.js';
 
 /** Rows per scoring call. */
 export const ROWS_PER_CALL = 5_000;
 
-/** A row the model could not score, and why. */
-export interface RejectedRow {
-  /** Its index among the chunk's rows. */
-  readonly index: number;
-  readonly reason: string;
-}
-
-/** One chunk's predictions (no cells for rejected rows) and rejected rows. */
+/** One chunk's predictions (no cells for rejected rows) and rejected rows (malformed or refused), in row order. */
 export interface ScoredRows {
   readonly predictions: PredictionColumns;
   readonly rejected: readonly RejectedRow[];
@@ -107,7 +100,8 @@ export function columnInputs(model: Pick<ServedSignature, 'inputs' | 'missingVal
 const refusedInput = (error: unknown): error is PlatformError => error instanceof PlatformError && error.kind === 'invalid-request';
 
 /**
- * Scores `rows` with the version `target` names. A refused call is split in halves until each
+ * Scores `rows` with the version `target` names, except its malformed rows (rejected as they
+ * are). A refused call is split in halves until each
  * refusal is one row's: that row is rejected with the refusal's message. Failures (backend
  * unavailable, model errors) are thrown: the chunk is retried.
  */
@@ -135,6 +129,13 @@ export async function scoreRows(serving: Serving, target: ServeTarget, features:
       await score(middle, to);
     }
   };
-  for (let from = 0; from < table.rows; from += rowsPerCall) await score(from, Math.min(table.rows, from + rowsPerCall));
-  return { predictions, rejected };
+  // Malformed rows are rejected as read; the runs of rows between them are scored.
+  const malformed = table.malformed ?? [];
+  const ends = [...malformed.map((row) => row.index), table.rows];
+  let start = 0;
+  for (const end of ends) {
+    for (let from = start; from < end; from += rowsPerCall) await score(from, Math.min(end, from + rowsPerCall));
+    start = end + 1;
+  }
+  return { predictions, rejected: [...malformed, ...rejected].sort((a, b) => a.index - b.index) };
 }

@@ -43,6 +43,21 @@ export interface CsvLayout {
   readonly columns: readonly string[];
 }
 
+/** A row of a chunk that was not scored (malformed, or refused by the model), and why. */
+export interface RejectedRow {
+  /** Its index among the chunk's rows. */
+  readonly index: number;
+  readonly reason: string;
+}
+
+/** The object a job's input is, pinned when the job is planned: every chunk reads this one. */
+export interface PinnedObject {
+  readonly key: string;
+  /** S3's ETag of the object (with its quotes). */
+  readonly etag: string;
+  readonly bytes: number;
+}
+
 /** A chunk that could not be scored after every attempt, and why. */
 export interface FailedChunk {
   readonly chunk: number;
@@ -60,6 +75,12 @@ export interface BatchOutput {
   readonly key?: string;
   /** The dataset version the lake made of them, once ingested. */
   readonly version?: number;
+  /**
+   * What the lake made of that version: `READY`, or `FAILED` (e.g. the output does not fit the
+   * dataset's declared schema) with the lake's `reason`; the job's parts stay either way.
+   */
+  readonly status?: 'READY' | 'FAILED';
+  readonly reason?: string;
 }
 
 /** A batch scoring job (the registry table's `BATCHJOB#<id>` item). */
@@ -71,6 +92,8 @@ export interface BatchJob {
   /** The version every chunk is scored by, resolved once when the job is planned. */
   readonly version?: number;
   readonly input: BatchInput;
+  /** The input's ETag and size when the job was planned: a chunk that finds it changed fails the job. */
+  readonly inputObject?: Omit<PinnedObject, 'key'>;
   readonly format: BatchOutputFormat;
   /**
    * Input columns copied beside each prediction (ids): the request's or, when it names none,
@@ -85,8 +108,10 @@ export interface BatchJob {
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
-  /** Why the job failed (planning) or was cancelled. */
+  /** Why the job failed (at planning, its input changed, no row scored, every chunk failed) or was cancelled. */
   readonly reason?: string;
+  /** Why its planning failed last, while the job waits (queued) for a retry. */
+  readonly lastError?: string;
   readonly features?: readonly BatchFeature[];
   readonly csv?: CsvLayout;
   readonly chunksTotal?: number;

@@ -191,6 +191,10 @@ describe('batch scoring through the local cloud', () => {
     ['an unknown format', { model: 'credit', input: { key: 'raw/credit/credit.csv' }, format: 'csv' }, 'format'],
     ['a pass-through column named like a prediction', { model: 'credit', input: { key: 'raw/credit/credit.csv' }, passThrough: ['prediction'] }, 'collide'],
     ['the input dataset as the output dataset', { model: 'credit', input: { key: 'raw/credit/credit.csv' }, outputDataset: 'credit' }, "is the input's own dataset"],
+    ['a dataset input without its version', { model: 'credit', input: { dataset: 'credit' } }, 'input: expected {"key": "raw/…"}'],
+    ['no input', { model: 'credit' }, 'input: expected {"key": "raw/…"}'],
+    ['a null version', { model: 'credit', version: null, input: { key: 'raw/credit/credit.csv' } }, 'version: expected an alias name or a version number'],
+    ['an input key over 1,024 UTF-8 bytes', { model: 'credit', input: { key: `raw/${'é'.repeat(600)}` } }, "1204 UTF-8 bytes, over S3's 1024"],
   ])('refuses %s with a 400 naming the problem', async (_, body, message) => {
     // Act
     const reply = await lake.request<{ error: string }>('POST', '/batch-jobs', body);
@@ -272,5 +276,87 @@ describe('batch scoring through the local cloud', () => {
     // Assess
     expect(done).toMatchObject({ status: 'succeeded', trigger: 'drop', version: 2, rowsScored: 5000, output: { dataset: 'credit-predictions' } });
     expect(done.passThrough).toEqual(['applicant_id', 'account_opened', 'default']);
+  }, 180_000);
+
+  it('fails a job at once, publishing nothing, when its input is overwritten mid-job', async () => {
+    // Prepare: 40,000 rows in 400 chunks (the overwrite lands long before the last); the copy has the same length and other ids.
+    const [header, ...lines] = csv.trim().split('\n');
+    const big = [header, ...Array.from({ length: 8 }, () => lines).flat()].join('\n');
+    await lake.drop('raw/credit-big/big.csv', big);
+    const submitted = await lake.request<JobView>('POST', '/batch-jobs', { model: 'credit', version: 1, input: { key: 'raw/credit-big/big.csv' }, passThrough: ['applicant_id'], chunkRows: 100 });
+    const running = await poll('first chunk', () => job(submitted.body.id), (j) => j.chunksDone > 0);
+
+    // Act
+    await lake.drop('raw/credit-big/big.csv', big.replace(/^A/gm, 'Z'));
+    const done = await finished(submitted.body.id);
+
+    // Assess
+    expect(running.inputObject).toMatchObject({ etag: expect.stringMatching(/^"[0-9a-f]+"$/), bytes: Buffer.byteLength(big) });
+    expect(done.status).toBe('failed');
+    expect(done.reason).toMatch(/^input 'raw\/credit-big\/big.csv' changed after the job was planned \(ETag "[0-9a-f]+" then, "[0-9a-f]+" now\); nothing more is scored$/);
+    expect(done.rowsScored).toBeLessThan(40_000);
+    expect(done.output.key).toBeUndefined();
+  }, 180_000);
+
+  it('fails a job over an empty file dropped under batch/ at once, saying it is empty', async () => {
+    // Act
+    await lake.drop('batch/credit/empty.csv', '');
+    const listed = await poll(
+      'drop job',
+      async () => (await lake.request<{ jobs: JobView[] }>('GET', '/batch-jobs')).body.jobs.find((j) => j.input.key === 'batch/credit/empty.csv'),
+      (found) => found !== undefined,
+    );
+    const done = await finished(listed!.id);
+
+    // Assess
+    expect(done).toMatchObject({ status: 'failed', reason: "input 'batch/credit/empty.csv' is empty" });
+  }, 180_000);
+
+  it('rejects rows whose field count is not the header\'s with their row numbers, and scores the rest', async () => {
+    // Prepare
+    const [header, ...lines] = csv.trim().split('\n');
+    const short = lines[1]!.split(',').slice(0, 7).join(',');
+    await lake.drop('raw/credit-ragged/ragged.csv', [header, lines[0], short, `${lines[2]},surplus`, lines[3]].join('\n'));
+
+    // Act
+    const submitted = await lake.request<JobView>('POST', '/batch-jobs', { model: 'credit', version: 1, input: { key: 'raw/credit-ragged/ragged.csv' }, passThrough: ['applicant_id'], format: 'jsonl' });
+    const done = await finished(submitted.body.id);
+    const rejected = new TextDecoder().decode(await lake.read(`${done.output.prefix}rejected/part-00000.jsonl`)).trim().split('\n').map((line) => JSON.parse(line) as unknown);
+
+    // Assess
+    expect(done).toMatchObject({ status: 'succeeded', rowsScored: 2, rowsRejected: 2 });
+    expect(rejected).toEqual([
+      { row: 1, applicant_id: 'A00002', reason: 'row has 7 fields; the header has 11' },
+      { row: 2, applicant_id: 'A00003', reason: 'row has 12 fields; the header has 11' },
+    ]);
+  }, 180_000);
+
+  it('fails a job in which no row was scored, naming the count and the first rejected row', async () => {
+    // Prepare
+    const [header, ...lines] = csv.trim().split('\n');
+    await lake.drop('raw/credit-allbad/allbad.csv', [header, lines[0]!.replace(/^(A\d+),\d+,/, '$1,old,'), lines[1]!.split(',').slice(0, 3).join(',')].join('\n'));
+
+    // Act
+    const submitted = await lake.request<JobView>('POST', '/batch-jobs', { model: 'credit', version: 1, input: { key: 'raw/credit-allbad/allbad.csv' } });
+    const done = await finished(submitted.body.id);
+
+    // Assess
+    expect(done).toMatchObject({ status: 'failed', rowsScored: 0, rowsRejected: 2 });
+    expect(done.reason).toMatch(/^no row was scored: 2 row\(s\) rejected; the first rejected, row 0: input 'age': /);
+    expect(done.output.key).toBeUndefined();
+  }, 180_000);
+
+  it('shows the output version the lake failed, with its reason, when the output does not fit the dataset\'s declared schema', async () => {
+    // Prepare
+    const defined = await lake.request('PUT', '/datasets/credit-strict', { schema: { columns: [{ name: 'applicant_id', type: 'string' }, { name: 'score', type: 'float' }] } }, { 'if-match': '"0"' });
+
+    // Act
+    const submitted = await lake.request<JobView>('POST', '/batch-jobs', { model: 'credit', version: 1, input: { key: 'raw/credit/credit.csv' }, passThrough: ['applicant_id'], outputDataset: 'credit-strict' });
+    await finished(submitted.body.id);
+    const shown = await poll('output version', () => job(submitted.body.id), (j) => j.output.status !== undefined, 60_000);
+
+    // Assess
+    expect(defined.status).toBe(201);
+    expect(shown).toMatchObject({ status: 'succeeded', output: { version: 1, status: 'FAILED', reason: expect.stringContaining("declared column 'score' missing from the file") } });
   }, 180_000);
 });
