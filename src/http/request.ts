@@ -38,9 +38,11 @@ export function singleHeader(event: Pick<APIGatewayProxyEvent, 'headers' | 'mult
  * messages that quote it (a value that is not UTF-8 is shown as received).
  */
 export function headerText(value: string): string {
-  if (!/[\x80-\xff]/.test(value) || /[^\x00-\xff]/.test(value)) return value;
+  const bytes = Buffer.from(value, 'latin1');
+  // Plain ASCII needs no decoding; a character beyond Latin-1 means the value was decoded already.
+  if (!/[\x80-\xff]/.test(value) || bytes.toString('latin1') !== value) return value;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'latin1'));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return value;
   }
