@@ -104,6 +104,7 @@ describe('runAsyncRequest', () => {
     const outcome = await runAsyncRequest(deps(new InvalidRequestError('input x: expected shape [1, 4]'), 'run'), id, 1);
     expect(outcome).toMatchObject({ kind: 'failed', deadLetter: false });
     expect(await store.get(id)).toMatchObject({ status: 'failed', answeredBy: { version: 2, backend: 'lambda' } });
+    expect(events.at(-1)).toMatchObject({ type: 'AsyncInferenceFailed', requestId: id, version: 2 });
   });
 
   it('serves an uploaded input that is still the object it was accepted with', async () => {
@@ -140,6 +141,27 @@ describe('runAsyncRequest', () => {
     // Assess
     expect(mocked.commandCalls(GetObjectCommand)[0]!.args[0].input).toMatchObject({ IfMatch: etag });
     expect(outcome).toMatchObject({ kind: 'failed', reason: `the uploaded input changed after the request was accepted (ETag ${etag}, now "0123"); upload it again and resubmit`, deadLetter: false });
+  });
+
+  it.each([
+    ['was replaced meanwhile: refused at once, naming the change', '"0123"', { kind: 'failed', deadLetter: false }, /^the uploaded input changed after the request was accepted/],
+    ['is unchanged: retried, the reason naming the cause', undefined, { kind: 'retry' }, /^lake is temporarily unavailable; retry after 1 s \(Error: aborted\)$/],
+  ])('tells a read cut short because its upload %s', async (_, etagNow, expected, reason) => {
+    // Prepare: s3rver rewrites an object in place, so a GET during a PUT to the same key is cut
+    // short (ECONNRESET "aborted", a transient failure); the store's current ETag tells why.
+    const { id, etag } = await queuedUpload(JSON.stringify(IRIS));
+    const s3 = new S3Client({ region: 'us-east-1' });
+    const mocked = mockClient(s3);
+    mocked.on(GetObjectCommand).rejects(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    mocked.on(HeadObjectCommand).resolves({ ETag: etagNow ?? etag });
+
+    // Act
+    const outcome = await runAsyncRequest({ ...deps(), s3 }, id, 1);
+
+    // Assess
+    expect(outcome).toMatchObject(expected);
+    const stored = await store.get(id);
+    expect(stored?.error ?? stored?.lastError).toMatch(reason);
   });
 
   it('refuses an uploaded input deleted after the request was accepted the same way', async () => {

@@ -187,7 +187,14 @@ export async function runAsyncRequest(deps: RunAsyncDeps, id: string, receiveCou
     }
     const final = refused ? reason : `failed ${receiveCount} times; last failure: ${reason}`;
     if (await deps.store.fail(id, final, servedBy)) {
-      await deps.events.publish({ type: 'AsyncInferenceFailed', requestId: id, model: request.model, reason: final, attempts: request.attempts });
+      await deps.events.publish({
+        type: 'AsyncInferenceFailed',
+        requestId: id,
+        model: request.model,
+        reason: final,
+        attempts: request.attempts,
+        ...(servedBy === undefined ? {} : { version: servedBy.version }),
+      });
     }
     return { kind: 'failed', reason: final, deadLetter: !refused };
   }
