@@ -22,4 +22,6 @@ export type AsyncInferenceEvent =
       readonly model: string;
       readonly reason: string;
       readonly attempts: number;
+      /** The version the request failed on, when one took it. @default - none did (e.g. the model could not be resolved) */
+      readonly version?: number;
     });

@@ -26,6 +26,12 @@ export interface AsyncInput {
   /** The lake key: `predictions/async/inputs/<id>` (sent inline) or `predictions/async/uploads/<id>` (uploaded). */
   readonly key: string;
   readonly sizeBytes: number;
+  /**
+   * The uploaded object's ETag when the request was accepted: the input is pinned to it (the
+   * presigned URL stays valid after the 202), and a request whose upload changed fails.
+   * @default - an inline input (the platform wrote it, under the request's own key)
+   */
+  readonly etag?: string;
   /** The request's `Content-Type`. @default - JSON */
   readonly contentType?: string;
   /** The request's `Inference-Header-Content-Length` (binary tensor data extension). @default - none: a JSON body */
@@ -65,6 +71,7 @@ export interface AsyncRequest {
   readonly finishedAt?: string;
   /** Attempts started (deliveries of its message that claimed it). */
   readonly attempts: number;
+  /** The version that answered; for a failed request, the version that was serving it when it failed, when one was. */
   readonly answeredBy?: AnsweredBy;
   readonly result?: AsyncResult;
   /** Why a failed request failed. */

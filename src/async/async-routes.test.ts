@@ -79,6 +79,20 @@ describe('async routes', () => {
     expect(sent).toEqual([]);
   });
 
+  it('quotes a non-ASCII Idempotency-Key as the client wrote it (header bytes arrive as Latin-1)', async () => {
+    await expect(submit({ 'idempotency-key': Buffer.from('clé', 'utf8').toString('latin1') })).rejects.toThrow("idempotency-key must be 1-255 visible ASCII characters (a UUID, say), got 'clé'");
+  });
+
+  it('refuses two Idempotency-Key headers rather than using the last, queueing nothing', async () => {
+    // Prepare: API Gateway keeps the last of repeated headers in `headers`, all of them in `multiValueHeaders`.
+    const event = apiEvent({ method: 'POST', resource: '/v2/models/{name}/infer', pathParameters: { name: 'iris' }, headers: { prefer: 'respond-async', 'idempotency-key': 'x2' }, body: IRIS });
+    const twice = { ...event, multiValueHeaders: { ...event.multiValueHeaders, 'idempotency-key': ['x1', 'x2'] } };
+
+    // Act, Assess
+    await expect(api.submit(twice, { model: 'iris' }, () => {})).rejects.toThrow("idempotency-key was sent 2 times ('x1', 'x2'); send it once");
+    expect(sent).toEqual([]);
+  });
+
   it('carries a JSON result of up to 256 KB inline, and links a larger or binary one', async () => {
     // Prepare
     const small = Buffer.from(JSON.stringify({ outputs: [{ name: 'y', data: 'x'.repeat(INLINE_RESULT_MAX_BYTES - 40) }] }));
@@ -135,6 +149,37 @@ describe('async routes', () => {
     ])('is refused at submission when %s, queueing nothing', async (_, headers, message) => {
       await expect(submitUploaded(await uploaded(Buffer.from('{}  ')), headers)).rejects.toThrow(message);
       expect(sent).toEqual([]);
+    });
+
+    it.each([
+      ['declared JSON in another charset', { 'content-type': 'application/json; charset=iso-8859-1' }, "charset 'iso-8859-1' is not supported; send an uploaded input as UTF-8"],
+    ])('is refused with 415 at submission when %s, as an inline body would be', async (_, headers, message) => {
+      await expect(submitUploaded(await uploaded(Buffer.from('{}')), headers)).rejects.toMatchObject({ statusCode: 415, message: expect.stringContaining(message) });
+      expect(sent).toEqual([]);
+    });
+
+    it.each([
+      ['in another charset', { ContentType: 'application/json; charset=iso-8859-1' }, "charset 'iso-8859-1' is not supported; send the upload (the PUT to its uploadUrl) as UTF-8"],
+      ['compressed', { ContentEncoding: 'gzip' }, "Content-Encoding 'gzip' is not supported; send the upload (the PUT to its uploadUrl) uncompressed"],
+    ])('is refused with 415 at submission when it was uploaded %s', async (_, metadata, message) => {
+      const key = `predictions/async/uploads/${randomUUID()}`;
+      await env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: key, Body: '{}', ...metadata }));
+      await expect(submitUploaded(`s3://${env.resources.bucketName}/${key}`, { 'content-type': 'application/json' })).rejects.toMatchObject({ statusCode: 415, message: expect.stringContaining(message) });
+      expect(sent).toEqual([]);
+    });
+
+    it('is pinned to its ETag, and an Idempotency-Key resubmission after the upload changed is another request (409), not the old one', async () => {
+      // Prepare
+      const ref = await uploaded(Buffer.from(JSON.stringify(IRIS)));
+      const headers = { 'content-type': 'application/json', 'idempotency-key': `up-${randomUUID()}` };
+      const first = JSON.parse((await submitUploaded(ref, headers)).body) as { id: string };
+      const again = JSON.parse((await submitUploaded(ref, headers)).body) as { id: string };
+      await env.s3.send(new PutObjectCommand({ Bucket: env.resources.bucketName, Key: ref.slice(`s3://${env.resources.bucketName}/`.length), Body: '{"inputs":[]}' }));
+
+      // Act, Assess
+      await expect(submitUploaded(ref, headers)).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('was already used for a different async request') });
+      expect(again.id).toBe(first.id);
+      expect((await store.get(first.id))?.input.etag).toMatch(/^"[0-9a-f]{32}"$/);
     });
 
     it('is refused at submission when empty', async () => {

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { callDependency } from '../aws/dependency-errors.js';
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../http/errors.js';
-import { header, isBinaryBody, isJsonContentType, parseNoBody } from '../http/request.js';
+import { checkJsonEncoding, header, headerText, isBinaryBody, isJsonContentType, parseNoBody, singleHeader } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { declaredHeaderLength } from '../inference/binary-infer.js';
@@ -20,22 +20,24 @@ import { BINARY_MEDIA_TYPES } from '../../topology/limits.js';
 import { inputKey, inputRefOf, isAsyncId, uploadIdOf, uploadKey } from './async-keys.js';
 import { expiresAtFor, statusAt, type AsyncInput, type AsyncRequest } from './async-request.js';
 import type { AsyncRequestStore } from './async-store.js';
-import { RESPOND_ASYNC } from '../http/prefer.js';
+import { INPUT_LOCATION_HEADER, RESPOND_ASYNC } from '../http/prefer.js';
 
-/** Request header naming an uploaded input (the `inputRef` of `POST /v2/async/uploads`), as SageMaker's InputLocation. */
-export const INPUT_LOCATION_HEADER = 'x-input-location';
 /** Request header of an idempotent submission: the same key and request answer the same request id. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
 /** Longest `Idempotency-Key` taken (as Stripe's API takes). */
 export const IDEMPOTENCY_KEY_MAX_CHARS = 255;
 
-/** The request's `Idempotency-Key`: 1–255 visible ASCII characters (400 otherwise: an empty key would be shared by every client that sends one). */
+/**
+ * The request's `Idempotency-Key`: sent once (400 for two: which one would count?), 1–255 visible
+ * ASCII characters (400 otherwise: an empty key would be shared by every client that sends one),
+ * quoted in the refusal as the client wrote it.
+ */
 function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {
-  const key = header(event, IDEMPOTENCY_KEY_HEADER);
+  const key = singleHeader(event, IDEMPOTENCY_KEY_HEADER);
   if (key === undefined) return undefined;
   if (key.length > IDEMPOTENCY_KEY_MAX_CHARS || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new InvalidRequestError(`${IDEMPOTENCY_KEY_HEADER} must be 1-${IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters (a UUID, say), got ${key === '' ? 'an empty value' : quote(key)}`);
+    throw new InvalidRequestError(`${IDEMPOTENCY_KEY_HEADER} must be 1-${IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters (a UUID, say), got ${key === '' ? 'an empty value' : quote(headerText(key))}`);
   }
   return key;
 }
@@ -72,6 +74,13 @@ const statusPath = (id: string): string => `/v2/async/${id}`;
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
+/** What the submission learnt of an uploaded object: where it is, and the version of it the request is pinned to. */
+type UploadedObject = Required<Pick<AsyncInput, 'key' | 'sizeBytes' | 'etag'>> & {
+  /** The object's own `Content-Type` and `Content-Encoding`, as it was uploaded. */
+  readonly contentType?: string;
+  readonly contentEncoding?: string;
+};
+
 /** The body bytes of an event (API Gateway passes binary media types base64-encoded). */
 const bodyBytes = (event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer => Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
 
@@ -80,7 +89,7 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
   const now = deps.now ?? Date.now;
 
   /** An uploaded input named by `ref`: checked to be one of ours, present, and within {@link MAX_UPLOAD_BYTES}. */
-  const uploadedInput = async (ref: string): Promise<Pick<AsyncInput, 'key' | 'sizeBytes'>> => {
+  const uploadedInput = async (ref: string): Promise<UploadedObject> => {
     const id = uploadIdOf(deps.lakeBucket, ref.trim());
     if (id === undefined) {
       throw new InvalidRequestError(`${INPUT_LOCATION_HEADER} must be an inputRef from POST /v2/async/uploads (s3://${deps.lakeBucket}/predictions/async/uploads/<id>), got ${quote(ref)}`);
@@ -95,25 +104,31 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
     const sizeBytes = head.ContentLength ?? 0;
     if (sizeBytes > MAX_UPLOAD_BYTES) throw new PayloadTooLargeError(MAX_UPLOAD_BYTES, sizeBytes, 'an uploaded input may be 1 GiB at most: split it into several requests');
     if (sizeBytes === 0) throw new InvalidRequestError(`the object uploaded to ${quote(ref)} is empty`);
-    return { key, sizeBytes };
+    if (head.ETag === undefined) throw new Error(`the lake answered no ETag for ${key}`);
+    return {
+      key,
+      sizeBytes,
+      etag: head.ETag,
+      ...(head.ContentType === undefined ? {} : { contentType: head.ContentType }),
+      ...(head.ContentEncoding === undefined ? {} : { contentEncoding: head.ContentEncoding }),
+    };
   };
 
   /**
    * The headers that describe an uploaded input, held to the rules of an inline body now (415/400),
-   * not when the request runs: JSON or a binary media type, no content coding, and an
-   * `Inference-Header-Content-Length` within the object.
+   * not when the request runs: JSON or a binary media type, JSON as UTF-8 (the inline body's check,
+   * `checkJsonEncoding`), no content coding, and an `Inference-Header-Content-Length` within the
+   * object. The object's own metadata (what its PUT said) is held to the same charset and coding rules.
    */
-  const checkUploadEncoding = (event: APIGatewayProxyEvent, sizeBytes: number): void => {
+  const checkUploadEncoding = (event: APIGatewayProxyEvent, object: UploadedObject): void => {
     const contentType = header(event, 'content-type');
-    const coding = header(event, 'content-encoding')?.trim().toLowerCase();
-    if (coding !== undefined && coding !== '' && coding !== 'identity') {
-      throw new UnsupportedMediaTypeError(contentType, `Content-Encoding ${quote(coding)} is not supported for an uploaded input; upload it uncompressed`);
-    }
+    checkJsonEncoding(contentType, header(event, 'content-encoding'), 'an uploaded input');
+    checkJsonEncoding(object.contentType, object.contentEncoding, 'the upload (the PUT to its uploadUrl)');
     if (!isBinaryBody(event) && (contentType === undefined || !isJsonContentType(contentType))) {
       throw new UnsupportedMediaTypeError(contentType, `content-type must describe the uploaded input: application/json, or ${BINARY_MEDIA_TYPES.join(' or ')} for binary tensors; got ${contentType === undefined ? 'none' : quote(contentType)}`);
     }
     const headerLength = header(event, INFERENCE_HEADER_CONTENT_LENGTH);
-    if (headerLength !== undefined) declaredHeaderLength(headerLength, sizeBytes);
+    if (headerLength !== undefined) declaredHeaderLength(headerLength, object.sizeBytes);
   };
 
   const accepted = (request: AsyncRequest): APIGatewayProxyResult =>
@@ -127,21 +142,24 @@ export function createAsyncApi(deps: AsyncApiDeps): AsyncApi {
     const ref = header(event, INPUT_LOCATION_HEADER);
     const encoding = { contentType: header(event, 'content-type'), headerLength: header(event, INFERENCE_HEADER_CONTENT_LENGTH) };
     let inline: Buffer | undefined;
-    let uploaded: Pick<AsyncInput, 'key' | 'sizeBytes'> | undefined;
+    let uploaded: Pick<AsyncInput, 'key' | 'sizeBytes' | 'etag'> | undefined;
     if (ref === undefined) {
       checkInline();
       inline = bodyBytes(event);
     } else {
       if ((event.body ?? '') !== '') throw new InvalidRequestError(`a request naming its input in ${INPUT_LOCATION_HEADER} has no body: its input is the uploaded object`);
-      uploaded = await uploadedInput(ref);
-      checkUploadEncoding(event, uploaded.sizeBytes);
+      const object = await uploadedInput(ref);
+      checkUploadEncoding(event, object);
+      uploaded = { key: object.key, sizeBytes: object.sizeBytes, etag: object.etag };
     }
     const createdAt = now();
     const expiresAt = expiresAtFor(createdAt);
     let id: string = randomUUID();
     const key = idempotencyKeyOf(event);
     if (key !== undefined) {
-      const fingerprint = sha256(JSON.stringify({ ...target, ...encoding, input: uploaded?.key ?? sha256(inline!) }));
+      // An upload counts by its content (the ETag the request is pinned to), not its key: the same
+      // key re-uploaded with other data is another request.
+      const fingerprint = sha256(JSON.stringify({ ...target, ...encoding, input: uploaded === undefined ? sha256(inline!) : [uploaded.key, uploaded.etag] }));
       const claim = await deps.store.claimKey({ key, fingerprint }, id, expiresAt);
       if (claim.existing !== undefined) return accepted(claim.existing);
       id = claim.id;

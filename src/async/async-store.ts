@@ -141,9 +141,11 @@ export class AsyncRequestStore {
     });
   }
 
-  /** Ends an unfinished request as failed with `reason`; `false` if it had already finished. */
-  fail(id: string, reason: string): Promise<boolean> {
-    return this.finish(id, 'SET #status = :to, finishedAt = :at, #error = :reason', { ':to': 'failed', ':reason': reason });
+  /** Ends an unfinished request as failed with `reason` (and the version it failed on, when one took it); `false` if it had already finished. */
+  fail(id: string, reason: string, answeredBy?: AnsweredBy): Promise<boolean> {
+    return answeredBy === undefined
+      ? this.finish(id, 'SET #status = :to, finishedAt = :at, #error = :reason', { ':to': 'failed', ':reason': reason })
+      : this.finish(id, 'SET #status = :to, finishedAt = :at, #error = :reason, answeredBy = :by', { ':to': 'failed', ':reason': reason, ':by': answeredBy });
   }
 
   /** Records why an attempt failed (the request stays running, and its message is retried); `false` if it had finished meanwhile. */

@@ -7,6 +7,12 @@
 export const RESPOND_ASYNC = 'respond-async';
 
 /**
+ * Request header naming an uploaded input (the `inputRef` of `POST /v2/async/uploads`), as
+ * SageMaker's InputLocation: an async input, so a request that names one must prefer `respond-async`.
+ */
+export const INPUT_LOCATION_HEADER = 'x-input-location';
+
+/**
  * Whether a `Prefer` header value holds `respond-async` (among other preferences, any case).
  * The preference takes no value (RFC 7240 §4.1), and an empty one counts as none (§2); with any
  * other value (`respond-async=false`) it is a preference this server does not know, so it is

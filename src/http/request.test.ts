@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { InvalidRequestError, RevisionMismatchError } from '../errors.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { parseWith } from '../validation/strict-parse.js';
-import { expectedRevision, header, parseBody, parseJsonBody, readBinaryBody, requiredRevision } from './request.js';
+import { expectedRevision, header, headerText, parseBody, parseJsonBody, readBinaryBody, requiredRevision, singleHeader } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false, headers: Record<string, string> = {}) => ({
   headers: { ...headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
@@ -29,7 +29,7 @@ describe('parseJsonBody', () => {
     expect(() => parseJsonBody(event('{}', 'application/json; charset=utf-16'))).toThrowError(UnsupportedMediaTypeError);
     expect(() => parseJsonBody(event('{}', 'application/json; charset=UTF-16'))).toThrowError("charset 'utf-16' is not supported; send the JSON body as UTF-8 (charset=utf-8, or no charset)");
     expect(() => parseJsonBody(event('\u001f\u008b', 'application/json', false, { 'content-encoding': 'gzip' }))).toThrowError(
-      "Content-Encoding 'gzip' is not supported; send the body uncompressed (identity)",
+      "Content-Encoding 'gzip' is not supported; send the JSON body uncompressed (identity)",
     );
   });
 
@@ -218,5 +218,33 @@ describe('readBinaryBody', () => {
     for (const isBase64Encoded of [true, false]) {
       expect(() => readBinaryBody(event(new Uint8Array(0), isBase64Encoded), 'a binary inference request')).toThrowError('a binary inference request has an empty body');
     }
+  });
+});
+
+describe('singleHeader', () => {
+  const withHeaders = (multi: Record<string, string[]>) => ({
+    headers: Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1)!])),
+    multiValueHeaders: multi,
+  });
+
+  it('gives the value of a header sent once, under any casing', () => {
+    expect(singleHeader(withHeaders({ 'Idempotency-Key': ['k1'] }), 'idempotency-key')).toBe('k1');
+    expect(singleHeader(withHeaders({}), 'idempotency-key')).toBeUndefined();
+  });
+
+  it('answers 400 for a header sent twice (API Gateway keeps only the last in headers), also under two casings', () => {
+    expect(() => singleHeader(withHeaders({ 'idempotency-key': ['x1', 'x2'] }), 'idempotency-key')).toThrowError("idempotency-key was sent 2 times ('x1', 'x2'); send it once");
+    expect(() => singleHeader(withHeaders({ 'Idempotency-Key': ['x1'], 'idempotency-key': ['x2'] }), 'idempotency-key')).toThrowError(InvalidRequestError);
+  });
+});
+
+describe('headerText', () => {
+  it('decodes a value that arrived as Latin-1 characters of UTF-8 bytes back to what the client wrote', () => {
+    expect(headerText(Buffer.from('clé', 'utf8').toString('latin1'))).toBe('clé');
+    expect(headerText('plain')).toBe('plain');
+  });
+
+  it('shows a value that is not UTF-8 as received', () => {
+    expect(headerText('caf\xe9')).toBe('caf\xe9');
   });
 });

@@ -4,7 +4,7 @@ import '../validation/zod.js';
 import { isBinaryMediaType } from '../../topology/binary-media-types.js';
 import { BINARY_MEDIA_TYPES, MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { InvalidRequestError, quote, RevisionMismatchError } from '../errors.js';
-import { parseOwnJson } from '../validation/own-json.js';
+import { parseOwnJson, refuseByteOrderMark } from '../validation/own-json.js';
 import { parseWith } from '../validation/strict-parse.js';
 import { loneSurrogate } from '../validation/unicode.js';
 import { PayloadTooLargeError, PreconditionRequiredError, UnsupportedMediaTypeError } from './errors.js';
@@ -16,6 +16,36 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
     if (key.toLowerCase() === wanted && value !== undefined) return value;
   }
   return undefined;
+}
+
+/**
+ * A header that must be sent once: its value, or 400 when the request carries it more than once
+ * (API Gateway's `headers` keeps only the last of repeated headers; `multiValueHeaders` has them
+ * all, under each casing the client used).
+ */
+export function singleHeader(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  const values = Object.entries(event.multiValueHeaders ?? {}).flatMap(([key, list]) => (key.toLowerCase() === wanted ? (list ?? []) : []));
+  if (values.length > 1) {
+    throw new InvalidRequestError(`${name} was sent ${values.length} times (${values.map((value) => quote(headerText(value))).join(', ')}); send it once`);
+  }
+  return header(event, name);
+}
+
+/**
+ * A header value as the client wrote it: header bytes reach the function one character per byte
+ * (Latin-1), so a value sent as UTF-8 (`clé`) reads as mojibake (`clÃ©`); decoded back here for
+ * messages that quote it (a value that is not UTF-8 is shown as received).
+ */
+export function headerText(value: string): string {
+  const bytes = Buffer.from(value, 'latin1');
+  // Plain ASCII needs no decoding; a character beyond Latin-1 means the value was decoded already.
+  if (!/[\x80-\xff]/.test(value) || bytes.toString('latin1') !== value) return value;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return value;
+  }
 }
 
 /** Whether a content type denotes JSON (`application/json`, `application/x+json`, with parameters). */
@@ -31,29 +61,31 @@ function charsetOf(contentType: string): string | undefined {
 }
 
 /**
- * Checks how the body is encoded before reading it (RFC 9110 §15.5.16: a content coding or a
+ * Checks how a JSON body is encoded before reading it (RFC 9110 §15.5.16: a content coding or a
  * media-type parameter the server does not support is a 415): JSON is exchanged as UTF-8
  * (RFC 8259 §8.1), so a `charset` other than UTF-8 and any `Content-Encoding` but `identity`
- * are refused, naming what was sent.
+ * are refused, naming what was sent. `what` names the body in the messages (an uploaded input
+ * is held to the same rules as a request body).
  */
-function checkEncoding(event: Pick<APIGatewayProxyEvent, 'headers'>, contentType: string): void {
-  const charset = charsetOf(contentType);
+export function checkJsonEncoding(contentType: string | undefined, contentEncoding: string | undefined, what = 'the JSON body'): void {
+  const charset = contentType === undefined ? undefined : charsetOf(contentType);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new UnsupportedMediaTypeError(contentType, `charset ${quote(charset)} is not supported; send the JSON body as UTF-8 (charset=utf-8, or no charset)`);
+    throw new UnsupportedMediaTypeError(contentType, `charset ${quote(charset)} is not supported; send ${what} as UTF-8 (charset=utf-8, or no charset)`);
   }
-  refuseContentCoding(event, contentType);
+  refuseContentCoding(contentType, contentEncoding, what);
 }
 
 /**
  * Refuses a body sent with a content coding (RFC 9110 §8.4): bodies are read as sent, so a
- * `Content-Encoding` other than `identity` would be read as data (gzip bytes as tensor values).
+ * `Content-Encoding` other than `identity` would be read as data (gzip bytes as JSON text or as
+ * tensor values). `what` names the body in the message.
  *
  * @throws UnsupportedMediaTypeError (415) naming the coding.
  */
-export function refuseContentCoding(event: Pick<APIGatewayProxyEvent, 'headers'>, contentType: string | undefined): void {
-  const coding = header(event, 'content-encoding')?.trim().toLowerCase();
+export function refuseContentCoding(contentType: string | undefined, contentEncoding: string | undefined, what: string): void {
+  const coding = contentEncoding?.trim().toLowerCase();
   if (coding !== undefined && coding !== '' && coding !== 'identity') {
-    throw new UnsupportedMediaTypeError(contentType, `Content-Encoding ${quote(coding)} is not supported; send the body uncompressed (identity)`);
+    throw new UnsupportedMediaTypeError(contentType, `Content-Encoding ${quote(coding)} is not supported; send ${what} uncompressed (identity)`);
   }
 }
 
@@ -117,7 +149,7 @@ export function readBinaryBody(
       `${what} must be sent with content-type ${BINARY_MEDIA_TYPES.join(' or ')} (the types API Gateway passes as bytes), got ${contentType === undefined ? 'none' : quote(contentType)}`,
     );
   }
-  refuseContentCoding(event, header(event, 'content-type'));
+  refuseContentCoding(header(event, 'content-type'), header(event, 'content-encoding'), 'the body');
   // Decoded where byte `alignedAt` (where tensor data starts) falls on an 8-byte boundary, so
   // tensors can be read in place rather than copied to align them.
   const text = event.body ?? '';
@@ -147,14 +179,12 @@ export function isBinaryBody(event: Pick<APIGatewayProxyEvent, 'headers'>): bool
 export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>, limitBytes = MAX_PAYLOAD_BYTES): unknown {
   const contentType = header(event, 'content-type');
   if (contentType === undefined || !isJsonContentType(contentType)) throw new UnsupportedMediaTypeError(contentType);
-  checkEncoding(event, contentType);
+  checkJsonEncoding(contentType, header(event, 'content-encoding'));
   const raw = event.isBase64Encoded && event.body !== null ? decodeUtf8(Buffer.from(event.body, 'base64')) : event.body;
   const size = raw === null ? 0 : Buffer.byteLength(raw, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(limitBytes, size);
   if (raw === null || /^\s*$/.test(raw)) throw new InvalidRequestError('request body is empty; expected a JSON object');
-  if (raw.startsWith('\uFEFF')) {
-    throw new InvalidRequestError('request body starts with a byte-order mark (U+FEFF); JSON sent over a network must not have one (RFC 8259 §8.1): remove it');
-  }
+  refuseByteOrderMark(raw, 'request body');
   try {
     return parseOwnJson(raw);
   } catch (error) {

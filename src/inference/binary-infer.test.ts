@@ -110,6 +110,7 @@ describe('binary tensors on the v2 infer route', () => {
     ['binary without Inference-Header-Content-Length', Buffer.from([1, 2, 3]), { 'content-type': 'application/octet-stream' }, true, 400, 'needs the Inference-Header-Content-Length header'],
     ['a header length beyond the body', Buffer.from('{}'), { 'content-type': 'application/octet-stream', 'Inference-Header-Content-Length': '99' }, true, 400, 'but the body has only 2 bytes'],
     ['a header that is not JSON', Buffer.from('{nope'), { 'content-type': 'application/octet-stream', 'Inference-Header-Content-Length': '5' }, true, 400, 'does not parse'],
+    ['a header that starts with a byte-order mark (as a JSON body with one is)', Buffer.from('\uFEFF{"inputs":[]}'), { 'content-type': 'application/octet-stream', 'Inference-Header-Content-Length': '16' }, true, 400, 'starts with a byte-order mark (U+FEFF)'],
     ['binary data sent as text (not application/octet-stream)', '{"inputs":[]}', { 'content-type': 'application/json', 'Inference-Header-Content-Length': '13' }, false, 415, 'must be sent with content-type application/octet-stream'],
     ['a raw binary body for a model with four inputs', Buffer.from(f32(1, 2, 3, 4)), { 'content-type': 'application/octet-stream', 'Inference-Header-Content-Length': '0', accept: 'application/octet-stream' }, true, 400, 'feeds a model with one input; this one has 4'],
   ])('refuses %s, saying so', async (_, body, headers, binary, status, message) => {

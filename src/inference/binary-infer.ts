@@ -15,7 +15,7 @@
  */
 import { InvalidRequestError, quote } from '../errors.js';
 import type { TensorSpec } from '../registry/types.js';
-import { parseOwnJson } from '../validation/own-json.js';
+import { parseOwnJson, refuseByteOrderMark } from '../validation/own-json.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
 import { numberToHalf, type V2TensorOutput } from './tensors.js';
 
@@ -42,10 +42,12 @@ export function declaredHeaderLength(value: string, bodyLength: number): number 
 export function splitBinaryBody(body: Uint8Array, headerLength: number): BinaryBody {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(0, headerLength));
+    // A byte-order mark is kept (not skipped) so that it is refused as in a JSON body.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body.subarray(0, headerLength));
   } catch {
     throw new InvalidRequestError(`the first ${headerLength} bytes (${INFERENCE_HEADER_CONTENT_LENGTH}) are not UTF-8 JSON`);
   }
+  refuseByteOrderMark(text, `the JSON inference header (the first ${headerLength} bytes, ${INFERENCE_HEADER_CONTENT_LENGTH})`);
   try {
     return { header: parseOwnJson(text), data: body.subarray(headerLength) };
   } catch (error) {

@@ -72,6 +72,18 @@ describe('predict routes with serving telemetry', () => {
     expect((JSON.parse(response.body) as { error: string }).error).toContain('an inference input this large goes through an upload: POST /v2/async/uploads');
   });
 
+  it('refuses x-input-location without Prefer: respond-async, saying the header names an async input', async () => {
+    // Prepare
+    const { send } = await dataPlane();
+
+    // Act
+    const response = await send({ method: 'POST', resource: '/v2/models/{name}/infer', pathParameters: { name: 'iris' }, headers: { 'x-input-location': 's3://lake/predictions/async/uploads/00000000-0000-4000-8000-000000000000' } });
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect((JSON.parse(response.body) as { error: string }).error).toMatch(/^x-input-location names an uploaded input, which is served asynchronously: send the request with "Prefer: respond-async"/);
+  });
+
   it('answers with the primary version and only hands a copy on: the caller never waits for the shadow version', async () => {
     // Prepare
     const { call, loaded, objects } = await dataPlane();

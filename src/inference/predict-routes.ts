@@ -14,7 +14,7 @@ import { fallsBack as isFallbackCase } from './backend-errors.js';
 import { createServing, markV2, type FallbackMark, type ServingDeps } from './serving.js';
 import { predict } from './v1-protocol.js';
 import { infer, INFERENCE_HEADER_CONTENT_LENGTH, modelMetadata, parseInferRequest, type InferRequest, type InferResponse } from './v2-protocol.js';
-import { prefersAsync } from '../http/prefer.js';
+import { INPUT_LOCATION_HEADER, prefersAsync, RESPOND_ASYNC } from '../http/prefer.js';
 import { binaryInferRequest, binaryOutputNames, encodeBinaryAnswer, rawInferRequest } from './binary-infer.js';
 
 /** Response header naming the model version that answered (for A/B attribution). */
@@ -180,6 +180,9 @@ export function createPredictRoutes(deps: PredictDeps, async?: AsyncSubmission):
       // loaded here); which version answers is decided when the request runs.
       await resolver.primary(target.model, selectorOf(version));
       return async.submit(event, target, () => void tooLargeForSync(() => inferRequestOf(event)));
+    }
+    if (header(event, INPUT_LOCATION_HEADER) !== undefined) {
+      throw new InvalidRequestError(`${INPUT_LOCATION_HEADER} names an uploaded input, which is served asynchronously: send the request with "Prefer: ${RESPOND_ASYNC}" (202, then poll its Location)`);
     }
     const { request, body } = tooLargeForSync(() => inferRequestOf(event));
     const asksBinary = request === undefined || request.parameters?.['binary_data_output'] === true || (request.outputs ?? []).some((o) => o.parameters?.['binary_data'] === true);

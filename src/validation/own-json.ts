@@ -3,6 +3,7 @@
  * JavaScript built-in (`constructor`, `toString`, `__proto__`) is an ordinary own property, never
  * something inherited, and reading a key that is absent gives `undefined`.
  */
+import { InvalidRequestError } from '../errors.js';
 
 /** Whether a value is a plain object (from JSON or an object literal), not an array or a class instance. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -63,4 +64,15 @@ export function parseOwnJson(text: string): unknown {
     }
   }
   return root;
+}
+
+/**
+ * 400 for JSON text that starts with a byte-order mark, which RFC 8259 §8.1 forbids senders to
+ * add: every JSON a request carries (a body, the JSON header of a binary request) is held to it
+ * alike. `what` names the text in the message.
+ */
+export function refuseByteOrderMark(text: string, what: string): void {
+  if (text.startsWith('\uFEFF')) {
+    throw new InvalidRequestError(`${what} starts with a byte-order mark (U+FEFF); JSON sent over a network must not have one (RFC 8259 §8.1): remove it`);
+  }
 }

@@ -9,6 +9,7 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readFile, mkdtemp } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +146,75 @@ describe('async inference through the local cloud', { timeout: 90_000 }, () => {
     expect(done.status).toBe('failed');
     expect(done.attempts).toBe(1);
     expect(done.error).toMatch(/nope/);
+    // The version was resolved before the model refused: the failed status names it.
+    expect(done.modelVersion).toBe('1');
+  });
+
+  it('pins an uploaded input at submission: replaced after the 202, it never answers for the new data, and a replay under the same key is a 409', async () => {
+    // Prepare: 176 images uploaded, the request accepted, then 1 image PUT to the same (still valid) URL.
+    const image = 3 * 64 * 64 * 4;
+    const binary = { 'content-type': 'application/octet-stream', 'inference-header-content-length': '0' };
+    const upload = await api.request<{ uploadUrl: string; inputRef: string }>('POST', '/v2/async/uploads');
+    expect((await fetch(upload.body.uploadUrl, { method: 'PUT', body: new Uint8Array(176 * image).fill(1) })).status).toBe(200);
+    const headers = { ...ASYNC, ...binary, 'x-input-location': upload.body.inputRef, 'idempotency-key': 'pinned-1' };
+    const accepted = await api.request<{ id: string }>('POST', '/v2/models/vision/versions/1/infer', undefined, headers);
+
+    // Act
+    expect((await fetch(upload.body.uploadUrl, { method: 'PUT', body: new Uint8Array(image).fill(2) })).status).toBe(200);
+    const replay = await api.request<{ error: string }>('POST', '/v2/models/vision/versions/1/infer', undefined, headers);
+    const done = await settled(`/v2/async/${accepted.body.id}`);
+
+    // Assess: answered for the data it was accepted with (read before the PUT), or refused at once saying why; never for the new data.
+    expect(accepted.status).toBe(202);
+    expect(replay.status).toBe(409);
+    expect(replay.body.error).toContain("Idempotency-Key 'pinned-1' was already used for a different async request");
+    if (done.status === 'succeeded') {
+      const result = new Uint8Array(await (await fetch(done.resultUrl!)).arrayBuffer());
+      const header = JSON.parse(new TextDecoder().decode(result.subarray(0, done.resultHeaderLength))) as { outputs: Array<{ shape: number[] }> };
+      expect(header.outputs[0]!.shape).toEqual([176, 10]);
+    } else {
+      expect(done, JSON.stringify(done)).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(done.error).toMatch(/^the uploaded input changed after the request was accepted \(ETag "[0-9a-f]+", now "[0-9a-f]+"\); upload it again and resubmit$/);
+    }
+  });
+
+  it('refuses an upload described in a charset other than UTF-8 with 415, as an inline body, queueing nothing', async () => {
+    const upload = await api.request<{ uploadUrl: string; inputRef: string }>('POST', '/v2/async/uploads');
+    await fetch(upload.body.uploadUrl, { method: 'PUT', body: JSON.stringify(IRIS) });
+    const latin1 = { 'content-type': 'application/json; charset=iso-8859-1' };
+    const uploaded = await api.request<{ error: string }>('POST', '/v2/models/iris/versions/1/infer', undefined, { ...ASYNC, ...latin1, 'x-input-location': upload.body.inputRef });
+    const inline = await fetch(`${cloud.baseUrl}/v2/models/iris/versions/1/infer`, { method: 'POST', headers: { 'x-api-key': cloud.apiKey, ...ASYNC, ...latin1 }, body: JSON.stringify(IRIS) });
+    expect([uploaded.status, inline.status]).toEqual([415, 415]);
+    expect(uploaded.body.error).toContain("charset 'iso-8859-1' is not supported");
+  });
+
+  it('answers x-input-location without Prefer: respond-async with a 400 naming the header', async () => {
+    const reply = await api.request<{ error: string }>('POST', '/v2/models/iris/versions/1/infer', undefined, { 'x-input-location': `s3://${cloud.resources.bucketName}/predictions/async/uploads/00000000-0000-4000-8000-000000000000` });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toContain('x-input-location names an uploaded input, which is served asynchronously: send the request with "Prefer: respond-async"');
+  });
+
+  it('refuses two Idempotency-Key headers (as curl -H twice sends them) with a 400, and quotes a non-ASCII key as sent', async () => {
+    const send = (keys: string[]) =>
+      new Promise<{ status: number; error: string }>((resolve, reject) => {
+        const url = new URL('/v2/models/iris/versions/1/infer', cloud.baseUrl);
+        const call = httpRequest(url, { method: 'POST' }, (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: response.statusCode!, error: (JSON.parse(text) as { error: string }).error }));
+        });
+        call.on('error', reject);
+        call.setHeader('x-api-key', cloud.apiKey);
+        call.setHeader('content-type', 'application/json');
+        call.setHeader('prefer', 'respond-async');
+        // Each key its own header line; a non-ASCII key travels as its UTF-8 bytes.
+        call.setHeader('idempotency-key', keys.map((key) => Buffer.from(key, 'utf8').toString('latin1')));
+        // A Buffer: with a string, Node writes the header block in the body's encoding (UTF-8), not byte for byte.
+        call.end(Buffer.from(JSON.stringify(IRIS)));
+      });
+    const twice = await send(['x1', 'x2']);
+    const accented = await send(['clé']);
+    expect(twice).toEqual({ status: 400, error: "idempotency-key was sent 2 times ('x1', 'x2'); send it once" });
+    expect(accented).toEqual({ status: 400, error: "idempotency-key must be 1-255 visible ASCII characters (a UUID, say), got 'clé'" });
   });
 
   it('dead-letters a poison request after its receives, and its status names the reason', async () => {
