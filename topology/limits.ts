@@ -11,7 +11,7 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
  * 413, by the local gateway's, and by API Gateway's own (a body over its 10 MB) in AWS.
  */
 export const LARGE_INPUT_ADVICE =
-  'an inference input this large goes through an upload: POST /v2/async/uploads, PUT the body to its uploadUrl, then send the infer request with "Prefer: respond-async" and x-input-location';
+  'an inference input this large goes through an upload: POST /v2/async/uploads, PUT the body to its uploadUrl, then send POST /v2/models/{name}/infer with "Prefer: respond-async" and x-input-location (KServe v1 :predict has no async form)';
 
 /** Largest request line and headers together: API Gateway's REST API quota (10,240 bytes); the local gateway applies it too. */
 export const MAX_REQUEST_HEADER_BYTES = 10_240;

@@ -83,16 +83,6 @@ describe('async routes', () => {
     await expect(submit({ 'idempotency-key': Buffer.from('clé', 'utf8').toString('latin1') })).rejects.toThrow("idempotency-key must be 1-255 visible ASCII characters (a UUID, say), got 'clé'");
   });
 
-  it('refuses two Idempotency-Key headers rather than using the last, queueing nothing', async () => {
-    // Prepare: API Gateway keeps the last of repeated headers in `headers`, all of them in `multiValueHeaders`.
-    const event = apiEvent({ method: 'POST', resource: '/v2/models/{name}/infer', pathParameters: { name: 'iris' }, headers: { prefer: 'respond-async', 'idempotency-key': 'x2' }, body: IRIS });
-    const twice = { ...event, multiValueHeaders: { ...event.multiValueHeaders, 'idempotency-key': ['x1', 'x2'] } };
-
-    // Act, Assess
-    await expect(api.submit(twice, { model: 'iris' }, () => {})).rejects.toThrow("idempotency-key was sent 2 times ('x1', 'x2'); send it once");
-    expect(sent).toEqual([]);
-  });
-
   it('carries a JSON result of up to 256 KB inline, and links a larger or binary one', async () => {
     // Prepare
     const small = Buffer.from(JSON.stringify({ outputs: [{ name: 'y', data: 'x'.repeat(INLINE_RESULT_MAX_BYTES - 40) }] }));

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { callDependency } from '../aws/dependency-errors.js';
 import { InvalidRequestError, NotFoundError, quote } from '../errors.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../http/errors.js';
-import { checkJsonEncoding, header, headerText, isBinaryBody, isJsonContentType, parseNoBody, singleHeader } from '../http/request.js';
+import { checkJsonEncoding, header, headerText, isBinaryBody, isJsonContentType, parseNoBody } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { pathParam, type RouteTable } from '../http/router.js';
 import { declaredHeaderLength } from '../inference/binary-infer.js';
@@ -34,7 +34,7 @@ export const IDEMPOTENCY_KEY_MAX_CHARS = 255;
  * quoted in the refusal as the client wrote it.
  */
 function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {
-  const key = singleHeader(event, IDEMPOTENCY_KEY_HEADER);
+  const key = header(event, IDEMPOTENCY_KEY_HEADER);
   if (key === undefined) return undefined;
   if (key.length > IDEMPOTENCY_KEY_MAX_CHARS || !/^[\x21-\x7e]+$/.test(key)) {
     throw new InvalidRequestError(`${IDEMPOTENCY_KEY_HEADER} must be 1-${IDEMPOTENCY_KEY_MAX_CHARS} visible ASCII characters (a UUID, say), got ${key === '' ? 'an empty value' : quote(headerText(key))}`);

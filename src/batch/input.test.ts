@@ -3,6 +3,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulators, type TestEmulators } from '../../test/support/emulators.js';
 import { planInput, readChunk } from './input.js';
+import { InvalidRequestError } from '../errors.js';
 import { InputChangedError } from './pinned-object.js';
 
 let env: TestEmulators;
@@ -39,5 +40,23 @@ describe('readChunk on s3rver', () => {
     expect(before.columns.get('id')?.[0]).toBe('a100');
     await expect(after).rejects.toThrow(InputChangedError);
     await expect(after).rejects.toThrow(`input 'raw/d/in.parquet' changed after the job was planned (ETag ${plan.object.etag} then, "`);
+  });
+});
+
+describe('readChunk of corrupt Parquet pages', () => {
+  it('refuses rows whose pages do not decode (the footer intact): a refusal, which a redelivery would meet again', async () => {
+    // Prepare: the data pages overwritten, the footer (its length and magic at the end) kept.
+    const bytes = parquet(300, 'c');
+    const footer = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 8, true);
+    bytes.fill(0xff, 8, bytes.length - footer - 8);
+    await put('raw/d/corrupt.parquet', bytes);
+    const plan = await planInput(env.s3, env.resources.bucketName, 'raw/d/corrupt.parquet', 100);
+
+    // Act
+    const read = readChunk(env.s3, env.resources.bucketName, plan.object, plan.chunks[0]!, undefined);
+
+    // Assess
+    await expect(read).rejects.toThrow(InvalidRequestError);
+    await expect(read).rejects.toThrow("rows 1-100 of input 'raw/d/corrupt.parquet' are not readable Parquet: ");
   });
 });

@@ -128,14 +128,21 @@ function fromParquet(value: unknown): unknown {
  */
 export async function readChunk(s3: S3Client, bucket: string, object: PinnedObject, chunk: BatchChunk, csv: CsvLayout | undefined): Promise<InputTable> {
   if (csv === undefined) {
-    const rows = await parquetReadObjects({ file: pinnedBuffer(s3, bucket, object), rowStart: chunk.start, rowEnd: chunk.end });
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await parquetReadObjects({ file: pinnedBuffer(s3, bucket, object), rowStart: chunk.start, rowEnd: chunk.end });
+    } catch (error) {
+      // Corrupt pages read the same on every delivery: a refusal of the chunk, not a failure to retry.
+      if (isParquetError(error)) throw new InvalidRequestError(`rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} of input ${quote(object.key)} are not readable Parquet: ${error.message}`);
+      throw error;
+    }
     return tableOfRecords(rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, fromParquet(value)]))));
   }
   if (chunk.end <= chunk.start) return { rows: 0, columns: new Map() };
   const text = new TextDecoder().decode(await readPinned(s3, bucket, object, chunk.start, chunk.end));
   const records = parseCsvRecords(text, csv.delimiter, csv.escape, true).filter((record) => !(record.length === 1 && record[0] === ''));
   const fields = csv.columns.length;
-  const malformed = records.flatMap((record, index) => (record.length === fields ? [] : [{ index, reason: `row has ${record.length} fields; the header has ${fields}` }]));
+  const malformed = records.flatMap((record, index) => (record.length === fields ? [] : [{ index, reason: `row has ${record.length} field${record.length === 1 ? '' : 's'}; the header has ${fields}` }]));
   const column = (at: number) => records.map((record) => (record[at] === undefined || record[at] === '' ? null : record[at]));
   return { rows: records.length, columns: new Map(csv.columns.map((name, at) => [name, column(at)])), ...(malformed.length === 0 ? {} : { malformed }) };
 }

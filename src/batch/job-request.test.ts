@@ -34,6 +34,14 @@ describe('resolveBatchJob', () => {
     await expect(resolved).rejects.toThrow("1204 UTF-8 bytes, over S3's 1024");
   });
 
+  it.each(['raw/./credit/credit.csv', 'raw/../models/credit/1/model.onnx', 'raw//credit.csv', 'raw/credit/..'])('refuses the key %s, whose path segments an emulator or tool would resolve', async (key) => {
+    // Act
+    const resolved = resolveBatchJob(undefined, { model: 'credit', input: { key } }, origin);
+
+    // Assess
+    await expect(resolved).rejects.toThrow("a key has no '.', '..' or empty path segment");
+  });
+
   it('takes a key of exactly 1,024 bytes', async () => {
     // Act
     const job = await resolveBatchJob(undefined, { model: 'credit', input: { key: `raw/${'x'.repeat(1020)}` } }, origin);

@@ -43,10 +43,17 @@ export type BatchJobRequest = z.infer<typeof batchJobRequestSchema>;
 /** The dataset a model's predictions go to unless the request names one. */
 export const defaultOutputDataset = (model: string): string => `${model}-predictions`;
 
-/** Checks a file key: in a zone jobs read, not a folder, and within S3's 1,024 UTF-8 bytes. */
+/**
+ * Checks a file key: in a zone jobs read, not a folder, within S3's 1,024 UTF-8 bytes, and with no
+ * `.`, `..` or empty path segment (S3 keeps them literally, but tools and emulators resolve them,
+ * so `raw/../models/…` would escape the zone and `raw/./credit/…` name the input's own dataset).
+ */
 function assertInputKey(key: string): string {
   const bytes = Buffer.byteLength(key);
   if (bytes > MAX_KEY_BYTES) throw new InvalidRequestError(`invalid input key ${quote(key)}: ${bytes} UTF-8 bytes, over S3's ${MAX_KEY_BYTES}`);
+  if (key.split('/').some((segment, i, all) => (segment === '' && i < all.length - 1) || segment === '.' || segment === '..')) {
+    throw new InvalidRequestError(`invalid input key ${quote(key)}: a key has no '.', '..' or empty path segment; name the file by its plain key`);
+  }
   if (!INPUT_PREFIXES.some((prefix) => key.startsWith(prefix)) || key.endsWith('/')) {
     throw new InvalidRequestError(`invalid input key ${quote(key)}: name a file under ${INPUT_PREFIXES.join(', ')}`);
   }

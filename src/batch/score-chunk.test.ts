@@ -126,7 +126,7 @@ describe('scoreChunk on the emulators', () => {
     // Assess
     expect(result).toMatchObject({ kind: 'scored', rows: 2, rejected: 2 });
     expect(rejected).toEqual([
-      { row: 1, id: 'b', reason: 'row has 1 fields; the header has 2' },
+      { row: 1, id: 'b', reason: 'row has 1 field; the header has 2' },
       { row: 2, id: 'c', reason: 'row has 3 fields; the header has 2' },
     ]);
     expect(combined).toEqual([
@@ -145,7 +145,7 @@ describe('scoreChunk on the emulators', () => {
     const job = await store.get(id);
 
     // Assess
-    expect(job).toMatchObject({ status: 'failed', rowsScored: 0, rowsRejected: 2, reason: 'no row was scored: 2 row(s) rejected; the first rejected, row 0: row has 1 fields; the header has 2' });
+    expect(job).toMatchObject({ status: 'failed', rowsScored: 0, rowsRejected: 2, reason: 'no row was scored: 2 row(s) rejected; the first rejected, row 0: row has 1 field; the header has 2' });
     expect(job.output.key).toBeUndefined();
     await expect(env.s3.send(new HeadObjectCommand({ Bucket: env.resources.bucketName, Key: `raw/m-predictions/batch-${id}.jsonl` }))).rejects.toThrow();
   });

@@ -9,6 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Serving } from '../inference/serving.js';
 import { readChunk, tableOfRecords } from './input.js';
 import { InputChangedError } from './pinned-object.js';
+import { InvalidRequestError } from '../errors.js';
 import type { BatchJobStore, ChunkOutcome } from './job-store.js';
 import type { ChunkMessage } from './messages.js';
 import { combinedKey, contentTypeOf, encodeRejected, encodeTable, outputTable, partKey, putObject, readPart, rejectedPartKey } from './output.js';
@@ -63,15 +64,19 @@ export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, re
   const job = await deps.jobs.get(message.jobId);
   if (job.status !== 'running' || job.version === undefined || job.inputObject === undefined) return { kind: 'skipped', status: job.status };
   const { chunk } = message;
+  /** Records the chunk failed with `reason`, at once (a redelivery would read the same). */
+  const failChunk = async (reason: string): Promise<ChunkResult> => {
+    const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason });
+    await finishIfComplete(deps, after);
+    return { kind: 'failed', reason };
+  };
   let outcome: ChunkOutcome;
   try {
     const table = await readChunk(deps.s3, deps.lakeBucket, { key: job.input.key, ...job.inputObject }, chunk, job.csv);
     if (table.rows !== chunk.rows) {
       // Never a silent loss: the whole chunk fails with its row range, as a retry would read the same.
-      const reason = `rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} read as ${table.rows} records where planning counted ${chunk.rows}: a malformed record (e.g. an unterminated quote) in that range`;
-      const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason });
-      await finishIfComplete(deps, after);
-      return { kind: 'failed', reason };
+      const reason = `rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} read as ${table.rows} record${table.rows === 1 ? '' : 's'} where planning counted ${chunk.rows}: a malformed record (e.g. an unterminated quote) in that range`;
+      return await failChunk(reason);
     }
     const target = { model: job.model, version: String(job.version), routingKey: job.id, requestId: `${job.id}-${chunk.index}` };
     const scored = await scoreRows(deps.serving, target, job.features ?? [], table);
@@ -86,6 +91,10 @@ export async function scoreChunk(deps: ScoreChunkDeps, message: ChunkMessage, re
       // Every chunk would read the changed object: the job fails at once, and publishes nothing.
       await deps.jobs.fail(job.id, error.message);
       return { kind: 'failed', reason: error.message };
+    }
+    if (error instanceof InvalidRequestError) {
+      // Its input refused (unreadable rows): a redelivery would read the same, so the chunk fails now.
+      return failChunk(error.message);
     }
     if (receiveCount >= deps.maxReceives) {
       const { job: after } = await deps.jobs.completeChunk(job.id, { kind: 'failed', chunk: chunk.index, rows: chunk.rows, reason: (error as Error).message });

@@ -43,3 +43,19 @@ describe('createApiHandler: Lambda\'s response payload limit', () => {
     expect(response.body).toHaveLength(bodyBytes);
   });
 });
+
+describe('createApiHandler: repeated headers', () => {
+  it('refuses a request that repeats a header it must send once (400), before any route runs', async () => {
+    // Prepare: API Gateway keeps the last of repeated headers in `headers`, all of them in `multiValueHeaders`.
+    bodyBytes = 10;
+    const event = apiEvent({ method: 'GET', resource: '/big', headers: { 'content-encoding': 'identity' } });
+    const twice = { ...event, multiValueHeaders: { ...event.multiValueHeaders, 'content-encoding': ['gzip', 'identity'] } };
+
+    // Act
+    const response = (await handler(twice, lambdaContext)) as APIGatewayProxyResult;
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect((JSON.parse(response.body) as { error: string }).error).toBe("content-encoding was sent 2 times ('gzip', 'identity'); send it once");
+  });
+});

@@ -5,7 +5,7 @@ import type { Observability } from '../runtime/observability.js';
 import { withHandlerStack } from '../runtime/handler-stack.js';
 import { MAX_PAYLOAD_BYTES } from '../../topology/limits.js';
 import { ResponseTooLargeError } from './errors.js';
-import { header } from './request.js';
+import { header, refuseRepeatedHeaders } from './request.js';
 import { CORRELATION_HEADER, toErrorResponse } from './response.js';
 import { dispatch, type RouteTable } from './router.js';
 
@@ -21,7 +21,8 @@ export function correlationIdOf(event: APIGatewayProxyEvent, context: Pick<Conte
 export type ApiMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
 /**
- * Wraps a route table into a Lambda handler: dispatches on method and resource,
+ * Wraps a route table into a Lambda handler: refuses a request that repeats a header it must
+ * send once (400), dispatches on method and resource,
  * refuses a response over Lambda's payload limit (413 saying so, where Lambda would fail the
  * invocation), maps every error to HTTP in one place (`toErrorResponse`), and tags the
  * response with the correlation id; runs in the platform's handler stack (Powertools Logger
@@ -36,6 +37,7 @@ export function createApiHandler(
   const base = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const correlationId = correlationIdOf(event, context);
     try {
+      refuseRepeatedHeaders(event);
       const routed = await dispatch(routes, event);
       const response = { ...routed, headers: { ...routed.headers, [CORRELATION_HEADER]: correlationId } };
       const size = Buffer.byteLength(JSON.stringify(response));

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { InvalidRequestError, RevisionMismatchError } from '../errors.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { parseWith } from '../validation/strict-parse.js';
-import { expectedRevision, header, headerText, parseBody, parseJsonBody, readBinaryBody, requiredRevision, singleHeader } from './request.js';
+import { expectedRevision, header, headerText, parseBody, parseJsonBody, readBinaryBody, refuseRepeatedHeaders, requiredRevision } from './request.js';
 
 const event = (body: string | null, contentType?: string, isBase64Encoded = false, headers: Record<string, string> = {}) => ({
   headers: { ...headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
@@ -221,20 +221,21 @@ describe('readBinaryBody', () => {
   });
 });
 
-describe('singleHeader', () => {
-  const withHeaders = (multi: Record<string, string[]>) => ({
-    headers: Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1)!])),
-    multiValueHeaders: multi,
+describe('refuseRepeatedHeaders', () => {
+  it('takes headers sent once, and repeated headers that may be lists (Accept, Prefer)', () => {
+    expect(() => refuseRepeatedHeaders({ multiValueHeaders: { 'Idempotency-Key': ['k1'], accept: ['application/json', 'text/plain'], Prefer: ['respond-async', 'wait=5'] } })).not.toThrow();
+    expect(() => refuseRepeatedHeaders({ multiValueHeaders: {} })).not.toThrow();
   });
 
-  it('gives the value of a header sent once, under any casing', () => {
-    expect(singleHeader(withHeaders({ 'Idempotency-Key': ['k1'] }), 'idempotency-key')).toBe('k1');
-    expect(singleHeader(withHeaders({}), 'idempotency-key')).toBeUndefined();
-  });
-
-  it('answers 400 for a header sent twice (API Gateway keeps only the last in headers), also under two casings', () => {
-    expect(() => singleHeader(withHeaders({ 'idempotency-key': ['x1', 'x2'] }), 'idempotency-key')).toThrowError("idempotency-key was sent 2 times ('x1', 'x2'); send it once");
-    expect(() => singleHeader(withHeaders({ 'Idempotency-Key': ['x1'], 'idempotency-key': ['x2'] }), 'idempotency-key')).toThrowError(InvalidRequestError);
+  it.each([
+    ['idempotency-key', { 'idempotency-key': ['x1', 'x2'] }, "idempotency-key was sent 2 times ('x1', 'x2'); send it once"],
+    ['idempotency-key under two casings', { 'Idempotency-Key': ['x1'], 'idempotency-key': ['x2'] }, "idempotency-key was sent 2 times ('x1', 'x2'); send it once"],
+    ['content-encoding (gzip then identity: a gzip body)', { 'content-encoding': ['gzip', 'identity'] }, "content-encoding was sent 2 times ('gzip', 'identity'); send it once"],
+    ['two header lengths', { 'Inference-Header-Content-Length': ['5', '418'] }, "inference-header-content-length was sent 2 times ('5', '418'); send it once"],
+    ['two inputs', { 'x-input-location': ['a', 'b'] }, "x-input-location was sent 2 times ('a', 'b'); send it once"],
+    ['two content types', { 'Content-Type': ['application/octet-stream', 'application/octet-stream'] }, 'content-type was sent 2 times'],
+  ])('answers 400 for %s', (_, multiValueHeaders, message) => {
+    expect(() => refuseRepeatedHeaders({ multiValueHeaders })).toThrowError(message);
   });
 });
 

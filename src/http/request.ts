@@ -19,17 +19,25 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
 }
 
 /**
- * A header that must be sent once: its value, or 400 when the request carries it more than once
- * (API Gateway's `headers` keeps only the last of repeated headers; `multiValueHeaders` has them
- * all, under each casing the client used).
+ * Headers a request carries once: the body's framing and coding, and the platform's own. Sent
+ * twice, the request is ambiguous (two `Content-Encoding` lines mean both codings; two header
+ * lengths, two inputs, two keys), and API Gateway's `headers` would keep only the last.
  */
-export function singleHeader(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  const values = Object.entries(event.multiValueHeaders ?? {}).flatMap(([key, list]) => (key.toLowerCase() === wanted ? (list ?? []) : []));
-  if (values.length > 1) {
-    throw new InvalidRequestError(`${name} was sent ${values.length} times (${values.map((value) => quote(headerText(value))).join(', ')}); send it once`);
+const SINGLE_HEADERS = ['content-type', 'content-encoding', 'inference-header-content-length', 'x-input-location', 'idempotency-key'];
+
+/**
+ * Refuses (400) a request that repeats a header it must send once ({@link SINGLE_HEADERS}),
+ * quoting the values: `multiValueHeaders` has them all, under each casing the client used.
+ */
+export function refuseRepeatedHeaders(event: Pick<APIGatewayProxyEvent, 'multiValueHeaders'>): void {
+  const values = new Map<string, string[]>();
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    const name = key.toLowerCase();
+    if (SINGLE_HEADERS.includes(name)) values.set(name, [...(values.get(name) ?? []), ...(list ?? [])]);
   }
-  return header(event, name);
+  for (const [name, sent] of values) {
+    if (sent.length > 1) throw new InvalidRequestError(`${name} was sent ${sent.length} times (${sent.map((value) => quote(headerText(value))).join(', ')}); send it once`);
+  }
 }
 
 /**

@@ -84,6 +84,20 @@ describe('predict routes with serving telemetry', () => {
     expect((JSON.parse(response.body) as { error: string }).error).toMatch(/^x-input-location names an uploaded input, which is served asynchronously: send the request with "Prefer: respond-async"/);
   });
 
+  it('refuses x-input-location on v1 :predict, pointing at the v2 infer route (v1 has no async form)', async () => {
+    // Prepare
+    const { send } = await dataPlane();
+
+    // Act
+    const response = await send({ method: 'POST', resource: '/v1/models/{nameAndVerb}', pathParameters: { nameAndVerb: 'iris:predict' }, headers: { prefer: 'respond-async', 'x-input-location': 's3://lake/predictions/async/uploads/00000000-0000-4000-8000-000000000000' } });
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect((JSON.parse(response.body) as { error: string }).error).toBe(
+      'x-input-location names an uploaded input, which the v2 infer route serves asynchronously: POST /v2/models/iris/infer with "Prefer: respond-async" (KServe v1 :predict has no async form)',
+    );
+  });
+
   it('answers with the primary version and only hands a copy on: the caller never waits for the shadow version', async () => {
     // Prepare
     const { call, loaded, objects } = await dataPlane();

@@ -206,7 +206,10 @@ export function createPredictRoutes(deps: PredictDeps, async?: AsyncSubmission):
     const versioned = event.pathParameters?.['versionAndVerb'] !== undefined;
     const target = predictTarget(pathParam(event, versioned ? 'versionAndVerb' : 'nameAndVerb'));
     const name = versioned ? pathParam(event, 'nameAndVerb') : target;
-    const body = parseJsonBody(event);
+    if (header(event, INPUT_LOCATION_HEADER) !== undefined) {
+      throw new InvalidRequestError(`${INPUT_LOCATION_HEADER} names an uploaded input, which the v2 infer route serves asynchronously: POST /v2/models/${name}/infer with "Prefer: ${RESPOND_ASYNC}" (KServe v1 :predict has no async form)`);
+    }
+    const body = tooLargeForSync(() => parseJsonBody(event));
     // KServe v1 answers have no parameters: the headers mark a fallback answer.
     return serve(event, name, 'v1', body, (model) => predict(model, body), (answer) => answer, versioned ? target : undefined);
   };
