@@ -8,6 +8,7 @@
  */
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { callDependency } from '../aws/dependency-errors.js';
+import { ObjectChangedError, readObjectVersion } from '../aws/object-version.js';
 import { clip, DependencyUnavailableError, InvalidRequestError, isRefusal, PlatformError } from '../errors.js';
 import type { EventSink } from '../registry/events.js';
 import { parseOwnJson, refuseByteOrderMark } from '../validation/own-json.js';
@@ -74,16 +75,15 @@ const inputChanged = (input: AsyncInput, now: string | undefined): InvalidReques
 async function readInput(deps: RunAsyncDeps, input: AsyncInput): Promise<Uint8Array> {
   const { etag } = input;
   try {
-    const { bytes, readEtag } = await callDependency('lake', async () => {
-      const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.lakeBucket, Key: input.key, ...(etag === undefined ? {} : { IfMatch: etag }) }));
-      return { bytes: await object.Body!.transformToByteArray(), readEtag: object.ETag };
-    });
-    if (etag !== undefined && (readEtag !== etag || bytes.length !== input.sizeBytes)) throw inputChanged(input, readEtag);
+    if (etag === undefined) return await callDependency('lake', async () => (await deps.s3.send(new GetObjectCommand({ Bucket: deps.lakeBucket, Key: input.key }))).Body!.transformToByteArray());
+    const bytes = await readObjectVersion(deps.s3, deps.lakeBucket, 'lake', { key: input.key, etag });
+    if (bytes.length !== input.sizeBytes) throw inputChanged(input, etag);
     return bytes;
   } catch (error) {
     if (error instanceof NoSuchKey || isNamed(error, 'NoSuchKey')) {
       throw etag === undefined ? new InvalidRequestError(`the request's input (${input.key}) no longer exists`) : inputChanged(input, undefined);
     }
+    if (error instanceof ObjectChangedError && error.now !== undefined) throw inputChanged(input, error.now);
     if (etag === undefined || isRefusal(error)) throw error;
     const now = await currentEtag(deps, input.key);
     if (now !== etag) throw inputChanged(input, now);

@@ -136,7 +136,8 @@ export async function readChunk(s3: S3Client, bucket: string, object: PinnedObje
       if (isParquetError(error)) throw new InvalidRequestError(`rows ${chunk.firstRow + 1}-${chunk.firstRow + chunk.rows} of input ${quote(object.key)} are not readable Parquet: ${error.message}`);
       throw error;
     }
-    return tableOfRecords(rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, fromParquet(value)]))));
+    const { columns } = tableOfRecords(rows);
+    return { rows: rows.length, columns: new Map([...columns].map(([name, cells]) => [name, cells.map(fromParquet)])) };
   }
   if (chunk.end <= chunk.start) return { rows: 0, columns: new Map() };
   const text = new TextDecoder().decode(await readPinned(s3, bucket, object, chunk.start, chunk.end));

@@ -1,12 +1,12 @@
 /**
  * A job's input pinned by its ETag: planning reads the object's ETag and size once, and every
- * later read asks S3 for that ETag (`If-Match`, a 412 when the object was overwritten) and checks
- * the ETag of the answer as well (an emulator may ignore `If-Match`), so a job never mixes two
- * versions of its input. A planned range the object no longer has means the same.
+ * later read is of that version (`readObjectVersion`), so a job never mixes two versions of its
+ * input.
  */
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AsyncBuffer } from 'hyparquet';
 import { callDependency } from '../aws/dependency-errors.js';
+import { ObjectChangedError, readObjectVersion } from '../aws/object-version.js';
 import { ConflictError, quote } from '../errors.js';
 import type { PinnedObject } from './types.js';
 
@@ -23,12 +23,6 @@ export async function pinObject(s3: S3Client, bucket: string, key: string): Prom
   return { key, etag: head.ETag ?? '', bytes: head.ContentLength ?? 0 };
 }
 
-/** Whether S3 refused a read for its precondition (412) or its range (416): the object is not the one planned. */
-function changedObject(error: unknown): boolean {
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return name === 'PreconditionFailed' || name === 'InvalidRange' || $metadata?.httpStatusCode === 412 || $metadata?.httpStatusCode === 416;
-}
-
 /**
  * Bytes `[start, end)` of the pinned object (all of it without a range).
  *
@@ -36,19 +30,12 @@ function changedObject(error: unknown): boolean {
  */
 export async function readPinned(s3: S3Client, bucket: string, object: PinnedObject, start?: number, end?: number): Promise<Uint8Array> {
   if (end !== undefined && start !== undefined && end <= start) return new Uint8Array();
-  const range = start === undefined ? {} : { Range: `bytes=${start}-${end === undefined ? '' : end - 1}` };
-  let read;
   try {
-    read = await callDependency('lake bucket', () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag, ...range })));
+    return await readObjectVersion(s3, bucket, 'lake bucket', object, start, end);
   } catch (error) {
-    if (changedObject(error)) throw new InputChangedError(object.key, object.etag);
+    if (error instanceof ObjectChangedError) throw new InputChangedError(object.key, object.etag, error.now);
     throw error;
   }
-  if (read.ETag !== undefined && read.ETag !== object.etag) {
-    await read.Body?.transformToByteArray();
-    throw new InputChangedError(object.key, object.etag, read.ETag);
-  }
-  return (await read.Body?.transformToByteArray()) ?? new Uint8Array();
 }
 
 /** The pinned object as hyparquet's file, every slice a pinned read. */
